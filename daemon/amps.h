@@ -65,7 +65,7 @@ struct amps_view {
 /*
  * amps_frame_next: find the next frame in buf[0..len).
  *
- * Returns 1 and sets *body/*body_len (the bytes after the prefix) and
+ * Returns 1 and sets *body and *body_len (the bytes after the prefix) and
  * *consumed (prefix + body) when a whole frame is there; 0 when more bytes
  * are needed (*consumed may still be > 0: zero-length frames are skipped and
  * must be dropped by the caller); AMPS_E_TOOBIG when the prefix exceeds max.
@@ -112,56 +112,57 @@ size_t	amps_reader_pending(const struct amps_reader *);
 /*
  * The header field dictionary (§3): X(ENUM, send spelling, other spellings
  * separated by '|' or "", numeric).  Numeric fields are written as bare
- * integers and accepted bare or quoted.
+ * integers and accepted bare or quoted.  The macro parameter is XF, not X,
+ * because X (correlation id) is itself a field name.
  */
-#define AMPS_FIELDS(X)							\
-	X(C,			"c",		"cmd",			0) \
-	X(CID,			"cid",		"cmd_id",		0) \
-	X(T,			"t",		"topic",		0) \
-	X(A,			"a",		"ack_type",		0) \
-	X(BM,			"bm",		"bookmark",		0) \
-	X(BS,			"bs",		"batch_size",		1) \
-	X(X,			"x",		"correlation_id",	0) \
-	X(E,			"e",		"expiration",		1) \
-	X(F,			"f",		"filter",		0) \
-	X(O,			"o",		"opts",			0) \
-	X(S,			"s",		"seq",			1) \
-	X(K,			"k",		"sow_key",		0) \
-	X(SOW_KEYS,		"sow_keys",	"",			0) \
-	X(PW,			"pw",		"password",		0) \
-	X(USER_ID,		"user_id",	"",			0) \
-	X(CLIENT_NAME,		"client_name",	"",			0) \
-	X(VERSION,		"version",	"v",			0) \
-	X(MT,			"mt",		"message_type",		0) \
-	X(SUB_ID,		"sub_id",	"",			0) \
-	X(SIDS,			"sids",		"",			0) \
-	X(QUERY_ID,		"query_id",	"",			0) \
-	X(TOP_N,		"top_n",	"",			1) \
-	X(ORDERBY,		"orderby",	"order_by",		0) \
-	X(STATUS,		"status",	"",			0) \
-	X(REASON,		"reason",	"",			0) \
-	X(MATCHES,		"matches",	"",			1) \
-	X(TOPIC_MATCHES,	"topic_matches", "",			1) \
-	X(RECORDS_RETURNED,	"records_returned", "",			1) \
-	X(RECORDS_INSERTED,	"records_inserted", "",			1) \
-	X(RECORDS_UPDATED,	"records_updated", "",			1) \
-	X(RECORDS_DELETED,	"records_deleted", "",			1) \
-	X(L,			"l",		"msg_len",		1) \
-	X(TS,			"ts",		"timestamp",		0) \
-	X(LP,			"lp",		"leaseperiod|lease_period", 0) \
-	X(GSEQ,			"gseq",		"group_sequence_number", 1) \
-	X(DATA_ONLY,		"data_only",	"",			0) \
-	X(SEND_EMPTY,		"send_empty",	"",			0) \
-	X(SEND_KEYS,		"send_keys",	"",			0) \
-	X(SEND_OOF,		"send_oof",	"",			0) \
-	X(SEND_MATCHING_IDS,	"send_matching_ids", "",		0) \
-	X(HEARTBEAT,		"heartbeat",	"",			0) \
-	X(TIMEOUT_INTERVAL,	"timeout_interval", "",			1) \
-	X(GRACE_PERIOD,		"grace_period",	"",			1) \
-	X(MAX_MSGS,		"max_msgs",	"maximum_messages",	1) \
-	X(SRC,			"src",		"",			0) \
-	X(USE_NS,		"use_ns",	"",			0) \
-	X(SKIP_N,		"skip_n",	"",			1)
+#define AMPS_FIELDS(XF)							\
+	XF(C,			"c",		"cmd",			0) \
+	XF(CID,			"cid",		"cmd_id",		0) \
+	XF(T,			"t",		"topic",		0) \
+	XF(A,			"a",		"ack_type",		0) \
+	XF(BM,			"bm",		"bookmark",		0) \
+	XF(BS,			"bs",		"batch_size",		1) \
+	XF(X,			"x",		"correlation_id",	0) \
+	XF(E,			"e",		"expiration",		1) \
+	XF(F,			"f",		"filter",		0) \
+	XF(O,			"o",		"opts",			0) \
+	XF(S,			"s",		"seq",			1) \
+	XF(K,			"k",		"sow_key",		0) \
+	XF(SOW_KEYS,		"sow_keys",	"",			0) \
+	XF(PW,			"pw",		"password",		0) \
+	XF(USER_ID,		"user_id",	"",			0) \
+	XF(CLIENT_NAME,		"client_name",	"",			0) \
+	XF(VERSION,		"version",	"v",			0) \
+	XF(MT,			"mt",		"message_type",		0) \
+	XF(SUB_ID,		"sub_id",	"",			0) \
+	XF(SIDS,			"sids",		"",			0) \
+	XF(QUERY_ID,		"query_id",	"",			0) \
+	XF(TOP_N,		"top_n",	"",			1) \
+	XF(ORDERBY,		"orderby",	"order_by",		0) \
+	XF(STATUS,		"status",	"",			0) \
+	XF(REASON,		"reason",	"",			0) \
+	XF(MATCHES,		"matches",	"",			1) \
+	XF(TOPIC_MATCHES,	"topic_matches", "",			1) \
+	XF(RECORDS_RETURNED,	"records_returned", "",			1) \
+	XF(RECORDS_INSERTED,	"records_inserted", "",			1) \
+	XF(RECORDS_UPDATED,	"records_updated", "",			1) \
+	XF(RECORDS_DELETED,	"records_deleted", "",			1) \
+	XF(L,			"l",		"msg_len",		1) \
+	XF(TS,			"ts",		"timestamp",		0) \
+	XF(LP,			"lp",		"leaseperiod|lease_period", 0) \
+	XF(GSEQ,			"gseq",		"group_sequence_number", 1) \
+	XF(DATA_ONLY,		"data_only",	"",			0) \
+	XF(SEND_EMPTY,		"send_empty",	"",			0) \
+	XF(SEND_KEYS,		"send_keys",	"",			0) \
+	XF(SEND_OOF,		"send_oof",	"",			0) \
+	XF(SEND_MATCHING_IDS,	"send_matching_ids", "",		0) \
+	XF(HEARTBEAT,		"heartbeat",	"",			0) \
+	XF(TIMEOUT_INTERVAL,	"timeout_interval", "",			1) \
+	XF(GRACE_PERIOD,		"grace_period",	"",			1) \
+	XF(MAX_MSGS,		"max_msgs",	"maximum_messages",	1) \
+	XF(SRC,			"src",		"",			0) \
+	XF(USE_NS,		"use_ns",	"",			0) \
+	XF(SKIP_N,		"skip_n",	"",			1)
 
 #define AMPS_FIELD_ENUM(e, s, alt, num)	AMPS_F_##e,
 enum amps_field {
