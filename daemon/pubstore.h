@@ -1,0 +1,152 @@
+/*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The ampsd authors
+ */
+
+/*
+ * pubstore.h: the durable publish store of one upstream connection
+ * (spec §7.2-§7.5, architecture §3 "Publish").  One SQLite file per
+ * configured connection, e.g. <statedir>/<connection>.pub.db.
+ *
+ * Use from the event loop:
+ *
+ *	pass:   pubstore_append() for each publish read this pass
+ *	        pubstore_discard_upto() for each persisted ack
+ *	flush:  pubstore_commit() (or store_flush() on a set holding
+ *	        pubstore_store()) -> 0: reply "stored", send upstream with s;
+ *	                          -> -1: reply an error for every append since
+ *	                             the last good commit (they are lost).
+ *	logon:  pubstore_discard_upto(s); pubstore_seed(s);
+ *	        pubstore_replay(after s) before any new publish is sent.
+ *
+ * Promises: sequence numbers are strictly increasing for the life of the
+ * file, across close/reopen, crashes and the deletion of every row; a
+ * number handed out by pubstore_append() is never handed out again, even
+ * if its transaction was lost.  Nothing is durable before the commit.
+ */
+
+#ifndef AMPSD_PUBSTORE_H
+#define AMPSD_PUBSTORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+struct pubstore;
+
+/* Stored command kinds (stable on disk: never renumber). */
+enum pubstore_kind {
+	PUBSTORE_PUBLISH = 1,
+	PUBSTORE_DELTA_PUBLISH = 2,
+	PUBSTORE_SOW_DELETE = 3,
+};
+
+/*
+ * One stored command.  hdr is opaque to the store: the caller's encoding
+ * of every header field needed to rebuild the frame except c, s and cid
+ * (e.g. the JSON fragment `"k":"...","x":"corr","e":30`).  Pointers are
+ * borrowed: on append they are copied before the call returns; in a
+ * replay callback they are valid until the callback returns.
+ */
+struct pubstore_rec {
+	uint64_t		 seq;		/* set by the store */
+	enum pubstore_kind	 kind;
+	const char		*topic;
+	size_t			 topic_len;
+	const void		*hdr;
+	size_t			 hdr_len;
+	const void		*data;
+	size_t			 data_len;
+};
+
+/* Limits checked by pubstore_append() (returns -1 beyond them). */
+#define PUBSTORE_MAX_TOPIC	(64 * 1024)
+#define PUBSTORE_MAX_HDR	(1024 * 1024)
+#define PUBSTORE_MAX_DATA	(256u * 1024 * 1024)
+
+/*
+ * Open or create the publish store at path (see store_open() for the
+ * checks and flags).  Returns NULL with *cause set (caller frees) when
+ * the file is missing and may not be created, is not a SQLite database,
+ * is corrupt, belongs to something else, or has a newer schema.  The
+ * file is left untouched in all those cases.
+ */
+struct pubstore	*pubstore_open(const char *path, enum store_durability,
+		    int flags, char **cause);
+
+/* Roll back anything uncommitted and close.  Accepts NULL. */
+void		 pubstore_close(struct pubstore *);
+
+/*
+ * Append one command; its sequence (the next one, strictly increasing)
+ * is returned in *seq and in rec->seq is ignored.  The row joins the
+ * transaction of this loop pass and is durable only when
+ * pubstore_commit() returns 0: the caller must not acknowledge it or
+ * send it upstream before that.  Returns 0, or -1 (store degraded, a
+ * length above the limits, or SQLite failed; pubstore_error() says why).
+ */
+int		 pubstore_append(struct pubstore *,
+		    const struct pubstore_rec *, uint64_t *seq);
+
+/*
+ * The server has persisted everything up to seq (success persisted ack,
+ * or logon ack s).  Rows <= seq are deleted inside the next write
+ * transaction (the one of this pass, at commit), not in one of their
+ * own.  Until then they are already hidden from pubstore_replay() and
+ * pubstore_unpersisted().  Never fails; seq beyond pubstore_last_seq()
+ * is clamped.
+ */
+void		 pubstore_discard_upto(struct pubstore *, uint64_t seq);
+
+/*
+ * Remove the single entry seq (failure persisted ack; it will not be
+ * retried) in this pass's transaction.  Returns 1 if it was present, 0 if
+ * not, -1 on error.
+ */
+int		 pubstore_fail(struct pubstore *, uint64_t seq);
+
+/*
+ * Seed the counter from the logon ack: next = max(next, s + 1).  The new
+ * floor is persisted with the next commit (pubstore_commit() opens a
+ * transaction for it if needed).
+ */
+void		 pubstore_seed(struct pubstore *, uint64_t s);
+
+/*
+ * Call cb for each stored row with seq > after_seq (and above the last
+ * discard), in ascending order, at most limit rows (0: no limit).  The
+ * callback returns 0 to continue or non-zero to stop; it must not call
+ * other pubstore functions on this store.  Rows appended but not yet
+ * committed are included (same connection).  Returns the number of rows
+ * passed to cb, or -1 on error.  To replay in slices, call again with
+ * after_seq = the last seq seen.
+ */
+typedef int	 (*pubstore_replay_cb)(const struct pubstore_rec *, void *);
+int64_t		 pubstore_replay(struct pubstore *, uint64_t after_seq,
+		    size_t limit, pubstore_replay_cb, void *arg);
+
+/*
+ * Commit the open transaction of this pass (applying deferred discards
+ * and the sequence floor first).  Returns 0 when all appends since the
+ * last good commit are durable, -1 when they are lost (store now
+ * DEGRADED).  Same as store_commit(pubstore_store(ps)).
+ */
+int		 pubstore_commit(struct pubstore *);
+
+/* Rows not yet discarded (an SQL count: for status, not per message). */
+uint64_t	 pubstore_unpersisted(struct pubstore *);
+/* Last sequence handed out (0 if none ever). */
+uint64_t	 pubstore_last_seq(const struct pubstore *);
+/* Highest sequence known durable (committed). */
+uint64_t	 pubstore_durable_seq(const struct pubstore *);
+/* Highest seq passed to pubstore_discard_upto() (persisted point). */
+uint64_t	 pubstore_discarded_seq(const struct pubstore *);
+/* Appends waiting in the open transaction. */
+size_t		 pubstore_pending_commit(const struct pubstore *);
+/* Health, error message, and the underlying store (for a store_set). */
+enum store_state pubstore_state(const struct pubstore *);
+const char	*pubstore_error(const struct pubstore *);
+struct store	*pubstore_store(struct pubstore *);
+
+#endif /* AMPSD_PUBSTORE_H */
