@@ -401,7 +401,7 @@ int	amps_bm_format(char *out, size_t cap, uint64_t pub, uint64_t seq);
 /*
  * Timestamps: parse YYYYmmddTHHMMSS with optional .fraction (up to 9
  * digits) and optional Z, UTC, into microseconds since the Unix epoch;
- * format as YYYYmmddTHHMMSS.ffffffZ (22 bytes + NUL).
+ * format as YYYYmmddTHHMMSS.ffffffZ (23 bytes + NUL).
  */
 int	amps_ts_parse(const char *s, size_t len, int64_t *usec);
 int	amps_ts_format(char *out, size_t cap, int64_t usec);
