@@ -1,0 +1,159 @@
+/*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The ampsd authors
+ */
+
+/*
+ * The daemon side of the IPC protocol (docs/IPC.md): ipc.c is the
+ * listener (socket creation, peer credentials, ACL at accept, per-uid
+ * caps, descriptor reserve), ipc-client.c is one connected program (own
+ * read buffer on a raw libevent event, bounded output, mechanical
+ * validation, dispatch to the handlers below, replies by request id).
+ *
+ * Threading: everything runs on the daemon's one event-loop thread.
+ *
+ * Lifetime of a struct ipc_client: created at accept, destroyed after
+ * the handlers' closed() callback has run.  After closed() returns the
+ * daemon core must drop every pointer it holds to that client; the memory
+ * itself is freed on a later loop pass, so calls made during closed() or
+ * earlier in the same callback chain stay safe.  Reply functions on a
+ * client that is closing do nothing and return -1.
+ */
+
+#ifndef AMPSD_IPC_H
+#define AMPSD_IPC_H
+
+#include <sys/types.h>
+
+#include <stdint.h>
+
+#include "ampsipc-wire.h"
+
+struct event_base;
+struct ipc;
+struct ipc_client;
+
+/* A decoded request; every pointer is valid until the handler returns. */
+#define ipc_cmd ipcwire_msg
+
+/* What the ACL hook is asked about. */
+enum ipc_op {
+	IPC_OP_CONNECT,		/* at accept: conn and topic are NULL */
+	IPC_OP_PUBLISH,		/* PUBLISH, DELTA_PUBLISH, sow_delete */
+	IPC_OP_SUBSCRIBE,	/* subscribe family, sow, discard, queue ack */
+	IPC_OP_ADMIN,		/* STATUS and other 300s */
+};
+
+/*
+ * ACL hook: return 1 to allow, 0 to deny.  conn is the target connection
+ * name as the program sent it (NULL = the default connection); topic may
+ * be NULL (e.g. unsubscribe).  Called at accept (IPC_OP_CONNECT) and for
+ * every command before its handler.
+ */
+typedef int (*ipc_acl_fn)(void *arg, uid_t uid, gid_t gid, const char *conn,
+    const char *topic, enum ipc_op op);
+
+/* Log hook: level is a syslog priority (LOG_WARNING, LOG_INFO, LOG_DEBUG). */
+typedef void (*ipc_log_fn)(void *arg, int level, const char *msg);
+
+/* Listener configuration; copied by ipc_listen(), strings included. */
+struct ipc_config {
+	const char	*path;		/* socket path, required */
+	mode_t		 mode;		/* socket mode; 0 = 0660 */
+	gid_t		 group;		/* socket group; (gid_t)-1 = leave */
+	unsigned int	 max_per_uid;	/* connections per uid; 0 = 64 */
+	unsigned int	 max_clients;	/* all clients; 0 = 1024 */
+	unsigned int	 budget;	/* frames per read callback; 0 = 32 */
+	uint32_t	 max_frame;	/* 0 = AMPSIPC_MAX_FRAME */
+	size_t		 out_high;	/* stop reading above; 0 = 4 MiB */
+	size_t		 out_max;	/* kill "too far behind"; 0 = 64 MiB */
+	const char	*daemon_version; /* sent in WELCOME; may be NULL */
+	const char	*default_conn;	/* sent in WELCOME; may be NULL */
+	ipc_acl_fn	 acl;		/* NULL = allow everything */
+	void		*acl_arg;
+	ipc_log_fn	 log;		/* NULL = silent */
+	void		*log_arg;
+};
+
+/*
+ * Handlers the daemon core registers.  Each request handler gets the
+ * client, the decoded request (m->hdr.reqid is the request id to reply
+ * to, m->hdr.type the message type) and arg.  It returns:
+ *	0	accepted: the handler replied or will reply later by reqid
+ *	> 0	an enum ampsipc_error: ipc-client sends ERROR(code) for it
+ *	-1	protocol violation: the client is killed
+ * A NULL handler makes that request answer ERROR NOT_SUPPORTED.
+ * The ACL hook has already allowed the request when a handler runs.
+ */
+struct ipc_handlers {
+	/* PUBLISH and DELTA_PUBLISH: store, then ipc_client_reply_stored(). */
+	int	(*publish)(struct ipc_client *, const struct ipc_cmd *, void *);
+	/* PUBLISH_FLUSH: reply FLUSHED when everything stored is persisted. */
+	int	(*flush)(struct ipc_client *, const struct ipc_cmd *, void *);
+	/* COMMAND: subscribe, sow, sow_delete, unsubscribe, ... (next round) */
+	int	(*command)(struct ipc_client *, const struct ipc_cmd *, void *);
+	/* DISCARD: durable subscription bookmark discard (next round). */
+	int	(*discard)(struct ipc_client *, const struct ipc_cmd *, void *);
+	/* QUEUE_ACK: ack or cancel leased queue messages (next round). */
+	int	(*queue_ack)(struct ipc_client *, const struct ipc_cmd *, void *);
+	/* STATUS: ipc_client_reply_status() with the text of docs/IPC.md. */
+	int	(*status)(struct ipc_client *, const struct ipc_cmd *, void *);
+	/* Optional: a client finished its handshake. */
+	void	(*hello)(struct ipc_client *, void *);
+	/* A client is going away: drop every reference to it. */
+	void	(*closed)(struct ipc_client *, void *);
+	void	*arg;
+};
+
+/* ipc.c */
+struct ipc	*ipc_listen(struct event_base *, const struct ipc_config *,
+		    const struct ipc_handlers *, char **);
+void		 ipc_close(struct ipc *);
+unsigned int	 ipc_nclients(const struct ipc *);
+void		 ipc_foreach(struct ipc *, void (*)(struct ipc_client *, void *),
+		    void *);
+
+/* ipc-client.c: identity and per-client data for the core */
+uint64_t	 ipc_client_id(const struct ipc_client *);
+uid_t		 ipc_client_uid(const struct ipc_client *);
+gid_t		 ipc_client_gid(const struct ipc_client *);
+pid_t		 ipc_client_pid(const struct ipc_client *);
+const char	*ipc_client_name(const struct ipc_client *);
+int		 ipc_client_alive(const struct ipc_client *);
+void		 ipc_client_set_data(struct ipc_client *, void *);
+void		*ipc_client_data(const struct ipc_client *);
+
+/*
+ * ipc-client.c: replies and notifications.  Each queues one frame on the
+ * client's bounded output and returns 0, or -1 if the client is closing
+ * (or, for unsolicited frames, was just killed for being too far behind).
+ * Strings are copied; NULL strings are left out of the frame.
+ */
+/* STORED: request reqid is committed as sequence seq of connection connid. */
+int	 ipc_client_reply_stored(struct ipc_client *, uint32_t reqid,
+	     uint32_t connid, uint64_t seq);
+/* PERSISTED: AMPS has everything up to seq on connid (conflated). */
+int	 ipc_client_send_persisted(struct ipc_client *, uint32_t connid,
+	     uint64_t seq);
+/* PUBLISH_FAILED: AMPS refused stored message seq (reqid 0 if unknown). */
+int	 ipc_client_send_publish_failed(struct ipc_client *, uint32_t reqid,
+	     uint32_t connid, uint64_t seq, uint32_t code, const char *reason);
+/* FLUSHED: the PUBLISH_FLUSH reqid is done. */
+int	 ipc_client_reply_flushed(struct ipc_client *, uint32_t reqid);
+/* OK: generic success for reqid. */
+int	 ipc_client_reply_ok(struct ipc_client *, uint32_t reqid);
+/* ERROR for reqid (0: about the connection); code is enum ampsipc_error. */
+int	 ipc_client_reply_error(struct ipc_client *, uint32_t reqid,
+	     uint32_t code, const char *text);
+/* STATUS_REPLY with the status text (docs/IPC.md, "Status"). */
+int	 ipc_client_reply_status(struct ipc_client *, uint32_t reqid,
+	     const char *text);
+/* CONN_STATE: connection conn (index connid) is now in state, on server. */
+int	 ipc_client_send_conn_state(struct ipc_client *, const char *conn,
+	     uint32_t connid, uint32_t state, const char *server);
+/* Queue a frame the core encoded with ipcwire_* (ACK, MESSAGE, ...). */
+int	 ipc_client_send_frame(struct ipc_client *, const void *, size_t);
+/* Send ERROR(code, text) flagged fatal, stop reading, close once flushed. */
+void	 ipc_client_kill(struct ipc_client *, uint32_t code, const char *text);
+
+#endif /* AMPSD_IPC_H */

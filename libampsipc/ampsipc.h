@@ -1,0 +1,302 @@
+/*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The ampsd authors
+ */
+
+/*
+ * libampsipc: talk to ampsd, the local AMPS sidecar daemon.
+ *
+ * A program creates a handle, connects it to the daemon's unix socket,
+ * and publishes.  The daemon stores each publish durably, answers
+ * "stored" with its sequence, sends it to AMPS and later reports it
+ * "persisted" by AMPS.  A program may exit as soon as its publishes are
+ * stored: the daemon delivers them, across its own restarts and AMPS
+ * failover.
+ *
+ * Rules for every function below:
+ * - The library never exits, never prints, never installs signal
+ *   handlers and keeps no global state; handles are independent.  A
+ *   handle must be used by one thread at a time.
+ * - Functions that can fail return -1 (or NULL) and set errno; the
+ *   handle also records an enum ampsipc_error code and a message text,
+ *   read with ampsipc_error() and ampsipc_errmsg().
+ * - The descriptor is non-blocking and close-on-exec.  Programs with
+ *   their own poll loop watch ampsipc_fd() and call ampsipc_read(),
+ *   ampsipc_dispatch() and ampsipc_write(); the blocking helpers
+ *   (ampsipc_connect, ampsipc_wait_stored, ampsipc_publish_flush,
+ *   ampsipc_ping, ampsipc_status, ampsipc_poll) run the same steps
+ *   internally with a timeout.
+ * - Handlers are called only from inside ampsipc_dispatch(),
+ *   ampsipc_poll() and the blocking helpers.  A handler may publish but
+ *   must not call ampsipc_close() or a blocking helper.
+ * - Pointers handed to a handler are valid until the handler returns.
+ * - Timeouts are in milliseconds; a negative timeout waits forever.
+ */
+
+#ifndef AMPSIPC_H
+#define AMPSIPC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define AMPSIPC_API	__attribute__((__visibility__("default")))
+
+/*
+ * Error codes: X(name, number, text).  The numbers travel in the IPC
+ * protocol and are never renumbered.  1-49 are the AMPS client's
+ * exception kinds, 50-99 the daemon's own, 100 and up arise inside the
+ * library.
+ */
+#define AMPSIPC_ERRORS(X)						\
+	X(OK,			  0, "success")				\
+	X(PROTOCOL,		  1, "IPC protocol error")		\
+	X(VERSION,		  2, "IPC protocol version mismatch")	\
+	X(AUTHENTICATION,	  3, "authentication failed")		\
+	X(BAD_FILTER,		  4, "bad filter")			\
+	X(BAD_REGEX_TOPIC,	  5, "bad regex topic")			\
+	X(INVALID_TOPIC,	  6, "invalid topic")			\
+	X(NOT_ENTITLED,		  7, "not entitled")			\
+	X(NAME_IN_USE,		  8, "name in use")			\
+	X(SUB_EXISTS,		  9, "subscription already exists")	\
+	X(TIMED_OUT,		 10, "timed out")			\
+	X(DISCONNECTED,		 11, "disconnected from AMPS")		\
+	X(COMMAND,		 12, "command failed")			\
+	X(INVALID_URI,		 13, "invalid URI")			\
+	X(CONNECTION_REFUSED,	 14, "connection refused")		\
+	X(TRANSPORT_OPTIONS,	 15, "invalid transport options")	\
+	X(TRANSPORT_TYPE,	 16, "unknown transport type")		\
+	X(MESSAGE_TYPE,		 17, "message type error")		\
+	X(RETRY,		 18, "operation may be retried")	\
+	X(STREAM,		 19, "corrupt data from AMPS")		\
+	X(UNKNOWN,		 20, "unknown error")			\
+	X(NOT_PERMITTED,	 50, "not permitted by ACL")		\
+	X(STORE_UNAVAILABLE,	 51, "store unavailable")		\
+	X(DISK_FULL,		 52, "disk full")			\
+	X(TOO_FAR_BEHIND,	 53, "too far behind")			\
+	X(NOT_SUPPORTED,	 54, "not supported by daemon")		\
+	X(NO_SUCH_CONNECTION,	 55, "no such connection")		\
+	X(TOO_BIG,		 56, "message too large")		\
+	X(LIMIT,		 57, "daemon connection limit reached")	\
+	X(SHUTTING_DOWN,	 58, "daemon shutting down")		\
+	X(NO_RESOURCES,		 59, "daemon out of resources")		\
+	X(SYSTEM,		100, "system error")			\
+	X(USAGE,		101, "invalid argument or state")	\
+	X(CLOSED,		102, "connection to ampsd closed")
+
+enum ampsipc_error {
+#define AMPSIPC_ERROR_ENUM(name, num, text)	AMPSIPC_E_##name = num,
+	AMPSIPC_ERRORS(AMPSIPC_ERROR_ENUM)
+#undef AMPSIPC_ERROR_ENUM
+};
+
+struct ampsipc;		/* one connection to ampsd; opaque */
+
+/*
+ * Create an unconnected handle.  Returns NULL with errno ENOMEM on
+ * failure.  Free it with ampsipc_close().
+ */
+AMPSIPC_API struct ampsipc *ampsipc_create(void);
+
+/*
+ * Connect to ampsd and do the version handshake, waiting at most
+ * timeout_ms.  path is the socket; NULL means $AMPSD_SOCKET if set, else
+ * the built-in default.  name is a label for the daemon's logs and
+ * status (may be NULL).  Returns 0, or -1 with errno and the handle's
+ * error set: ENOENT/ECONNREFUSED (no daemon; AMPSIPC_E_SYSTEM),
+ * EPROTONOSUPPORT (AMPSIPC_E_VERSION; the message reads "client
+ * protocol N, server M"), EACCES (AMPSIPC_E_NOT_PERMITTED), ETIMEDOUT,
+ * EISCONN if already connected.
+ */
+AMPSIPC_API int		 ampsipc_connect(struct ampsipc *, const char *path,
+			    const char *name, int timeout_ms);
+
+/*
+ * Close the connection and free the handle (NULL is allowed).  Output
+ * the socket can take at once is written; nothing is waited for: call
+ * ampsipc_wait_stored() first to be sure the daemon holds every publish.
+ */
+AMPSIPC_API void	 ampsipc_close(struct ampsipc *);
+
+/* The socket descriptor to poll, or -1 when not connected. */
+AMPSIPC_API int		 ampsipc_fd(const struct ampsipc *);
+
+/* Bytes queued for the daemon; poll for POLLOUT while this is not 0. */
+AMPSIPC_API size_t	 ampsipc_outq(const struct ampsipc *);
+
+/*
+ * Write queued output without blocking.  Returns 0 when everything is
+ * written, 1 when output remains, -1 on error (EPIPE/ECONNRESET:
+ * AMPSIPC_E_CLOSED).
+ */
+AMPSIPC_API int		 ampsipc_write(struct ampsipc *);
+
+/*
+ * Read what the socket has, without blocking, into the handle's buffer.
+ * Returns the number of bytes read (0 if none was ready), or -1 on error
+ * or when the daemon closed the connection (AMPSIPC_E_CLOSED).
+ */
+AMPSIPC_API int		 ampsipc_read(struct ampsipc *);
+
+/*
+ * Handle every complete frame read so far: update publish bookkeeping
+ * and call the handlers.  Returns the number of frames handled, or -1 on
+ * a protocol error or a fatal ERROR from the daemon (the handle's error
+ * says which); the connection is then unusable.
+ */
+AMPSIPC_API int		 ampsipc_dispatch(struct ampsipc *);
+
+/*
+ * One turn of a loop for programs without their own: wait up to
+ * timeout_ms for the socket, then write, read and dispatch.  Returns the
+ * number of frames handled (0 on timeout), or -1 as ampsipc_dispatch().
+ */
+AMPSIPC_API int		 ampsipc_poll(struct ampsipc *, int timeout_ms);
+
+/*
+ * Choose what ampsipc_publish() does when more than the output limit
+ * (4 MiB) is queued: block until the daemon has taken enough (0, the
+ * default), or fail with EAGAIN (1).  Returns the previous setting.
+ */
+AMPSIPC_API int		 ampsipc_set_nonblock(struct ampsipc *, int);
+
+/* Options for ampsipc_publish(); every member may be left zero/NULL. */
+struct ampsipc_pubopts {
+	const char	*correlation_id;	/* AMPS x (Base64 alphabet) */
+	const char	*sow_key;		/* AMPS k, user-keyed SOW topics */
+	const char	*conn;			/* daemon connection; NULL = default */
+	uint32_t	 expiration;		/* AMPS e, seconds, if flag below */
+	unsigned int	 flags;
+#define AMPSIPC_PUB_EXPIRATION	0x1		/* expiration is set */
+};
+
+/*
+ * Queue a publish of len bytes of data to topic (a literal topic).
+ * opts may be NULL.  If reqidp is not NULL it receives the request id
+ * that later STORED/PERSISTED/FAILED events carry.  The call returns
+ * once the frame is queued (and written if the socket takes it); it does
+ * not wait for the daemon.  Returns 0, or -1: EINVAL (NULL topic, empty
+ * topic), EMSGSIZE (frame above the daemon's limit; AMPSIPC_E_TOO_BIG),
+ * ENOTCONN, EAGAIN (non-blocking mode and the output limit reached),
+ * ENOMEM.
+ */
+AMPSIPC_API int		 ampsipc_publish(struct ampsipc *, const char *topic,
+			    const void *data, size_t len,
+			    const struct ampsipc_pubopts *opts,
+			    uint32_t *reqidp);
+
+/* As ampsipc_publish(), as an AMPS delta_publish (merged into the SOW). */
+AMPSIPC_API int		 ampsipc_delta_publish(struct ampsipc *,
+			    const char *topic, const void *data, size_t len,
+			    const struct ampsipc_pubopts *opts,
+			    uint32_t *reqidp);
+
+/* What happened to one publish. */
+struct ampsipc_pubevent {
+	int		 kind;
+#define AMPSIPC_PUB_STORED	1	/* committed to the daemon's store */
+#define AMPSIPC_PUB_PERSISTED	2	/* AMPS has persisted it */
+#define AMPSIPC_PUB_FAILED	3	/* refused; will not be retried */
+	uint32_t	 reqid;		/* from ampsipc_publish() */
+	uint32_t	 conn_id;	/* daemon's index of the connection */
+	uint64_t	 seq;		/* AMPS sequence on that connection */
+	int		 error;		/* FAILED: enum ampsipc_error */
+	const char	*reason;	/* FAILED: text; never NULL */
+};
+
+typedef void (*ampsipc_pub_handler)(struct ampsipc *,
+    const struct ampsipc_pubevent *, void *arg);
+
+/*
+ * Install (or with NULL remove) the handler for publish events: one
+ * call per publish for STORED, PERSISTED and FAILED.
+ */
+AMPSIPC_API void	 ampsipc_set_pub_handler(struct ampsipc *,
+			    ampsipc_pub_handler, void *arg);
+
+/*
+ * Block until every publish queued so far is stored by the daemon (or
+ * failed), at most timeout_ms.  After it returns 0 the program may exit:
+ * the daemon delivers the stored messages.  Returns 0, or -1 with
+ * ETIMEDOUT (AMPSIPC_E_TIMED_OUT), or the error that ended the
+ * connection.  Failed publishes do not make it fail; count them with a
+ * handler or ampsipc_failed().
+ */
+AMPSIPC_API int		 ampsipc_wait_stored(struct ampsipc *, int timeout_ms);
+
+/*
+ * Block until AMPS has persisted every publish this handle sent (the
+ * AMPS publish_flush), at most timeout_ms.  Returns 0, or -1 with
+ * ETIMEDOUT (AMPSIPC_E_TIMED_OUT; the messages stay in the daemon's
+ * store and are still delivered), or the error that ended the
+ * connection.
+ */
+AMPSIPC_API int		 ampsipc_publish_flush(struct ampsipc *,
+			    int timeout_ms);
+
+/* Publishes sent on this handle that are neither persisted nor failed. */
+AMPSIPC_API uint64_t	 ampsipc_unpersisted(const struct ampsipc *);
+
+/* Publishes sent on this handle that the daemon has not yet stored. */
+AMPSIPC_API uint64_t	 ampsipc_unstored(const struct ampsipc *);
+
+/* Publishes on this handle that failed (PUBLISH_FAILED) so far. */
+AMPSIPC_API uint64_t	 ampsipc_failed(const struct ampsipc *);
+
+typedef void (*ampsipc_conn_handler)(struct ampsipc *, const char *conn,
+    uint32_t conn_id, int state, const char *server, void *arg);
+
+/*
+ * Install (or with NULL remove) the handler for changes of an upstream
+ * connection's state.  state is one of AMPSIPC_CONN_*; server is the
+ * current server without credentials, or "" if none.
+ */
+AMPSIPC_API void	 ampsipc_set_conn_handler(struct ampsipc *,
+			    ampsipc_conn_handler, void *arg);
+#define AMPSIPC_CONN_DISCONNECTED	0
+#define AMPSIPC_CONN_CONNECTING		1
+#define AMPSIPC_CONN_LOGGING_ON		2
+#define AMPSIPC_CONN_RECOVERING		3
+#define AMPSIPC_CONN_CONNECTED		4
+#define AMPSIPC_CONN_BACKOFF		5
+#define AMPSIPC_CONN_STOPPED		6
+
+/* Round trip to the daemon.  Returns 0, or -1 (ETIMEDOUT, ...). */
+AMPSIPC_API int		 ampsipc_ping(struct ampsipc *, int timeout_ms);
+
+/*
+ * Ask the daemon for its status (format: docs/IPC.md, "Status"), for
+ * connection conn or all (NULL).  On success *textp is a NUL-terminated
+ * string the caller frees with free().  Returns 0, or -1 (ENOTSUP if the
+ * daemon does not implement it: AMPSIPC_E_NOT_SUPPORTED; ETIMEDOUT).
+ */
+AMPSIPC_API int		 ampsipc_status(struct ampsipc *, const char *conn,
+			    char **textp, int timeout_ms);
+
+/*
+ * The daemon's version string and default connection name from the
+ * handshake ("" before it).  Valid until ampsipc_close().
+ */
+AMPSIPC_API const char	*ampsipc_daemon_version(const struct ampsipc *);
+AMPSIPC_API const char	*ampsipc_default_conn(const struct ampsipc *);
+
+/* The last error on this handle (AMPSIPC_E_OK if none). */
+AMPSIPC_API int		 ampsipc_error(const struct ampsipc *);
+
+/*
+ * The last error's message, with detail (e.g. "client protocol 1,
+ * server 2", or the daemon's reason text); "" if none.  Valid until the
+ * next call on the handle.
+ */
+AMPSIPC_API const char	*ampsipc_errmsg(const struct ampsipc *);
+
+/* Static text for an enum ampsipc_error ("unknown error code" if unknown). */
+AMPSIPC_API const char	*ampsipc_strerror(int);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* AMPSIPC_H */
