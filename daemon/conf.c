@@ -1,0 +1,404 @@
+/*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The ampsd authors
+ */
+
+/*
+ * ampsd configuration: defaults, semantic checks, dump and cleanup of a
+ * struct conf (the syntax is in conf-parse.c).  Pure logic: no sockets,
+ * no stores, no event loop.
+ *
+ * Invariants:
+ *   (1) conf_new() returns a complete configuration of defaults; parsing
+ *       only overrides.  A conf that passed conf_check() has exactly one
+ *       default connection, every connection has a client name (unique
+ *       across connections) and at least one valid server URI.
+ *   (2) Server URIs may hold passwords: they are printed only through
+ *       amps_uri_redact().
+ *   (3) Every error message has the form "file:line: message" (or
+ *       "file: message" for whole-file problems).
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <sys/stat.h>
+
+#include <regex.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "amps.h"
+#include "conf.h"
+#include "xmalloc.h"
+
+#ifndef AMPSD_SOCK
+#define AMPSD_SOCK "/run/ampsd/ampsd.sock"
+#endif
+
+/* A configuration holding only defaults. */
+struct conf *
+conf_new(void)
+{
+	struct conf	*c;
+
+	c = xcalloc(1, sizeof *c);
+	c->socket_path = xstrdup(AMPSD_SOCK);
+	c->socket_mode = 0660;
+	c->state_dir = xstrdup(CONF_DEFAULT_STATEDIR);
+	c->log_target = CONF_LOG_SYSLOG;
+	c->log_facility = xstrdup("daemon");
+	return (c);
+}
+
+/* A connection block with defaults; name is copied. */
+struct conf_conn *
+conf_conn_new(const char *name, int line)
+{
+	struct conf_conn	*cc;
+
+	cc = xcalloc(1, sizeof *cc);
+	cc->name = xstrdup(name);
+	cc->line = line;
+	cc->heartbeat_ms = 10000;
+	cc->timeout_ms = 0;
+	cc->logon_timeout_ms = 10000;
+	connha_default_policy(&cc->reconnect);
+	cc->tls.verify = 1;
+	cc->durability = CONF_DURABILITY_FULL;
+	cc->ack_batch = 1;
+	cc->ack_timeout_ms = 1000;
+	return (cc);
+}
+
+/* Free a connection block (NULL is fine). */
+void
+conf_conn_free(struct conf_conn *cc)
+{
+	size_t	i;
+
+	if (cc == NULL)
+		return;
+	for (i = 0; i < cc->nservers; i++)
+		free(cc->servers[i].uri);
+	free(cc->servers);
+	for (i = 0; i < cc->nallows; i++) {
+		free(cc->allows[i].name);
+		free(cc->allows[i].topic);
+	}
+	free(cc->allows);
+	free(cc->tls.ca);
+	free(cc->tls.cert);
+	free(cc->tls.key);
+	free(cc->tls.server_name);
+	free(cc->client_name);
+	free(cc->name);
+	free(cc);
+}
+
+/* Free a configuration (NULL is fine). */
+void
+conf_free(struct conf *c)
+{
+	size_t	i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < c->nconns; i++)
+		conf_conn_free(c->conns[i]);
+	free(c->conns);
+	free(c->file);
+	free(c->socket_path);
+	free(c->socket_group);
+	free(c->state_dir);
+	free(c->log_facility);
+	free(c);
+}
+
+/* Append "file:line: message" (line 0: "file: message") to errs. */
+void
+conf_errs_add(struct conf_errs *errs, const char *file, int line,
+    const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*msg, *full;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) == -1)
+		msg = NULL;
+	va_end(ap);
+	if (line > 0)
+		xasprintf(&full, "%s:%d: %s", file, line, msg ? msg : "?");
+	else
+		xasprintf(&full, "%s: %s", file, msg ? msg : "?");
+	free(msg);
+	errs->v = xreallocarray(errs->v, errs->n + 1, sizeof *errs->v);
+	errs->v[errs->n++] = full;
+}
+
+/* Print every message, one per line. */
+void
+conf_errs_print(const struct conf_errs *errs, FILE *f)
+{
+	size_t	i;
+
+	for (i = 0; i < errs->n; i++)
+		fprintf(f, "%s\n", errs->v[i]);
+}
+
+/* Free the messages; errs can be reused afterwards. */
+void
+conf_errs_free(struct conf_errs *errs)
+{
+	size_t	i;
+
+	for (i = 0; i < errs->n; i++)
+		free(errs->v[i]);
+	free(errs->v);
+	errs->v = NULL;
+	errs->n = 0;
+}
+
+/* Find a connection by name, or NULL. */
+struct conf_conn *
+conf_find_conn(const struct conf *c, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < c->nconns; i++)
+		if (strcmp(c->conns[i]->name, name) == 0)
+			return (c->conns[i]);
+	return (NULL);
+}
+
+/* The default connection (valid after conf_check), or NULL. */
+struct conf_conn *
+conf_default_conn(const struct conf *c)
+{
+	size_t	i;
+
+	for (i = 0; i < c->nconns; i++)
+		if (c->conns[i]->is_default)
+			return (c->conns[i]);
+	return (NULL);
+}
+
+/* The effective idle timeout: configured, else twice the heartbeat. */
+uint64_t
+conf_conn_timeout(const struct conf_conn *cc)
+{
+	if (cc->timeout_ms != 0)
+		return (cc->timeout_ms);
+	return (cc->heartbeat_ms * 2);
+}
+
+/* Map a syslog facility name to its value, or -1. */
+int
+conf_facility(const char *name)
+{
+	static const struct {
+		const char	*name;
+		int		 value;
+	} tab[] = {
+		{ "daemon", LOG_DAEMON }, { "user", LOG_USER },
+		{ "local0", LOG_LOCAL0 }, { "local1", LOG_LOCAL1 },
+		{ "local2", LOG_LOCAL2 }, { "local3", LOG_LOCAL3 },
+		{ "local4", LOG_LOCAL4 }, { "local5", LOG_LOCAL5 },
+		{ "local6", LOG_LOCAL6 }, { "local7", LOG_LOCAL7 },
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof tab / sizeof tab[0]; i++)
+		if (strcmp(tab[i].name, name) == 0)
+			return (tab[i].value);
+	return (-1);
+}
+
+/* True when s holds a control byte or a square bracket (spec §4.1.1). */
+static int
+bad_client_name(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f || *s == '[' ||
+		    *s == ']')
+			return (1);
+	return (0);
+}
+
+/* Semantic checks of one connection block. */
+static void
+conf_check_conn(struct conf *c, struct conf_conn *cc, struct conf_errs *errs)
+{
+	const char	*f = c->file ? c->file : "ampsd.conf";
+	struct amps_uri	 u;
+	char		 err[256], red[512];
+	const char	*why;
+	regex_t		 re;
+	size_t		 i;
+	int		 tls_used = 0;
+
+	if (cc->client_name == NULL)
+		conf_errs_add(errs, f, cc->line, "connection \"%s\": "
+		    "client-name missing", cc->name);
+	else if (cc->client_name[0] == '\0' || bad_client_name(cc->client_name))
+		conf_errs_add(errs, f, cc->line, "connection \"%s\": "
+		    "client-name must be non-empty, without control characters "
+		    "or brackets", cc->name);
+	if (cc->nservers == 0)
+		conf_errs_add(errs, f, cc->line, "connection \"%s\": no server",
+		    cc->name);
+	for (i = 0; i < cc->nservers; i++) {
+		if (amps_uri_parse(cc->servers[i].uri, &u, err,
+		    sizeof err) != 0) {
+			if (amps_uri_redact(cc->servers[i].uri, red,
+			    sizeof red) < 0)
+				snprintf(red, sizeof red, "(unprintable)");
+			conf_errs_add(errs, f, cc->servers[i].line,
+			    "connection \"%s\": server \"%.200s\": %s",
+			    cc->name, red, err);
+			continue;
+		}
+		if (u.transport == AMPS_TRANSPORT_TCPS)
+			tls_used = 1;
+		amps_uri_free(&u);
+	}
+	if (cc->heartbeat_ms % 1000 != 0)
+		conf_errs_add(errs, f, cc->line, "connection \"%s\": heartbeat "
+		    "must be whole seconds", cc->name);
+	if (cc->heartbeat_ms != 0 && cc->timeout_ms != 0 &&
+	    cc->timeout_ms <= cc->heartbeat_ms)
+		conf_errs_add(errs, f, cc->line, "connection \"%s\": heartbeat "
+		    "timeout must be longer than the interval", cc->name);
+	if (cc->logon_timeout_ms == 0)
+		conf_errs_add(errs, f, cc->line, "connection \"%s\": "
+		    "logon-timeout must not be 0", cc->name);
+	if ((why = connha_policy_check(&cc->reconnect)) != NULL)
+		conf_errs_add(errs, f, cc->line, "connection \"%s\": reconnect: "
+		    "%s", cc->name, why);
+	if (cc->tls.line != 0) {
+		if ((cc->tls.cert == NULL) != (cc->tls.key == NULL))
+			conf_errs_add(errs, f, cc->tls.line, "connection "
+			    "\"%s\": tls cert and key go together", cc->name);
+		if (!tls_used)
+			conf_errs_add(errs, f, cc->tls.line, "connection "
+			    "\"%s\": tls settings but no tcps:// server",
+			    cc->name);
+	}
+	for (i = 0; i < cc->nallows; i++) {
+		if (regcomp(&re, cc->allows[i].topic,
+		    REG_EXTENDED | REG_NOSUB) != 0) {
+			conf_errs_add(errs, f, cc->allows[i].line, "connection "
+			    "\"%s\": allow: bad topic regular expression",
+			    cc->name);
+			continue;
+		}
+		regfree(&re);
+	}
+}
+
+/*
+ * Check the meaning of a parsed configuration; messages go to errs.  A
+ * single connection without "default" becomes the default.  Returns 0 or
+ * -1.
+ */
+int
+conf_check(struct conf *c, struct conf_errs *errs)
+{
+	const char		*f = c->file ? c->file : "ampsd.conf";
+	struct conf_conn	*cc, *def = NULL;
+	size_t			 n0 = errs->n, i, j;
+
+	if (c->nconns == 0)
+		conf_errs_add(errs, f, 0, "no connection defined");
+	if (c->socket_path == NULL || c->socket_path[0] != '/')
+		conf_errs_add(errs, f, 0, "socket path must be absolute");
+	if (c->state_dir == NULL || c->state_dir[0] != '/')
+		conf_errs_add(errs, f, 0, "state-directory must be absolute");
+	if (c->nconns == 1)
+		c->conns[0]->is_default = 1;
+	for (i = 0; i < c->nconns; i++) {
+		cc = c->conns[i];
+		conf_check_conn(c, cc, errs);
+		if (cc->is_default) {
+			if (def != NULL)
+				conf_errs_add(errs, f, cc->line, "connection "
+				    "\"%s\": more than one default connection "
+				    "(\"%s\" is one already)", cc->name,
+				    def->name);
+			else
+				def = cc;
+		}
+		if (cc->client_name == NULL)
+			continue;
+		for (j = 0; j < i; j++) {
+			if (c->conns[j]->client_name != NULL &&
+			    strcmp(c->conns[j]->client_name,
+			    cc->client_name) == 0)
+				conf_errs_add(errs, f, cc->line, "connection "
+				    "\"%s\": client-name also used by "
+				    "connection \"%s\"", cc->name,
+				    c->conns[j]->name);
+		}
+	}
+	if (c->nconns > 1 && def == NULL)
+		conf_errs_add(errs, f, 0, "no default connection (put "
+		    "\"default;\" in one connection block)");
+	return (errs->n == n0 ? 0 : -1);
+}
+
+/* Print the effective configuration (passwords redacted). */
+void
+conf_dump(const struct conf *c, FILE *out)
+{
+	const struct conf_conn	*cc;
+	char			 red[4096];
+	size_t			 i, j;
+
+	fprintf(out, "socket \"%s\" mode %04o", c->socket_path,
+	    (unsigned)c->socket_mode);
+	if (c->socket_group != NULL)
+		fprintf(out, " group \"%s\"", c->socket_group);
+	fprintf(out, ";\nstate-directory \"%s\";\n", c->state_dir);
+	if (c->log_target == CONF_LOG_SYSLOG)
+		fprintf(out, "log syslog facility %s;\n", c->log_facility);
+	else
+		fprintf(out, "log stderr;\n");
+	for (i = 0; i < c->nconns; i++) {
+		cc = c->conns[i];
+		fprintf(out, "connection \"%s\" {\n", cc->name);
+		if (cc->is_default)
+			fprintf(out, "\tdefault;\n");
+		fprintf(out, "\tclient-name \"%s\";\n",
+		    cc->client_name ? cc->client_name : "");
+		for (j = 0; j < cc->nservers; j++) {
+			if (amps_uri_redact(cc->servers[j].uri, red,
+			    sizeof red) < 0)
+				snprintf(red, sizeof red, "(invalid)");
+			fprintf(out, "\tserver \"%s\";\n", red);
+		}
+		if (cc->heartbeat_ms == 0)
+			fprintf(out, "\theartbeat off;\n");
+		else
+			fprintf(out, "\theartbeat %llums timeout %llums;\n",
+			    (unsigned long long)cc->heartbeat_ms,
+			    (unsigned long long)conf_conn_timeout(cc));
+		if (cc->reconnect.kind == CONNHA_FIXED)
+			fprintf(out, "\treconnect fixed %llums",
+			    (unsigned long long)cc->reconnect.initial_ms);
+		else
+			fprintf(out, "\treconnect exponential initial %llums "
+			    "max %llums factor %g",
+			    (unsigned long long)cc->reconnect.initial_ms,
+			    (unsigned long long)cc->reconnect.max_ms,
+			    cc->reconnect.factor);
+		fprintf(out, " give-up %llums jitter %s;\n",
+		    (unsigned long long)cc->reconnect.giveup_ms,
+		    cc->reconnect.jitter ? "yes" : "no");
+		fprintf(out, "\tdurability %s;\n",
+		    cc->durability == CONF_DURABILITY_FULL ? "full" : "normal");
+		fprintf(out, "}\n");
+	}
+}

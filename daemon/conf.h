@@ -1,0 +1,127 @@
+/*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The ampsd authors
+ */
+
+/*
+ * ampsd configuration: the parsed form of ampsd.conf (syntax documented
+ * in conf/ampsd.conf and docs/CONFIG.md).  conf-parse.c turns text into a
+ * fresh struct conf; conf.c holds defaults, semantic checks and cleanup.
+ * Nothing here touches a store, a socket or the event loop.
+ */
+
+#ifndef AMPSD_CONF_H
+#define AMPSD_CONF_H
+
+#include <sys/types.h>
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "connha.h"
+
+#define CONF_DEFAULT_FILE	"/etc/ampsd/ampsd.conf"
+#define CONF_DEFAULT_STATEDIR	"/var/lib/ampsd"
+
+/* What an allow rule grants. */
+#define CONF_ALLOW_PUBLISH	0x1
+#define CONF_ALLOW_SUBSCRIBE	0x2
+
+/* One `allow` rule: a local user or group and a topic regex. */
+struct conf_allow {
+	int		 what;		/* CONF_ALLOW_* */
+	int		 is_group;	/* name is a group, else a user */
+	char		*name;		/* user or group name, or "*" */
+	char		*topic;		/* regular expression */
+	int		 line;
+};
+
+struct conf_server {
+	char		*uri;		/* may hold credentials: never log */
+	int		 line;
+};
+
+struct conf_tls {
+	char		*ca;		/* CA bundle file, NULL = system */
+	char		*cert;		/* client certificate, or NULL */
+	char		*key;		/* its private key */
+	char		*server_name;	/* SNI/host check override */
+	int		 verify;	/* 1 = verify peer and host name */
+	int		 line;
+};
+
+enum conf_durability {
+	CONF_DURABILITY_FULL,		/* synchronous=FULL */
+	CONF_DURABILITY_NORMAL,		/* synchronous=NORMAL */
+};
+
+/* One `connection "name" { ... }` block. */
+struct conf_conn {
+	char			*name;
+	int			 line;
+	int			 is_default;
+	char			*client_name;
+	struct conf_server	*servers;
+	size_t			 nservers;
+	uint64_t		 heartbeat_ms;	/* 0 = no heartbeat */
+	uint64_t		 timeout_ms;	/* 0 = 2 x heartbeat */
+	uint64_t		 logon_timeout_ms;
+	struct connha_policy	 reconnect;
+	struct conf_tls		 tls;
+	enum conf_durability	 durability;
+	uint32_t		 ack_batch;	/* queue acks per sow_delete */
+	uint64_t		 ack_timeout_ms;
+	struct conf_allow	*allows;
+	size_t			 nallows;
+};
+
+#define CONF_LOG_STDERR	0
+#define CONF_LOG_SYSLOG	1
+
+struct conf {
+	char			*file;		/* name used in messages */
+	char			*socket_path;
+	mode_t			 socket_mode;
+	char			*socket_group;	/* NULL = daemon's group */
+	char			*state_dir;
+	int			 log_target;	/* CONF_LOG_* */
+	char			*log_facility;	/* syslog facility name */
+	int			 log_verbose;	/* 0 info, 1 debug, 2 trace */
+	unsigned		 log_trace;	/* LOG_TRACE_* mask */
+	struct conf_conn	**conns;
+	size_t			 nconns;
+	int			 has_secrets;	/* passwords or TLS keys */
+};
+
+/* A list of "file:line: message" strings. */
+struct conf_errs {
+	char			**v;
+	size_t			  n;
+};
+
+struct conf	*conf_new(void);
+void		 conf_free(struct conf *);
+int		 conf_parse_buffer(struct conf *, const char *name,
+		     const char *buf, size_t len, struct conf_errs *);
+int		 conf_parse_file(struct conf *, const char *path,
+		     struct conf_errs *);
+int		 conf_check(struct conf *, struct conf_errs *);
+struct conf_conn *conf_default_conn(const struct conf *);
+struct conf_conn *conf_find_conn(const struct conf *, const char *);
+uint64_t	 conf_conn_timeout(const struct conf_conn *);
+void		 conf_dump(const struct conf *, FILE *);
+int		 conf_facility(const char *);
+
+void		 conf_errs_add(struct conf_errs *, const char *file, int line,
+		     const char *fmt, ...)
+		     __attribute__((__format__(printf, 4, 5)));
+void		 conf_errs_print(const struct conf_errs *, FILE *);
+void		 conf_errs_free(struct conf_errs *);
+
+/* conf-parse.c internals shared with conf.c */
+struct conf_conn *conf_conn_new(const char *name, int line);
+void		 conf_conn_free(struct conf_conn *);
+int		 conf_parse_duration(const char *, uint64_t *);
+
+#endif /* AMPSD_CONF_H */

@@ -1,0 +1,209 @@
+/*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The ampsd authors
+ */
+
+/*
+ * Unit tests for the HA policy: server rotation, retry of the current
+ * server after a disconnect, exact delay sequences and give-up.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <check.h>
+#include <stdlib.h>
+
+#include "connha.h"
+
+/* Next delay, asserting the strategy did not give up. */
+static uint64_t
+delay(struct connha *h, uint64_t now)
+{
+	uint64_t	d = 12345;
+
+	ck_assert_int_eq(connha_next_delay(h, now, &d), 0);
+	return (d);
+}
+
+START_TEST(test_exponential_sequence)
+{
+	static const uint64_t want[] = { 0, 200, 300, 450, 675, 1012, 1518,
+	    2277, 3415, 5000, 5000 };
+	struct connha_policy	p;
+	struct connha		h;
+	size_t			i;
+
+	connha_default_policy(&p);
+	p.giveup_ms = 0;
+	connha_init(&h, 3, &p, 1);
+	for (i = 0; i < sizeof want / sizeof want[0]; i++) {
+		ck_assert_uint_eq(delay(&h, 1000 * i), want[i]);
+		ck_assert_uint_eq(connha_current(&h), i % 3);
+		connha_report_failure(&h, 1000 * i);
+	}
+	ck_assert_uint_eq(connha_failures(&h, 0), 4);
+	connha_free(&h);
+}
+END_TEST
+
+START_TEST(test_fixed_and_giveup)
+{
+	struct connha_policy	p = { CONNHA_FIXED, 1000, 1000, 1.0, 3500, 0 };
+	struct connha		h;
+	uint64_t		t = 100, d;
+
+	connha_init(&h, 2, &p, 1);
+	ck_assert_uint_eq(delay(&h, t), 0);
+	connha_report_failure(&h, t);		/* streak starts at 100 */
+	ck_assert_uint_eq(delay(&h, t), 1000);
+	t += 1000;
+	connha_report_failure(&h, t);
+	ck_assert_uint_eq(delay(&h, t), 1000);	/* 2100 <= 3600 */
+	t += 1000;
+	connha_report_failure(&h, t);
+	ck_assert_uint_eq(delay(&h, t), 1000);	/* 3100 */
+	t += 1000;
+	connha_report_failure(&h, t);
+	/* 3100 + 1000 > 100 + 3500: give up */
+	ck_assert_int_eq(connha_next_delay(&h, t, &d), CONNHA_GIVE_UP);
+	connha_free(&h);
+}
+END_TEST
+
+START_TEST(test_retry_current_after_disconnect)
+{
+	struct connha_policy	p;
+	struct connha		h;
+
+	connha_default_policy(&p);
+	connha_init(&h, 3, &p, 1);
+	ck_assert_uint_eq(delay(&h, 0), 0);
+	connha_report_failure(&h, 0);			/* 0 -> 1 */
+	ck_assert_uint_eq(delay(&h, 0), 200);
+	connha_report_success(&h, 200);			/* up on 1 */
+	ck_assert_uint_eq(connha_failures(&h, 1), 0);
+	/* Stable for 10 s (>= max 5 s): immediate retry of server 1. */
+	connha_report_disconnect(&h, 10200);
+	ck_assert_uint_eq(connha_current(&h), 1);
+	ck_assert_uint_eq(delay(&h, 10200), 0);
+	connha_report_failure(&h, 10200);		/* 1 -> 2 */
+	ck_assert_uint_eq(connha_current(&h), 2);
+	ck_assert_uint_eq(delay(&h, 10200), 200);
+	ck_assert_uint_eq(delay(&h, 10400), 300);
+	connha_free(&h);
+}
+END_TEST
+
+START_TEST(test_flapping_escalates)
+{
+	struct connha_policy	p;
+	struct connha		h;
+	uint64_t		t = 0;
+
+	connha_default_policy(&p);
+	connha_init(&h, 1, &p, 1);
+	ck_assert_uint_eq(delay(&h, t), 0);
+	connha_report_success(&h, t);
+	t += 10;
+	connha_report_disconnect(&h, t);	/* up only 10 ms */
+	ck_assert_uint_eq(delay(&h, t), 200);
+	connha_report_success(&h, t);
+	t += 10;
+	connha_report_disconnect(&h, t);
+	ck_assert_uint_eq(delay(&h, t), 300);
+	ck_assert_uint_eq(connha_current(&h), 0);
+	connha_free(&h);
+}
+END_TEST
+
+START_TEST(test_giveup_from_disconnect)
+{
+	struct connha_policy	p;
+	struct connha		h;
+	uint64_t		t, d;
+
+	connha_default_policy(&p);		/* give up after 60 s */
+	connha_init(&h, 2, &p, 1);
+	ck_assert_uint_eq(delay(&h, 0), 0);
+	connha_report_success(&h, 0);
+	connha_report_disconnect(&h, 100000);
+	t = 100000;
+	for (;;) {
+		if (connha_next_delay(&h, t, &d) == CONNHA_GIVE_UP)
+			break;
+		t += d;
+		connha_report_failure(&h, t);
+		ck_assert_uint_lt(t, 100000 + 60000 + 1);
+	}
+	ck_assert_uint_gt(t + 5000, 100000 + 60000);
+	connha_free(&h);
+}
+END_TEST
+
+START_TEST(test_jitter_bounds)
+{
+	struct connha_policy	p = { CONNHA_FIXED, 1000, 1000, 1.0, 0, 1 };
+	struct connha		h;
+	uint64_t		d;
+	int			i, differ = 0;
+
+	connha_init(&h, 1, &p, 42);
+	(void)delay(&h, 0);
+	for (i = 0; i < 100; i++) {
+		connha_report_failure(&h, 0);
+		d = delay(&h, 0);
+		ck_assert_uint_ge(d, 750);
+		ck_assert_uint_le(d, 1000);
+		if (d != 1000)
+			differ++;
+	}
+	ck_assert_int_gt(differ, 50);
+	connha_free(&h);
+}
+END_TEST
+
+START_TEST(test_policy_check)
+{
+	struct connha_policy	p;
+
+	connha_default_policy(&p);
+	ck_assert_ptr_null(connha_policy_check(&p));
+	p.factor = 0.5;
+	ck_assert_ptr_nonnull(connha_policy_check(&p));
+	connha_default_policy(&p);
+	p.max_ms = 100;
+	ck_assert_ptr_nonnull(connha_policy_check(&p));
+}
+END_TEST
+
+static Suite *
+connha_suite(void)
+{
+	Suite	*s = suite_create("connha");
+	TCase	*tc = tcase_create("policy");
+
+	tcase_add_test(tc, test_exponential_sequence);
+	tcase_add_test(tc, test_fixed_and_giveup);
+	tcase_add_test(tc, test_retry_current_after_disconnect);
+	tcase_add_test(tc, test_flapping_escalates);
+	tcase_add_test(tc, test_giveup_from_disconnect);
+	tcase_add_test(tc, test_jitter_bounds);
+	tcase_add_test(tc, test_policy_check);
+	tcase_set_timeout(tc, 10);
+	suite_add_tcase(s, tc);
+	return (s);
+}
+
+int
+main(void)
+{
+	SRunner	*sr = srunner_create(connha_suite());
+	int	 failed;
+
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+}
