@@ -81,6 +81,7 @@ run_table(const struct fcase *c, size_t n)
 
 #define RUN(tab)	run_table(tab, sizeof tab / sizeof tab[0])
 
+/* Every example filter of spec §12.7, plus a negative twin. */
 START_TEST(test_spec_examples)
 {
 	static const struct fcase c[] = {
@@ -109,6 +110,7 @@ START_TEST(test_spec_examples)
 }
 END_TEST
 
+/* NULL comparisons, AND/OR/NOT truth tables, IS NULL, IN/BETWEEN/LIKE. */
 START_TEST(test_null_logic)
 {
 	static const struct fcase c[] = {
@@ -181,6 +183,7 @@ START_TEST(test_null_logic)
 }
 END_TEST
 
+/* OR < AND < NOT < comparison < + - < * / % < unary minus; any case. */
 START_TEST(test_precedence)
 {
 	static const struct fcase c[] = {
@@ -219,6 +222,7 @@ START_TEST(test_precedence)
 }
 END_TEST
 
+/* Mixed types, integer arithmetic, booleans, escapes, raw strings. */
 START_TEST(test_coercion)
 {
 	static const struct fcase c[] = {
@@ -290,6 +294,7 @@ START_TEST(test_coercion)
 }
 END_TEST
 
+/* Nested, indexed, bracketed, attribute and digit identifiers. */
 START_TEST(test_identifiers)
 {
 	static const struct fcase c[] = {
@@ -312,6 +317,7 @@ START_TEST(test_identifiers)
 }
 END_TEST
 
+/* Array-aware comparisons: any element; arithmetic uses the first. */
 START_TEST(test_arrays)
 {
 	static const struct fcase c[] = {
@@ -342,6 +348,7 @@ START_TEST(test_arrays)
 }
 END_TEST
 
+/* LIKE is unanchored, case-sensitive PCRE; BEGINS/ENDS WITH are literal. */
 START_TEST(test_like_affix)
 {
 	static const struct fcase c[] = {
@@ -366,6 +373,7 @@ START_TEST(test_like_affix)
 }
 END_TEST
 
+/* The optional functions. */
 START_TEST(test_functions)
 {
 	static const struct fcase c[] = {
@@ -390,6 +398,7 @@ START_TEST(test_functions)
 }
 END_TEST
 
+/* Syntax errors are rejected with a "bad filter" message. */
 START_TEST(test_bad_filters)
 {
 	static const char *bad[] = {
@@ -429,6 +438,7 @@ START_TEST(test_bad_filters)
 }
 END_TEST
 
+/* Hostile nesting is rejected instead of exhausting the stack. */
 START_TEST(test_deep_nesting)
 {
 	char		*buf, err[256];
@@ -460,6 +470,7 @@ START_TEST(test_deep_nesting)
 }
 END_TEST
 
+/* Random token soup compiles or fails cleanly and evaluates safely. */
 START_TEST(test_fuzz_no_crash)
 {
 	static const char *atoms[] = {
@@ -505,6 +516,7 @@ START_TEST(test_fuzz_no_crash)
 }
 END_TEST
 
+/* One compiled filter evaluates many documents. */
 START_TEST(test_compile_once_match_many)
 {
 	struct filter	*f;
@@ -552,6 +564,7 @@ filter_suite(void)
 	return (s);
 }
 
+/* Run the suite; exit status is non-zero when a check failed. */
 int
 main(void)
 {

@@ -52,6 +52,7 @@ assert_json(const json_t *j, const char *want, const char *what)
 	free(s);
 }
 
+/* Strict paths and flattened path values. */
 START_TEST(test_paths)
 {
 	json_t		*doc, *vals;
@@ -120,6 +121,7 @@ ref_fnv(const char *s, size_t len)
 	return (h);
 }
 
+/* SowKeys are FNV-1a 64 over topic and canonical key values. */
 START_TEST(test_sowkey)
 {
 	char		*id[] = { "/id" };
@@ -164,6 +166,7 @@ struct mcase {
 	const char	*old, *delta, *want;
 };
 
+/* Delta merge (§11.1), including spec §17.4 scenario 21. */
 START_TEST(test_merge)
 {
 	static const struct mcase rows[] = {
@@ -226,6 +229,7 @@ struct dcase {
 	int		 changed;
 };
 
+/* Delta output (§11.2) with /id as key. */
 START_TEST(test_delta)
 {
 	static const struct dcase rows[] = {
@@ -271,6 +275,7 @@ START_TEST(test_delta)
 }
 END_TEST
 
+/* Nested and multiple key paths, inserts, no keys. */
 START_TEST(test_delta_keys)
 {
 	char	*nested[] = { "/k/a", "/id" };
@@ -304,6 +309,7 @@ struct scase {
 	const char	*spec, *want;
 };
 
+/* Select projection table and rejected specs. */
 START_TEST(test_select)
 {
 	static const char *doc_text = "{\"id\":1,\"complaint\":\"late\","
@@ -356,6 +362,7 @@ struct ocase {
 	int		 sign;
 };
 
+/* Orderby comparison table and rejected specs. */
 START_TEST(test_orderby)
 {
 	static const struct ocase rows[] = {
@@ -441,6 +448,7 @@ jsondoc_suite(void)
 	return (s);
 }
 
+/* Run the suite; exit status is non-zero when a check failed. */
 int
 main(void)
 {

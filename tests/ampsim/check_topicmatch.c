@@ -22,6 +22,7 @@ struct tcase_row {
 	int		 match;
 };
 
+/* Regex detection and unanchored matching (§12.8 examples). */
 START_TEST(test_table)
 {
 	static const struct tcase_row rows[] = {
@@ -77,6 +78,7 @@ START_TEST(test_table)
 }
 END_TEST
 
+/* Malformed patterns fail with "bad regex topic". */
 START_TEST(test_bad_regex)
 {
 	static const char *bad[] = { "(", "a(b", "[a-", "*x", "a{2,1}",
@@ -96,6 +98,7 @@ START_TEST(test_bad_regex)
 }
 END_TEST
 
+/* Only len bytes of pattern and topic are used. */
 START_TEST(test_lengths)
 {
 	struct topicmatch	*tm;
@@ -133,6 +136,7 @@ topicmatch_suite(void)
 	return (s);
 }
 
+/* Run the suite; exit status is non-zero when a check failed. */
 int
 main(void)
 {
