@@ -1,0 +1,822 @@
+/*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The ampsd authors
+ */
+
+/*
+ * ipc-client.c: one program connected to ampsd over the IPC socket.
+ *
+ * It owns the client's descriptor, its read buffer (filled by a raw
+ * libevent `event`, not a bufferevent, so one read can take many
+ * frames), its bounded output buffer, the handshake, the mechanical
+ * validation of every frame (ipcwire_decode), the ACL check per command
+ * and the dispatch to the core's handlers (struct ipc_handlers).
+ *
+ * Life of a client:
+ *
+ *	accepted --HELLO ok--> GREETED --EOF/BYE/error--> CLOSED --> freed
+ *	    |                    |                          ^
+ *	    +--bad frame---------+--> DEAD (output drains) -+
+ *
+ *	ipc_client_create()	accepted
+ *	ipc_client_hello()	-> GREETED (WELCOME sent)
+ *	ipc_client_kill()	-> DEAD: fatal ERROR queued, reading stopped
+ *	ipc_client_close()	-> CLOSED: closed() handler, fd closed,
+ *				   moved to the graveyard
+ *	ipc_client_free()	freed by ipc.c's reap event, later pass
+ *
+ * Invariants:
+ *  1. No handler sees a frame before it was length-checked against
+ *     max_frame and fully decoded by ipcwire_decode(); any failure kills
+ *     this client only.
+ *  2. The first frame must be HELLO; its version is read from the fixed
+ *     prefix before anything else, so a client of any version gets
+ *     VERSION_BAD carrying our version.
+ *  3. A DEAD client is never read again; its output (ending with the
+ *     ERROR) is still written, then it is closed, or after IPC_LINGER if
+ *     it never reads.
+ *  4. Output is bounded: above out_high reading from the client pauses
+ *     (replies only grow when we read requests); above out_max the
+ *     client is killed "too far behind".
+ *  5. One read callback handles at most cfg.budget frames, then yields
+ *     to the loop (event_active) so one client cannot starve others.
+ *  6. A client is never freed inside its own callback chain: close only
+ *     moves it to the graveyard; ipc.c frees it on a later pass.
+ */
+
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "ipc-client.h"
+
+#define IPC_IN_INITIAL	(64U * 1024)
+#define IPC_IN_KEEP	(256U * 1024)	/* shrink back above this */
+#define IPC_LINGER	5		/* seconds a DEAD client may take */
+#define IPC_NAME_MAX	64
+
+/* One field for ipc_client_sendv(). */
+struct ipc_fld {
+	uint16_t	 tag;
+	int		 kind;
+	uint64_t	 num;
+	const void	*ptr;
+	size_t		 len;
+};
+#define FLD_U32(t, v)	{ AMPSIPC_T_##t, AMPSIPC_K_U32, (v), NULL, 0 }
+#define FLD_U64(t, v)	{ AMPSIPC_T_##t, AMPSIPC_K_U64, (v), NULL, 0 }
+#define FLD_STR(t, s)	{ AMPSIPC_T_##t, AMPSIPC_K_STR, 0, (s), 0 }
+#define FLD_BYTES(t, p, l) { AMPSIPC_T_##t, AMPSIPC_K_BYTES, 0, (p), (l) }
+
+static void	ipc_client_read_cb(evutil_socket_t, short, void *);
+static void	ipc_client_write_cb(evutil_socket_t, short, void *);
+static void	ipc_client_linger_cb(evutil_socket_t, short, void *);
+static void	ipc_client_finish(struct ipc_client *);
+static int	ipc_client_sendv(struct ipc_client *, uint16_t, uint16_t,
+		    uint32_t, const struct ipc_fld *, size_t, int);
+
+/*
+ * Create the state for an accepted, already vetted descriptor (ipc.c).
+ * Returns the client, or NULL (descriptor left open) on failure.
+ */
+struct ipc_client *
+ipc_client_create(struct ipc *ipc, int fd, uid_t uid, gid_t gid, pid_t pid)
+{
+	struct ipc_client	*c;
+
+	if ((c = calloc(1, sizeof *c)) == NULL)
+		return (NULL);
+	c->ipc = ipc;
+	c->fd = fd;
+	c->uid = uid;
+	c->gid = gid;
+	c->pid = pid;
+	c->id = ++ipc->next_id;
+	c->incap = IPC_IN_INITIAL;
+	c->in = malloc(c->incap);
+	c->ev_read = event_new(ipc->base, fd, EV_READ | EV_PERSIST,
+	    ipc_client_read_cb, c);
+	c->ev_write = event_new(ipc->base, fd, EV_WRITE | EV_PERSIST,
+	    ipc_client_write_cb, c);
+	c->ev_linger = evtimer_new(ipc->base, ipc_client_linger_cb, c);
+	if (c->in == NULL || c->ev_read == NULL || c->ev_write == NULL ||
+	    c->ev_linger == NULL || event_add(c->ev_read, NULL) == -1) {
+		c->fd = -1;
+		TAILQ_INSERT_TAIL(&ipc->graveyard, c, entry);
+		ipc_client_free(c);
+		return (NULL);
+	}
+	TAILQ_INSERT_TAIL(&ipc->clients, c, entry);
+	ipc->nclients++;
+	ipc_log(ipc, LOG_DEBUG, "ipc: client %llu: uid %lu gid %lu pid %ld",
+	    (unsigned long long)c->id, (unsigned long)uid, (unsigned long)gid,
+	    (long)pid);
+	return (c);
+}
+
+/*
+ * Close a client now: run the core's closed() handler, close the
+ * descriptor and move the client to the graveyard.  Safe to call from
+ * inside the client's own callbacks; the memory stays valid until ipc.c
+ * reaps it on a later pass.
+ */
+void
+ipc_client_close(struct ipc_client *c)
+{
+	struct ipc	*ipc = c->ipc;
+
+	if (c->flags & IPC_CLIENT_CLOSED)
+		return;
+	c->flags |= IPC_CLIENT_CLOSED | IPC_CLIENT_DEAD;
+	TAILQ_REMOVE(&ipc->clients, c, entry);
+	ipc->nclients--;
+	if (ipc->h.closed != NULL)
+		ipc->h.closed(c, ipc->h.arg);
+	event_del(c->ev_read);
+	event_del(c->ev_write);
+	event_del(c->ev_linger);
+	if (c->fd != -1)
+		close(c->fd);
+	c->fd = -1;
+	TAILQ_INSERT_TAIL(&ipc->graveyard, c, entry);
+	ipc_client_gone(ipc);
+	ipc_log(ipc, LOG_DEBUG, "ipc: client %llu: closed",
+	    (unsigned long long)c->id);
+}
+
+/* Free a closed client (ipc.c's reap event or ipc_close()). */
+void
+ipc_client_free(struct ipc_client *c)
+{
+	TAILQ_REMOVE(&c->ipc->graveyard, c, entry);
+	if (c->ev_read != NULL)
+		event_free(c->ev_read);
+	if (c->ev_write != NULL)
+		event_free(c->ev_write);
+	if (c->ev_linger != NULL)
+		event_free(c->ev_linger);
+	if (c->fd != -1)
+		close(c->fd);
+	free(c->in);
+	free(c->out);
+	free(c->name);
+	free(c);
+}
+
+/* Pause reading until the output drains below half of out_high. */
+static void
+ipc_client_pause(struct ipc_client *c)
+{
+	if (c->flags & (IPC_CLIENT_PAUSED | IPC_CLIENT_DEAD))
+		return;
+	c->flags |= IPC_CLIENT_PAUSED;
+	event_del(c->ev_read);
+}
+
+/* Resume reading, and handle frames that are already buffered. */
+static void
+ipc_client_resume(struct ipc_client *c)
+{
+	if ((c->flags & IPC_CLIENT_PAUSED) == 0 ||
+	    (c->flags & IPC_CLIENT_DEAD))
+		return;
+	c->flags &= ~IPC_CLIENT_PAUSED;
+	event_add(c->ev_read, NULL);
+	event_active(c->ev_read, EV_READ, 0);
+}
+
+/* Make room for n more bytes of output; NULL if that is impossible. */
+static uint8_t *
+ipc_client_out_reserve(struct ipc_client *c, size_t n)
+{
+	uint8_t	*p;
+	size_t	 want;
+
+	if (c->outoff != 0) {
+		memmove(c->out, c->out + c->outoff, c->outlen - c->outoff);
+		c->outlen -= c->outoff;
+		c->outoff = 0;
+	}
+	if (n > SIZE_MAX / 2 - c->outlen)
+		return (NULL);
+	if (c->outcap - c->outlen < n) {
+		want = c->outcap == 0 ? 4096 : c->outcap;
+		while (want - c->outlen < n)
+			want *= 2;
+		if ((p = realloc(c->out, want)) == NULL)
+			return (NULL);
+		c->out = p;
+		c->outcap = want;
+	}
+	return (c->out + c->outlen);
+}
+
+/* Account n bytes just written at the reserved place; start writing. */
+static void
+ipc_client_out_commit(struct ipc_client *c, size_t n)
+{
+	c->outlen += n;
+	event_add(c->ev_write, NULL);
+	if (c->outlen - c->outoff > c->ipc->cfg.out_high)
+		ipc_client_pause(c);
+}
+
+/*
+ * Encode and queue one frame.  fatal marks the kill frame, which may be
+ * queued for a DEAD client and past out_max.  Returns 0, or -1.
+ */
+static int
+ipc_client_sendv(struct ipc_client *c, uint16_t type, uint16_t flags,
+    uint32_t reqid, const struct ipc_fld *f, size_t n, int fatal)
+{
+	struct ipcwire_enc	 e;
+	uint8_t			*p = NULL;
+	size_t			 len = 0, i;
+	int			 pass;
+
+	if (c->flags & IPC_CLIENT_CLOSED)
+		return (-1);
+	if ((c->flags & IPC_CLIENT_DEAD) && !fatal)
+		return (-1);
+	for (pass = 0; pass < 2; pass++) {
+		ipcwire_begin(&e, pass ? p : NULL, pass ? len : 0, type, flags,
+		    reqid);
+		if (type == AMPSIPC_VERSION_BAD)
+			ipcwire_put_raw32(&e, AMPSIPC_PROTO_VERSION);
+		for (i = 0; i < n; i++) {
+			switch (f[i].kind) {
+			case AMPSIPC_K_U32:
+				ipcwire_put_u32(&e, f[i].tag,
+				    (uint32_t)f[i].num);
+				break;
+			case AMPSIPC_K_U64:
+				ipcwire_put_u64(&e, f[i].tag, f[i].num);
+				break;
+			case AMPSIPC_K_STR:
+				ipcwire_put_str(&e, f[i].tag, f[i].ptr);
+				break;
+			default:
+				ipcwire_put_bytes(&e, f[i].tag, f[i].ptr,
+				    f[i].len);
+				break;
+			}
+		}
+		if (ipcwire_end(&e, &len) == -1)
+			return (-1);
+		if (pass == 1)
+			break;
+		if (!fatal &&
+		    c->outlen - c->outoff + len > c->ipc->cfg.out_max) {
+			ipc_client_kill(c, AMPSIPC_E_TOO_FAR_BEHIND,
+			    "too far behind");
+			return (-1);
+		}
+		if ((p = ipc_client_out_reserve(c, len)) == NULL) {
+			if (!fatal)
+				ipc_client_kill(c, AMPSIPC_E_NO_RESOURCES,
+				    "daemon out of memory");
+			return (-1);
+		}
+	}
+	ipc_client_out_commit(c, len);
+	return (0);
+}
+
+/*
+ * Queue a frame the core encoded itself with ipcwire_* (ACK, MESSAGE,
+ * ...).  The frame is copied.  Returns 0, or -1 if the client is closing
+ * or was killed for being too far behind.
+ */
+int
+ipc_client_send_frame(struct ipc_client *c, const void *frame, size_t len)
+{
+	uint8_t	*p;
+
+	if (c->flags & (IPC_CLIENT_CLOSED | IPC_CLIENT_DEAD))
+		return (-1);
+	if (len < AMPSIPC_HDR_LEN || len > AMPSIPC_MAX_FRAME)
+		return (-1);
+	if (c->outlen - c->outoff + len > c->ipc->cfg.out_max) {
+		ipc_client_kill(c, AMPSIPC_E_TOO_FAR_BEHIND, "too far behind");
+		return (-1);
+	}
+	if ((p = ipc_client_out_reserve(c, len)) == NULL) {
+		ipc_client_kill(c, AMPSIPC_E_NO_RESOURCES,
+		    "daemon out of memory");
+		return (-1);
+	}
+	memcpy(p, frame, len);
+	ipc_client_out_commit(c, len);
+	return (0);
+}
+
+/*
+ * Kill a client for cause: queue a fatal ERROR(code, text), stop reading,
+ * and close once the output is written (or after IPC_LINGER seconds).
+ * Other clients are not affected.  Safe inside the client's callbacks.
+ */
+void
+ipc_client_kill(struct ipc_client *c, uint32_t code, const char *text)
+{
+	struct ipc_fld	f[] = { FLD_U32(ERRCODE, code),
+	    FLD_STR(REASON, text != NULL ? text : ipcwire_error_text(code)) };
+
+	if (c->flags & (IPC_CLIENT_DEAD | IPC_CLIENT_CLOSED))
+		return;
+	ipc_log(c->ipc, LOG_WARNING, "ipc: client %llu (uid %lu pid %ld): "
+	    "dropped: %s", (unsigned long long)c->id, (unsigned long)c->uid,
+	    (long)c->pid, text != NULL ? text : ipcwire_error_text(code));
+	c->flags |= IPC_CLIENT_DEAD;
+	(void)ipc_client_sendv(c, AMPSIPC_ERROR, AMPSIPC_F_FATAL, 0, f, 2, 1);
+	ipc_client_finish(c);
+}
+
+/* Stop reading and close once the queued output is written. */
+static void
+ipc_client_finish(struct ipc_client *c)
+{
+	struct timeval	tv = { IPC_LINGER, 0 };
+
+	c->flags |= IPC_CLIENT_DEAD;
+	event_del(c->ev_read);
+	if (c->outlen == c->outoff)
+		ipc_client_close(c);
+	else
+		evtimer_add(c->ev_linger, &tv);
+}
+
+/* Timer: a DEAD client did not take its output in time. */
+static void
+ipc_client_linger_cb(evutil_socket_t fd, short what, void *arg)
+{
+	ipc_client_close(arg);
+}
+
+/* Writable: send queued output; close DEAD clients once it is out. */
+static void
+ipc_client_write_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ipc_client	*c = arg;
+	ssize_t			 n;
+
+	while (c->outoff < c->outlen) {
+		n = send(c->fd, c->out + c->outoff, c->outlen - c->outoff,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return;
+			ipc_client_close(c);
+			return;
+		}
+		c->outoff += (size_t)n;
+	}
+	c->outoff = c->outlen = 0;
+	event_del(c->ev_write);
+	if (c->outcap > IPC_IN_KEEP) {
+		free(c->out);
+		c->out = NULL;
+		c->outcap = 0;
+	}
+	if (c->flags & IPC_CLIENT_DEAD) {
+		ipc_client_close(c);
+		return;
+	}
+	ipc_client_resume(c);
+}
+
+/* Copy a client label for logs and status: printable ASCII, capped. */
+static char *
+ipc_client_clean_name(const char *s)
+{
+	char	*p;
+	size_t	 i, len = strlen(s);
+
+	if (len > IPC_NAME_MAX)
+		len = IPC_NAME_MAX;
+	if ((p = malloc(len + 1)) == NULL)
+		return (NULL);
+	for (i = 0; i < len; i++)
+		p[i] = isprint((unsigned char)s[i]) ? s[i] : '?';
+	p[len] = '\0';
+	return (p);
+}
+
+/* HELLO with the right version: remember the name, send WELCOME. */
+static int
+ipc_client_hello(struct ipc_client *c, const struct ipcwire_msg *m)
+{
+	struct ipc	*ipc = c->ipc;
+	const char	*name = ipcwire_str(m, AMPSIPC_T_CLIENT_NAME);
+	struct ipc_fld	 f[] = {
+		FLD_U32(PROTO_VERSION, AMPSIPC_PROTO_VERSION),
+		FLD_U32(MAX_FRAME, ipc->cfg.max_frame),
+		FLD_STR(DAEMON_VERSION, ipc->cfg.daemon_version),
+		FLD_STR(CONN, ipc->cfg.default_conn),
+		FLD_U64(CLIENT_ID, c->id),
+	};
+
+	if (name != NULL && (c->name = ipc_client_clean_name(name)) == NULL)
+		return (AMPSIPC_E_NO_RESOURCES);
+	c->flags |= IPC_CLIENT_GREETED;
+	if (ipc_client_sendv(c, AMPSIPC_WELCOME, 0, m->hdr.reqid, f,
+	    sizeof f / sizeof f[0], 0) == -1)
+		return (-1);
+	ipc_log(ipc, LOG_INFO, "ipc: client %llu: uid %lu pid %ld name %s",
+	    (unsigned long long)c->id, (unsigned long)c->uid, (long)c->pid,
+	    c->name != NULL ? c->name : "-");
+	if (ipc->h.hello != NULL)
+		ipc->h.hello(c, ipc->h.arg);
+	return (0);
+}
+
+/* Ask the ACL hook; 1 if allowed. */
+static int
+ipc_client_allowed(struct ipc_client *c, const struct ipcwire_msg *m,
+    enum ipc_op op)
+{
+	struct ipc	*ipc = c->ipc;
+
+	if (ipc->cfg.acl == NULL)
+		return (1);
+	return (ipc->cfg.acl(ipc->cfg.acl_arg, c->uid, c->gid,
+	    ipcwire_str(m, AMPSIPC_T_CONN), ipcwire_str(m, AMPSIPC_T_TOPIC),
+	    op));
+}
+
+/* Which ACL operation a generic COMMAND is. */
+static enum ipc_op
+ipc_client_cmd_op(const struct ipcwire_msg *m)
+{
+	switch (ipcwire_num(m, AMPSIPC_T_CMD, 0)) {
+	case AMPSIPC_CMD_PUBLISH:
+	case AMPSIPC_CMD_DELTA_PUBLISH:
+	case AMPSIPC_CMD_SOW_DELETE:
+		return (IPC_OP_PUBLISH);
+	default:
+		return (IPC_OP_SUBSCRIBE);
+	}
+}
+
+/* Run a core handler and turn its result into a reply or a kill. */
+static void
+ipc_client_call(struct ipc_client *c, const struct ipcwire_msg *m,
+    int (*fn)(struct ipc_client *, const struct ipc_cmd *, void *),
+    enum ipc_op op)
+{
+	int	rc;
+
+	if (!ipc_client_allowed(c, m, op)) {
+		ipc_client_reply_error(c, m->hdr.reqid,
+		    AMPSIPC_E_NOT_PERMITTED, NULL);
+		return;
+	}
+	if (fn == NULL) {
+		ipc_client_reply_error(c, m->hdr.reqid,
+		    AMPSIPC_E_NOT_SUPPORTED, NULL);
+		return;
+	}
+	rc = fn(c, m, c->ipc->h.arg);
+	if (rc < 0)
+		ipc_client_kill(c, AMPSIPC_E_PROTOCOL, "request refused as "
+		    "malformed");
+	else if (rc > 0)
+		ipc_client_reply_error(c, m->hdr.reqid, (uint32_t)rc, NULL);
+}
+
+/* Handle the first frame: it must be HELLO with our version. */
+static void
+ipc_client_first(struct ipc_client *c, const uint8_t *fr, uint32_t len)
+{
+	struct ipcwire_msg	 m;
+	struct ipc_fld		 f[1];
+	char			 reason[96];
+	const char		*why;
+	uint32_t		 version;
+	int			 rc;
+
+	if ((fr[4] | (fr[5] << 8)) != AMPSIPC_HELLO || len < 20) {
+		ipc_client_kill(c, AMPSIPC_E_PROTOCOL, "expected HELLO");
+		return;
+	}
+	version = (uint32_t)fr[16] | ((uint32_t)fr[17] << 8) |
+	    ((uint32_t)fr[18] << 16) | ((uint32_t)fr[19] << 24);
+	if (version != AMPSIPC_PROTO_VERSION) {
+		snprintf(reason, sizeof reason, "client protocol %lu, "
+		    "server %d", (unsigned long)version, AMPSIPC_PROTO_VERSION);
+		f[0] = (struct ipc_fld)FLD_STR(REASON, reason);
+		ipc_log(c->ipc, LOG_WARNING, "ipc: client %llu: %s",
+		    (unsigned long long)c->id, reason);
+		(void)ipc_client_sendv(c, AMPSIPC_VERSION_BAD, 0,
+		    fr[8] | (fr[9] << 8) | (fr[10] << 16) |
+		    ((uint32_t)fr[11] << 24), f, 1, 0);
+		ipc_client_finish(c);
+		return;
+	}
+	if (ipcwire_decode(fr, len, IPCWIRE_FROM_CLIENT, &m, &why) == -1) {
+		snprintf(reason, sizeof reason, "bad HELLO: %s", why);
+		ipc_client_kill(c, AMPSIPC_E_PROTOCOL, reason);
+		return;
+	}
+	if ((rc = ipc_client_hello(c, &m)) > 0)
+		ipc_client_kill(c, (uint32_t)rc, NULL);
+}
+
+/* Check and dispatch one complete frame. */
+static void
+ipc_client_dispatch(struct ipc_client *c, const uint8_t *fr, uint32_t len)
+{
+	struct ipc		*ipc = c->ipc;
+	struct ipcwire_msg	 m;
+	char			 reason[128];
+	const char		*why, *topic;
+
+	if ((c->flags & IPC_CLIENT_GREETED) == 0) {
+		ipc_client_first(c, fr, len);
+		return;
+	}
+	if (ipcwire_decode(fr, len, IPCWIRE_FROM_CLIENT, &m, &why) == -1) {
+		snprintf(reason, sizeof reason, "bad %s frame: %s",
+		    ipcwire_type_name(fr[4] | (fr[5] << 8)), why);
+		ipc_client_kill(c, AMPSIPC_E_PROTOCOL, reason);
+		return;
+	}
+	switch (m.hdr.type) {
+	case AMPSIPC_HELLO:
+		ipc_client_kill(c, AMPSIPC_E_PROTOCOL, "second HELLO");
+		break;
+	case AMPSIPC_PING:
+		ipc_client_sendv(c, AMPSIPC_PONG, 0, m.hdr.reqid, NULL, 0, 0);
+		break;
+	case AMPSIPC_BYE:
+		ipc_client_finish(c);
+		break;
+	case AMPSIPC_PUBLISH:
+	case AMPSIPC_DELTA_PUBLISH:
+		topic = ipcwire_str(&m, AMPSIPC_T_TOPIC);
+		if (topic == NULL || *topic == '\0') {
+			ipc_client_reply_error(c, m.hdr.reqid,
+			    AMPSIPC_E_INVALID_TOPIC, "empty topic");
+			break;
+		}
+		ipc_client_call(c, &m, ipc->h.publish, IPC_OP_PUBLISH);
+		break;
+	case AMPSIPC_PUBLISH_FLUSH:
+		ipc_client_call(c, &m, ipc->h.flush, IPC_OP_PUBLISH);
+		break;
+	case AMPSIPC_COMMAND:
+		ipc_client_call(c, &m, ipc->h.command, ipc_client_cmd_op(&m));
+		break;
+	case AMPSIPC_DISCARD:
+		ipc_client_call(c, &m, ipc->h.discard, IPC_OP_SUBSCRIBE);
+		break;
+	case AMPSIPC_QUEUE_ACK:
+		ipc_client_call(c, &m, ipc->h.queue_ack, IPC_OP_SUBSCRIBE);
+		break;
+	case AMPSIPC_STATUS:
+		ipc_client_call(c, &m, ipc->h.status, IPC_OP_ADMIN);
+		break;
+	default:
+		ipc_client_kill(c, AMPSIPC_E_PROTOCOL, "unexpected message");
+		break;
+	}
+}
+
+/*
+ * Handle up to *budget complete frames from the read buffer.  Returns 1
+ * if a complete frame is still buffered (budget ran out), else 0.
+ */
+static int
+ipc_client_frames(struct ipc_client *c, unsigned int *budget)
+{
+	size_t		 off = 0;
+	uint32_t	 len;
+	uint8_t		*p;
+	int		 rc, more = 0;
+
+	while ((c->flags & IPC_CLIENT_DEAD) == 0) {
+		rc = ipcwire_frame_len(c->in + off, c->inlen - off,
+		    c->ipc->cfg.max_frame, &len);
+		if (rc == -1) {
+			ipc_client_kill(c, AMPSIPC_E_TOO_BIG,
+			    "bad frame length");
+			break;
+		}
+		if (rc == 0 || c->inlen - off < len) {
+			if (rc == 1 && len > c->incap) {
+				if ((p = realloc(c->in, len)) == NULL) {
+					ipc_client_kill(c,
+					    AMPSIPC_E_NO_RESOURCES,
+					    "daemon out of memory");
+					break;
+				}
+				c->in = p;
+				c->incap = len;
+			}
+			break;
+		}
+		if (*budget == 0) {
+			more = 1;
+			break;
+		}
+		(*budget)--;
+		ipc_client_dispatch(c, c->in + off, len);
+		off += len;
+		if (c->flags & IPC_CLIENT_PAUSED) {
+			more = 0;
+			break;
+		}
+	}
+	if (c->flags & IPC_CLIENT_CLOSED)
+		return (0);
+	if (off != 0) {
+		memmove(c->in, c->in + off, c->inlen - off);
+		c->inlen -= off;
+	}
+	return (more);
+}
+
+/* Readable: take what the socket has and handle frames within budget. */
+static void
+ipc_client_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ipc_client	*c = arg;
+	unsigned int		 budget = c->ipc->cfg.budget;
+	ssize_t			 n;
+	uint8_t			*p;
+
+	if (c->flags & (IPC_CLIENT_DEAD | IPC_CLIENT_PAUSED))
+		return;
+	if (ipc_client_frames(c, &budget))
+		goto yield;
+	if (c->flags & (IPC_CLIENT_DEAD | IPC_CLIENT_PAUSED))
+		return;
+	if (c->inlen == 0 && c->incap > IPC_IN_KEEP &&
+	    (p = realloc(c->in, IPC_IN_INITIAL)) != NULL) {
+		c->in = p;
+		c->incap = IPC_IN_INITIAL;
+	}
+	if (c->inlen == c->incap)
+		return;		/* cannot happen: frames() grew the buffer */
+	n = read(c->fd, c->in + c->inlen, c->incap - c->inlen);
+	if (n == -1) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			ipc_client_close(c);
+		return;
+	}
+	if (n == 0) {
+		ipc_client_close(c);
+		return;
+	}
+	c->inlen += (size_t)n;
+	if (ipc_client_frames(c, &budget))
+		goto yield;
+	return;
+
+yield:
+	c->yields++;
+	event_active(c->ev_read, EV_READ, 0);
+}
+
+/* Identity and per-client data for the core. */
+uint64_t
+ipc_client_id(const struct ipc_client *c)
+{
+	return (c->id);
+}
+
+uid_t
+ipc_client_uid(const struct ipc_client *c)
+{
+	return (c->uid);
+}
+
+gid_t
+ipc_client_gid(const struct ipc_client *c)
+{
+	return (c->gid);
+}
+
+pid_t
+ipc_client_pid(const struct ipc_client *c)
+{
+	return (c->pid);
+}
+
+/* The program's label from HELLO, made printable; "" if none. */
+const char *
+ipc_client_name(const struct ipc_client *c)
+{
+	return (c->name != NULL ? c->name : "");
+}
+
+/* 1 while replies can still be queued (not killed, not closed). */
+int
+ipc_client_alive(const struct ipc_client *c)
+{
+	return ((c->flags & (IPC_CLIENT_DEAD | IPC_CLIENT_CLOSED)) == 0);
+}
+
+void
+ipc_client_set_data(struct ipc_client *c, void *data)
+{
+	c->data = data;
+}
+
+void *
+ipc_client_data(const struct ipc_client *c)
+{
+	return (c->data);
+}
+
+/* STORED: reqid is committed as seq of connection connid. */
+int
+ipc_client_reply_stored(struct ipc_client *c, uint32_t reqid,
+    uint32_t connid, uint64_t seq)
+{
+	struct ipc_fld	f[] = { FLD_U32(CONN_ID, connid), FLD_U64(SEQ, seq) };
+
+	return (ipc_client_sendv(c, AMPSIPC_STORED, 0, reqid, f, 2, 0));
+}
+
+/* PERSISTED: AMPS has everything up to seq on connid. */
+int
+ipc_client_send_persisted(struct ipc_client *c, uint32_t connid,
+    uint64_t seq)
+{
+	struct ipc_fld	f[] = { FLD_U32(CONN_ID, connid), FLD_U64(SEQ, seq) };
+
+	return (ipc_client_sendv(c, AMPSIPC_PERSISTED, 0, 0, f, 2, 0));
+}
+
+/* PUBLISH_FAILED: AMPS refused stored message seq. */
+int
+ipc_client_send_publish_failed(struct ipc_client *c, uint32_t reqid,
+    uint32_t connid, uint64_t seq, uint32_t code, const char *reason)
+{
+	struct ipc_fld	f[] = { FLD_U32(CONN_ID, connid), FLD_U64(SEQ, seq),
+	    FLD_U32(ERRCODE, code), FLD_STR(REASON, reason) };
+
+	return (ipc_client_sendv(c, AMPSIPC_PUBLISH_FAILED, 0, reqid, f, 4,
+	    0));
+}
+
+/* FLUSHED: the PUBLISH_FLUSH reqid is complete. */
+int
+ipc_client_reply_flushed(struct ipc_client *c, uint32_t reqid)
+{
+	return (ipc_client_sendv(c, AMPSIPC_FLUSHED, 0, reqid, NULL, 0, 0));
+}
+
+/* OK: generic success for reqid. */
+int
+ipc_client_reply_ok(struct ipc_client *c, uint32_t reqid)
+{
+	return (ipc_client_sendv(c, AMPSIPC_OK, 0, reqid, NULL, 0, 0));
+}
+
+/* ERROR(code, text) for reqid; NULL text means the code's own text. */
+int
+ipc_client_reply_error(struct ipc_client *c, uint32_t reqid, uint32_t code,
+    const char *text)
+{
+	struct ipc_fld	f[] = { FLD_U32(ERRCODE, code),
+	    FLD_STR(REASON, text != NULL ? text : ipcwire_error_text(code)) };
+
+	return (ipc_client_sendv(c, AMPSIPC_ERROR, 0, reqid, f, 2, 0));
+}
+
+/* STATUS_REPLY carrying text (docs/IPC.md, "Status"). */
+int
+ipc_client_reply_status(struct ipc_client *c, uint32_t reqid,
+    const char *text)
+{
+	struct ipc_fld	f[] = { FLD_BYTES(DATA, text, strlen(text)) };
+
+	return (ipc_client_sendv(c, AMPSIPC_STATUS_REPLY, 0, reqid, f, 1, 0));
+}
+
+/* CONN_STATE: connection conn (connid) is now in state, on server. */
+int
+ipc_client_send_conn_state(struct ipc_client *c, const char *conn,
+    uint32_t connid, uint32_t state, const char *server)
+{
+	struct ipc_fld	f[] = { FLD_STR(CONN, conn), FLD_U32(CONN_ID, connid),
+	    FLD_U32(STATE, state), FLD_STR(SERVER, server) };
+
+	if (conn == NULL)
+		return (-1);
+	return (ipc_client_sendv(c, AMPSIPC_CONN_STATE, 0, 0, f, 4, 0));
+}

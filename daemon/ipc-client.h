@@ -1,0 +1,95 @@
+/*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The ampsd authors
+ */
+
+/*
+ * Private interface between ipc.c (the listener) and ipc-client.c (one
+ * connected program).  Nothing outside daemon/ipc*.c includes this; the
+ * daemon core uses daemon/ipc.h.
+ */
+
+#ifndef AMPSD_IPC_CLIENT_H
+#define AMPSD_IPC_CLIENT_H
+
+#include <sys/queue.h>
+#include <sys/types.h>
+
+#include <stdarg.h>
+#include <stdint.h>
+
+#include "ipc.h"
+
+struct event;
+
+TAILQ_HEAD(ipc_clients, ipc_client);
+
+/* The listener and everything it shares with its clients. */
+struct ipc {
+	struct event_base	*base;
+	struct ipc_config	 cfg;		/* strings point at copies below */
+	char			*path;
+	char			*daemon_version;
+	char			*default_conn;
+	struct ipc_handlers	 h;
+
+	int			 fd;		/* listening socket */
+	dev_t			 sock_dev;	/* to unlink only our socket */
+	ino_t			 sock_ino;
+	int			 reserve_fd;	/* spare descriptor for EMFILE */
+	struct event		*ev_accept;
+	struct event		*ev_resume;	/* re-enable accept after EMFILE */
+	int			 accept_paused;
+	struct event		*ev_reap;	/* frees the graveyard */
+
+	struct ipc_clients	 clients;	/* live clients */
+	struct ipc_clients	 graveyard;	/* closed, freed on next pass */
+	unsigned int		 nclients;
+	uint64_t		 next_id;
+};
+
+/* One connected program. */
+struct ipc_client {
+	TAILQ_ENTRY(ipc_client)	 entry;		/* ipc->clients or graveyard */
+	struct ipc		*ipc;
+	uint64_t		 id;
+	int			 fd;
+	uid_t			 uid;
+	gid_t			 gid;
+	pid_t			 pid;
+	char			*name;		/* from HELLO, or NULL */
+	void			*data;		/* the core's */
+
+	int			 flags;
+#define IPC_CLIENT_GREETED	0x01	/* HELLO accepted */
+#define IPC_CLIENT_DEAD		0x02	/* no more input; close once flushed */
+#define IPC_CLIENT_CLOSED	0x04	/* closed() ran; in the graveyard */
+#define IPC_CLIENT_PAUSED	0x08	/* reading paused: output too big */
+
+	struct event		*ev_read;
+	struct event		*ev_write;
+	struct event		*ev_linger;	/* DEAD clients: close anyway */
+
+	uint8_t			*in;		/* read buffer */
+	size_t			 inlen;
+	size_t			 incap;
+	uint8_t			*out;		/* output; sent from outoff */
+	size_t			 outoff;
+	size_t			 outlen;
+	size_t			 outcap;
+
+	uint64_t		 yields;	/* budget ran out */
+};
+
+/* ipc.c */
+void	ipc_log(struct ipc *, int, const char *, ...)
+	    __attribute__((__format__(printf, 3, 4)));
+void	ipc_client_gone(struct ipc *);
+int	ipc_count_uid(const struct ipc *, uid_t);
+
+/* ipc-client.c */
+struct ipc_client *ipc_client_create(struct ipc *, int, uid_t, gid_t, pid_t);
+void	ipc_client_close(struct ipc_client *);
+void	ipc_client_free(struct ipc_client *);
+
+#endif /* AMPSD_IPC_CLIENT_H */
