@@ -1,0 +1,929 @@
+/*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The ampsd authors
+ */
+
+/*
+ * subs.c: subscriptions (§4.5, §4.6): creation from a command with its
+ * options (§13), replace / pause / resume, unsubscribe, fan-out of
+ * published messages (filters, delta output, OOF for SOW topics, select,
+ * conflation, sids), and bookmark (replay) subscriptions over the
+ * transaction log (§8.4).
+ *
+ * Invariants:
+ *  1. A subscription is in exactly two lists: its session's and all_subs;
+ *     both are updated together (sub_free).
+ *  2. A bookmark subscription that is replaying is skipped by the live
+ *     fan-out: the message is already in the log (publish appends before
+ *     fanning out) and the replay reaches it in log order; when the replay
+ *     catches up with the end of the log it becomes live in the same
+ *     callback, so nothing is lost or duplicated.
+ *  3. `completed` of a bookmark subscription is sent exactly once, when
+ *     the replay has passed the log position current at subscribe time.
+ *  4. Queue subscriptions (sub->q) receive nothing from fan-out; the queue
+ *     module delivers to them.
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ampsim.h"
+#include "filter.h"
+#include "jsondoc.h"
+#include "sowstore.h"
+#include "topicmatch.h"
+
+struct sublist	all_subs = TAILQ_HEAD_INITIALIZER(all_subs);
+
+static void	sub_replay_schedule(struct sub *, int);
+static void	sub_conf_add(struct sub *, struct msg *, const char *,
+		    size_t);
+
+/* The parsed document of a message (NULL when not JSON). */
+json_t *
+msg_doc(struct msg *m)
+{
+	json_error_t	err;
+
+	if (!m->doc_tried) {
+		m->doc_tried = 1;
+		m->doc = json_loadb(m->data, m->dlen, JSON_DECODE_ANY, &err);
+		m->doc_owned = m->doc != NULL;
+	}
+	return (m->doc);
+}
+
+/* Find a subscription of s by id. */
+struct sub *
+sub_find(struct sess *s, const char *id)
+{
+	struct sub	*sub;
+
+	TAILQ_FOREACH(sub, &s->subs, sentry)
+		if (strcmp(sub->sub_id, id) == 0)
+			return (sub);
+	return (NULL);
+}
+
+/* Free a subscription and unlink it. */
+void
+sub_free(struct sub *sub)
+{
+	size_t	i;
+
+	if (sub->q != NULL)
+		queue_sub_gone(sub);
+	TAILQ_REMOVE(&sub->s->subs, sub, sentry);
+	TAILQ_REMOVE(&all_subs, sub, gentry);
+	if (sub->ev_replay != NULL)
+		event_free(sub->ev_replay);
+	if (sub->ev_persisted != NULL)
+		event_free(sub->ev_persisted);
+	if (sub->ev_conf != NULL)
+		event_free(sub->ev_conf);
+	if (sub->conf_pending != NULL)
+		json_decref(sub->conf_pending);
+	for (i = 0; i < sub->nconf_keys; i++)
+		free(sub->conf_keys[i]);
+	free(sub->conf_keys);
+	topicmatch_free(sub->tm);
+	filter_free(sub->flt);
+	jdoc_select_free(sub->sel);
+	free(sub->sub_id);
+	free(sub->cid);
+	free(sub->topic);
+	free(sub);
+}
+
+/* Connection closed: drop all its subscriptions. */
+void
+subs_sess_closed(struct sess *s)
+{
+	struct sub	*sub;
+
+	while ((sub = TAILQ_FIRST(&s->subs)) != NULL)
+		sub_free(sub);
+}
+
+/* Fail a subscribe-family command on its processed ack. */
+static void
+sub_fail(struct sess *s, struct cmd *c, const char *reason)
+{
+	sim_log(LOG_INFO, "subs: %s: %s %s failed: %s", s->label, c->cname,
+	    c->sub_id ? c->sub_id : (c->cid ? c->cid : "-"), reason);
+	ack_send(s, c, AMPS_ACK_PROCESSED, "failure", reason);
+}
+
+/* Split "[/a,/b]" into paths. */
+static char **
+split_bracket_list(const char *v, size_t *n)
+{
+	char		**out = NULL;
+	const char	*p, *e, *c;
+	size_t		 len = strlen(v);
+
+	*n = 0;
+	if (len >= 2 && v[0] == '[' && v[len - 1] == ']') {
+		v++;
+		len -= 2;
+	}
+	p = v;
+	e = v + len;
+	while (p < e) {
+		c = memchr(p, ',', (size_t)(e - p));
+		if (c == NULL)
+			c = e;
+		while (p < c && *p == ' ')
+			p++;
+		if (c > p) {
+			out = xrealloc(out, (*n + 1) * sizeof *out);
+			out[(*n)++] = xstrndup(p, (size_t)(c - p));
+		}
+		p = c + 1;
+	}
+	return (out);
+}
+
+/*
+ * Build a subscription from a command (not yet linked).  flags: 1 = sow
+ * family (oof etc. still apply).  On failure sends the failure ack and
+ * returns NULL.
+ */
+struct sub *
+sub_create(struct sess *s, struct cmd *c, int flags)
+{
+	struct sub	*sub;
+	char		 err[256], val[1024];
+	long long	 ms;
+	int		 non_regex;
+
+	if (c->topic == NULL || c->topic[0] == '\0') {
+		sub_fail(s, c, "invalid topic");
+		return (NULL);
+	}
+	sub = xcalloc(1, sizeof *sub);
+	sub->s = s;
+	sub->cmd = c->c;
+	sub->acks = c->acks;
+	sub->sub_id = xstrdup(c->sub_id ? c->sub_id : (c->cid ? c->cid :
+	    "0"));
+	sub->cid = c->cid ? xstrdup(c->cid) : NULL;
+	sub->topic = xstrdup(c->topic);
+	sub->delta = c->c == AMPS_CMD_DELTA_SUBSCRIBE ||
+	    c->c == AMPS_CMD_SOW_AND_DELTA_SUBSCRIBE;
+	non_regex = cmd_opt(c, "non_regex_topic", NULL, 0);
+	sub->tm = topicmatch_new(c->topic, strlen(c->topic), non_regex, err,
+	    sizeof err);
+	if (sub->tm == NULL) {
+		sub_fail(s, c, "bad regex topic");
+		goto fail;
+	}
+	if (c->filter != NULL && c->filter[0] != '\0') {
+		sub->flt = filter_compile(c->filter, strlen(c->filter), err,
+		    sizeof err);
+		if (sub->flt == NULL) {
+			sub_fail(s, c, "bad filter");
+			goto fail;
+		}
+	}
+	sub->oof = cmd_opt(c, "oof", NULL, 0) ||
+	    amps_hdr_eq(&c->h, AMPS_F_SEND_OOF, "true");
+	sub->paused = cmd_opt(c, "pause", NULL, 0);
+	sub->timestamp = cmd_opt(c, "timestamp", NULL, 0);
+	sub->no_empties = cmd_opt(c, "no_empties", NULL, 0);
+	sub->no_sowkey = cmd_opt(c, "no_sowkey", NULL, 0);
+	sub->bm_opt = cmd_opt(c, "bookmark", NULL, 0);
+	if (cmd_opt(c, "select", val, sizeof val)) {
+		size_t l = strlen(val);
+		const char *p = val;
+
+		if (l >= 2 && val[0] == '[' && val[l - 1] == ']') {
+			p = val + 1;
+			l -= 2;
+		}
+		if ((sub->sel = jdoc_select_compile(p, l)) == NULL) {
+			sub_fail(s, c, "invalid options");
+			goto fail;
+		}
+	}
+	if (cmd_opt(c, "conflation", val, sizeof val) &&
+	    strcmp(val, "none") != 0) {
+		ms = strcmp(val, "auto") == 0 ? 1000 :
+		    sim_parse_interval_ms(val, strlen(val));
+		if (ms <= 0) {
+			sub_fail(s, c, "invalid options");
+			goto fail;
+		}
+		sub->conf_ms = (unsigned)ms;
+		if (cmd_opt(c, "conflation_key", val, sizeof val))
+			sub->conf_keys = split_bracket_list(val,
+			    &sub->nconf_keys);
+	}
+	if (cmd_opt(c, "top_n", val, sizeof val))
+		sub->top_n = strtoull(val, NULL, 10);
+	else if (c->has_top_n && !(flags & 1))
+		sub->top_n = c->top_n;
+	if (cmd_opt(c, "rate", val, sizeof val)) {
+		size_t l = strlen(val);
+
+		if (l == 0 || val[l - 1] == 'X' || val[l - 1] == 'B') {
+			sub_fail(s, c, "invalid options");
+			goto fail;
+		}
+		sub->rate = strtod(val, NULL);
+	}
+	return (sub);
+fail:
+	topicmatch_free(sub->tm);
+	filter_free(sub->flt);
+	jdoc_select_free(sub->sel);
+	free(sub->sub_id);
+	free(sub->cid);
+	free(sub->topic);
+	free(sub);
+	return (NULL);
+}
+
+/* Link a built subscription into both lists. */
+static void
+sub_link(struct sub *sub)
+{
+	TAILQ_INSERT_TAIL(&sub->s->subs, sub, sentry);
+	TAILQ_INSERT_TAIL(&all_subs, sub, gentry);
+}
+
+/* Apply pause or resume to the listed sub_ids; 1 if handled. */
+static int
+sub_pause_resume(struct sess *s, struct cmd *c)
+{
+	struct amps_list_iter	 it;
+	const char		*item;
+	size_t			 ilen;
+	struct sub		*sub;
+	char			 id[256];
+	int			 pause, resume, n = 0;
+
+	pause = cmd_opt(c, "pause", NULL, 0);
+	resume = cmd_opt(c, "resume", NULL, 0);
+	if ((!pause && !resume) || c->sub_id == NULL)
+		return (0);
+	amps_list_begin(&it, c->sub_id, strlen(c->sub_id));
+	while (amps_list_next(&it, &item, &ilen) == 1) {
+		snprintf(id, sizeof id, "%.*s", (int)ilen, item);
+		if ((sub = sub_find(s, id)) == NULL)
+			continue;
+		n++;
+		if (pause)
+			sub->paused = 1;
+		else if (sub->paused) {
+			sub->paused = 0;
+			if (sub->bm_sub)
+				sub_replay_schedule(sub, 0);
+		}
+	}
+	/* Unknown ids with pause and a topic: a new paused subscription. */
+	if (n == 0 && pause && c->topic != NULL)
+		return (0);
+	if (c->acks & AMPS_ACK_PROCESSED)
+		ack_send(s, c, AMPS_ACK_PROCESSED, "success", NULL);
+	return (1);
+}
+
+/* Resolve one bookmark item to a start index; -1 = not found. */
+static long long
+bm_item_start(const char *p, size_t len)
+{
+	uint64_t	pub, seq;
+	int64_t		usec;
+	long long	idx;
+
+	switch (amps_bm_classify(p, len)) {
+	case AMPS_BM_EPOCH:
+		return (0);
+	case AMPS_BM_NOW:
+		return ((long long)txlog_count());
+	case AMPS_BM_ID:
+		if (faults.bm_not_found)
+			return (-1);
+		if (amps_bm_parse(p, len, &pub, &seq) != 0)
+			return (-1);
+		if ((idx = txlog_find(pub, seq)) < 0)
+			return (-1);
+		return (idx + 1);
+	case AMPS_BM_TIMESTAMP:
+		if (amps_ts_parse(p, len, &usec) != 0)
+			return (-1);
+		return ((long long)txlog_find_ts(usec));
+	default:
+		return (-2);
+	}
+}
+
+/* Resolve a bookmark (single or list) to a start index; <0 on failure. */
+static long long
+bm_resolve(const char *bm, enum bmnf nf, const char **reason)
+{
+	struct amps_list_iter	 it;
+	const char		*item;
+	size_t			 ilen;
+	long long		 best = -1, v;
+	enum amps_bm_kind	 k;
+
+	k = amps_bm_classify(bm, strlen(bm));
+	if (k == AMPS_BM_RANGE) {
+		*reason = "invalid bookmark";	/* ranges: not implemented */
+		sim_log(LOG_WARN, "subs: bookmark ranges are not implemented");
+		return (-2);
+	}
+	if (k == AMPS_BM_INVALID) {
+		*reason = "invalid bookmark";
+		return (-2);
+	}
+	amps_list_begin(&it, bm, strlen(bm));
+	while (amps_list_next(&it, &item, &ilen) == 1) {
+		v = bm_item_start(item, ilen);
+		if (v == -2) {
+			*reason = "invalid bookmark";
+			return (-2);
+		}
+		if (v >= 0 && (best < 0 || v < best))
+			best = v;
+	}
+	if (best >= 0)
+		return (best);
+	switch (nf) {
+	case BMNF_EPOCH:
+		return (0);
+	case BMNF_NOW:
+		return ((long long)txlog_count());
+	default:
+		*reason = "bookmark not found";
+		return (-1);
+	}
+}
+
+/* Extras for subscription acks: sub_id and optionally bm. */
+struct subk_extra {
+	const char	*sub_id;
+	const char	*bm;
+	const char	*o;
+};
+
+/* Write sub_id / bm / o. */
+static void
+subk_extra_cb(struct amps_wr *w, void *arg)
+{
+	struct subk_extra	*e = arg;
+
+	if (e->sub_id != NULL)
+		amps_wr_cstr(w, AMPS_F_SUB_ID, e->sub_id);
+	if (e->bm != NULL)
+		amps_wr_cstr(w, AMPS_F_BM, e->bm);
+	if (e->o != NULL)
+		amps_wr_cstr(w, AMPS_F_O, e->o);
+}
+
+/* The bookmark of the last log record before index end ("0" if none). */
+static void
+bm_before(size_t end, char *out, size_t cap)
+{
+	const struct txrec	*r;
+
+	if (end == 0 || (r = txlog_get(end - 1)) == NULL)
+		snprintf(out, cap, "0");
+	else
+		txlog_bm(r, out, cap);
+}
+
+/* Periodic persisted ack of a bookmark subscription (§8.4). */
+static void
+sub_persisted_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct sub		*sub = arg;
+	struct subk_extra	 e;
+	struct cmd		 c;
+	char			 bm[48];
+
+	txlog_flush();
+	bm_before(txlog_count(), bm, sizeof bm);
+	memset(&c, 0, sizeof c);
+	c.cid = sub->cid;
+	e.sub_id = sub->sub_id;
+	e.bm = bm;
+	e.o = NULL;
+	ack_send_ex(sub->s, &c, AMPS_ACK_PERSISTED, "success", NULL,
+	    subk_extra_cb, &e);
+}
+
+/* Whether record r is a candidate for subscription sub. */
+static int
+sub_wants_rec(struct sub *sub, const struct txrec *r, struct msg *m)
+{
+	if (r->type != TXREC_PUBLISH || !r->logged)
+		return (0);
+	if (!topicmatch_match(sub->tm, r->topic, strlen(r->topic)))
+		return (0);
+	memset(m, 0, sizeof *m);
+	m->topic = r->topic;
+	m->data = r->data;
+	m->dlen = r->dlen;
+	m->x = r->x;
+	m->k = r->k;
+	m->ts = r->ts;
+	txlog_bm(r, m->bm, sizeof m->bm);
+	if (sub->flt != NULL) {
+		json_t *d = msg_doc(m);
+		int ok = d != NULL && filter_match(sub->flt, d);
+
+		if (m->doc_owned)
+			json_decref(m->doc);
+		m->doc = NULL;
+		m->doc_owned = 0;
+		m->doc_tried = 0;
+		return (ok);
+	}
+	return (1);
+}
+
+/* Replay step: deliver a chunk of the log to a bookmark subscription. */
+static void
+sub_replay_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct sub		*sub = arg;
+	const struct txrec	*r;
+	struct subk_extra	 e;
+	struct cmd		 c;
+	struct msg		 m;
+	char			 bm[48];
+	size_t			 budget, n = txlog_count();
+
+	if (sub->paused)
+		return;
+	budget = sub->rate > 0 ? (size_t)(sub->rate / 10) + 1 : 2000;
+	while (sub->replay_pos < n && budget > 0) {
+		if (sub->s->out.len - sub->s->out_off > conf.out_limit / 2)
+			break;
+		r = txlog_get(sub->replay_pos++);
+		if (sub->top_n && sub->sent >= sub->top_n)
+			continue;
+		if (!sub_wants_rec(sub, r, &m))
+			continue;
+		sub_deliver(sub, &m, NULL);
+		sub->sent++;
+		budget--;
+		if (sub->s->state == SESS_DEAD)
+			return;
+	}
+	if (sub->replay_end != (size_t)-1 && sub->replay_pos >= sub->replay_end) {
+		if (sub->acks & AMPS_ACK_COMPLETED) {
+			bm_before(sub->replay_end, bm, sizeof bm);
+			memset(&c, 0, sizeof c);
+			c.cid = sub->cid;
+			e.sub_id = sub->sub_id;
+			e.bm = bm;
+			e.o = NULL;
+			ack_send_ex(sub->s, &c, AMPS_ACK_COMPLETED, "success",
+			    NULL, subk_extra_cb, &e);
+		}
+		sub->replay_end = (size_t)-1;
+	}
+	if (sub->replay_pos >= n) {
+		sub->replaying = 0;	/* live from now on */
+		return;
+	}
+	sub_replay_schedule(sub, sub->rate > 0 ? 100 : 1);
+}
+
+/* Run the replay again after ms milliseconds. */
+static void
+sub_replay_schedule(struct sub *sub, int ms)
+{
+	struct timeval	tv;
+
+	if (sub->ev_replay == NULL)
+		sub->ev_replay = event_new(sim_base, -1, 0, sub_replay_cb, sub);
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	sub->replaying = 1;
+	event_add(sub->ev_replay, &tv);
+}
+
+/* Start a bookmark subscription; returns -1 after a failure ack. */
+static int
+sub_start_bookmark(struct sess *s, struct cmd *c, struct sub *sub)
+{
+	struct timeval	 tv;
+	const char	*reason = NULL;
+	char		 val[16];
+	enum bmnf	 nf = conf.bmnf_default;
+	long long	 start;
+
+	if (sub->delta) {
+		sub_fail(s, c, "invalid options");
+		return (-1);
+	}
+	if (!topicmatch_is_regex(sub->tm) &&
+	    !conf_txlogged(sub->topic, strlen(sub->topic)) &&
+	    conf_queue(sub->topic, strlen(sub->topic)) == NULL) {
+		sub_fail(s, c, "invalid topic");
+		return (-1);
+	}
+	if (cmd_opt(c, "bookmark_not_found", val, sizeof val)) {
+		if (strcmp(val, "epoch") == 0)
+			nf = BMNF_EPOCH;
+		else if (strcmp(val, "now") == 0)
+			nf = BMNF_NOW;
+		else if (strcmp(val, "fail") == 0)
+			nf = BMNF_FAIL;
+		else {
+			sub_fail(s, c, "invalid options");
+			return (-1);
+		}
+	}
+	start = bm_resolve(c->bm, nf, &reason);
+	if (start < 0) {
+		sub_fail(s, c, reason);
+		return (-1);
+	}
+	sub->bm_sub = 1;
+	sub->replay_pos = (size_t)start;
+	sub->replay_end = txlog_count();
+	sub->replaying = 1;
+	if (sub->acks & AMPS_ACK_PERSISTED) {
+		sub->ev_persisted = event_new(sim_base, -1, EV_PERSIST,
+		    sub_persisted_cb, sub);
+		tv.tv_sec = conf.bm_persisted_ms / 1000;
+		tv.tv_usec = (conf.bm_persisted_ms % 1000) * 1000;
+		event_add(sub->ev_persisted, &tv);
+	}
+	return (0);
+}
+
+/* Handle subscribe / delta_subscribe. */
+void
+subscribe_cmd(struct sess *s, struct cmd *c)
+{
+	struct sub		*sub, *old;
+	struct simqueue		*q;
+	struct subk_extra	 e;
+	char			 o[48];
+	int			 replace;
+
+	if (sub_pause_resume(s, c))
+		return;
+	if ((sub = sub_create(s, c, 0)) == NULL)
+		return;
+	replace = cmd_opt(c, "replace", NULL, 0);
+	old = sub_find(s, sub->sub_id);
+	if (old != NULL && !replace) {
+		sub_fail(s, c, "subscription already exists");
+		sub->s = s;
+		TAILQ_INSERT_TAIL(&s->subs, sub, sentry);
+		TAILQ_INSERT_TAIL(&all_subs, sub, gentry);
+		sub_free(sub);
+		return;
+	}
+	memset(&e, 0, sizeof e);
+	q = c->bm == NULL ? conf_queue(c->topic, strlen(c->topic)) : NULL;
+	if (q != NULL) {
+		if (old != NULL && old->q == q) {
+			/* replace keeps the leases (§10.2). */
+			if (queue_subscribe(s, c, sub, old) != 0) {
+				sub_link(sub);
+				sub_free(sub);
+				return;
+			}
+			sub_link(sub);
+			sub_free(sub);
+			sub = old;
+		} else {
+			sub_link(sub);
+			if (queue_subscribe(s, c, sub, NULL) != 0) {
+				sub_free(sub);
+				return;
+			}
+			if (old != NULL)
+				sub_free(old);
+		}
+		snprintf(o, sizeof o, "max_backlog=%u", sub->backlog);
+		e.o = o;
+		if (c->acks & AMPS_ACK_PROCESSED)
+			ack_send_ex(s, c, AMPS_ACK_PROCESSED, "success", NULL,
+			    subk_extra_cb, &e);
+		queue_dispatch_all(q);
+		return;
+	}
+	if (c->bm != NULL && sub_start_bookmark(s, c, sub) != 0) {
+		sub_link(sub);
+		sub_free(sub);
+		return;
+	}
+	if (old != NULL)
+		sub_free(old);
+	sub_link(sub);
+	sim_log(LOG_DEBUG, "subs: %s: %s %s on %s%s", s->label, c->cname,
+	    sub->sub_id, sub->topic, sub->bm_sub ? " (bookmark)" : "");
+	if (c->acks & AMPS_ACK_PROCESSED)
+		ack_send(s, c, AMPS_ACK_PROCESSED, "success", NULL);
+	if (sub->bm_sub && !sub->paused)
+		sub_replay_schedule(sub, 0);
+}
+
+/* Handle unsubscribe: one id, a comma list, or "all". */
+void
+unsubscribe_cmd(struct sess *s, struct cmd *c)
+{
+	struct amps_list_iter	 it;
+	const char		*item;
+	size_t			 ilen;
+	struct sub		*sub;
+	char			 id[256];
+
+	if (c->sub_id != NULL && strcmp(c->sub_id, "all") == 0)
+		subs_sess_closed(s);
+	else if (c->sub_id != NULL) {
+		amps_list_begin(&it, c->sub_id, strlen(c->sub_id));
+		while (amps_list_next(&it, &item, &ilen) == 1) {
+			snprintf(id, sizeof id, "%.*s", (int)ilen, item);
+			if ((sub = sub_find(s, id)) != NULL)
+				sub_free(sub);
+		}
+	}
+	/* Queries run to completion inside one callback: nothing to cancel. */
+	if (c->acks & AMPS_ACK_PROCESSED)
+		ack_send(s, c, AMPS_ACK_PROCESSED, "success", NULL);
+}
+
+/* Write a p / oof frame for sub. */
+static void
+sub_write(struct sub *sub, struct msg *m, const char *cname,
+    const char *sids, const char *reason, const char *data, size_t dlen,
+    const char *lp, const char *qbm)
+{
+	struct amps_wr	 w;
+	char		 hbuf[4096], ts[40];
+	json_t		*proj = NULL;
+	char		*pdata = NULL;
+
+	amps_wr_begin(&w, hbuf, sizeof hbuf);
+	amps_wr_cstr(&w, AMPS_F_C, cname);
+	amps_wr_cstr(&w, AMPS_F_T, m->topic);
+	if (sids != NULL)
+		amps_wr_cstr(&w, AMPS_F_SIDS, sids);
+	else
+		amps_wr_cstr(&w, AMPS_F_SUB_ID, sub->sub_id);
+	if (qbm != NULL)
+		amps_wr_cstr(&w, AMPS_F_BM, qbm);
+	else if (m->bm[0] != '\0' && (sub->bm_sub || sub->bm_opt))
+		amps_wr_cstr(&w, AMPS_F_BM, m->bm);
+	if (m->k != NULL && !sub->no_sowkey)
+		amps_wr_cstr(&w, AMPS_F_K, m->k);
+	if (m->x != NULL)
+		amps_wr_cstr(&w, AMPS_F_X, m->x);
+	if (sub->timestamp) {
+		amps_ts_format(ts, sizeof ts, m->ts);
+		amps_wr_cstr(&w, AMPS_F_TS, ts);
+	}
+	if (lp != NULL)
+		amps_wr_cstr(&w, AMPS_F_LP, lp);
+	if (reason != NULL)
+		amps_wr_cstr(&w, AMPS_F_REASON, reason);
+	if (sub->sel != NULL && data != NULL) {
+		json_error_t	 err;
+		json_t		*d = json_loadb(data, dlen, 0, &err);
+
+		if (d != NULL) {
+			proj = jdoc_select_apply(sub->sel, d);
+			json_decref(d);
+			if (proj != NULL &&
+			    (pdata = json_dumps(proj, JSON_COMPACT)) != NULL) {
+				data = pdata;
+				dlen = strlen(pdata);
+			}
+		}
+	}
+	sess_send_wr(sub->s, &w, data, dlen);
+	free(pdata);
+	if (proj != NULL)
+		json_decref(proj);
+}
+
+/* Deliver m to sub (payload override for deltas), with conflation. */
+void
+sub_deliver(struct sub *sub, struct msg *m, const char *payload)
+{
+	const char	*d = payload ? payload : m->data;
+	size_t		 dl = payload ? strlen(payload) : m->dlen;
+
+	if (sub->conf_ms > 0 && !sub->bm_sub) {
+		sub_conf_add(sub, m, d, dl);
+		return;
+	}
+	sub_write(sub, m, "p", NULL, NULL, d, dl, NULL, NULL);
+}
+
+/* Deliver a queue message (bm and lp). */
+void
+sub_deliver_queue(struct sub *sub, struct msg *m, const char *bm,
+    const char *lp)
+{
+	sub_write(sub, m, "p", NULL, NULL, m->data, m->dlen, lp, bm);
+}
+
+/* Send an OOF to sub with reason and payload. */
+void
+sub_oof(struct sub *sub, struct msg *m, const char *reason,
+    const char *data, size_t dlen)
+{
+	if (sub->conf_ms > 0 && sub->conf_pending != NULL && m->k != NULL)
+		json_object_del(sub->conf_pending, m->k);
+	sub_write(sub, m, "oof", NULL, reason, data, dlen, NULL, NULL);
+}
+
+/* Conflation: key of m for sub. */
+static void
+sub_conf_key(struct sub *sub, struct msg *m, char *out, size_t cap)
+{
+	size_t	i, o = 0;
+	json_t	*d;
+	char	*v;
+
+	if (sub->nconf_keys == 0) {
+		snprintf(out, cap, "%s", m->k ? m->k : "");
+		return;
+	}
+	out[0] = '\0';
+	d = msg_doc(m);
+	for (i = 0; i < sub->nconf_keys && d != NULL; i++) {
+		const json_t *j = jdoc_path(d, sub->conf_keys[i]);
+
+		v = j ? json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+		o += (size_t)snprintf(out + o, o < cap ? cap - o : 0, "%s|",
+		    v ? v : "null");
+		free(v);
+		if (o >= cap)
+			break;
+	}
+}
+
+/* Conflation timer: send the latest message per key. */
+static void
+sub_conf_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct sub	*sub = arg;
+	const char	*key;
+	json_t		*v, *pending = sub->conf_pending;
+	struct msg	 m;
+
+	sub->conf_pending = NULL;
+	if (pending == NULL)
+		return;
+	json_object_foreach(pending, key, v) {
+		memset(&m, 0, sizeof m);
+		m.topic = json_string_value(json_array_get(v, 0));
+		m.k = json_string_value(json_array_get(v, 1));
+		snprintf(m.bm, sizeof m.bm, "%s",
+		    json_string_value(json_array_get(v, 3)));
+		m.x = json_string_value(json_array_get(v, 4));
+		m.ts = json_integer_value(json_array_get(v, 5));
+		sub_write(sub, &m, "p", NULL, NULL,
+		    json_string_value(json_array_get(v, 2)),
+		    json_string_length(json_array_get(v, 2)), NULL, NULL);
+	}
+	json_decref(pending);
+}
+
+/* Conflation: remember the latest message for its key. */
+static void
+sub_conf_add(struct sub *sub, struct msg *m, const char *d, size_t dl)
+{
+	struct timeval	 tv;
+	char		 key[512];
+	json_t		*v;
+
+	if (m->k == NULL && sub->nconf_keys == 0) {
+		sub_write(sub, m, "p", NULL, NULL, d, dl, NULL, NULL);
+		return;
+	}
+	sub_conf_key(sub, m, key, sizeof key);
+	v = json_pack("[s,s?,s%,s,s?,I]", m->topic, m->k, d, dl, m->bm, m->x,
+	    (json_int_t)m->ts);
+	if (v == NULL)
+		return;
+	if (sub->conf_pending == NULL)
+		sub->conf_pending = json_object();
+	json_object_del(sub->conf_pending, key);	/* keep newest last */
+	json_object_set_new(sub->conf_pending, key, v);
+	if (sub->ev_conf == NULL)
+		sub->ev_conf = event_new(sim_base, -1, 0, sub_conf_cb, sub);
+	if (!event_pending(sub->ev_conf, EV_TIMEOUT, NULL)) {
+		tv.tv_sec = sub->conf_ms / 1000;
+		tv.tv_usec = (sub->conf_ms % 1000) * 1000;
+		event_add(sub->ev_conf, &tv);
+	}
+}
+
+/* sids mode: a session's pending full-message matches. */
+struct sids_acc {
+	struct sess	*s;
+	struct sub	*first;
+	struct sbuf	 ids;
+};
+
+/* Fan a published message out to every matching live subscription. */
+void
+subs_fanout(struct msg *m)
+{
+	struct sub	*sub, *next;
+	json_t		*d, *dj;
+	char		*ds;
+	char *const	*keys;
+	size_t		 nkeys = 0, tlen = strlen(m->topic), i, nacc = 0;
+	int		 now, before, changed;
+	struct sids_acc	*acc = NULL;
+
+	TAILQ_FOREACH_SAFE(sub, &all_subs, gentry, next) {
+		if (sub->paused || sub->replaying || sub->q != NULL ||
+		    sub->s->state == SESS_DEAD)
+			continue;
+		if (!topicmatch_match(sub->tm, m->topic, tlen))
+			continue;
+		d = NULL;
+		if (sub->flt != NULL || (sub->delta && m->old_doc != NULL)) {
+			d = msg_doc(m);
+			if (d == NULL && sub->flt != NULL)
+				continue;
+		}
+		now = sub->flt == NULL || filter_match(sub->flt, d);
+		before = m->old_doc != NULL && (sub->flt == NULL ||
+		    filter_match(sub->flt, m->old_doc));
+		if (!now) {
+			if (sub->oof && before)
+				sub_oof(sub, m, "match", m->data, m->dlen);
+			continue;
+		}
+		if (sub->delta && m->st != NULL && before &&
+		    m->old_doc != NULL && d != NULL) {
+			keys = sow_key_paths(m->st->store, &nkeys);
+			dj = jdoc_delta(m->old_doc, d, keys, nkeys, &changed);
+			if (dj == NULL)
+				continue;
+			if (changed == 0 && sub->no_empties) {
+				json_decref(dj);
+				continue;
+			}
+			ds = json_dumps(dj, JSON_COMPACT);
+			json_decref(dj);
+			if (ds != NULL)
+				sub_deliver(sub, m, ds);
+			free(ds);
+			continue;
+		}
+		if (conf.sids && sub->conf_ms == 0 && sub->sel == NULL) {
+			for (i = 0; i < nacc; i++)
+				if (acc[i].s == sub->s)
+					break;
+			if (i == nacc) {
+				acc = xrealloc(acc, (nacc + 1) * sizeof *acc);
+				memset(&acc[nacc], 0, sizeof *acc);
+				acc[nacc].s = sub->s;
+				acc[nacc].first = sub;
+				nacc++;
+			} else
+				sbuf_add(&acc[i].ids, ",", 1);
+			sbuf_add(&acc[i].ids, sub->sub_id,
+			    strlen(sub->sub_id));
+			continue;
+		}
+		sub_deliver(sub, m, NULL);
+	}
+	for (i = 0; i < nacc; i++) {
+		sbuf_add(&acc[i].ids, "", 1);
+		if (acc[i].s->state != SESS_DEAD)
+			sub_write(acc[i].first, m, "p", acc[i].ids.p, NULL,
+			    m->data, m->dlen, NULL, NULL);
+		sbuf_free(&acc[i].ids);
+	}
+	free(acc);
+}
+
+/* A SOW record left the SOW: OOF to subscriptions that had it in focus. */
+void
+subs_oof_removed(struct msg *m, const char *reason)
+{
+	struct sub	*sub, *next;
+	size_t		 tlen = strlen(m->topic);
+
+	TAILQ_FOREACH_SAFE(sub, &all_subs, gentry, next) {
+		if (!sub->oof || sub->paused || sub->replaying ||
+		    sub->q != NULL || sub->s->state == SESS_DEAD)
+			continue;
+		if (!topicmatch_match(sub->tm, m->topic, tlen))
+			continue;
+		if (sub->flt != NULL && (m->doc == NULL ||
+		    !filter_match(sub->flt, m->doc)))
+			continue;
+		sub_oof(sub, m, reason, m->data, m->dlen);
+	}
+}

@@ -1,0 +1,337 @@
+/*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The ampsd authors
+ */
+
+/*
+ * txlog.c: the transaction log (§8.7).  Every state-changing command that
+ * carries an identity (publish, delta_publish (merged record), sow_delete
+ * per deleted record) is appended as one record; records of topics that
+ * are not transaction-logged keep only the (publisher, sequence) pair so
+ * duplicate detection and the logon ack's `s` survive a restart.
+ *
+ * On disk (when a directory is configured): <dir>/txlog.dat, the magic
+ * "AMPSIMT1" then length-prefixed records, host byte order:
+ *
+ *	u32 reclen   bytes after this field
+ *	u8  type     TXREC_PUBLISH / TXREC_DELETE / TXREC_SEQ
+ *	u8  logged   topic is transaction-logged (replayable)
+ *	u16 topic_len, u16 x_len, u16 k_len
+ *	u64 pub, u64 seq, i64 ts (wall clock usec)
+ *	topic, x, k, data (the rest)
+ *
+ * A torn record at the end (crash during a write) is cut off at startup.
+ * Appends are buffered and written by txlog_flush(), which the publish
+ * path calls before any persisted ack is sent; fsync after each flush
+ * when conf.fsync is set.
+ *
+ * Invariants:
+ *  1. The whole log is also held in memory (this is a test server);
+ *     record i on disk is txlog_get(i).
+ *  2. Bookmark "<pub>|<seq>|" maps to exactly one record index; the
+ *     index is rebuilt from the file at startup.
+ *  3. pub_max[pub] is the highest seq of any record of pub.
+ *  4. No persisted ack is sent for a record before txlog_flush() wrote
+ *     it (and fsynced it when asked).
+ */
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ampsim.h"
+
+#define TXLOG_MAGIC	"AMPSIMT1"
+#define TXLOG_FIXED	(1 + 1 + 2 + 2 + 2 + 8 + 8 + 8)
+
+static struct txrec	*recs;
+static size_t		 nrecs, caprecs;
+static struct u64map	 bm_index;	/* mix(pub,seq) -> index */
+static struct u64map	 pub_max;
+static int		 logfd = -1;
+static struct sbuf	 wbuf;
+static off_t		 logsize;
+
+/* Key for the bookmark index. */
+static uint64_t
+bm_key(uint64_t pub, uint64_t seq)
+{
+	return (pub * 0x9e3779b97f4a7c15ULL ^ (seq + 0x632be59bd9b4e019ULL));
+}
+
+/* Add a record to memory and the indexes. */
+static size_t
+txlog_add_mem(const struct txrec *r)
+{
+	uint64_t	m;
+
+	if (nrecs == caprecs) {
+		caprecs = caprecs ? caprecs * 2 : 1024;
+		recs = xrealloc(recs, caprecs * sizeof *recs);
+	}
+	recs[nrecs] = *r;
+	if (r->type != TXREC_DELETE)
+		u64map_put(&bm_index, bm_key(r->pub, r->seq), nrecs);
+	if (!u64map_get(&pub_max, r->pub, &m) || r->seq > m)
+		u64map_put(&pub_max, r->pub, r->seq);
+	return (nrecs++);
+}
+
+/* Parse one on-disk record body; -1 if malformed. */
+static int
+txlog_parse(const char *p, size_t len, struct txrec *r)
+{
+	uint16_t	tl, xl, kl;
+	size_t		off = TXLOG_FIXED;
+
+	if (len < TXLOG_FIXED)
+		return (-1);
+	memset(r, 0, sizeof *r);
+	r->type = (uint8_t)p[0];
+	r->logged = (uint8_t)p[1];
+	memcpy(&tl, p + 2, 2);
+	memcpy(&xl, p + 4, 2);
+	memcpy(&kl, p + 6, 2);
+	memcpy(&r->pub, p + 8, 8);
+	memcpy(&r->seq, p + 16, 8);
+	memcpy(&r->ts, p + 24, 8);
+	if ((size_t)tl + xl + kl > len - off)
+		return (-1);
+	if (r->type < TXREC_PUBLISH || r->type > TXREC_SEQ)
+		return (-1);
+	r->topic = xstrndup(p + off, tl);
+	off += tl;
+	r->x = xl ? xstrndup(p + off, xl) : NULL;
+	off += xl;
+	r->k = kl ? xstrndup(p + off, kl) : NULL;
+	off += kl;
+	r->dlen = len - off;
+	r->data = xstrndup(p + off, r->dlen);
+	return (0);
+}
+
+/*
+ * Open (or create) the log in dir and load it.  dir NULL = memory only.
+ */
+int
+txlog_open(const char *dir, char *err, size_t errlen)
+{
+	char		 path[4096], *buf = NULL;
+	struct stat	 st;
+	struct txrec	 r;
+	size_t		 off, good;
+	uint32_t	 rl;
+	ssize_t		 n;
+
+	if (dir == NULL)
+		return (0);
+	if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		return (-1);
+	}
+	snprintf(path, sizeof path, "%s/txlog.dat", dir);
+	if ((logfd = open(path, O_RDWR | O_CREAT, 0644)) == -1 ||
+	    fstat(logfd, &st) != 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return (-1);
+	}
+	if (st.st_size == 0) {
+		if (write(logfd, TXLOG_MAGIC, 8) != 8) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			return (-1);
+		}
+		logsize = 8;
+		return (0);
+	}
+	buf = xmalloc((size_t)st.st_size);
+	n = pread(logfd, buf, (size_t)st.st_size, 0);
+	if (n != st.st_size || memcmp(buf, TXLOG_MAGIC, 8) != 0) {
+		snprintf(err, errlen, "%s: not an ampsim log", path);
+		free(buf);
+		return (-1);
+	}
+	off = good = 8;
+	while (off + 4 <= (size_t)n) {
+		memcpy(&rl, buf + off, 4);
+		if (rl > (size_t)n - off - 4)
+			break;
+		if (txlog_parse(buf + off + 4, rl, &r) != 0)
+			break;
+		txlog_add_mem(&r);
+		off += 4 + rl;
+		good = off;
+	}
+	free(buf);
+	if (good != (size_t)n) {
+		sim_log(LOG_WARN, "txlog: %s: cutting %lld torn bytes at the "
+		    "end", path, (long long)((size_t)n - good));
+		if (ftruncate(logfd, (off_t)good) != 0) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			return (-1);
+		}
+	}
+	logsize = (off_t)good;
+	sim_log(LOG_INFO, "txlog: %s: %zu records loaded", path, nrecs);
+	return (0);
+}
+
+/* Flush and close. */
+void
+txlog_close(void)
+{
+	txlog_flush();
+	if (logfd != -1)
+		close(logfd);
+	logfd = -1;
+}
+
+/* Append a record; returns its index. */
+size_t
+txlog_append(uint8_t type, uint64_t pub, uint64_t seq, const char *topic,
+    const char *x, const char *k, const char *data, size_t dlen, int logged)
+{
+	struct txrec	r;
+	uint16_t	tl, xl, kl;
+	uint32_t	rl;
+	char		fixed[TXLOG_FIXED];
+
+	memset(&r, 0, sizeof r);
+	r.type = type;
+	r.logged = (uint8_t)logged;
+	r.pub = pub;
+	r.seq = seq;
+	r.ts = sim_wall_usec();
+	tl = (uint16_t)(topic ? strnlen(topic, 65535) : 0);
+	xl = (uint16_t)(x ? strnlen(x, 65535) : 0);
+	kl = (uint16_t)(k ? strnlen(k, 65535) : 0);
+	if (type == TXREC_SEQ || !logged) {
+		dlen = 0;
+		xl = kl = 0;
+	}
+	r.topic = xstrndup(topic ? topic : "", tl);
+	r.x = xl ? xstrndup(x, xl) : NULL;
+	r.k = kl ? xstrndup(k, kl) : NULL;
+	r.data = xstrndup(dlen ? data : "", dlen);
+	r.dlen = dlen;
+	if (logfd != -1) {
+		rl = (uint32_t)(TXLOG_FIXED + tl + xl + kl + dlen);
+		fixed[0] = (char)r.type;
+		fixed[1] = (char)r.logged;
+		memcpy(fixed + 2, &tl, 2);
+		memcpy(fixed + 4, &xl, 2);
+		memcpy(fixed + 6, &kl, 2);
+		memcpy(fixed + 8, &r.pub, 8);
+		memcpy(fixed + 16, &r.seq, 8);
+		memcpy(fixed + 24, &r.ts, 8);
+		sbuf_add(&wbuf, &rl, 4);
+		sbuf_add(&wbuf, fixed, sizeof fixed);
+		sbuf_add(&wbuf, r.topic, tl);
+		if (xl)
+			sbuf_add(&wbuf, r.x, xl);
+		if (kl)
+			sbuf_add(&wbuf, r.k, kl);
+		sbuf_add(&wbuf, r.data, dlen);
+		if (wbuf.len > 1024 * 1024)
+			txlog_flush();
+	}
+	return (txlog_add_mem(&r));
+}
+
+/* Write buffered records (and fsync when configured). */
+void
+txlog_flush(void)
+{
+	ssize_t	n;
+	size_t	off = 0;
+
+	if (logfd == -1 || wbuf.len == 0)
+		return;
+	while (off < wbuf.len) {
+		n = pwrite(logfd, wbuf.p + off, wbuf.len - off,
+		    logsize + (off_t)off);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			sim_fatalx("txlog: write failed: %s", strerror(errno));
+		}
+		off += (size_t)n;
+	}
+	logsize += (off_t)wbuf.len;
+	wbuf.len = 0;
+	if (conf.fsync && fsync(logfd) != 0)
+		sim_fatalx("txlog: fsync failed: %s", strerror(errno));
+}
+
+/* Number of records. */
+size_t
+txlog_count(void)
+{
+	return (nrecs);
+}
+
+/* Record i (i < txlog_count()). */
+const struct txrec *
+txlog_get(size_t i)
+{
+	return (i < nrecs ? &recs[i] : NULL);
+}
+
+/* Index of bookmark (pub, seq), or -1. */
+long long
+txlog_find(uint64_t pub, uint64_t seq)
+{
+	uint64_t	i;
+
+	if (!u64map_get(&bm_index, bm_key(pub, seq), &i))
+		return (-1);
+	if (i >= nrecs || recs[i].pub != pub || recs[i].seq != seq)
+		return (-1);
+	return ((long long)i);
+}
+
+/* First index whose timestamp is >= usec (nrecs when none). */
+size_t
+txlog_find_ts(int64_t usec)
+{
+	size_t	lo = 0, hi = nrecs, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (recs[mid].ts < usec)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return (lo);
+}
+
+/* Highest seq recorded for pub, 0 if none. */
+uint64_t
+txlog_pub_max(uint64_t pub)
+{
+	uint64_t	m;
+
+	return (u64map_get(&pub_max, pub, &m) ? m : 0);
+}
+
+/* Format the bookmark of r. */
+int
+txlog_bm(const struct txrec *r, char *out, size_t cap)
+{
+	return (amps_bm_format(out, cap, r->pub, r->seq));
+}
+
+/* Call fn for every record in log order. */
+void
+txlog_each(txlog_load_fn fn)
+{
+	size_t	i;
+
+	for (i = 0; i < nrecs; i++)
+		fn(&recs[i]);
+}
