@@ -38,6 +38,10 @@
 /* Microseconds per day. */
 #define USEC_PER_DAY	(86400LL * 1000000LL)
 
+/* 0000-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z in microseconds. */
+#define TS_USEC_MIN	(-62167219200000000LL)
+#define TS_USEC_MAX	(253402300799999999LL)
+
 /* Days before each month, for a year starting on March 1st. */
 static const int march_days[12] = {
 	0, 31, 61, 92, 122, 153, 184, 214, 245, 275, 306, 337
@@ -282,11 +286,11 @@ amps_ts_format(char *out, size_t cap, int64_t usec)
 	int64_t	days, rem, y;
 	int	m, d, n;
 
+	if (usec < TS_USEC_MIN || usec > TS_USEC_MAX)
+		return (AMPS_E_RANGE);
 	days = floordiv(usec, USEC_PER_DAY);
 	rem = usec - days * USEC_PER_DAY;
 	civil_from_days(days, &y, &m, &d);
-	if (y < 0 || y > 9999)
-		return (AMPS_E_RANGE);
 	n = snprintf(tmp, sizeof tmp, "%04d%02d%02dT%02d%02d%02d.%06dZ",
 	    (int)y, m, d, (int)(rem / 3600000000LL),
 	    (int)(rem / 60000000 % 60), (int)(rem / 1000000 % 60),
