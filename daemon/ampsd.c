@@ -1,0 +1,213 @@
+/*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The ampsd authors
+ */
+
+/*
+ * ampsd main(): options, configuration, startup and shutdown order only.
+ *
+ *	ampsd [-ftv] [-c file]
+ *
+ *   -c file  configuration (default /etc/ampsd/ampsd.conf)
+ *   -t       check the configuration and exit: prints "file:line: message"
+ *            errors or "configuration OK"; opens no store, socket or lock
+ *   -f       stay in the foreground, log to stderr
+ *   -v       more verbose (debug; twice: trace everything)
+ *
+ * Startup order: parse + check the configuration; lock the state
+ * directory (a second daemon on it fails with a clear message); detach
+ * (unless -f); create the event loop; open the stores and connections;
+ * create the IPC socket; start the connections; run.  SIGTERM/SIGINT: the
+ * loop finishes its pass (commit + replies), connections close, stores
+ * close, the socket is removed.
+ *
+ * Invariants:
+ *   (1) -t never creates or opens anything but the configuration file.
+ *   (2) No SQLite handle or event base crosses the fork of daemon().
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "ipc.h"
+#include "log.h"
+#include "loop.h"
+#include "pubpath.h"
+#include "xmalloc.h"
+
+/* Print usage and exit 1. */
+static void __attribute__((__noreturn__))
+usage(void)
+{
+	fprintf(stderr, "usage: ampsd [-ftv] [-c file]\n");
+	exit(1);
+}
+
+/*
+ * Create (if needed) and lock <statedir>/ampsd.lock.  Returns the fd
+ * (kept open for the life of the process) or -1 with a message printed.
+ */
+static int
+lock_statedir(const char *dir)
+{
+	char	*path, buf[32];
+	ssize_t	 n;
+	int	 fd;
+
+	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
+		fprintf(stderr, "ampsd: state directory %s: %s\n", dir,
+		    strerror(errno));
+		return (-1);
+	}
+	xasprintf(&path, "%s/ampsd.lock", dir);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1) {
+		fprintf(stderr, "ampsd: %s: %s\n", path, strerror(errno));
+		free(path);
+		return (-1);
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		n = read(fd, buf, sizeof buf - 1);
+		buf[n > 0 ? n : 0] = '\0';
+		buf[strcspn(buf, "\n")] = '\0';
+		fprintf(stderr, "ampsd: state directory %s is in use by another "
+		    "ampsd (pid %s): %s\n", dir, buf[0] ? buf : "unknown",
+		    errno == EWOULDBLOCK ? "locked" : strerror(errno));
+		free(path);
+		close(fd);
+		return (-1);
+	}
+	free(path);
+	return (fd);
+}
+
+/* Write our pid into the lock file. */
+static void
+lock_write_pid(int fd)
+{
+	char	buf[32];
+	int	n;
+
+	n = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) == -1 || pwrite(fd, buf, (size_t)n, 0) != n)
+		log_warn("cannot write the pid to the lock file");
+}
+
+int
+main(int argc, char **argv)
+{
+	struct conf		*conf;
+	struct conf_errs	 errs = { NULL, 0 };
+	struct pubpath		*pp;
+	struct ipc		*ipc;
+	struct ipc_handlers	 h;
+	struct ipc_config	 icfg;
+	struct group		*gr;
+	const char		*file = CONF_DEFAULT_FILE;
+	char			*cause = NULL;
+	int			 ch, test = 0, fg = 0, verbose = 0;
+	int			 lockfd, to_stderr, status;
+
+	while ((ch = getopt(argc, argv, "c:ftv")) != -1) {
+		switch (ch) {
+		case 'c':
+			file = optarg;
+			break;
+		case 'f':
+			fg = 1;
+			break;
+		case 't':
+			test = 1;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+
+	conf = conf_new();
+	if (conf_parse_file(conf, file, &errs) == 0)
+		conf_check(conf, &errs);
+	if (errs.n > 0) {
+		conf_errs_print(&errs, stderr);
+		conf_errs_free(&errs);
+		conf_free(conf);
+		return (1);
+	}
+	if (test) {
+		if (verbose)
+			conf_dump(conf, stdout);
+		printf("configuration OK\n");
+		conf_free(conf);
+		return (0);
+	}
+
+	to_stderr = fg || conf->log_target == CONF_LOG_STDERR ||
+	    getenv("JOURNAL_STREAM") != NULL;
+	if (verbose < conf->log_verbose)
+		verbose = conf->log_verbose;
+	log_init(to_stderr, verbose, conf_facility(conf->log_facility));
+	log_tracemask = conf->log_trace;
+	if (verbose >= 2 && log_tracemask == 0)
+		log_tracemask = TRACE_CONN | TRACE_IPC | TRACE_STORE;
+
+	if ((lockfd = lock_statedir(conf->state_dir)) == -1)
+		return (1);
+	if (!fg && daemon(0, 0) == -1) {
+		fprintf(stderr, "ampsd: daemon: %s\n", strerror(errno));
+		return (1);
+	}
+	lock_write_pid(lockfd);
+
+	loop_init();
+	if ((pp = pubpath_create(conf, &cause)) == NULL)
+		fatalx("startup: %s", cause);
+
+	memset(&icfg, 0, sizeof icfg);
+	icfg.path = conf->socket_path;
+	icfg.mode = conf->socket_mode;
+	icfg.group = (gid_t)-1;
+	if (conf->socket_group != NULL) {
+		if ((gr = getgrnam(conf->socket_group)) == NULL)
+			fatalx("startup: socket group \"%s\" does not exist",
+			    conf->socket_group);
+		icfg.group = gr->gr_gid;
+	}
+	icfg.daemon_version = PACKAGE_VERSION;
+	pubpath_handlers(pp, &h, &icfg);
+	if ((ipc = ipc_listen(loop_base(), &icfg, &h, &cause)) == NULL)
+		fatalx("startup: %s", cause);
+	pubpath_set_ipc(pp, ipc);
+	loop_set_flush(pubpath_flush, pp);
+
+	log_info("ampsd %s started: %zu connection(s), socket %s, state %s",
+	    PACKAGE_VERSION, conf->nconns, conf->socket_path, conf->state_dir);
+	pubpath_start(pp);
+	status = loop_run();
+
+	log_info("shutting down");
+	ipc_close(ipc);
+	pubpath_flush(pp);
+	pubpath_stop(pp);
+	pubpath_free(pp);
+	loop_done();
+	conf_free(conf);
+	close(lockfd);
+	return (status);
+}

@@ -1,0 +1,90 @@
+/*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The ampsd authors
+ */
+
+/*
+ * Private to conn.c (protocol, states, recovery) and conn-io.c (sockets,
+ * TLS, buffers).  Nothing else includes this file.
+ */
+
+#ifndef AMPSD_CONN_INT_H
+#define AMPSD_CONN_INT_H
+
+#include <openssl/ssl.h>
+
+#include "amps.h"
+#include "conn.h"
+#include "connha.h"
+
+#define CONN_READ_CHUNK		(256 * 1024)
+#define CONN_READS_PER_CB	16
+#define CONN_OUT_HIGH		(4 * 1024 * 1024)
+
+struct event;
+
+struct conn_obuf {
+	char		*p;
+	size_t		 off;
+	size_t		 len;
+	size_t		 cap;
+};
+
+struct conn {
+	const struct conf_conn	*cc;
+	uint32_t		 id;
+	struct pubstore		*ps;
+	struct conn_events	 ev;
+	enum conn_state		 state;
+	uint64_t		 state_since;
+	struct connha		 ha;
+	struct amps_uri		*uris;
+	char			**redacted;
+	size_t			 nuris;
+	SSL_CTX			*ctx;
+	SSL			*ssl;
+	int			 tls_done;
+	int			 fd;
+	int			 connected;	/* TCP/unix connect finished */
+	unsigned		 gen;		/* bumped by conn_close() */
+	struct event		*ev_io;		/* EV_READ, persistent */
+	struct event		*ev_wr;		/* EV_WRITE, when needed */
+	struct event		*ev_timer;	/* backoff, connect/logon */
+	struct event		*ev_idle;
+	struct event		*ev_beat;
+	struct amps_reader	 rd;
+	struct conn_obuf	 out;
+	uint64_t		 cid;
+	char			 logon_cid[24];
+	int			 logon_retries;
+	char			*retry_user;
+	char			*retry_pw;
+	uint64_t		 last_rx;
+	uint64_t		 last_beat;
+	uint64_t		 sent_seq;
+	uint64_t		 recover_target;
+	uint64_t		 logon_seq;
+	uint64_t		 persisted_seq;
+	uint64_t		 connects;
+	uint64_t		 failures;
+	uint64_t		 frames_in;
+	uint64_t		 frames_out;
+	char			 last_error[256];
+};
+
+/* conn.c */
+void	conn_fail(struct conn *, const char *, ...)
+	    __attribute__((__format__(printf, 2, 3)));
+void	conn_connected(struct conn *);
+int	conn_frame(struct conn *, const char *, uint32_t);
+void	conn_set_state(struct conn *, enum conn_state);
+
+/* conn-io.c */
+int	conn_io_open(struct conn *, char **);
+void	conn_io_close(struct conn *);
+void	conn_io_flush(struct conn *);
+void	conn_out_put(struct conn *, const void *, size_t);
+size_t	conn_out_pending(const struct conn *);
+void	conn_arm(struct event *, uint64_t);
+
+#endif /* AMPSD_CONN_INT_H */

@@ -1,0 +1,758 @@
+/*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The ampsd authors
+ */
+
+/*
+ * Upstream AMPS connection.
+ *
+ * There is one struct conn per configured connection block.  It performs
+ * logon (spec §4.1), sends and checks heartbeats (§14), recovers the
+ * publish store after every logon (§7.5), sends committed publishes with
+ * `s` and a=persisted (§7.3), applies persisted acks (§7.4, §6.6), and on
+ * any failure asks connha.c which server to try next and how long to
+ * wait (§15.2).  conn-io.c owns the socket, TLS and buffers.  Message
+ * bodies are never interpreted.
+ *
+ * States, and the function that performs each transition:
+ *
+ *	IDLE --> CONNECTING --> LOGGING_ON --> RECOVERING --> READY
+ *	            |  ^           |               |            |
+ *	            v  |           v               v            v
+ *	          BACKOFF <--------+---------------+------------+
+ *	            |
+ *	            v
+ *	          GAVE_UP                 (any) --> STOPPED
+ *
+ *   IDLE, BACKOFF -> CONNECTING   conn_connect()
+ *   CONNECTING    -> LOGGING_ON   conn_connected()
+ *   LOGGING_ON    -> RECOVERING   conn_logon_ack()
+ *   RECOVERING    -> READY        conn_pump(), once the logon backlog is sent
+ *   (connected)   -> BACKOFF      conn_fail() -> conn_attempt()
+ *   (any)         -> GAVE_UP      conn_attempt(), when connha gives up
+ *   (any)         -> STOPPED      conn_stop()
+ *
+ * Invariants:
+ *   (1) c->fd != -1 exactly in CONNECTING, LOGGING_ON, RECOVERING, READY.
+ *   (2) Publishes go upstream only in RECOVERING and READY, in sequence
+ *       order, once per logon, and only when committed (seq <=
+ *       pubstore_durable_seq()); conn_pump() is the only sender.
+ *   (3) After a logon ack with s, rows <= s are discarded and sending
+ *       restarts after max(s, discarded point): the replay precedes every
+ *       newer publish.
+ *   (4) A row leaves the store only on a persisted ack (or logon s)
+ *       covering it, or a failure ack naming it.
+ *   (5) Every state change goes through conn_set_state(), which logs it.
+ *   (6) conn_fail() never reconnects synchronously; the next attempt runs
+ *       from a timer, so callers up the stack may still hold frames.
+ *   (7) Nothing the server sends can reach fatal(): bad input fails the
+ *       connection only.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "conf.h"
+#include "conn-int.h"
+#include "log.h"
+#include "loop.h"
+#include "pubstore.h"
+#include "xmalloc.h"
+
+#define CONN_REPLAY_SLICE	1024
+#define CONN_LOGON_RETRIES	3
+#define CONN_VERSION		"0.1.0.0.0:c"
+
+static void	conn_attempt(struct conn *);
+
+#define CONN_STATE_NAME(e, s, w)	s,
+static const char *const conn_state_names[] = {
+	CONN_STATES(CONN_STATE_NAME)
+};
+#undef CONN_STATE_NAME
+#define CONN_STATE_WIRE(e, s, w)	w,
+static const uint32_t conn_state_wire[] = { CONN_STATES(CONN_STATE_WIRE) };
+#undef CONN_STATE_WIRE
+
+/* Name of a state. */
+const char *
+conn_state_name(enum conn_state s)
+{
+	return (conn_state_names[s]);
+}
+
+/* The AMPSIPC_STATE_* number of a state. */
+uint32_t
+conn_wire_state(enum conn_state s)
+{
+	return (conn_state_wire[s]);
+}
+
+/* The one place where the state changes (invariant 5). */
+void
+conn_set_state(struct conn *c, enum conn_state s)
+{
+	if (c->state == s)
+		return;
+	log_info("connection %s: %s -> %s (server %s)", c->cc->name,
+	    conn_state_names[c->state], conn_state_names[s],
+	    c->redacted[connha_current(&c->ha)]);
+	c->state = s;
+	c->state_since = loop_now_ms();
+	if (c->ev.state != NULL)
+		c->ev.state(c, s, c->ev.arg);
+}
+
+/* Build a frame with amps_wr and queue it, growing the buffer if needed. */
+static void
+conn_send_wr(struct conn *c, void (*fill)(struct conn *, struct amps_wr *,
+    void *), void *arg)
+{
+	struct amps_wr	 w;
+	char		 small[1024], *buf = small;
+	size_t		 cap = sizeof small;
+	long long	 n;
+
+	for (;;) {
+		amps_wr_begin(&w, buf, cap);
+		fill(c, &w, arg);
+		n = amps_wr_finish(&w, NULL, 0);
+		if (n < 0)
+			break;
+		if ((size_t)n <= cap) {
+			conn_out_put(c, buf, (size_t)n);
+			c->frames_out++;
+			break;
+		}
+		if (buf != small)
+			free(buf);
+		cap = (size_t)n;
+		buf = xmalloc(cap);
+	}
+	if (buf != small)
+		free(buf);
+	conn_io_flush(c);
+}
+
+/* Queue a prepared frame (prefix included); -1 when not logged on. */
+int
+conn_send_raw(struct conn *c, const void *p, size_t len)
+{
+	if (c->state != CONN_READY && c->state != CONN_RECOVERING)
+		return (-1);
+	conn_out_put(c, p, len);
+	c->frames_out++;
+	conn_io_flush(c);
+	return (0);
+}
+
+/*
+ * Create the connection for configuration block cc (which must outlive
+ * it), with index id, publish store ps (borrowed, may be NULL in tests)
+ * and upcalls ev.  Returns NULL with *cause set when a URI or the TLS
+ * setup is bad.  Needs loop_init() first.
+ */
+struct conn *
+conn_create(const struct conf_conn *cc, uint32_t id, struct pubstore *ps,
+    const struct conn_events *ev, char **cause)
+{
+	struct conn	*c;
+	char		 err[256];
+	size_t		 i, rlen;
+	int		 tls = 0;
+
+	c = xcalloc(1, sizeof *c);
+	c->cc = cc;
+	c->id = id;
+	c->ps = ps;
+	c->ev = *ev;
+	c->fd = -1;
+	c->state = CONN_IDLE;
+	c->state_since = loop_now_ms();
+	c->uris = xcalloc(cc->nservers, sizeof *c->uris);
+	c->redacted = xcalloc(cc->nservers, sizeof *c->redacted);
+	connha_init(&c->ha, cc->nservers, &cc->reconnect,
+	    (uint64_t)getpid() * 2654435761u + id);
+	amps_reader_init(&c->rd, AMPS_FRAME_MAX_DEFAULT);
+	c->ev_timer = evtimer_new(loop_base(), NULL, NULL);
+	c->ev_idle = evtimer_new(loop_base(), NULL, NULL);
+	c->ev_beat = event_new(loop_base(), -1, EV_PERSIST, NULL, NULL);
+	if (c->ev_timer == NULL || c->ev_idle == NULL || c->ev_beat == NULL)
+		fatalx("connection %s: cannot create timers", cc->name);
+	for (i = 0; i < cc->nservers; i++) {
+		rlen = strlen(cc->servers[i].uri) + 16;
+		c->redacted[i] = xmalloc(rlen);
+		if (amps_uri_redact(cc->servers[i].uri, c->redacted[i],
+		    rlen) < 0)
+			snprintf(c->redacted[i], rlen, "(server %zu)", i + 1);
+		c->nuris = i + 1;
+		if (amps_uri_parse(cc->servers[i].uri, &c->uris[i], err,
+		    sizeof err) != 0) {
+			xasprintf(cause, "connection %s: server %s: %s",
+			    cc->name, c->redacted[i], err);
+			conn_free(c);
+			return (NULL);
+		}
+		if (c->uris[i].transport == AMPS_TRANSPORT_TCPS)
+			tls = 1;
+	}
+	if (tls && (c->ctx = conn_tls_ctx(cc, cause)) == NULL) {
+		conn_free(c);
+		return (NULL);
+	}
+	return (c);
+}
+
+/* Free a connection (NULL is fine); closes the socket without logging. */
+void
+conn_free(struct conn *c)
+{
+	size_t	i;
+
+	if (c == NULL)
+		return;
+	conn_io_close(c);
+	for (i = 0; i < c->nuris; i++) {
+		amps_uri_free(&c->uris[i]);
+		free(c->redacted[i]);
+	}
+	free(c->uris);
+	free(c->redacted);
+	event_free(c->ev_timer);
+	event_free(c->ev_idle);
+	event_free(c->ev_beat);
+	connha_free(&c->ha);
+	amps_reader_free(&c->rd);
+	if (c->ctx != NULL)
+		SSL_CTX_free(c->ctx);
+	free(c->retry_user);
+	free(c->retry_pw);
+	free(c->out.p);
+	free(c);
+}
+
+/* Start connecting (from IDLE). */
+void
+conn_start(struct conn *c)
+{
+	if (c->state == CONN_IDLE)
+		conn_attempt(c);
+}
+
+/* Close for good (shutdown). */
+void
+conn_stop(struct conn *c)
+{
+	conn_io_close(c);
+	conn_set_state(c, CONN_STOPPED);
+}
+
+/* Timer: connect or logon took too long. */
+static void
+conn_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn	*c = arg;
+
+	if (c->state == CONN_CONNECTING || c->state == CONN_LOGGING_ON)
+		conn_fail(c, "%s timed out after %llu ms",
+		    c->state == CONN_CONNECTING ? "connect" : "logon",
+		    (unsigned long long)c->cc->logon_timeout_ms);
+}
+
+/* Connect to the current server now. */
+static void
+conn_connect(struct conn *c)
+{
+	char	*cause = NULL;
+
+	evtimer_assign(c->ev_timer, loop_base(), conn_timeout_cb, c);
+	conn_set_state(c, CONN_CONNECTING);
+	if (conn_io_open(c, &cause) == -1) {
+		conn_fail(c, "%s", cause);
+		free(cause);
+		return;
+	}
+	conn_arm(c->ev_timer, c->cc->logon_timeout_ms);
+}
+
+/* Timer: the backoff wait is over. */
+static void
+conn_backoff_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn	*c = arg;
+
+	if (c->state == CONN_BACKOFF || c->state == CONN_IDLE)
+		conn_connect(c);
+}
+
+/*
+ * Ask connha for the next wait and arm the timer (even for 0 ms:
+ * invariant 6), or give up.
+ */
+static void
+conn_attempt(struct conn *c)
+{
+	uint64_t	d;
+
+	if (connha_next_delay(&c->ha, loop_now_ms(), &d) == CONNHA_GIVE_UP) {
+		log_warnx("connection %s: giving up reconnecting (give-up "
+		    "time %llu ms passed); last error: %s", c->cc->name,
+		    (unsigned long long)c->cc->reconnect.giveup_ms,
+		    c->last_error);
+		conn_set_state(c, CONN_GAVE_UP);
+		return;
+	}
+	if (c->state != CONN_IDLE)
+		conn_set_state(c, CONN_BACKOFF);
+	if (d > 0)
+		log_debug("connection %s: next attempt in %llu ms to %s",
+		    c->cc->name, (unsigned long long)d,
+		    c->redacted[connha_current(&c->ha)]);
+	evtimer_assign(c->ev_timer, loop_base(), conn_backoff_cb, c);
+	conn_arm(c->ev_timer, d);
+}
+
+/*
+ * The connection failed (connect, TLS, logon, read/write, heartbeat).
+ * Report it to connha, close, and schedule the next attempt.
+ */
+void
+conn_fail(struct conn *c, const char *fmt, ...)
+{
+	va_list	ap;
+	int	was_up;
+
+	va_start(ap, fmt);
+	vsnprintf(c->last_error, sizeof c->last_error, fmt, ap);
+	va_end(ap);
+	was_up = c->state == CONN_READY || c->state == CONN_RECOVERING;
+	log_warnx("connection %s: %s: %s", c->cc->name,
+	    c->redacted[connha_current(&c->ha)], c->last_error);
+	c->failures++;
+	if (was_up)
+		connha_report_disconnect(&c->ha, loop_now_ms());
+	else
+		connha_report_failure(&c->ha, loop_now_ms());
+	conn_io_close(c);
+	conn_attempt(c);
+}
+
+/* Fill a logon frame (spec §4.1.1). */
+static void
+conn_fill_logon(struct conn *c, struct amps_wr *w, void *arg)
+{
+	const struct amps_uri	*u = &c->uris[connha_current(&c->ha)];
+	const char		*user, *pw;
+
+	user = c->retry_user != NULL ? c->retry_user : u->user;
+	pw = c->retry_pw != NULL ? c->retry_pw : u->password;
+	amps_wr_cstr(w, AMPS_F_C, "logon");
+	amps_wr_cstr(w, AMPS_F_CID, c->logon_cid);
+	amps_wr_cstr(w, AMPS_F_CLIENT_NAME, c->cc->client_name);
+	amps_wr_cstr(w, AMPS_F_A, "processed");
+	amps_wr_cstr(w, AMPS_F_VERSION, CONN_VERSION);
+	if (user != NULL)
+		amps_wr_cstr(w, AMPS_F_USER_ID, user);
+	if (pw != NULL)
+		amps_wr_cstr(w, AMPS_F_PW, pw);
+	if (u->message_type != NULL)
+		amps_wr_cstr(w, AMPS_F_MT, u->message_type);
+}
+
+/* Send logon with a new cid. */
+static void
+conn_send_logon(struct conn *c)
+{
+	snprintf(c->logon_cid, sizeof c->logon_cid, "%llu",
+	    (unsigned long long)c->cid++);
+	conn_send_wr(c, conn_fill_logon, NULL);
+}
+
+/* The socket is connected (TLS may still be pending): log on. */
+void
+conn_connected(struct conn *c)
+{
+	c->logon_retries = 0;
+	free(c->retry_user);
+	free(c->retry_pw);
+	c->retry_user = c->retry_pw = NULL;
+	c->last_rx = loop_now_ms();
+	conn_set_state(c, CONN_LOGGING_ON);
+	conn_send_logon(c);
+}
+
+/* Fill a heartbeat frame; arg is the o value. */
+static void
+conn_fill_heartbeat(struct conn *c, struct amps_wr *w, void *arg)
+{
+	amps_wr_cstr(w, AMPS_F_C, "heartbeat");
+	amps_wr_cstr(w, AMPS_F_O, arg);
+}
+
+/* Send a "beat". */
+static void
+conn_send_beat(struct conn *c)
+{
+	c->last_beat = loop_now_ms();
+	conn_send_wr(c, conn_fill_heartbeat, (void *)"beat");
+}
+
+/* Timer: nothing received for the idle timeout means the link is dead. */
+static void
+conn_idle_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn	*c = arg;
+	uint64_t	 now = loop_now_ms(), t = conf_conn_timeout(c->cc);
+
+	if (c->fd == -1)
+		return;
+	if (now - c->last_rx >= t) {
+		conn_fail(c, "no data or heartbeat from the server for %llu "
+		    "ms", (unsigned long long)(now - c->last_rx));
+		return;
+	}
+	conn_arm(c->ev_idle, c->last_rx + t - now);
+}
+
+/* Periodic: keep the server's watchdog fed (spec §14.1 rule 3). */
+static void
+conn_beat_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn	*c = arg;
+
+	if (c->fd != -1 && loop_now_ms() - c->last_beat >= c->cc->heartbeat_ms)
+		conn_send_beat(c);
+}
+
+/* Start heartbeating after logon (spec §14.1 rule 1). */
+static void
+conn_start_heartbeat(struct conn *c)
+{
+	char	opt[32];
+
+	if (c->cc->heartbeat_ms == 0)
+		return;
+	snprintf(opt, sizeof opt, "start,%llu",
+	    (unsigned long long)(c->cc->heartbeat_ms / 1000));
+	c->last_beat = loop_now_ms();
+	conn_send_wr(c, conn_fill_heartbeat, opt);
+	evtimer_assign(c->ev_idle, loop_base(), conn_idle_cb, c);
+	conn_arm(c->ev_idle, conf_conn_timeout(c->cc));
+	event_assign(c->ev_beat, loop_base(), -1, EV_PERSIST, conn_beat_cb, c);
+	conn_arm(c->ev_beat, c->cc->heartbeat_ms);
+}
+
+/*
+ * Logon succeeded with s = the last sequence the server holds for our
+ * client name: recover the publish store (spec §7.5, invariant 3).
+ */
+static void
+conn_logon_done(struct conn *c, uint64_t s)
+{
+	uint64_t	disc;
+
+	evtimer_del(c->ev_timer);
+	c->logon_seq = s;
+	c->connects++;
+	connha_report_success(&c->ha, loop_now_ms());
+	conn_start_heartbeat(c);
+	c->sent_seq = s;
+	c->recover_target = 0;
+	if (c->ps != NULL) {
+		pubstore_discard_upto(c->ps, s);
+		pubstore_seed(c->ps, s);
+		disc = pubstore_discarded_seq(c->ps);
+		if (disc > s) {
+			log_warnx("connection %s: server reports sequence %llu "
+			    "but %llu were already persisted; messages %llu.."
+			    "%llu cannot be replayed to this server",
+			    c->cc->name, (unsigned long long)s,
+			    (unsigned long long)disc,
+			    (unsigned long long)s + 1,
+			    (unsigned long long)disc);
+			c->sent_seq = disc;
+		}
+		if (s > c->persisted_seq)
+			c->persisted_seq = s;
+		c->recover_target = pubstore_durable_seq(c->ps);
+		if (c->ev.persisted != NULL && s > 0)
+			c->ev.persisted(c, s, c->ev.arg);
+	}
+	log_info("connection %s: logged on as \"%s\", server has sequence "
+	    "%llu, replaying %llu..%llu", c->cc->name,
+	    log_safe(c->cc->client_name, 128), (unsigned long long)s,
+	    (unsigned long long)c->sent_seq + 1,
+	    (unsigned long long)c->recover_target);
+	conn_set_state(c, CONN_RECOVERING);
+	conn_pump(c);
+}
+
+/* Handle the ack of our logon (spec §4.1.3). */
+static void
+conn_logon_ack(struct conn *c, const struct amps_hdr *h)
+{
+	char		reason[256], user[256], pw[1024];
+	uint64_t	s = 0;
+
+	if (amps_hdr_str(h, AMPS_F_REASON, reason, sizeof reason) < 0)
+		reason[0] = '\0';
+	if (amps_hdr_eq(h, AMPS_F_STATUS, "success")) {
+		if (amps_hdr_has(h, AMPS_F_S) && amps_hdr_u64(h, AMPS_F_S,
+		    &s) != 0) {
+			conn_fail(c, "logon ack with a bad sequence");
+			return;
+		}
+		conn_logon_done(c, s);
+		return;
+	}
+	if (amps_hdr_eq(h, AMPS_F_STATUS, "retry") &&
+	    ++c->logon_retries <= CONN_LOGON_RETRIES) {
+		if (amps_hdr_str(h, AMPS_F_USER_ID, user, sizeof user) >= 0) {
+			free(c->retry_user);
+			c->retry_user = xstrdup(user);
+		}
+		if (amps_hdr_str(h, AMPS_F_PW, pw, sizeof pw) >= 0) {
+			free(c->retry_pw);
+			c->retry_pw = xstrdup(pw);
+		}
+		log_info("connection %s: logon retry requested (%d of %d)",
+		    c->cc->name, c->logon_retries, CONN_LOGON_RETRIES);
+		conn_send_logon(c);
+		return;
+	}
+	if (strcmp(reason, "auth failure") == 0)
+		conn_fail(c, "logon failed: authentication failure (check the "
+		    "user and password of this server)");
+	else if (strcmp(reason, "name in use") == 0)
+		conn_fail(c, "logon failed: client name \"%s\" is in use by "
+		    "another client", log_safe(c->cc->client_name, 128));
+	else
+		conn_fail(c, "logon failed: %s", reason[0] ?
+		    log_safe(reason, 200) : "(no reason given)");
+}
+
+/* Handle a persisted ack (spec §7.4, §6.6, §7.6). */
+static void
+conn_persisted_ack(struct conn *c, const struct amps_hdr *h)
+{
+	char		reason[256];
+	uint64_t	s;
+
+	if (amps_hdr_u64(h, AMPS_F_S, &s) != 0)
+		return;			/* not about our publishes */
+	if (amps_hdr_str(h, AMPS_F_REASON, reason, sizeof reason) < 0)
+		reason[0] = '\0';
+	if (amps_hdr_eq(h, AMPS_F_STATUS, "success") ||
+	    strcmp(reason, "duplicate") == 0) {
+		if (s <= c->persisted_seq)
+			return;
+		c->persisted_seq = s;
+		if (c->ps != NULL)
+			pubstore_discard_upto(c->ps, s);
+		log_trace(TRACE_CONN, "connection %s: persisted up to %llu",
+		    c->cc->name, (unsigned long long)s);
+		if (c->ev.persisted != NULL)
+			c->ev.persisted(c, s, c->ev.arg);
+		return;
+	}
+	log_warnx("connection %s: server refused message %llu: %s",
+	    c->cc->name, (unsigned long long)s, log_safe(reason, 200));
+	if (c->ps != NULL && pubstore_fail(c->ps, s) == -1)
+		log_warnx("connection %s: publish store: %s", c->cc->name,
+		    pubstore_error(c->ps));
+	if (c->ev.failed != NULL)
+		c->ev.failed(c, s, reason, c->ev.arg);
+}
+
+/*
+ * One frame from the server.  Returns 0, or -1 when the connection was
+ * failed (the caller must stop reading).
+ */
+int
+conn_frame(struct conn *c, const char *body, uint32_t len)
+{
+	struct amps_hdr	 h;
+	enum amps_cmd	 cmd;
+	int		 rc;
+
+	c->frames_in++;
+	if ((rc = amps_hdr_parse(body, len, &h)) != 0) {
+		conn_fail(c, "bad header from server: %s", amps_strerror(rc));
+		return (-1);
+	}
+	log_trace(TRACE_WIRE, "connection %s: <- %s", c->cc->name,
+	    log_safe(body, h.hdr_len < 400 ? h.hdr_len : 400));
+	cmd = amps_hdr_cmd(&h);
+	if (cmd == AMPS_CMD_HEARTBEAT) {
+		if (c->state == CONN_READY || c->state == CONN_RECOVERING)
+			conn_send_beat(c);
+		return (0);
+	}
+	if (c->state == CONN_LOGGING_ON) {
+		if (cmd == AMPS_CMD_ACK &&
+		    amps_hdr_eq(&h, AMPS_F_CID, c->logon_cid)) {
+			conn_logon_ack(c, &h);
+			return (c->fd == -1 ? -1 : 0);
+		}
+		conn_fail(c, "server sent \"%s\" before the logon ack",
+		    amps_cmd_name(cmd));
+		return (-1);
+	}
+	if (cmd == AMPS_CMD_ACK && amps_hdr_eq(&h, AMPS_F_A, "persisted")) {
+		conn_persisted_ack(c, &h);
+		return (0);
+	}
+	if (c->ev.frame != NULL)
+		c->ev.frame(c, &h, body + h.hdr_len, len - h.hdr_len,
+		    c->ev.arg);
+	return (0);
+}
+
+/* The wire command for a stored kind. */
+static const char *
+conn_kind_cmd(enum pubstore_kind k)
+{
+	switch (k) {
+	case PUBSTORE_DELTA_PUBLISH:
+		return ("delta_publish");
+	case PUBSTORE_SOW_DELETE:
+		return ("sow_delete");
+	default:
+		return ("p");
+	}
+}
+
+/*
+ * Queue one stored record as a frame:
+ * {"c":CMD,"t":TOPIC,"a":"persisted","s":SEQ[,FRAGMENT]} + data.
+ */
+static int
+conn_replay_cb(const struct pubstore_rec *r, void *arg)
+{
+	struct conn	*c = arg;
+	char		 pre[4], head[96], *esc;
+	size_t		 elen, hlen, tail, total;
+	int		 n;
+
+	if (r->seq > pubstore_durable_seq(c->ps) || r->seq <= c->sent_seq)
+		return (1);
+	elen = amps_escape(r->topic, r->topic_len, NULL, 0);
+	n = snprintf(head, sizeof head, "{\"c\":\"%s\",\"t\":\"",
+	    conn_kind_cmd(r->kind));
+	hlen = (size_t)n;
+	tail = 40 + r->hdr_len + 1;
+	total = hlen + elen + tail + r->data_len;
+	if (total > AMPS_FRAME_MAX_DEFAULT) {
+		log_warnx("connection %s: stored message %llu too large",
+		    c->cc->name, (unsigned long long)r->seq);
+		c->sent_seq = r->seq;
+		return (0);
+	}
+	esc = xmalloc(elen + tail + 1);
+	amps_escape(r->topic, r->topic_len, esc, elen + 1);
+	n = snprintf(esc + elen, tail + 1, "\",\"a\":\"persisted\","
+	    "\"s\":%llu%s", (unsigned long long)r->seq,
+	    r->hdr_len ? "," : "");
+	elen += (size_t)n;
+	memcpy(esc + elen, r->hdr, r->hdr_len);
+	elen += r->hdr_len;
+	esc[elen++] = '}';
+	amps_frame_put_len(pre, (uint32_t)(hlen + elen + r->data_len));
+	conn_out_put(c, pre, 4);
+	conn_out_put(c, head, hlen);
+	conn_out_put(c, esc, elen);
+	conn_out_put(c, r->data, r->data_len);
+	free(esc);
+	c->frames_out++;
+	c->sent_seq = r->seq;
+	return (conn_out_pending(c) >= CONN_OUT_HIGH);
+}
+
+/*
+ * Send committed, unsent publishes in order (invariant 2), while the
+ * output buffer is below its high-water mark.  Called after every flush
+ * phase, after logon, and when output drains.
+ */
+void
+conn_pump(struct conn *c)
+{
+	uint64_t	before;
+	int64_t		n;
+
+	if (c->ps == NULL || (c->state != CONN_READY &&
+	    c->state != CONN_RECOVERING))
+		return;
+	while (c->sent_seq < pubstore_durable_seq(c->ps) &&
+	    conn_out_pending(c) < CONN_OUT_HIGH) {
+		before = c->sent_seq;
+		n = pubstore_replay(c->ps, c->sent_seq, CONN_REPLAY_SLICE,
+		    conn_replay_cb, c);
+		if (n < 0) {
+			log_warnx("connection %s: publish store replay: %s",
+			    c->cc->name, pubstore_error(c->ps));
+			break;
+		}
+		if (n == 0 || c->sent_seq == before)
+			break;
+	}
+	conn_io_flush(c);
+	if (c->fd != -1 && c->state == CONN_RECOVERING &&
+	    c->sent_seq >= c->recover_target)
+		conn_set_state(c, CONN_READY);
+}
+
+/* Current state. */
+enum conn_state
+conn_state(const struct conn *c)
+{
+	return (c->state);
+}
+
+/* Configured name. */
+const char *
+conn_name(const struct conn *c)
+{
+	return (c->cc->name);
+}
+
+/* Index given at creation. */
+uint32_t
+conn_id(const struct conn *c)
+{
+	return (c->id);
+}
+
+/* Fill a status snapshot (strings copied, passwords redacted). */
+void
+conn_get_status(const struct conn *c, struct conn_status *st)
+{
+	memset(st, 0, sizeof *st);
+	snprintf(st->name, sizeof st->name, "%s", c->cc->name);
+	snprintf(st->client_name, sizeof st->client_name, "%s",
+	    c->cc->client_name);
+	st->state = c->state;
+	st->state_name = conn_state_names[c->state];
+	st->wire_state = conn_state_wire[c->state];
+	st->server_index = connha_current(&c->ha);
+	st->nservers = c->nuris;
+	snprintf(st->server, sizeof st->server, "%s",
+	    c->redacted[st->server_index]);
+	st->state_since_ms = c->state_since;
+	st->connects = c->connects;
+	st->failures = c->failures;
+	st->sent_seq = c->sent_seq;
+	st->persisted_seq = c->persisted_seq;
+	st->logon_seq = c->logon_seq;
+	st->frames_in = c->frames_in;
+	st->frames_out = c->frames_out;
+	snprintf(st->last_error, sizeof st->last_error, "%s", c->last_error);
+}

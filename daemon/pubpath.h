@@ -1,0 +1,31 @@
+/*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The ampsd authors
+ */
+
+/*
+ * The daemon core for publishing: one publish store and one upstream
+ * connection per configured connection, the IPC handlers for publish,
+ * flush and status, the ACL, and the flush phase run after every loop
+ * pass.  See pubpath.c.
+ */
+
+#ifndef AMPSD_PUBPATH_H
+#define AMPSD_PUBPATH_H
+
+struct conf;
+struct ipc;
+struct ipc_handlers;
+struct ipc_config;
+struct pubpath;
+
+struct pubpath	*pubpath_create(struct conf *, char **);
+void		 pubpath_handlers(struct pubpath *, struct ipc_handlers *,
+		    struct ipc_config *);
+void		 pubpath_set_ipc(struct pubpath *, struct ipc *);
+void		 pubpath_start(struct pubpath *);
+void		 pubpath_flush(void *);
+void		 pubpath_stop(struct pubpath *);
+void		 pubpath_free(struct pubpath *);
+
+#endif /* AMPSD_PUBPATH_H */
