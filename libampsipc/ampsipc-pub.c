@@ -1,0 +1,393 @@
+/*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The ampsd authors
+ */
+
+/*
+ * ampsipc-pub.c: publishing through ampsd and knowing what became of
+ * each publish: queued -> STORED (the daemon committed it, with its AMPS
+ * sequence) -> PERSISTED (AMPS has it), or FAILED.
+ *
+ * It owns the ring of pending publishes (struct ampsipc_pend, in the
+ * order they were sent) and the counters read by ampsipc_unstored(),
+ * ampsipc_unpersisted() and ampsipc_failed().
+ *
+ * Invariants:
+ *  1. unstored counts ring entries in PEND_SENT; unpersisted counts
+ *     entries in PEND_SENT or PEND_STORED; an entry leaves these counts
+ *     exactly once, when it turns PEND_DONE.
+ *  2. Entries of one connection get increasing sequences in ring order
+ *     (the daemon stores one program's publishes in arrival order), so
+ *     a PERSISTED(conn, s) scan stops at the first entry of that
+ *     connection that is unstored or above s.
+ *  3. PEND_DONE entries are dropped only at the head, so indexes of the
+ *     others never move except when the ring grows.
+ */
+
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ampsipc-int.h"
+
+/* What a publish frame carries, for the fill callback. */
+struct ipclib_pub {
+	uint16_t			 type;
+	const char			*topic;
+	const void			*data;
+	size_t				 len;
+	const struct ampsipc_pubopts	*opts;
+};
+
+/* Entry i places after the head. */
+static struct ampsipc_pend *
+ipclib_pend_at(const struct ampsipc *h, size_t i)
+{
+	return (&h->pend[(h->phead + i) % h->pcap]);
+}
+
+/* Append a pending publish; -1 on ENOMEM. */
+static int
+ipclib_pend_add(struct ampsipc *h, uint32_t reqid)
+{
+	struct ampsipc_pend	*p;
+	size_t			 i, cap;
+
+	if (h->pcount == h->pcap) {
+		cap = h->pcap == 0 ? 256 : h->pcap * 2;
+		if ((p = calloc(cap, sizeof *p)) == NULL)
+			return (-1);
+		for (i = 0; i < h->pcount; i++)
+			p[i] = *ipclib_pend_at(h, i);
+		free(h->pend);
+		h->pend = p;
+		h->pcap = cap;
+		h->phead = 0;
+	}
+	p = ipclib_pend_at(h, h->pcount);
+	memset(p, 0, sizeof *p);
+	p->reqid = reqid;
+	p->state = PEND_SENT;
+	h->pcount++;
+	h->unstored++;
+	h->unpersisted++;
+	return (0);
+}
+
+/* Drop finished entries from the head. */
+static void
+ipclib_pend_trim(struct ampsipc *h)
+{
+	while (h->pcount != 0 && ipclib_pend_at(h, 0)->state == PEND_DONE) {
+		h->phead = (h->phead + 1) % h->pcap;
+		h->pcount--;
+	}
+	if (h->pcount == 0)
+		h->phead = 0;
+}
+
+/* Find the pending entry for reqid, NULL if none. */
+static struct ampsipc_pend *
+ipclib_pend_find(struct ampsipc *h, uint32_t reqid)
+{
+	struct ampsipc_pend	*p;
+	size_t			 i;
+
+	for (i = 0; i < h->pcount; i++) {
+		p = ipclib_pend_at(h, i);
+		if (p->reqid == reqid && p->state != PEND_DONE)
+			return (p);
+	}
+	return (NULL);
+}
+
+/* Mark an entry done, fix the counters, tell the handler. */
+static void
+ipclib_pend_done(struct ampsipc *h, struct ampsipc_pend *p, int kind,
+    int code, const char *reason)
+{
+	struct ampsipc_pubevent	ev;
+
+	if (p->state == PEND_SENT)
+		h->unstored--;
+	h->unpersisted--;
+	p->state = PEND_DONE;
+	if (kind == AMPSIPC_PUB_FAILED)
+		h->failed++;
+	if (h->pub_cb != NULL) {
+		memset(&ev, 0, sizeof ev);
+		ev.kind = kind;
+		ev.reqid = p->reqid;
+		ev.conn_id = p->conn_id;
+		ev.seq = p->seq;
+		ev.error = code;
+		ev.reason = reason != NULL ? reason : "";
+		h->pub_cb(h, &ev, h->pub_arg);
+	}
+}
+
+/* STORED reply: the daemon committed request reqid as (conn, seq). */
+void
+ipclib_pub_stored(struct ampsipc *h, const struct ipcwire_msg *m)
+{
+	struct ampsipc_pend	*p;
+	struct ampsipc_pubevent	 ev;
+
+	if ((p = ipclib_pend_find(h, m->hdr.reqid)) == NULL ||
+	    p->state != PEND_SENT)
+		return;
+	p->conn_id = (uint32_t)ipcwire_num(m, AMPSIPC_T_CONN_ID, 0);
+	p->seq = ipcwire_num(m, AMPSIPC_T_SEQ, 0);
+	p->state = PEND_STORED;
+	h->unstored--;
+	if (h->pub_cb != NULL) {
+		memset(&ev, 0, sizeof ev);
+		ev.kind = AMPSIPC_PUB_STORED;
+		ev.reqid = p->reqid;
+		ev.conn_id = p->conn_id;
+		ev.seq = p->seq;
+		ev.reason = "";
+		h->pub_cb(h, &ev, h->pub_arg);
+	}
+}
+
+/* PERSISTED: AMPS has every message of conn up to seq. */
+void
+ipclib_pub_persisted(struct ampsipc *h, const struct ipcwire_msg *m)
+{
+	struct ampsipc_pend	*p;
+	uint32_t		 conn;
+	uint64_t		 seq;
+	size_t			 i;
+
+	conn = (uint32_t)ipcwire_num(m, AMPSIPC_T_CONN_ID, 0);
+	seq = ipcwire_num(m, AMPSIPC_T_SEQ, 0);
+	for (i = 0; i < h->pcount; i++) {
+		p = ipclib_pend_at(h, i);
+		if (p->state == PEND_DONE)
+			continue;
+		if (p->state == PEND_SENT) {
+			/* Its connection is not known yet, nor later ones'. */
+			break;
+		}
+		if (p->conn_id != conn)
+			continue;
+		if (p->seq > seq)
+			break;
+		ipclib_pend_done(h, p, AMPSIPC_PUB_PERSISTED, 0, NULL);
+	}
+	ipclib_pend_trim(h);
+}
+
+/*
+ * A publish failed: by reqid if not 0 (an ERROR reply, or
+ * PUBLISH_FAILED that names it), else by (conn, seq).  Returns 1 if a
+ * pending publish matched, else 0.
+ */
+int
+ipclib_pub_failed(struct ampsipc *h, uint32_t reqid, uint32_t conn,
+    uint64_t seq, int code, const char *reason)
+{
+	struct ampsipc_pend	*p = NULL;
+	size_t			 i;
+
+	if (reqid != 0)
+		p = ipclib_pend_find(h, reqid);
+	for (i = 0; p == NULL && reqid == 0 && i < h->pcount; i++) {
+		p = ipclib_pend_at(h, i);
+		if (p->state != PEND_STORED || p->conn_id != conn ||
+		    p->seq != seq)
+			p = NULL;
+	}
+	if (p == NULL)
+		return (0);
+	ipclib_pend_done(h, p, AMPSIPC_PUB_FAILED, code, reason);
+	ipclib_pend_trim(h);
+	return (1);
+}
+
+/* Fill: PUBLISH or DELTA_PUBLISH. */
+static void
+ipclib_fill_pub(struct ipcwire_enc *e, void *buf, size_t cap,
+    uint32_t reqid, const void *arg)
+{
+	const struct ipclib_pub		*pub = arg;
+	const struct ampsipc_pubopts	*o = pub->opts;
+
+	ipcwire_begin(e, buf, cap, pub->type, 0, reqid);
+	ipcwire_put_str(e, AMPSIPC_T_TOPIC, pub->topic);
+	ipcwire_put_bytes(e, AMPSIPC_T_DATA, pub->data, pub->len);
+	if (o == NULL)
+		return;
+	ipcwire_put_str(e, AMPSIPC_T_CORRELATION_ID, o->correlation_id);
+	ipcwire_put_str(e, AMPSIPC_T_SOW_KEY, o->sow_key);
+	ipcwire_put_str(e, AMPSIPC_T_CONN, o->conn);
+	if (o->flags & AMPSIPC_PUB_EXPIRATION)
+		ipcwire_put_u32(e, AMPSIPC_T_EXPIRATION, o->expiration);
+}
+
+/* Wait condition: queued output is below half the limit. */
+static int
+ipclib_out_low(struct ampsipc *h, void *arg)
+{
+	return (ampsipc_outq(h) <= AMPSIPC_OUT_LIMIT / 2);
+}
+
+/* Common body of ampsipc_publish() and ampsipc_delta_publish(). */
+static int
+ipclib_publish(struct ampsipc *h, uint16_t type, const char *topic,
+    const void *data, size_t len, const struct ampsipc_pubopts *opts,
+    uint32_t *reqidp)
+{
+	struct ipclib_pub	pub;
+	uint32_t		reqid;
+
+	if (topic == NULL || *topic == '\0' || (data == NULL && len != 0))
+		return (ipclib_fail(h, AMPSIPC_E_USAGE, EINVAL,
+		    "publish needs a topic"));
+	if (h->fd == -1 || (h->flags & AMPSIPC_BROKEN))
+		return (ipclib_fail(h, h->fd == -1 ? AMPSIPC_E_USAGE : h->err,
+		    ENOTCONN, "%s", h->fd == -1 ? "not connected" :
+		    h->errmsg));
+	if (ampsipc_outq(h) >= AMPSIPC_OUT_LIMIT) {
+		if (ampsipc_write(h) == -1)
+			return (-1);
+		if (ampsipc_outq(h) >= AMPSIPC_OUT_LIMIT &&
+		    !(h->flags & AMPSIPC_DISPATCHING)) {
+			if (h->flags & AMPSIPC_NONBLOCK)
+				return (ipclib_fail(h, AMPSIPC_E_USAGE, EAGAIN,
+				    "output queue full"));
+			if (ipclib_wait_until(h, -1, ipclib_out_low,
+			    NULL) == -1)
+				return (-1);
+		}
+	}
+	pub.type = type;
+	pub.topic = topic;
+	pub.data = data;
+	pub.len = len;
+	pub.opts = opts;
+	reqid = ipclib_reqid(h);
+	if (ipclib_queue(h, reqid, ipclib_fill_pub, &pub) == -1)
+		return (-1);
+	if (ipclib_pend_add(h, reqid) == -1) {
+		/* Already queued: the daemon stores it; we lose track only. */
+		return (ipclib_fail(h, AMPSIPC_E_SYSTEM, ENOMEM,
+		    "out of memory"));
+	}
+	if (reqidp != NULL)
+		*reqidp = reqid;
+	if (ampsipc_outq(h) >= AMPSIPC_OUT_EAGER && ampsipc_write(h) == -1)
+		return (-1);
+	return (0);
+}
+
+/* Queue a publish. */
+int
+ampsipc_publish(struct ampsipc *h, const char *topic, const void *data,
+    size_t len, const struct ampsipc_pubopts *opts, uint32_t *reqidp)
+{
+	return (ipclib_publish(h, AMPSIPC_PUBLISH, topic, data, len, opts,
+	    reqidp));
+}
+
+/* Queue a delta publish. */
+int
+ampsipc_delta_publish(struct ampsipc *h, const char *topic,
+    const void *data, size_t len, const struct ampsipc_pubopts *opts,
+    uint32_t *reqidp)
+{
+	return (ipclib_publish(h, AMPSIPC_DELTA_PUBLISH, topic, data, len,
+	    opts, reqidp));
+}
+
+/* Install the publish event handler. */
+void
+ampsipc_set_pub_handler(struct ampsipc *h, ampsipc_pub_handler fn, void *arg)
+{
+	h->pub_cb = fn;
+	h->pub_arg = arg;
+}
+
+/* Wait condition: nothing is waiting for STORED. */
+static int
+ipclib_all_stored(struct ampsipc *h, void *arg)
+{
+	return (h->unstored == 0);
+}
+
+/* Block until every publish so far is stored (or failed). */
+int
+ampsipc_wait_stored(struct ampsipc *h, int timeout_ms)
+{
+	return (ipclib_wait_until(h, timeout_ms, ipclib_all_stored, NULL));
+}
+
+/* Wait condition: nothing is waiting for PERSISTED. */
+static int
+ipclib_all_persisted(struct ampsipc *h, void *arg)
+{
+	return (h->unpersisted == 0);
+}
+
+/* Fill: PUBLISH_FLUSH with the time the daemon may take. */
+static void
+ipclib_fill_flush(struct ipcwire_enc *e, void *buf, size_t cap,
+    uint32_t reqid, const void *arg)
+{
+	const int	*timeout = arg;
+
+	ipcwire_begin(e, buf, cap, AMPSIPC_PUBLISH_FLUSH, 0, reqid);
+	if (*timeout >= 0)
+		ipcwire_put_u32(e, AMPSIPC_T_TIMEOUT_MS, (uint32_t)*timeout);
+}
+
+/*
+ * Block until AMPS persisted everything this handle published.  The
+ * daemon is asked with PUBLISH_FLUSH (it may hurry AMPS along and sends
+ * PERSISTED before FLUSHED); a daemon without it is waited out with the
+ * PERSISTED notifications alone.
+ */
+int
+ampsipc_publish_flush(struct ampsipc *h, int timeout_ms)
+{
+	if (h->fd == -1)
+		return (ipclib_fail(h, AMPSIPC_E_USAGE, ENOTCONN,
+		    "not connected"));
+	if (h->unpersisted == 0)
+		return (0);
+	if (ipclib_request(h, timeout_ms, ipclib_fill_flush,
+	    &timeout_ms) == -1)
+		return (-1);
+	if (h->wait.code == AMPSIPC_E_NOT_SUPPORTED)
+		return (ipclib_wait_until(h, timeout_ms, ipclib_all_persisted,
+		    NULL));
+	if (h->wait.code != 0) {
+		errno = h->wait.code == AMPSIPC_E_TIMED_OUT ? ETIMEDOUT : EIO;
+		return (-1);
+	}
+	return (0);
+}
+
+/* Publishes not yet persisted or failed. */
+uint64_t
+ampsipc_unpersisted(const struct ampsipc *h)
+{
+	return (h->unpersisted);
+}
+
+/* Publishes not yet stored. */
+uint64_t
+ampsipc_unstored(const struct ampsipc *h)
+{
+	return (h->unstored);
+}
+
+/* Publishes that failed. */
+uint64_t
+ampsipc_failed(const struct ampsipc *h)
+{
+	return (h->failed);
+}
