@@ -258,6 +258,8 @@ const char	*ipcwire_state_name(uint32_t);
 const char	*ipcwire_error_text(uint32_t);
 int		 ipcwire_type_from_client(uint32_t);
 int		 ipcwire_type_known(uint32_t);
+int		 ipcwire_type_fields(uint32_t, uint64_t *, uint64_t *);
+int		 ipcwire_tag_kind(uint32_t);
 
 void		 ipcwire_begin(struct ipcwire_enc *, void *, size_t, uint16_t,
 		     uint16_t, uint32_t);

@@ -118,8 +118,8 @@ ipcwire_rule(uint32_t type)
 	return (NULL);
 }
 
-/* Kind of a tag, or 0 if the tag is unknown. */
-static int
+/* Kind of a tag (AMPSIPC_K_*), or 0 if the tag is unknown. */
+int
 ipcwire_tag_kind(uint32_t tag)
 {
 	switch (tag) {
@@ -195,6 +195,22 @@ int
 ipcwire_type_known(uint32_t type)
 {
 	return (ipcwire_rule(type) != NULL);
+}
+
+/*
+ * The fields type must carry (*required) and may carry (*allowed), as
+ * bit masks of (1 << tag).  Returns -1 if the type is unknown.
+ */
+int
+ipcwire_type_fields(uint32_t type, uint64_t *required, uint64_t *allowed)
+{
+	const struct ipcwire_rule	*r = ipcwire_rule(type);
+
+	if (r == NULL)
+		return (-1);
+	*required = r->required;
+	*allowed = r->allowed;
+	return (0);
 }
 
 /* 1 if type is sent by programs, 0 if by the daemon, -1 if unknown. */
