@@ -393,7 +393,9 @@ static int
 uri_segments(struct uri_ctx *c, struct amps_uri *u, const char *s,
     size_t len)
 {
-	static const char *const protocols[] = { "amps", "fix", "nvfix", "xml" };
+	static const char *const protocols[] = {
+		"amps", "fix", "nvfix", "xml"
+	};
 	const char	*end = s + len, *slash, *mt = NULL;
 	size_t		 i, proto, plen, mtlen = 0;
 
@@ -501,7 +503,8 @@ uri_parse1(struct uri_ctx *c, const char *s, struct amps_uri *u)
 
 	/* "/" protocol ["/" message-type] */
 	if (aend == end || *aend != '/')
-		return (uri_fail(c, AMPS_E_URI, "missing /protocol after port"));
+		return (uri_fail(c, AMPS_E_URI,
+		    "missing /protocol after port"));
 	path = aend + 1;
 	if ((q = memchr(path, '?', end - path)) == NULL)
 		q = end;

@@ -239,6 +239,7 @@ check_frame(const char *body, size_t len)
 		check_sow(&h, body, len);
 }
 
+/* Split the input both ways and check every frame (see the top comment). */
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -246,8 +247,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct amps_reader	 r;
 	struct span		*spans;
 	char			*p, *copy;
-	size_t			 off, done, consumed, nspans = 0, idx = 0, chunk;
-	size_t			 room;
+	size_t			 off, done, consumed, nspans = 0, idx = 0;
+	size_t			 chunk, room;
 	uint64_t		 st;
 	uint32_t		 blen;
 	int			 rc, direct_rc = 0;

@@ -157,7 +157,7 @@ fuzz_bookmarks(const char *s, size_t len)
 		ts_roundtrip(t);
 	}
 	if ((k == AMPS_BM_ID || k == AMPS_BM_NOW) && !isid &&
-	    memchr(s, ',', len) == NULL)	/* one-item lists are that item */
+	    memchr(s, ',', len) == NULL)	/* a 1-item list is that item */
 		abort();
 	if (k == AMPS_BM_TIMESTAMP && !ists && memchr(s, ',', len) == NULL)
 		abort();
@@ -199,6 +199,7 @@ fuzz_list(const char *s, size_t len)
 	(void)amps_name_hash(s, len);
 }
 
+/* Run every string grammar over an exact-size copy of the input. */
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -56,6 +56,7 @@ check_parsed(const struct amps_uri *u)
 		abort();
 }
 
+/* Parse, check, redact and re-parse the input as a URI. */
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -80,6 +80,7 @@ replay_filter(const struct dirent *d)
 	return (d->d_name[0] != '.');
 }
 
+/* Replay the named files, or the whole corpus of FUZZ_NAME. */
 int
 main(int argc, char **argv)
 {

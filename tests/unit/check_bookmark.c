@@ -53,6 +53,7 @@ static const struct bm_good bm_goods[] = {
 	    UINT64_MAX },
 };
 
+/* Each good bookmark id parses to its two numbers. */
 START_TEST(test_bm_parse_good)
 {
 	const struct bm_good	*g = &bm_goods[_i];
@@ -76,6 +77,7 @@ static const char *const bm_bads[] = {
 	"1|2|,3|4|", "0x1|2|", "1,|2|",
 };
 
+/* Each bad bookmark id is rejected and the outputs untouched. */
 START_TEST(test_bm_parse_bad)
 {
 	uint64_t	 pub = 77, seq = 88;
@@ -90,6 +92,7 @@ START_TEST(test_bm_parse_bad)
 }
 END_TEST
 
+/* amps_bm_format: values, truncation, round trip. */
 START_TEST(test_bm_format)
 {
 	char	out[64];
@@ -115,7 +118,8 @@ START_TEST(test_bm_format)
 
 	/* Round trip over a spread of values. */
 	for (i = 0; i < 64; i++) {
-		uint64_t	p = (UINT64_MAX >> i) ^ i, q = 1ULL << i, p2, q2;
+		uint64_t	p = (UINT64_MAX >> i) ^ i, q = 1ULL << i;
+		uint64_t	p2, q2;
 		int		n = amps_bm_format(out, sizeof out, p, q);
 
 		ck_assert_int_eq(amps_bm_parse(out, (size_t)n, &p2, &q2), 0);
@@ -189,6 +193,7 @@ static const struct cls classes[] = {
 	{ "[,:,]", AMPS_BM_INVALID },
 };
 
+/* Each string classifies as the expected kind. */
 START_TEST(test_classify)
 {
 	const struct cls	*c = &classes[_i];
@@ -245,6 +250,7 @@ static const struct ts_good ts_goods[] = {
 	{ "20170101T000000Z", 1483228800000000LL, "20170101T000000.000000Z" },
 };
 
+/* Each good timestamp gives its microseconds and canonical form. */
 START_TEST(test_ts_parse_good)
 {
 	const struct ts_good	*g = &ts_goods[_i];
@@ -278,6 +284,7 @@ static const char *const ts_bads[] = {
 	"20240101T000000.5.5", "20240101T000000Z.5", "0", "1|2|",
 };
 
+/* Each bad timestamp is rejected and the output untouched. */
 START_TEST(test_ts_parse_bad)
 {
 	int64_t	 t = 42;
@@ -333,6 +340,7 @@ START_TEST(test_ts_calendar)
 }
 END_TEST
 
+/* amps_ts_format at the epoch, the year limits and short buffers. */
 START_TEST(test_ts_format_edges)
 {
 	char	out[32];
@@ -426,6 +434,7 @@ END_TEST
 
 /* ---------------------------------------------------------- name hash */
 
+/* amps_name_hash against FNV-1a 64 reference values. */
 START_TEST(test_name_hash)
 {
 	ck_assert_uint_eq(amps_name_hash("", 0), 0xcbf29ce484222325ULL);
@@ -463,6 +472,7 @@ static const struct list_case lists[] = {
 	{ "x,,,,,,,,,,,,,,,,,,,,,,,,,y", 0, { "x", "y", NULL } },
 };
 
+/* Comma-list iteration gives exactly the expected items. */
 START_TEST(test_list)
 {
 	const struct list_case	*l = &lists[_i];
@@ -529,6 +539,7 @@ bookmark_suite(void)
 	return (s);
 }
 
+/* Run the suite; the exit status is non-zero when a check failed. */
 int
 main(void)
 {

@@ -81,6 +81,7 @@ static const struct opt_case opt_cases[] = {
 	{ "a,=b,c", 1, AMPS_E_OPTIONS, { "a" }, { NULL } },
 };
 
+/* Each options string splits into exactly the expected options. */
 START_TEST(test_opts)
 {
 	const struct opt_case	*c = &opt_cases[_i];
@@ -143,6 +144,7 @@ static const struct find_case finds[] = {
 	{ "oof,]", "missing", AMPS_E_OPTIONS, NULL },
 };
 
+/* amps_opts_find finds the first match and reports bad strings. */
 START_TEST(test_find)
 {
 	const struct find_case	*f = &finds[_i];
@@ -207,6 +209,7 @@ static const struct ack_case acks[] = {
 	{ "nonee", AMPS_E_ACKTYPE, 0 },
 };
 
+/* Each ack list parses to its mask, or fails leaving it untouched. */
 START_TEST(test_ack_parse)
 {
 	const struct ack_case	*a = &acks[_i];
@@ -221,6 +224,7 @@ START_TEST(test_ack_parse)
 }
 END_TEST
 
+/* amps_ack_format: values, bad masks, truncation, round trip. */
 START_TEST(test_ack_format)
 {
 	char		out[128];
@@ -263,6 +267,7 @@ START_TEST(test_ack_format)
 }
 END_TEST
 
+/* amps_ack_name of each bit, of none and of non-bits. */
 START_TEST(test_ack_name)
 {
 	ck_assert_str_eq(amps_ack_name(AMPS_ACK_NONE), "none");
@@ -294,13 +299,15 @@ options_suite(void)
 
 	tc = tcase_create("acktypes");
 	tcase_set_timeout(tc, 10);
-	tcase_add_loop_test(tc, test_ack_parse, 0, sizeof acks / sizeof acks[0]);
+	tcase_add_loop_test(tc, test_ack_parse, 0,
+	    sizeof acks / sizeof acks[0]);
 	tcase_add_test(tc, test_ack_format);
 	tcase_add_test(tc, test_ack_name);
 	suite_add_tcase(s, tc);
 	return (s);
 }
 
+/* Run the suite; the exit status is non-zero when a check failed. */
 int
 main(void)
 {

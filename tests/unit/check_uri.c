@@ -243,6 +243,7 @@ check_str(const char *what, const char *got, const char *want,
 	}
 }
 
+/* Each good URI parses to exactly the expected fields. */
 START_TEST(test_good)
 {
 	const struct good	*g = &goods[_i];
@@ -272,6 +273,7 @@ START_TEST(test_good)
 }
 END_TEST
 
+/* Each bad URI gives its error kind and a clear, password-free message. */
 START_TEST(test_bad)
 {
 	const struct bad	*b = &bads[_i];
@@ -295,6 +297,7 @@ START_TEST(test_bad)
 }
 END_TEST
 
+/* Bad URIs with no message buffer, and with a tiny one. */
 START_TEST(test_bad_noerr)
 {
 	struct amps_uri	u;
@@ -309,6 +312,7 @@ START_TEST(test_bad_noerr)
 }
 END_TEST
 
+/* A NULL URI, and very long pieces (no arbitrary limits). */
 START_TEST(test_null_and_long)
 {
 	struct amps_uri	 u;
@@ -355,12 +359,14 @@ static const struct redact redacts[] = {
 	{ "tcp://u:@h:1/amps", "tcp://u:****@h:1/amps" },
 	{ "tcp://:@h:1/amps", "tcp://:****@h:1/amps" },
 	{ "tcp://u:a/b@h:1/amps", "tcp://u:****@h:1/amps" },
-	{ "unix://localhost:0/amps?path=/a@b:c", "unix://localhost:0/amps?path=/a@b:c" },
+	{ "unix://localhost:0/amps?path=/a@b:c",
+	    "unix://localhost:0/amps?path=/a@b:c" },
 	{ "garbage", "garbage" },
 	{ "u:pw@h", "u:****@h" },
 	{ "", "" },
 };
 
+/* amps_uri_redact hides exactly the password. */
 START_TEST(test_redact)
 {
 	const struct redact	*r = &redacts[_i];
@@ -374,6 +380,7 @@ START_TEST(test_redact)
 }
 END_TEST
 
+/* amps_uri_redact into buffers that are too small. */
 START_TEST(test_redact_short)
 {
 	const char	*s = "tcp://user:s3cret@h:1/amps";
@@ -411,7 +418,8 @@ uri_suite(void)
 	tc = tcase_create("bad");
 	tcase_set_timeout(tc, 10);
 	tcase_add_loop_test(tc, test_bad, 0, sizeof bads / sizeof bads[0]);
-	tcase_add_loop_test(tc, test_bad_noerr, 0, sizeof bads / sizeof bads[0]);
+	tcase_add_loop_test(tc, test_bad_noerr, 0,
+	    sizeof bads / sizeof bads[0]);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("redact");
@@ -423,6 +431,7 @@ uri_suite(void)
 	return (s);
 }
 
+/* Run the suite; the exit status is non-zero when a check failed. */
 int
 main(void)
 {
