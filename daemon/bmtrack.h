@@ -77,11 +77,22 @@ typedef void	 (*bmtrack_pop_cb)(const char *bm, size_t len, int deferred,
 /*
  * The application has processed bm.  Returns 1 if the resume point
  * advanced (entries popped, cb called for each), 0 if the entry was
- * marked discarded but is behind an undiscarded one (out of order) or
- * was already discarded, -1 if bm is not in the queue.  cb may be NULL.
+ * marked discarded but is behind an undiscarded one (out of order), 2 if
+ * it had already been discarded (or popped, or restored as discarded),
+ * -1 if bm was never logged.  cb may be NULL.
  */
 int		 bmtrack_discard(struct bmsub *, const char *bm, size_t len,
 		    bmtrack_pop_cb cb, void *arg);
+
+/*
+ * Pop whatever discarded entries sit at the head of the queue (cb as for
+ * bmtrack_discard()).  Needed after bmtrack_log() returned
+ * BMTRACK_DUPLICATE for a bookmark restored with
+ * bmsub_restore_discarded(): it is queued as discarded and, if nothing
+ * undiscarded precedes it, can be popped at once.  Returns 1 if the
+ * resume point advanced, 0 if not, -1 if memory ran out.
+ */
+int		 bmtrack_settle(struct bmsub *, bmtrack_pop_cb cb, void *arg);
 
 /*
  * A persisted ack carried bm.  If nothing is outstanding in the queue
@@ -110,7 +121,7 @@ int		 bmsub_most_recent(const struct bmsub *, int flags, char *out,
 const char	*bmsub_resume(const struct bmsub *);
 const char	*bmsub_start(const struct bmsub *);
 const char	*bmsub_id(const struct bmsub *);
-/* Entries queued / discarded out of order / restored-discarded. */
+/* Entries in the queue (logged, not yet popped). */
 size_t		 bmsub_queued(const struct bmsub *);
 /*
  * The popped per-publisher maxima as "P|max|,P|max|" (same as the
@@ -124,7 +135,9 @@ int		 bmsub_popped_list(const struct bmsub *, char *out,
  * bmsub_popped_list() form; unparsable items are ignored), and each
  * bookmark that had been discarded out of order.  Such a bookmark, when
  * it is logged again, is queued as already discarded and reported
- * BMTRACK_DUPLICATE.  Return 0 or -1 (allocation, length).
+ * BMTRACK_DUPLICATE.  bmsub_restore() returns 0 or -1 (allocation,
+ * length); bmsub_restore_discarded() returns 0 (kept), 1 (already covered
+ * by the popped prefix: the caller may delete its copy) or -1.
  */
 int		 bmsub_restore(struct bmsub *, const char *resume,
 		    const char *popped_list);

@@ -131,25 +131,40 @@ int		 store_commit(struct store *);
 void		 store_rollback(struct store *);
 
 /*
- * Try to leave DEGRADED: run the pre-commit hook (see store_set_hook())
- * and commit it, forcing a transaction even if nothing is pending.
- * Returns 0 if the store is OK afterwards, -1 if still degraded.
+ * Try to leave DEGRADED: in one transaction, write and delete a probe
+ * row that needs fresh pages (so a full disk or quota still fails), run
+ * the precommit hook, and commit.  The daemon calls it from a timer
+ * (e.g. every second) while store_state() is STORE_DEGRADED.  Returns 0
+ * if the store is OK afterwards, -1 if still degraded.
  */
 int		 store_probe(struct store *);
 
 /*
- * A hook called by store_commit() (and store_probe()) inside the open
- * transaction just before COMMIT: pubstore uses it to apply its deferred
- * deletes and persist its sequence counter.  needtxn() tells whether the
- * owner has work that should open a transaction by itself at flush time
- * even if nothing else was written this pass.  Either may be NULL.
+ * Hooks of the store's owner (pubstore, bookmarkstore), all optional:
+ *   precommit(arg)   runs inside the open transaction just before COMMIT
+ *                    (pubstore applies its deferred deletes and persists
+ *                    its sequence floor); returns 0 or -1 (abort: the
+ *                    transaction is rolled back and reported lost);
+ *   postcommit(arg, ok) after COMMIT (ok=1) or after the transaction was
+ *                    lost (ok=0), so the owner can clear or keep its
+ *                    deferred work;
+ *   needtxn(arg)     whether the owner has deferred work that deserves a
+ *                    transaction of its own at flush time when nothing
+ *                    else was written in the pass.
  */
-void		 store_set_hook(struct store *, int (*precommit)(void *),
-		    int (*needtxn)(void *), void *arg);
+struct store_hooks {
+	int	(*precommit)(void *);
+	void	(*postcommit)(void *, int);
+	int	(*needtxn)(void *);
+	void	*arg;
+};
+void		 store_set_hooks(struct store *, const struct store_hooks *);
 
 /* Current health; the message of the last failure (or ""). */
 enum store_state store_state(const struct store *);
 const char	*store_error(const struct store *);
+/* Rows changed by the last write statement (sqlite3_changes()). */
+int		 store_changes(const struct store *);
 /* Whether a write transaction is open. */
 int		 store_in_txn(const struct store *);
 /* Successful commits since open (a generation counter). */

@@ -1,0 +1,901 @@
+/*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The ampsd authors
+ */
+
+/*
+ * store.c: SQLite plumbing for ampsd's durable stores.
+ *
+ * This module owns the sqlite3 handle of each store file: opening it with
+ * its checks and pragmas, the schema version (PRAGMA user_version) and its
+ * migrations, the persistent prepared statements, the batched write
+ * transaction of an event-loop pass, and the store's health.  pubstore.c
+ * and bookmarkstore.c own their tables and SQL; nothing else in the daemon
+ * includes <sqlite3.h>.  It never prints and keeps no global state.
+ *
+ * Invariants:
+ *
+ *  1. A file that exists is never recreated, truncated or reset.  It is
+ *     opened only if its header says SQLite, its size agrees with the
+ *     header, PRAGMA quick_check says "ok", its application_id is the
+ *     schema's (or the file is empty of tables), and its user_version is
+ *     not newer than ours.  All of that is checked before the first write
+ *     (journal_mode=WAL), so a refused file is left byte-for-byte intact.
+ *
+ *  2. A missing file is created only when the caller allows it, and never
+ *     when a "-wal" or "-journal" file next to it shows that a store was
+ *     there (creating an empty one would hide the loss).
+ *
+ *  3. At most one write transaction is open (in_txn).  It is opened by the
+ *     first write of a pass (store_begin) and ended only by store_commit,
+ *     store_rollback, or an I/O-class error in store_exec.
+ *
+ *  4. If any statement of a transaction failed with an I/O-class error
+ *     (FULL, IOERR, CORRUPT, NOTADB, CANTOPEN, NOMEM), the transaction is
+ *     rolled back at once, txn_lost is set, and the next store_commit()
+ *     returns -1: a caller never sees success for a row that is gone.
+ *
+ *  5. state is DEGRADED from such an error (or a failed COMMIT) until a
+ *     COMMIT succeeds again; while DEGRADED, store_begin() refuses, so new
+ *     writes fail with a clear message.  Only store_probe() opens a
+ *     transaction in that state.
+ *
+ *  6. Every statement is prepared once with SQLITE_PREPARE_PERSISTENT,
+ *     reset after use, and finalized by store_close().
+ */
+
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <assert.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+#define STORE_ERRLEN		512
+#define STORE_BUSY_MS		2000
+#define STORE_WAL_LIMIT		(64 * 1024 * 1024)	/* journal_size_limit */
+#define STORE_PROBE_BYTES	16384
+
+struct store {
+	sqlite3			*db;
+	char			*path;
+	const struct store_schema *schema;
+	enum store_state	 state;
+	int			 in_txn;
+	int			 txn_lost;
+	uint64_t		 commits;
+	struct store_hooks	 hooks;
+
+	sqlite3_stmt		*st_begin;
+	sqlite3_stmt		*st_commit;
+	sqlite3_stmt		*st_rollback;
+	sqlite3_stmt		*st_probe_ins;
+	sqlite3_stmt		*st_probe_del;
+
+	sqlite3_stmt		**stmts;	/* all of them, for finalize */
+	size_t			 nstmts;
+	size_t			 capstmts;
+
+	char			 err[STORE_ERRLEN];
+};
+
+struct store_set {
+	struct store		**v;
+	size_t			 n;
+	size_t			 cap;
+};
+
+static const char sqlite_magic[16] = "SQLite format 3";	/* + NUL */
+
+/* Format an allocated message into *cause (if cause is not NULL). */
+static void __attribute__((__format__(printf, 2, 3)))
+store_cause(char **cause, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*m;
+
+	if (cause == NULL)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&m, fmt, ap) == -1)
+		m = NULL;
+	va_end(ap);
+	*cause = m;
+}
+
+/* Record the current error of the store. */
+static void __attribute__((__format__(printf, 2, 3)))
+store_seterr(struct store *s, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(s->err, sizeof s->err, fmt, ap);
+	va_end(ap);
+}
+
+/* Whether an SQLite result code means the file or the disk is in trouble. */
+static int
+store_rc_fatal(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_FULL:
+	case SQLITE_IOERR:
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+	case SQLITE_CANTOPEN:
+	case SQLITE_NOMEM:
+	case SQLITE_READONLY:
+		return (1);
+	}
+	return (0);
+}
+
+/*
+ * Check a file that exists before SQLite touches it: regular, a SQLite
+ * header, and a size consistent with the header (catches truncation).
+ * Returns 0, 1 for "empty file" or -1 with *cause.
+ */
+static int
+store_check_file(const char *path, char **cause)
+{
+	unsigned char	 h[100];
+	struct stat	 sb;
+	uint32_t	 pagesize, npages, change, valid;
+	ssize_t		 n;
+	int		 fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		store_cause(cause, "%s: %s", path, strerror(errno));
+		return (-1);
+	}
+	if (fstat(fd, &sb) == -1) {
+		store_cause(cause, "%s: %s", path, strerror(errno));
+		close(fd);
+		return (-1);
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		store_cause(cause, "%s: not a regular file", path);
+		close(fd);
+		return (-1);
+	}
+	if (sb.st_size == 0) {
+		close(fd);
+		return (1);
+	}
+	n = pread(fd, h, sizeof h, 0);
+	close(fd);
+	if (n != (ssize_t)sizeof h || memcmp(h, sqlite_magic, 16) != 0) {
+		store_cause(cause, "%s: not a SQLite database (bad or short "
+		    "header); refusing to use or replace it", path);
+		return (-1);
+	}
+	pagesize = ((uint32_t)h[16] << 8) | h[17];
+	if (pagesize == 1)
+		pagesize = 65536;
+	if (pagesize < 512 || (pagesize & (pagesize - 1)) != 0) {
+		store_cause(cause, "%s: corrupt SQLite header (page size %u); "
+		    "refusing to use or replace it", path, pagesize);
+		return (-1);
+	}
+	if (sb.st_size % pagesize != 0) {
+		store_cause(cause, "%s: truncated or damaged database (size "
+		    "%lld is not a multiple of the page size %u); refusing to "
+		    "use or replace it", path, (long long)sb.st_size, pagesize);
+		return (-1);
+	}
+	npages = ((uint32_t)h[28] << 24) | ((uint32_t)h[29] << 16) |
+	    ((uint32_t)h[30] << 8) | h[31];
+	change = ((uint32_t)h[24] << 24) | ((uint32_t)h[25] << 16) |
+	    ((uint32_t)h[26] << 8) | h[27];
+	valid = ((uint32_t)h[92] << 24) | ((uint32_t)h[93] << 16) |
+	    ((uint32_t)h[94] << 8) | h[95];
+	if (npages != 0 && change == valid &&
+	    (uint64_t)npages * pagesize > (uint64_t)sb.st_size) {
+		store_cause(cause, "%s: truncated database (header says %u "
+		    "pages, file has %lld); refusing to use or replace it",
+		    path, npages, (long long)(sb.st_size / pagesize));
+		return (-1);
+	}
+	return (0);
+}
+
+/* Whether path+suffix exists. */
+static int
+store_sibling_exists(const char *path, const char *suffix)
+{
+	struct stat	 sb;
+	char		*p;
+	int		 r;
+
+	if (asprintf(&p, "%s%s", path, suffix) == -1)
+		return (1);	/* be conservative */
+	r = (lstat(p, &sb) == 0);
+	free(p);
+	return (r);
+}
+
+/* Whether the directory of path already holds a *.db file. */
+static int
+store_dir_has_db(const char *path)
+{
+	struct dirent	*de;
+	DIR		*d;
+	char		*copy, *dir;
+	size_t		 len;
+	int		 found = 0;
+
+	if ((copy = strdup(path)) == NULL)
+		return (1);
+	dir = dirname(copy);
+	if ((d = opendir(dir)) == NULL) {
+		free(copy);
+		return (errno == ENOENT ? 0 : 1);
+	}
+	while ((de = readdir(d)) != NULL) {
+		len = strlen(de->d_name);
+		if (len > 3 && strcmp(de->d_name + len - 3, ".db") == 0) {
+			found = 1;
+			break;
+		}
+	}
+	closedir(d);
+	free(copy);
+	return (found);
+}
+
+/* Run setup SQL (not used on hot paths).  Returns 0 or -1 with *cause. */
+static int
+store_setup_exec(struct store *s, const char *sql, char **cause)
+{
+	char	*msg = NULL;
+
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		store_cause(cause, "%s: %s: %s", s->path, sql,
+		    msg != NULL ? msg : sqlite3_errmsg(s->db));
+		sqlite3_free(msg);
+		return (-1);
+	}
+	return (0);
+}
+
+/* Read one integer or text pragma.  Returns 0 or -1 with *cause. */
+static int
+store_pragma(struct store *s, const char *sql, int64_t *iv, char *tv,
+    size_t tcap, char **cause)
+{
+	sqlite3_stmt	*st;
+	const unsigned char *t;
+	int		 rc;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		store_cause(cause, "%s: %s: %s", s->path, sql,
+		    sqlite3_errmsg(s->db));
+		return (-1);
+	}
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		store_cause(cause, "%s: %s: %s", s->path, sql,
+		    rc == SQLITE_DONE ? "no result" : sqlite3_errmsg(s->db));
+		sqlite3_finalize(st);
+		return (-1);
+	}
+	if (iv != NULL)
+		*iv = sqlite3_column_int64(st, 0);
+	if (tv != NULL) {
+		t = sqlite3_column_text(st, 0);
+		snprintf(tv, tcap, "%s", t != NULL ? (const char *)t : "");
+	}
+	sqlite3_finalize(st);
+	return (0);
+}
+
+/*
+ * Check an existing database's contents (invariant 1).  Sets *fresh when
+ * it holds nothing at all (a file created but never initialised).
+ */
+static int
+store_check_db(struct store *s, int *fresh, char **cause)
+{
+	const struct store_schema *sc = s->schema;
+	char		 qc[256];
+	int64_t		 appid, version, ntables;
+
+	if (store_pragma(s, "PRAGMA quick_check(1)", NULL, qc, sizeof qc,
+	    cause) != 0)
+		return (-1);
+	if (strcmp(qc, "ok") != 0) {
+		store_cause(cause, "%s: corrupt database (quick_check: %s); "
+		    "refusing to use or replace it", s->path, qc);
+		return (-1);
+	}
+	if (store_pragma(s, "PRAGMA application_id", &appid, NULL, 0,
+	    cause) != 0 ||
+	    store_pragma(s, "PRAGMA user_version", &version, NULL, 0,
+	    cause) != 0 ||
+	    store_pragma(s, "SELECT count(*) FROM sqlite_master", &ntables,
+	    NULL, 0, cause) != 0)
+		return (-1);
+	*fresh = (appid == 0 && version == 0 && ntables == 0);
+	if (*fresh)
+		return (0);
+	if (appid != sc->application_id) {
+		store_cause(cause, "%s: not an ampsd %s (application_id "
+		    "0x%08llx, expected 0x%08x); refusing to use it", s->path,
+		    sc->kind, (unsigned long long)(uint32_t)appid,
+		    (unsigned)sc->application_id);
+		return (-1);
+	}
+	if (version > sc->nmigrations) {
+		store_cause(cause, "%s: %s schema version %lld is newer than "
+		    "this ampsd supports (%d); refusing to use it", s->path,
+		    sc->kind, (long long)version, sc->nmigrations);
+		return (-1);
+	}
+	if (version < 1) {
+		store_cause(cause, "%s: %s has no schema version; refusing to "
+		    "use it", s->path, sc->kind);
+		return (-1);
+	}
+	return (0);
+}
+
+/* Bring the schema to the current version in one transaction. */
+static int
+store_migrate(struct store *s, int fresh, char **cause)
+{
+	const struct store_schema *sc = s->schema;
+	char		 sql[128];
+	int64_t		 version;
+	int		 v;
+
+	if (store_setup_exec(s, "BEGIN IMMEDIATE", cause) != 0)
+		return (-1);
+	if (store_pragma(s, "PRAGMA user_version", &version, NULL, 0,
+	    cause) != 0)
+		goto fail;
+	if (fresh && store_setup_exec(s, "CREATE TABLE store_probe "
+	    "(b BLOB NOT NULL)", cause) != 0)
+		goto fail;
+	for (v = (int)version; v < sc->nmigrations; v++) {
+		if (store_setup_exec(s, sc->migrations[v], cause) != 0)
+			goto fail;
+	}
+	snprintf(sql, sizeof sql, "PRAGMA user_version = %d", sc->nmigrations);
+	if (store_setup_exec(s, sql, cause) != 0)
+		goto fail;
+	snprintf(sql, sizeof sql, "PRAGMA application_id = %d",
+	    (int)sc->application_id);
+	if (store_setup_exec(s, sql, cause) != 0)
+		goto fail;
+	if (store_setup_exec(s, "COMMIT", cause) != 0)
+		goto fail;
+	return (0);
+fail:
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return (-1);
+}
+
+/*
+ * Open the store at path.  See store.h for the contract; invariants 1
+ * and 2 above are enforced here.
+ */
+struct store *
+store_open(const char *path, const struct store_schema *sc,
+    enum store_durability dur, int flags, char **cause)
+{
+	struct store	*s;
+	struct stat	 sb;
+	char		 mode[32], sql[96];
+	int		 oflags, fresh = 0, create = 0, r;
+
+	assert(path != NULL && sc != NULL && sc->nmigrations >= 1);
+	if (cause != NULL)
+		*cause = NULL;
+
+	if (stat(path, &sb) == -1) {
+		if (errno != ENOENT) {
+			store_cause(cause, "%s: %s", path, strerror(errno));
+			return (NULL);
+		}
+		create = 1;
+	} else if ((r = store_check_file(path, cause)) == -1)
+		return (NULL);
+	else if (r == 1)
+		create = 1;	/* empty file: never initialised */
+
+	if (create) {
+		if ((flags & (STORE_CREATE | STORE_CREATE_FRESH_DIR)) == 0) {
+			store_cause(cause, "%s: no %s here and creating one "
+			    "was not allowed", path, sc->kind);
+			return (NULL);
+		}
+		if (store_sibling_exists(path, "-wal") ||
+		    store_sibling_exists(path, "-journal")) {
+			store_cause(cause, "%s: database file missing or empty "
+			    "but its -wal/-journal file exists; refusing to "
+			    "create an empty %s over lost data", path, sc->kind);
+			return (NULL);
+		}
+		if ((flags & STORE_CREATE) == 0 && store_dir_has_db(path)) {
+			store_cause(cause, "%s: missing, and its directory "
+			    "already holds stores; refusing to create a new "
+			    "empty %s", path, sc->kind);
+			return (NULL);
+		}
+	}
+
+	if ((s = calloc(1, sizeof *s)) == NULL ||
+	    (s->path = strdup(path)) == NULL) {
+		free(s);
+		store_cause(cause, "%s: out of memory", path);
+		return (NULL);
+	}
+	s->schema = sc;
+	oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+	if (create)
+		oflags |= SQLITE_OPEN_CREATE;
+	if (sqlite3_open_v2(path, &s->db, oflags, NULL) != SQLITE_OK) {
+		store_cause(cause, "%s: %s", path, s->db != NULL ?
+		    sqlite3_errmsg(s->db) : "cannot open");
+		goto fail;
+	}
+	sqlite3_extended_result_codes(s->db, 1);
+	sqlite3_busy_timeout(s->db, STORE_BUSY_MS);
+
+	if (create)
+		fresh = 1;
+	else if (store_check_db(s, &fresh, cause) != 0)
+		goto fail;
+
+	/* The checks passed: from here on the file may be written. */
+	if (store_pragma(s, "PRAGMA journal_mode = WAL", NULL, mode,
+	    sizeof mode, cause) != 0)
+		goto fail;
+	if (strcmp(mode, "wal") != 0) {
+		store_cause(cause, "%s: cannot switch to WAL mode (got %s)",
+		    path, mode);
+		goto fail;
+	}
+	snprintf(sql, sizeof sql, "PRAGMA synchronous = %s; PRAGMA "
+	    "journal_size_limit = %d", dur == STORE_SYNC_NORMAL ? "NORMAL" :
+	    "FULL", STORE_WAL_LIMIT);
+	if (store_setup_exec(s, sql, cause) != 0 ||
+	    store_setup_exec(s, "PRAGMA secure_delete = OFF; "
+	    "PRAGMA foreign_keys = OFF", cause) != 0)
+		goto fail;
+	if (store_migrate(s, fresh, cause) != 0)
+		goto fail;
+
+	if (store_prepare(s, "BEGIN IMMEDIATE", &s->st_begin, cause) != 0 ||
+	    store_prepare(s, "COMMIT", &s->st_commit, cause) != 0 ||
+	    store_prepare(s, "ROLLBACK", &s->st_rollback, cause) != 0 ||
+	    store_prepare(s, "INSERT INTO store_probe (b) VALUES "
+	    "(zeroblob(?1))", &s->st_probe_ins, cause) != 0 ||
+	    store_prepare(s, "DELETE FROM store_probe", &s->st_probe_del,
+	    cause) != 0)
+		goto fail;
+	return (s);
+fail:
+	store_close(s);
+	return (NULL);
+}
+
+/*
+ * Close the store: roll back what is uncommitted, finalize every
+ * statement, close the handle.  Accepts NULL.
+ */
+void
+store_close(struct store *s)
+{
+	size_t	 i;
+
+	if (s == NULL)
+		return;
+	if (s->db != NULL && !sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	for (i = 0; i < s->nstmts; i++)
+		sqlite3_finalize(s->stmts[i]);
+	free(s->stmts);
+	if (s->db != NULL)
+		sqlite3_close(s->db);
+	free(s->path);
+	free(s);
+}
+
+/*
+ * Prepare a persistent statement owned by the store (invariant 6).
+ * Returns 0, or -1 with *cause set.
+ */
+int
+store_prepare(struct store *s, const char *sql, sqlite3_stmt **stp,
+    char **cause)
+{
+	sqlite3_stmt	**nv;
+	size_t		 ncap;
+
+	assert(s != NULL && sql != NULL && stp != NULL);
+	if (s->nstmts == s->capstmts) {
+		ncap = s->capstmts == 0 ? 16 : s->capstmts * 2;
+		if ((nv = reallocarray(s->stmts, ncap, sizeof *nv)) == NULL) {
+			store_cause(cause, "%s: out of memory", s->path);
+			return (-1);
+		}
+		s->stmts = nv;
+		s->capstmts = ncap;
+	}
+	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+	    stp, NULL) != SQLITE_OK) {
+		store_cause(cause, "%s: preparing \"%s\": %s", s->path, sql,
+		    sqlite3_errmsg(s->db));
+		*stp = NULL;
+		return (-1);
+	}
+	s->stmts[s->nstmts++] = *stp;
+	return (0);
+}
+
+/* Enter DEGRADED after an I/O-class failure (invariants 4 and 5). */
+static void
+store_fail_txn(struct store *s, const char *what, int rc)
+{
+	store_seterr(s, "%s: %s: %s (%s); store degraded, writes refused",
+	    s->path, what, sqlite3_errstr(rc), sqlite3_errmsg(s->db));
+	if (!sqlite3_get_autocommit(s->db)) {
+		sqlite3_reset(s->st_rollback);
+		sqlite3_step(s->st_rollback);
+		sqlite3_reset(s->st_rollback);
+	}
+	if (s->in_txn)
+		s->txn_lost = 1;
+	s->in_txn = 0;
+	s->state = STORE_DEGRADED;
+}
+
+/*
+ * Open the pass's write transaction unless one is open.  Refused while
+ * DEGRADED or after a failure in this pass.  Returns 0 or -1.
+ */
+int
+store_begin(struct store *s)
+{
+	int	 rc;
+
+	assert(s != NULL);
+	if (s->in_txn)
+		return (0);
+	if (s->state == STORE_DEGRADED) {
+		if (s->err[0] == '\0')
+			store_seterr(s, "%s: store degraded", s->path);
+		return (-1);
+	}
+	rc = sqlite3_step(s->st_begin);
+	sqlite3_reset(s->st_begin);
+	if (rc != SQLITE_DONE) {
+		if (store_rc_fatal(rc))
+			store_fail_txn(s, "BEGIN", rc);
+		else
+			store_seterr(s, "%s: BEGIN: %s", s->path,
+			    sqlite3_errmsg(s->db));
+		return (-1);
+	}
+	s->in_txn = 1;
+	return (0);
+}
+
+/*
+ * Step a write statement once, then reset it and clear its bindings.
+ * Returns SQLITE_DONE/SQLITE_ROW or -1 (see store.h).
+ */
+int
+store_exec(struct store *s, sqlite3_stmt *st)
+{
+	int	 rc;
+
+	assert(s != NULL && st != NULL);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc == SQLITE_DONE || rc == SQLITE_ROW)
+		return (rc);
+	if (store_rc_fatal(rc))
+		store_fail_txn(s, sqlite3_sql(st), rc);
+	else
+		store_seterr(s, "%s: %s: %s", s->path, sqlite3_sql(st),
+		    sqlite3_errmsg(s->db));
+	return (-1);
+}
+
+/* Step a read cursor once; resets it at the end or on error. */
+int
+store_step(struct store *s, sqlite3_stmt *st)
+{
+	int	 rc;
+
+	assert(s != NULL && st != NULL);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		return (rc);
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		return (rc);
+	if (store_rc_fatal(rc))
+		store_fail_txn(s, sqlite3_sql(st), rc);
+	else
+		store_seterr(s, "%s: %s: %s", s->path, sqlite3_sql(st),
+		    sqlite3_errmsg(s->db));
+	return (-1);
+}
+
+/* Run COMMIT for an open transaction (precommit hook first). */
+static int
+store_do_commit(struct store *s)
+{
+	int	 rc;
+
+	if (s->hooks.precommit != NULL && s->hooks.precommit(s->hooks.arg)
+	    != 0) {
+		if (s->in_txn)
+			store_fail_txn(s, "pre-commit", SQLITE_ABORT);
+		s->txn_lost = 0;
+		return (-1);
+	}
+	if (!s->in_txn) {		/* the hook hit an I/O error */
+		s->txn_lost = 0;
+		return (-1);
+	}
+	rc = sqlite3_step(s->st_commit);
+	sqlite3_reset(s->st_commit);
+	if (rc != SQLITE_DONE) {
+		store_fail_txn(s, "COMMIT", rc);
+		s->state = STORE_DEGRADED;
+		s->txn_lost = 0;
+		return (-1);
+	}
+	s->in_txn = 0;
+	s->commits++;
+	s->state = STORE_OK;
+	s->err[0] = '\0';
+	return (0);
+}
+
+/*
+ * Commit the pass's transaction (invariants 3-5).  Returns 0 if all that
+ * was written since the last commit is durable, -1 if it was lost.
+ */
+int
+store_commit(struct store *s)
+{
+	int	 r;
+
+	assert(s != NULL);
+	if (s->txn_lost) {
+		s->txn_lost = 0;
+		if (s->hooks.postcommit != NULL)
+			s->hooks.postcommit(s->hooks.arg, 0);
+		return (-1);
+	}
+	if (!s->in_txn) {
+		if (s->state != STORE_OK || s->hooks.needtxn == NULL ||
+		    !s->hooks.needtxn(s->hooks.arg))
+			return (0);
+		if (store_begin(s) != 0)
+			return (0);	/* nothing of the caller's was lost */
+	}
+	r = store_do_commit(s);
+	if (s->hooks.postcommit != NULL)
+		s->hooks.postcommit(s->hooks.arg, r == 0);
+	return (r);
+}
+
+/* Roll back the open transaction, if any. */
+void
+store_rollback(struct store *s)
+{
+	assert(s != NULL);
+	if (s->in_txn && !sqlite3_get_autocommit(s->db)) {
+		sqlite3_step(s->st_rollback);
+		sqlite3_reset(s->st_rollback);
+	}
+	s->in_txn = 0;
+	s->txn_lost = 0;
+	if (s->hooks.postcommit != NULL)
+		s->hooks.postcommit(s->hooks.arg, 0);
+}
+
+/*
+ * Try to leave DEGRADED with a transaction that must allocate pages
+ * (invariant 5).  Returns 0 if the store is OK afterwards.
+ */
+int
+store_probe(struct store *s)
+{
+	int	 r, rc;
+
+	assert(s != NULL);
+	if (s->state == STORE_OK)
+		return (0);
+	if (s->in_txn)
+		store_rollback(s);
+	s->txn_lost = 0;
+	rc = sqlite3_step(s->st_begin);
+	sqlite3_reset(s->st_begin);
+	if (rc != SQLITE_DONE) {
+		store_seterr(s, "%s: probe BEGIN: %s; store still degraded",
+		    s->path, sqlite3_errstr(rc));
+		return (-1);
+	}
+	s->in_txn = 1;
+	sqlite3_bind_int(s->st_probe_ins, 1, STORE_PROBE_BYTES);
+	if (store_exec(s, s->st_probe_ins) == -1 ||
+	    store_exec(s, s->st_probe_del) == -1) {
+		if (s->in_txn)
+			store_rollback(s);
+		s->txn_lost = 0;
+		return (-1);
+	}
+	r = store_do_commit(s);
+	if (s->hooks.postcommit != NULL)
+		s->hooks.postcommit(s->hooks.arg, r == 0);
+	return (r);
+}
+
+/* Install the owner's hooks (copied). */
+void
+store_set_hooks(struct store *s, const struct store_hooks *h)
+{
+	assert(s != NULL && h != NULL);
+	s->hooks = *h;
+}
+
+/* Health of the store. */
+enum store_state
+store_state(const struct store *s)
+{
+	return (s->state);
+}
+
+/* The last failure's message, or "". */
+const char *
+store_error(const struct store *s)
+{
+	return (s->err);
+}
+
+/* Rows changed by the last write statement. */
+int
+store_changes(const struct store *s)
+{
+	return (sqlite3_changes(s->db));
+}
+
+/* Whether a write transaction is open. */
+int
+store_in_txn(const struct store *s)
+{
+	return (s->in_txn);
+}
+
+/* Successful commits since open. */
+uint64_t
+store_commits(const struct store *s)
+{
+	return (s->commits);
+}
+
+/* The path given to store_open(). */
+const char *
+store_path(const struct store *s)
+{
+	return (s->path);
+}
+
+/*
+ * Cap the file at bytes (rounded down to pages; never below the pages in
+ * use, which SQLite enforces), 0 for no cap.  Returns 0 or -1.
+ */
+int
+store_set_size_limit(struct store *s, uint64_t bytes)
+{
+	char	 sql[64], *cause = NULL;
+	int64_t	 pagesize, got;
+	uint64_t pages;
+
+	if (store_pragma(s, "PRAGMA page_size", &pagesize, NULL, 0,
+	    &cause) != 0 || pagesize <= 0) {
+		store_seterr(s, "%s", cause != NULL ? cause : "page_size");
+		free(cause);
+		return (-1);
+	}
+	pages = bytes == 0 ? 0xfffffffeULL : bytes / (uint64_t)pagesize;
+	if (pages == 0)
+		pages = 1;
+	snprintf(sql, sizeof sql, "PRAGMA max_page_count = %llu",
+	    (unsigned long long)pages);
+	if (store_pragma(s, sql, &got, NULL, 0, &cause) != 0) {
+		store_seterr(s, "%s", cause != NULL ? cause : "max_page_count");
+		free(cause);
+		return (-1);
+	}
+	return (0);
+}
+
+/* A new, empty set of stores. */
+struct store_set *
+store_set_create(void)
+{
+	return (calloc(1, sizeof(struct store_set)));
+}
+
+/* Free the set (not its stores).  Accepts NULL. */
+void
+store_set_free(struct store_set *set)
+{
+	if (set == NULL)
+		return;
+	free(set->v);
+	free(set);
+}
+
+/* Add a store to the set.  Returns 0 or -1 (out of memory). */
+int
+store_set_add(struct store_set *set, struct store *s)
+{
+	struct store	**nv;
+	size_t		 ncap;
+
+	if (set->n == set->cap) {
+		ncap = set->cap == 0 ? 8 : set->cap * 2;
+		if ((nv = reallocarray(set->v, ncap, sizeof *nv)) == NULL)
+			return (-1);
+		set->v = nv;
+		set->cap = ncap;
+	}
+	set->v[set->n++] = s;
+	return (0);
+}
+
+/* Remove a store from the set, if present. */
+void
+store_set_remove(struct store_set *set, struct store *s)
+{
+	size_t	 i;
+
+	for (i = 0; i < set->n; i++) {
+		if (set->v[i] == s) {
+			memmove(&set->v[i], &set->v[i + 1],
+			    (set->n - i - 1) * sizeof *set->v);
+			set->n--;
+			return;
+		}
+	}
+}
+
+/*
+ * The flush phase of a loop pass (R9): commit every store of the set.
+ * Returns the number of stores whose commit failed (0: all durable).
+ */
+int
+store_flush(struct store_set *set)
+{
+	size_t	 i;
+	int	 failed = 0;
+
+	for (i = 0; i < set->n; i++) {
+		if (store_commit(set->v[i]) != 0)
+			failed++;
+	}
+	return (failed);
+}

@@ -1,0 +1,324 @@
+/*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The ampsd authors
+ */
+
+/*
+ * bench-store: the publish store's group-commit rate against the raw
+ * SQLite ceiling of the same pattern (architecture §7).
+ *
+ * For each batch size B (1, 10, 100, 1000 by default) and each run, a
+ * fresh database in a temporary directory on a real disk (not tmpfs)
+ * receives transactions of B inserted rows of P bytes (128 by default)
+ * plus the delete of the previous transaction's rows (the persisted ack
+ * arriving one pass later), one COMMIT each, synchronous=FULL:
+ *
+ *   raw       hand-written SQLite: same schema, pragmas and statements
+ *             as pubstore.c, prepared once, BEGIN IMMEDIATE ... COMMIT;
+ *   pubstore  pubstore_append() x B, pubstore_discard_upto(previous),
+ *             pubstore_commit().
+ *
+ * Each run lasts -t seconds (monotonic clock); the median of -r runs is
+ * printed as msg/s, with pubstore/raw as a ratio.
+ *
+ * Usage: bench-store [-r runs] [-t seconds] [-p payload] [-d dir] [-n]
+ *	  [-b batch[,batch...]]      (-n: synchronous=NORMAL)
+ */
+
+#include "config.h"
+
+#include <sys/stat.h>
+#include <sys/vfs.h>
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "pubstore.h"
+
+#define MAX_RUNS	15
+#define MAX_BATCHES	8
+#define TMPFS_MAGIC_	0x01021994
+
+static int	 opt_runs = 5;
+static double	 opt_secs = 1.0;
+static size_t	 opt_payload = 128;
+static int	 opt_normal;
+static char	 workdir[512];
+
+static double
+now(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
+}
+
+static void
+die(const char *what, const char *why)
+{
+	fprintf(stderr, "bench-store: %s: %s\n", what, why);
+	exit(1);
+}
+
+/* Remove the database and its WAL/SHM files. */
+static void
+rmdb(const char *path)
+{
+	char	 p[700];
+
+	unlink(path);
+	snprintf(p, sizeof p, "%s-wal", path);
+	unlink(p);
+	snprintf(p, sizeof p, "%s-shm", path);
+	unlink(p);
+}
+
+static void
+xexec(sqlite3 *db, const char *sql)
+{
+	char	*msg = NULL;
+
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+		die(sql, msg != NULL ? msg : "?");
+}
+
+static sqlite3_stmt *
+xprep(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt	*st;
+
+	if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st,
+	    NULL) != SQLITE_OK)
+		die(sql, sqlite3_errmsg(db));
+	return (st);
+}
+
+static void
+xstep(sqlite3 *db, sqlite3_stmt *st)
+{
+	if (sqlite3_step(st) != SQLITE_DONE)
+		die(sqlite3_sql(st), sqlite3_errmsg(db));
+	sqlite3_reset(st);
+}
+
+/* One raw run; returns rows per second. */
+static double
+run_raw(const char *path, int batch, const unsigned char *payload)
+{
+	sqlite3		*db;
+	sqlite3_stmt	*ins, *del, *begin, *commit;
+	int64_t		 seq = 0, prev_last = 0;
+	uint64_t	 rows = 0;
+	double		 t0, t1;
+	int		 i;
+
+	rmdb(path);
+	if (sqlite3_open(path, &db) != SQLITE_OK)
+		die(path, sqlite3_errmsg(db));
+	xexec(db, "PRAGMA journal_mode = WAL");
+	xexec(db, opt_normal ? "PRAGMA synchronous = NORMAL" :
+	    "PRAGMA synchronous = FULL");
+	xexec(db, "PRAGMA secure_delete = OFF");
+	xexec(db, "CREATE TABLE pub (seq INTEGER PRIMARY KEY, kind INTEGER "
+	    "NOT NULL, topic BLOB NOT NULL, hdr BLOB NOT NULL, data BLOB NOT "
+	    "NULL)");
+	ins = xprep(db, "INSERT INTO pub (seq, kind, topic, hdr, data) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5)");
+	del = xprep(db, "DELETE FROM pub WHERE seq <= ?1");
+	begin = xprep(db, "BEGIN IMMEDIATE");
+	commit = xprep(db, "COMMIT");
+
+	t0 = now();
+	do {
+		xstep(db, begin);
+		for (i = 0; i < batch; i++) {
+			sqlite3_bind_int64(ins, 1, ++seq);
+			sqlite3_bind_int(ins, 2, 1);
+			sqlite3_bind_blob(ins, 3, "orders", 6, SQLITE_STATIC);
+			sqlite3_bind_blob(ins, 4, "\"x\":\"c\"", 7,
+			    SQLITE_STATIC);
+			sqlite3_bind_blob(ins, 5, payload, (int)opt_payload,
+			    SQLITE_STATIC);
+			xstep(db, ins);
+		}
+		if (prev_last > 0) {
+			sqlite3_bind_int64(del, 1, prev_last);
+			xstep(db, del);
+		}
+		xstep(db, commit);
+		prev_last = seq;
+		rows += (uint64_t)batch;
+		t1 = now();
+	} while (t1 - t0 < opt_secs);
+
+	sqlite3_finalize(ins);
+	sqlite3_finalize(del);
+	sqlite3_finalize(begin);
+	sqlite3_finalize(commit);
+	sqlite3_close(db);
+	rmdb(path);
+	return ((double)rows / (t1 - t0));
+}
+
+/* One pubstore run; returns messages per second. */
+static double
+run_pubstore(const char *path, int batch, const unsigned char *payload)
+{
+	struct pubstore		*ps;
+	struct pubstore_rec	 r;
+	uint64_t		 seq, prev_last = 0, rows = 0;
+	double			 t0, t1;
+	char			*cause = NULL;
+	int			 i;
+
+	rmdb(path);
+	ps = pubstore_open(path, opt_normal ? STORE_SYNC_NORMAL :
+	    STORE_SYNC_FULL, STORE_CREATE, &cause);
+	if (ps == NULL)
+		die(path, cause != NULL ? cause : "?");
+	memset(&r, 0, sizeof r);
+	r.kind = PUBSTORE_PUBLISH;
+	r.topic = "orders";
+	r.topic_len = 6;
+	r.hdr = "\"x\":\"c\"";
+	r.hdr_len = 7;
+	r.data = payload;
+	r.data_len = opt_payload;
+
+	t0 = now();
+	do {
+		for (i = 0; i < batch; i++) {
+			if (pubstore_append(ps, &r, &seq) != 0)
+				die("append", pubstore_error(ps));
+		}
+		if (prev_last > 0)
+			pubstore_discard_upto(ps, prev_last);
+		if (pubstore_commit(ps) != 0)
+			die("commit", pubstore_error(ps));
+		prev_last = seq;
+		rows += (uint64_t)batch;
+		t1 = now();
+	} while (t1 - t0 < opt_secs);
+
+	pubstore_close(ps);
+	rmdb(path);
+	return ((double)rows / (t1 - t0));
+}
+
+static int
+cmpd(const void *a, const void *b)
+{
+	double	 x = *(const double *)a, y = *(const double *)b;
+
+	return ((x > y) - (x < y));
+}
+
+static double
+median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof *v, cmpd);
+	return (n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2);
+}
+
+/* Pick a work directory on a real disk: -d, else /var/tmp if /tmp is tmpfs. */
+static void
+pick_dir(const char *want)
+{
+	const char	*base = want;
+	struct statfs	 sf;
+
+	if (base == NULL) {
+		base = "/tmp";
+		if (statfs(base, &sf) == 0 && sf.f_type == TMPFS_MAGIC_)
+			base = "/var/tmp";
+	}
+	if (statfs(base, &sf) == 0 && sf.f_type == TMPFS_MAGIC_)
+		fprintf(stderr, "bench-store: warning: %s is tmpfs; fsync "
+		    "costs nothing there\n", base);
+	snprintf(workdir, sizeof workdir, "%s/bench-store-XXXXXX", base);
+	if (mkdtemp(workdir) == NULL)
+		die(base, strerror(errno));
+}
+
+int
+main(int argc, char **argv)
+{
+	int		 batches[MAX_BATCHES] = { 1, 10, 100, 1000 };
+	int		 nbatches = 4, c, b, i;
+	double		 raw[MAX_RUNS], ps[MAX_RUNS], mr, mp;
+	unsigned char	*payload;
+	const char	*dir = NULL;
+	char		 path[600], *p, *tok;
+
+	while ((c = getopt(argc, argv, "b:d:np:r:t:")) != -1) {
+		switch (c) {
+		case 'b':
+			nbatches = 0;
+			for (tok = strtok(optarg, ","); tok != NULL &&
+			    nbatches < MAX_BATCHES; tok = strtok(NULL, ","))
+				batches[nbatches++] = atoi(tok);
+			break;
+		case 'd':
+			dir = optarg;
+			break;
+		case 'n':
+			opt_normal = 1;
+			break;
+		case 'p':
+			opt_payload = (size_t)strtoul(optarg, &p, 10);
+			break;
+		case 'r':
+			opt_runs = atoi(optarg);
+			break;
+		case 't':
+			opt_secs = atof(optarg);
+			break;
+		default:
+			fprintf(stderr, "usage: bench-store [-r runs] "
+			    "[-t seconds] [-p payload] [-d dir] [-n] "
+			    "[-b b1,b2,...]\n");
+			return (1);
+		}
+	}
+	if (opt_runs < 1 || opt_runs > MAX_RUNS || opt_secs <= 0 ||
+	    opt_payload == 0 || opt_payload > 1024 * 1024)
+		die("options", "out of range");
+	for (b = 0; b < nbatches; b++)
+		if (batches[b] < 1)
+			die("batch", "must be >= 1");
+	pick_dir(dir);
+	snprintf(path, sizeof path, "%s/bench.pub.db", workdir);
+	if ((payload = malloc(opt_payload)) == NULL)
+		die("malloc", strerror(errno));
+	for (i = 0; i < (int)opt_payload; i++)
+		payload[i] = (unsigned char)('a' + i % 26);
+
+	printf("bench-store: SQLite %s, WAL, synchronous=%s, %zu B payload, "
+	    "%d run(s) x %.1f s, dir %s\n", sqlite3_libversion(),
+	    opt_normal ? "NORMAL" : "FULL", opt_payload, opt_runs, opt_secs,
+	    workdir);
+	printf("%-7s %14s %14s %8s\n", "batch", "raw msg/s", "pubstore msg/s",
+	    "ratio");
+	for (b = 0; b < nbatches; b++) {
+		for (i = 0; i < opt_runs; i++) {	/* interleave the two */
+			raw[i] = run_raw(path, batches[b], payload);
+			ps[i] = run_pubstore(path, batches[b], payload);
+		}
+		mr = median(raw, opt_runs);
+		mp = median(ps, opt_runs);
+		printf("%-7d %14.0f %14.0f %8.2f\n", batches[b], mr, mp,
+		    mr > 0 ? mp / mr : 0);
+		fflush(stdout);
+	}
+	rmdir(workdir);
+	free(payload);
+	return (0);
+}

@@ -1,0 +1,498 @@
+/*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The ampsd authors
+ */
+
+/*
+ * Unit tests for daemon/pubstore.c: sequence numbering across reopen and
+ * total discard, discard_upto, fail, seed, replay order, kill -9 safety
+ * and the disk-full (degraded) path.  Every store is opened inside the
+ * test body (Check's per-test child), in a temporary directory.
+ */
+
+#include "config.h"
+
+#include <sys/wait.h>
+
+#include <check.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pubstore.h"
+#include "store_testutil.h"
+
+/* Append one publish with payload "msg-<i>"; returns its seq. */
+static uint64_t
+append(struct pubstore *ps, int i)
+{
+	struct pubstore_rec	 r;
+	char			 data[64], hdr[32];
+	uint64_t		 seq = 0;
+
+	snprintf(data, sizeof data, "msg-%d", i);
+	snprintf(hdr, sizeof hdr, "\"x\":\"c%d\"", i);
+	memset(&r, 0, sizeof r);
+	r.kind = PUBSTORE_PUBLISH;
+	r.topic = "orders";
+	r.topic_len = 6;
+	r.hdr = hdr;
+	r.hdr_len = strlen(hdr);
+	r.data = data;
+	r.data_len = strlen(data);
+	ck_assert_msg(pubstore_append(ps, &r, &seq) == 0, "append: %s",
+	    pubstore_error(ps));
+	return (seq);
+}
+
+/* Open (creating) the store "p.pub.db" in the test directory. */
+static struct pubstore *
+open_ps(void)
+{
+	struct pubstore	*ps;
+	char		*cause = NULL;
+
+	ps = pubstore_open(tu_path("p.pub.db"), STORE_SYNC_FULL, STORE_CREATE,
+	    &cause);
+	ck_assert_msg(ps != NULL, "open: %s", cause ? cause : "?");
+	return (ps);
+}
+
+/* Replay collector. */
+struct collect {
+	uint64_t	 seqs[256];
+	char		 data[256][16];
+	size_t		 n;
+	size_t		 stop_at;	/* 0: never */
+};
+
+static int
+collect_cb(const struct pubstore_rec *r, void *arg)
+{
+	struct collect	*c = arg;
+
+	ck_assert_uint_lt(c->n, 256);
+	ck_assert_int_eq(r->kind, PUBSTORE_PUBLISH);
+	ck_assert_uint_eq(r->topic_len, 6);
+	ck_assert(memcmp(r->topic, "orders", 6) == 0);
+	c->seqs[c->n] = r->seq;
+	snprintf(c->data[c->n], sizeof c->data[c->n], "%.*s",
+	    (int)r->data_len, (const char *)r->data);
+	c->n++;
+	return (c->stop_at != 0 && c->n == c->stop_at);
+}
+
+START_TEST(test_seq_increasing)
+{
+	struct pubstore	*ps = open_ps();
+	uint64_t	 prev = 0, s;
+	int		 i;
+
+	ck_assert_uint_eq(pubstore_last_seq(ps), 0);
+	for (i = 0; i < 50; i++) {
+		s = append(ps, i);
+		ck_assert_uint_gt(s, prev);
+		prev = s;
+	}
+	ck_assert_uint_eq(prev, 50);
+	ck_assert_uint_eq(pubstore_pending_commit(ps), 50);
+	ck_assert_int_eq(pubstore_commit(ps), 0);
+	ck_assert_uint_eq(pubstore_pending_commit(ps), 0);
+	ck_assert_uint_eq(pubstore_durable_seq(ps), 50);
+	pubstore_close(ps);
+
+	ps = open_ps();
+	ck_assert_uint_eq(pubstore_last_seq(ps), 50);
+	ck_assert_uint_eq(pubstore_unpersisted(ps), 50);
+	ck_assert_uint_eq(append(ps, 51), 51);
+	ck_assert_int_eq(pubstore_commit(ps), 0);
+	pubstore_close(ps);
+}
+END_TEST
+
+START_TEST(test_seq_after_all_discarded)
+{
+	struct pubstore	*ps = open_ps();
+	int		 i;
+
+	for (i = 0; i < 10; i++)
+		append(ps, i);
+	ck_assert_int_eq(pubstore_commit(ps), 0);
+	pubstore_discard_upto(ps, 10);
+	ck_assert_uint_eq(pubstore_unpersisted(ps), 0);
+	ck_assert_int_eq(pubstore_commit(ps), 0);	/* delete-only txn */
+	pubstore_close(ps);
+
+	ps = open_ps();
+	ck_assert_uint_eq(pubstore_unpersisted(ps), 0);
+	ck_assert_uint_eq(pubstore_last_seq(ps), 10);
+	ck_assert_uint_eq(append(ps, 11), 11);
+	ck_assert_int_eq(pubstore_commit(ps), 0);
+	pubstore_close(ps);
+}
+END_TEST
+
+START_TEST(test_discard_upto)
+{
+	struct pubstore	*ps = open_ps();
+	struct collect	 c;
+	uint64_t	 commits;
+	int		 i;
+
+	for (i = 1; i <= 20; i++)
+		append(ps, i);
+	ck_assert_int_eq(pubstore_commit(ps), 0);
+	commits = store_commits(pubstore_store(ps));
+
+	/* The delete joins the next append's transaction: one commit. */
+	pubstore_discard_upto(ps, 7);
+	ck_assert_uint_eq(pubstore_discarded_seq(ps), 7);
+	ck_assert_uint_eq(pubstore_unpersisted(ps), 13);
+	append(ps, 21);
+	ck_assert_int_eq(pubstore_commit(ps), 0);
+	ck_assert_uint_eq(store_commits(pubstore_store(ps)), commits + 1);
+
+	memset(&c, 0, sizeof c);
+	ck_assert_int_eq(pubstore_replay(ps, 0, 0, collect_cb, &c), 14);
+	ck_assert_uint_eq(c.seqs[0], 8);
+	ck_assert_uint_eq(c.seqs[13], 21);
+
+	/* Going backwards is a no-op; beyond the last seq is clamped. */
+	pubstore_discard_upto(ps, 3);
+	ck_assert_uint_eq(pubstore_discarded_seq(ps), 7);
+	pubstore_discard_upto(ps, 1000);
+	ck_assert_uint_eq(pubstore_discarded_seq(ps), 21);
+	ck_assert_uint_eq(append(ps, 22), 22);	/* not hidden */
+	ck_assert_uint_eq(pubstore_unpersisted(ps), 1);
+	ck_assert_int_eq(pubstore_commit(ps), 0);
+	pubstore_close(ps);
+
+	ps = open_ps();
+	ck_assert_uint_eq(pubstore_unpersisted(ps), 1);
+	pubstore_close(ps);
+}
+END_TEST
+
+START_TEST(test_replay_order)
+{
+	struct pubstore	*ps = open_ps();
+	struct collect	 c;
+	size_t		 i;
+
+	for (i = 1; i <= 30; i++)
+		append(ps, (int)i);
+	/* Uncommitted rows are visible to replay on the same handle. */
+	memset(&c, 0, sizeof c);
+	ck_assert_int_eq(pubstore_replay(ps, 10, 0, collect_cb, &c), 20);
+	for (i = 0; i < c.n; i++) {
+		ck_assert_uint_eq(c.seqs[i], 11 + i);
+		ck_assert_int_eq(atoi(c.data[i] + 4), (int)(11 + i));
+	}
+	ck_assert_int_eq(pubstore_commit(ps), 0);
+
+	/* Slices via limit, and a callback that stops. */
+	memset(&c, 0, sizeof c);
+	ck_assert_int_eq(pubstore_replay(ps, 0, 12, collect_cb, &c), 12);
+	ck_assert_int_eq(pubstore_replay(ps, c.seqs[11], 12, collect_cb, &c),
+	    12);
+	ck_assert_int_eq(pubstore_replay(ps, c.seqs[23], 12, collect_cb, &c),
+	    6);
+	ck_assert_uint_eq(c.n, 30);
+	for (i = 0; i < 30; i++)
+		ck_assert_uint_eq(c.seqs[i], i + 1);
+	memset(&c, 0, sizeof c);
+	c.stop_at = 3;
+	ck_assert_int_eq(pubstore_replay(ps, 0, 0, collect_cb, &c), 3);
+	pubstore_close(ps);
+}
+END_TEST
+
+START_TEST(test_fail_one)
+{
+	struct pubstore	*ps = open_ps();
+	struct collect	 c;
+	int		 i;
+
+	for (i = 1; i <= 5; i++)
+		append(ps, i);
+	ck_assert_int_eq(pubstore_commit(ps), 0);
+	ck_assert_int_eq(pubstore_fail(ps, 3), 1);
+	ck_assert_int_eq(pubstore_fail(ps, 3), 0);
+	ck_assert_int_eq(pubstore_fail(ps, 99), 0);
+	ck_assert_int_eq(pubstore_commit(ps), 0);
+	pubstore_close(ps);
+
+	ps = open_ps();
+	memset(&c, 0, sizeof c);
+	ck_assert_int_eq(pubstore_replay(ps, 0, 0, collect_cb, &c), 4);
+	ck_assert_uint_eq(c.seqs[0], 1);
+	ck_assert_uint_eq(c.seqs[1], 2);
+	ck_assert_uint_eq(c.seqs[2], 4);
+	ck_assert_uint_eq(c.seqs[3], 5);
+	ck_assert_uint_eq(append(ps, 6), 6);
+	pubstore_close(ps);
+}
+END_TEST
+
+START_TEST(test_seed)
+{
+	struct pubstore	*ps = open_ps();
+
+	append(ps, 1);
+	ck_assert_int_eq(pubstore_commit(ps), 0);
+	/* Logon ack says the server has up to 41. */
+	pubstore_discard_upto(ps, 41);
+	pubstore_seed(ps, 41);
+	ck_assert_uint_eq(pubstore_last_seq(ps), 41);
+	ck_assert_int_eq(pubstore_commit(ps), 0);	/* persists floor */
+	pubstore_close(ps);
+
+	ps = open_ps();
+	ck_assert_uint_eq(pubstore_last_seq(ps), 41);
+	ck_assert_uint_eq(pubstore_unpersisted(ps), 0);
+	ck_assert_uint_eq(append(ps, 2), 42);
+	/* A lower seed never moves the counter back. */
+	pubstore_seed(ps, 5);
+	ck_assert_uint_eq(append(ps, 3), 43);
+	ck_assert_int_eq(pubstore_commit(ps), 0);
+	pubstore_close(ps);
+}
+END_TEST
+
+START_TEST(test_kill_safety)
+{
+	struct collect	 c;
+	struct pubstore	*ps;
+	pid_t		 pid;
+	int		 status, i;
+
+	pid = fork();
+	ck_assert_int_ne(pid, -1);
+	if (pid == 0) {
+		char	*cause = NULL;
+
+		ps = pubstore_open(tu_path("p.pub.db"), STORE_SYNC_FULL,
+		    STORE_CREATE, &cause);
+		if (ps == NULL)
+			_exit(2);
+		for (i = 1; i <= 100; i++) {
+			struct pubstore_rec	 r;
+			char			 d[16];
+			uint64_t		 s;
+
+			snprintf(d, sizeof d, "msg-%d", i);
+			memset(&r, 0, sizeof r);
+			r.kind = PUBSTORE_PUBLISH;
+			r.topic = "orders";
+			r.topic_len = 6;
+			r.data = d;
+			r.data_len = strlen(d);
+			if (pubstore_append(ps, &r, &s) != 0)
+				_exit(3);
+			if (i % 25 == 0 && i <= 75 && pubstore_commit(ps) != 0)
+				_exit(4);
+		}
+		_exit(0);	/* 25 rows uncommitted, no close */
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+
+	ps = open_ps();
+	memset(&c, 0, sizeof c);
+	ck_assert_int_eq(pubstore_replay(ps, 0, 0, collect_cb, &c), 75);
+	for (i = 0; i < 75; i++) {
+		ck_assert_uint_eq(c.seqs[i], (uint64_t)i + 1);
+		ck_assert_int_eq(atoi(c.data[i] + 4), i + 1);
+	}
+	ck_assert_uint_gt(append(ps, 76), 75);
+	pubstore_close(ps);
+}
+END_TEST
+
+START_TEST(test_disk_full)
+{
+	struct pubstore		*ps = open_ps();
+	struct pubstore_rec	 r;
+	struct collect		 c;
+	static char		 big[3000];
+	uint64_t		 s, last_ok = 0, lost_first = 0;
+	int			 i, failed = 0;
+
+	ck_assert_int_eq(pubstore_commit(ps), 0);
+	ck_assert_int_eq(store_set_size_limit(pubstore_store(ps), 64 * 1024),
+	    0);
+	memset(big, 'x', sizeof big);
+	memset(&r, 0, sizeof r);
+	r.kind = PUBSTORE_PUBLISH;
+	r.topic = "orders";
+	r.topic_len = 6;
+	r.data = big;
+	r.data_len = sizeof big;
+
+	/* Commit every 5 appends until the quota bites. */
+	for (i = 0; i < 200 && !failed; i++) {
+		if (pubstore_append(ps, &r, &s) != 0) {
+			failed = 1;
+			break;
+		}
+		if (lost_first == 0)
+			lost_first = s;
+		if (i % 5 == 4) {
+			if (pubstore_commit(ps) != 0) {
+				failed = 2;
+				break;
+			}
+			last_ok = s;
+			lost_first = 0;
+		}
+	}
+	ck_assert_msg(failed != 0, "quota never reached");
+	ck_assert_int_eq(pubstore_state(ps), STORE_DEGRADED);
+	ck_assert_msg(strstr(pubstore_error(ps), "full") != NULL,
+	    "error: %s", pubstore_error(ps));
+	/* Whatever this pass appended is reported lost. */
+	if (failed == 1)
+		ck_assert_int_eq(pubstore_commit(ps), -1);
+	ck_assert_uint_eq(pubstore_durable_seq(ps), last_ok);
+
+	/* Refused while degraded, with a clear message; probe fails. */
+	ck_assert_int_eq(pubstore_append(ps, &r, &s), -1);
+	ck_assert_msg(strstr(pubstore_error(ps), "degraded") != NULL,
+	    "error: %s", pubstore_error(ps));
+	ck_assert_int_eq(store_probe(pubstore_store(ps)), -1);
+	ck_assert_int_eq(pubstore_state(ps), STORE_DEGRADED);
+
+	/* Raise the limit: the probe commits and the store recovers. */
+	ck_assert_int_eq(store_set_size_limit(pubstore_store(ps), 0), 0);
+	ck_assert_int_eq(store_probe(pubstore_store(ps)), 0);
+	ck_assert_int_eq(pubstore_state(ps), STORE_OK);
+	ck_assert_int_eq(pubstore_append(ps, &r, &s), 0);
+	ck_assert_uint_gt(s, last_ok + 1);	/* lost numbers not reused */
+	ck_assert_int_eq(pubstore_commit(ps), 0);
+	pubstore_close(ps);
+
+	/* After reopen: exactly the committed rows plus the new one. */
+	ps = open_ps();
+	ck_assert_uint_eq(pubstore_unpersisted(ps), last_ok + 1);
+	memset(&c, 0, sizeof c);
+	r.data = NULL;
+	ck_assert_int_eq(pubstore_replay(ps, last_ok, 0, collect_cb, &c), 1);
+	ck_assert_uint_eq(c.seqs[0], s);
+	pubstore_close(ps);
+}
+END_TEST
+
+START_TEST(test_limits)
+{
+	struct pubstore		*ps = open_ps();
+	struct pubstore_rec	 r;
+	uint64_t		 s;
+
+	memset(&r, 0, sizeof r);
+	r.kind = PUBSTORE_PUBLISH;
+	r.topic = "";
+	r.topic_len = 0;
+	ck_assert_int_eq(pubstore_append(ps, &r, &s), -1);
+	ck_assert(strstr(pubstore_error(ps), "topic") != NULL);
+	r.topic = "t";
+	r.topic_len = PUBSTORE_MAX_TOPIC + 1;
+	ck_assert_int_eq(pubstore_append(ps, &r, &s), -1);
+	r.topic_len = 1;
+	r.kind = (enum pubstore_kind)9;
+	ck_assert_int_eq(pubstore_append(ps, &r, &s), -1);
+	/* Empty payload and header are fine. */
+	r.kind = PUBSTORE_SOW_DELETE;
+	ck_assert_int_eq(pubstore_append(ps, &r, &s), 0);
+	ck_assert_uint_eq(s, 1);
+	ck_assert_int_eq(pubstore_commit(ps), 0);
+	ck_assert_int_eq(pubstore_state(ps), STORE_OK);
+	pubstore_close(ps);
+}
+END_TEST
+
+START_TEST(test_lost_txn_not_reused)
+{
+	struct pubstore	*ps = open_ps();
+
+	append(ps, 1);
+	ck_assert_int_eq(pubstore_commit(ps), 0);
+	append(ps, 2);
+	append(ps, 3);
+	store_rollback(pubstore_store(ps));	/* as if the commit failed */
+	ck_assert_uint_eq(pubstore_durable_seq(ps), 1);
+	ck_assert_uint_eq(append(ps, 4), 4);
+	ck_assert_int_eq(pubstore_commit(ps), 0);
+	ck_assert_uint_eq(pubstore_unpersisted(ps), 2);
+	pubstore_close(ps);
+}
+END_TEST
+
+START_TEST(test_refuse_garbage)
+{
+	struct pubstore	*ps;
+	unsigned char	 junk[4096], *back;
+	char		*cause = NULL;
+	size_t		 len, i;
+
+	for (i = 0; i < sizeof junk; i++)
+		junk[i] = (unsigned char)(i * 7 + 3);
+	ck_assert_int_eq(tu_write(tu_path("p.pub.db"), junk, sizeof junk), 0);
+	ps = pubstore_open(tu_path("p.pub.db"), STORE_SYNC_FULL, STORE_CREATE,
+	    &cause);
+	ck_assert(ps == NULL);
+	ck_assert_msg(cause != NULL && strstr(cause, "not a SQLite") != NULL,
+	    "cause: %s", cause ? cause : "(null)");
+	free(cause);
+	back = tu_read(tu_path("p.pub.db"), &len);
+	ck_assert(back != NULL);
+	ck_assert_uint_eq(len, sizeof junk);
+	ck_assert(memcmp(back, junk, len) == 0);
+	free(back);
+}
+END_TEST
+
+static Suite *
+pubstore_suite(void)
+{
+	Suite	*s = suite_create("pubstore");
+	TCase	*seq = tcase_create("sequence");
+	TCase	*rows = tcase_create("rows");
+	TCase	*fail = tcase_create("failure");
+
+	tcase_add_checked_fixture(seq, tu_setup, tu_teardown);
+	tcase_add_checked_fixture(rows, tu_setup, tu_teardown);
+	tcase_add_checked_fixture(fail, tu_setup, tu_teardown);
+	tcase_set_timeout(seq, 30);
+	tcase_set_timeout(rows, 30);
+	tcase_set_timeout(fail, 60);
+	tcase_add_test(seq, test_seq_increasing);
+	tcase_add_test(seq, test_seq_after_all_discarded);
+	tcase_add_test(seq, test_seed);
+	tcase_add_test(seq, test_lost_txn_not_reused);
+	tcase_add_test(rows, test_discard_upto);
+	tcase_add_test(rows, test_replay_order);
+	tcase_add_test(rows, test_fail_one);
+	tcase_add_test(rows, test_limits);
+	tcase_add_test(fail, test_kill_safety);
+	tcase_add_test(fail, test_disk_full);
+	tcase_add_test(fail, test_refuse_garbage);
+	suite_add_tcase(s, seq);
+	suite_add_tcase(s, rows);
+	suite_add_tcase(s, fail);
+	return (s);
+}
+
+int
+main(void)
+{
+	SRunner	*sr = srunner_create(pubstore_suite());
+	int	 failed;
+
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+}

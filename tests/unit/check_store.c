@@ -1,0 +1,391 @@
+/*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The ampsd authors
+ */
+
+/*
+ * Unit tests for daemon/store.c: creation rules, refusal of garbage,
+ * truncated, corrupt, foreign and newer files (leaving them byte-for-byte
+ * untouched), migrations, pragmas, the degraded state and store sets.
+ * Every handle is opened inside the test body, in a temporary directory.
+ */
+
+#include "config.h"
+
+#include <check.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pubstore.h"
+#include "store.h"
+#include "store_testutil.h"
+
+static const char *const t_mig1[] = {
+	"CREATE TABLE t (k INTEGER PRIMARY KEY, v BLOB NOT NULL);",
+};
+static const char *const t_mig2[] = {
+	"CREATE TABLE t (k INTEGER PRIMARY KEY, v BLOB NOT NULL);",
+	"ALTER TABLE t ADD COLUMN w INTEGER NOT NULL DEFAULT 7;",
+};
+static const struct store_schema schema1 = { "test store", 0x54455354,
+    t_mig1, 1 };
+static const struct store_schema schema2 = { "test store", 0x54455354,
+    t_mig2, 2 };
+static const struct store_schema other = { "other store", 0x4f544852,
+    t_mig1, 1 };
+
+/* Open with STORE_CREATE, asserting success. */
+static struct store *
+must_open(const char *name, const struct store_schema *sc)
+{
+	struct store	*s;
+	char		*cause = NULL;
+
+	s = store_open(tu_path(name), sc, STORE_SYNC_FULL, STORE_CREATE,
+	    &cause);
+	ck_assert_msg(s != NULL, "open: %s", cause ? cause : "?");
+	return (s);
+}
+
+/* Insert n rows of size bytes in one transaction; returns commit's r. */
+static int
+fill(struct store *s, int n, int size)
+{
+	sqlite3_stmt	*st;
+	char		*cause = NULL;
+	int		 i;
+
+	ck_assert_int_eq(store_prepare(s, "INSERT INTO t (v) VALUES "
+	    "(zeroblob(?1))", &st, &cause), 0);
+	for (i = 0; i < n; i++) {
+		if (store_begin(s) != 0)
+			return (-1);
+		sqlite3_bind_int(st, 1, size);
+		if (store_exec(s, st) == -1)
+			break;
+	}
+	return (store_commit(s));
+}
+
+/* Expect open of name to fail with a cause containing what; file intact. */
+static void
+expect_refused(const char *name, const struct store_schema *sc, int flags,
+    const char *what)
+{
+	struct store	*s;
+	unsigned char	*before, *after;
+	size_t		 blen = 0, alen = 0;
+	char		*cause = NULL;
+
+	before = tu_read(tu_path(name), &blen);
+	s = store_open(tu_path(name), sc, STORE_SYNC_FULL, flags, &cause);
+	ck_assert_msg(s == NULL, "%s was accepted", name);
+	ck_assert_msg(cause != NULL && strstr(cause, what) != NULL,
+	    "cause \"%s\" lacks \"%s\"", cause ? cause : "(null)", what);
+	free(cause);
+	after = tu_read(tu_path(name), &alen);
+	if (before == NULL) {
+		ck_assert_msg(after == NULL, "a refused file was created");
+		return;
+	}
+	ck_assert(after != NULL);
+	ck_assert_uint_eq(alen, blen);
+	ck_assert_msg(memcmp(before, after, alen) == 0, "file modified");
+	free(before);
+	free(after);
+}
+
+START_TEST(test_create_and_reopen)
+{
+	struct store	*s;
+
+	s = must_open("a.db", &schema1);
+	ck_assert_int_eq(store_state(s), STORE_OK);
+	ck_assert_int_eq(fill(s, 10, 100), 0);
+	ck_assert_uint_eq(store_commits(s), 1);
+	ck_assert_str_eq(store_error(s), "");
+	store_close(s);
+	s = must_open("a.db", &schema1);
+	store_close(s);
+	ck_assert(tu_exists(tu_path("a.db")));
+}
+END_TEST
+
+START_TEST(test_missing_not_created)
+{
+	expect_refused("none.db", &schema1, 0, "not allowed");
+	ck_assert(!tu_exists(tu_path("none.db")));
+}
+END_TEST
+
+START_TEST(test_missing_with_wal_refused)
+{
+	ck_assert_int_eq(tu_write(tu_path("w.db-wal"), "x", 1), 0);
+	expect_refused("w.db", &schema1, STORE_CREATE, "lost data");
+	ck_assert(!tu_exists(tu_path("w.db")));
+}
+END_TEST
+
+START_TEST(test_fresh_dir_rule)
+{
+	struct store	*s;
+	char		*cause = NULL;
+
+	s = store_open(tu_path("first.db"), &schema1, STORE_SYNC_FULL,
+	    STORE_CREATE_FRESH_DIR, &cause);
+	ck_assert_msg(s != NULL, "open: %s", cause ? cause : "?");
+	store_close(s);
+	expect_refused("second.db", &schema1, STORE_CREATE_FRESH_DIR,
+	    "already holds stores");
+}
+END_TEST
+
+START_TEST(test_garbage_refused)
+{
+	char	 junk[3000];
+	size_t	 i;
+
+	for (i = 0; i < sizeof junk; i++)
+		junk[i] = (char)(i * 13 + 1);
+	ck_assert_int_eq(tu_write(tu_path("g.db"), junk, sizeof junk), 0);
+	expect_refused("g.db", &schema1, STORE_CREATE, "not a SQLite");
+	/* A short file, too. */
+	ck_assert_int_eq(tu_write(tu_path("h.db"), "SQLite", 6), 0);
+	expect_refused("h.db", &schema1, STORE_CREATE, "not a SQLite");
+}
+END_TEST
+
+START_TEST(test_truncated_refused)
+{
+	struct store	*s;
+	unsigned char	*p;
+	size_t		 len;
+
+	s = must_open("t.db", &schema1);
+	ck_assert_int_eq(fill(s, 200, 1000), 0);
+	store_close(s);		/* checkpoints the WAL into t.db */
+	ck_assert(!tu_exists(tu_path("t.db-wal")));
+	p = tu_read(tu_path("t.db"), &len);
+	ck_assert(p != NULL && len > 8 * 4096);
+	/* Cut at a page boundary: only the header betrays it. */
+	ck_assert_int_eq(truncate(tu_path("t.db"), (off_t)(len / 2 / 4096 *
+	    4096)), 0);
+	expect_refused("t.db", &schema1, STORE_CREATE, "truncated");
+	/* Cut in the middle of a page. */
+	ck_assert_int_eq(tu_write(tu_path("u.db"), p, len / 2 + 100), 0);
+	expect_refused("u.db", &schema1, STORE_CREATE, "truncated");
+	free(p);
+}
+END_TEST
+
+START_TEST(test_corrupt_page_refused)
+{
+	struct store	*s;
+	unsigned char	*p;
+	size_t		 len, off;
+
+	s = must_open("c.db", &schema1);
+	ck_assert_int_eq(fill(s, 300, 50), 0);
+	store_close(s);
+	p = tu_read(tu_path("c.db"), &len);
+	ck_assert(p != NULL && len >= 4 * 4096);
+	/* Scribble over a b-tree page (not page 1), keeping the size. */
+	for (off = 2 * 4096; off < 3 * 4096; off++)
+		p[off] = 0xa5;
+	ck_assert_int_eq(tu_write(tu_path("c.db"), p, len), 0);
+	free(p);
+	expect_refused("c.db", &schema1, STORE_CREATE, "corrupt");
+}
+END_TEST
+
+START_TEST(test_foreign_refused)
+{
+	struct store	*s;
+	sqlite3		*db;
+
+	/* Another ampsd store kind. */
+	s = must_open("o.db", &other);
+	store_close(s);
+	expect_refused("o.db", &schema1, STORE_CREATE, "not an ampsd");
+
+	/* Somebody else's SQLite database with tables, no application_id. */
+	ck_assert_int_eq(sqlite3_open(tu_path("f.db"), &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, "CREATE TABLE x (a); INSERT INTO x "
+	    "VALUES (1)", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	expect_refused("f.db", &schema1, STORE_CREATE, "not an ampsd");
+}
+END_TEST
+
+START_TEST(test_newer_schema_refused)
+{
+	struct store	*s;
+
+	s = must_open("n.db", &schema2);
+	store_close(s);
+	expect_refused("n.db", &schema1, STORE_CREATE, "newer");
+}
+END_TEST
+
+START_TEST(test_migration)
+{
+	struct store	*s;
+	sqlite3		*db;
+	sqlite3_stmt	*st;
+
+	s = must_open("m.db", &schema1);
+	ck_assert_int_eq(fill(s, 3, 10), 0);
+	store_close(s);
+	s = must_open("m.db", &schema2);
+	store_close(s);
+
+	ck_assert_int_eq(sqlite3_open(tu_path("m.db"), &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT count(*), sum(w) FROM "
+	    "t", -1, &st, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+	ck_assert_int_eq(sqlite3_column_int(st, 0), 3);
+	ck_assert_int_eq(sqlite3_column_int(st, 1), 21);
+	sqlite3_finalize(st);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, "PRAGMA user_version", -1,
+	    &st, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+	ck_assert_int_eq(sqlite3_column_int(st, 0), 2);
+	sqlite3_finalize(st);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1,
+	    &st, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+	ck_assert_str_eq((const char *)sqlite3_column_text(st, 0), "wal");
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+END_TEST
+
+START_TEST(test_degraded_and_recovery)
+{
+	struct store	*s;
+	int		 i;
+
+	s = must_open("d.db", &schema1);
+	ck_assert_int_eq(store_set_size_limit(s, 48 * 1024), 0);
+	/* Commit row by row until the quota stops us: the file is full. */
+	for (i = 0; i < 400; i++) {
+		if (fill(s, 1, 1000) != 0)
+			break;
+	}
+	ck_assert_int_lt(i, 400);
+	ck_assert_int_eq(store_state(s), STORE_DEGRADED);
+	ck_assert_msg(strstr(store_error(s), "full") != NULL, "%s",
+	    store_error(s));
+	ck_assert_int_eq(store_in_txn(s), 0);
+	ck_assert_int_eq(store_begin(s), -1);
+	ck_assert_int_eq(store_probe(s), -1);
+	ck_assert_int_eq(store_set_size_limit(s, 0), 0);
+	ck_assert_int_eq(store_probe(s), 0);
+	ck_assert_int_eq(store_state(s), STORE_OK);
+	ck_assert_int_eq(fill(s, 100, 1000), 0);
+	store_close(s);
+}
+END_TEST
+
+START_TEST(test_store_set)
+{
+	struct store_set	*set;
+	struct store		*a, *b;
+	sqlite3_stmt		*st;
+	char			*cause = NULL;
+
+	a = must_open("a.db", &schema1);
+	b = must_open("b.db", &schema1);
+	ck_assert((set = store_set_create()) != NULL);
+	ck_assert_int_eq(store_set_add(set, a), 0);
+	ck_assert_int_eq(store_set_add(set, b), 0);
+	ck_assert_int_eq(store_flush(set), 0);		/* nothing open */
+	ck_assert_uint_eq(store_commits(a), 0);
+
+	ck_assert_int_eq(store_prepare(a, "INSERT INTO t (v) VALUES (x'01')",
+	    &st, &cause), 0);
+	ck_assert_int_eq(store_begin(a), 0);
+	ck_assert_int_eq(store_exec(a, st), SQLITE_DONE);
+	ck_assert_int_eq(store_flush(set), 0);
+	ck_assert_uint_eq(store_commits(a), 1);
+	ck_assert_uint_eq(store_commits(b), 0);
+
+	/* A failing store is counted; the other one still commits. */
+	ck_assert_int_eq(store_set_size_limit(b, 16 * 1024), 0);
+	ck_assert_int_eq(fill(b, 100, 2000), -1);
+	ck_assert_int_eq(store_begin(a), 0);
+	ck_assert_int_eq(store_exec(a, st), SQLITE_DONE);
+	ck_assert_int_eq(store_flush(set), 0);	/* b's loss already reported */
+	ck_assert_uint_eq(store_commits(a), 2);
+	store_set_remove(set, b);
+	store_set_free(set);
+	store_close(a);
+	store_close(b);
+}
+END_TEST
+
+START_TEST(test_pubstore_truncated_wal_kept)
+{
+	struct pubstore	*ps;
+	char		*cause = NULL;
+
+	/* Empty main file plus a WAL: never reinitialised. */
+	ck_assert_int_eq(tu_write(tu_path("p.pub.db"), "", 0), 0);
+	ck_assert_int_eq(tu_write(tu_path("p.pub.db-wal"), "junk", 4), 0);
+	ps = pubstore_open(tu_path("p.pub.db"), STORE_SYNC_FULL, STORE_CREATE,
+	    &cause);
+	ck_assert(ps == NULL);
+	ck_assert(cause != NULL && strstr(cause, "lost data") != NULL);
+	free(cause);
+}
+END_TEST
+
+static Suite *
+store_suite(void)
+{
+	Suite	*s = suite_create("store");
+	TCase	*open = tcase_create("open");
+	TCase	*refuse = tcase_create("refuse");
+	TCase	*health = tcase_create("health");
+
+	tcase_add_checked_fixture(open, tu_setup, tu_teardown);
+	tcase_add_checked_fixture(refuse, tu_setup, tu_teardown);
+	tcase_add_checked_fixture(health, tu_setup, tu_teardown);
+	tcase_set_timeout(open, 30);
+	tcase_set_timeout(refuse, 30);
+	tcase_set_timeout(health, 60);
+	tcase_add_test(open, test_create_and_reopen);
+	tcase_add_test(open, test_missing_not_created);
+	tcase_add_test(open, test_missing_with_wal_refused);
+	tcase_add_test(open, test_fresh_dir_rule);
+	tcase_add_test(open, test_migration);
+	tcase_add_test(refuse, test_garbage_refused);
+	tcase_add_test(refuse, test_truncated_refused);
+	tcase_add_test(refuse, test_corrupt_page_refused);
+	tcase_add_test(refuse, test_foreign_refused);
+	tcase_add_test(refuse, test_newer_schema_refused);
+	tcase_add_test(refuse, test_pubstore_truncated_wal_kept);
+	tcase_add_test(health, test_degraded_and_recovery);
+	tcase_add_test(health, test_store_set);
+	suite_add_tcase(s, open);
+	suite_add_tcase(s, refuse);
+	suite_add_tcase(s, health);
+	return (s);
+}
+
+int
+main(void)
+{
+	SRunner	*sr = srunner_create(store_suite());
+	int	 failed;
+
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+}
