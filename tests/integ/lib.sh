@@ -1,0 +1,133 @@
+# lib.sh: shared helpers for the ampsd integration scenarios (sourced).
+#
+# Each scenario gets a private temporary directory $T holding configs,
+# sockets, stores and logs.  Every process started here is recorded by
+# pid and killed by pid at exit (never by name).  Logs are kept (and
+# their tails printed) only when the scenario fails.
+
+set -u
+
+B=${top_builddir:-$(cd "$(dirname "$0")/../.." && pwd)}
+AMPSIM=$B/tests/ampsim/ampsim
+AMPSD=$B/daemon/ampsd
+PUBTEST=$B/tests/integ/pubtest
+AMPSUB=$B/tests/integ/ampsub
+T=$(mktemp -d "${TMPDIR:-/tmp}/ampsd-integ.XXXXXX")
+PIDS=""
+OK=0
+
+for prog in "$AMPSIM" "$AMPSD" "$PUBTEST" "$AMPSUB"; do
+	if [ ! -x "$prog" ]; then
+		echo "SKIP: $prog not built"
+		rm -rf "$T"
+		exit 77
+	fi
+done
+
+cleanup() {
+	for p in $PIDS; do
+		kill -9 "$p" 2>/dev/null
+	done
+	if [ "$OK" = 1 ]; then
+		rm -rf "$T"
+	else
+		for f in "$T"/*.log; do
+			[ -f "$f" ] || continue
+			echo "---- $f (tail)"
+			tail -n 25 "$f"
+		done
+		echo "logs kept in $T"
+	fi
+}
+trap cleanup EXIT
+
+fail() {
+	echo "FAIL: $*"
+	exit 1
+}
+
+pass() {
+	OK=1
+	echo "PASS: $(basename "$0")"
+	exit 0
+}
+
+now_ms() {
+	echo $(($(date +%s%N) / 1000000))
+}
+
+# wait_for SECONDS command...: poll every 0.1 s until the command succeeds.
+wait_for() {
+	_end=$(($(now_ms) + $1 * 1000))
+	shift
+	while ! "$@" >/dev/null 2>&1; do
+		[ "$(now_ms)" -lt "$_end" ] || return 1
+		sleep 0.1
+	done
+	return 0
+}
+
+# start_ampsim NAME [ampsim options]: sets SIMPORT and ADMINPORT.
+start_ampsim() {
+	_n=$1
+	shift
+	rm -f "$T/$_n.port"
+	"$AMPSIM" -p 0 --port-file "$T/$_n.port" --admin-port 0 \
+	    -d "$T/$_n.txlog" "$@" >>"$T/$_n.log" 2>&1 &
+	echo $! >"$T/$_n.pid"
+	PIDS="$PIDS $!"
+	wait_for 10 test -s "$T/$_n.port" || fail "ampsim $_n did not start"
+	SIMPORT=$(head -n 1 "$T/$_n.port")
+	ADMINPORT=$(sed -n 's/^admin=//p' "$T/$_n.port")
+}
+
+# sim_admin COMMAND: one line to the ampsim admin channel; prints reply.
+sim_admin() {
+	exec 3<>"/dev/tcp/127.0.0.1/$ADMINPORT" || fail "admin connect"
+	printf '%s\n' "$1" >&3
+	read -r _reply <&3
+	exec 3<&-
+	echo "$_reply"
+	case $_reply in ok*) return 0 ;; *) return 1 ;; esac
+}
+
+# write_conf PORT [extra connection statements]: writes $T/ampsd.conf.
+write_conf() {
+	cat >"$T/ampsd.conf" <<EOC
+socket "$T/ampsd.sock";
+state-directory "$T/state";
+log stderr;
+connection "main" {
+	client-name "integ-$$";
+	server "tcp://127.0.0.1:$1/amps/json";
+	reconnect exponential initial 50ms max 1s factor 2 give-up never;
+	${2:-}
+}
+EOC
+}
+
+# start_ampsd: foreground daemon on $T/ampsd.conf; waits for the socket.
+start_ampsd() {
+	rm -f "$T/ampsd.sock"
+	"$AMPSD" -f -v -c "$T/ampsd.conf" >>"$T/ampsd.log" 2>&1 &
+	AMPSD_PID=$!
+	PIDS="$PIDS $AMPSD_PID"
+	wait_for 10 test -S "$T/ampsd.sock" || fail "ampsd did not start"
+}
+
+# stop_ampsd [SIGNAL]: kill our daemon by pid and wait for it.
+stop_ampsd() {
+	kill "-${1:-TERM}" "$AMPSD_PID" 2>/dev/null
+	wait "$AMPSD_PID" 2>/dev/null
+}
+
+# ready_count: how many times the daemon reached "ready".
+ready_count() {
+	grep -c -- '-> ready' "$T/ampsd.log" 2>/dev/null || true
+}
+
+# replay_ids TOPIC: ids of every message in ampsim's log for TOPIC.
+replay_ids() {
+	"$AMPSUB" -p "$SIMPORT" -t "$1" -q 700 -T 30000 |
+	    sed -n 's/^{"id":\([0-9]*\).*/\1/p'
+}
