@@ -1,0 +1,578 @@
+/*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The ampsd authors
+ */
+
+/*
+ * Tests for the daemon's IPC server (daemon/ipc.c, daemon/ipc-client.c)
+ * on a real event_base and a real unix socket in a temporary directory.
+ * The peer side is raw sockets plus the wire encoder, so the tests can
+ * send anything, garbage included.
+ */
+
+#include "config.h"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "ipc.h"
+
+static struct event_base	*base;
+static struct ipc		*ipc;
+static char			 dir[64], path[96];
+static int			 deny_connect, closed_calls;
+static uint64_t			 next_seq;
+
+/* ACL: deny topic "secret", and everything at connect when asked. */
+static int
+acl(void *arg, uid_t uid, gid_t gid, const char *conn, const char *topic,
+    enum ipc_op op)
+{
+	if (op == IPC_OP_CONNECT)
+		return (!deny_connect);
+	if (topic != NULL && strcmp(topic, "secret") == 0)
+		return (0);
+	return (1);
+}
+
+/* Publish handler: "store" at once. */
+static int
+on_publish(struct ipc_client *c, const struct ipc_cmd *m, void *arg)
+{
+	if (strcmp(ipcwire_str(m, AMPSIPC_T_TOPIC), "disk") == 0)
+		return (AMPSIPC_E_DISK_FULL);
+	ipc_client_reply_stored(c, m->hdr.reqid, 3, ++next_seq);
+	return (0);
+}
+
+static void
+on_closed(struct ipc_client *c, void *arg)
+{
+	closed_calls++;
+}
+
+static struct ipc *
+listen_on(const char *p, unsigned int per_uid, char **cause)
+{
+	struct ipc_config	cfg;
+	struct ipc_handlers	h;
+
+	memset(&cfg, 0, sizeof cfg);
+	cfg.path = p;
+	cfg.group = (gid_t)-1;
+	cfg.max_per_uid = per_uid;
+	cfg.daemon_version = "test-1";
+	cfg.default_conn = "main";
+	cfg.acl = acl;
+	memset(&h, 0, sizeof h);
+	h.publish = on_publish;
+	h.closed = on_closed;
+	return (ipc_listen(base, &cfg, &h, cause));
+}
+
+static void
+setup(void)
+{
+	char	*cause = NULL;
+
+	snprintf(dir, sizeof dir, "/tmp/check_ipcserver.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/sock", dir);
+	base = event_base_new();
+	ck_assert_ptr_nonnull(base);
+	deny_connect = closed_calls = 0;
+	next_seq = 0;
+	ipc = listen_on(path, 0, &cause);
+	if (ipc == NULL)
+		ck_abort_msg("ipc_listen: %s", cause);
+}
+
+static void
+teardown(void)
+{
+	ipc_close(ipc);
+	event_base_free(base);
+	unlink(path);
+	rmdir(dir);
+}
+
+/* Run the daemon's loop for a few milliseconds. */
+static void
+pump(int ms)
+{
+	struct timespec	ts = { 0, 1000000 };
+	int		i;
+
+	for (i = 0; i < ms; i++) {
+		event_base_loop(base, EVLOOP_NONBLOCK);
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* Connect a raw peer. */
+static int
+peer(void)
+{
+	struct sockaddr_un	sun;
+	int			fd;
+
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", path);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	ck_assert_int_ne(fd, -1);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sun, sizeof sun), 0);
+	ck_assert_int_eq(fcntl(fd, F_SETFL, O_NONBLOCK), 0);
+	return (fd);
+}
+
+static void
+send_all(int fd, const void *buf, size_t len)
+{
+	ck_assert_int_eq(send(fd, buf, len, MSG_NOSIGNAL), (ssize_t)len);
+}
+
+/* Send HELLO with the given version. */
+static void
+send_hello(int fd, uint32_t version)
+{
+	uint8_t			buf[128];
+	struct ipcwire_enc	e;
+	size_t			len;
+
+	ipcwire_begin(&e, buf, sizeof buf, AMPSIPC_HELLO, 0, 1);
+	ipcwire_put_raw32(&e, version);
+	ipcwire_put_raw32(&e, (uint32_t)getpid());
+	ipcwire_put_str(&e, AMPSIPC_T_CLIENT_NAME, "test\x01peer");
+	ck_assert_int_eq(ipcwire_end(&e, &len), 0);
+	send_all(fd, buf, len);
+}
+
+/* Send a PUBLISH to topic with request id reqid. */
+static void
+send_publish(int fd, uint32_t reqid, const char *topic)
+{
+	uint8_t			buf[256];
+	struct ipcwire_enc	e;
+	size_t			len;
+
+	ipcwire_begin(&e, buf, sizeof buf, AMPSIPC_PUBLISH, 0, reqid);
+	ipcwire_put_str(&e, AMPSIPC_T_TOPIC, topic);
+	ipcwire_put_bytes(&e, AMPSIPC_T_DATA, "{\"a\":1}", 7);
+	ck_assert_int_eq(ipcwire_end(&e, &len), 0);
+	send_all(fd, buf, len);
+}
+
+static void
+send_empty(int fd, uint16_t type, uint32_t reqid)
+{
+	uint8_t			buf[16];
+	struct ipcwire_enc	e;
+	size_t			len;
+
+	ipcwire_begin(&e, buf, sizeof buf, type, 0, reqid);
+	ck_assert_int_eq(ipcwire_end(&e, &len), 0);
+	send_all(fd, buf, len);
+}
+
+/*
+ * Receive one frame within 2 s while running the loop.  Returns 1 with
+ * *m decoded (pointing into buf), 0 on EOF.
+ */
+static int
+recv_frame(int fd, uint8_t *buf, size_t cap, size_t *have,
+    struct ipcwire_msg *m)
+{
+	uint32_t	 len;
+	ssize_t		 n;
+	int		 i;
+	const char	*why;
+
+	for (i = 0; i < 2000; i++) {
+		if (ipcwire_frame_len(buf, *have, 0, &len) == 1 &&
+		    *have >= len) {
+			if (ipcwire_decode(buf, len, IPCWIRE_FROM_DAEMON, m,
+			    &why) != 0)
+				ck_abort_msg("bad frame from daemon: %s", why);
+			return (1);
+		}
+		n = recv(fd, buf + *have, cap - *have, 0);
+		if (n == 0)
+			return (0);
+		if (n > 0) {
+			*have += (size_t)n;
+			continue;
+		}
+		ck_assert(errno == EAGAIN || errno == EWOULDBLOCK);
+		pump(1);
+	}
+	ck_abort_msg("no frame from daemon within 2 s");
+	return (0);
+}
+
+/*
+ * Drop the first frame of buf; *m is re-decoded from a copy so that its
+ * pointers stay valid until the next consume().
+ */
+static void
+consume(uint8_t *buf, size_t *have, struct ipcwire_msg *m)
+{
+	static uint8_t	last[65536];
+	uint32_t	len = m->hdr.len;
+
+	memcpy(last, buf, len);
+	memmove(buf, buf + len, *have - len);
+	*have -= len;
+	ck_assert_int_eq(ipcwire_decode(last, len, IPCWIRE_FROM_DAEMON, m,
+	    NULL), 0);
+}
+
+/* Expect one frame of type; returns it in *m (consumed). */
+static void
+expect(int fd, uint8_t *buf, size_t *have, uint16_t type,
+    struct ipcwire_msg *m)
+{
+	ck_assert_int_eq(recv_frame(fd, buf, 65536, have, m), 1);
+	if (m->hdr.type != type)
+		ck_abort_msg("expected %s, got %s (%s)", ipcwire_type_name(type),
+		    ipcwire_type_name(m->hdr.type),
+		    ipcwire_str(m, AMPSIPC_T_REASON) != NULL ?
+		    ipcwire_str(m, AMPSIPC_T_REASON) : "");
+	consume(buf, have, m);
+}
+
+/* Expect the daemon to close the connection. */
+static void
+expect_eof(int fd, uint8_t *buf, size_t *have)
+{
+	struct ipcwire_msg	m;
+
+	ck_assert_int_eq(recv_frame(fd, buf, 65536, have, &m), 0);
+}
+
+/* Greet: HELLO then WELCOME. */
+static int
+greeted_peer(uint8_t *buf, size_t *have)
+{
+	struct ipcwire_msg	m;
+	int			fd = peer();
+
+	send_hello(fd, AMPSIPC_PROTO_VERSION);
+	expect(fd, buf, have, AMPSIPC_WELCOME, &m);
+	return (fd);
+}
+
+START_TEST(test_handshake_ping_publish)
+{
+	static uint8_t		buf[65536];
+	struct ipcwire_msg	m;
+	size_t			have = 0;
+	int			fd = peer();
+
+	send_hello(fd, AMPSIPC_PROTO_VERSION);
+	ck_assert_int_eq(recv_frame(fd, buf, sizeof buf, &have, &m), 1);
+	ck_assert_uint_eq(m.hdr.type, AMPSIPC_WELCOME);
+	ck_assert_uint_eq(m.hdr.reqid, 1);
+	ck_assert_uint_eq(ipcwire_num(&m, AMPSIPC_T_PROTO_VERSION, 0),
+	    AMPSIPC_PROTO_VERSION);
+	ck_assert_str_eq(ipcwire_str(&m, AMPSIPC_T_DAEMON_VERSION), "test-1");
+	ck_assert_str_eq(ipcwire_str(&m, AMPSIPC_T_CONN), "main");
+	consume(buf, &have, &m);
+	ck_assert_uint_eq(ipc_nclients(ipc), 1);
+
+	send_empty(fd, AMPSIPC_PING, 9);
+	expect(fd, buf, &have, AMPSIPC_PONG, &m);
+	ck_assert_uint_eq(m.hdr.reqid, 9);
+
+	send_publish(fd, 10, "orders");
+	send_publish(fd, 11, "orders");
+	expect(fd, buf, &have, AMPSIPC_STORED, &m);
+	ck_assert_uint_eq(m.hdr.reqid, 10);
+	ck_assert_uint_eq(ipcwire_num(&m, AMPSIPC_T_SEQ, 0), 1);
+	ck_assert_uint_eq(ipcwire_num(&m, AMPSIPC_T_CONN_ID, 0), 3);
+	expect(fd, buf, &have, AMPSIPC_STORED, &m);
+	ck_assert_uint_eq(m.hdr.reqid, 11);
+
+	/* Handler error code becomes a non-fatal ERROR; no handler: ENOTSUP. */
+	send_publish(fd, 12, "disk");
+	expect(fd, buf, &have, AMPSIPC_ERROR, &m);
+	ck_assert_uint_eq(m.hdr.reqid, 12);
+	ck_assert_uint_eq(m.hdr.flags, 0);
+	ck_assert_uint_eq(ipcwire_num(&m, AMPSIPC_T_ERRCODE, 0),
+	    AMPSIPC_E_DISK_FULL);
+	send_empty(fd, AMPSIPC_STATUS, 13);
+	expect(fd, buf, &have, AMPSIPC_ERROR, &m);
+	ck_assert_uint_eq(ipcwire_num(&m, AMPSIPC_T_ERRCODE, 0),
+	    AMPSIPC_E_NOT_SUPPORTED);
+
+	close(fd);
+	pump(20);
+	ck_assert_uint_eq(ipc_nclients(ipc), 0);
+	ck_assert_int_eq(closed_calls, 1);
+}
+END_TEST
+
+START_TEST(test_version_mismatch)
+{
+	static uint8_t		buf[65536];
+	struct ipcwire_msg	m;
+	size_t			have = 0;
+	int			fd = peer();
+
+	send_hello(fd, 99);
+	ck_assert_int_eq(recv_frame(fd, buf, sizeof buf, &have, &m), 1);
+	ck_assert_uint_eq(m.hdr.type, AMPSIPC_VERSION_BAD);
+	ck_assert_uint_eq(m.version, AMPSIPC_PROTO_VERSION);
+	ck_assert_str_eq(ipcwire_str(&m, AMPSIPC_T_REASON),
+	    "client protocol 99, server 1");
+	consume(buf, &have, &m);
+	expect_eof(fd, buf, &have);
+	close(fd);
+}
+END_TEST
+
+START_TEST(test_garbage_drops_only_offender)
+{
+	static uint8_t		abuf[65536], bbuf[65536];
+	static const uint8_t	garbage[] = { 20, 0, 0, 0, 0x39, 0x30, 0, 0,
+	    1, 0, 0, 0, 0, 0, 0, 0, 'j', 'u', 'n', 'k' };
+	struct ipcwire_msg	m;
+	size_t			ahave = 0, bhave = 0;
+	int			a, b;
+
+	a = greeted_peer(abuf, &ahave);
+	b = greeted_peer(bbuf, &bhave);
+	ck_assert_uint_eq(ipc_nclients(ipc), 2);
+
+	send_all(a, garbage, sizeof garbage);
+	expect(a, abuf, &ahave, AMPSIPC_ERROR, &m);
+	ck_assert_uint_eq(m.hdr.flags, AMPSIPC_F_FATAL);
+	ck_assert_uint_eq(ipcwire_num(&m, AMPSIPC_T_ERRCODE, 0),
+	    AMPSIPC_E_PROTOCOL);
+	expect_eof(a, abuf, &ahave);
+
+	send_publish(b, 5, "orders");
+	expect(b, bbuf, &bhave, AMPSIPC_STORED, &m);
+	ck_assert_uint_eq(m.hdr.reqid, 5);
+	ck_assert_uint_eq(ipc_nclients(ipc), 1);
+	close(a);
+	close(b);
+}
+END_TEST
+
+START_TEST(test_oversized_length_dropped)
+{
+	static uint8_t		buf[65536];
+	static const uint8_t	huge[] = { 0xff, 0xff, 0xff, 0x7f,
+	    100, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0 };
+	struct ipcwire_msg	m;
+	size_t			have = 0;
+	int			fd = greeted_peer(buf, &have);
+
+	send_all(fd, huge, sizeof huge);
+	expect(fd, buf, &have, AMPSIPC_ERROR, &m);
+	ck_assert_uint_eq(ipcwire_num(&m, AMPSIPC_T_ERRCODE, 0),
+	    AMPSIPC_E_TOO_BIG);
+	expect_eof(fd, buf, &have);
+	close(fd);
+}
+END_TEST
+
+START_TEST(test_first_frame_not_hello)
+{
+	static uint8_t		buf[65536];
+	struct ipcwire_msg	m;
+	size_t			have = 0;
+	int			fd = peer();
+
+	send_publish(fd, 1, "orders");
+	expect(fd, buf, &have, AMPSIPC_ERROR, &m);
+	ck_assert_uint_eq(m.hdr.flags, AMPSIPC_F_FATAL);
+	expect_eof(fd, buf, &have);
+	close(fd);
+}
+END_TEST
+
+START_TEST(test_refuse_live_socket)
+{
+	char		*cause = NULL;
+	struct ipc	*second;
+
+	second = listen_on(path, 0, &cause);
+	ck_assert_ptr_null(second);
+	ck_assert_ptr_nonnull(cause);
+	ck_assert_ptr_nonnull(strstr(cause, "another daemon"));
+	free(cause);
+	/* The live socket is still there and still answers. */
+	close(peer());
+}
+END_TEST
+
+START_TEST(test_stale_socket_replaced)
+{
+	struct sockaddr_un	 sun;
+	char			 stale[96], *cause = NULL;
+	struct ipc		*other;
+	struct stat		 sb;
+	int			 fd;
+
+	snprintf(stale, sizeof stale, "%s/stale", dir);
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", stale);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sun, sizeof sun), 0);
+	close(fd);	/* leaves a socket nobody listens on */
+	ck_assert_int_eq(lstat(stale, &sb), 0);
+
+	other = listen_on(stale, 0, &cause);
+	if (other == NULL)
+		ck_abort_msg("stale socket not replaced: %s", cause);
+	ck_assert_int_eq(lstat(stale, &sb), 0);
+	ck_assert(S_ISSOCK(sb.st_mode));
+	ck_assert_uint_eq(sb.st_mode & 0777, 0660);
+	ipc_close(other);
+	ck_assert_int_eq(lstat(stale, &sb), -1);	/* unlinked on close */
+
+	/* A regular file in the way is never removed. */
+	fd = open(stale, O_CREAT | O_WRONLY, 0600);
+	close(fd);
+	ck_assert_ptr_null(listen_on(stale, 0, &cause));
+	ck_assert_int_eq(lstat(stale, &sb), 0);
+	ck_assert(S_ISREG(sb.st_mode));
+	free(cause);
+	unlink(stale);
+}
+END_TEST
+
+START_TEST(test_acl_deny)
+{
+	static uint8_t		buf[65536];
+	struct ipcwire_msg	m;
+	size_t			have = 0;
+	int			fd = greeted_peer(buf, &have);
+
+	/* Per command: non-fatal, the client keeps working. */
+	send_publish(fd, 2, "secret");
+	expect(fd, buf, &have, AMPSIPC_ERROR, &m);
+	ck_assert_uint_eq(m.hdr.reqid, 2);
+	ck_assert_uint_eq(m.hdr.flags, 0);
+	ck_assert_uint_eq(ipcwire_num(&m, AMPSIPC_T_ERRCODE, 0),
+	    AMPSIPC_E_NOT_PERMITTED);
+	send_publish(fd, 3, "orders");
+	expect(fd, buf, &have, AMPSIPC_STORED, &m);
+	close(fd);
+
+	/* At connect: a fatal ERROR, then the connection is closed. */
+	deny_connect = 1;
+	have = 0;
+	fd = peer();
+	pump(20);
+	expect(fd, buf, &have, AMPSIPC_ERROR, &m);
+	ck_assert_uint_eq(m.hdr.flags, AMPSIPC_F_FATAL);
+	ck_assert_uint_eq(ipcwire_num(&m, AMPSIPC_T_ERRCODE, 0),
+	    AMPSIPC_E_NOT_PERMITTED);
+	expect_eof(fd, buf, &have);
+	close(fd);
+}
+END_TEST
+
+START_TEST(test_per_uid_cap)
+{
+	static uint8_t		buf[65536];
+	struct ipcwire_msg	m;
+	size_t			have = 0;
+	char			*cause = NULL;
+	int			a, b, c;
+
+	ipc_close(ipc);
+	ipc = listen_on(path, 2, &cause);
+	ck_assert_ptr_nonnull(ipc);
+	a = peer();
+	b = peer();
+	pump(20);
+	c = peer();
+	pump(20);
+	expect(c, buf, &have, AMPSIPC_ERROR, &m);
+	ck_assert_uint_eq(ipcwire_num(&m, AMPSIPC_T_ERRCODE, 0),
+	    AMPSIPC_E_LIMIT);
+	expect_eof(c, buf, &have);
+	ck_assert_uint_eq(ipc_nclients(ipc), 2);
+	close(a);
+	close(b);
+	close(c);
+}
+END_TEST
+
+START_TEST(test_bye_and_split_frames)
+{
+	static uint8_t		buf[65536];
+	uint8_t			fr[256];
+	struct ipcwire_enc	e;
+	struct ipcwire_msg	m;
+	size_t			have = 0, len, i;
+	int			fd = greeted_peer(buf, &have);
+
+	/* A publish delivered one byte at a time still works. */
+	ipcwire_begin(&e, fr, sizeof fr, AMPSIPC_PUBLISH, 0, 44);
+	ipcwire_put_str(&e, AMPSIPC_T_TOPIC, "slow");
+	ck_assert_int_eq(ipcwire_end(&e, &len), 0);
+	for (i = 0; i < len; i++) {
+		send_all(fd, fr + i, 1);
+		pump(1);
+	}
+	expect(fd, buf, &have, AMPSIPC_STORED, &m);
+	ck_assert_uint_eq(m.hdr.reqid, 44);
+	send_empty(fd, AMPSIPC_BYE, 45);
+	expect_eof(fd, buf, &have);
+	close(fd);
+	ck_assert_int_eq(closed_calls, 1);
+}
+END_TEST
+
+static Suite *
+ipcserver_suite(void)
+{
+	Suite	*s = suite_create("ipcserver");
+	TCase	*tc = tcase_create("server");
+
+	tcase_set_timeout(tc, 20);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_handshake_ping_publish);
+	tcase_add_test(tc, test_version_mismatch);
+	tcase_add_test(tc, test_garbage_drops_only_offender);
+	tcase_add_test(tc, test_oversized_length_dropped);
+	tcase_add_test(tc, test_first_frame_not_hello);
+	tcase_add_test(tc, test_refuse_live_socket);
+	tcase_add_test(tc, test_stale_socket_replaced);
+	tcase_add_test(tc, test_acl_deny);
+	tcase_add_test(tc, test_per_uid_cap);
+	tcase_add_test(tc, test_bye_and_split_frames);
+	suite_add_tcase(s, tc);
+	return (s);
+}
+
+int
+main(void)
+{
+	SRunner	*sr = srunner_create(ipcserver_suite());
+	int	 failed;
+
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+}
