@@ -25,6 +25,7 @@
 
 #include <sys/stat.h>
 
+#include <ctype.h>
 #include <regex.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -228,6 +229,23 @@ bad_client_name(const char *s)
 	return (0);
 }
 
+/*
+ * True when a connection name is usable in file names (the publish store
+ * is <statedir>/pub-<name>.db): [A-Za-z0-9._-], 1..64, no leading dot.
+ */
+static int
+good_conn_name(const char *s)
+{
+	size_t	i;
+
+	if (s[0] == '\0' || s[0] == '.' || strlen(s) > 64)
+		return (0);
+	for (i = 0; s[i] != '\0'; i++)
+		if (!isalnum((unsigned char)s[i]) && strchr("._-", s[i]) == NULL)
+			return (0);
+	return (1);
+}
+
 /* Semantic checks of one connection block. */
 static void
 conf_check_conn(struct conf *c, struct conf_conn *cc, struct conf_errs *errs)
@@ -240,6 +258,10 @@ conf_check_conn(struct conf *c, struct conf_conn *cc, struct conf_errs *errs)
 	size_t		 i;
 	int		 tls_used = 0;
 
+	if (!good_conn_name(cc->name))
+		conf_errs_add(errs, f, cc->line, "connection \"%s\": name must "
+		    "be 1 to 64 letters, digits, '.', '_' or '-' (not starting "
+		    "with '.')", cc->name);
 	if (cc->client_name == NULL)
 		conf_errs_add(errs, f, cc->line, "connection \"%s\": "
 		    "client-name missing", cc->name);

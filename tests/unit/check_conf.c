@@ -135,6 +135,20 @@ static const struct {
 	  "\"tcp://h:1/amps/json\";\n heartbeat 5s timeout 3s;\n}\n",
 	  "t.conf:1: connection \"a\": heartbeat timeout must be longer than "
 	  "the interval" },
+	{ "connection \"../x\" {\n client-name \"x\";\n server "
+	  "\"tcp://h:1/amps/json\";\n}\n",
+	  "t.conf:1: connection \"../x\": name must be 1 to 64 letters, "
+	  "digits, '.', '_' or '-' (not starting with '.')" },
+	{ "connection \"a\" {\n client-name \"x\";\n server "
+	  "\"tcps://h:1/amps/json\";\n tls {\n  cert \"/c\";\n }\n}\n",
+	  "t.conf:4: connection \"a\": tls cert and key go together" },
+	{ "connection \"a\" {\n client-name \"x\";\n server "
+	  "\"tcp://h:1/amps/json\";\n tls {\n  ca \"/c\";\n }\n}\n",
+	  "t.conf:4: connection \"a\": tls settings but no tcps:// server" },
+	{ "connection \"a\" {\n client-name \"x[1]\";\n server "
+	  "\"tcp://h:1/amps/json\";\n}\n",
+	  "t.conf:1: connection \"a\": client-name must be non-empty, "
+	  "without control characters or brackets" },
 };
 
 START_TEST(test_bad)
