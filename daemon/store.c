@@ -16,15 +16,16 @@
  * Invariants:
  *
  *  1. A file that exists is never recreated, truncated or reset.  It is
- *     opened only if its header says SQLite, its size agrees with the
- *     header, PRAGMA quick_check says "ok", its application_id is the
- *     schema's (or the file is empty of tables), and its user_version is
- *     not newer than ours.  All of that is checked before the first write
- *     (journal_mode=WAL), so a refused file is left byte-for-byte intact.
+ *     opened only if store-file.c accepts it (SQLite header, size agrees
+ *     with the header), PRAGMA quick_check says "ok", its application_id
+ *     is the schema's (or the file is empty of tables), and its
+ *     user_version is not newer than ours.  All of that is checked before
+ *     the first write (journal_mode=WAL), so a refused file is left
+ *     byte-for-byte intact.
  *
  *  2. A missing file is created only when the caller allows it, and never
  *     when a "-wal" or "-journal" file next to it shows that a store was
- *     there (creating an empty one would hide the loss).
+ *     there (store_file_precheck()).
  *
  *  3. At most one write transaction is open (in_txn).  It is opened by the
  *     first write of a pass (store_begin) and ended only by store_commit,
@@ -46,21 +47,15 @@
 
 #include "config.h"
 
-#include <sys/stat.h>
-
 #include <assert.h>
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <sqlite3.h>
 
+#include "store-file.h"
 #include "store.h"
 
 #define STORE_ERRLEN		512
@@ -96,8 +91,6 @@ struct store_set {
 	size_t			 n;
 	size_t			 cap;
 };
-
-static const char sqlite_magic[16] = "SQLite format 3";	/* + NUL */
 
 /* Format an allocated message into *cause (if cause is not NULL). */
 static void __attribute__((__format__(printf, 2, 3)))
@@ -141,119 +134,6 @@ store_rc_fatal(int rc)
 		return (1);
 	}
 	return (0);
-}
-
-/*
- * Check a file that exists before SQLite touches it: regular, a SQLite
- * header, and a size consistent with the header (catches truncation).
- * Returns 0, 1 for "empty file" or -1 with *cause.
- */
-static int
-store_check_file(const char *path, char **cause)
-{
-	unsigned char	 h[100];
-	struct stat	 sb;
-	uint32_t	 pagesize, npages, change, valid;
-	ssize_t		 n;
-	int		 fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		store_cause(cause, "%s: %s", path, strerror(errno));
-		return (-1);
-	}
-	if (fstat(fd, &sb) == -1) {
-		store_cause(cause, "%s: %s", path, strerror(errno));
-		close(fd);
-		return (-1);
-	}
-	if (!S_ISREG(sb.st_mode)) {
-		store_cause(cause, "%s: not a regular file", path);
-		close(fd);
-		return (-1);
-	}
-	if (sb.st_size == 0) {
-		close(fd);
-		return (1);
-	}
-	n = pread(fd, h, sizeof h, 0);
-	close(fd);
-	if (n != (ssize_t)sizeof h || memcmp(h, sqlite_magic, 16) != 0) {
-		store_cause(cause, "%s: not a SQLite database (bad or short "
-		    "header); refusing to use or replace it", path);
-		return (-1);
-	}
-	pagesize = ((uint32_t)h[16] << 8) | h[17];
-	if (pagesize == 1)
-		pagesize = 65536;
-	if (pagesize < 512 || (pagesize & (pagesize - 1)) != 0) {
-		store_cause(cause, "%s: corrupt SQLite header (page size %u); "
-		    "refusing to use or replace it", path, pagesize);
-		return (-1);
-	}
-	if (sb.st_size % pagesize != 0) {
-		store_cause(cause, "%s: truncated or damaged database (size "
-		    "%lld is not a multiple of the page size %u); refusing to "
-		    "use or replace it", path, (long long)sb.st_size, pagesize);
-		return (-1);
-	}
-	npages = ((uint32_t)h[28] << 24) | ((uint32_t)h[29] << 16) |
-	    ((uint32_t)h[30] << 8) | h[31];
-	change = ((uint32_t)h[24] << 24) | ((uint32_t)h[25] << 16) |
-	    ((uint32_t)h[26] << 8) | h[27];
-	valid = ((uint32_t)h[92] << 24) | ((uint32_t)h[93] << 16) |
-	    ((uint32_t)h[94] << 8) | h[95];
-	if (npages != 0 && change == valid &&
-	    (uint64_t)npages * pagesize > (uint64_t)sb.st_size) {
-		store_cause(cause, "%s: truncated database (header says %u "
-		    "pages, file has %lld); refusing to use or replace it",
-		    path, npages, (long long)(sb.st_size / pagesize));
-		return (-1);
-	}
-	return (0);
-}
-
-/* Whether path+suffix exists. */
-static int
-store_sibling_exists(const char *path, const char *suffix)
-{
-	struct stat	 sb;
-	char		*p;
-	int		 r;
-
-	if (asprintf(&p, "%s%s", path, suffix) == -1)
-		return (1);	/* be conservative */
-	r = (lstat(p, &sb) == 0);
-	free(p);
-	return (r);
-}
-
-/* Whether the directory of path already holds a *.db file. */
-static int
-store_dir_has_db(const char *path)
-{
-	struct dirent	*de;
-	DIR		*d;
-	char		*copy, *dir;
-	size_t		 len;
-	int		 found = 0;
-
-	if ((copy = strdup(path)) == NULL)
-		return (1);
-	dir = dirname(copy);
-	if ((d = opendir(dir)) == NULL) {
-		free(copy);
-		return (errno == ENOENT ? 0 : 1);
-	}
-	while ((de = readdir(d)) != NULL) {
-		len = strlen(de->d_name);
-		if (len > 3 && strcmp(de->d_name + len - 3, ".db") == 0) {
-			found = 1;
-			break;
-		}
-	}
-	closedir(d);
-	free(copy);
-	return (found);
 }
 
 /* Run setup SQL (not used on hot paths).  Returns 0 or -1 with *cause. */
@@ -397,45 +277,15 @@ store_open(const char *path, const struct store_schema *sc,
     enum store_durability dur, int flags, char **cause)
 {
 	struct store	*s;
-	struct stat	 sb;
 	char		 mode[32], sql[96];
-	int		 oflags, fresh = 0, create = 0, r;
+	int		 oflags, fresh = 0, create = 0;
 
 	assert(path != NULL && sc != NULL && sc->nmigrations >= 1);
 	if (cause != NULL)
 		*cause = NULL;
 
-	if (stat(path, &sb) == -1) {
-		if (errno != ENOENT) {
-			store_cause(cause, "%s: %s", path, strerror(errno));
-			return (NULL);
-		}
-		create = 1;
-	} else if ((r = store_check_file(path, cause)) == -1)
+	if (store_file_precheck(path, sc->kind, flags, &create, cause) != 0)
 		return (NULL);
-	else if (r == 1)
-		create = 1;	/* empty file: never initialised */
-
-	if (create) {
-		if ((flags & (STORE_CREATE | STORE_CREATE_FRESH_DIR)) == 0) {
-			store_cause(cause, "%s: no %s here and creating one "
-			    "was not allowed", path, sc->kind);
-			return (NULL);
-		}
-		if (store_sibling_exists(path, "-wal") ||
-		    store_sibling_exists(path, "-journal")) {
-			store_cause(cause, "%s: database file missing or empty "
-			    "but its -wal/-journal file exists; refusing to "
-			    "create an empty %s over lost data", path, sc->kind);
-			return (NULL);
-		}
-		if ((flags & STORE_CREATE) == 0 && store_dir_has_db(path)) {
-			store_cause(cause, "%s: missing, and its directory "
-			    "already holds stores; refusing to create a new "
-			    "empty %s", path, sc->kind);
-			return (NULL);
-		}
-	}
 
 	if ((s = calloc(1, sizeof *s)) == NULL ||
 	    (s->path = strdup(path)) == NULL) {
