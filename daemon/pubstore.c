@@ -23,10 +23,13 @@
  *
  * Invariants:
  *
- *  1. next > every seq ever handed out by this file, in memory always and
- *     on disk after each commit: the commit that makes a row durable also
- *     writes meta.next_seq >= row.seq + 1, so the counter survives the
- *     deletion of every row, close/reopen and kill -9.  On open,
+ *  1. next > every seq ever handed out, in memory.  On disk, every
+ *     committed seq is covered either by a row still present or by
+ *     meta.next_seq: any transaction that deletes rows (discard, fail)
+ *     or follows a seed also writes meta.next_seq = next.  So the counter
+ *     survives the deletion of every row, close/reopen and kill -9, and
+ *     transactions that only append (the common case: persisted acks
+ *     are conflated) write no extra row.  On open,
  *     next = max(meta.next_seq, max(pub.seq) + 1, 1).
  *
  *  2. next never decreases, even when a transaction is lost: numbers of
@@ -95,6 +98,8 @@ struct pubstore {
 	uint64_t	 durable;	  /* highest committed seq */
 	uint64_t	 txn_last;	  /* last seq appended in open txn */
 	size_t		 pending;	  /* appends in open txn */
+	int		 floor_dirty;	  /* seed/fail: write next_seq */
+	int		 floor_txn;	  /* next_seq written in open txn */
 
 	sqlite3_stmt	*st_ins;
 	sqlite3_stmt	*st_del_upto;
@@ -114,14 +119,18 @@ pubstore_precommit(void *arg)
 {
 	struct pubstore	*ps = arg;
 
+	int		 deleting = ps->floor_dirty;
+
 	if (ps->discard_pending > ps->discard_applied) {
 		sqlite3_bind_int64(ps->st_del_upto, 1,
 		    (sqlite3_int64)ps->discard_pending);
 		if (store_exec(ps->st, ps->st_del_upto) == -1)
 			return (-1);
 		ps->discard_txn = ps->discard_pending;
+		deleting = 1;
 	}
-	if (ps->next != ps->next_disk) {
+	ps->floor_txn = ps->floor_dirty;
+	if (deleting && ps->next != ps->next_disk) {
 		sqlite3_bind_int64(ps->st_set_next, 1, (sqlite3_int64)ps->next);
 		if (store_exec(ps->st, ps->st_set_next) == -1)
 			return (-1);
@@ -141,11 +150,14 @@ pubstore_postcommit(void *arg, int ok)
 			ps->discard_applied = ps->discard_txn;
 		if (ps->next_txn > ps->next_disk)
 			ps->next_disk = ps->next_txn;
+		if (ps->floor_txn)
+			ps->floor_dirty = 0;
 		if (ps->pending > 0 && ps->txn_last > ps->durable)
 			ps->durable = ps->txn_last;
 	}
 	ps->discard_txn = 0;
 	ps->next_txn = 0;
+	ps->floor_txn = 0;
 	ps->pending = 0;
 }
 
@@ -156,7 +168,7 @@ pubstore_needtxn(void *arg)
 	struct pubstore	*ps = arg;
 
 	return (ps->discard_pending > ps->discard_applied ||
-	    ps->next != ps->next_disk);
+	    (ps->floor_dirty && ps->next != ps->next_disk));
 }
 
 /* Read a single integer from a one-row query; -1 on error. */
@@ -371,7 +383,10 @@ pubstore_fail(struct pubstore *ps, uint64_t seq)
 	sqlite3_bind_int64(ps->st_del_one, 1, (sqlite3_int64)seq);
 	if (store_exec(ps->st, ps->st_del_one) == -1)
 		return (-1);
-	return (store_changes(ps->st) > 0 ? 1 : 0);
+	if (store_changes(ps->st) == 0)
+		return (0);
+	ps->floor_dirty = 1;
+	return (1);
 }
 
 /*
@@ -384,8 +399,10 @@ pubstore_seed(struct pubstore *ps, uint64_t s)
 	assert(ps != NULL);
 	if (s >= PUBSTORE_SEQ_MAX)
 		s = PUBSTORE_SEQ_MAX;
-	if (s + 1 > ps->next)
+	if (s + 1 > ps->next) {
 		ps->next = s + 1;
+		ps->floor_dirty = 1;
+	}
 }
 
 /*

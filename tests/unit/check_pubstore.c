@@ -232,6 +232,13 @@ START_TEST(test_fail_one)
 	ck_assert_uint_eq(c.seqs[2], 4);
 	ck_assert_uint_eq(c.seqs[3], 5);
 	ck_assert_uint_eq(append(ps, 6), 6);
+	ck_assert_int_eq(pubstore_commit(ps), 0);
+	/* Failing the newest row must not let its number come back. */
+	ck_assert_int_eq(pubstore_fail(ps, 6), 1);
+	ck_assert_int_eq(pubstore_commit(ps), 0);
+	pubstore_close(ps);
+	ps = open_ps();
+	ck_assert_uint_eq(append(ps, 7), 7);
 	pubstore_close(ps);
 }
 END_TEST
