@@ -12,7 +12,11 @@
  * object whose values are strings or scalars, records a view (pointer and
  * length into the caller's buffer) for every known key and skips unknown
  * ones.  Escapes are checked while scanning but decoded only on demand
- * (amps_hdr_str, amps_hdr_eq, amps_unescape).
+ * (amps_hdr_str, amps_hdr_eq, amps_unescape).  Speed comes from three
+ * things: string values are scanned eight bytes at a time
+ * (find_special), keys (short) byte by byte; one-byte keys are a table
+ * lookup and the others a switch on length and first byte; and nothing
+ * but present/norder is reset per parse.
  *
  * Invariants:
  *   (1) The parser never allocates, never writes outside *h, and never
@@ -54,12 +58,15 @@ static const uint8_t field_numeric[AMPS_F__COUNT] = {
 };
 #undef FIELD_NUM
 
-/* The send spelling as the writer emits it: "name": */
+/*
+ * The send spelling as the writer emits it, with the comma before and the
+ * quote after: ,"name":"  (wr_key copies the part it needs in one go).
+ */
 struct wr_key {
 	const char	*s;
 	size_t		 len;
 };
-#define FIELD_KEY(e, s, alt, num)	{ "\"" s "\":", sizeof("\"" s "\":") - 1 },
+#define FIELD_KEY(e, s, alt, num)	{ ",\"" s "\":\"", sizeof(",\"" s "\":\"") - 1 },
 static const struct wr_key field_keys[AMPS_F__COUNT] = {
 	AMPS_FIELDS(FIELD_KEY)
 };
@@ -82,6 +89,21 @@ amps_field_numeric(enum amps_field f)
 		return (0);
 	return (field_numeric[f]);
 }
+
+/* One-byte spellings, for the parser's fast path: field + 1, or 0. */
+static const uint8_t key1[256] = {
+	['a'] = AMPS_F_A + 1,
+	['c'] = AMPS_F_C + 1,
+	['e'] = AMPS_F_E + 1,
+	['f'] = AMPS_F_F + 1,
+	['k'] = AMPS_F_K + 1,
+	['l'] = AMPS_F_L + 1,
+	['o'] = AMPS_F_O + 1,
+	['s'] = AMPS_F_S + 1,
+	['t'] = AMPS_F_T + 1,
+	['v'] = AMPS_F_VERSION + 1,
+	['x'] = AMPS_F_X + 1,
+};
 
 /* Compare key k (of the length of the current case) with a literal. */
 #define KEY(lit, f) do {						\
@@ -330,6 +352,38 @@ static const char esc_class[256] = {
 
 static const char hexdigits[] = "0123456789abcdef";
 
+/*
+ * Find the first byte in [p, end) that is '"', '\' or below 0x20: the
+ * bytes that end a plain run, both for the string scanner (str_class) and
+ * for the escaper (esc_class).  On little-endian machines this looks at
+ * eight bytes at a time: each term below sets the top bit of a byte that
+ * matches (and, through borrows, possibly of bytes above a match, never
+ * below one), so the lowest set bit marks the first match.
+ */
+static inline const unsigned char *
+find_special(const unsigned char *p, const unsigned char *end)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && \
+    defined(__GNUC__)
+	const uint64_t	ones = 0x0101010101010101ULL;
+	const uint64_t	highs = 0x8080808080808080ULL;
+	uint64_t	v, q, b, m;
+
+	while (end - p >= 8) {
+		memcpy(&v, p, 8);
+		q = v ^ (ones * '"');
+		b = v ^ (ones * '\\');
+		m = ((q - ones) | (b - ones) | (v - ones * 0x20)) & ~v & highs;
+		if (m != 0)
+			return (p + (__builtin_ctzll(m) >> 3));
+		p += 8;
+	}
+#endif
+	while (p < end && str_class[*p] == 0)
+		p++;
+	return (p);
+}
+
 /* JSON whitespace. */
 static inline int
 is_ws(char c)
@@ -512,8 +566,7 @@ scan_string(const char **pp, const char *end, uint8_t *esc)
 
 	*esc = 0;
 	for (;;) {
-		while (p < e && str_class[*p] == 0)
-			p++;
+		p = find_special(p, e);
 		if (p == e)
 			return (AMPS_E_TRUNCATED);
 		switch (str_class[*p]) {
@@ -656,12 +709,19 @@ amps_hdr_parse(const char *buf, size_t len, struct amps_hdr *h)
 		if (*p != '"')
 			return (AMPS_E_SYNTAX);
 		k = ++p;
-		if ((rc = scan_string(&p, end, &kesc)) != 0)
+		/* Keys are short: a plain byte loop beats find_special. */
+		while (p < end && str_class[(unsigned char)*p] == 0)
+			p++;
+		kesc = 0;
+		if ((p == end || *p != '"') &&
+		    (rc = scan_string(&p, end, &kesc)) != 0)
 			return (rc);
 		klen = (size_t)(p - k);
 		p++;
 		if (kesc)
 			f = lookup_escaped(k, klen);
+		else if (klen == 1)
+			f = key1[(unsigned char)*k] - 1;
 		else
 			f = amps_field_lookup(k, klen);
 
@@ -909,8 +969,7 @@ wr_escape(struct amps_wr *w, const char *s, size_t len)
 
 	while (p < end) {
 		run = p;
-		while (p < end && esc_class[*p] == 0)
-			p++;
+		p = find_special(p, end);
 		if (p > run)
 			wr_put(w, run, (size_t)(p - run));
 		if (p == end)
@@ -932,13 +991,17 @@ wr_escape(struct amps_wr *w, const char *s, size_t len)
 	}
 }
 
-/* Append the comma (if needed) and "key": for field f. */
+/*
+ * Append the comma (unless first), "key": and, when quote is set, the
+ * opening quote of a string value, for field f.
+ */
 static inline void
-wr_key(struct amps_wr *w, enum amps_field f)
+wr_key(struct amps_wr *w, enum amps_field f, int quote)
 {
-	if (w->nfields++ > 0)
-		wr_byte(w, ',');
-	wr_put(w, field_keys[f].s, field_keys[f].len);
+	size_t	skip = w->nfields++ == 0;
+
+	wr_put(w, field_keys[f].s + skip, field_keys[f].len - skip -
+	    (quote ? 0 : 1));
 }
 
 /* True when s[0..len) is a canonical unsigned decimal (no leading 0). */
@@ -991,12 +1054,12 @@ amps_wr_str(struct amps_wr *w, enum amps_field f, const char *s,
 {
 	if ((unsigned)f >= AMPS_F__COUNT)
 		return;
-	wr_key(w, f);
 	if (field_numeric[f] && canonical_digits(s, len)) {
+		wr_key(w, f, 0);
 		wr_put(w, s, len);
 		return;
 	}
-	wr_byte(w, '"');
+	wr_key(w, f, 1);
 	wr_escape(w, s, len);
 	wr_byte(w, '"');
 }
@@ -1021,7 +1084,7 @@ amps_wr_u64(struct amps_wr *w, enum amps_field f, uint64_t x)
 		d[--i] = (char)('0' + x % 10);
 		x /= 10;
 	} while (x != 0);
-	wr_key(w, f);
+	wr_key(w, f, 0);
 	wr_put(w, d + i, sizeof d - i);
 }
 
@@ -1035,12 +1098,12 @@ amps_wr_view(struct amps_wr *w, enum amps_field f, const struct amps_view *v)
 {
 	if ((unsigned)f >= AMPS_F__COUNT)
 		return;
-	wr_key(w, f);
 	if (!v->quoted || (field_numeric[f] && canonical_digits(v->p, v->len))) {
+		wr_key(w, f, 0);
 		wr_put(w, v->p, v->len);
 		return;
 	}
-	wr_byte(w, '"');
+	wr_key(w, f, 1);
 	wr_put(w, v->p, v->len);
 	wr_byte(w, '"');
 }
@@ -1060,8 +1123,7 @@ wr_view_canon(struct amps_wr *w, enum amps_field f, const struct amps_view *v)
 		amps_wr_view(w, f, v);
 		return;
 	}
-	wr_key(w, f);
-	wr_byte(w, '"');
+	wr_key(w, f, 1);
 	p = v->p;
 	end = v->p + v->len;
 	while ((rc = next_piece(&p, end, &run, tmp)) > 0)

@@ -505,6 +505,23 @@ START_TEST(test_dictionary)
 	}
 	ck_assert_int_eq(spellings, 69);
 
+	/* The parser's one-byte fast path agrees with amps_field_lookup. */
+	for (i = 0; i < 256; i++) {
+		struct amps_hdr	h;
+		char		in[16];
+		int		f;
+
+		if (i == '"' || i == '\\' || i < 0x20)
+			continue;
+		snprintf(in, sizeof in, "{\"%c\":1}", (int)i);
+		ck_assert_int_eq(amps_hdr_parse(in, 8, &h), 0);
+		f = amps_field_lookup(in + 2, 1);
+		if (f < 0)
+			ck_assert_uint_eq(h.present, 0);
+		else
+			ck_assert_uint_eq(h.present, (uint64_t)1 << f);
+	}
+
 	/* Near misses are unknown. */
 	ck_assert_int_eq(amps_field_lookup("", 0), -1);
 	ck_assert_int_eq(amps_field_lookup("C", 1), -1);
