@@ -131,3 +131,8 @@ replay_ids() {
 	"$AMPSUB" -p "$SIMPORT" -t "$1" -q 700 -T 30000 |
 	    sed -n 's/^{"id":\([0-9]*\).*/\1/p'
 }
+
+# run_pubtest ARGS...: the publisher, its messages kept in pubtest.log.
+run_pubtest() {
+	"$PUBTEST" "$@" 2>>"$T/pubtest.log"
+}

@@ -12,7 +12,7 @@ write_conf "$SIMPORT" "heartbeat 5s;"
 : >"$T/stored"
 for r in $(seq 1 $ROUNDS); do
 	start_ampsd
-	"$PUBTEST" -S "$T/ampsd.sock" -t orders -f $((r * 100000)) \
+	run_pubtest -S "$T/ampsd.sock" -t orders -f $((r * 100000)) \
 	    -n $PER -s 64 -d 2000 -o "$T/stored" -W 20000 >>"$T/pubtest.log" 2>&1 &
 	pub=$!
 	PIDS="$PIDS $pub"

@@ -7,7 +7,7 @@ N=10000
 start_ampsim sim
 write_conf "$SIMPORT" "heartbeat 5s;"
 start_ampsd
-"$PUBTEST" -S "$T/ampsd.sock" -t orders -n $N -s 100 ||
+run_pubtest -S "$T/ampsd.sock" -t orders -n $N -s 100 ||
     fail "pubtest failed ($?)"
 # The program is gone; the daemon must deliver on its own.
 seq 0 $((N - 1)) >"$T/want"
