@@ -31,6 +31,7 @@
 #include <sys/vfs.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -213,6 +214,33 @@ run_pubstore(const char *path, int batch, const unsigned char *payload)
 	return ((double)rows / (t1 - t0));
 }
 
+static int	cmpd(const void *, const void *);
+
+/* Median of 31 write(4 KB)+fdatasync() pairs in the work dir, in µs. */
+static double
+fsync_us(void)
+{
+	char	 path[600], buf[4096];
+	double	 v[31], t;
+	int	 fd, i;
+
+	snprintf(path, sizeof path, "%s/fsync.probe", workdir);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600)) == -1)
+		die(path, strerror(errno));
+	memset(buf, 'f', sizeof buf);
+	for (i = 0; i < 31; i++) {
+		t = now();
+		if (pwrite(fd, buf, sizeof buf, (off_t)i * 4096) !=
+		    (ssize_t)sizeof buf || fdatasync(fd) != 0)
+			die(path, strerror(errno));
+		v[i] = (now() - t) * 1e6;
+	}
+	close(fd);
+	unlink(path);
+	qsort(v, 31, sizeof *v, cmpd);
+	return (v[15]);
+}
+
 static int
 cmpd(const void *a, const void *b)
 {
@@ -305,6 +333,7 @@ main(int argc, char **argv)
 	    "%d run(s) x %.1f s, dir %s\n", sqlite3_libversion(),
 	    opt_normal ? "NORMAL" : "FULL", opt_payload, opt_runs, opt_secs,
 	    workdir);
+	printf("one 4 KB write + fdatasync: median %.0f us\n", fsync_us());
 	printf("%-7s %14s %14s %8s\n", "batch", "raw msg/s", "pubstore msg/s",
 	    "ratio");
 	for (b = 0; b < nbatches; b++) {
