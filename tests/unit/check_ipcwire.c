@@ -246,7 +246,8 @@ raw(uint8_t *buf, uint32_t len, uint16_t type, uint16_t flags,
 	memset(buf + 8, 0, 8);
 	buf[8] = 1;
 	buf[12] = reserved & 0xff;
-	memcpy(buf + 16, body, blen);
+	if (blen != 0)
+		memcpy(buf + 16, body, blen);
 	return (16 + blen);
 }
 
