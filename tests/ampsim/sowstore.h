@@ -117,9 +117,11 @@ int		 sow_key_of(const struct sowstore *, const json_t *doc,
  * (copied).  doc is the parsed payload if the caller already has it
  * (the store takes its own reference), or NULL to parse data here.
  * user_key is the k header (required on user-keyed topics, ignored
- * otherwise).  On success *cur gets the stored record and *prev the
- * record it replaced (NULL on insert); both carry references for the
- * caller.  cur and prev may be NULL when not wanted.  Returns
+ * otherwise; keys longer than 511 bytes are refused with SOW_ERR_NOKEY).
+ * meta->expire_at replaces the record's expiry: an update without one
+ * clears it (the server computes topic defaults).  On success *cur gets
+ * the stored record and *prev the record it replaced (NULL on insert);
+ * both carry references for the caller.  cur and prev may be NULL when not wanted.  Returns
  * SOW_INSERTED, SOW_UPDATED or a SOW_ERR_* (nothing changed).
  */
 int		 sow_upsert(struct sowstore *, const char *data, size_t len,
