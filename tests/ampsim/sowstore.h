@@ -121,8 +121,9 @@ int		 sow_key_of(const struct sowstore *, const json_t *doc,
  * meta->expire_at replaces the record's expiry: an update without one
  * clears it (the server computes topic defaults).  On success *cur gets
  * the stored record and *prev the record it replaced (NULL on insert);
- * both carry references for the caller.  cur and prev may be NULL when not wanted.  Returns
- * SOW_INSERTED, SOW_UPDATED or a SOW_ERR_* (nothing changed).
+ * both carry references for the caller.  cur and prev may be NULL when
+ * not wanted.  Returns SOW_INSERTED, SOW_UPDATED or a SOW_ERR_* (nothing
+ * changed).
  */
 int		 sow_upsert(struct sowstore *, const char *data, size_t len,
 		    json_t *doc, const char *user_key, const struct sow_meta *,
