@@ -66,11 +66,13 @@ struct wr_key {
 	const char	*s;
 	size_t		 len;
 };
-#define FIELD_KEY(e, s, alt, num)	{ ",\"" s "\":\"", sizeof(",\"" s "\":\"") - 1 },
+#define KEY_TEXT(s)			",\"" s "\":\""
+#define FIELD_KEY(e, s, alt, num)	{ KEY_TEXT(s), sizeof(KEY_TEXT(s)) - 1 },
 static const struct wr_key field_keys[AMPS_F__COUNT] = {
 	AMPS_FIELDS(FIELD_KEY)
 };
 #undef FIELD_KEY
+#undef KEY_TEXT
 
 /* Send spelling of a field, or NULL for a value outside the enum. */
 const char *
@@ -1098,7 +1100,8 @@ amps_wr_view(struct amps_wr *w, enum amps_field f, const struct amps_view *v)
 {
 	if ((unsigned)f >= AMPS_F__COUNT)
 		return;
-	if (!v->quoted || (field_numeric[f] && canonical_digits(v->p, v->len))) {
+	if (!v->quoted ||
+	    (field_numeric[f] && canonical_digits(v->p, v->len))) {
 		wr_key(w, f, 0);
 		wr_put(w, v->p, v->len);
 		return;

@@ -11,8 +11,8 @@
  *
  * Each case runs RUNS times ITERS iterations (default 7 x 1000000; the
  * first argument overrides ITERS) and reports the median run, plus the
- * fastest and slowest, in thread CPU time.  Results are fed through an empty asm barrier so
- * the compiler cannot drop the work.
+ * fastest and slowest, in thread CPU time.  Results are fed through an
+ * empty asm barrier so the compiler cannot drop the work.
  *
  * Usage: make tests/bench/bench-codec && tests/bench/bench-codec [iters]
  */
@@ -133,7 +133,8 @@ run_write_hdr(long n)
 		amps_wr_str(&w, AMPS_F_BM, "9518329128413381245|42|", 23);
 		amps_wr_str(&w, AMPS_F_K, "12081749325163098011", 20);
 		amps_wr_u64(&w, AMPS_F_S, 42);
-		if (amps_wr_finish(&w, NULL, 0) != (long long)sizeof hdr_text - 1)
+		if (amps_wr_finish(&w, NULL, 0) !=
+		    (long long)sizeof hdr_text - 1)
 			abort();
 		KEEP(out);
 	}
@@ -185,6 +186,7 @@ cmp_double(const void *a, const void *b)
 	return (x < y ? -1 : x > y);
 }
 
+/* One benchmark case and its baseline. */
 struct bench {
 	const char	*name;
 	void		(*fn)(long);
@@ -192,6 +194,7 @@ struct bench {
 	double		 median;
 };
 
+/* Run every case RUNS times and print the medians and ratios. */
 int
 main(int argc, char **argv)
 {

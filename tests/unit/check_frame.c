@@ -184,6 +184,7 @@ feed_and_check(const struct stream *s, int mode)
 	amps_reader_free(&r);
 }
 
+/* The prefix is big-endian and counts only the body. */
 START_TEST(test_put_len)
 {
 	char		b[4];
@@ -213,6 +214,10 @@ START_TEST(test_put_len)
 }
 END_TEST
 
+/*
+ * Partial prefixes and bodies need more bytes; several frames in one
+ * buffer split one by one.
+ */
 START_TEST(test_next_partial)
 {
 	static const char	 f[] = "\0\0\0\005hello\0\0\0\002hi";
@@ -243,6 +248,7 @@ START_TEST(test_next_partial)
 }
 END_TEST
 
+/* Zero-length frames are consumed and skipped. */
 START_TEST(test_next_zero_length)
 {
 	static const char	 z[] = "\0\0\0\0\0\0\0\0\0\0\0\0\0\0";
@@ -262,6 +268,7 @@ START_TEST(test_next_zero_length)
 }
 END_TEST
 
+/* A prefix above the maximum is AMPS_E_TOOBIG; one at the maximum is fine. */
 START_TEST(test_next_toobig)
 {
 	static const char	 f[] = "\0\0\0\0\0\0\001\001";	/* 257 */
@@ -283,6 +290,7 @@ START_TEST(test_next_toobig)
 }
 END_TEST
 
+/* The reader fed the whole stream at once. */
 START_TEST(test_reader_whole)
 {
 	struct stream	s;
@@ -293,6 +301,7 @@ START_TEST(test_reader_whole)
 }
 END_TEST
 
+/* The reader fed one byte at a time. */
 START_TEST(test_reader_bytes)
 {
 	struct stream	s;
@@ -303,6 +312,7 @@ START_TEST(test_reader_bytes)
 }
 END_TEST
 
+/* The reader fed random piece sizes (seeded). */
 START_TEST(test_reader_random)
 {
 	struct stream	s;
@@ -316,6 +326,7 @@ START_TEST(test_reader_random)
 }
 END_TEST
 
+/* An oversized prefix is an error that sticks. */
 START_TEST(test_reader_toobig_sticky)
 {
 	struct amps_reader	 r;
@@ -337,6 +348,10 @@ START_TEST(test_reader_toobig_sticky)
 }
 END_TEST
 
+/*
+ * Bodies stay valid until the next amps_reader_space; compaction moves
+ * leftovers to the front.
+ */
 START_TEST(test_reader_validity_and_compaction)
 {
 	struct amps_reader	 r;
@@ -396,6 +411,7 @@ START_TEST(test_reader_validity_and_compaction)
 }
 END_TEST
 
+/* Random bytes never crash the reader. */
 START_TEST(test_reader_random_bytes)
 {
 	struct amps_reader	 r;
@@ -453,6 +469,7 @@ frame_suite(void)
 	return (s);
 }
 
+/* Run the suite; exit non-zero when a test failed. */
 int
 main(void)
 {

@@ -402,6 +402,7 @@ check_frame_bytes(const char *name, const char *frame, size_t n,
 	ck_assert(memcmp(out, body, h.hdr_len) == 0);
 }
 
+/* Appendix A frames given as hex dumps: decode, prefix, re-encode. */
 START_TEST(test_appendix_hex)
 {
 	const struct hexframe	*f = &hexframes[_i];
@@ -414,6 +415,7 @@ START_TEST(test_appendix_hex)
 }
 END_TEST
 
+/* Appendix A frames given as header text: decode, prefix, re-encode. */
 START_TEST(test_appendix_text)
 {
 	const struct textframe	*f = &textframes[_i];
@@ -429,6 +431,7 @@ START_TEST(test_appendix_text)
 }
 END_TEST
 
+/* Typed values from Appendix A frames (numbers, bookmarks, SOH payload). */
 START_TEST(test_appendix_values)
 {
 	struct amps_hdr	 h;
@@ -476,6 +479,7 @@ static const struct fdef fdefs[] = {
 };
 #undef FDEF
 
+/* Every spelling of AMPS_FIELDS maps to its field; near misses do not. */
 START_TEST(test_dictionary)
 {
 	const struct fdef	*d;
@@ -538,6 +542,7 @@ START_TEST(test_dictionary)
 }
 END_TEST
 
+/* Long spellings land in the same fields as short ones, re-encode short. */
 START_TEST(test_spellings)
 {
 	static const char *const longs =
@@ -596,6 +601,7 @@ END_TEST
 
 /* --------------------------------------------------------------- parser */
 
+/* JSON whitespace is allowed between tokens and counted in hdr_len. */
 START_TEST(test_whitespace)
 {
 	static const char	 in[] = " \r\n\t{ \"c\" :\t\"p\" ,\n\"s\"\r: 42 ,"
@@ -619,6 +625,7 @@ START_TEST(test_whitespace)
 }
 END_TEST
 
+/* Unknown keys with any scalar value are skipped. */
 START_TEST(test_unknown_keys)
 {
 	static const char	 in[] = "{\"zz\":\"a\\\"b\",\"c\":\"p\","
@@ -632,6 +639,7 @@ START_TEST(test_unknown_keys)
 }
 END_TEST
 
+/* A repeated key keeps its first position and its last value. */
 START_TEST(test_repeated_key)
 {
 	static const char	 in[] = "{\"t\":\"first\",\"c\":\"p\","
@@ -647,6 +655,7 @@ START_TEST(test_repeated_key)
 }
 END_TEST
 
+/* amps_hdr_u64: bare and quoted digits, overflow and non-numbers. */
 START_TEST(test_numbers)
 {
 	struct amps_hdr	 h;
@@ -689,6 +698,7 @@ START_TEST(test_numbers)
 }
 END_TEST
 
+/* Escapes, \\u sequences and surrogate pairs decode to UTF-8. */
 START_TEST(test_escapes)
 {
 	static const char	 in[] = "{\"c\":\"p\",\"f\":\"/a = \\\"q\\\" AND "
@@ -822,6 +832,7 @@ static const struct bad bads[] = {
 	{ "{\"c\":\"p\"}}", 0, 0 },	/* the second '}' is payload */
 };
 
+/* Each malformed header gives its error (one loop index per input). */
 START_TEST(test_malformed)
 {
 	const struct bad	*b = &bads[_i];
@@ -852,6 +863,7 @@ check_prefixes(const char *hdr, size_t len)
 	}
 }
 
+/* Every proper prefix of a valid header is AMPS_E_TRUNCATED. */
 START_TEST(test_truncation)
 {
 	static const char	 esc[] = "{ \"c\" : \"\\ud83d\\ude00\\n\\u00e9\" ,"
@@ -927,6 +939,7 @@ END_TEST
 
 /* --------------------------------------------------------------- writer */
 
+/* amps_escape: the escape table and snprintf-style counting. */
 START_TEST(test_escape)
 {
 	char		 out[512], all[32];
@@ -960,6 +973,7 @@ START_TEST(test_escape)
 }
 END_TEST
 
+/* The writer: spellings, bare numbers, overflow counting, views. */
 START_TEST(test_writer)
 {
 	struct amps_wr	 w;
@@ -1032,6 +1046,7 @@ START_TEST(test_writer)
 }
 END_TEST
 
+/* amps_hdr_write: c first, send spellings, canonical escapes. */
 START_TEST(test_hdr_write)
 {
 	static const struct {
@@ -1119,6 +1134,7 @@ gen_number(void)
 	return (rng_next() >> rng_below(64));
 }
 
+/* Random headers: write, parse, compare every field, re-write identically. */
 START_TEST(test_roundtrip)
 {
 	static char	 vals[AMPS_F__COUNT][256];
@@ -1211,6 +1227,7 @@ END_TEST
 
 /* ------------------------------------------------------ commands, errors */
 
+/* Command names parse both ways; "publish" is PUBLISH. */
 START_TEST(test_commands)
 {
 	struct amps_hdr	 h;
@@ -1240,6 +1257,7 @@ START_TEST(test_commands)
 }
 END_TEST
 
+/* Every AMPS_E_* code has its own message. */
 START_TEST(test_strerror)
 {
 	const char	*seen[16];
@@ -1303,6 +1321,7 @@ header_suite(void)
 	return (s);
 }
 
+/* Run the suite; exit non-zero when a test failed. */
 int
 main(void)
 {

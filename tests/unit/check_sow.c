@@ -89,6 +89,7 @@ count_records(const char *body, size_t len)
 	return (rc < 0 ? rc : n);
 }
 
+/* The A.8 batch splits into its two records with merged headers. */
 START_TEST(test_a8_split)
 {
 	struct amps_hdr		 outer, m;
@@ -143,6 +144,7 @@ START_TEST(test_a8_split)
 }
 END_TEST
 
+/* The A.8 batch is rebuilt byte for byte from bare-written record headers. */
 START_TEST(test_a8_reencode)
 {
 	struct amps_hdr		 outer, m, rec;
@@ -189,6 +191,7 @@ START_TEST(test_a8_reencode)
 }
 END_TEST
 
+/* Records without l, with a bad l or l beyond the frame are rejected. */
 START_TEST(test_bad_records)
 {
 	static const struct {
@@ -204,8 +207,10 @@ START_TEST(test_bad_records)
 		{ "{\"c\":\"sow\"}{\"l\":3}abc{\"l\":1}", AMPS_E_SOW_RECORD },
 		{ "{\"c\":\"sow\"}{\"l\":-1}abc", AMPS_E_SOW_RECORD },
 		{ "{\"c\":\"sow\"}{\"l\":\"x\"}abc", AMPS_E_SOW_RECORD },
-		{ "{\"c\":\"sow\"}{\"l\":18446744073709551616}", AMPS_E_SOW_RECORD },
-		{ "{\"c\":\"sow\"}{\"l\":18446744073709551615}", AMPS_E_SOW_RECORD },
+		{ "{\"c\":\"sow\"}{\"l\":18446744073709551616}",
+		  AMPS_E_SOW_RECORD },
+		{ "{\"c\":\"sow\"}{\"l\":18446744073709551615}",
+		  AMPS_E_SOW_RECORD },
 		{ "{\"c\":\"sow\"}{\"l\":3}abcX", AMPS_E_NOT_OBJECT },
 		{ "{\"c\":\"sow\"}{\"l\":3}abc{\"l\"", AMPS_E_TRUNCATED },
 		{ "{\"c\":\"sow\"}{\"l\":3 abc", AMPS_E_SYNTAX },
@@ -222,9 +227,11 @@ START_TEST(test_bad_records)
 }
 END_TEST
 
+/* An error does not advance the iterator. */
 START_TEST(test_error_sticks)
 {
-	static const char	 body[] = "{\"c\":\"sow\"}{\"l\":1}a{\"k\":\"2\"}b";
+	static const char	 body[] =
+	    "{\"c\":\"sow\"}{\"l\":1}a{\"k\":\"2\"}b";
 	struct amps_hdr		 outer, m;
 	struct amps_sow_iter	 it;
 	const char		*data;
@@ -244,6 +251,7 @@ START_TEST(test_error_sticks)
 }
 END_TEST
 
+/* A record field (t) overrides the outer one for that record only. */
 START_TEST(test_record_topic_wins)
 {
 	static const char	 body[] = "{\"c\":\"sow\",\"t\":\"a.*\","
@@ -270,6 +278,7 @@ START_TEST(test_record_topic_wins)
 }
 END_TEST
 
+/* amps_hdr_overlay works with dst aliasing outer or rec. */
 START_TEST(test_overlay_alias)
 {
 	static const char	 o[] = "{\"c\":\"sow\",\"t\":\"T\",\"bs\":1}";
@@ -317,6 +326,7 @@ sow_suite(void)
 	return (s);
 }
 
+/* Run the suite; exit non-zero when a test failed. */
 int
 main(void)
 {
