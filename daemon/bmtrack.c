@@ -33,6 +33,9 @@
  *     recently popped entry.
  *  5. Bookmarks are stored with their length and a NUL; lengths are
  *     checked against BMTRACK_MAX_BM before anything is copied.
+ *  6. A persisted ack moves the resume point only while live (the replay
+ *     completed) and Q is empty; during a replay Q can be empty with
+ *     undelivered messages ahead, and moving there would skip them.
  */
 
 #include "config.h"
@@ -86,6 +89,7 @@ struct bmsub {
 	struct bmpub	*pubs;		/* linear: few publishers per sub */
 	size_t		 npubs;
 	size_t		 cappubs;
+	int		 live;		/* replay over: persisted may move */
 };
 
 struct bmtrack {
@@ -493,8 +497,9 @@ bmtrack_discard(struct bmsub *sub, const char *bm, size_t len,
 }
 
 /*
- * A persisted ack carried bm (spec §8.6 persisted(), rule 4): with
- * nothing outstanding the resume point moves there.  1 moved, 0 not, -1.
+ * A persisted ack carried bm (spec §8.6 persisted(), rule 4): once the
+ * replay is over (live) and with nothing outstanding, the resume point
+ * moves there.  1 moved, 0 not, -1.
  */
 int
 bmtrack_persisted(struct bmsub *sub, const char *bm, size_t len)
@@ -506,7 +511,7 @@ bmtrack_persisted(struct bmsub *sub, const char *bm, size_t len)
 		return (-1);
 	if (bm_set(&sub->persisted, bm, len) != 0)
 		return (-1);
-	if (sub->nq != 0)
+	if (!sub->live || sub->nq != 0)
 		return (0);
 	if (amps_bm_parse(bm, len, &pub, &seq) != 0)
 		return (0);	/* only real bookmarks become resume points */
@@ -516,6 +521,13 @@ bmtrack_persisted(struct bmsub *sub, const char *bm, size_t len)
 	    bm_set(&sub->resume, bm, len) != 0)
 		return (-1);
 	return (1);
+}
+
+/* Mark the subscription's replay over (1) or running (0). */
+void
+bmtrack_live(struct bmsub *sub, int on)
+{
+	sub->live = (on != 0);
 }
 
 /* Copy s into out like snprintf at offset off; return off + strlen(s). */

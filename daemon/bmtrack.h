@@ -95,11 +95,23 @@ int		 bmtrack_discard(struct bmsub *, const char *bm, size_t len,
 int		 bmtrack_settle(struct bmsub *, bmtrack_pop_cb cb, void *arg);
 
 /*
- * A persisted ack carried bm.  If nothing is outstanding in the queue
- * the resume point moves to bm (and its publisher maximum rises).
- * Returns 1 if it moved, 0 if not, -1 on a bad length.
+ * A persisted ack carried bm.  If the subscription is live (see
+ * bmtrack_live()) and nothing is outstanding in the queue, the resume
+ * point moves to bm (and its publisher maximum rises).  Otherwise bm is
+ * only remembered (for a NOW start).  Returns 1 if it moved, 0 if not,
+ * -1 on a bad length.
  */
 int		 bmtrack_persisted(struct bmsub *, const char *bm, size_t len);
+
+/*
+ * Whether the subscription's replay is over (on = 1: the `completed` ack
+ * arrived) or running (on = 0: a subscribe with a bookmark was just
+ * sent).  While replaying, the queue can be momentarily empty with
+ * undelivered messages still ahead in the log, so persisted acks must
+ * not move the resume point (spec §8.6 rule 4 would open a gap there).
+ * New and restored subscriptions start not live.
+ */
+void		 bmtrack_live(struct bmsub *, int on);
 
 /*
  * The bookmark to resubscribe with for MOST_RECENT, written to out

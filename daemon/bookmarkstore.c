@@ -659,6 +659,18 @@ bookmarkstore_persisted(struct bookmarkstore *bs, const char *sub_id,
 	return (r);
 }
 
+/* Replay of sub_id over (1) or starting (0). */
+int
+bookmarkstore_live(struct bookmarkstore *bs, const char *sub_id, int on)
+{
+	struct bsub	*b;
+
+	if ((b = bsub_find(bs, sub_id)) == NULL)
+		return (-1);
+	bmtrack_live(b->t, on);
+	return (0);
+}
+
 /* MOST_RECENT for sub_id (EPOCH when unknown). */
 int
 bookmarkstore_most_recent(struct bookmarkstore *bs, const char *sub_id,

@@ -91,6 +91,14 @@ int		 bookmarkstore_discard(struct bookmarkstore *,
 int		 bookmarkstore_persisted(struct bookmarkstore *,
 		    const char *sub_id, const char *bm, size_t len);
 
+/*
+ * The replay of sub_id is over (on = 1, `completed` ack) or starting
+ * (on = 0, just (re)subscribed with a bookmark); see bmtrack_live().
+ * Returns 0, or -1 if sub_id is not defined.
+ */
+int		 bookmarkstore_live(struct bookmarkstore *, const char *sub_id,
+		    int on);
+
 /* MOST_RECENT for sub_id, like bmtrack_most_recent(). */
 int		 bookmarkstore_most_recent(struct bookmarkstore *,
 		    const char *sub_id, int flags, char *out, size_t cap);

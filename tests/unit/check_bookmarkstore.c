@@ -286,6 +286,10 @@ START_TEST(test_persisted_durable)
 
 	define(bs, "s");
 	ck_assert_int_eq(bookmarkstore_persisted(bs, "s", bm(57),
+	    strlen(bm(57))), 0);		/* replay not completed */
+	ck_assert_int_eq(bookmarkstore_live(bs, "s", 1), 0);
+	ck_assert_int_eq(bookmarkstore_live(bs, "nobody", 1), -1);
+	ck_assert_int_eq(bookmarkstore_persisted(bs, "s", bm(57),
 	    strlen(bm(57))), 1);
 	ck_assert_int_eq(bookmarkstore_commit(bs), 0);
 	bookmarkstore_close(bs);
