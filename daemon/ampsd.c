@@ -105,6 +105,7 @@ lock_write_pid(int fd)
 		log_warn("cannot write the pid to the lock file");
 }
 
+/* Parse options and the configuration, start up, run, shut down. */
 int
 main(int argc, char **argv)
 {

@@ -481,8 +481,7 @@ conn_logon_done(struct conn *c, uint64_t s)
 			    (unsigned long long)disc);
 			c->sent_seq = disc;
 		}
-		if (s > c->persisted_seq)
-			c->persisted_seq = s;
+		c->persisted_seq = s > disc ? s : disc;
 		c->recover_target = pubstore_durable_seq(c->ps);
 		if (c->ev.persisted != NULL && s > 0)
 			c->ev.persisted(c, s, c->ev.arg);

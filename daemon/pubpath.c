@@ -126,6 +126,7 @@ struct pubpath {
 	size_t			 cpending;
 	struct pp_waiter	*waiters;
 	struct ipc		*ipc;
+	struct event		*probe;		/* 1 s: retry degraded stores */
 	uid_t			 self;
 };
 
@@ -645,6 +646,24 @@ pubpath_flush(void *arg)
 		conn_pump(pp->conns[i].conn);
 }
 
+/* Timer: try to bring degraded stores back (store.h, DEGRADED). */
+static void
+pp_probe_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct pubpath	*pp = arg;
+	struct pp_conn	*pc;
+	size_t		 i;
+
+	for (i = 0; i < pp->nconns; i++) {
+		pc = &pp->conns[i];
+		if (pubstore_state(pc->ps) != STORE_DEGRADED)
+			continue;
+		if (store_probe(pubstore_store(pc->ps)) == 0)
+			log_info("connection %s: publish store writable again",
+			    pc->cc->name);
+	}
+}
+
 /*
  * Open every publish store (<statedir>/pub-<connection>.db) and create
  * every connection.  Returns NULL with *cause set.  Needs loop_init().
@@ -655,6 +674,7 @@ pubpath_create(struct conf *conf, char **cause)
 	struct pubpath		*pp;
 	struct pp_conn		*pc;
 	struct conn_events	 ev;
+	struct timeval		 tv;
 	char			*path;
 	size_t			 i;
 
@@ -698,6 +718,12 @@ pubpath_create(struct conf *conf, char **cause)
 		    (unsigned long long)pubstore_unpersisted(pc->ps),
 		    (unsigned long long)pubstore_last_seq(pc->ps));
 	}
+	pp->probe = event_new(loop_base(), -1, EV_PERSIST, pp_probe_cb, pp);
+	if (pp->probe == NULL)
+		fatalx("pubpath: event_new failed");
+	tv.tv_sec = 1;
+	tv.tv_usec = 0;
+	evtimer_add(pp->probe, &tv);
 	return (pp);
 fail:
 	pubpath_free(pp);
@@ -779,6 +805,8 @@ pubpath_free(struct pubpath *pp)
 		free(pc->allows);
 		free(pc->track);
 	}
+	if (pp->probe != NULL)
+		event_free(pp->probe);
 	store_set_free(pp->set);
 	free(pp->conns);
 	free(pp->pending);

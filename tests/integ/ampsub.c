@@ -64,6 +64,7 @@ write_all(int fd, const char *buf, size_t len)
 	}
 }
 
+/* Parse options, then run the whole client (see the top comment). */
 int
 main(int argc, char **argv)
 {

@@ -63,6 +63,7 @@ pub_cb(struct ampsipc *a, const struct ampsipc_pubevent *ev, void *arg)
 	}
 }
 
+/* Parse options, then run the whole client (see the top comment). */
 int
 main(int argc, char **argv)
 {
