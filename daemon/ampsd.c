@@ -19,7 +19,8 @@
  * (unless -f); create the event loop; open the stores and connections;
  * create the IPC socket; start the connections; run.  SIGTERM/SIGINT: the
  * loop finishes its pass (commit + replies), connections close, stores
- * close, the socket is removed.
+ * close, the socket is removed.  SIGHUP restarts connections that gave
+ * up reconnecting.
  *
  * Invariants:
  *   (1) -t never creates or opens anything but the configuration file.
@@ -196,6 +197,7 @@ main(int argc, char **argv)
 		fatalx("startup: %s", cause);
 	pubpath_set_ipc(pp, ipc);
 	loop_set_flush(pubpath_flush, pp);
+	loop_set_hup(pubpath_hup, pp);
 
 	log_info("ampsd %s started: %zu connection(s), socket %s, state %s",
 	    PACKAGE_VERSION, conf->nconns, conf->socket_path, conf->state_dir);

@@ -31,6 +31,7 @@
  *   (connected)   -> BACKOFF      conn_fail() -> conn_attempt()
  *   (any)         -> GAVE_UP      conn_attempt(), when connha gives up
  *   (any)         -> STOPPED      conn_stop()
+ *   GAVE_UP       -> BACKOFF      conn_restart() (SIGHUP)
  *
  * Invariants:
  *   (1) c->fd != -1 exactly in CONNECTING, LOGGING_ON, RECOVERING, READY.
@@ -246,6 +247,22 @@ conn_start(struct conn *c)
 {
 	if (c->state == CONN_IDLE)
 		conn_attempt(c);
+}
+
+/*
+ * Try again after GAVE_UP (SIGHUP): forget the failure streak and start
+ * from the first server.
+ */
+void
+conn_restart(struct conn *c)
+{
+	if (c->state != CONN_GAVE_UP)
+		return;
+	connha_free(&c->ha);
+	connha_init(&c->ha, c->cc->nservers, &c->cc->reconnect,
+	    (uint64_t)getpid() * 2654435761u + c->id);
+	log_info("connection %s: restarting after giving up", c->cc->name);
+	conn_attempt(c);
 }
 
 /* Close for good (shutdown). */

@@ -77,6 +77,7 @@ struct conn	*conn_create(const struct conf_conn *, uint32_t id,
 		    struct pubstore *, const struct conn_events *, char **);
 void		 conn_start(struct conn *);
 void		 conn_stop(struct conn *);
+void		 conn_restart(struct conn *);
 void		 conn_free(struct conn *);
 void		 conn_pump(struct conn *);
 enum conn_state	 conn_state(const struct conn *);

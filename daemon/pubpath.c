@@ -766,6 +766,22 @@ pubpath_start(struct pubpath *pp)
 		conn_start(pp->conns[i].conn);
 }
 
+/*
+ * SIGHUP: restart connections that gave up.  (Re-reading the
+ * configuration is not supported yet; it is only logged.)
+ */
+void
+pubpath_hup(void *arg)
+{
+	struct pubpath	*pp = arg;
+	size_t		 i;
+
+	log_info("SIGHUP: restarting connections that gave up; configuration "
+	    "changes need a restart");
+	for (i = 0; i < pp->nconns; i++)
+		conn_restart(pp->conns[i].conn);
+}
+
 /* Stop every connection (shutdown); stores stay open until free. */
 void
 pubpath_stop(struct pubpath *pp)

@@ -25,6 +25,7 @@ void		 pubpath_handlers(struct pubpath *, struct ipc_handlers *,
 void		 pubpath_set_ipc(struct pubpath *, struct ipc *);
 void		 pubpath_start(struct pubpath *);
 void		 pubpath_flush(void *);
+void		 pubpath_hup(void *);
 void		 pubpath_stop(struct pubpath *);
 void		 pubpath_free(struct pubpath *);
 

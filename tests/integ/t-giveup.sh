@@ -1,0 +1,30 @@
+#!/bin/bash
+# No server reachable: ampsd gives up after the give-up time (state
+# gave-up), still stores publishes, and after SIGHUP reconnects and
+# delivers them once the server is there.
+. "$(dirname "$0")/lib.sh"
+
+[ -x "$B/libampsipc/ampsctl" ] || { OK=1; echo "SKIP: no ampsctl"; exit 77; }
+start_ampsim probe
+PORT=$SIMPORT
+kill -9 "$(cat "$T/probe.pid")"
+write_conf "$PORT" "heartbeat 1s;
+	reconnect exponential initial 50ms max 200ms factor 2 give-up 1s;"
+start_ampsd
+wait_for 10 grep -q 'giving up reconnecting' "$T/ampsd.log" ||
+    fail "never gave up"
+"$B/libampsipc/ampsctl" status -socket "$T/ampsd.sock" >"$T/status" 2>&1
+grep -q 'state=gave-up' "$T/status" || fail "status: $(cat "$T/status")"
+run_pubtest -S "$T/ampsd.sock" -t orders -n 100 || fail "not stored"
+"$AMPSIM" -p "$PORT" -d "$T/sim2.txlog" >>"$T/sim2.log" 2>&1 &
+PIDS="$PIDS $!"
+SIMPORT=$PORT
+kill -HUP "$AMPSD_PID"
+wait_for 10 test "$(ready_count)" -ge 1 || fail "no logon after SIGHUP"
+seq 0 99 >"$T/want"
+got() {
+	replay_ids orders >"$T/got"
+	cmp -s "$T/want" "$T/got"
+}
+wait_for 15 got || fail "stored messages not delivered after SIGHUP"
+pass
