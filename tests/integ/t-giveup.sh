@@ -16,11 +16,13 @@ wait_for 10 grep -q 'giving up reconnecting' "$T/ampsd.log" ||
 "$B/libampsipc/ampsctl" status -socket "$T/ampsd.sock" >"$T/status" 2>&1
 grep -q 'state=gave-up' "$T/status" || fail "status: $(cat "$T/status")"
 run_pubtest -S "$T/ampsd.sock" -t orders -n 100 || fail "not stored"
-"$AMPSIM" -p "$PORT" -d "$T/sim2.txlog" >>"$T/sim2.log" 2>&1 &
+"$AMPSIM" -p "$PORT" --port-file "$T/sim2.port" -d "$T/sim2.txlog" \
+    >>"$T/sim2.log" 2>&1 &
 PIDS="$PIDS $!"
+wait_for 10 test -s "$T/sim2.port" || fail "second ampsim did not start"
 SIMPORT=$PORT
 kill -HUP "$AMPSD_PID"
-wait_for 10 test "$(ready_count)" -ge 1 || fail "no logon after SIGHUP"
+wait_for 20 test "$(ready_count)" -ge 1 || fail "no logon after SIGHUP"
 seq 0 99 >"$T/want"
 got() {
 	replay_ids orders >"$T/got"
