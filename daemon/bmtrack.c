@@ -604,25 +604,28 @@ bmtrack_most_recent(struct bmtrack *bt, const char *sub_id, int flags,
 	return (bmsub_most_recent(sub, flags, out, cap));
 }
 
-/* Accessors used by bookmarkstore.c and status. */
+/* The resume point ("" if nothing was popped yet). */
 const char *
 bmsub_resume(const struct bmsub *sub)
 {
 	return (sub->resume);
 }
 
+/* The start bookmark ("0" for EPOCH or MOST_RECENT). */
 const char *
 bmsub_start(const struct bmsub *sub)
 {
 	return (sub->start);
 }
 
+/* The sub_id. */
 const char *
 bmsub_id(const struct bmsub *sub)
 {
 	return (sub->id);
 }
 
+/* Entries logged and not yet popped. */
 size_t
 bmsub_queued(const struct bmsub *sub)
 {
@@ -689,13 +692,14 @@ bmsub_restore_discarded(struct bmsub *sub, const char *bm, size_t len)
 	return (0);
 }
 
-/* Iterate subscriptions. */
+/* The first subscription, or NULL. */
 struct bmsub *
 bmtrack_first(struct bmtrack *bt)
 {
 	return (bt->subs);
 }
 
+/* The subscription after sub, or NULL. */
 struct bmsub *
 bmtrack_next(struct bmtrack *bt, struct bmsub *sub)
 {

@@ -686,12 +686,14 @@ bookmarkstore_commit(struct bookmarkstore *bs)
 	return (store_commit(bs->st));
 }
 
+/* The in-memory tracker (owned by the store; read-only use). */
 struct bmtrack *
 bookmarkstore_tracker(struct bookmarkstore *bs)
 {
 	return (bs->bt);
 }
 
+/* Health of the underlying store. */
 enum store_state
 bookmarkstore_state(const struct bookmarkstore *bs)
 {
@@ -707,6 +709,7 @@ bookmarkstore_error(const struct bookmarkstore *bs)
 	return (store_error(bs->st));
 }
 
+/* The underlying store, to add to a store_set. */
 struct store *
 bookmarkstore_store(struct bookmarkstore *bs)
 {

@@ -19,10 +19,13 @@
  *	logon:  pubstore_discard_upto(s); pubstore_seed(s);
  *	        pubstore_replay(after s) before any new publish is sent.
  *
- * Promises: sequence numbers are strictly increasing for the life of the
- * file, across close/reopen, crashes and the deletion of every row; a
- * number handed out by pubstore_append() is never handed out again, even
- * if its transaction was lost.  Nothing is durable before the commit.
+ * Promises: committed sequence numbers are strictly increasing for the
+ * life of the file, across close/reopen, crashes and the deletion of
+ * every row.  A number handed out by pubstore_append() is never handed
+ * out again by this process, even if its transaction was lost; after a
+ * crash the numbers of a lost (never committed, so never sent)
+ * transaction may be reused.  Nothing is durable before the commit, so
+ * nothing may be sent upstream or acknowledged before it.
  */
 
 #ifndef AMPSD_PUBSTORE_H
