@@ -24,7 +24,7 @@
  *
  * Invariants:
  *   (1) -t never creates or opens anything but the configuration file.
- *   (2) No SQLite handle or event base crosses the fork of daemon().
+ *   (2) No SQLite handle or event base crosses the fork of detach().
  */
 
 #ifdef HAVE_CONFIG_H
@@ -37,6 +37,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,96 @@
 #include "loop.h"
 #include "pubpath.h"
 #include "xmalloc.h"
+
+/* In background mode: the pipe to the waiting parent, until ready. */
+static int	ready_fd = -1;
+
+/*
+ * A startup failure: log it, tell the waiting parent (which prints it on
+ * its stderr and exits 1), and exit.
+ */
+static void __attribute__((__noreturn__, __format__(printf, 1, 2)))
+startup_fatal(const char *fmt, ...)
+{
+	char	buf[1024];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	if (ready_fd != -1 && write(ready_fd, buf, strlen(buf)) == -1)
+		log_warn("startup: cannot report to the parent");
+	fatalx("startup: %s", buf);
+}
+
+/*
+ * Go to the background.  The parent waits until the child reports
+ * "ready" (exit 0) or an error message (printed, exit 1), so startup
+ * errors reach the terminal although the stores, the event base and the
+ * socket are only created in the child (invariant 2).
+ */
+static void
+detach(void)
+{
+	char	buf[1024];
+	ssize_t	n;
+	size_t	len = 0;
+	pid_t	pid;
+	int	p[2];
+
+	if (pipe2(p, O_CLOEXEC) == -1) {
+		fprintf(stderr, "ampsd: pipe: %s\n", strerror(errno));
+		exit(1);
+	}
+	if ((pid = fork()) == -1) {
+		fprintf(stderr, "ampsd: fork: %s\n", strerror(errno));
+		exit(1);
+	}
+	if (pid > 0) {
+		close(p[1]);
+		while (len < sizeof buf - 1 &&
+		    (n = read(p[0], buf + len, sizeof buf - 1 - len)) != 0) {
+			if (n == -1 && errno == EINTR)
+				continue;
+			if (n == -1)
+				break;
+			len += (size_t)n;
+		}
+		buf[len] = '\0';
+		if (strcmp(buf, "ready") == 0)
+			_exit(0);
+		fprintf(stderr, "ampsd: %s\n", len ? buf :
+		    "exited during startup (see the system log)");
+		_exit(1);
+	}
+	close(p[0]);
+	ready_fd = p[1];
+	if (setsid() == -1)
+		startup_fatal("setsid: %s", strerror(errno));
+	if (chdir("/") == -1)
+		startup_fatal("chdir /: %s", strerror(errno));
+}
+
+/* Startup is complete: release the parent, drop the terminal. */
+static void
+detach_done(void)
+{
+	int	fd;
+
+	if (ready_fd == -1)
+		return;
+	if ((fd = open("/dev/null", O_RDWR)) != -1) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+	if (write(ready_fd, "ready", 5) == -1)
+		log_warn("startup: cannot report to the parent");
+	close(ready_fd);
+	ready_fd = -1;
+}
 
 /* Print usage and exit 1. */
 static void __attribute__((__noreturn__))
@@ -171,15 +262,13 @@ main(int argc, char **argv)
 
 	if ((lockfd = lock_statedir(conf->state_dir)) == -1)
 		return (1);
-	if (!fg && daemon(0, 0) == -1) {
-		fprintf(stderr, "ampsd: daemon: %s\n", strerror(errno));
-		return (1);
-	}
+	if (!fg)
+		detach();
 	lock_write_pid(lockfd);
 
 	loop_init();
 	if ((pp = pubpath_create(conf, &cause)) == NULL)
-		fatalx("startup: %s", cause);
+		startup_fatal("%s", cause);
 
 	memset(&icfg, 0, sizeof icfg);
 	icfg.path = conf->socket_path;
@@ -187,20 +276,21 @@ main(int argc, char **argv)
 	icfg.group = (gid_t)-1;
 	if (conf->socket_group != NULL) {
 		if ((gr = getgrnam(conf->socket_group)) == NULL)
-			fatalx("startup: socket group \"%s\" does not exist",
+			startup_fatal("socket group \"%s\" does not exist",
 			    conf->socket_group);
 		icfg.group = gr->gr_gid;
 	}
 	icfg.daemon_version = PACKAGE_VERSION;
 	pubpath_handlers(pp, &h, &icfg);
 	if ((ipc = ipc_listen(loop_base(), &icfg, &h, &cause)) == NULL)
-		fatalx("startup: %s", cause);
+		startup_fatal("%s", cause);
 	pubpath_set_ipc(pp, ipc);
 	loop_set_flush(pubpath_flush, pp);
 	loop_set_hup(pubpath_hup, pp);
 
 	log_info("ampsd %s started: %zu connection(s), socket %s, state %s",
 	    PACKAGE_VERSION, conf->nconns, conf->socket_path, conf->state_dir);
+	detach_done();
 	pubpath_start(pp);
 	status = loop_run();
 
