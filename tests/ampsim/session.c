@@ -466,17 +466,31 @@ cmd_decode(struct cmd *c, const char *body, uint32_t blen, struct sbuf *arena,
 	return (0);
 }
 
-/* Write a numeric field, quoted when the quote_numbers fault is on. */
+/*
+ * Write a numeric field, quoted when the quote_numbers fault is on.  The
+ * codec writer always emits canonical numbers bare, so the quoted form is
+ * appended by hand with the writer's own bookkeeping (len keeps counting
+ * past cap, snprintf style).
+ */
 void
 wr_num(struct amps_wr *w, enum amps_field f, uint64_t v)
 {
-	char	buf[24];
+	char	tmp[96];
+	int	n;
 
-	if (faults.quote_numbers) {
-		snprintf(buf, sizeof buf, "%llu", (unsigned long long)v);
-		amps_wr_cstr(w, f, buf);
-	} else
+	if (!faults.quote_numbers) {
 		amps_wr_u64(w, f, v);
+		return;
+	}
+	n = snprintf(tmp, sizeof tmp, "%s\"%s\":\"%llu\"",
+	    w->nfields > 0 ? "," : "", amps_field_name(f),
+	    (unsigned long long)v);
+	if (n <= 0 || (size_t)n >= sizeof tmp)
+		return;
+	if (w->len + (size_t)n <= w->cap)
+		memcpy(w->buf + w->len, tmp, (size_t)n);
+	w->len += (size_t)n;
+	w->nfields++;
 }
 
 /* A delayed ack, re-sent by session id when its timer fires. */

@@ -75,8 +75,8 @@ txlog_add_mem(const struct txrec *r)
 		recs = xrealloc(recs, caprecs * sizeof *recs);
 	}
 	recs[nrecs] = *r;
-	if (r->type != TXREC_DELETE)
-		u64map_put(&bm_index, bm_key(r->pub, r->seq), nrecs);
+	/* The last record of an identity holds its bookmark. */
+	u64map_put(&bm_index, bm_key(r->pub, r->seq), nrecs);
 	if (!u64map_get(&pub_max, r->pub, &m) || r->seq > m)
 		u64map_put(&pub_max, r->pub, r->seq);
 	return (nrecs++);
