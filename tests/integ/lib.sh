@@ -136,3 +136,9 @@ replay_ids() {
 run_pubtest() {
 	"$PUBTEST" "$@" 2>>"$T/pubtest.log"
 }
+
+# ready_at_least N: the daemon reached "ready" at least N times (for
+# wait_for, which must re-evaluate the count on every try).
+ready_at_least() {
+	[ "$(ready_count)" -ge "$1" ]
+}

@@ -1,5 +1,6 @@
 #!/bin/bash
-# The primary dies: ampsd moves to the next server of the list, and a
+# A dropped link is retried on the same server first (spec §15.2); when
+# the primary dies, ampsd moves to the next server of the list and a
 # program's publishes are persisted there, in order.
 . "$(dirname "$0")/lib.sh"
 
@@ -19,7 +20,12 @@ connection "main" {
 }
 EOC
 start_ampsd
-wait_for 10 test "$(ready_count)" -ge 1 || fail "never ready"
+wait_for 10 ready_at_least 1 || fail "never ready"
+ADMINPORT=$(sed -n 's/^admin=//p' "$T/a.port")
+sim_admin "disconnect-all" >/dev/null || fail "admin disconnect"
+wait_for 10 ready_at_least 2 || fail "not back after a drop"
+[ "$(grep -c -- "-> ready (server tcp://127.0.0.1:$PA/" "$T/ampsd.log")" \
+    -eq 2 ] || fail "did not retry the same server first"
 kill -9 "$(cat "$T/a.pid")"
 run_pubtest -S "$T/ampsd.sock" -t orders -n 500 -F -W 20000 ||
     fail "publish after failover failed"

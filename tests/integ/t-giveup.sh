@@ -22,7 +22,7 @@ PIDS="$PIDS $!"
 wait_for 10 test -s "$T/sim2.port" || fail "second ampsim did not start"
 SIMPORT=$PORT
 kill -HUP "$AMPSD_PID"
-wait_for 20 test "$(ready_count)" -ge 1 || fail "no logon after SIGHUP"
+wait_for 20 ready_at_least 1 || fail "no logon after SIGHUP"
 seq 0 99 >"$T/want"
 got() {
 	replay_ids orders >"$T/got"

@@ -27,7 +27,7 @@ grep -q 'wrong' "$T/ampsd.log" && fail "password leaked into the log"
 stop_ampsd TERM
 conf s3cret
 start_ampsd
-wait_for 10 test "$(ready_count)" -ge 1 || fail "not ready with the right password"
+wait_for 10 ready_at_least 1 || fail "not ready with the right password"
 grep -q 'logon retry requested' "$T/ampsd.log" || fail "retry not seen"
 run_pubtest -S "$T/ampsd.sock" -n 10 -F -W 10000 || fail "publish failed"
 pass

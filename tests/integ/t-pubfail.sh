@@ -7,7 +7,7 @@
 start_ampsim sim
 write_conf "$SIMPORT" "heartbeat 5s;"
 start_ampsd
-wait_for 10 test "$(ready_count)" -ge 1 || fail "never ready"
+wait_for 10 ready_at_least 1 || fail "never ready"
 sim_admin "fault fail_reason=not entitled" >/dev/null || fail "fault"
 sim_admin "fault fail_cmd=p" >/dev/null || fail "fault"
 run_pubtest -S "$T/ampsd.sock" -t orders -n 5 -F -W 10000
@@ -26,7 +26,7 @@ wait_for 15 got || fail "AMPS should hold 1..4 exactly"
 # Restart: the refused message must not come back.
 stop_ampsd TERM
 start_ampsd
-wait_for 10 test "$(ready_count)" -ge 2 || fail "not ready after restart"
+wait_for 10 ready_at_least 2 || fail "not ready after restart"
 sleep 1
 got || fail "refused message was replayed after restart"
 pass
