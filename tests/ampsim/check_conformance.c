@@ -44,7 +44,7 @@ START_TEST(logon_success)
 		    amps_name_hash("daemon-a", 8));
 		ck_assert_str_eq(tc_str(t, AMPS_F_BM), bm);
 	}
-	tc_close(t);
+	CLOSE(t);
 	STOP();
 }
 END_TEST
@@ -63,14 +63,14 @@ START_TEST(logon_auth_failure)
 	EXPECT_ACK(t, "processed", "failure");
 	ck_assert_str_eq(tc_str(t, AMPS_F_REASON), "auth failure");
 	ck_assert(tc_wait_closed(t, 3000));
-	tc_close(t);
+	CLOSE(t);
 	t = tc_connect(srv.port);
 	tc_send(t, "{\"c\":\"logon\",\"cid\":\"0\",\"client_name\":\"a\","
 	    "\"a\":\"processed\",\"user_id\":\"svc\",\"pw\":\"s3cret\"}",
 	    NULL);
 	EXPECT_ACK(t, "processed", "success");
 	ck_assert(!tc_has(t, AMPS_F_REASON));
-	tc_close(t);
+	CLOSE(t);
 	STOP();
 }
 END_TEST
@@ -94,7 +94,7 @@ START_TEST(logon_retry)
 	    "\"a\",\"a\":\"processed\",\"user_id\":\"u\",\"pw\":\"%s\"}", pw);
 	EXPECT_ACK(t, "processed", "success");
 	ck_assert_str_eq(tc_str(t, AMPS_F_CID), "1");
-	tc_close(t);
+	CLOSE(t);
 	STOP();
 }
 END_TEST
@@ -109,8 +109,8 @@ START_TEST(name_in_use_same_user)
 	b = CLIENT("dup");
 	ck_assert(tc_wait_closed(a, 3000));
 	BARRIER(b);
-	tc_close(a);
-	tc_close(b);
+	CLOSE(a);
+	CLOSE(b);
 	STOP();
 }
 END_TEST
@@ -131,8 +131,8 @@ START_TEST(name_in_use_other_user)
 	EXPECT_ACK(b, "processed", "failure");
 	ck_assert_str_eq(tc_str(b, AMPS_F_REASON), "name in use");
 	BARRIER(a);
-	tc_close(a);
-	tc_close(b);
+	CLOSE(a);
+	CLOSE(b);
 	STOP();
 }
 END_TEST
@@ -149,17 +149,17 @@ START_TEST(logon_required)
 	EXPECT_ACK(t, "processed", "failure");
 	ck_assert_str_eq(tc_str(t, AMPS_F_REASON), "logon required");
 	ck_assert(tc_wait_closed(t, 3000));
-	tc_close(t);
+	CLOSE(t);
 	t = tc_connect(srv.port);
 	tc_send(t, "{\"c\":\"p\",\"t\":\"x\"}", "{}");
 	ck_assert(tc_wait_closed(t, 3000));
-	tc_close(t);
+	CLOSE(t);
 	t = CLIENT("twice");
 	tc_send(t, "{\"c\":\"logon\",\"cid\":\"5\",\"client_name\":\"twice\","
 	    "\"a\":\"processed\"}", NULL);
 	EXPECT_ACK(t, "processed", "failure");
 	BARRIER(t);
-	tc_close(t);
+	CLOSE(t);
 	STOP();
 }
 END_TEST
@@ -182,7 +182,7 @@ START_TEST(heartbeat)
 	ck_assert(tc_is(t, "heartbeat", NULL));
 	/* Silent client: the watchdog (2 x 1 s) closes the connection. */
 	ck_assert(tc_wait_closed(t, 5000));
-	tc_close(t);
+	CLOSE(t);
 	/* Stopped server heartbeats: none arrive, beats keep us alive. */
 	ck_assert_int_eq(tc_admin(&srv, "fault no_heartbeats=1", NULL, 0), 0);
 	t = CLIENT("hb2");
@@ -190,7 +190,7 @@ START_TEST(heartbeat)
 	tc_send(t, "{\"c\":\"heartbeat\",\"o\":\"start,1\"}", NULL);
 	BARRIER(t);
 	ck_assert_uint_eq(t->heartbeats, 0);
-	tc_close(t);
+	CLOSE(t);
 	STOP();
 }
 END_TEST
@@ -213,8 +213,8 @@ START_TEST(publish_fire_and_forget)
 	ck_assert_str_eq(tc_str(s, AMPS_F_T), "news");
 	ck_assert_str_eq(tc_str(s, AMPS_F_SUB_ID), "1");
 	ck_assert_str_eq(tc_payload(s), "{\"a\":\"b\\\"c\"}");
-	tc_close(p);
-	tc_close(s);
+	CLOSE(p);
+	CLOSE(s);
 	STOP();
 }
 END_TEST
@@ -237,7 +237,7 @@ START_TEST(persisted_conflated)
 	ck_assert_uint_eq(tc_num(p, AMPS_F_S), 5);
 	ck_assert(!tc_has(p, AMPS_F_CID));
 	BARRIER(p);
-	tc_close(p);
+	CLOSE(p);
 	STOP();
 }
 END_TEST
@@ -262,7 +262,7 @@ START_TEST(persisted_immediate)
 		ck_assert_str_eq(tc_str(p, AMPS_F_CID), cid);
 		ck_assert_uint_eq(tc_num(p, AMPS_F_S), (unsigned)i);
 	}
-	tc_close(p);
+	CLOSE(p);
 	STOP();
 }
 END_TEST
@@ -292,7 +292,7 @@ START_TEST(persisted_failure_split)
 	ck_assert_str_eq(tc_str(p, AMPS_F_REASON), "not entitled");
 	EXPECT_ACK(p, "persisted", "success");
 	ck_assert_uint_eq(tc_num(p, AMPS_F_S), 5);
-	tc_close(p);
+	CLOSE(p);
 	STOP();
 }
 END_TEST
@@ -314,7 +314,7 @@ START_TEST(replay_and_restart)
 		tc_sendf(p, "{\"n\":1}", "{\"c\":\"p\",\"t\":\"t10\","
 		    "\"s\":%d}", i);
 	BARRIER(p);
-	tc_close(p);
+	CLOSE(p);
 	p = tc_connect(srv.port);
 	ck_assert_int_eq(tc_logon(p, "replayer", &seq), 0);
 	ck_assert_uint_eq(seq, 6);
@@ -330,8 +330,8 @@ START_TEST(replay_and_restart)
 		ck_assert(tc_is(s, "p", NULL));
 	}
 	BARRIER(s);	/* exactly 8 deliveries */
-	tc_close(p);
-	tc_close(s);
+	CLOSE(p);
+	CLOSE(s);
 	/* After a restart the log still knows s=8; s=40 then s=41. */
 	ck_assert_int_eq(tc_srv_restart(&srv), 0);
 	p = tc_connect(srv.port);
@@ -339,12 +339,12 @@ START_TEST(replay_and_restart)
 	ck_assert_uint_eq(seq, 8);
 	tc_send(p, "{\"c\":\"p\",\"t\":\"t10\",\"s\":40}", "{}");
 	BARRIER(p);
-	tc_close(p);
+	CLOSE(p);
 	ck_assert_int_eq(tc_srv_restart(&srv), 0);
 	p = tc_connect(srv.port);
 	ck_assert_int_eq(tc_logon(p, "replayer", &seq), 0);
 	ck_assert_uint_eq(seq, 40);
-	tc_close(p);
+	CLOSE(p);
 	STOP();
 }
 END_TEST
@@ -366,7 +366,7 @@ START_TEST(duplicate_failure_mode)
 	EXPECT_ACK(p, "persisted", "failure");
 	ck_assert_str_eq(tc_str(p, AMPS_F_REASON), "duplicate");
 	ck_assert_uint_eq(tc_num(p, AMPS_F_S), 1);
-	tc_close(p);
+	CLOSE(p);
 	STOP();
 }
 END_TEST
@@ -383,21 +383,21 @@ START_TEST(bad_input)
 	bad = CLIENT("bad1");
 	tc_send_raw(bad, garbage, sizeof garbage - 1);
 	ck_assert(tc_wait_closed(bad, 3000));
-	tc_close(bad);
+	CLOSE(bad);
 	bad = CLIENT("bad2");
 	tc_send(bad, "{\"c\":\"frobnicate\",\"cid\":\"1\"}", NULL);
 	ck_assert(tc_wait_closed(bad, 3000));
-	tc_close(bad);
+	CLOSE(bad);
 	bad = CLIENT("bad3");
 	tc_send_raw(bad, huge, sizeof huge - 1);
 	ck_assert(tc_wait_closed(bad, 3000));
-	tc_close(bad);
+	CLOSE(bad);
 	bad = CLIENT("bad4");
 	tc_send(bad, "{\"c\":\"p\",\"t\":\"a\\q\"}", "{}");
 	ck_assert(tc_wait_closed(bad, 3000));
-	tc_close(bad);
+	CLOSE(bad);
 	BARRIER(good);
-	tc_close(good);
+	CLOSE(good);
 	STOP();
 }
 END_TEST
@@ -433,17 +433,17 @@ START_TEST(fuzz_corpus)
 		ck_assert_ptr_nonnull(t);
 		tc_send_raw(t, buf, n);
 		tc_recv(t, 50);
-		tc_close(t);
+		CLOSE(t);
 		t = CLIENT("fuzz");
 		tc_send_raw(t, buf, n);
 		tc_recv(t, 50);
-		tc_close(t);
+		CLOSE(t);
 		files++;
 	}
 	closedir(d);
 	good = CLIENT("survivor");
 	BARRIER(good);
-	tc_close(good);
+	CLOSE(good);
 	ck_assert_int_eq(tc_admin(&srv, "ping", NULL, 0), 0);
 	ck_assert(files > 0);
 	STOP();
@@ -475,8 +475,8 @@ START_TEST(framing_faults)
 		ck_assert(tc_is(s, "p", NULL));
 	}
 	ck_assert_int_eq(tc_admin(&srv, "fault write_batch=0", NULL, 0), 0);
-	tc_close(p);
-	tc_close(s);
+	CLOSE(p);
+	CLOSE(s);
 	STOP();
 }
 END_TEST
@@ -492,26 +492,26 @@ START_TEST(misc_faults)
 	t = CLIENT("q");
 	ck_assert(tc_str(t, AMPS_F_S)[0] == '0');
 	ck_assert(t->h.v[AMPS_F_S].quoted);
-	tc_close(t);
+	CLOSE(t);
 	ck_assert_int_eq(tc_admin(&srv, "fault quote_numbers=0", NULL, 0), 0);
 	t = CLIENT("victim");
 	ck_assert_int_eq(tc_admin(&srv, "disconnect victim", reply,
 	    sizeof reply), 0);
 	ck_assert_str_eq(reply, "ok 1\n");
 	ck_assert(tc_wait_closed(t, 3000));
-	tc_close(t);
+	CLOSE(t);
 	ck_assert_int_eq(tc_admin(&srv, "fault drop_on_cmd=sow", NULL, 0), 0);
 	t = CLIENT("d2");
 	tc_send(t, "{\"c\":\"sow\",\"cid\":\"1\",\"t\":\"orders\"}", NULL);
 	ck_assert(tc_wait_closed(t, 3000));
-	tc_close(t);
+	CLOSE(t);
 	ck_assert_int_eq(tc_admin(&srv, "fault deny_acks=processed", NULL,
 	    0), 0);
 	t = CLIENT_NOACK("d3");
 	tc_send(t, "{\"c\":\"flush\",\"cid\":\"1\",\"a\":\"processed,"
 	    "completed\"}", NULL);
 	EXPECT_ACK(t, "completed", "success");
-	tc_close(t);
+	CLOSE(t);
 	STOP();
 }
 END_TEST
@@ -529,7 +529,7 @@ START_TEST(unix_socket)
 	ck_assert_ptr_nonnull(t);
 	ck_assert_int_eq(tc_logon(t, "u", NULL), 0);
 	BARRIER(t);
-	tc_close(t);
+	CLOSE(t);
 	STOP();
 	unlink(path);
 }

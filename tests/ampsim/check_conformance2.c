@@ -380,8 +380,8 @@ START_TEST(bookmarks)
 	EXPECT_ACK(s, "completed", "success");
 	BARRIER(s);
 	/* Replays survive a restart. */
-	tc_close(s);
-	tc_close(p);
+	CLOSE(s);
+	CLOSE(p);
 	ck_assert_int_eq(tc_srv_restart(&srv), 0);
 	s = CLIENT("sub");
 	tc_sendf(s, NULL, "{\"c\":\"subscribe\",\"cid\":\"1\",\"t\":\"log\","
@@ -445,7 +445,7 @@ START_TEST(queue)
 	EXPECT_ACK(b, "processed", "success");
 	ck_assert_str_eq(tc_str(b, AMPS_F_O), "max_backlog=5");
 	BARRIER(b);
-	tc_close(a);
+	CLOSE(a);
 	EXPECT_CMD(b, "p");
 	ck_assert_str_eq(tc_payload(b), "{\"job\":3}");
 	EXPECT_CMD(b, "p");

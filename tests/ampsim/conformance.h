@@ -17,9 +17,35 @@
 
 static struct tc_srv	srv;
 static unsigned		barrier_n;
+static struct tc	*clients[64];
+static int		nclients;
+
+/* Close every client made with CLIENT, then stop the server. */
+static inline void
+conf_stop(void)
+{
+	while (nclients > 0)
+		tc_close(clients[--nclients]);
+	tc_srv_destroy(&srv);
+}
+
+/* Close a client, forgetting it if it was registered. */
+static inline void
+conf_close(struct tc *t)
+{
+	int	i;
+
+	for (i = 0; i < nclients; i++)
+		if (clients[i] == t) {
+			clients[i] = clients[--nclients];
+			break;
+		}
+	tc_close(t);
+}
+#define CLOSE(t)	conf_close(t)
 
 #define START(args)	ck_assert_int_eq(tc_srv_start(&srv, (args)), 0)
-#define STOP()		tc_srv_destroy(&srv)
+#define STOP()		conf_stop()
 #define RECV(t)		ck_assert_int_eq(tc_recv((t), 5000), 1)
 
 #define EXPECT_ACK(t, a, status) do {					\
@@ -53,6 +79,8 @@ conf_client(const char *name, int wait)
 	struct tc	*t = tc_connect(srv.port);
 
 	ck_assert_ptr_nonnull(t);
+	if (nclients < 64)
+		clients[nclients++] = t;
 	if (wait)
 		ck_assert_int_eq(tc_logon(t, name, NULL), 0);
 	else
