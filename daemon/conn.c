@@ -440,13 +440,18 @@ conn_idle_cb(evutil_socket_t fd, short what, void *arg)
 	conn_arm(c->ev_idle, c->last_rx + t - now);
 }
 
-/* Periodic: keep the server's watchdog fed (spec §14.1 rule 3). */
+/*
+ * Periodic (every interval): keep the server's watchdog fed (spec §14.1
+ * rule 3) even when the server's own heartbeats stop, so a client beat
+ * goes out at least once per interval.
+ */
 static void
 conn_beat_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn	*c = arg;
 
-	if (c->fd != -1 && loop_now_ms() - c->last_beat >= c->cc->heartbeat_ms)
+	if (c->fd != -1 &&
+	    loop_now_ms() - c->last_beat >= c->cc->heartbeat_ms / 2)
 		conn_send_beat(c);
 }
 
@@ -476,12 +481,15 @@ static void
 conn_logon_done(struct conn *c, uint64_t s)
 {
 	uint64_t	disc;
+	unsigned	gen = c->gen;
 
 	evtimer_del(c->ev_timer);
 	c->logon_seq = s;
 	c->connects++;
 	connha_report_success(&c->ha, loop_now_ms());
 	conn_start_heartbeat(c);
+	if (c->gen != gen)
+		return;			/* the write failed: now in BACKOFF */
 	c->sent_seq = s;
 	c->recover_target = 0;
 	if (c->ps != NULL) {
