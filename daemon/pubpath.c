@@ -23,9 +23,13 @@
  *                               the program that published that seq
  *   PUBLISH_FLUSH            -> wait until everything stored so far on
  *                               that connection is persisted
- *   STATUS                   -> text, one line per connection
+ *   STATUS                   -> pubpath-status.c (docs/IPC.md §7)
+ *
+ * The allow rules (ACL hook of ipc.c) live in pubpath-acl.c.
  *
  * Invariants:
+ *   (0) Replies to publishes go out in the order the publishes arrived,
+ *       errors included (docs/IPC.md §8).
  *   (1) No STORED reply is queued before the commit covering its row has
  *       returned successfully (pubstore_durable_seq() >= seq).
  *   (2) A request whose row was lost with a failed commit gets an ERROR,
@@ -42,12 +46,11 @@
 
 #include <sys/types.h>
 
-#include <grp.h>
-#include <pwd.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -60,79 +63,13 @@
 #include "log.h"
 #include "loop.h"
 #include "pubpath.h"
+#include "pubpath-int.h"
 #include "pubstore.h"
 #include "xmalloc.h"
 
-/* A request waiting for the commit. */
-struct pp_pending {
-	struct ipc_client	*cl;
-	uint32_t		 reqid;
-	uint32_t		 connid;
-	uint64_t		 seq;
-};
-
-/* A stored message not yet persisted: who to tell on ack or failure. */
-struct pp_track {
-	struct ipc_client	*cl;
-	uint32_t		 reqid;
-	uint64_t		 seq;
-};
-
-/* A PUBLISH_FLUSH in progress. */
-struct pp_waiter {
-	struct pubpath		*pp;
-	struct ipc_client	*cl;
-	uint32_t		 reqid;
-	uint32_t		 connid;
-	uint64_t		 target;
-	struct event		*timer;
-	struct pp_waiter	*next;
-};
-
-/* A compiled allow rule. */
-struct pp_allow {
-	int			 what;
-	int			 any;		/* name "*" */
-	int			 is_group;
-	uid_t			 uid;
-	gid_t			 gid;
-	uid_t			*members;	/* group members' uids */
-	size_t			 nmembers;
-	regex_t			 re;
-};
-
-struct pp_conn {
-	struct pubpath		*pp;
-	struct conf_conn	*cc;
-	uint32_t		 id;
-	struct pubstore		*ps;
-	struct conn		*conn;
-	struct pp_track		*track;
-	size_t			 thead;
-	size_t			 tlen;
-	size_t			 tcap;
-	struct pp_allow		*allows;
-	size_t			 nallows;
-};
-
-struct pubpath {
-	struct conf		*conf;
-	struct pp_conn		*conns;
-	size_t			 nconns;
-	struct pp_conn		*def;
-	struct store_set	*set;
-	struct pp_pending	*pending;
-	size_t			 npending;
-	size_t			 cpending;
-	struct pp_waiter	*waiters;
-	struct ipc		*ipc;
-	struct event		*probe;		/* 1 s: retry degraded stores */
-	uid_t			 self;
-};
-
 /* Find a connection by IPC name (NULL = the default). */
-static struct pp_conn *
-pp_find(struct pubpath *pp, const char *name)
+struct pp_conn *
+pubpath_find(struct pubpath *pp, const char *name)
 {
 	size_t	i;
 
@@ -142,111 +79,6 @@ pp_find(struct pubpath *pp, const char *name)
 		if (strcmp(pp->conns[i].cc->name, name) == 0)
 			return (&pp->conns[i]);
 	return (NULL);
-}
-
-/* Compile the allow rules of one connection; -1 with *cause on error. */
-static int
-pp_compile_allows(struct pp_conn *pc, char **cause)
-{
-	const struct conf_allow	*a;
-	struct pp_allow		*r;
-	struct passwd		*pw;
-	struct group		*gr;
-	size_t			 i, j;
-
-	pc->allows = xcalloc(pc->cc->nallows, sizeof *pc->allows);
-	for (i = 0; i < pc->cc->nallows; i++) {
-		a = &pc->cc->allows[i];
-		r = &pc->allows[i];
-		r->what = a->what;
-		r->is_group = a->is_group;
-		if (strcmp(a->name, "*") == 0)
-			r->any = 1;
-		else if (!a->is_group) {
-			if ((pw = getpwnam(a->name)) == NULL) {
-				xasprintf(cause, "connection %s: allow: no "
-				    "such user \"%s\"", pc->cc->name, a->name);
-				return (-1);
-			}
-			r->uid = pw->pw_uid;
-		} else {
-			if ((gr = getgrnam(a->name)) == NULL) {
-				xasprintf(cause, "connection %s: allow: no "
-				    "such group \"%s\"", pc->cc->name, a->name);
-				return (-1);
-			}
-			r->gid = gr->gr_gid;
-			for (j = 0; gr->gr_mem[j] != NULL; j++)
-				continue;
-			r->members = xcalloc(j, sizeof *r->members);
-			for (j = 0; gr->gr_mem[j] != NULL; j++) {
-				if ((pw = getpwnam(gr->gr_mem[j])) != NULL)
-					r->members[r->nmembers++] = pw->pw_uid;
-			}
-		}
-		if (regcomp(&r->re, a->topic, REG_EXTENDED | REG_NOSUB) != 0) {
-			xasprintf(cause, "connection %s: allow: bad topic "
-			    "expression", pc->cc->name);
-			return (-1);
-		}
-		pc->nallows = i + 1;
-	}
-	return (0);
-}
-
-/* Does rule r cover uid/gid? */
-static int
-pp_allow_who(const struct pp_allow *r, uid_t uid, gid_t gid)
-{
-	size_t	i;
-
-	if (r->any)
-		return (1);
-	if (!r->is_group)
-		return (r->uid == uid);
-	if (r->gid == gid)
-		return (1);
-	for (i = 0; i < r->nmembers; i++)
-		if (r->members[i] == uid)
-			return (1);
-	return (0);
-}
-
-/* The ACL hook for ipc.c (architecture promise 4). */
-static int
-pp_acl(void *arg, uid_t uid, gid_t gid, const char *conn, const char *topic,
-    enum ipc_op op)
-{
-	struct pubpath	*pp = arg;
-	struct pp_conn	*pc;
-	size_t		 i, j;
-	int		 want;
-
-	if (uid == 0 || uid == pp->self)
-		return (1);
-	if (op == IPC_OP_ADMIN)
-		return (0);
-	if (op == IPC_OP_CONNECT) {
-		for (i = 0; i < pp->nconns; i++)
-			for (j = 0; j < pp->conns[i].nallows; j++)
-				if (pp_allow_who(&pp->conns[i].allows[j], uid,
-				    gid))
-					return (1);
-		return (0);
-	}
-	if ((pc = pp_find(pp, conn)) == NULL)
-		return (0);
-	want = op == IPC_OP_PUBLISH ? CONF_ALLOW_PUBLISH :
-	    CONF_ALLOW_SUBSCRIBE;
-	for (j = 0; j < pc->nallows; j++) {
-		if (!(pc->allows[j].what & want) ||
-		    !pp_allow_who(&pc->allows[j], uid, gid))
-			continue;
-		if (topic == NULL ||
-		    regexec(&pc->allows[j].re, topic, 0, NULL, 0) == 0)
-			return (1);
-	}
-	return (0);
 }
 
 /* ipc.c log hook. */
@@ -335,6 +167,31 @@ pp_persisted(struct conn *c, uint64_t seq, void *arg)
 	pp_check_waiters(pp, pc);
 }
 
+/* Map an AMPS failure reason to an IPC error code (spec §16.2). */
+static uint32_t
+pp_reason_code(const char *reason)
+{
+	static const struct {
+		const char	*reason;
+		uint32_t	 code;
+	} map[] = {
+		{ "auth failure",		AMPSIPC_E_AUTHENTICATION },
+		{ "not entitled",		AMPSIPC_E_NOT_ENTITLED },
+		{ "bad filter",			AMPSIPC_E_BAD_FILTER },
+		{ "bad regex topic",		AMPSIPC_E_BAD_REGEX_TOPIC },
+		{ "bad regex",			AMPSIPC_E_BAD_REGEX_TOPIC },
+		{ "invalid topic",		AMPSIPC_E_INVALID_TOPIC },
+		{ "name in use",		AMPSIPC_E_NAME_IN_USE },
+		{ "subscription already exists", AMPSIPC_E_SUB_EXISTS },
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof map / sizeof map[0]; i++)
+		if (strcasecmp(reason, map[i].reason) == 0)
+			return (map[i].code);
+	return (AMPSIPC_E_COMMAND);
+}
+
 /* conn upcall: AMPS refused seq. */
 static void
 pp_failed(struct conn *c, uint64_t seq, const char *reason, void *arg)
@@ -349,34 +206,41 @@ pp_failed(struct conn *c, uint64_t seq, const char *reason, void *arg)
 		if (pc->track[i].cl != NULL)
 			ipc_client_send_publish_failed(pc->track[i].cl,
 			    pc->track[i].reqid, pc->id, seq,
-			    AMPSIPC_E_COMMAND, reason);
+			    pp_reason_code(reason), reason);
 		pc->track[i].cl = NULL;
 		break;
 	}
 	pp_check_waiters(pp, pc);
 }
 
-/* Tell every program about a state change. */
+struct pp_state_arg {
+	struct conn_status	 st;
+	uint32_t		 id;
+};
+
+/* Tell one program about a state change. */
 static void
 pp_state_one(struct ipc_client *cl, void *arg)
 {
-	struct conn_status	*st = arg;
+	struct pp_state_arg	*a = arg;
 
-	ipc_client_send_conn_state(cl, st->name, (uint32_t)st->server_index,
-	    st->wire_state, st->server);
+	ipc_client_send_conn_state(cl, a->st.name, a->id, a->st.wire_state,
+	    a->st.state == CONN_IDLE || a->st.state == CONN_GAVE_UP ||
+	    a->st.state == CONN_STOPPED ? NULL : a->st.server);
 }
 
-/* conn upcall: state changed. */
+/* conn upcall: state changed; tell every program (CONN_STATE). */
 static void
 pp_state(struct conn *c, enum conn_state s, void *arg)
 {
 	struct pubpath		*pp = arg;
-	struct conn_status	 st;
+	struct pp_state_arg	 a;
 
 	if (pp->ipc == NULL)
 		return;
-	conn_get_status(c, &st);
-	ipc_foreach(pp->ipc, pp_state_one, &st);
+	conn_get_status(c, &a.st);
+	a.id = conn_id(c);
+	ipc_foreach(pp->ipc, pp_state_one, &a);
 }
 
 /* Append `"key":"escaped"` (with a leading comma unless first). */
@@ -395,8 +259,8 @@ pp_frag_str(char **buf, size_t *len, const char *key, const char *v)
 }
 
 /* Map a store failure to an IPC error code. */
-static uint32_t
-pp_store_err(struct pp_conn *pc)
+uint32_t
+pubpath_store_err(struct pp_conn *pc)
 {
 	if (strstr(pubstore_error(pc->ps), "full") != NULL)
 		return (AMPSIPC_E_DISK_FULL);
@@ -448,8 +312,8 @@ pp_store(struct pubpath *pp, struct pp_conn *pc, struct ipc_client *cl,
 	free(frag);
 	if (rc == -1) {
 		log_warnx("connection %s: publish store refused a message: %s",
-		    pc->cc->name, pubstore_error(pc->ps));
-		return ((int)pp_store_err(pc));
+		    pc->cc->name, log_safe(pubstore_error(pc->ps), 200));
+		seq = 0;
 	}
 	if (pp->npending == pp->cpending) {
 		pp->cpending = pp->cpending ? pp->cpending * 2 : 256;
@@ -461,6 +325,7 @@ pp_store(struct pubpath *pp, struct pp_conn *pc, struct ipc_client *cl,
 	p->reqid = m->hdr.reqid;
 	p->connid = pc->id;
 	p->seq = seq;
+	p->err = rc == -1 ? pubpath_store_err(pc) : 0;
 	return (0);
 }
 
@@ -471,7 +336,7 @@ pp_publish_h(struct ipc_client *cl, const struct ipc_cmd *m, void *arg)
 	struct pubpath	*pp = arg;
 	struct pp_conn	*pc;
 
-	if ((pc = pp_find(pp, ipcwire_str(m, AMPSIPC_T_CONN))) == NULL)
+	if ((pc = pubpath_find(pp, ipcwire_str(m, AMPSIPC_T_CONN))) == NULL)
 		return (AMPSIPC_E_NO_SUCH_CONNECTION);
 	return (pp_store(pp, pc, cl, m, m->hdr.type == AMPSIPC_DELTA_PUBLISH ?
 	    PUBSTORE_DELTA_PUBLISH : PUBSTORE_PUBLISH));
@@ -486,7 +351,7 @@ pp_command_h(struct ipc_client *cl, const struct ipc_cmd *m, void *arg)
 
 	if (ipcwire_num(m, AMPSIPC_T_CMD, 0) != AMPSIPC_CMD_SOW_DELETE)
 		return (AMPSIPC_E_NOT_SUPPORTED);
-	if ((pc = pp_find(pp, ipcwire_str(m, AMPSIPC_T_CONN))) == NULL)
+	if ((pc = pubpath_find(pp, ipcwire_str(m, AMPSIPC_T_CONN))) == NULL)
 		return (AMPSIPC_E_NO_SUCH_CONNECTION);
 	return (pp_store(pp, pc, cl, m, PUBSTORE_SOW_DELETE));
 }
@@ -515,7 +380,7 @@ pp_flush_h(struct ipc_client *cl, const struct ipc_cmd *m, void *arg)
 	struct timeval		 tv;
 	uint64_t		 ms;
 
-	if ((pc = pp_find(pp, ipcwire_str(m, AMPSIPC_T_CONN))) == NULL)
+	if ((pc = pubpath_find(pp, ipcwire_str(m, AMPSIPC_T_CONN))) == NULL)
 		return (AMPSIPC_E_NO_SUCH_CONNECTION);
 	w = xcalloc(1, sizeof *w);
 	w->pp = pp;
@@ -535,57 +400,6 @@ pp_flush_h(struct ipc_client *cl, const struct ipc_cmd *m, void *arg)
 		evtimer_add(w->timer, &tv);
 	}
 	pp_check_waiters(pp, pc);
-	return (0);
-}
-
-/* IPC STATUS: one line per connection (key=value pairs). */
-static int
-pp_status_h(struct ipc_client *cl, const struct ipc_cmd *m, void *arg)
-{
-	struct pubpath		*pp = arg;
-	struct pp_conn		*pc;
-	struct conn_status	 st;
-	const char		*want = ipcwire_str(m, AMPSIPC_T_CONN);
-	char			*text = NULL;
-	size_t			 len = 0, i;
-	FILE			*f;
-	uint64_t		 now = loop_now_ms();
-
-	if ((f = open_memstream(&text, &len)) == NULL)
-		return (AMPSIPC_E_NO_RESOURCES);
-	fprintf(f, "daemon pid=%ld clients=%u passes=%llu\n", (long)getpid(),
-	    pp->ipc ? ipc_nclients(pp->ipc) : 0,
-	    (unsigned long long)loop_passes());
-	for (i = 0; i < pp->nconns; i++) {
-		pc = &pp->conns[i];
-		if (want != NULL && *want != '\0' &&
-		    strcmp(want, pc->cc->name) != 0)
-			continue;
-		conn_get_status(pc->conn, &st);
-		fprintf(f, "connection %s%s state=%s since=%llums server=%s "
-		    "server-index=%zu/%zu client-name=%s connects=%llu "
-		    "failures=%llu logon-seq=%llu sent-seq=%llu "
-		    "persisted-seq=%llu stored-seq=%llu unpersisted=%llu "
-		    "store=%s",
-		    st.name, pc == pp->def ? " (default)" : "", st.state_name,
-		    (unsigned long long)(now - st.state_since_ms), st.server,
-		    st.server_index + 1, st.nservers, st.client_name,
-		    (unsigned long long)st.connects,
-		    (unsigned long long)st.failures,
-		    (unsigned long long)st.logon_seq,
-		    (unsigned long long)st.sent_seq,
-		    (unsigned long long)st.persisted_seq,
-		    (unsigned long long)pubstore_last_seq(pc->ps),
-		    (unsigned long long)pubstore_unpersisted(pc->ps),
-		    pubstore_state(pc->ps) == STORE_OK ? "ok" : "degraded");
-		if (st.last_error[0] != '\0')
-			fprintf(f, " last-error=\"%s\"",
-			    log_safe(st.last_error, 200));
-		fputc('\n', f);
-	}
-	fclose(f);
-	ipc_client_reply_status(cl, m->hdr.reqid, text);
-	free(text);
 	return (0);
 }
 
@@ -632,14 +446,18 @@ pubpath_flush(void *arg)
 	for (i = 0; i < pp->npending; i++) {
 		p = &pp->pending[i];
 		pc = &pp->conns[p->connid];
-		if (pubstore_durable_seq(pc->ps) >= p->seq) {
+		if (p->err != 0) {
+			if (p->cl != NULL)
+				ipc_client_reply_error(p->cl, p->reqid, p->err,
+				    pubstore_error(pc->ps));
+		} else if (pubstore_durable_seq(pc->ps) >= p->seq) {
 			pp_track_add(pc, p->cl, p->reqid, p->seq);
 			if (p->cl != NULL)
 				ipc_client_reply_stored(p->cl, p->reqid,
 				    p->connid, p->seq);
 		} else if (p->cl != NULL)
 			ipc_client_reply_error(p->cl, p->reqid,
-			    pp_store_err(pc), pubstore_error(pc->ps));
+			    pubpath_store_err(pc), pubstore_error(pc->ps));
 	}
 	pp->npending = 0;
 	for (i = 0; i < pp->nconns; i++)
@@ -681,6 +499,7 @@ pubpath_create(struct conf *conf, char **cause)
 	pp = xcalloc(1, sizeof *pp);
 	pp->conf = conf;
 	pp->self = geteuid();
+	pp->started = loop_now_ms();
 	pp->set = store_set_create();
 	pp->conns = xcalloc(conf->nconns, sizeof *pp->conns);
 	memset(&ev, 0, sizeof ev);
@@ -696,7 +515,7 @@ pubpath_create(struct conf *conf, char **cause)
 		pp->nconns = i + 1;
 		if (pc->cc->is_default)
 			pp->def = pc;
-		if (pp_compile_allows(pc, cause) == -1)
+		if (pubpath_acl_compile(pc, cause) == -1)
 			goto fail;
 		xasprintf(&path, "%s/pub-%s.db", conf->state_dir,
 		    pc->cc->name);
@@ -739,10 +558,10 @@ pubpath_handlers(struct pubpath *pp, struct ipc_handlers *h,
 	h->publish = pp_publish_h;
 	h->flush = pp_flush_h;
 	h->command = pp_command_h;
-	h->status = pp_status_h;
+	h->status = pubpath_status_h;
 	h->closed = pp_closed;
 	h->arg = pp;
-	cfg->acl = pp_acl;
+	cfg->acl = pubpath_acl;
 	cfg->acl_arg = pp;
 	cfg->log = pp_ipc_log;
 	cfg->log_arg = pp;

@@ -14,7 +14,7 @@ start_ampsd
 wait_for 10 grep -q 'giving up reconnecting' "$T/ampsd.log" ||
     fail "never gave up"
 "$B/libampsipc/ampsctl" status -socket "$T/ampsd.sock" >"$T/status" 2>&1
-grep -q 'state=gave-up' "$T/status" || fail "status: $(cat "$T/status")"
+grep -q "state=stopped .*detail=gave-up" "$T/status" || fail "status: $(cat "$T/status")"
 run_pubtest -S "$T/ampsd.sock" -t orders -n 100 || fail "not stored"
 "$AMPSIM" -p "$PORT" --port-file "$T/sim2.port" -d "$T/sim2.txlog" \
     >>"$T/sim2.log" 2>&1 &

@@ -1,0 +1,111 @@
+/*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The ampsd authors
+ */
+
+/*
+ * Private to pubpath.c (publish path), pubpath-acl.c (allow rules) and
+ * pubpath-status.c (STATUS text).  Nothing else includes this file.
+ */
+
+#ifndef AMPSD_PUBPATH_INT_H
+#define AMPSD_PUBPATH_INT_H
+
+#include <sys/types.h>
+
+#include <regex.h>
+#include <stdint.h>
+
+#include "ipc.h"
+
+struct conf;
+struct conf_conn;
+struct conn;
+struct event;
+struct pubstore;
+struct store_set;
+struct pubpath;
+
+/* A request waiting for the commit (or, with err, for its turn). */
+struct pp_pending {
+	struct ipc_client	*cl;
+	uint32_t		 reqid;
+	uint32_t		 connid;
+	uint64_t		 seq;
+	uint32_t		 err;		/* refused at append */
+};
+
+/* A stored message not yet persisted: who to tell on ack or failure. */
+struct pp_track {
+	struct ipc_client	*cl;
+	uint32_t		 reqid;
+	uint64_t		 seq;
+};
+
+/* A PUBLISH_FLUSH in progress. */
+struct pp_waiter {
+	struct pubpath		*pp;
+	struct ipc_client	*cl;
+	uint32_t		 reqid;
+	uint32_t		 connid;
+	uint64_t		 target;
+	struct event		*timer;
+	struct pp_waiter	*next;
+};
+
+/* A compiled allow rule. */
+struct pp_allow {
+	int			 what;
+	int			 any;		/* name "*" */
+	int			 is_group;
+	uid_t			 uid;
+	gid_t			 gid;
+	uid_t			*members;	/* group members' uids */
+	size_t			 nmembers;
+	regex_t			 re;
+};
+
+struct pp_conn {
+	struct pubpath		*pp;
+	struct conf_conn	*cc;
+	uint32_t		 id;
+	struct pubstore		*ps;
+	struct conn		*conn;
+	struct pp_track		*track;
+	size_t			 thead;
+	size_t			 tlen;
+	size_t			 tcap;
+	struct pp_allow		*allows;
+	size_t			 nallows;
+};
+
+struct pubpath {
+	struct conf		*conf;
+	struct pp_conn		*conns;
+	size_t			 nconns;
+	struct pp_conn		*def;
+	struct store_set	*set;
+	struct pp_pending	*pending;
+	size_t			 npending;
+	size_t			 cpending;
+	struct pp_waiter	*waiters;
+	struct ipc		*ipc;
+	struct event		*probe;		/* 1 s: retry degraded stores */
+	uint64_t		 started;	/* monotonic ms */
+	uid_t			 self;
+};
+
+/* pubpath.c */
+struct pp_conn	*pubpath_find(struct pubpath *, const char *);
+uint32_t	 pubpath_store_err(struct pp_conn *);
+
+/* pubpath-acl.c */
+int		 pubpath_acl_compile(struct pp_conn *, char **);
+int		 pubpath_acl(void *, uid_t, gid_t, const char *, const char *,
+		     enum ipc_op);
+
+/* pubpath-status.c */
+int		 pubpath_status_h(struct ipc_client *, const struct ipc_cmd *,
+		     void *);
+
+#endif /* AMPSD_PUBPATH_INT_H */
