@@ -21,8 +21,8 @@
  *                               flush waiters that are covered
  *   failure ack              -> (conn.c pubstore_fail) PUBLISH_FAILED to
  *                               the program that published that seq
- *   PUBLISH_FLUSH            -> wait until everything stored so far on
- *                               that connection is persisted
+ *   PUBLISH_FLUSH            -> wait until everything this program
+ *                               stored on that connection is persisted
  *   STATUS                   -> pubpath-status.c (docs/IPC.md §7)
  *
  * The allow rules (ACL hook of ipc.c) live in pubpath-acl.c.
@@ -267,6 +267,23 @@ pubpath_store_err(struct pp_conn *pc)
 	return (AMPSIPC_E_STORE_UNAVAILABLE);
 }
 
+/*
+ * The per-program array (one slot per connection) of the last sequence
+ * this program appended: what its PUBLISH_FLUSH waits for.  Allocated on
+ * first use, freed by the closed hook.
+ */
+static uint64_t *
+pp_client_last(struct pubpath *pp, struct ipc_client *cl)
+{
+	uint64_t	*last;
+
+	if ((last = ipc_client_data(cl)) == NULL) {
+		last = xcalloc(pp->nconns, sizeof *last);
+		ipc_client_set_data(cl, last);
+	}
+	return (last);
+}
+
 /* Store one command and queue its reply for the flush phase. */
 static int
 pp_store(struct pubpath *pp, struct pp_conn *pc, struct ipc_client *cl,
@@ -326,6 +343,8 @@ pp_store(struct pubpath *pp, struct pp_conn *pc, struct ipc_client *cl,
 	p->connid = pc->id;
 	p->seq = seq;
 	p->err = rc == -1 ? pubpath_store_err(pc) : 0;
+	if (rc == 0)
+		pp_client_last(pp, cl)[pc->id] = seq;
 	return (0);
 }
 
@@ -387,7 +406,9 @@ pp_flush_h(struct ipc_client *cl, const struct ipc_cmd *m, void *arg)
 	w->cl = cl;
 	w->reqid = m->hdr.reqid;
 	w->connid = pc->id;
-	w->target = pubstore_last_seq(pc->ps);
+	w->target = pp_client_last(pp, cl)[pc->id];
+	log_debug("connection %s: flush request %u waits for %llu",
+	    pc->cc->name, w->reqid, (unsigned long long)w->target);
 	w->next = pp->waiters;
 	pp->waiters = w;
 	ms = ipcwire_num(m, AMPSIPC_T_TIMEOUT_MS, 0);
@@ -418,6 +439,8 @@ pp_closed(struct ipc_client *cl, void *arg)
 	for (w = pp->waiters; w != NULL; w = w->next)
 		if (w->cl == cl)
 			w->cl = NULL;
+	free(ipc_client_data(cl));
+	ipc_client_set_data(cl, NULL);
 	for (i = 0; i < pp->nconns; i++) {
 		pc = &pp->conns[i];
 		for (j = pc->thead; j < pc->tlen; j++)
@@ -451,7 +474,8 @@ pubpath_flush(void *arg)
 				ipc_client_reply_error(p->cl, p->reqid, p->err,
 				    pubstore_error(pc->ps));
 		} else if (pubstore_durable_seq(pc->ps) >= p->seq) {
-			pp_track_add(pc, p->cl, p->reqid, p->seq);
+			if (p->cl != NULL)
+				pp_track_add(pc, p->cl, p->reqid, p->seq);
 			if (p->cl != NULL)
 				ipc_client_reply_stored(p->cl, p->reqid,
 				    p->connid, p->seq);
