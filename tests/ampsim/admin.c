@@ -18,6 +18,7 @@
  *	pause-acks / resume-acks -> ok   (hold all acks / release them)
  *	clients                  -> ok <n> name1 name2 ...
  *	stats                    -> ok sessions=<n> subs=<n> txlog=<n>
+ *	peer <host>:<port>       -> ok   (replicate to that peer)
  *	quit                     -> closes the admin connection
  *
  * Invariants:
@@ -246,6 +247,11 @@ admin_exec(char *line, struct evbuffer *out, int *quit)
 			evbuffer_add_printf(out, "ok sessions=%d subs=%d "
 			    "txlog=%zu\n", ns, n, txlog_count());
 		}
+	} else if (strncmp(line, "peer ", 5) == 0) {
+		if (repl_set_peer(line + 5, err, sizeof err) == 0)
+			evbuffer_add_printf(out, "ok\n");
+		else
+			evbuffer_add_printf(out, "error %s\n", err);
 	} else if (strcmp(line, "quit") == 0)
 		*quit = 1;
 	else

@@ -32,7 +32,7 @@ enum {
 	OPT_HB_MULT, OPT_OUT_LIMIT, OPT_USER, OPT_PASSWORD, OPT_LOGON_RETRY,
 	OPT_DUP_ACK, OPT_SIDS, OPT_BMNF, OPT_BM_PERSISTED, OPT_NO_AUTH_REASON,
 	OPT_FAULT, OPT_PEER, OPT_REPL_PORT, OPT_INSTANCE, OPT_FRAME_MAX,
-	OPT_CONF_LINE,
+	OPT_CONF_LINE, OPT_REPL_SYNC,
 };
 
 static const struct option longopts[] = {
@@ -63,6 +63,7 @@ static const struct option longopts[] = {
 	{ "fault",		required_argument, NULL, OPT_FAULT },
 	{ "peer",		required_argument, NULL, OPT_PEER },
 	{ "repl-port",		required_argument, NULL, OPT_REPL_PORT },
+	{ "repl-sync",		no_argument,	   NULL, OPT_REPL_SYNC },
 	{ "instance",		required_argument, NULL, OPT_INSTANCE },
 	{ "frame-max",		required_argument, NULL, OPT_FRAME_MAX },
 	{ "verbose",		no_argument,	   NULL, 'v' },
@@ -100,6 +101,9 @@ usage(int rc)
 "      --no-auth-reason       omit reason \"authentication disabled\"\n"
 "      --fault NAME=VALUE     fault injection (repeatable; see docs/AMPSIM.md)\n"
 "      --instance NAME        instance name (server publisher id)\n"
+"      --repl-port N          replication listener (0 = ephemeral)\n"
+"      --peer HOST:PORT       replicate to this peer's --repl-port\n"
+"      --repl-sync            persisted acks wait until the peer has the message\n"
 "  -v / -q                    more / less logging\n");
 	exit(rc);
 }
@@ -129,8 +133,8 @@ int
 main(int argc, char **argv)
 {
 	struct event	*ev_int, *ev_term;
-	char		 err[512], pid[64];
-	int		 ch, have_conf = 0;
+	char		 err[512], pid[4200];
+	int		 ch, have_conf = 0, have_instance = 0;
 	const char	*cfg = NULL;
 	char		**lines = NULL;
 	size_t		 nlines = 0, i;
@@ -237,12 +241,20 @@ main(int argc, char **argv)
 				sim_fatalx("%s", err);
 			break;
 		case OPT_PEER:
+			free(conf.peer);
+			conf.peer = xstrdup(optarg);
+			break;
 		case OPT_REPL_PORT:
-			sim_fatalx("replication (--peer/--repl-port) is not "
-			    "implemented in this ampsim");
+			conf.repl_port = (int)num_arg("repl-port", optarg, -1,
+			    65535);
+			break;
+		case OPT_REPL_SYNC:
+			conf.repl_sync = 1;
+			break;
 		case OPT_INSTANCE:
 			free(conf.instance);
 			conf.instance = xstrdup(optarg);
+			have_instance = 1;
 			break;
 		case OPT_FRAME_MAX:
 			conf.frame_max = (uint32_t)num_arg("frame-max", optarg,
@@ -277,6 +289,11 @@ main(int argc, char **argv)
 	if (!have_conf)
 		conf_load_defaults();
 	conf_dump();
+	/* Distinct, stable server publisher ids for a replicated pair. */
+	if (!have_instance && conf.dir != NULL) {
+		free(conf.instance);
+		conf.instance = xstrdup(conf.dir);
+	}
 	snprintf(pid, sizeof pid, "ampsim-server:%s", conf.instance);
 	sim_pubid = amps_name_hash(pid, strlen(pid));
 
@@ -288,6 +305,8 @@ main(int argc, char **argv)
 	sow_init();
 	queue_init();
 	if (admin_start(err, sizeof err) != 0)
+		sim_fatalx("%s", err);
+	if (repl_start(err, sizeof err) != 0)
 		sim_fatalx("%s", err);
 	if (listener_start(err, sizeof err) != 0)
 		sim_fatalx("%s", err);
@@ -302,6 +321,7 @@ main(int argc, char **argv)
 
 	listener_stop();
 	admin_stop();
+	repl_stop();
 	sess_close_all();
 	txlog_close();
 	event_free(ev_int);

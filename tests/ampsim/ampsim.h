@@ -176,6 +176,9 @@ struct simconf {
 	int		 no_logon_reason;	/* omit "authentication disabled" */
 	uint32_t	 frame_max;
 	char		*instance;	/* name for the server publisher id */
+	char		*peer;		/* replication peer host:port */
+	int		 repl_port;	/* replication listener, -1 = off */
+	int		 repl_sync;	/* persisted acks wait for the peer */
 
 	/* Topics. */
 	TAILQ_HEAD(, simtopic)	 topics;
@@ -335,6 +338,8 @@ uint64_t names_last_seq(uint64_t);
 /* ------------------------------------------------------------ publish.c */
 
 void	 publish_cmd(struct sess *, struct cmd *);
+long long publish_apply(struct cmd *, int, uint64_t, uint64_t, int,
+	    const char **);
 /* Persisted-ack bookkeeping for state-changing commands (publish family). */
 void	 pack_success(struct sess *, const struct cmd *);
 void	 pack_failure(struct sess *, const struct cmd *, const char *);
@@ -353,6 +358,7 @@ struct txrec {
 	int64_t		 ts;		/* wall clock, usec */
 	uint8_t		 type;		/* TXREC_* */
 	uint8_t		 logged;	/* topic is transaction-logged */
+	uint8_t		 from_peer;	/* received by replication (memory) */
 	char		*topic;
 	char		*x;
 	char		*k;
@@ -370,6 +376,7 @@ size_t		 txlog_append(uint8_t, uint64_t, uint64_t, const char *,
 		    const char *, const char *, const char *, size_t, int);
 void		 txlog_flush(void);
 size_t		 txlog_count(void);
+void		 txlog_mark_peer(size_t);
 const struct txrec *txlog_get(size_t);
 /* Index of the record with bookmark (pub, seq), or -1. */
 long long	 txlog_find(uint64_t, uint64_t);
@@ -497,6 +504,19 @@ void	 queue_dispatch_all(struct simqueue *);
 void	 queue_sow(struct sess *, struct cmd *, struct simqueue *);
 int	 queue_ack_cmd(struct sess *, struct cmd *, struct simqueue *);
 void	 queue_sub_gone(struct sub *);
+
+/* ------------------------------------------------------------ replica.c */
+
+int	 repl_start(char *, size_t);
+void	 repl_stop(void);
+/* Push new log records to the peer (call after processing input). */
+void	 repl_kick(void);
+/* Synchronous replication: hold the persisted ack; 1 if held. */
+int	 repl_defer_ack(struct sess *, const struct cmd *, size_t);
+/* Set the peer at run time ("host:port"). */
+int	 repl_set_peer(const char *, char *, size_t);
+int	 repl_bound_port(void);
+void	 sow_deleted_keys(const char *, const char *, uint64_t, uint64_t);
 
 /* -------------------------------------------------------------- admin.c */
 

@@ -163,6 +163,8 @@ write_port_file(int tcp, int tls, char *err, size_t errlen)
 		fprintf(f, "tls=%d\n", tls);
 	if (ap >= 0)
 		fprintf(f, "admin=%d\n", ap);
+	if (repl_bound_port() >= 0)
+		fprintf(f, "repl=%d\n", repl_bound_port());
 	if (fclose(f) != 0 || rename(tmp, conf.port_file) != 0) {
 		snprintf(err, errlen, "%s: %s", conf.port_file,
 		    strerror(errno));

@@ -170,33 +170,24 @@ publish_fail(struct sess *s, struct cmd *c, const char *reason)
 	pack_failure(s, c, reason);
 }
 
-/* Handle publish / delta_publish. */
-void
-publish_cmd(struct sess *s, struct cmd *c)
+/*
+ * Apply a publish with a known identity (pub, seq): SOW upsert or delta
+ * merge, transaction log, fan-out, queues.  Used for client publishes and
+ * for records replicated from the peer.  Returns the log index (>= 0), -2
+ * when nothing was logged, or -1 with *reason.
+ */
+long long
+publish_apply(struct cmd *c, int delta, uint64_t pub, uint64_t seq,
+    int has_identity, const char **reason)
 {
 	struct simtopic		*st;
 	struct sow_record	*cur = NULL, *prev = NULL;
 	struct msg		 m;
-	const char		*reason = NULL;
-	uint64_t		 pub, seq;
-	int			 logged, delta;
+	long long		 idx = -2;
+	int			 logged;
 
-	if (c->forced != NULL) {
-		publish_fail(s, c, c->forced);
-		return;
-	}
-	if (c->topic == NULL || c->topic[0] == '\0') {
-		publish_fail(s, c, "invalid topic");
-		return;
-	}
-	if (publish_identity(s, c, &pub, &seq)) {
-		publish_duplicate(s, c);
-		return;
-	}
-	delta = c->c == AMPS_CMD_DELTA_PUBLISH;
 	logged = conf_txlogged(c->topic, strlen(c->topic)) ||
 	    queue_is_underlying(c->topic);
-
 	memset(&m, 0, sizeof m);
 	m.topic = c->topic;
 	m.data = c->payload;
@@ -209,10 +200,8 @@ publish_cmd(struct sess *s, struct cmd *c)
 	st = conf_sow_topic(c->topic, strlen(c->topic));
 	if (st != NULL) {
 		if (sow_publish(st, c, delta, logged ? m.bm : NULL, &cur,
-		    &prev, &reason) != 0) {
-			publish_fail(s, c, reason);
-			return;
-		}
+		    &prev, reason) != 0)
+			return (-1);
 		m.st = st;
 		m.data = cur->data;
 		m.dlen = cur->datalen;
@@ -227,9 +216,10 @@ publish_cmd(struct sess *s, struct cmd *c)
 			m.old_dlen = prev->datalen;
 		}
 	}
-	if (logged || c->has_seq)
-		txlog_append(logged ? TXREC_PUBLISH : TXREC_SEQ, pub, seq,
-		    c->topic, m.x, m.k, m.data, m.dlen, logged);
+	if (logged || has_identity)
+		idx = (long long)txlog_append(logged ? TXREC_PUBLISH :
+		    TXREC_SEQ, pub, seq, c->topic, m.x, m.k, m.data, m.dlen,
+		    logged);
 
 	subs_fanout(&m);
 	queue_publish(&m);
@@ -237,11 +227,41 @@ publish_cmd(struct sess *s, struct cmd *c)
 		json_decref(m.doc);
 	sow_record_unref(cur);
 	sow_record_unref(prev);
+	return (idx);
+}
 
+/* Handle publish / delta_publish. */
+void
+publish_cmd(struct sess *s, struct cmd *c)
+{
+	const char	*reason = NULL;
+	uint64_t	 pub, seq;
+	long long	 idx;
+
+	if (c->forced != NULL) {
+		publish_fail(s, c, c->forced);
+		return;
+	}
+	if (c->topic == NULL || c->topic[0] == '\0') {
+		publish_fail(s, c, "invalid topic");
+		return;
+	}
+	if (publish_identity(s, c, &pub, &seq)) {
+		publish_duplicate(s, c);
+		return;
+	}
+	idx = publish_apply(c, c->c == AMPS_CMD_DELTA_PUBLISH, pub, seq,
+	    c->has_seq, &reason);
+	if (idx == -1) {
+		publish_fail(s, c, reason);
+		return;
+	}
 	if (c->acks & AMPS_ACK_PROCESSED)
 		ack_send(s, c, AMPS_ACK_PROCESSED, "success", NULL);
 	if (c->acks & AMPS_ACK_COMPLETED)
 		ack_send(s, c, AMPS_ACK_COMPLETED, "success", NULL);
+	if (idx >= 0 && repl_defer_ack(s, c, (size_t)idx))
+		return;
 	pack_success(s, c);
 }
 

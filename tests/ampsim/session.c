@@ -363,8 +363,10 @@ sess_read_cb(evutil_socket_t fd, short ev, void *arg)
 		amps_reader_commit(&s->rd, (size_t)r);
 		while ((rc = amps_reader_next(&s->rd, &body, &blen)) == 1) {
 			sess_dispatch(s, body, blen);
-			if (s->state == SESS_DEAD || s->state == SESS_CLOSING)
+			if (s->state == SESS_DEAD || s->state == SESS_CLOSING) {
+				repl_kick();
 				return;
+			}
 		}
 		if (rc < 0) {
 			sess_kill(s, "bad frame: %s", amps_strerror(rc));
@@ -374,6 +376,7 @@ sess_read_cb(evutil_socket_t fd, short ev, void *arg)
 			break;
 	}
 	sess_arm_write(s);
+	repl_kick();
 }
 
 /* Copy a header field unescaped into the arena; NULL if absent/bad. */

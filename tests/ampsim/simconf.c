@@ -44,6 +44,7 @@ conf_init(void)
 	conf.port = 9007;
 	conf.tls_port = -1;
 	conf.admin_port = -1;
+	conf.repl_port = -1;
 	conf.ack_conflation_ms = 1000;
 	conf.hb_multiple = 2;
 	conf.out_limit = 64 * 1024 * 1024;

@@ -772,3 +772,28 @@ sow_delete_cmd(struct sess *s, struct cmd *c)
 		    qack_extra_cb, &e);
 	pack_success(s, c);
 }
+
+/* Replicated sow_delete: delete keys (comma list) of topic with identity. */
+void
+sow_deleted_keys(const char *topic, const char *keys_csv, uint64_t pub,
+    uint64_t seq)
+{
+	struct simtopic		*st;
+	struct sow_reclist	 out;
+	struct sow_stats	 stats;
+	char			**keys;
+	size_t			 nkeys;
+
+	if ((st = conf_sow_topic(topic, strlen(topic))) == NULL)
+		return;
+	keys = keys_split(keys_csv, &nkeys);
+	memset(&out, 0, sizeof out);
+	sow_delete_keys(st->store, (const char *const *)keys, nkeys, &out,
+	    &stats);
+	keys_free(keys, nkeys);
+	sow_deleted(st, &out, pub, seq, conf_txlogged(topic, strlen(topic)));
+	if (out.n == 0)
+		txlog_append(TXREC_SEQ, pub, seq, topic, NULL, NULL, NULL, 0,
+		    0);
+	sow_reclist_free(&out);
+}

@@ -72,9 +72,12 @@ read_ports(struct tc_srv *srv, const char *pf)
 		return (-1);
 	srv->port = -1;
 	srv->admin_port = -1;
+	srv->repl_port = -1;
 	while (fgets(line, sizeof line, f) != NULL) {
 		if (strncmp(line, "admin=", 6) == 0)
 			srv->admin_port = atoi(line + 6);
+		else if (strncmp(line, "repl=", 5) == 0)
+			srv->repl_port = atoi(line + 5);
 		else if (srv->port == -1 && line[0] >= '0' && line[0] <= '9')
 			srv->port = atoi(line);
 	}

@@ -24,6 +24,7 @@ struct tc_srv {
 	pid_t		 pid;
 	int		 port;
 	int		 admin_port;
+	int		 repl_port;	/* -1 when not listening */
 	char		 dir[256];	/* temporary directory (removed) */
 	char		 logdir[300];	/* transaction log directory */
 	char		 args[16][256];	/* extra arguments */

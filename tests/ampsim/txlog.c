@@ -335,3 +335,11 @@ txlog_each(txlog_load_fn fn)
 	for (i = 0; i < nrecs; i++)
 		fn(&recs[i]);
 }
+
+/* Mark record i as received from the replication peer (not re-sent). */
+void
+txlog_mark_peer(size_t i)
+{
+	if (i < nrecs)
+		recs[i].from_peer = 1;
+}
