@@ -1,7 +1,7 @@
 #!/bin/bash
 # No server reachable: ampsd gives up after the give-up time (state
-# gave-up), still stores publishes, and after SIGHUP reconnects and
-# delivers them once the server is there.
+# gave-up), still stores publishes, times out flushes, and after SIGHUP
+# reconnects and delivers them once the server is there.
 . "$(dirname "$0")/lib.sh"
 
 [ -x "$B/libampsipc/ampsctl" ] || { OK=1; echo "SKIP: no ampsctl"; exit 77; }
@@ -16,6 +16,11 @@ wait_for 10 grep -q 'giving up reconnecting' "$T/ampsd.log" ||
 "$B/libampsipc/ampsctl" status -socket "$T/ampsd.sock" >"$T/status" 2>&1
 grep -q "state=stopped .*detail=gave-up" "$T/status" || fail "status: $(cat "$T/status")"
 run_pubtest -S "$T/ampsd.sock" -t orders -n 100 || fail "not stored"
+# A flush cannot complete while no server is reachable: it times out, and
+# the messages stay stored.
+run_pubtest -S "$T/ampsd.sock" -t orders -f 100 -n 1 -F -W 500 &&
+    fail "flush succeeded without a server"
+grep -q 'not yet persisted' "$T/pubtest.log" || fail "no flush timeout"
 "$AMPSIM" -p "$PORT" --port-file "$T/sim2.port" -d "$T/sim2.txlog" \
     >>"$T/sim2.log" 2>&1 &
 PIDS="$PIDS $!"
@@ -23,7 +28,7 @@ wait_for 10 test -s "$T/sim2.port" || fail "second ampsim did not start"
 SIMPORT=$PORT
 kill -HUP "$AMPSD_PID"
 wait_for 20 ready_at_least 1 || fail "no logon after SIGHUP"
-seq 0 99 >"$T/want"
+seq 0 100 >"$T/want"
 got() {
 	replay_ids orders >"$T/got"
 	cmp -s "$T/want" "$T/got"
