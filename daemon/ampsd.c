@@ -296,6 +296,7 @@ main(int argc, char **argv)
 
 	log_info("shutting down");
 	ipc_close(ipc);
+	pubpath_set_ipc(pp, NULL);
 	pubpath_flush(pp);
 	pubpath_stop(pp);
 	pubpath_free(pp);

@@ -107,12 +107,14 @@ EOC
 }
 
 # start_ampsd: foreground daemon on $T/ampsd.conf; waits for the socket.
+# AMPSD_WRAPPER (e.g. "valgrind -q --error-exitcode=9") runs it under a
+# tool.
 start_ampsd() {
 	rm -f "$T/ampsd.sock"
-	"$AMPSD" -f -v -c "$T/ampsd.conf" >>"$T/ampsd.log" 2>&1 &
+	${AMPSD_WRAPPER:-} "$AMPSD" -f -v -c "$T/ampsd.conf" >>"$T/ampsd.log" 2>&1 &
 	AMPSD_PID=$!
 	PIDS="$PIDS $AMPSD_PID"
-	wait_for 10 test -S "$T/ampsd.sock" || fail "ampsd did not start"
+	wait_for 20 test -S "$T/ampsd.sock" || fail "ampsd did not start"
 }
 
 # stop_ampsd [SIGNAL]: kill our daemon by pid and wait for it.
