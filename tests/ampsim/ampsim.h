@@ -235,6 +235,7 @@ struct sess {
 	struct event		*ev_read;
 	struct event		*ev_write;
 	int			 write_armed;
+	struct event		*ev_batch;	/* write_batch fault timer */
 	struct amps_reader	 rd;
 	struct sbuf		 out;
 	size_t			 out_off;

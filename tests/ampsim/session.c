@@ -25,7 +25,8 @@
  *     aborts the process.
  *  4. A session is never freed inside a callback that can still touch
  *     it: sess_kill() marks it DEAD, unlinks it and closes the socket;
- *     the memory is released by a zero-delay loop callback.
+ *     its subscriptions and memory are released by a zero-delay loop
+ *     callback (fan-out skips subscriptions of DEAD sessions).
  *  5. Sessions in the global list are exactly those not DEAD.
  */
 
@@ -104,6 +105,11 @@ sess_free_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	struct sess	*s = arg;
 
+	/* Subscriptions go here, not in sess_kill: a kill can happen while
+	 * a fan-out walks the subscription list. */
+	subs_sess_closed(s);
+	if (s->ev_batch != NULL)
+		event_free(s->ev_batch);
 	amps_reader_free(&s->rd);
 	sbuf_free(&s->out);
 	free(s->name);
@@ -127,13 +133,14 @@ sess_kill(struct sess *s, const char *fmt, ...)
 	sim_log(LOG_INFO, "session: %s: disconnected: %s", s->label, reason);
 	sess_set_state(s, SESS_DEAD);
 	TAILQ_REMOVE(&sessions, s, entry);
-	subs_sess_closed(s);
 	hb_stop(s);
 	if (s->ev_pa != NULL)
 		event_free(s->ev_pa);
 	s->ev_pa = NULL;
 	event_free(s->ev_read);
 	event_free(s->ev_write);
+	if (s->ev_batch != NULL)
+		event_del(s->ev_batch);
 	if (s->ssl != NULL) {
 		SSL_shutdown(s->ssl);
 		SSL_free(s->ssl);
@@ -195,6 +202,13 @@ sess_arm_write(struct sess *s)
 	event_add(s->ev_write, NULL);
 }
 
+/* Batch timer of the write_batch fault: write what is held. */
+static void
+sess_batch_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	sess_arm_write(arg);
+}
+
 /* Queue a complete frame for sending. */
 void
 sess_send(struct sess *s, const char *frame, size_t len)
@@ -213,8 +227,17 @@ sess_send(struct sess *s, const char *frame, size_t len)
 		return;
 	}
 	if (faults.write_batch > 1 &&
-	    s->frames_out % faults.write_batch != 0)
+	    s->frames_out % faults.write_batch != 0) {
+		/* Hold for more frames, but never longer than 20 ms. */
+		struct timeval tv = { 0, 20000 };
+
+		if (s->ev_batch == NULL)
+			s->ev_batch = event_new(sim_base, -1, 0,
+			    sess_batch_cb, s);
+		if (!event_pending(s->ev_batch, EV_TIMEOUT, NULL))
+			event_add(s->ev_batch, &tv);
 		return;
+	}
 	sess_arm_write(s);
 }
 
