@@ -577,6 +577,15 @@ conn_persisted_ack(struct conn *c, const struct amps_hdr *h)
 		reason[0] = '\0';
 	if (amps_hdr_eq(h, AMPS_F_STATUS, "success") ||
 	    strcmp(reason, "duplicate") == 0) {
+		if (s > c->sent_seq) {
+			/* Never sent: do not let anyone believe it is safe. */
+			log_warnx("connection %s: server acknowledged sequence "
+			    "%llu but only %llu were sent; using %llu",
+			    c->cc->name, (unsigned long long)s,
+			    (unsigned long long)c->sent_seq,
+			    (unsigned long long)c->sent_seq);
+			s = c->sent_seq;
+		}
 		if (s <= c->persisted_seq)
 			return;
 		c->persisted_seq = s;
