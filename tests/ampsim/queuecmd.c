@@ -125,7 +125,7 @@ queue_dispatch_all(struct simqueue *q)
 	struct sub		*sub;
 	struct msg		 m;
 	char			 lp[40];
-	size_t			 i;
+	size_t			 i, n;
 
 	memset(&al, 0, sizeof al);
 	queue_dispatch(q->store, mono_usec(), &al);
@@ -141,8 +141,9 @@ queue_dispatch_all(struct simqueue *q)
 		lease_format(al.v[i].lease_until, lp, sizeof lp);
 		sub_deliver_queue(sub, &m, al.v[i].msg->bookmark, lp);
 	}
+	n = al.n;
 	queue_assignlist_free(&al);
-	if (al.n > 0 || ev_lease == NULL)
+	if (n > 0 || ev_lease == NULL)
 		queue_lease_schedule();
 }
 
@@ -183,9 +184,9 @@ queue_lease_schedule(void)
 		event_del(ev_lease);
 		return;
 	}
-	t = next > now ? next - now : 0;
+	t = (next > now ? next - now : 0) + 1000;
 	tv.tv_sec = (time_t)(t / 1000000);
-	tv.tv_usec = (suseconds_t)(t % 1000000) + 1000;
+	tv.tv_usec = (suseconds_t)(t % 1000000);
 	event_add(ev_lease, &tv);
 }
 

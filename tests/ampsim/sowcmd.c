@@ -179,9 +179,9 @@ sow_expiry_schedule(void)
 		event_del(ev_expire);
 		return;
 	}
-	t = next > now ? next - now : 0;
+	t = (next > now ? next - now : 0) + 1000;
 	tv.tv_sec = (time_t)(t / 1000000);
-	tv.tv_usec = (suseconds_t)(t % 1000000) + 1000;
+	tv.tv_usec = (suseconds_t)(t % 1000000);
 	event_add(ev_expire, &tv);
 }
 
