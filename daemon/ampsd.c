@@ -19,7 +19,8 @@
  * (unless -f); create the event loop; open the stores and connections;
  * create the IPC socket; start the connections; run.  SIGTERM/SIGINT: the
  * loop finishes its pass (commit + replies), connections close, stores
- * close, the socket is removed.  SIGHUP restarts connections that gave
+ * close, the socket is removed.  Under systemd (Type=notify) READY=1,
+ * WATCHDOG=1 and STOPPING=1 are sent (sdnotify.c).  SIGHUP restarts connections that gave
  * up reconnecting.
  *
  * Invariants:
@@ -48,6 +49,7 @@
 #include "log.h"
 #include "loop.h"
 #include "pubpath.h"
+#include "sdnotify.h"
 #include "xmalloc.h"
 
 /* In background mode: the pipe to the waiting parent, until ready. */
@@ -292,8 +294,12 @@ main(int argc, char **argv)
 	    PACKAGE_VERSION, conf->nconns, conf->socket_path, conf->state_dir);
 	detach_done();
 	pubpath_start(pp);
+	sdnotify_watchdog_start();
+	sdnotify("READY=1");
 	status = loop_run();
 
+	sdnotify("STOPPING=1");
+	sdnotify_watchdog_stop();
 	log_info("shutting down");
 	ipc_close(ipc);
 	pubpath_set_ipc(pp, NULL);

@@ -1,0 +1,35 @@
+#!/bin/bash
+# Under systemd (Type=notify, WatchdogSec=) ampsd reports READY=1 once it
+# accepts programs, pings WATCHDOG=1 at half the interval, and reports
+# STOPPING=1 on SIGTERM.  Uses python3 as the notify socket listener.
+. "$(dirname "$0")/lib.sh"
+
+command -v python3 >/dev/null || { OK=1; echo "SKIP: no python3"; exit 77; }
+python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(0.2)
+out = open(sys.argv[2], "a")
+end = time.time() + 20
+while time.time() < end:
+    try:
+        d = s.recv(4096)
+    except socket.timeout:
+        continue
+    out.write(d.decode() + "\n")
+    out.flush()
+' "$T/notify.sock" "$T/notify.txt" &
+PIDS="$PIDS $!"
+wait_for 5 test -S "$T/notify.sock" || fail "listener"
+start_ampsim sim
+write_conf "$SIMPORT" "heartbeat 5s;"
+NOTIFY_SOCKET=$T/notify.sock WATCHDOG_USEC=400000 start_ampsd
+wait_for 10 grep -q '^READY=1' "$T/notify.txt" || fail "no READY=1"
+pings() {
+	[ "$(grep -c '^WATCHDOG=1' "$T/notify.txt")" -ge 3 ]
+}
+wait_for 5 pings || fail "no watchdog pings"
+stop_ampsd TERM
+wait_for 5 grep -q '^STOPPING=1' "$T/notify.txt" || fail "no STOPPING=1"
+pass
