@@ -237,8 +237,9 @@ main(int argc, char **argv)
 		usage();
 
 	conf = conf_new();
-	if (conf_parse_file(conf, file, &errs) == 0)
-		conf_check(conf, &errs);
+	if (conf_parse_file(conf, file, &errs) == 0 &&
+	    conf_check(conf, &errs) == 0)
+		conf_check_files(conf, &errs);
 	if (errs.n > 0) {
 		conf_errs_print(&errs, stderr);
 		conf_errs_free(&errs);

@@ -27,10 +27,12 @@
 
 #include <ctype.h>
 #include <regex.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "amps.h"
 #include "conf.h"
@@ -371,6 +373,58 @@ conf_check(struct conf *c, struct conf_errs *errs)
 	return (errs->n == n0 ? 0 : -1);
 }
 
+/* Check one file named by the configuration; what is "tls ca" etc. */
+static void
+conf_check_file(const struct conf *c, const struct conf_conn *cc,
+    const char *what, const char *path, int secret, struct conf_errs *errs)
+{
+	const char	*f = c->file ? c->file : "ampsd.conf";
+	struct stat	 st;
+
+	if (path == NULL)
+		return;
+	if (stat(path, &st) == -1 || access(path, R_OK) == -1) {
+		conf_errs_add(errs, f, cc->tls.line, "connection \"%s\": %s "
+		    "\"%s\": %s", cc->name, what, path, strerror(errno));
+		return;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		conf_errs_add(errs, f, cc->tls.line, "connection \"%s\": %s "
+		    "\"%s\": not a regular file", cc->name, what, path);
+		return;
+	}
+	if (secret && (st.st_mode & 077) != 0)
+		conf_errs_add(errs, f, cc->tls.line, "connection \"%s\": %s "
+		    "\"%s\" is accessible by group or others (mode %04o); "
+		    "chmod 600 it", cc->name, what, path,
+		    (unsigned)(st.st_mode & 07777));
+	if (secret && st.st_uid != 0 && st.st_uid != geteuid())
+		conf_errs_add(errs, f, cc->tls.line, "connection \"%s\": %s "
+		    "\"%s\" is owned by uid %u (must be root or uid %u)",
+		    cc->name, what, path, (unsigned)st.st_uid,
+		    (unsigned)geteuid());
+}
+
+/*
+ * Check the files the configuration names (TLS CA, certificate, key):
+ * they exist and are readable, and the key is private.  Separate from
+ * conf_check() because it looks at the file system.  Returns 0 or -1.
+ */
+int
+conf_check_files(const struct conf *c, struct conf_errs *errs)
+{
+	const struct conf_conn	*cc;
+	size_t			 i, n0 = errs->n;
+
+	for (i = 0; i < c->nconns; i++) {
+		cc = c->conns[i];
+		conf_check_file(c, cc, "tls ca", cc->tls.ca, 0, errs);
+		conf_check_file(c, cc, "tls cert", cc->tls.cert, 0, errs);
+		conf_check_file(c, cc, "tls key", cc->tls.key, 1, errs);
+	}
+	return (errs->n == n0 ? 0 : -1);
+}
+
 /* Print the effective configuration (passwords redacted). */
 void
 conf_dump(const struct conf *c, FILE *out)
@@ -419,8 +473,32 @@ conf_dump(const struct conf *c, FILE *out)
 		fprintf(out, " give-up %llums jitter %s;\n",
 		    (unsigned long long)cc->reconnect.giveup_ms,
 		    cc->reconnect.jitter ? "yes" : "no");
+		fprintf(out, "\tlogon-timeout %llums;\n",
+		    (unsigned long long)cc->logon_timeout_ms);
+		if (cc->tls.line != 0) {
+			fprintf(out, "\ttls {");
+			if (cc->tls.ca != NULL)
+				fprintf(out, " ca \"%s\";", cc->tls.ca);
+			if (cc->tls.cert != NULL)
+				fprintf(out, " cert \"%s\"; key \"%s\";",
+				    cc->tls.cert, cc->tls.key);
+			if (cc->tls.server_name != NULL)
+				fprintf(out, " server-name \"%s\";",
+				    cc->tls.server_name);
+			fprintf(out, " verify %s; }\n",
+			    cc->tls.verify ? "yes" : "no");
+		}
 		fprintf(out, "\tdurability %s;\n",
 		    cc->durability == CONF_DURABILITY_FULL ? "full" : "normal");
+		fprintf(out, "\tqueue-ack batch %u timeout %llums;\n",
+		    cc->ack_batch, (unsigned long long)cc->ack_timeout_ms);
+		for (j = 0; j < cc->nallows; j++)
+			fprintf(out, "\tallow %s %s \"%s\" topic \"%s\";\n",
+			    cc->allows[j].what == CONF_ALLOW_PUBLISH ? "publish" :
+			    cc->allows[j].what == CONF_ALLOW_SUBSCRIBE ?
+			    "subscribe" : "all",
+			    cc->allows[j].is_group ? "group" : "user",
+			    cc->allows[j].name, cc->allows[j].topic);
 		fprintf(out, "}\n");
 	}
 }

@@ -107,6 +107,7 @@ int		 conf_parse_buffer(struct conf *, const char *name,
 int		 conf_parse_file(struct conf *, const char *path,
 		     struct conf_errs *);
 int		 conf_check(struct conf *, struct conf_errs *);
+int		 conf_check_files(const struct conf *, struct conf_errs *);
 struct conf_conn *conf_default_conn(const struct conf *);
 struct conf_conn *conf_find_conn(const struct conf *, const char *);
 uint64_t	 conf_conn_timeout(const struct conf_conn *);

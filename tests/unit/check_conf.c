@@ -349,6 +349,67 @@ START_TEST(test_secrecy)
 }
 END_TEST
 
+START_TEST(test_files)
+{
+	struct conf_errs	 errs = { NULL, 0 };
+	struct conf		*c;
+	char			*key, *text, want[512];
+
+	key = tmpconf("not really a key", 0644);
+	if (asprintf(&text, "connection \"a\" {\n client-name \"x\";\n "
+	    "server \"tcps://h:1/amps/json\";\n tls {\n  ca \"/nonexistent/"
+	    "ca.pem\";\n  cert \"%s\";\n  key \"%s\";\n }\n}\n", key,
+	    key) == -1)
+		ck_abort();
+	c = conf_new();
+	ck_assert_int_eq(conf_parse_buffer(c, "t.conf", text, strlen(text),
+	    &errs), 0);
+	ck_assert_int_eq(conf_check(c, &errs), 0);
+	ck_assert_int_eq(conf_check_files(c, &errs), -1);
+	ck_assert_uint_eq(errs.n, 2);
+	ck_assert_str_eq(errs.v[0], "t.conf:4: connection \"a\": tls ca "
+	    "\"/nonexistent/ca.pem\": No such file or directory");
+	snprintf(want, sizeof want, "t.conf:4: connection \"a\": tls key "
+	    "\"%s\" is accessible by group or others (mode 0644); chmod 600 "
+	    "it", key);
+	ck_assert_str_eq(errs.v[1], want);
+	conf_errs_free(&errs);
+	chmod(key, 0600);
+	ck_assert_int_eq(conf_check_files(c, &errs), -1);	/* ca still */
+	ck_assert_uint_eq(errs.n, 1);
+	conf_errs_free(&errs);
+	conf_free(c);
+	unlink(key);
+	free(key);
+	free(text);
+}
+END_TEST
+
+START_TEST(test_dump)
+{
+	struct conf	*c;
+	char		*got, *out = NULL;
+	size_t		 len = 0;
+	FILE		*f;
+
+	got = run("connection \"a\" { client-name \"x\"; server "
+	    "\"tcp://u:secret@h:1/amps/json\"; allow all group \"g\" topic "
+	    "\".*\"; }\n", &c);
+	ck_assert_str_eq(got, "");
+	f = open_memstream(&out, &len);
+	conf_dump(c, f);
+	fclose(f);
+	ck_assert_ptr_null(strstr(out, "secret"));
+	ck_assert_ptr_nonnull(strstr(out, "allow all group \"g\" topic "
+	    "\".*\";"));
+	ck_assert_ptr_nonnull(strstr(out, "heartbeat 10000ms timeout "
+	    "20000ms;"));
+	free(out);
+	free(got);
+	conf_free(c);
+}
+END_TEST
+
 static Suite *
 conf_suite(void)
 {
@@ -361,6 +422,8 @@ conf_suite(void)
 	tcase_add_test(tc, test_durations);
 	tcase_add_test(tc, test_long_lines);
 	tcase_add_test(tc, test_secrecy);
+	tcase_add_test(tc, test_files);
+	tcase_add_test(tc, test_dump);
 	tcase_set_timeout(tc, 20);
 	suite_add_tcase(s, tc);
 	return (s);
