@@ -105,7 +105,8 @@ admin_hold_ack(uint64_t sess_id, const char *frame, size_t len)
  * drop_on_cmd=CMD, no_heartbeats=0|1, ignore_beats=0|1,
  * deny_acks=LIST, delay_acks=LIST, delay_ms=N, fail_cmd=CMD,
  * fail_reason=TEXT, write_bytewise=0|1, write_batch=N,
- * quote_numbers=0|1, bm_not_found=0|1, acks_paused=0|1.
+ * quote_numbers=0|1, bm_not_found=0|1, acks_paused=0|1, and the run-time
+ * forms of switches: sids=0|1, dup_ack=success|failure, hb_multiple=K.
  */
 int
 faults_set(const char *spec, char *err, size_t errlen)
@@ -154,6 +155,17 @@ faults_set(const char *spec, char *err, size_t errlen)
 		faults.quote_numbers = n != 0;
 	else if (strcmp(name, "bm_not_found") == 0)
 		faults.bm_not_found = n != 0;
+	else if (strcmp(name, "sids") == 0)
+		conf.sids = n != 0;
+	else if (strcmp(name, "dup_ack") == 0) {
+		if (strcmp(v, "success") == 0)
+			conf.dupack = DUPACK_SUCCESS;
+		else if (strcmp(v, "failure") == 0)
+			conf.dupack = DUPACK_FAILURE;
+		else
+			goto bad;
+	} else if (strcmp(name, "hb_multiple") == 0 && n > 0)
+		conf.hb_multiple = (unsigned)n;
 	else if (strcmp(name, "acks_paused") == 0) {
 		faults.acks_paused = n != 0;
 		if (!faults.acks_paused)
@@ -165,7 +177,7 @@ faults_set(const char *spec, char *err, size_t errlen)
 	sim_log(LOG_INFO, "fault: %s", spec);
 	return (0);
 bad:
-	snprintf(err, errlen, "fault: bad ack list %s", v);
+	snprintf(err, errlen, "fault: bad value %s", v);
 	return (-1);
 }
 

@@ -137,6 +137,8 @@ struct simqueue {
 	enum qsem		 sem;
 	unsigned		 lease_ms;
 	unsigned		 max_backlog;
+	unsigned		 max_deliveries;	/* 0 = unlimited */
+	unsigned		 max_cancels;		/* 0 = unlimited */
 	void			*store;		/* struct queuestore * */
 	uint64_t		 rr;		/* round-robin cursor */
 };
@@ -423,6 +425,15 @@ struct sub {
 	struct event		*ev_replay;
 	struct event		*ev_persisted;
 
+	/* Ranges (§8.3) and queue replays. */
+	int			 range;
+	int			 ended;		/* range complete */
+	size_t			 rend_idx;	/* stop before, or -1 */
+	int64_t			 rend_ts;	/* stop after/at, 0 = none */
+	int			 rend_incl;
+	int			 rend_known;
+	struct simqueue		*replay_q;
+
 	/* Conflation. */
 	unsigned		 conf_ms;
 	struct event		*ev_conf;
@@ -477,6 +488,19 @@ void	 sub_oof(struct sub *, struct msg *, const char *, const char *,
 	    size_t);
 void	 subs_oof_removed(struct msg *, const char *);
 
+/* ------------------------------------------------------------- replay.c */
+
+/* Extras for subscription acks: sub_id, bm, o (each may be NULL). */
+struct sub_ack_extra {
+	const char	*sub_id;
+	const char	*bm;
+	const char	*o;
+};
+void	 sub_ack_extra_cb(struct amps_wr *, void *);
+int	 sub_start_bookmark(struct sess *, struct cmd *, struct sub *);
+void	 sub_replay_schedule(struct sub *, int);
+int	 sub_range_live_over(struct sub *, int64_t);
+
 /* ------------------------------------------------------------- sowcmd.c */
 
 void	 sow_init(void);
@@ -501,6 +525,7 @@ int	 queue_subscribe(struct sess *, struct cmd *, struct sub *,
 	    struct sub *);
 void	 queue_publish(struct msg *);
 int	 queue_is_underlying(const char *);
+int	 queue_feeds_topic(const struct simqueue *, const char *);
 void	 queue_dispatch_all(struct simqueue *);
 void	 queue_sow(struct sess *, struct cmd *, struct simqueue *);
 int	 queue_ack_cmd(struct sess *, struct cmd *, struct simqueue *);

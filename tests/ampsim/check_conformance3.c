@@ -301,6 +301,80 @@ START_TEST(tls_logon)
 }
 END_TEST
 
+/* Ranges: [b2:b4] replays 2..4 then completed, nothing live. */
+START_TEST(bookmark_range)
+{
+	struct tc	*s, *p;
+	char		 b[6][64];
+	int		 i;
+
+	START(NULL);
+	p = CLIENT("rp");
+	for (i = 1; i <= 5; i++) {
+		tc_sendf(p, "{}", "{\"c\":\"p\",\"t\":\"log\",\"s\":%d}", i);
+		snprintf(b[i], sizeof b[i], "%llu|%d|", (unsigned long long)
+		    amps_name_hash("rp", 2), i);
+	}
+	BARRIER(p);
+	s = CLIENT("rs");
+	tc_sendf(s, NULL, "{\"c\":\"subscribe\",\"cid\":\"1\",\"t\":\"log\","
+	    "\"bm\":\"[%s:%s]\",\"a\":\"processed,completed\"}", b[2], b[4]);
+	EXPECT_ACK(s, "processed", "success");
+	for (i = 2; i <= 4; i++) {
+		EXPECT_CMD(s, "p");
+		ck_assert_str_eq(tc_str(s, AMPS_F_BM), b[i]);
+	}
+	EXPECT_ACK(s, "completed", "success");
+	tc_sendf(s, NULL, "{\"c\":\"subscribe\",\"cid\":\"2\",\"t\":\"log\","
+	    "\"bm\":\"(%s:%s)\",\"a\":\"processed,completed\"}", b[1], b[4]);
+	EXPECT_ACK(s, "processed", "success");
+	for (i = 2; i <= 3; i++) {
+		EXPECT_CMD(s, "p");
+		ck_assert_str_eq(tc_str(s, AMPS_F_BM), b[i]);
+	}
+	EXPECT_ACK(s, "completed", "success");
+	/* Open-ended in time: live until the end time, which is far away. */
+	tc_sendf(s, NULL, "{\"c\":\"subscribe\",\"cid\":\"3\",\"t\":\"log\","
+	    "\"bm\":\"[%s:29990101T000000Z)\",\"a\":\"processed\"}", b[5]);
+	EXPECT_ACK(s, "processed", "success");
+	EXPECT_CMD(s, "p");
+	ck_assert_str_eq(tc_str(s, AMPS_F_BM), b[5]);
+	tc_send(p, "{\"c\":\"p\",\"t\":\"log\",\"s\":6}", "{}");
+	EXPECT_CMD(s, "p");
+	BARRIER(p);
+	BARRIER(s);
+	STOP();
+}
+END_TEST
+
+/* A bookmark subscription to a queue replays its topic, no leases. */
+START_TEST(queue_bookmark_replay)
+{
+	struct tc	*s, *p;
+	char		 reply[64];
+
+	START(NULL);
+	p = CLIENT("p");
+	tc_send(p, "{\"c\":\"p\",\"t\":\"work-in\"}", "{\"job\":1}");
+	BARRIER(p);
+	s = CLIENT("s");
+	tc_send(s, "{\"c\":\"subscribe\",\"cid\":\"1\",\"t\":\"work\","
+	    "\"bm\":\"0\",\"a\":\"processed,completed\"}", NULL);
+	EXPECT_ACK(s, "processed", "success");
+	EXPECT_CMD(s, "p");
+	ck_assert_str_eq(tc_str(s, AMPS_F_T), "work-in");
+	ck_assert(!tc_has(s, AMPS_F_LP));
+	EXPECT_ACK(s, "completed", "success");
+	/* Run-time switch: sids. */
+	ck_assert_int_eq(tc_admin(&srv, "fault sids=1", reply, sizeof reply),
+	    0);
+	tc_send(p, "{\"c\":\"p\",\"t\":\"work-in\"}", "{\"job\":2}");
+	EXPECT_CMD(s, "p");
+	ck_assert(!tc_has(s, AMPS_F_SIDS));	/* bookmark subs keep sub_id */
+	STOP();
+}
+END_TEST
+
 /* The suite. */
 static Suite *
 suite(void)
@@ -317,6 +391,8 @@ suite(void)
 	tcase_add_test(tc, timestamp_bookmarks);
 	tcase_add_test(tc, delay_and_drop);
 	tcase_add_test(tc, tls_logon);
+	tcase_add_test(tc, bookmark_range);
+	tcase_add_test(tc, queue_bookmark_replay);
 	suite_add_tcase(s, tc);
 	return (s);
 }

@@ -55,6 +55,8 @@ queue_init(void)
 		    QUEUE_AT_MOST_ONCE : QUEUE_AT_LEAST_ONCE;
 		qc.lease_period = (uint64_t)q->lease_ms * 1000;
 		qc.max_backlog = q->max_backlog;
+		qc.max_deliveries = q->max_deliveries;
+		qc.max_cancels = q->max_cancels;
 		q->store = queue_create(&qc);
 	}
 }
@@ -71,6 +73,13 @@ queue_feeds(const struct simqueue *q, const char *t)
 		if (strcmp(q->topics[i], t) == 0)
 			return (1);
 	return (0);
+}
+
+/* Exported form of queue_feeds. */
+int
+queue_feeds_topic(const struct simqueue *q, const char *t)
+{
+	return (queue_feeds(q, t));
 }
 
 /* Whether topic t is the underlying topic of some queue. */

@@ -15,7 +15,8 @@
  *	sow   <topic> user_keys [expiration]
  *	txlog <topic-or-regex>
  *	queue <name> topic=<t>[,<t2>] [semantics=at-least-once|at-most-once]
- *	      [lease=<interval>] [backlog=<n>]
+ *	      [lease=<interval>] [backlog=<n>] [max_deliveries=<n>]
+ *	      [max_cancels=<n>]
  *
  * Defaults (no file): "sow orders key=/id expiration", "txlog .*",
  * "queue work topic=work-in semantics=at-least-once lease=30s backlog=10".
@@ -179,7 +180,13 @@ conf_queue_line(char **w, int nw, char *err, size_t errlen)
 				return (-1);
 			}
 			q->lease_ms = (unsigned)v;
-		} else if (strncmp(w[i], "backlog=", 8) == 0) {
+		} else if (strncmp(w[i], "max_deliveries=", 15) == 0)
+			q->max_deliveries = (unsigned)strtoul(w[i] + 15,
+			    NULL, 10);
+		else if (strncmp(w[i], "max_cancels=", 12) == 0)
+			q->max_cancels = (unsigned)strtoul(w[i] + 12, NULL,
+			    10);
+		else if (strncmp(w[i], "backlog=", 8) == 0) {
 			v = strtoll(w[i] + 8, NULL, 10);
 			if (v <= 0 || v > 1000000) {
 				snprintf(err, errlen, "queue: bad backlog");

@@ -687,6 +687,7 @@ sow_delete_cmd(struct sess *s, struct cmd *c)
 	size_t			 nkeys = 0;
 	uint64_t		 pub = 0, seq = 0;
 	int			 rc, logged;
+	size_t			 before;
 
 	if (c->topic != NULL &&
 	    (q = conf_queue(c->topic, strlen(c->topic))) != NULL) {
@@ -753,6 +754,7 @@ sow_delete_cmd(struct sess *s, struct cmd *c)
 		return;
 	}
 	logged = conf_txlogged(st->name, strlen(st->name));
+	before = txlog_count();
 	sow_deleted(st, &out, pub, seq, logged);
 	if (c->has_seq && (out.n == 0 || !logged))
 		txlog_append(TXREC_SEQ, pub, seq, st->name, NULL, NULL, NULL,
@@ -770,6 +772,9 @@ sow_delete_cmd(struct sess *s, struct cmd *c)
 	if (c->acks & AMPS_ACK_STATS)
 		ack_send_ex(s, c, AMPS_ACK_STATS, "success", NULL,
 		    qack_extra_cb, &e);
+	if (txlog_count() > before &&
+	    repl_defer_ack(s, c, txlog_count() - 1))
+		return;
 	pack_success(s, c);
 }
 

@@ -7,19 +7,18 @@
  * subs.c: subscriptions (§4.5, §4.6): creation from a command with its
  * options (§13), replace / pause / resume, unsubscribe, fan-out of
  * published messages (filters, delta output, OOF for SOW topics, select,
- * conflation, sids), and bookmark (replay) subscriptions over the
- * transaction log (§8.4).
+ * conflation, sids).  Bookmark replays live in replay.c.
  *
  * Invariants:
  *  1. A subscription is in exactly two lists: its session's and all_subs;
  *     both are updated together (sub_free).
- *  2. A bookmark subscription that is replaying is skipped by the live
+ *  2. A bookmark subscription that is replaying (replay.c) is skipped by
+ *     the live
  *     fan-out: the message is already in the log (publish appends before
  *     fanning out) and the replay reaches it in log order; when the replay
  *     catches up with the end of the log it becomes live in the same
  *     callback, so nothing is lost or duplicated.
- *  3. `completed` of a bookmark subscription is sent exactly once, when
- *     the replay has passed the log position current at subscribe time.
+ *  3. Live bookmark subscriptions only receive logged messages.
  *  4. Queue subscriptions (sub->q) receive nothing from fan-out; the queue
  *     module delivers to them.
  */
@@ -36,7 +35,6 @@
 
 struct sublist	all_subs = TAILQ_HEAD_INITIALIZER(all_subs);
 
-static void	sub_replay_schedule(struct sub *, int);
 static void	sub_conf_add(struct sub *, struct msg *, const char *,
 		    size_t);
 
@@ -290,283 +288,13 @@ sub_pause_resume(struct sess *s, struct cmd *c)
 	return (1);
 }
 
-/* Resolve one bookmark item to a start index; -1 = not found. */
-static long long
-bm_item_start(const char *p, size_t len)
-{
-	uint64_t	pub, seq;
-	int64_t		usec;
-	long long	idx;
-
-	switch (amps_bm_classify(p, len)) {
-	case AMPS_BM_EPOCH:
-		return (0);
-	case AMPS_BM_NOW:
-		return ((long long)txlog_count());
-	case AMPS_BM_ID:
-		if (faults.bm_not_found)
-			return (-1);
-		if (amps_bm_parse(p, len, &pub, &seq) != 0)
-			return (-1);
-		if ((idx = txlog_find(pub, seq)) < 0)
-			return (-1);
-		return (idx + 1);
-	case AMPS_BM_TIMESTAMP:
-		if (amps_ts_parse(p, len, &usec) != 0)
-			return (-1);
-		return ((long long)txlog_find_ts(usec));
-	default:
-		return (-2);
-	}
-}
-
-/* Resolve a bookmark (single or list) to a start index; <0 on failure. */
-static long long
-bm_resolve(const char *bm, enum bmnf nf, const char **reason)
-{
-	struct amps_list_iter	 it;
-	const char		*item;
-	size_t			 ilen;
-	long long		 best = -1, v;
-	enum amps_bm_kind	 k;
-
-	k = amps_bm_classify(bm, strlen(bm));
-	if (k == AMPS_BM_RANGE) {
-		*reason = "invalid bookmark";	/* ranges: not implemented */
-		sim_log(LOG_WARN, "subs: bookmark ranges are not implemented");
-		return (-2);
-	}
-	if (k == AMPS_BM_INVALID) {
-		*reason = "invalid bookmark";
-		return (-2);
-	}
-	amps_list_begin(&it, bm, strlen(bm));
-	while (amps_list_next(&it, &item, &ilen) == 1) {
-		v = bm_item_start(item, ilen);
-		if (v == -2) {
-			*reason = "invalid bookmark";
-			return (-2);
-		}
-		if (v >= 0 && (best < 0 || v < best))
-			best = v;
-	}
-	if (best >= 0)
-		return (best);
-	switch (nf) {
-	case BMNF_EPOCH:
-		return (0);
-	case BMNF_NOW:
-		return ((long long)txlog_count());
-	default:
-		*reason = "bookmark not found";
-		return (-1);
-	}
-}
-
-/* Extras for subscription acks: sub_id and optionally bm. */
-struct subk_extra {
-	const char	*sub_id;
-	const char	*bm;
-	const char	*o;
-};
-
-/* Write sub_id / bm / o. */
-static void
-subk_extra_cb(struct amps_wr *w, void *arg)
-{
-	struct subk_extra	*e = arg;
-
-	if (e->sub_id != NULL)
-		amps_wr_cstr(w, AMPS_F_SUB_ID, e->sub_id);
-	if (e->bm != NULL)
-		amps_wr_cstr(w, AMPS_F_BM, e->bm);
-	if (e->o != NULL)
-		amps_wr_cstr(w, AMPS_F_O, e->o);
-}
-
-/* The bookmark of the last log record before index end ("0" if none). */
-static void
-bm_before(size_t end, char *out, size_t cap)
-{
-	const struct txrec	*r;
-
-	if (end == 0 || (r = txlog_get(end - 1)) == NULL)
-		snprintf(out, cap, "0");
-	else
-		txlog_bm(r, out, cap);
-}
-
-/* Periodic persisted ack of a bookmark subscription (§8.4). */
-static void
-sub_persisted_cb(evutil_socket_t fd, short ev, void *arg)
-{
-	struct sub		*sub = arg;
-	struct subk_extra	 e;
-	struct cmd		 c;
-	char			 bm[48];
-
-	txlog_flush();
-	bm_before(txlog_count(), bm, sizeof bm);
-	memset(&c, 0, sizeof c);
-	c.cid = sub->cid;
-	e.sub_id = sub->sub_id;
-	e.bm = bm;
-	e.o = NULL;
-	ack_send_ex(sub->s, &c, AMPS_ACK_PERSISTED, "success", NULL,
-	    subk_extra_cb, &e);
-}
-
-/* Whether record r is a candidate for subscription sub. */
-static int
-sub_wants_rec(struct sub *sub, const struct txrec *r, struct msg *m)
-{
-	if (r->type != TXREC_PUBLISH || !r->logged)
-		return (0);
-	if (!topicmatch_match(sub->tm, r->topic, strlen(r->topic)))
-		return (0);
-	memset(m, 0, sizeof *m);
-	m->topic = r->topic;
-	m->data = r->data;
-	m->dlen = r->dlen;
-	m->x = r->x;
-	m->k = r->k;
-	m->ts = r->ts;
-	txlog_bm(r, m->bm, sizeof m->bm);
-	if (sub->flt != NULL) {
-		json_t *d = msg_doc(m);
-		int ok = d != NULL && filter_match(sub->flt, d);
-
-		if (m->doc_owned)
-			json_decref(m->doc);
-		m->doc = NULL;
-		m->doc_owned = 0;
-		m->doc_tried = 0;
-		return (ok);
-	}
-	return (1);
-}
-
-/* Replay step: deliver a chunk of the log to a bookmark subscription. */
-static void
-sub_replay_cb(evutil_socket_t fd, short ev, void *arg)
-{
-	struct sub		*sub = arg;
-	const struct txrec	*r;
-	struct subk_extra	 e;
-	struct cmd		 c;
-	struct msg		 m;
-	char			 bm[48];
-	size_t			 budget, n = txlog_count();
-
-	if (sub->paused)
-		return;
-	budget = sub->rate > 0 ? (size_t)(sub->rate / 10) + 1 : 2000;
-	while (sub->replay_pos < n && budget > 0) {
-		if (sub->s->out.len - sub->s->out_off > conf.out_limit / 2)
-			break;
-		r = txlog_get(sub->replay_pos++);
-		if (sub->top_n && sub->sent >= sub->top_n)
-			continue;
-		if (!sub_wants_rec(sub, r, &m))
-			continue;
-		sub_deliver(sub, &m, NULL);
-		sub->sent++;
-		budget--;
-		if (sub->s->state == SESS_DEAD)
-			return;
-	}
-	if (sub->replay_end != (size_t)-1 && sub->replay_pos >= sub->replay_end) {
-		if (sub->acks & AMPS_ACK_COMPLETED) {
-			bm_before(sub->replay_end, bm, sizeof bm);
-			memset(&c, 0, sizeof c);
-			c.cid = sub->cid;
-			e.sub_id = sub->sub_id;
-			e.bm = bm;
-			e.o = NULL;
-			ack_send_ex(sub->s, &c, AMPS_ACK_COMPLETED, "success",
-			    NULL, subk_extra_cb, &e);
-		}
-		sub->replay_end = (size_t)-1;
-	}
-	if (sub->replay_pos >= n) {
-		sub->replaying = 0;	/* live from now on */
-		return;
-	}
-	sub_replay_schedule(sub, sub->rate > 0 ? 100 : 1);
-}
-
-/* Run the replay again after ms milliseconds. */
-static void
-sub_replay_schedule(struct sub *sub, int ms)
-{
-	struct timeval	tv;
-
-	if (sub->ev_replay == NULL)
-		sub->ev_replay = event_new(sim_base, -1, 0, sub_replay_cb, sub);
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	sub->replaying = 1;
-	event_add(sub->ev_replay, &tv);
-}
-
-/* Start a bookmark subscription; returns -1 after a failure ack. */
-static int
-sub_start_bookmark(struct sess *s, struct cmd *c, struct sub *sub)
-{
-	struct timeval	 tv;
-	const char	*reason = NULL;
-	char		 val[16];
-	enum bmnf	 nf = conf.bmnf_default;
-	long long	 start;
-
-	if (sub->delta) {
-		sub_fail(s, c, "invalid options");
-		return (-1);
-	}
-	if (!topicmatch_is_regex(sub->tm) &&
-	    !conf_txlogged(sub->topic, strlen(sub->topic)) &&
-	    conf_queue(sub->topic, strlen(sub->topic)) == NULL) {
-		sub_fail(s, c, "invalid topic");
-		return (-1);
-	}
-	if (cmd_opt(c, "bookmark_not_found", val, sizeof val)) {
-		if (strcmp(val, "epoch") == 0)
-			nf = BMNF_EPOCH;
-		else if (strcmp(val, "now") == 0)
-			nf = BMNF_NOW;
-		else if (strcmp(val, "fail") == 0)
-			nf = BMNF_FAIL;
-		else {
-			sub_fail(s, c, "invalid options");
-			return (-1);
-		}
-	}
-	start = bm_resolve(c->bm, nf, &reason);
-	if (start < 0) {
-		sub_fail(s, c, reason);
-		return (-1);
-	}
-	sub->bm_sub = 1;
-	sub->replay_pos = (size_t)start;
-	sub->replay_end = txlog_count();
-	sub->replaying = 1;
-	if (sub->acks & AMPS_ACK_PERSISTED) {
-		sub->ev_persisted = event_new(sim_base, -1, EV_PERSIST,
-		    sub_persisted_cb, sub);
-		tv.tv_sec = conf.bm_persisted_ms / 1000;
-		tv.tv_usec = (conf.bm_persisted_ms % 1000) * 1000;
-		event_add(sub->ev_persisted, &tv);
-	}
-	return (0);
-}
-
 /* Handle subscribe / delta_subscribe. */
 void
 subscribe_cmd(struct sess *s, struct cmd *c)
 {
 	struct sub		*sub, *old;
 	struct simqueue		*q;
-	struct subk_extra	 e;
+	struct sub_ack_extra	 e;
 	char			 o[48];
 	int			 replace;
 
@@ -610,7 +338,7 @@ subscribe_cmd(struct sess *s, struct cmd *c)
 		e.o = o;
 		if (c->acks & AMPS_ACK_PROCESSED)
 			ack_send_ex(s, c, AMPS_ACK_PROCESSED, "success", NULL,
-			    subk_extra_cb, &e);
+			    sub_ack_extra_cb, &e);
 		queue_dispatch_all(q);
 		return;
 	}
@@ -845,9 +573,16 @@ subs_fanout(struct msg *m)
 
 	TAILQ_FOREACH_SAFE(sub, &all_subs, gentry, next) {
 		if (sub->paused || sub->replaying || sub->q != NULL ||
-		    sub->s->state == SESS_DEAD)
+		    sub->ended || sub->s->state == SESS_DEAD)
 			continue;
-		if (!topicmatch_match(sub->tm, m->topic, tlen))
+		if (sub->bm_sub && m->bm[0] == '\0')
+			continue;	/* not in the transaction log */
+		if (sub->replay_q != NULL) {
+			if (!queue_feeds_topic(sub->replay_q, m->topic))
+				continue;
+		} else if (!topicmatch_match(sub->tm, m->topic, tlen))
+			continue;
+		if (sub->range && sub_range_live_over(sub, m->ts))
 			continue;
 		d = NULL;
 		if (sub->flt != NULL || (sub->delta && m->old_doc != NULL)) {
@@ -880,7 +615,8 @@ subs_fanout(struct msg *m)
 			free(ds);
 			continue;
 		}
-		if (conf.sids && sub->conf_ms == 0 && sub->sel == NULL) {
+		if (conf.sids && sub->conf_ms == 0 && sub->sel == NULL &&
+		    !sub->bm_sub) {
 			for (i = 0; i < nacc; i++)
 				if (acc[i].s == sub->s)
 					break;
