@@ -22,6 +22,7 @@
 #define CONN_OUT_HIGH		(4 * 1024 * 1024)
 
 struct event;
+struct addrinfo;
 
 struct conn_obuf {
 	char		*p;
@@ -45,6 +46,8 @@ struct conn {
 	SSL			*ssl;
 	int			 tls_done;
 	int			 fd;
+	struct addrinfo		*ai_list;	/* resolved addresses */
+	struct addrinfo		*ai_next;	/* next one to try */
 	int			 connected;	/* TCP/unix connect finished */
 	unsigned		 gen;		/* bumped by conn_close() */
 	struct event		*ev_io;		/* EV_READ, persistent */

@@ -18,7 +18,10 @@
  *   (3) After every frame handed to conn_frame() the generation counter
  *       is checked: if the connection was closed meanwhile, the loop
  *       stops touching the (reset) reader at once.
- *   (4) Host names are resolved with a blocking getaddrinfo(): fine for
+ *   (4) Every resolved address of a server is tried in turn before the
+ *       attempt counts as failed (e.g. "localhost" as ::1, then
+ *       127.0.0.1).
+ *   (5) Host names are resolved with a blocking getaddrinfo(): fine for
  *       numeric and /etc/hosts names; a remote DNS stall stalls the
  *       daemon (an async resolver is future work).
  */
@@ -119,97 +122,91 @@ conn_io_sockopts(struct conn *c, int fd, const struct amps_uri *u)
 }
 
 /*
- * Open a non-blocking socket to the current server and start connecting.
- * Returns 0 (conn_connected() is called when the connect completes,
- * possibly later from the event loop) or -1 with *cause set.
+ * Start a non-blocking connect of a new socket to addr.  Returns the fd,
+ * or -1 with *cause set.
  */
-int
-conn_io_open(struct conn *c, char **cause)
+static int
+conn_io_connect_addr(struct conn *c, const struct amps_uri *u,
+    const struct sockaddr *addr, socklen_t alen, char **cause)
 {
-	const struct amps_uri	*u = &c->uris[connha_current(&c->ha)];
-	struct sockaddr_un	 sun;
-	struct addrinfo		 hints, *res = NULL;
-	char			 port[8];
-	int			 fd, rv, gai;
+	int	fd;
 
-	if (u->transport == AMPS_TRANSPORT_UNIX) {
-		memset(&sun, 0, sizeof sun);
-		sun.sun_family = AF_UNIX;
-		if (u->path == NULL ||
-		    strlen(u->path) >= sizeof sun.sun_path) {
-			xasprintf(cause, "unix socket path missing or too long");
-			return (-1);
-		}
-		memcpy(sun.sun_path, u->path, strlen(u->path));
-		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
-		    SOCK_CLOEXEC, 0);
-		if (fd == -1) {
-			xasprintf(cause, "socket: %s", strerror(errno));
-			return (-1);
-		}
-		rv = connect(fd, (struct sockaddr *)&sun, sizeof sun);
-	} else {
-		memset(&hints, 0, sizeof hints);
-		hints.ai_family = AF_UNSPEC;
-		hints.ai_socktype = SOCK_STREAM;
-		snprintf(port, sizeof port, "%u", (unsigned)u->port);
-		if ((gai = getaddrinfo(u->host, port, &hints, &res)) != 0) {
-			xasprintf(cause, "resolve %s: %s", u->host,
-			    gai_strerror(gai));
-			return (-1);
-		}
-		fd = socket(res->ai_family, res->ai_socktype | SOCK_NONBLOCK |
-		    SOCK_CLOEXEC, res->ai_protocol);
-		if (fd == -1) {
-			xasprintf(cause, "socket: %s", strerror(errno));
-			freeaddrinfo(res);
-			return (-1);
-		}
-		conn_io_sockopts(c, fd, u);
-		rv = connect(fd, res->ai_addr, res->ai_addrlen);
-		freeaddrinfo(res);
+	fd = socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		xasprintf(cause, "socket: %s", strerror(errno));
+		return (-1);
 	}
-	if (rv == -1 && errno != EINPROGRESS && errno != EAGAIN) {
+	if (addr->sa_family != AF_UNIX)
+		conn_io_sockopts(c, fd, u);
+	if (connect(fd, addr, alen) == -1 && errno != EINPROGRESS &&
+	    errno != EAGAIN) {
 		xasprintf(cause, "connect: %s", strerror(errno));
 		close(fd);
 		return (-1);
 	}
-	c->fd = fd;
+	return (fd);
+}
+
+/*
+ * Connect to the next resolved address of the current server; addresses
+ * that fail at once are skipped.  Returns 0 with c->fd set (completion
+ * is reported by conn_io_cb), or -1 with *cause set when none is left.
+ */
+static int
+conn_io_next_addr(struct conn *c, char **cause)
+{
+	const struct amps_uri	*u = &c->uris[connha_current(&c->ha)];
+	struct addrinfo		*ai;
+	int			 fd;
+
+	while ((ai = c->ai_next) != NULL) {
+		c->ai_next = ai->ai_next;
+		free(*cause);
+		*cause = NULL;
+		fd = conn_io_connect_addr(c, u, ai->ai_addr, ai->ai_addrlen,
+		    cause);
+		if (fd != -1) {
+			c->fd = fd;
+			return (0);
+		}
+	}
+	if (*cause == NULL)
+		xasprintf(cause, "no address left to try");
+	return (-1);
+}
+
+/* Arm the socket's events and TLS once c->fd is connecting. */
+static int
+conn_io_arm(struct conn *c, char **cause)
+{
+	const struct amps_uri	*u = &c->uris[connha_current(&c->ha)];
+
 	c->connected = 0;
-	amps_reader_free(&c->rd);
-	amps_reader_init(&c->rd, AMPS_FRAME_MAX_DEFAULT);
-	c->ev_io = event_new(loop_base(), fd, EV_READ | EV_PERSIST,
+	c->ev_io = event_new(loop_base(), c->fd, EV_READ | EV_PERSIST,
 	    conn_io_cb, c);
-	c->ev_wr = event_new(loop_base(), fd, EV_WRITE, conn_io_cb, c);
+	c->ev_wr = event_new(loop_base(), c->fd, EV_WRITE, conn_io_cb, c);
 	if (c->ev_io == NULL || c->ev_wr == NULL)
 		fatalx("connection %s: event_new failed", c->cc->name);
 	if (u->transport == AMPS_TRANSPORT_TCPS) {
-		c->ssl = conn_tls_new(c->ctx, fd, u->host,
+		c->ssl = conn_tls_new(c->ctx, c->fd, u->host,
 		    c->cc->tls.server_name, cause);
-		if (c->ssl == NULL) {
-			conn_io_close(c);
+		if (c->ssl == NULL)
 			return (-1);
-		}
-		if (!c->cc->tls.verify)
-			log_warnx("connection %s: TLS certificate verification "
-			    "is off (\"verify no\") for %s", c->cc->name,
-			    c->redacted[connha_current(&c->ha)]);
 	}
 	event_add(c->ev_io, NULL);
 	event_add(c->ev_wr, NULL);
 	return (0);
 }
 
-/* Close the socket and stop the I/O timers; the state is the caller's. */
-void
-conn_io_close(struct conn *c)
+/* Drop the socket of a failed attempt but keep the address list. */
+static void
+conn_io_drop_socket(struct conn *c)
 {
-	c->gen++;
 	if (c->ssl != NULL) {
 		SSL_free(c->ssl);
 		c->ssl = NULL;
 	}
-	c->tls_done = 0;
 	if (c->ev_io != NULL) {
 		event_free(c->ev_io);
 		c->ev_io = NULL;
@@ -222,6 +219,103 @@ conn_io_close(struct conn *c)
 		close(c->fd);
 		c->fd = -1;
 	}
+}
+
+/*
+ * Open a non-blocking socket to the current server and start connecting
+ * (TCP: every resolved address in turn; unix: the path).  Returns 0
+ * (conn_connected() is called when the connect completes, possibly later
+ * from the event loop) or -1 with *cause set.
+ */
+int
+conn_io_open(struct conn *c, char **cause)
+{
+	const struct amps_uri	*u = &c->uris[connha_current(&c->ha)];
+	struct sockaddr_un	 sun;
+	struct addrinfo		 hints;
+	char			 port[8];
+	int			 gai;
+
+	amps_reader_free(&c->rd);
+	amps_reader_init(&c->rd, AMPS_FRAME_MAX_DEFAULT);
+	*cause = NULL;
+	if (u->transport == AMPS_TRANSPORT_UNIX) {
+		memset(&sun, 0, sizeof sun);
+		sun.sun_family = AF_UNIX;
+		if (u->path == NULL ||
+		    strlen(u->path) >= sizeof sun.sun_path) {
+			xasprintf(cause, "unix socket path missing or too long");
+			return (-1);
+		}
+		memcpy(sun.sun_path, u->path, strlen(u->path));
+		c->fd = conn_io_connect_addr(c, u, (struct sockaddr *)&sun,
+		    sizeof sun, cause);
+		if (c->fd == -1)
+			return (-1);
+	} else {
+		memset(&hints, 0, sizeof hints);
+		hints.ai_family = AF_UNSPEC;
+		hints.ai_socktype = SOCK_STREAM;
+		snprintf(port, sizeof port, "%u", (unsigned)u->port);
+		if (c->ai_list != NULL)
+			freeaddrinfo(c->ai_list);
+		c->ai_list = c->ai_next = NULL;
+		if ((gai = getaddrinfo(u->host, port, &hints,
+		    &c->ai_list)) != 0) {
+			xasprintf(cause, "resolve %s: %s", u->host,
+			    gai_strerror(gai));
+			c->ai_list = NULL;
+			return (-1);
+		}
+		c->ai_next = c->ai_list;
+		if (conn_io_next_addr(c, cause) == -1)
+			return (-1);
+	}
+	if (conn_io_arm(c, cause) == -1) {
+		conn_io_close(c);
+		return (-1);
+	}
+	if (u->transport == AMPS_TRANSPORT_TCPS && !c->cc->tls.verify)
+		log_warnx("connection %s: TLS certificate verification is off "
+		    "(\"verify no\") for %s", c->cc->name,
+		    c->redacted[connha_current(&c->ha)]);
+	return (0);
+}
+
+/*
+ * The asynchronous connect failed with err: try the next address of the
+ * server if there is one (returns 0), else -1.
+ */
+static int
+conn_io_retry_addr(struct conn *c, int err)
+{
+	char	*cause = NULL;
+
+	if (c->ai_next == NULL)
+		return (-1);
+	log_debug("connection %s: connect: %s; trying the next address",
+	    c->cc->name, strerror(err));
+	conn_io_drop_socket(c);
+	if (conn_io_next_addr(c, &cause) == -1 ||
+	    conn_io_arm(c, &cause) == -1) {
+		conn_fail(c, "%s", cause);
+		free(cause);
+		return (0);
+	}
+	return (0);
+}
+
+/* Close the socket and stop the I/O timers; the state is the caller's. */
+void
+conn_io_close(struct conn *c)
+{
+	c->gen++;
+	conn_io_drop_socket(c);
+	if (c->ai_list != NULL) {
+		freeaddrinfo(c->ai_list);
+		c->ai_list = c->ai_next = NULL;
+	}
+	c->tls_done = 0;
 	c->connected = 0;
 	c->out.off = c->out.len = 0;
 	evtimer_del(c->ev_timer);
@@ -386,7 +480,8 @@ conn_io_cb(evutil_socket_t fd, short what, void *arg)
 		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) == -1)
 			soerr = errno;
 		if (soerr != 0) {
-			conn_fail(c, "connect: %s", strerror(soerr));
+			if (conn_io_retry_addr(c, soerr) == -1)
+				conn_fail(c, "connect: %s", strerror(soerr));
 			return;
 		}
 		if (!(what & EV_WRITE))
