@@ -91,6 +91,20 @@ void	 sbuf_reserve(struct sbuf *, size_t);
 void	 sbuf_add(struct sbuf *, const void *, size_t);
 void	 sbuf_free(struct sbuf *);
 
+/*
+ * A header buffer: on the stack when small, else on the heap.  Size it
+ * with HBUF_NEED: JSON escaping at most sextuples a string (\u00XX).
+ */
+struct hbuf {
+	char	*p;
+	size_t	 cap;
+	char	 stack[2048];
+};
+#define HBUF_NEED(strlens)	(512 + 6 * (size_t)(strlens))
+char	*hbuf_get(struct hbuf *, size_t);
+void	 hbuf_free(struct hbuf *);
+size_t	 slen(const char *);
+
 /* A u64 -> u64 open-addressing hash map (key 0 is allowed). */
 struct u64map {
 	uint64_t	*keys;

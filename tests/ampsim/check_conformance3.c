@@ -375,6 +375,54 @@ START_TEST(queue_bookmark_replay)
 }
 END_TEST
 
+/* Long ids and correlation ids are echoed intact (no fixed buffers). */
+START_TEST(long_fields)
+{
+	struct tc	*s, *p;
+	char		 x[3001], id[1501], hdr[8192];
+
+	memset(x, 'A', sizeof x - 1);
+	x[sizeof x - 1] = '\0';
+	memset(id, 'i', sizeof id - 1);
+	id[sizeof id - 1] = '\0';
+	START(NULL);
+	s = CLIENT("s");
+	p = CLIENT("p");
+	snprintf(hdr, sizeof hdr, "{\"c\":\"subscribe\",\"cid\":\"%s\","
+	    "\"t\":\"orders\",\"a\":\"processed\"}", id);
+	tc_send(s, hdr, NULL);
+	EXPECT_ACK(s, "processed", "success");
+	ck_assert_str_eq(tc_str(s, AMPS_F_CID), id);
+	snprintf(hdr, sizeof hdr, "{\"c\":\"p\",\"t\":\"orders\",\"x\":\"%s\"}",
+	    x);
+	tc_send(p, hdr, "{\"id\":1}");
+	EXPECT_CMD(s, "p");
+	ck_assert_str_eq(tc_str(s, AMPS_F_SUB_ID), id);
+	ck_assert_str_eq(tc_str(s, AMPS_F_X), x);
+	snprintf(hdr, sizeof hdr, "{\"c\":\"sow\",\"cid\":\"q\",\"t\":"
+	    "\"orders\",\"query_id\":\"%s\"}", id);
+	tc_send(p, hdr, NULL);
+	EXPECT_CMD(p, "group_begin");
+	ck_assert_str_eq(tc_str(p, AMPS_F_QUERY_ID), id);
+	EXPECT_CMD(p, "sow");
+	{
+		struct amps_sow_iter it;
+		struct amps_hdr	 rh;
+		const char	*data;
+		size_t		 dl;
+		static char	 got[4096];
+
+		amps_sow_begin(&it, &p->h, p->frame, p->flen);
+		ck_assert_int_eq(amps_sow_next(&it, &rh, &data, &dl), 1);
+		ck_assert_int_eq(amps_hdr_str(&rh, AMPS_F_X, got, sizeof got),
+		    3000);
+		ck_assert_str_eq(got, x);
+	}
+	EXPECT_CMD(p, "group_end");
+	STOP();
+}
+END_TEST
+
 /* The suite. */
 static Suite *
 suite(void)
@@ -393,6 +441,7 @@ suite(void)
 	tcase_add_test(tc, tls_logon);
 	tcase_add_test(tc, bookmark_range);
 	tcase_add_test(tc, queue_bookmark_replay);
+	tcase_add_test(tc, long_fields);
 	suite_add_tcase(s, tc);
 	return (s);
 }

@@ -312,16 +312,18 @@ static void
 qsow_flush(struct qsow *q)
 {
 	struct amps_wr	w;
-	char		hbuf[512];
+	struct hbuf	hb;
 
 	if (q->n == 0)
 		return;
-	amps_wr_begin(&w, hbuf, sizeof hbuf);
+	hbuf_get(&hb, HBUF_NEED(slen(q->name) + slen(q->qid)));
+	amps_wr_begin(&w, hb.p, hb.cap);
 	amps_wr_cstr(&w, AMPS_F_C, "sow");
 	amps_wr_cstr(&w, AMPS_F_T, q->name);
 	amps_wr_cstr(&w, AMPS_F_QUERY_ID, q->qid);
 	wr_num(&w, AMPS_F_BS, q->n);
 	sess_send_wr(q->s, &w, q->recs.p, q->recs.len);
+	hbuf_free(&hb);
 	q->recs.len = 0;
 	q->n = 0;
 }
@@ -332,7 +334,7 @@ qsow_cb(const struct queue_msg *qm, void *arg)
 {
 	struct qsow	*q = arg;
 	struct amps_wr	 w;
-	char		 hbuf[512];
+	struct hbuf	 hb;
 	json_t		*doc;
 	json_error_t	 err;
 	long long	 n;
@@ -346,15 +348,19 @@ qsow_cb(const struct queue_msg *qm, void *arg)
 	}
 	if (!ok)
 		return (0);
-	amps_wr_begin_bare(&w, hbuf, sizeof hbuf);
+	hbuf_get(&hb, HBUF_NEED(slen(qm->key) + slen(qm->bookmark)));
+	amps_wr_begin_bare(&w, hb.p, hb.cap);
 	if (qm->key != NULL)
 		amps_wr_cstr(&w, AMPS_F_K, qm->key);
 	amps_wr_cstr(&w, AMPS_F_BM, qm->bookmark);
 	wr_num(&w, AMPS_F_L, qm->len);
 	n = amps_wr_finish(&w, NULL, 0);
-	if (n < 0 || (size_t)n > sizeof hbuf)
+	if (n < 0 || (size_t)n > hb.cap) {
+		hbuf_free(&hb);
 		return (0);
-	sbuf_add(&q->recs, hbuf, (size_t)n);
+	}
+	sbuf_add(&q->recs, hb.p, (size_t)n);
+	hbuf_free(&hb);
 	sbuf_add(&q->recs, qm->data, qm->len);
 	q->n++;
 	q->total++;
@@ -369,7 +375,8 @@ queue_sow(struct sess *s, struct cmd *c, struct simqueue *q)
 {
 	struct qsow	qs;
 	struct amps_wr	w;
-	char		err[256], hbuf[512];
+	struct hbuf	hb;
+	char		err[256];
 
 	memset(&qs, 0, sizeof qs);
 	qs.s = s;
@@ -389,17 +396,19 @@ queue_sow(struct sess *s, struct cmd *c, struct simqueue *q)
 	}
 	if (c->acks & AMPS_ACK_PROCESSED)
 		ack_send(s, c, AMPS_ACK_PROCESSED, "success", NULL);
-	amps_wr_begin(&w, hbuf, sizeof hbuf);
+	hbuf_get(&hb, HBUF_NEED(slen(qs.qid)));
+	amps_wr_begin(&w, hb.p, hb.cap);
 	amps_wr_cstr(&w, AMPS_F_C, "group_begin");
 	amps_wr_cstr(&w, AMPS_F_QUERY_ID, qs.qid);
 	sess_send_wr(s, &w, NULL, 0);
 	queue_foreach_available(q->store, qsow_cb, &qs);
 	qsow_flush(&qs);
 	sbuf_free(&qs.recs);
-	amps_wr_begin(&w, hbuf, sizeof hbuf);
+	amps_wr_begin(&w, hb.p, hb.cap);
 	amps_wr_cstr(&w, AMPS_F_C, "group_end");
 	amps_wr_cstr(&w, AMPS_F_QUERY_ID, qs.qid);
 	sess_send_wr(s, &w, NULL, 0);
+	hbuf_free(&hb);
 	if (c->acks & AMPS_ACK_COMPLETED)
 		ack_send(s, c, AMPS_ACK_COMPLETED, "success", NULL);
 	filter_free(qs.flt);

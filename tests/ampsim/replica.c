@@ -118,26 +118,31 @@ repl_encode(struct evbuffer *out, size_t i)
 	const struct txrec	*r = txlog_get(i), *n;
 	struct amps_wr		 w;
 	struct sbuf		 keys;
-	char			 hbuf[4096], bm[48];
+	struct hbuf		 hb;
+	char			 bm[48];
 	long long		 len;
 	size_t			 j = i + 1;
 
 	memset(&keys, 0, sizeof keys);
 	txlog_bm(r, bm, sizeof bm);
-	amps_wr_begin(&w, hbuf, sizeof hbuf);
+	/* Gather the keys of a multi-record delete first, to size it. */
+	if (r->type == TXREC_DELETE) {
+		sbuf_add(&keys, r->k ? r->k : "", slen(r->k));
+		while ((n = txlog_get(j)) != NULL && n->type == TXREC_DELETE &&
+		    n->pub == r->pub && n->seq == r->seq) {
+			sbuf_add(&keys, ",", 1);
+			sbuf_add(&keys, n->k ? n->k : "", slen(n->k));
+			j++;
+		}
+	}
+	hbuf_get(&hb, HBUF_NEED(slen(r->topic) + slen(r->x) + slen(r->k) +
+	    keys.len + sizeof bm));
+	amps_wr_begin(&w, hb.p, hb.cap);
 	amps_wr_cstr(&w, AMPS_F_C, r->type == TXREC_DELETE ? "sow_delete" :
 	    "p");
 	amps_wr_cstr(&w, AMPS_F_T, r->topic);
 	amps_wr_cstr(&w, AMPS_F_BM, bm);
 	if (r->type == TXREC_DELETE) {
-		sbuf_add(&keys, r->k ? r->k : "", r->k ? strlen(r->k) : 0);
-		while ((n = txlog_get(j)) != NULL && n->type == TXREC_DELETE &&
-		    n->pub == r->pub && n->seq == r->seq) {
-			sbuf_add(&keys, ",", 1);
-			sbuf_add(&keys, n->k ? n->k : "",
-			    n->k ? strlen(n->k) : 0);
-			j++;
-		}
 		amps_wr_u64(&w, AMPS_F_S, j);
 		amps_wr_str(&w, AMPS_F_SOW_KEYS, keys.p ? keys.p : "",
 		    keys.len);
@@ -152,16 +157,18 @@ repl_encode(struct evbuffer *out, size_t i)
 	}
 	sbuf_free(&keys);
 	len = amps_wr_finish(&w, NULL, 0);
-	if (len < 0 || (size_t)len > sizeof hbuf) {
+	if (len < 0 || (size_t)len > hb.cap) {
 		sim_log(LOG_WARN, "replica: record %zu too big, skipped", i);
+		hbuf_free(&hb);
 		return (j);
 	}
 	/* Header frame without payload, then fix the length for data. */
-	amps_frame_put_len(hbuf, (uint32_t)((size_t)len - 4 +
+	amps_frame_put_len(hb.p, (uint32_t)((size_t)len - 4 +
 	    (r->type == TXREC_PUBLISH ? r->dlen : 0)));
-	evbuffer_add(out, hbuf, (size_t)len);
+	evbuffer_add(out, hb.p, (size_t)len);
 	if (r->type == TXREC_PUBLISH)
 		evbuffer_add(out, r->data, r->dlen);
+	hbuf_free(&hb);
 	return (j);
 }
 

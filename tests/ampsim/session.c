@@ -541,53 +541,74 @@ ack_delayed_cb(evutil_socket_t fd, short ev, void *arg)
 	free(d);
 }
 
+static void	ack_queue(struct sess *, unsigned, const char *, size_t);
+
 /* Send an ack with extra fields, honouring the ack faults. */
 void
 ack_send_ex(struct sess *s, const struct cmd *c, unsigned type,
     const char *status, const char *reason, ack_extra_fn fn, void *arg)
 {
 	struct amps_wr	 w;
-	char		 buf[2048];
+	char		 stackbuf[2048], *buf = stackbuf;
+	size_t		 cap = sizeof stackbuf;
 	long long	 n;
-	struct delayed	*d;
-	struct timeval	 tv;
 
 	if (faults.deny_acks & type) {
 		sim_log(LOG_DEBUG, "fault: %s: %s ack denied", s->label,
 		    amps_ack_name(type));
 		return;
 	}
-	amps_wr_begin(&w, buf, sizeof buf);
-	amps_wr_cstr(&w, AMPS_F_C, "ack");
-	if (c != NULL && c->cid != NULL)
-		amps_wr_cstr(&w, AMPS_F_CID, c->cid);
-	amps_wr_cstr(&w, AMPS_F_A, amps_ack_name(type));
-	amps_wr_cstr(&w, AMPS_F_STATUS, status);
-	if (reason != NULL)
-		amps_wr_cstr(&w, AMPS_F_REASON, reason);
-	if (fn != NULL)
-		fn(&w, arg);
-	n = amps_wr_finish(&w, NULL, 0);
-	if (n < 0 || (size_t)n > sizeof buf) {
+	for (;;) {
+		amps_wr_begin(&w, buf, cap);
+		amps_wr_cstr(&w, AMPS_F_C, "ack");
+		if (c != NULL && c->cid != NULL)
+			amps_wr_cstr(&w, AMPS_F_CID, c->cid);
+		amps_wr_cstr(&w, AMPS_F_A, amps_ack_name(type));
+		amps_wr_cstr(&w, AMPS_F_STATUS, status);
+		if (reason != NULL)
+			amps_wr_cstr(&w, AMPS_F_REASON, reason);
+		if (fn != NULL)
+			fn(&w, arg);
+		n = amps_wr_finish(&w, NULL, 0);
+		if (n < 0 || (size_t)n <= cap || buf != stackbuf)
+			break;
+		cap = (size_t)n;		/* once more, on the heap */
+		buf = xmalloc(cap);
+	}
+	if (n < 0 || (size_t)n > cap) {
 		sim_log(LOG_WARN, "session: %s: ack too big", s->label);
+		if (buf != stackbuf)
+			free(buf);
 		return;
 	}
+	ack_queue(s, type, buf, (size_t)n);
+	if (buf != stackbuf)
+		free(buf);
+}
+
+/* Queue a finished ack frame, honouring the pause and delay faults. */
+static void
+ack_queue(struct sess *s, unsigned type, const char *buf, size_t n)
+{
+	struct delayed	*d;
+	struct timeval	 tv;
+
 	if (faults.acks_paused) {
-		admin_hold_ack(s->id, buf, (size_t)n);
+		admin_hold_ack(s->id, buf, n);
 		return;
 	}
 	if (faults.delay_acks & type) {
-		d = xmalloc(sizeof *d + (size_t)n);
+		d = xmalloc(sizeof *d + n);
 		d->sess_id = s->id;
-		d->len = (size_t)n;
-		memcpy(d->frame, buf, (size_t)n);
+		d->len = n;
+		memcpy(d->frame, buf, n);
 		tv.tv_sec = faults.delay_ms / 1000;
 		tv.tv_usec = (faults.delay_ms % 1000) * 1000;
 		event_base_once(sim_base, -1, EV_TIMEOUT, ack_delayed_cb, d,
 		    &tv);
 		return;
 	}
-	sess_send(s, buf, (size_t)n);
+	sess_send(s, buf, n);
 }
 
 /* Send a plain ack. */

@@ -292,3 +292,33 @@ sim_parse_interval_ms(const char *s, size_t len)
 		return (v * 3600000);
 	return (-1);
 }
+
+/* Get a buffer of at least need bytes. */
+char *
+hbuf_get(struct hbuf *h, size_t need)
+{
+	if (need <= sizeof h->stack) {
+		h->p = h->stack;
+		h->cap = sizeof h->stack;
+	} else {
+		h->p = xmalloc(need);
+		h->cap = need;
+	}
+	return (h->p);
+}
+
+/* Release a header buffer. */
+void
+hbuf_free(struct hbuf *h)
+{
+	if (h->p != NULL && h->p != h->stack)
+		free(h->p);
+	h->p = NULL;
+}
+
+/* strlen that accepts NULL. */
+size_t
+slen(const char *s)
+{
+	return (s != NULL ? strlen(s) : 0);
+}

@@ -205,11 +205,13 @@ static void
 q_flush(struct qctx *q)
 {
 	struct amps_wr	w;
-	char		hbuf[1024];
+	struct hbuf	hb;
 
 	if (q->nrecs == 0)
 		return;
-	amps_wr_begin(&w, hbuf, sizeof hbuf);
+	hbuf_get(&hb, HBUF_NEED(slen(q->topic) + slen(q->qid) +
+	    slen(q->sub_id)));
+	amps_wr_begin(&w, hb.p, hb.cap);
 	amps_wr_cstr(&w, AMPS_F_C, "sow");
 	amps_wr_cstr(&w, AMPS_F_T, q->topic);
 	amps_wr_cstr(&w, AMPS_F_QUERY_ID, q->qid);
@@ -217,6 +219,7 @@ q_flush(struct qctx *q)
 		amps_wr_cstr(&w, AMPS_F_SUB_ID, q->sub_id);
 	wr_num(&w, AMPS_F_BS, q->nrecs);
 	sess_send_wr(q->s, &w, q->recs.p, q->recs.len);
+	hbuf_free(&hb);
 	q->recs.len = 0;
 	q->nrecs = 0;
 }
@@ -228,7 +231,8 @@ q_add(struct qctx *q, const char *topic, const char *k, const char *bm,
     const json_t *doc)
 {
 	struct amps_wr	 w;
-	char		 hbuf[1024], tsbuf[40], *pdata = NULL;
+	struct hbuf	 hb;
+	char		 tsbuf[40], *pdata = NULL;
 	json_t		*proj;
 	long long	 n;
 
@@ -244,7 +248,8 @@ q_add(struct qctx *q, const char *topic, const char *k, const char *bm,
 			dlen = strlen(pdata);
 		}
 	}
-	amps_wr_begin_bare(&w, hbuf, sizeof hbuf);
+	hbuf_get(&hb, HBUF_NEED(slen(k) + slen(bm) + slen(x)));
+	amps_wr_begin_bare(&w, hb.p, hb.cap);
 	if (k != NULL && !q->no_sowkey)
 		amps_wr_cstr(&w, AMPS_F_K, k);
 	if (bm != NULL)
@@ -257,12 +262,13 @@ q_add(struct qctx *q, const char *topic, const char *k, const char *bm,
 	}
 	wr_num(&w, AMPS_F_L, dlen);
 	n = amps_wr_finish(&w, NULL, 0);
-	if (n > 0 && (size_t)n <= sizeof hbuf) {
-		sbuf_add(&q->recs, hbuf, (size_t)n);
+	if (n > 0 && (size_t)n <= hb.cap) {
+		sbuf_add(&q->recs, hb.p, (size_t)n);
 		sbuf_add(&q->recs, data, dlen);
 		q->nrecs++;
 		q->returned++;
 	}
+	hbuf_free(&hb);
 	free(pdata);
 	if (q->nrecs >= q->bs)
 		q_flush(q);
@@ -273,12 +279,14 @@ static void
 q_group(struct qctx *q, const char *what)
 {
 	struct amps_wr	w;
-	char		hbuf[512];
+	struct hbuf	hb;
 
-	amps_wr_begin(&w, hbuf, sizeof hbuf);
+	hbuf_get(&hb, HBUF_NEED(slen(q->qid)));
+	amps_wr_begin(&w, hb.p, hb.cap);
 	amps_wr_cstr(&w, AMPS_F_C, what);
 	amps_wr_cstr(&w, AMPS_F_QUERY_ID, q->qid);
 	sess_send_wr(q->s, &w, NULL, 0);
+	hbuf_free(&hb);
 }
 
 /* Extras of completed / stats acks. */

@@ -390,11 +390,15 @@ sub_write(struct sub *sub, struct msg *m, const char *cname,
     const char *lp, const char *qbm)
 {
 	struct amps_wr	 w;
-	char		 hbuf[4096], ts[40];
+	struct hbuf	 hb;
+	char		 ts[40];
 	json_t		*proj = NULL;
 	char		*pdata = NULL;
 
-	amps_wr_begin(&w, hbuf, sizeof hbuf);
+	hbuf_get(&hb, HBUF_NEED(slen(m->topic) + slen(sids) +
+	    slen(sub->sub_id) + slen(qbm) + sizeof m->bm + slen(m->k) +
+	    slen(m->x) + slen(lp) + slen(reason)));
+	amps_wr_begin(&w, hb.p, hb.cap);
 	amps_wr_cstr(&w, AMPS_F_C, cname);
 	amps_wr_cstr(&w, AMPS_F_T, m->topic);
 	if (sids != NULL)
@@ -432,6 +436,7 @@ sub_write(struct sub *sub, struct msg *m, const char *cname,
 		}
 	}
 	sess_send_wr(sub->s, &w, data, dlen);
+	hbuf_free(&hb);
 	free(pdata);
 	if (proj != NULL)
 		json_decref(proj);
