@@ -425,6 +425,19 @@ conf_check_files(const struct conf *c, struct conf_errs *errs)
 	return (errs->n == n0 ? 0 : -1);
 }
 
+/* Print s as a quoted string the parser reads back (\" and \\). */
+static void
+dump_str(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s != '\0'; s++) {
+		if (*s == '"' || *s == '\\')
+			fputc('\\', out);
+		fputc(*s, out);
+	}
+	fputc('"', out);
+}
+
 /* Print the effective configuration (passwords redacted). */
 void
 conf_dump(const struct conf *c, FILE *out)
@@ -433,27 +446,37 @@ conf_dump(const struct conf *c, FILE *out)
 	char			 red[4096];
 	size_t			 i, j;
 
-	fprintf(out, "socket \"%s\" mode %04o", c->socket_path,
-	    (unsigned)c->socket_mode);
-	if (c->socket_group != NULL)
-		fprintf(out, " group \"%s\"", c->socket_group);
-	fprintf(out, ";\nstate-directory \"%s\";\n", c->state_dir);
+	fprintf(out, "socket ");
+	dump_str(out, c->socket_path);
+	fprintf(out, " mode %04o", (unsigned)c->socket_mode);
+	if (c->socket_group != NULL) {
+		fprintf(out, " group ");
+		dump_str(out, c->socket_group);
+	}
+	fprintf(out, ";\nstate-directory ");
+	dump_str(out, c->state_dir);
+	fprintf(out, ";\n");
 	if (c->log_target == CONF_LOG_SYSLOG)
 		fprintf(out, "log syslog facility %s;\n", c->log_facility);
 	else
 		fprintf(out, "log stderr;\n");
 	for (i = 0; i < c->nconns; i++) {
 		cc = c->conns[i];
-		fprintf(out, "connection \"%s\" {\n", cc->name);
+		fprintf(out, "connection ");
+		dump_str(out, cc->name);
+		fprintf(out, " {\n");
 		if (cc->is_default)
 			fprintf(out, "\tdefault;\n");
-		fprintf(out, "\tclient-name \"%s\";\n",
-		    cc->client_name ? cc->client_name : "");
+		fprintf(out, "\tclient-name ");
+		dump_str(out, cc->client_name ? cc->client_name : "");
+		fprintf(out, ";\n");
 		for (j = 0; j < cc->nservers; j++) {
 			if (amps_uri_redact(cc->servers[j].uri, red,
 			    sizeof red) < 0)
 				snprintf(red, sizeof red, "(invalid)");
-			fprintf(out, "\tserver \"%s\";\n", red);
+			fprintf(out, "\tserver ");
+			dump_str(out, red);
+			fprintf(out, ";\n");
 		}
 		if (cc->heartbeat_ms == 0)
 			fprintf(out, "\theartbeat off;\n");
@@ -477,14 +500,23 @@ conf_dump(const struct conf *c, FILE *out)
 		    (unsigned long long)cc->logon_timeout_ms);
 		if (cc->tls.line != 0) {
 			fprintf(out, "\ttls {");
-			if (cc->tls.ca != NULL)
-				fprintf(out, " ca \"%s\";", cc->tls.ca);
-			if (cc->tls.cert != NULL)
-				fprintf(out, " cert \"%s\"; key \"%s\";",
-				    cc->tls.cert, cc->tls.key);
-			if (cc->tls.server_name != NULL)
-				fprintf(out, " server-name \"%s\";",
-				    cc->tls.server_name);
+			if (cc->tls.ca != NULL) {
+				fprintf(out, " ca ");
+				dump_str(out, cc->tls.ca);
+				fprintf(out, ";");
+			}
+			if (cc->tls.cert != NULL) {
+				fprintf(out, " cert ");
+				dump_str(out, cc->tls.cert);
+				fprintf(out, "; key ");
+				dump_str(out, cc->tls.key);
+				fprintf(out, ";");
+			}
+			if (cc->tls.server_name != NULL) {
+				fprintf(out, " server-name ");
+				dump_str(out, cc->tls.server_name);
+				fprintf(out, ";");
+			}
 			fprintf(out, " verify %s; }\n",
 			    cc->tls.verify ? "yes" : "no");
 		}
@@ -492,13 +524,17 @@ conf_dump(const struct conf *c, FILE *out)
 		    cc->durability == CONF_DURABILITY_FULL ? "full" : "normal");
 		fprintf(out, "\tqueue-ack batch %u timeout %llums;\n",
 		    cc->ack_batch, (unsigned long long)cc->ack_timeout_ms);
-		for (j = 0; j < cc->nallows; j++)
-			fprintf(out, "\tallow %s %s \"%s\" topic \"%s\";\n",
+		for (j = 0; j < cc->nallows; j++) {
+			fprintf(out, "\tallow %s %s ",
 			    cc->allows[j].what == CONF_ALLOW_PUBLISH ? "publish" :
 			    cc->allows[j].what == CONF_ALLOW_SUBSCRIBE ?
 			    "subscribe" : "all",
-			    cc->allows[j].is_group ? "group" : "user",
-			    cc->allows[j].name, cc->allows[j].topic);
+			    cc->allows[j].is_group ? "group" : "user");
+			dump_str(out, cc->allows[j].name);
+			fprintf(out, " topic ");
+			dump_str(out, cc->allows[j].topic);
+			fprintf(out, ";\n");
+		}
 		fprintf(out, "}\n");
 	}
 }
