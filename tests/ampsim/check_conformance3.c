@@ -423,6 +423,62 @@ START_TEST(long_fields)
 }
 END_TEST
 
+/* A configuration file: user keys, composite keys, txlog, queues. */
+START_TEST(config_file)
+{
+	char		 dir[] = "/tmp/ampsim-conf.XXXXXX", path[256], cmd[300];
+	const char	*args[] = { "-c", path, NULL };
+	struct tc	*t;
+	FILE		*f;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/ampsim.conf", dir);
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	fprintf(f, "# test configuration\n"
+	    "sow items user_keys\n"
+	    "sow pos key=/acct,/sym\n"
+	    "txlog items\n"
+	    "queue jobs topic=jobs-in semantics=at-most-once backlog=3\n");
+	fclose(f);
+	START(args);
+	t = CLIENT("t");
+	tc_send(t, "{\"c\":\"p\",\"cid\":\"1\",\"t\":\"items\",\"k\":\"abc\","
+	    "\"a\":\"processed\"}", "{\"v\":1}");
+	EXPECT_ACK(t, "processed", "success");
+	tc_send(t, "{\"c\":\"p\",\"cid\":\"2\",\"t\":\"items\","
+	    "\"a\":\"processed\"}", "{\"v\":2}");
+	EXPECT_ACK(t, "processed", "failure");
+	tc_send(t, "{\"c\":\"sow\",\"cid\":\"3\",\"t\":\"items\"}", NULL);
+	EXPECT_CMD(t, "group_begin");
+	EXPECT_CMD(t, "sow");
+	ck_assert(strstr(t->frame, "\"k\":\"abc\"") != NULL);
+	EXPECT_CMD(t, "group_end");
+	tc_send(t, "{\"c\":\"p\",\"t\":\"pos\"}", "{\"acct\":1,\"sym\":\"A\"}");
+	tc_send(t, "{\"c\":\"p\",\"t\":\"pos\"}", "{\"acct\":1,\"sym\":\"B\"}");
+	tc_send(t, "{\"c\":\"p\",\"t\":\"pos\"}", "{\"acct\":1,\"sym\":\"A\",\"q\":2}");
+	tc_send(t, "{\"c\":\"sow\",\"cid\":\"4\",\"t\":\"pos\",\"bs\":10}", NULL);
+	EXPECT_CMD(t, "group_begin");
+	EXPECT_CMD(t, "sow");
+	ck_assert_uint_eq(tc_num(t, AMPS_F_BS), 2);
+	EXPECT_CMD(t, "group_end");
+	tc_send(t, "{\"c\":\"subscribe\",\"cid\":\"5\",\"t\":\"pos\","
+	    "\"bm\":\"0\",\"a\":\"processed\"}", NULL);
+	EXPECT_ACK(t, "processed", "failure");
+	ck_assert_str_eq(tc_str(t, AMPS_F_REASON), "invalid topic");
+	tc_send(t, "{\"c\":\"subscribe\",\"cid\":\"6\",\"t\":\"jobs\","
+	    "\"a\":\"processed\",\"o\":\"max_backlog=9\"}", NULL);
+	EXPECT_ACK(t, "processed", "success");
+	ck_assert_str_eq(tc_str(t, AMPS_F_O), "max_backlog=3");
+	tc_send(t, "{\"c\":\"p\",\"t\":\"jobs-in\"}", "{\"j\":1}");
+	EXPECT_CMD(t, "p");
+	ck_assert_str_eq(tc_str(t, AMPS_F_T), "jobs");
+	ck_assert(tc_has(t, AMPS_F_BM) && tc_has(t, AMPS_F_LP));
+	STOP();
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 /* The suite. */
 static Suite *
 suite(void)
@@ -442,6 +498,7 @@ suite(void)
 	tcase_add_test(tc, bookmark_range);
 	tcase_add_test(tc, queue_bookmark_replay);
 	tcase_add_test(tc, long_fields);
+	tcase_add_test(tc, config_file);
 	suite_add_tcase(s, tc);
 	return (s);
 }
