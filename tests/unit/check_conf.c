@@ -410,6 +410,7 @@ START_TEST(test_dump)
 }
 END_TEST
 
+/* The test cases of this file. */
 static Suite *
 conf_suite(void)
 {
@@ -429,6 +430,7 @@ conf_suite(void)
 	return (s);
 }
 
+/* Run the suite; exit status says whether every test passed. */
 int
 main(void)
 {

@@ -178,6 +178,7 @@ START_TEST(test_policy_check)
 }
 END_TEST
 
+/* The test cases of this file. */
 static Suite *
 connha_suite(void)
 {
@@ -196,6 +197,7 @@ connha_suite(void)
 	return (s);
 }
 
+/* Run the suite; exit status says whether every test passed. */
 int
 main(void)
 {

@@ -133,6 +133,7 @@ START_TEST(test_log_safe)
 }
 END_TEST
 
+/* The test cases of this file. */
 static Suite *
 loop_suite(void)
 {
