@@ -151,6 +151,7 @@ static const struct {
 	  "without control characters or brackets" },
 };
 
+/* Each bad configuration gives exactly the expected error lines. */
 START_TEST(test_bad)
 {
 	char	*got;
@@ -162,6 +163,7 @@ START_TEST(test_bad)
 }
 END_TEST
 
+/* Every statement of the grammar lands in the right field. */
 START_TEST(test_full)
 {
 	static const char text[] =
@@ -232,6 +234,7 @@ START_TEST(test_full)
 }
 END_TEST
 
+/* A single connection becomes the default; timeout is 2 x heartbeat. */
 START_TEST(test_single_is_default)
 {
 	struct conf	*c;
@@ -246,6 +249,7 @@ START_TEST(test_single_is_default)
 }
 END_TEST
 
+/* Durations need a unit and stay in range. */
 START_TEST(test_durations)
 {
 	uint64_t	ms;
@@ -266,6 +270,7 @@ START_TEST(test_durations)
 END_TEST
 
 /* 200 servers on one line, and a 100 KB topic expression. */
+/* 200 servers on one line and a 100 KB topic expression parse. */
 START_TEST(test_long_lines)
 {
 	struct conf	*c;
@@ -307,6 +312,7 @@ tmpconf(const char *text, mode_t mode)
 	return (path);
 }
 
+/* Files with credentials must be private; missing files are reported. */
 START_TEST(test_secrecy)
 {
 	static const char text[] = "connection \"a\" { client-name \"x\"; "
@@ -349,6 +355,7 @@ START_TEST(test_secrecy)
 }
 END_TEST
 
+/* conf_check_files: TLS files must exist and the key must be private. */
 START_TEST(test_files)
 {
 	struct conf_errs	 errs = { NULL, 0 };
@@ -385,6 +392,7 @@ START_TEST(test_files)
 }
 END_TEST
 
+/* conf_dump redacts passwords and prints the allow rules. */
 START_TEST(test_dump)
 {
 	struct conf	*c;

@@ -27,6 +27,7 @@ delay(struct connha *h, uint64_t now)
 	return (d);
 }
 
+/* Exponential delays: 0, then 200 ms x 1.5 up to 5 s; servers rotate. */
 START_TEST(test_exponential_sequence)
 {
 	static const uint64_t want[] = { 0, 200, 300, 450, 675, 1012, 1518,
@@ -48,6 +49,7 @@ START_TEST(test_exponential_sequence)
 }
 END_TEST
 
+/* Fixed delays, and give-up once the streak passes the give-up time. */
 START_TEST(test_fixed_and_giveup)
 {
 	struct connha_policy	p = { CONNHA_FIXED, 1000, 1000, 1.0, 3500, 0 };
@@ -72,6 +74,7 @@ START_TEST(test_fixed_and_giveup)
 }
 END_TEST
 
+/* After a stable link drops, the same server is retried first, at once. */
 START_TEST(test_retry_current_after_disconnect)
 {
 	struct connha_policy	p;
@@ -96,6 +99,7 @@ START_TEST(test_retry_current_after_disconnect)
 }
 END_TEST
 
+/* A link that drops at once keeps escalating instead of spinning. */
 START_TEST(test_flapping_escalates)
 {
 	struct connha_policy	p;
@@ -118,6 +122,7 @@ START_TEST(test_flapping_escalates)
 }
 END_TEST
 
+/* A streak that starts with a disconnect gives up after the give-up time. */
 START_TEST(test_giveup_from_disconnect)
 {
 	struct connha_policy	p;
@@ -142,6 +147,7 @@ START_TEST(test_giveup_from_disconnect)
 }
 END_TEST
 
+/* Jitter keeps each delay within [3/4 d, d] and varies it. */
 START_TEST(test_jitter_bounds)
 {
 	struct connha_policy	p = { CONNHA_FIXED, 1000, 1000, 1.0, 0, 1 };
@@ -164,6 +170,7 @@ START_TEST(test_jitter_bounds)
 }
 END_TEST
 
+/* connha_policy_check rejects inconsistent policies. */
 START_TEST(test_policy_check)
 {
 	struct connha_policy	p;

@@ -61,6 +61,7 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 	loop_defer_free(free_cb, NULL);
 }
 
+/* The flush hook runs after the pass, deferred frees after the flush. */
 START_TEST(test_flush_then_free)
 {
 	struct event	*ev;
@@ -87,6 +88,7 @@ kill_cb(evutil_socket_t fd, short what, void *arg)
 	kill(getpid(), SIGTERM);
 }
 
+/* SIGTERM ends the loop cleanly with status 0, after a last flush. */
 START_TEST(test_sigterm)
 {
 	struct event	*ev;
@@ -106,6 +108,7 @@ START_TEST(test_sigterm)
 }
 END_TEST
 
+/* loop_now_ms() advances with real time. */
 START_TEST(test_monotonic)
 {
 	uint64_t	a, b;
@@ -117,6 +120,7 @@ START_TEST(test_monotonic)
 }
 END_TEST
 
+/* log_safe escapes control bytes, backslashes and non-ASCII, and cuts. */
 START_TEST(test_log_safe)
 {
 	char	long_s[1000];
