@@ -439,6 +439,14 @@ struct sub {
 	struct event		*ev_replay;
 	struct event		*ev_persisted;
 
+	/* Paginated sow_and_subscribe (§9.4): the window's keys. */
+	int			 paged;
+	struct simtopic		*page_st;
+	struct jdoc_orderby	*page_ob;
+	size_t			 page_top;
+	size_t			 page_skip;
+	json_t			*page_keys;	/* key -> true */
+
 	/* Ranges (§8.3) and queue replays. */
 	int			 range;
 	int			 ended;		/* range complete */
@@ -501,6 +509,8 @@ void	 sub_deliver_queue(struct sub *, struct msg *, const char *,
 void	 sub_oof(struct sub *, struct msg *, const char *, const char *,
 	    size_t);
 void	 subs_oof_removed(struct msg *, const char *);
+/* Start a paginated subscription's window (after its query ran). */
+void	 sub_page_init(struct sub *);
 
 /* ------------------------------------------------------------- replay.c */
 

@@ -523,6 +523,55 @@ START_TEST(sids_mode)
 }
 END_TEST
 
+/* Paginated sow_and_subscribe: top_n + skip_n + orderby window. */
+START_TEST(paginated)
+{
+	struct tc	*s, *p;
+	int		 i;
+	char		 d[64];
+
+	START(NULL);
+	s = CLIENT("s");
+	p = CLIENT("p");
+	for (i = 1; i <= 4; i++) {
+		snprintf(d, sizeof d, "{\"id\":%d,\"v\":%d}", i, i * 10);
+		pub(p, "orders", d);
+	}
+	BARRIER(p);
+	tc_send(s, "{\"c\":\"sow_and_subscribe\",\"cid\":\"1\",\"t\":"
+	    "\"orders\",\"a\":\"processed\",\"bs\":10,\"top_n\":2,"
+	    "\"orderby\":\"/v DESC\",\"o\":\"oof,skip_n=1\"}", NULL);
+	EXPECT_ACK(s, "processed", "success");
+	EXPECT_CMD(s, "group_begin");
+	EXPECT_CMD(s, "sow");
+	ck_assert_uint_eq(tc_num(s, AMPS_F_BS), 2);
+	EXPECT_CMD(s, "group_end");
+	/* 40,35,30,20: id 5 enters, id 2 leaves. */
+	pub(p, "orders", "{\"id\":5,\"v\":35}");
+	EXPECT_CMD(s, "p");
+	ck_assert_str_eq(tc_payload(s), "{\"id\":5,\"v\":35}");
+	EXPECT_CMD(s, "oof");
+	ck_assert_str_eq(tc_str(s, AMPS_F_REASON), "match");
+	ck_assert_str_eq(tc_payload(s), "{\"id\":2,\"v\":20}");
+	/* An update inside the window is delivered. */
+	pub(p, "orders", "{\"id\":3,\"v\":31}");
+	EXPECT_CMD(s, "p");
+	ck_assert_str_eq(tc_payload(s), "{\"id\":3,\"v\":31}");
+	/* An update outside the window is not. */
+	pub(p, "orders", "{\"id\":1,\"v\":11}");
+	BARRIER(p);
+	BARRIER(s);
+	/* Deleting id 4 shifts the window: id 2 enters, id 5 leaves. */
+	tc_send(p, "{\"c\":\"sow_delete\",\"t\":\"orders\",\"f\":\"/id = 4\"}",
+	    NULL);
+	EXPECT_CMD(s, "p");
+	ck_assert_str_eq(tc_payload(s), "{\"id\":2,\"v\":20}");
+	EXPECT_CMD(s, "oof");
+	ck_assert_str_eq(tc_payload(s), "{\"id\":5,\"v\":35}");
+	STOP();
+}
+END_TEST
+
 /* The suite. */
 static Suite *
 suite(void)
@@ -544,6 +593,7 @@ suite(void)
 	tcase_add_test(tc, unsubscribe_replace);
 	tcase_add_test(tc, escaping_and_options);
 	tcase_add_test(tc, sids_mode);
+	tcase_add_test(tc, paginated);
 	suite_add_tcase(s, tc);
 	return (s);
 }

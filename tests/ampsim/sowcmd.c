@@ -567,6 +567,7 @@ sow_and_subscribe_cmd(struct sess *s, struct cmd *c)
 	struct sow_stats	 tot;
 	struct sub		*sub, *old;
 	struct filter		*exclude = NULL, *own_all = NULL;
+	char			 fe[64];
 	const char		*reason = NULL, *qid;
 	int			 replace;
 
@@ -575,9 +576,8 @@ sow_and_subscribe_cmd(struct sess *s, struct cmd *c)
 		qopts_free(&o);
 		return;
 	}
-	if (o.skip_n != 0) {
-		sim_log(LOG_WARN, "sow: %s: paginated subscriptions are not "
-		    "implemented", s->label);
+	if (o.skip_n != 0 && topicmatch_is_regex(o.tm)) {
+		/* Pagination is not allowed with regex topics (§12.8). */
 		ack_send(s, c, AMPS_ACK_PROCESSED, "failure",
 		    "invalid options");
 		qopts_free(&o);
@@ -645,10 +645,21 @@ sow_and_subscribe_cmd(struct sess *s, struct cmd *c)
 			sow_reclist_free(&out);
 		}
 		if (exclude == NULL)
-			exclude = own_all = filter_compile("1=1", 3, NULL, 0);
+			exclude = own_all = filter_compile("1=1", 3, fe,
+			    sizeof fe);
 	}
 	sow_run(s, c, &o, qid, sub->sub_id, exclude, &tot);
 	filter_free(own_all);
+	if (o.skip_n != 0 &&
+	    (sub->page_st = conf_sow_topic(c->topic, strlen(c->topic))) != NULL) {
+		/* top_n + skip_n: a paginated subscription (§9.4). */
+		sub->paged = 1;
+		sub->page_ob = o.ob;
+		o.ob = NULL;
+		sub->page_top = o.top_n;
+		sub->page_skip = o.skip_n;
+		sub_page_init(sub);
+	}
 	if (old != NULL)
 		sub_free(old);
 	sow_finish(s, c, qid, sub->sub_id, &tot);

@@ -37,6 +37,7 @@ struct sublist	all_subs = TAILQ_HEAD_INITIALIZER(all_subs);
 
 static void	sub_conf_add(struct sub *, struct msg *, const char *,
 		    size_t);
+static void	sub_page_update(struct sub *, struct msg *, const char *);
 
 /* The parsed document of a message (NULL when not JSON). */
 json_t *
@@ -88,6 +89,9 @@ sub_free(struct sub *sub)
 	topicmatch_free(sub->tm);
 	filter_free(sub->flt);
 	jdoc_select_free(sub->sel);
+	jdoc_orderby_free(sub->page_ob);
+	if (sub->page_keys != NULL)
+		json_decref(sub->page_keys);
 	free(sub->sub_id);
 	free(sub->cid);
 	free(sub->topic);
@@ -589,6 +593,11 @@ subs_fanout(struct msg *m)
 			continue;
 		if (sub->range && sub_range_live_over(sub, m->ts))
 			continue;
+		if (sub->paged) {
+			if (m->st == sub->page_st)
+				sub_page_update(sub, m, NULL);
+			continue;
+		}
 		d = NULL;
 		if (sub->flt != NULL || (sub->delta && m->old_doc != NULL)) {
 			d = msg_doc(m);
@@ -657,14 +666,105 @@ subs_oof_removed(struct msg *m, const char *reason)
 	size_t		 tlen = strlen(m->topic);
 
 	TAILQ_FOREACH_SAFE(sub, &all_subs, gentry, next) {
-		if (!sub->oof || sub->paused || sub->replaying ||
-		    sub->q != NULL || sub->s->state == SESS_DEAD)
+		if ((!sub->oof && !sub->paged) || sub->paused ||
+		    sub->replaying || sub->q != NULL ||
+		    sub->s->state == SESS_DEAD)
 			continue;
 		if (!topicmatch_match(sub->tm, m->topic, tlen))
 			continue;
+		if (sub->paged) {
+			sub_page_update(sub, m, reason);
+			continue;
+		}
 		if (sub->flt != NULL && (m->doc == NULL ||
 		    !filter_match(sub->flt, m->doc)))
 			continue;
 		sub_oof(sub, m, reason, m->data, m->dlen);
 	}
+}
+
+/* The current window of a paginated subscription (referenced records). */
+static void
+sub_page_query(struct sub *sub, struct sow_reclist *out)
+{
+	struct sow_query	q;
+	struct sow_stats	stats;
+
+	sow_query_init(&q);
+	q.filter = sub->flt;
+	q.orderby = sub->page_ob;
+	q.top_n = sub->page_top;
+	q.skip_n = sub->page_skip;
+	memset(out, 0, sizeof *out);
+	sow_query(sub->page_st->store, &q, out, &stats);
+}
+
+/* Remember the window the initial query returned. */
+void
+sub_page_init(struct sub *sub)
+{
+	struct sow_reclist	out;
+	size_t			i;
+
+	sub->page_keys = json_object();
+	sub_page_query(sub, &out);
+	for (i = 0; i < out.n; i++)
+		json_object_set_new(sub->page_keys, out.v[i]->key,
+		    json_true());
+	sow_reclist_free(&out);
+}
+
+/*
+ * A write (or removal, with reason) on a paginated subscription's topic:
+ * recompute the window; records entering it, and the written record if it
+ * stays in it, are delivered; records leaving it get an OOF (§9.4).
+ */
+static void
+sub_page_update(struct sub *sub, struct msg *m, const char *removed)
+{
+	struct sow_reclist	 out;
+	struct sow_record	*r;
+	struct msg		 mm;
+	json_t			*nk, *v;
+	const char		*key;
+	size_t			 i;
+
+	nk = json_object();
+	sub_page_query(sub, &out);
+	for (i = 0; i < out.n; i++) {
+		r = out.v[i];
+		json_object_set_new(nk, r->key, json_true());
+		if (json_object_get(sub->page_keys, r->key) != NULL &&
+		    (removed != NULL || m->k == NULL ||
+		    strcmp(r->key, m->k) != 0))
+			continue;
+		memset(&mm, 0, sizeof mm);
+		mm.topic = sub->page_st->name;
+		mm.k = r->key;
+		mm.x = r->cid;
+		mm.ts = (int64_t)r->ts;
+		if (r->bookmark != NULL)
+			snprintf(mm.bm, sizeof mm.bm, "%s", r->bookmark);
+		sub_write(sub, &mm, "p", NULL, NULL, r->data, r->datalen,
+		    NULL, NULL);
+	}
+	sow_reclist_free(&out);
+	json_object_foreach(sub->page_keys, key, v) {
+		if (json_object_get(nk, key) != NULL || !sub->oof)
+			continue;
+		if (removed != NULL && m->k != NULL && strcmp(key, m->k) == 0) {
+			sub_oof(sub, m, removed, m->data, m->dlen);
+			continue;
+		}
+		if ((r = sow_lookup_ref(sub->page_st->store, key)) == NULL)
+			continue;
+		memset(&mm, 0, sizeof mm);
+		mm.topic = sub->page_st->name;
+		mm.k = r->key;
+		mm.x = r->cid;
+		sub_oof(sub, &mm, "match", r->data, r->datalen);
+		sow_record_unref(r);
+	}
+	json_decref(sub->page_keys);
+	sub->page_keys = nk;
 }
