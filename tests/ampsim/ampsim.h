@@ -436,6 +436,13 @@ struct sub {
 	uint64_t		 top_n;		/* 0 = unlimited */
 	uint64_t		 sent;
 	double			 rate;		/* msgs/s, 0 = unlimited */
+	double			 rate_bytes;	/* bytes/s (rate=NKB) */
+	double			 rate_x;	/* multiple of the original */
+	unsigned		 rate_max_gap_ms;
+	uint64_t		 x_t0;		/* mono ms when pacing began */
+	int64_t			 x_ts0;		/* log time at x_t0 */
+	double			 bytes_credit;	/* rate=NKB allowance */
+	uint64_t		 bytes_t;	/* mono ms of the last refill */
 	struct event		*ev_replay;
 	struct event		*ev_persisted;
 
@@ -523,6 +530,7 @@ struct sub_ack_extra {
 void	 sub_ack_extra_cb(struct amps_wr *, void *);
 int	 sub_start_bookmark(struct sess *, struct cmd *, struct sub *);
 void	 sub_replay_schedule(struct sub *, int);
+int	 replay_parse_rate(struct sub *, const char *);
 int	 sub_range_live_over(struct sub *, int64_t);
 
 /* ------------------------------------------------------------- sowcmd.c */

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <check.h>
@@ -479,6 +480,68 @@ START_TEST(config_file)
 }
 END_TEST
 
+/* Monotonic milliseconds. */
+static long long
+mono_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+/* Replay rates: messages/s, bytes/s; all messages still arrive. */
+START_TEST(replay_rates)
+{
+	struct tc	*s, *p;
+	long long	 t0, el;
+	int		 i;
+	char		 d[256];
+
+	START(NULL);
+	p = CLIENT("p");
+	memset(d, 'x', sizeof d - 1);
+	d[0] = '"';
+	d[199] = '"';
+	d[200] = '\0';
+	for (i = 0; i < 10; i++)
+		tc_send(p, "{\"c\":\"p\",\"t\":\"log\"}", d);
+	BARRIER(p);
+	s = CLIENT("s");
+	t0 = mono_ms();
+	tc_send(s, "{\"c\":\"subscribe\",\"cid\":\"1\",\"t\":\"log\","
+	    "\"bm\":\"0\",\"a\":\"processed,completed\",\"o\":\"rate=20\"}",
+	    NULL);
+	EXPECT_ACK(s, "processed", "success");
+	for (i = 0; i < 10; i++)
+		EXPECT_CMD(s, "p");
+	EXPECT_ACK(s, "completed", "success");
+	el = mono_ms() - t0;
+	ck_assert_msg(el >= 300, "rate=20: 10 messages in %lld ms", el);
+	t0 = mono_ms();
+	tc_send(s, "{\"c\":\"subscribe\",\"cid\":\"2\",\"t\":\"log\","
+	    "\"bm\":\"0\",\"a\":\"processed,completed\","
+	    "\"o\":\"rate=4KB\"}", NULL);
+	EXPECT_ACK(s, "processed", "success");
+	for (i = 0; i < 10; i++)
+		EXPECT_CMD(s, "p");
+	EXPECT_ACK(s, "completed", "success");
+	el = mono_ms() - t0;
+	ck_assert_msg(el >= 250, "rate=4KB: 2000 bytes in %lld ms", el);
+	tc_send(s, "{\"c\":\"subscribe\",\"cid\":\"3\",\"t\":\"log\","
+	    "\"bm\":\"0\",\"a\":\"processed,completed\","
+	    "\"o\":\"rate=2X,rate_max_gap=1s\"}", NULL);
+	EXPECT_ACK(s, "processed", "success");
+	for (i = 0; i < 10; i++)
+		EXPECT_CMD(s, "p");
+	EXPECT_ACK(s, "completed", "success");
+	tc_send(s, "{\"c\":\"subscribe\",\"cid\":\"4\",\"t\":\"log\","
+	    "\"bm\":\"0\",\"a\":\"processed\",\"o\":\"rate=fast\"}", NULL);
+	EXPECT_ACK(s, "processed", "failure");
+	STOP();
+}
+END_TEST
+
 /* The suite. */
 static Suite *
 suite(void)
@@ -499,6 +562,7 @@ suite(void)
 	tcase_add_test(tc, queue_bookmark_replay);
 	tcase_add_test(tc, long_fields);
 	tcase_add_test(tc, config_file);
+	tcase_add_test(tc, replay_rates);
 	suite_add_tcase(s, tc);
 	return (s);
 }

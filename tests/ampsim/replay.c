@@ -32,6 +32,7 @@
 #include "topicmatch.h"
 
 static void	sub_range_end(struct sub *);
+static int	replay_x_wait(struct sub *, const struct txrec *);
 static int	sub_range_over(struct sub *, size_t, int64_t);
 static long long range_resolve(struct sub *, const char *, enum bmnf,
 		    const char **);
@@ -203,16 +204,32 @@ sub_replay_cb(evutil_socket_t fd, short ev, void *arg)
 	struct msg		 m;
 	char			 bm[48];
 	size_t			 budget, n = txlog_count();
+	int			 wait;
 
 	if (sub->paused)
 		return;
 	budget = sub->rate > 0 ? (size_t)(sub->rate / 10) + 1 : 2000;
+	if (sub->rate_bytes > 0) {
+		uint64_t now = sim_mono_ms();
+
+		if (sub->bytes_t == 0)
+			sub->bytes_t = now;
+		sub->bytes_credit += sub->rate_bytes *
+		    (double)(now - sub->bytes_t) / 1000.0;
+		if (sub->bytes_credit > sub->rate_bytes)
+			sub->bytes_credit = sub->rate_bytes;	/* 1 s burst */
+		sub->bytes_t = now;
+	}
 	while (sub->replay_pos < n && budget > 0) {
 		if (sub->s->out.len - sub->s->out_off > conf.out_limit / 2)
 			break;
 		r = txlog_get(sub->replay_pos);
 		if (sub_range_over(sub, sub->replay_pos, r->ts)) {
 			sub_range_end(sub);
+			return;
+		}
+		if (sub->rate_x > 0 && (wait = replay_x_wait(sub, r)) > 0) {
+			sub_replay_schedule(sub, wait);
 			return;
 		}
 		sub->replay_pos++;
@@ -225,6 +242,15 @@ sub_replay_cb(evutil_socket_t fd, short ev, void *arg)
 		budget--;
 		if (sub->s->state == SESS_DEAD)
 			return;
+		if (sub->rate_bytes > 0) {
+			sub->bytes_credit -= (double)r->dlen;
+			if (sub->bytes_credit < 0) {
+				wait = (int)(-sub->bytes_credit * 1000.0 /
+				    sub->rate_bytes) + 1;
+				sub_replay_schedule(sub, wait);
+				return;
+			}
+		}
 	}
 	if (sub->range && sub->rend_idx != (size_t)-1 &&
 	    sub->replay_pos >= sub->rend_idx) {
@@ -250,6 +276,60 @@ sub_replay_cb(evutil_socket_t fd, short ev, void *arg)
 		return;
 	}
 	sub_replay_schedule(sub, sub->rate > 0 ? 100 : 1);
+}
+
+/*
+ * rate=N (messages/s), rate=NKB / NMB / NB (bytes/s), rate=FX (F times
+ * the original publish rate).  Returns 0 or -1.
+ */
+int
+replay_parse_rate(struct sub *sub, const char *v)
+{
+	char	*end;
+	double	 d = strtod(v, &end);
+
+	if (end == v || d <= 0)
+		return (-1);
+	if (*end == '\0')
+		sub->rate = d;
+	else if (strcmp(end, "X") == 0 || strcmp(end, "x") == 0)
+		sub->rate_x = d;
+	else if (strcmp(end, "B") == 0)
+		sub->rate_bytes = d;
+	else if (strcmp(end, "KB") == 0)
+		sub->rate_bytes = d * 1024;
+	else if (strcmp(end, "MB") == 0)
+		sub->rate_bytes = d * 1024 * 1024;
+	else
+		return (-1);
+	return (0);
+}
+
+/*
+ * rate=FX pacing: milliseconds to wait before record r may go out (0 =
+ * now).  Gaps longer than rate_max_gap are shortened to it.
+ */
+static int
+replay_x_wait(struct sub *sub, const struct txrec *r)
+{
+	uint64_t	now = sim_mono_ms();
+	double		due_ms;
+
+	if (sub->x_t0 == 0) {
+		sub->x_t0 = now;
+		sub->x_ts0 = r->ts;
+	}
+	due_ms = (double)(r->ts - sub->x_ts0) / 1000.0 / sub->rate_x;
+	if (due_ms <= (double)(now - sub->x_t0))
+		return (0);
+	due_ms -= (double)(now - sub->x_t0);
+	if (sub->rate_max_gap_ms > 0 && due_ms > sub->rate_max_gap_ms) {
+		/* Shift the timeline so this gap is rate_max_gap long. */
+		sub->x_ts0 += (int64_t)((due_ms - sub->rate_max_gap_ms) *
+		    1000.0 * sub->rate_x);
+		due_ms = sub->rate_max_gap_ms;
+	}
+	return (due_ms < 1 ? 1 : (int)due_ms);
 }
 
 /* Run the replay again after ms milliseconds. */

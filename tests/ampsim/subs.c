@@ -226,14 +226,18 @@ sub_create(struct sess *s, struct cmd *c, int flags)
 		sub->top_n = strtoull(val, NULL, 10);
 	else if (c->has_top_n && !(flags & 1))
 		sub->top_n = c->top_n;
-	if (cmd_opt(c, "rate", val, sizeof val)) {
-		size_t l = strlen(val);
-
-		if (l == 0 || val[l - 1] == 'X' || val[l - 1] == 'B') {
+	if (cmd_opt(c, "rate", val, sizeof val) &&
+	    replay_parse_rate(sub, val) != 0) {
+		sub_fail(s, c, "invalid options");
+		goto fail;
+	}
+	if (cmd_opt(c, "rate_max_gap", val, sizeof val)) {
+		ms = sim_parse_interval_ms(val, strlen(val));
+		if (ms <= 0) {
 			sub_fail(s, c, "invalid options");
 			goto fail;
 		}
-		sub->rate = strtod(val, NULL);
+		sub->rate_max_gap_ms = (unsigned)ms;
 	}
 	return (sub);
 fail:
