@@ -19,9 +19,9 @@
  * (unless -f); create the event loop; open the stores and connections;
  * create the IPC socket; start the connections; run.  SIGTERM/SIGINT: the
  * loop finishes its pass (commit + replies), connections close, stores
- * close, the socket is removed.  Under systemd (Type=notify) READY=1,
- * WATCHDOG=1 and STOPPING=1 are sent (sdnotify.c).  SIGHUP restarts connections that gave
- * up reconnecting.
+ * close, the socket is removed. Under systemd (Type=notify) READY=1,
+ * WATCHDOG=1 and STOPPING=1 are sent (sdnotify.c). SIGHUP restarts
+ * connections that gave up reconnecting.
  *
  * Invariants:
  *   (1) -t never creates or opens anything but the configuration file.
@@ -159,7 +159,7 @@ lock_statedir(const char *dir)
 {
 	char	*path, buf[32];
 	ssize_t	 n;
-	int	 fd;
+	int	 fd, saved;
 
 	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
 		fprintf(stderr, "ampsd: state directory %s: %s\n", dir,
@@ -173,12 +173,14 @@ lock_statedir(const char *dir)
 		return (-1);
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		saved = errno;
 		n = read(fd, buf, sizeof buf - 1);
 		buf[n > 0 ? n : 0] = '\0';
 		buf[strcspn(buf, "\n")] = '\0';
-		fprintf(stderr, "ampsd: state directory %s is in use by another "
-		    "ampsd (pid %s): %s\n", dir, buf[0] ? buf : "unknown",
-		    errno == EWOULDBLOCK ? "locked" : strerror(errno));
+		fprintf(stderr, "ampsd: state directory %s is in use by "
+		    "another ampsd (pid %s): %s\n", dir,
+		    buf[0] ? buf : "unknown",
+		    saved == EWOULDBLOCK ? "locked" : strerror(saved));
 		free(path);
 		close(fd);
 		return (-1);

@@ -86,6 +86,7 @@ p_reconnect(struct lex *lx, struct conf_conn *cc)
 	struct connha_policy	*p = &cc->reconnect;
 	char			*ep;
 	double			 f;
+	int			 exp;
 
 	conf_lex_next(lx);
 	if (conf_is(lx, "fixed")) {
@@ -101,6 +102,7 @@ p_reconnect(struct lex *lx, struct conf_conn *cc)
 		    "exponential, got %s", conf_lex_desc(lx));
 		return (-1);
 	}
+	exp = p->kind == CONNHA_EXPONENTIAL;
 	for (;;) {
 		conf_lex_next(lx);
 		if (lx->tok == T_SEMI)
@@ -116,15 +118,17 @@ p_reconnect(struct lex *lx, struct conf_conn *cc)
 					return (-1);
 			}
 		} else if (conf_is(lx, "jitter")) {
-			if (conf_p_bool(lx, "reconnect jitter", &p->jitter) == -1)
+			if (conf_p_bool(lx, "reconnect jitter",
+			    &p->jitter) == -1)
 				return (-1);
-		} else if (p->kind == CONNHA_EXPONENTIAL && conf_is(lx, "initial")) {
-			if (conf_p_dur(lx, "reconnect initial", &p->initial_ms) == -1)
+		} else if (exp && conf_is(lx, "initial")) {
+			if (conf_p_dur(lx, "reconnect initial",
+			    &p->initial_ms) == -1)
 				return (-1);
-		} else if (p->kind == CONNHA_EXPONENTIAL && conf_is(lx, "max")) {
+		} else if (exp && conf_is(lx, "max")) {
 			if (conf_p_dur(lx, "reconnect max", &p->max_ms) == -1)
 				return (-1);
-		} else if (p->kind == CONNHA_EXPONENTIAL && conf_is(lx, "factor")) {
+		} else if (exp && conf_is(lx, "factor")) {
 			conf_lex_next(lx);
 			errno = 0;
 			f = strtod(lx->text, &ep);
@@ -176,13 +180,19 @@ p_tls(struct lex *lx, struct conf_conn *cc)
 				goto bad;
 			continue;
 		}
-		if (conf_is(lx, "ca") || conf_is(lx, "cert") || conf_is(lx, "key") ||
-		    conf_is(lx, "server-name")) {
+		if (conf_is(lx, "ca") || conf_is(lx, "cert") ||
+		    conf_is(lx, "key") || conf_is(lx, "server-name")) {
 			char	**dst, what[32];
 
 			snprintf(what, sizeof what, "tls %s", lx->text);
-			dst = conf_is(lx, "ca") ? &t->ca : conf_is(lx, "cert") ? &t->cert :
-			    conf_is(lx, "key") ? &t->key : &t->server_name;
+			if (conf_is(lx, "ca"))
+				dst = &t->ca;
+			else if (conf_is(lx, "cert"))
+				dst = &t->cert;
+			else if (conf_is(lx, "key"))
+				dst = &t->key;
+			else
+				dst = &t->server_name;
 			if ((s = conf_p_str(lx, what)) == NULL)
 				goto bad;
 			conf_set_once(lx, dst, s, line, what);
@@ -257,14 +267,47 @@ p_allow(struct lex *lx, struct conf_conn *cc, int line)
 	return (conf_p_semi(lx, "allow"));
 }
 
+/* queue-ack { batch N | timeout DUR } ; */
+static int
+p_queue_ack(struct lex *lx, struct conf_conn *cc)
+{
+	unsigned long	 n;
+	char		*ep;
+
+	for (;;) {
+		conf_lex_next(lx);
+		if (lx->tok == T_SEMI)
+			return (0);
+		if (conf_is(lx, "timeout")) {
+			if (conf_p_dur(lx, "queue-ack timeout",
+			    &cc->ack_timeout_ms) == -1)
+				return (-1);
+		} else if (conf_is(lx, "batch")) {
+			conf_lex_next(lx);
+			errno = 0;
+			n = strtoul(lx->text, &ep, 10);
+			if (lx->tok != T_WORD || *ep != '\0' || errno != 0 ||
+			    n < 1 || n > 10000) {
+				PERR(lx, lx->tokline, "queue-ack batch: "
+				    "expected 1 to 10000, got %s",
+				    conf_lex_desc(lx));
+				return (-1);
+			}
+			cc->ack_batch = (uint32_t)n;
+		} else {
+			PERR(lx, lx->tokline, "queue-ack: expected batch or "
+			    "timeout, got %s", conf_lex_desc(lx));
+			return (-1);
+		}
+	}
+}
+
 /* One statement inside a connection block. */
 static int
 p_cstmt(struct lex *lx, struct conf_conn *cc)
 {
 	int		 line = lx->tokline;
 	char		*s;
-	unsigned long	 n;
-	char		*ep;
 
 	if (conf_is(lx, "default")) {
 		cc->is_default = 1;
@@ -281,7 +324,8 @@ p_cstmt(struct lex *lx, struct conf_conn *cc)
 	if (conf_is(lx, "heartbeat"))
 		return (p_heartbeat(lx, cc));
 	if (conf_is(lx, "logon-timeout")) {
-		if (conf_p_dur(lx, "logon-timeout", &cc->logon_timeout_ms) == -1)
+		if (conf_p_dur(lx, "logon-timeout",
+		    &cc->logon_timeout_ms) == -1)
 			return (-1);
 		return (conf_p_semi(lx, "logon-timeout"));
 	}
@@ -302,34 +346,8 @@ p_cstmt(struct lex *lx, struct conf_conn *cc)
 		}
 		return (conf_p_semi(lx, "durability"));
 	}
-	if (conf_is(lx, "queue-ack")) {
-		for (;;) {
-			conf_lex_next(lx);
-			if (lx->tok == T_SEMI)
-				return (0);
-			if (conf_is(lx, "timeout")) {
-				if (conf_p_dur(lx, "queue-ack timeout",
-				    &cc->ack_timeout_ms) == -1)
-					return (-1);
-			} else if (conf_is(lx, "batch")) {
-				conf_lex_next(lx);
-				errno = 0;
-				n = strtoul(lx->text, &ep, 10);
-				if (lx->tok != T_WORD || *ep != '\0' ||
-				    errno != 0 || n < 1 || n > 10000) {
-					PERR(lx, lx->tokline, "queue-ack batch: "
-					    "expected 1 to 10000, got %s",
-					    conf_lex_desc(lx));
-					return (-1);
-				}
-				cc->ack_batch = (uint32_t)n;
-			} else {
-				PERR(lx, lx->tokline, "queue-ack: expected "
-				    "batch or timeout, got %s", conf_lex_desc(lx));
-				return (-1);
-			}
-		}
-	}
+	if (conf_is(lx, "queue-ack"))
+		return (p_queue_ack(lx, cc));
 	if (conf_is(lx, "allow"))
 		return (p_allow(lx, cc, line));
 	if (lx->tok == T_WORD)

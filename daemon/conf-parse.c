@@ -385,8 +385,9 @@ p_socket(struct lex *lx)
 			m = strtoul(lx->text, &ep, 8);
 			if (lx->tok != T_WORD || *ep != '\0' || errno != 0 ||
 			    m > 0777) {
-				PERR(lx, lx->tokline, "socket mode: expected an "
-				    "octal mode like 0660, got %s", conf_lex_desc(lx));
+				PERR(lx, lx->tokline, "socket mode: expected "
+				    "an octal mode like 0660, got %s",
+				    conf_lex_desc(lx));
 				return (-1);
 			}
 			c->socket_mode = (mode_t)m;
@@ -403,13 +404,62 @@ p_socket(struct lex *lx)
 	}
 }
 
+/* The bit of a trace category name (log.h TRACE_*), or 0. */
+static unsigned
+trace_bit(const char *name)
+{
+	if (strcmp(name, "connection") == 0)
+		return (0x1);
+	if (strcmp(name, "ipc") == 0)
+		return (0x2);
+	if (strcmp(name, "store") == 0)
+		return (0x4);
+	if (strcmp(name, "wire") == 0)
+		return (0x8);
+	if (strcmp(name, "all") == 0)
+		return (0xf);
+	return (0);
+}
+
+/* The category list of "log trace", up to (not including) the ';'. */
+static int
+p_log_trace(struct lex *lx)
+{
+	char		*w, *save, *tok;
+	unsigned	 bit;
+
+	for (;;) {
+		conf_lex_next(lx);
+		if (lx->tok == T_SEMI) {
+			conf_lex_unget(lx);
+			return (0);
+		}
+		if (lx->tok != T_WORD) {
+			PERR(lx, lx->tokline, "log trace: expected a category, "
+			    "got %s", conf_lex_desc(lx));
+			return (-1);
+		}
+		w = xstrdup(lx->text);
+		for (tok = strtok_r(w, ",", &save); tok != NULL;
+		    tok = strtok_r(NULL, ",", &save)) {
+			if ((bit = trace_bit(tok)) == 0) {
+				PERR(lx, lx->tokline, "log trace: unknown "
+				    "category \"%s\" (connection, ipc, store, "
+				    "wire, all)", conf_vis(lx, tok));
+				free(w);
+				return (-1);
+			}
+			lx->conf->log_trace |= bit;
+		}
+		free(w);
+	}
+}
+
 /* log stderr | syslog [facility F] | level L | trace CAT,... ; */
 static int
 p_log(struct lex *lx)
 {
 	struct conf	*c = lx->conf;
-	char		*w, *save, *tok;
-	unsigned	 bit;
 
 	conf_lex_next(lx);
 	if (conf_is(lx, "stderr"))
@@ -443,41 +493,8 @@ p_log(struct lex *lx)
 			return (-1);
 		}
 	} else if (conf_is(lx, "trace")) {
-		for (;;) {
-			conf_lex_next(lx);
-			if (lx->tok == T_SEMI) {
-				conf_lex_unget(lx);
-				break;
-			}
-			if (lx->tok != T_WORD) {
-				PERR(lx, lx->tokline, "log trace: expected a "
-				    "category, got %s", conf_lex_desc(lx));
-				return (-1);
-			}
-			w = xstrdup(lx->text);
-			for (tok = strtok_r(w, ",", &save); tok != NULL;
-			    tok = strtok_r(NULL, ",", &save)) {
-				if (strcmp(tok, "connection") == 0)
-					bit = 0x1;
-				else if (strcmp(tok, "ipc") == 0)
-					bit = 0x2;
-				else if (strcmp(tok, "store") == 0)
-					bit = 0x4;
-				else if (strcmp(tok, "wire") == 0)
-					bit = 0x8;
-				else if (strcmp(tok, "all") == 0)
-					bit = 0xf;
-				else {
-					PERR(lx, lx->tokline, "log trace: unknown "
-					    "category \"%s\" (connection, ipc, "
-					    "store, wire, all)", conf_vis(lx, tok));
-					free(w);
-					return (-1);
-				}
-				c->log_trace |= bit;
-			}
-			free(w);
-		}
+		if (p_log_trace(lx) == -1)
+			return (-1);
 	} else {
 		PERR(lx, lx->tokline, "log: expected stderr, syslog, level or "
 		    "trace, got %s", conf_lex_desc(lx));

@@ -243,7 +243,8 @@ good_conn_name(const char *s)
 	if (s[0] == '\0' || s[0] == '.' || strlen(s) > 64)
 		return (0);
 	for (i = 0; s[i] != '\0'; i++)
-		if (!isalnum((unsigned char)s[i]) && strchr("._-", s[i]) == NULL)
+		if (!isalnum((unsigned char)s[i]) &&
+		    strchr("._-", s[i]) == NULL)
 			return (0);
 	return (1);
 }
@@ -300,8 +301,8 @@ conf_check_conn(struct conf *c, struct conf_conn *cc, struct conf_errs *errs)
 		conf_errs_add(errs, f, cc->line, "connection \"%s\": "
 		    "logon-timeout must not be 0", cc->name);
 	if ((why = connha_policy_check(&cc->reconnect)) != NULL)
-		conf_errs_add(errs, f, cc->line, "connection \"%s\": reconnect: "
-		    "%s", cc->name, why);
+		conf_errs_add(errs, f, cc->line, "connection \"%s\": "
+		    "reconnect: %s", cc->name, why);
 	if (cc->tls.line != 0) {
 		if ((cc->tls.cert == NULL) != (cc->tls.key == NULL))
 			conf_errs_add(errs, f, cc->tls.line, "connection "
@@ -443,6 +444,7 @@ void
 conf_dump(const struct conf *c, FILE *out)
 {
 	const struct conf_conn	*cc;
+	const char		*what;
 	char			 red[4096];
 	size_t			 i, j;
 
@@ -525,10 +527,13 @@ conf_dump(const struct conf *c, FILE *out)
 		fprintf(out, "\tqueue-ack batch %u timeout %llums;\n",
 		    cc->ack_batch, (unsigned long long)cc->ack_timeout_ms);
 		for (j = 0; j < cc->nallows; j++) {
-			fprintf(out, "\tallow %s %s ",
-			    cc->allows[j].what == CONF_ALLOW_PUBLISH ? "publish" :
-			    cc->allows[j].what == CONF_ALLOW_SUBSCRIBE ?
-			    "subscribe" : "all",
+			if (cc->allows[j].what == CONF_ALLOW_PUBLISH)
+				what = "publish";
+			else if (cc->allows[j].what == CONF_ALLOW_SUBSCRIBE)
+				what = "subscribe";
+			else
+				what = "all";
+			fprintf(out, "\tallow %s %s ", what,
 			    cc->allows[j].is_group ? "group" : "user");
 			dump_str(out, cc->allows[j].name);
 			fprintf(out, " topic ");

@@ -244,7 +244,8 @@ conn_io_open(struct conn *c, char **cause)
 		sun.sun_family = AF_UNIX;
 		if (u->path == NULL ||
 		    strlen(u->path) >= sizeof sun.sun_path) {
-			xasprintf(cause, "unix socket path missing or too long");
+			xasprintf(cause, "unix socket path missing or too "
+			    "long");
 			return (-1);
 		}
 		memcpy(sun.sun_path, u->path, strlen(u->path));

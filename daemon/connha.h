@@ -23,7 +23,7 @@ enum connha_kind {
 /* The reconnect strategy, as configured. */
 struct connha_policy {
 	enum connha_kind kind;
-	uint64_t	 initial_ms;	/* fixed: the delay; exp.: first delay */
+	uint64_t	 initial_ms;	/* fixed: the delay; else the first */
 	uint64_t	 max_ms;	/* exponential cap */
 	double		 factor;	/* exponential multiplier, >= 1 */
 	uint64_t	 giveup_ms;	/* 0 = never give up */

@@ -91,7 +91,8 @@ loop_init(void)
 	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
 		loop_sig[i] = evsignal_new(loop_evbase, sigs[i],
 		    loop_signal_cb, NULL);
-		if (loop_sig[i] == NULL || evsignal_add(loop_sig[i], NULL) == -1)
+		if (loop_sig[i] == NULL ||
+		    evsignal_add(loop_sig[i], NULL) == -1)
 			fatalx("loop: cannot watch signal %d", sigs[i]);
 	}
 }

@@ -49,6 +49,18 @@ raw(int fd, const void *p, size_t len)
 		perror("fakeamps: write");
 }
 
+/* Answer the logon cid with status and extra fields (",..." or ""). */
+static void
+logon_ack(int fd, const char *cid, const char *status, const char *extra)
+{
+	char	buf[512];
+
+	snprintf(buf, sizeof buf, "{\"c\":\"ack\",\"cid\":\"%s\","
+	    "\"a\":\"processed\",\"status\":\"%s\"%s}", cid, status,
+	    extra);
+	frame(fd, buf);
+}
+
 /* Read one frame (the logon) and return its cid in cid. */
 static int
 read_logon(int fd, char *cid, size_t cidlen)
@@ -97,7 +109,7 @@ main(int argc, char **argv)
 {
 	static const unsigned char huge[] = { 0xff, 0xff, 0xff, 0xff, '{' };
 	struct sockaddr_un	 sun;
-	char			 cid[64], ack[512];
+	char			 cid[64];
 	const char		*path = NULL;
 	int			 ch, lfd, fd, step;
 
@@ -142,32 +154,25 @@ main(int argc, char **argv)
 			frame(fd, "{\"c\":\"p\",\"t\":\"x\"}data");
 			break;
 		case 3:		/* logon refused */
-			snprintf(ack, sizeof ack, "{\"c\":\"ack\",\"cid\":\"%s\","
-			    "\"a\":\"processed\",\"status\":\"failure\","
-			    "\"reason\":\"name in use\"}", cid);
-			frame(fd, ack);
+			logon_ack(fd, cid, "failure",
+			    ",\"reason\":\"name in use\"");
 			break;
 		case 4:		/* logon ack with a bad sequence */
-			snprintf(ack, sizeof ack, "{\"c\":\"ack\",\"cid\":\"%s\","
-			    "\"a\":\"processed\",\"status\":\"success\","
-			    "\"s\":\"12x\"}", cid);
-			frame(fd, ack);
+			logon_ack(fd, cid, "success", ",\"s\":\"12x\"");
 			break;
 		case 5:		/* no logon ack at all: logon timeout */
 			linger_ms(fd, 3000);
 			break;
 		case 6:		/* good logon, absurd persisted ack, junk */
-			snprintf(ack, sizeof ack, "{\"c\":\"ack\",\"cid\":\"%s\","
-			    "\"a\":\"processed\",\"status\":\"success\","
-			    "\"s\":0}", cid);
-			frame(fd, ack);
+			logon_ack(fd, cid, "success", ",\"s\":0");
 			frame(fd, "{\"c\":\"ack\",\"a\":\"persisted\","
-			    "\"status\":\"success\",\"s\":18446744073709551615}");
+			    "\"status\":\"success\","
+			    "\"s\":18446744073709551615}");
 			frame(fd, "{\"c\":\"ack\",\"a\":\"persisted\","
 			    "\"status\":\"success\",\"s\":1000000}");
 			frame(fd, "{\"c\":\"ack\",\"a\":\"persisted\","
-			    "\"status\":\"failure\",\"s\":99,\"reason\":\"\\u0001"
-			    "\\n\"}");
+			    "\"status\":\"failure\",\"s\":99,"
+			    "\"reason\":\"\\u0001\\n\"}");
 			frame(fd, "{\"c\":\"heartbeat\"}");
 			frame(fd, "{\"c\":\"unknown_cmd\",\"t\":\"\\u0000\"}");
 			frame(fd, "");
@@ -177,10 +182,7 @@ main(int argc, char **argv)
 			raw(fd, "\0\0\0\x20{\"c\":\"a", 12);
 			break;
 		case 8:		/* a well-behaved session to finish */
-			snprintf(ack, sizeof ack, "{\"c\":\"ack\",\"cid\":\"%s\","
-			    "\"a\":\"processed\",\"status\":\"success\","
-			    "\"s\":0}", cid);
-			frame(fd, ack);
+			logon_ack(fd, cid, "success", ",\"s\":0");
 			linger_ms(fd, 2000);
 			break;
 		}

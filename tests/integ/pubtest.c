@@ -137,7 +137,8 @@ main(int argc, char **argv)
 			usleep((useconds_t)delay);
 	}
 	if (ampsipc_wait_stored(a, waitms) == -1) {
-		fprintf(stderr, "pubtest: wait stored: %s\n", ampsipc_errmsg(a));
+		fprintf(stderr, "pubtest: wait stored: %s\n",
+		    ampsipc_errmsg(a));
 		goto lost;
 	}
 	if (flush && ampsipc_publish_flush(a, waitms) == -1) {
