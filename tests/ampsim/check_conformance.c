@@ -450,6 +450,78 @@ START_TEST(fuzz_corpus)
 }
 END_TEST
 
+/* A deterministic pseudo-random generator for the command storm. */
+static uint32_t
+storm_rand(uint32_t *st)
+{
+	*st = *st * 1103515245u + 12345u;
+	return ((*st >> 16) & 0x7fff);
+}
+
+#define PICK(st, a)	((a)[storm_rand(st) % (sizeof (a) / sizeof (a)[0])])
+
+/* Random but well-formed commands with odd values; ampsim must live. */
+START_TEST(command_storm)
+{
+	static const char *cmds[] = { "p", "publish", "delta_publish",
+	    "subscribe", "delta_subscribe", "sow", "sow_and_subscribe",
+	    "sow_and_delta_subscribe", "sow_delete", "unsubscribe", "flush",
+	    "heartbeat", "ack", "logon", "start_timer" };
+	static const char *topics[] = { "orders", "work", "work-in", "log",
+	    ".*", "^ord", "(bad", "orders|log", "" };
+	static const char *filters[] = { "/id > 1", "/qty >>> 1", "1=1",
+	    "/a IN (1,2)", "NOT /x IS NULL", "((((", "" };
+	static const char *opts[] = { "oof", "replace", "pause", "resume",
+	    "max_backlog=2", "conflation=10ms", "select=[-/,+/id]",
+	    "top_n=2", "skip_n=1,oof", "bookmark_not_found=fail", "rate=5",
+	    "rate=1KB", "cancel", "expire", "start,1", "stop", "[[[", "" };
+	static const char *bms[] = { "0", "0|1|", "123|4|",
+	    "20200101T000000Z", "[0:29990101T000000Z)", "garbage",
+	    "1|1|,2|2|", "" };
+	static const char *acks[] = { "processed", "persisted",
+	    "completed,stats", "received,processed,persisted,completed,stats",
+	    "bogus", "" };
+	static const char *data[] = { "", "{\"id\":1,\"qty\":5}",
+	    "{\"id\":2,\"a\":{\"b\":[1,2]}}", "not json", "{\"job\":1}",
+	    "[1,2]" };
+	struct tc	*t;
+	uint32_t	 st = 20261122;
+	char		 hdr[1024], name[16];
+	int		 conn, i;
+
+	START(NULL);
+	for (conn = 0; conn < 30; conn++) {
+		t = tc_connect(srv.port);
+		ck_assert_ptr_nonnull(t);
+		snprintf(name, sizeof name, "storm%u", storm_rand(&st) % 4);
+		tc_sendf(t, NULL, "{\"c\":\"logon\",\"cid\":\"0\","
+		    "\"client_name\":\"%s\",\"a\":\"processed\"}", name);
+		for (i = 0; i < 150; i++) {
+			snprintf(hdr, sizeof hdr, "{\"c\":\"%s\",\"cid\":"
+			    "\"%d\",\"t\":\"%s\",\"f\":\"%s\",\"o\":\"%s\","
+			    "\"bm\":\"%s\",\"a\":\"%s\",\"s\":%u,"
+			    "\"sub_id\":\"%u\",\"bs\":%u,\"top_n\":%u}",
+			    PICK(&st, cmds), i, PICK(&st, topics),
+			    PICK(&st, filters), PICK(&st, opts),
+			    PICK(&st, bms), PICK(&st, acks),
+			    storm_rand(&st) % 20, storm_rand(&st) % 3,
+			    storm_rand(&st) % 12, storm_rand(&st) % 4);
+			if (storm_rand(&st) % 4 == 0)
+				memmove(hdr + 1, hdr + 1 + storm_rand(&st) % 3,
+				    strlen(hdr + 1));	/* some get mangled */
+			if (tc_send(t, hdr, PICK(&st, data)) != 0)
+				break;
+		}
+		tc_recv(t, 20);
+		tc_close(t);
+	}
+	t = CLIENT("after-the-storm");
+	BARRIER(t);
+	ck_assert_int_eq(tc_admin(&srv, "ping", NULL, 0), 0);
+	STOP();
+}
+END_TEST
+
 /* 31: byte-by-byte writes and 50 frames per write decode correctly. */
 START_TEST(framing_faults)
 {
@@ -558,6 +630,7 @@ suite(void)
 	tcase_add_test(tc, duplicate_failure_mode);
 	tcase_add_test(tc, bad_input);
 	tcase_add_test(tc, fuzz_corpus);
+	tcase_add_test(tc, command_storm);
 	tcase_add_test(tc, framing_faults);
 	tcase_add_test(tc, misc_faults);
 	tcase_add_test(tc, unix_socket);
