@@ -294,20 +294,21 @@ END_TEST
 /* 21: delta publish merge and delta subscriptions, no_empties. */
 START_TEST(delta)
 {
-	struct tc	*s, *p;
+	struct tc	*s, *p, *ds;
 
 	START(NULL);
 	s = CLIENT("s");
+	ds = CLIENT("ds");
 	p = CLIENT("p");
 	pub(p, "orders", "{\"id\":7,\"qty\":100,\"px\":3}");
 	BARRIER(p);
-	subscribe(s, "delta_subscribe", "d", "orders", NULL, "no_empties");
+	subscribe(ds, "delta_subscribe", "d", "orders", NULL, "no_empties");
 	subscribe(s, "subscribe", "f", "orders", NULL, NULL);
 	tc_send(p, "{\"c\":\"delta_publish\",\"t\":\"orders\"}",
 	    "{\"id\":7,\"qty\":150}");
-	EXPECT_CMD(s, "p");
-	ck_assert_str_eq(tc_str(s, AMPS_F_SUB_ID), "d");
-	ck_assert_str_eq(tc_payload(s), "{\"id\":7,\"qty\":150}");
+	EXPECT_CMD(ds, "p");
+	ck_assert_str_eq(tc_str(ds, AMPS_F_SUB_ID), "d");
+	ck_assert_str_eq(tc_payload(ds), "{\"id\":7,\"qty\":150}");
 	EXPECT_CMD(s, "p");
 	ck_assert_str_eq(tc_str(s, AMPS_F_SUB_ID), "f");
 	ck_assert_str_eq(tc_payload(s), "{\"id\":7,\"qty\":150,\"px\":3}");
@@ -318,10 +319,22 @@ START_TEST(delta)
 	ck_assert_str_eq(tc_str(s, AMPS_F_SUB_ID), "f");
 	BARRIER(p);
 	BARRIER(s);
+	BARRIER(ds);
+	/* Full and delta on one connection: both get the full message. */
+	subscribe(s, "delta_subscribe", "d2", "orders", NULL, NULL);
+	tc_send(p, "{\"c\":\"delta_publish\",\"t\":\"orders\"}",
+	    "{\"id\":7,\"qty\":160}");
+	EXPECT_CMD(s, "p");
+	ck_assert_str_eq(tc_payload(s), "{\"id\":7,\"qty\":160,\"px\":3}");
+	EXPECT_CMD(s, "p");
+	ck_assert_str_eq(tc_payload(s), "{\"id\":7,\"qty\":160,\"px\":3}");
+	EXPECT_CMD(ds, "p");
+	ck_assert_str_eq(tc_payload(ds), "{\"id\":7,\"qty\":160}");
+	BARRIER(s);
 	tc_send(p, "{\"c\":\"sow\",\"cid\":\"q\",\"t\":\"orders\"}", NULL);
 	EXPECT_CMD(p, "group_begin");
 	EXPECT_CMD(p, "sow");
-	ck_assert(strstr(tc_payload(p), "{\"id\":7,\"qty\":150,\"px\":3}")
+	ck_assert(strstr(tc_payload(p), "{\"id\":7,\"qty\":160,\"px\":3}")
 	    != NULL);
 	STOP();
 }

@@ -565,6 +565,27 @@ sub_conf_add(struct sub *sub, struct msg *m, const char *d, size_t dl)
 	}
 }
 
+/*
+ * Whether another, non-delta subscription of the same connection takes m:
+ * then delta subscriptions get the full message too (§11.2).
+ */
+static int
+sess_has_full_match(struct sess *s, struct msg *m, const json_t *d)
+{
+	struct sub	*o;
+
+	TAILQ_FOREACH(o, &s->subs, sentry) {
+		if (o->delta || o->paused || o->replaying || o->q != NULL ||
+		    o->ended || o->paged)
+			continue;
+		if (!topicmatch_match(o->tm, m->topic, strlen(m->topic)))
+			continue;
+		if (o->flt == NULL || filter_match(o->flt, d))
+			return (1);
+	}
+	return (0);
+}
+
 /* sids mode: a session's pending full-message matches. */
 struct sids_acc {
 	struct sess	*s;
@@ -617,7 +638,8 @@ subs_fanout(struct msg *m)
 			continue;
 		}
 		if (sub->delta && m->st != NULL && before &&
-		    m->old_doc != NULL && d != NULL) {
+		    m->old_doc != NULL && d != NULL &&
+		    !sess_has_full_match(sub->s, m, d)) {
 			keys = sow_key_paths(m->st->store, &nkeys);
 			dj = jdoc_delta(m->old_doc, d, keys, nkeys, &changed);
 			if (dj == NULL)
