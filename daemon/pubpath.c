@@ -218,11 +218,18 @@ struct pp_state_arg {
 	uint32_t		 id;
 };
 
-/* Tell one program about a state change. */
+/*
+ * Tell one program about a state change; only programs that finished the
+ * handshake (pp_hello gave them their data), since CONN_STATE may not
+ * precede WELCOME.
+ */
 static void
 pp_state_one(struct ipc_client *cl, void *arg)
 {
 	struct pp_state_arg	*a = arg;
+
+	if (ipc_client_data(cl) == NULL)
+		return;
 
 	ipc_client_send_conn_state(cl, a->st.name, a->id, a->st.wire_state,
 	    a->st.state == CONN_IDLE || a->st.state == CONN_GAVE_UP ||
@@ -424,6 +431,13 @@ pp_flush_h(struct ipc_client *cl, const struct ipc_cmd *m, void *arg)
 	return (0);
 }
 
+/* IPC hello hook: the program finished its handshake. */
+static void
+pp_hello(struct ipc_client *cl, void *arg)
+{
+	(void)pp_client_last(arg, cl);
+}
+
 /* IPC closed hook: forget every pointer to cl (invariant 3). */
 static void
 pp_closed(struct ipc_client *cl, void *arg)
@@ -583,6 +597,7 @@ pubpath_handlers(struct pubpath *pp, struct ipc_handlers *h,
 	h->flush = pp_flush_h;
 	h->command = pp_command_h;
 	h->status = pubpath_status_h;
+	h->hello = pp_hello;
 	h->closed = pp_closed;
 	h->arg = pp;
 	cfg->acl = pubpath_acl;
