@@ -466,7 +466,9 @@ struct sub {
 	/* Conflation. */
 	unsigned		 conf_ms;
 	struct event		*ev_conf;
-	json_t			*conf_pending;	/* key -> [topic, k, data, bm] */
+	json_t			*conf_pending;	/* key -> [topic, k, data, bm,
+						   x, ts, oof reason] */
+	json_t			*conf_sent;	/* k -> data last delivered */
 	char			**conf_keys;
 	size_t			 nconf_keys;
 

@@ -56,6 +56,7 @@ END_TEST
 START_TEST(conflation)
 {
 	struct tc	*s, *p;
+	int		 i, oofs = 0;
 
 	START(NULL);
 	s = CLIENT("s");
@@ -72,6 +73,31 @@ START_TEST(conflation)
 	tc_send(p, "{\"c\":\"p\",\"t\":\"orders\"}", "{\"id\":1,\"q\":4}");
 	EXPECT_CMD(s, "p");
 	ck_assert_str_eq(tc_payload(s), "{\"id\":1,\"q\":4}");
+	/* Out of focus and back within one interval: only the final state;
+	 * an OOF carries the data the subscriber last received (§9.5). */
+	tc_send(s, "{\"c\":\"subscribe\",\"cid\":\"2\",\"t\":\"orders\","
+	    "\"a\":\"processed\",\"f\":\"/q > 0\","
+	    "\"o\":\"oof,conflation=200ms\"}", NULL);
+	EXPECT_ACK(s, "processed", "success");
+	tc_send(p, "{\"c\":\"p\",\"t\":\"orders\"}", "{\"id\":1,\"q\":0}");
+	tc_send(p, "{\"c\":\"p\",\"t\":\"orders\"}", "{\"id\":1,\"q\":5}");
+	/* Both subscriptions: exactly one p with q=5 each (the two
+	 * conflation timers may fire in either order). */
+	for (i = 0; i < 2; i++) {
+		EXPECT_CMD(s, "p");
+		ck_assert_str_eq(tc_payload(s), "{\"id\":1,\"q\":5}");
+	}
+	tc_send(p, "{\"c\":\"p\",\"t\":\"orders\"}", "{\"id\":1,\"q\":-1}");
+	for (i = 0; i < 2; i++) {
+		RECV(s);
+		if (tc_is(s, "oof", NULL)) {
+			ck_assert_str_eq(tc_str(s, AMPS_F_SUB_ID), "2");
+			ck_assert_str_eq(tc_payload(s), "{\"id\":1,\"q\":5}");
+			oofs++;
+		} else
+			ck_assert_str_eq(tc_str(s, AMPS_F_SUB_ID), "1");
+	}
+	ck_assert_int_eq(oofs, 1);
 	STOP();
 }
 END_TEST

@@ -38,6 +38,8 @@ struct sublist	all_subs = TAILQ_HEAD_INITIALIZER(all_subs);
 static void	sub_conf_add(struct sub *, struct msg *, const char *,
 		    size_t);
 static void	sub_page_update(struct sub *, struct msg *, const char *);
+static void	sub_conf_put(struct sub *, struct msg *, const char *,
+		    const char *, size_t);
 
 /* The parsed document of a message (NULL when not JSON). */
 json_t *
@@ -83,6 +85,8 @@ sub_free(struct sub *sub)
 		event_free(sub->ev_conf);
 	if (sub->conf_pending != NULL)
 		json_decref(sub->conf_pending);
+	if (sub->conf_sent != NULL)
+		json_decref(sub->conf_sent);
 	for (i = 0; i < sub->nconf_keys; i++)
 		free(sub->conf_keys[i]);
 	free(sub->conf_keys);
@@ -477,8 +481,19 @@ void
 sub_oof(struct sub *sub, struct msg *m, const char *reason,
     const char *data, size_t dlen)
 {
-	if (sub->conf_ms > 0 && sub->conf_pending != NULL && m->k != NULL)
-		json_object_del(sub->conf_pending, m->k);
+	json_t	*last;
+
+	if (sub->conf_ms > 0 && (m->k != NULL || sub->nconf_keys > 0)) {
+		/* Conflated: the OOF carries what the subscriber last got,
+		 * and a later update in the interval replaces it (§9.5). */
+		if (sub->conf_sent != NULL && m->k != NULL &&
+		    (last = json_object_get(sub->conf_sent, m->k)) != NULL) {
+			data = json_string_value(last);
+			dlen = json_string_length(last);
+		}
+		sub_conf_put(sub, m, reason, data, dlen);
+		return;
+	}
 	sub_write(sub, m, "oof", NULL, reason, data, dlen, NULL, NULL);
 }
 
@@ -513,24 +528,39 @@ static void
 sub_conf_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	struct sub	*sub = arg;
-	const char	*key;
+	const char	*key, *kind, *data;
 	json_t		*v, *pending = sub->conf_pending;
 	struct msg	 m;
+	size_t		 dlen;
 
 	sub->conf_pending = NULL;
 	if (pending == NULL)
 		return;
+	if (sub->conf_sent == NULL)
+		sub->conf_sent = json_object();
 	json_object_foreach(pending, key, v) {
 		memset(&m, 0, sizeof m);
 		m.topic = json_string_value(json_array_get(v, 0));
 		m.k = json_string_value(json_array_get(v, 1));
+		data = json_string_value(json_array_get(v, 2));
+		dlen = json_string_length(json_array_get(v, 2));
 		snprintf(m.bm, sizeof m.bm, "%s",
 		    json_string_value(json_array_get(v, 3)));
 		m.x = json_string_value(json_array_get(v, 4));
 		m.ts = json_integer_value(json_array_get(v, 5));
-		sub_write(sub, &m, "p", NULL, NULL,
-		    json_string_value(json_array_get(v, 2)),
-		    json_string_length(json_array_get(v, 2)), NULL, NULL);
+		kind = json_string_value(json_array_get(v, 6));
+		if (kind == NULL) {
+			sub_write(sub, &m, "p", NULL, NULL, data, dlen, NULL,
+			    NULL);
+			if (m.k != NULL)
+				json_object_set_new_nocheck(sub->conf_sent, m.k,
+				    json_stringn_nocheck(data, dlen));
+		} else {
+			sub_write(sub, &m, "oof", NULL, kind, data, dlen,
+			    NULL, NULL);
+			if (m.k != NULL)
+				json_object_del(sub->conf_sent, m.k);
+		}
 	}
 	json_decref(pending);
 }
@@ -539,23 +569,42 @@ sub_conf_cb(evutil_socket_t fd, short ev, void *arg)
 static void
 sub_conf_add(struct sub *sub, struct msg *m, const char *d, size_t dl)
 {
-	struct timeval	 tv;
-	char		 key[512];
-	json_t		*v;
-
 	if (m->k == NULL && sub->nconf_keys == 0) {
 		sub_write(sub, m, "p", NULL, NULL, d, dl, NULL, NULL);
 		return;
 	}
+	sub_conf_put(sub, m, NULL, d, dl);
+}
+
+/*
+ * Conflation: remember the latest message (kind NULL) or OOF (kind =
+ * reason) for m's key; the timer sends them.  Payloads are kept as
+ * unchecked strings (any bytes).
+ */
+static void
+sub_conf_put(struct sub *sub, struct msg *m, const char *kind,
+    const char *d, size_t dl)
+{
+	struct timeval	 tv;
+	char		 key[512];
+	json_t		*v;
+
 	sub_conf_key(sub, m, key, sizeof key);
-	v = json_pack("[s,s?,s%,s,s?,I]", m->topic, m->k, d, dl, m->bm, m->x,
-	    (json_int_t)m->ts);
-	if (v == NULL)
-		return;
+	v = json_array();
+	json_array_append_new(v, json_string_nocheck(m->topic));
+	json_array_append_new(v, m->k ? json_string_nocheck(m->k) :
+	    json_null());
+	json_array_append_new(v, json_stringn_nocheck(d, dl));
+	json_array_append_new(v, json_string_nocheck(m->bm));
+	json_array_append_new(v, m->x ? json_string_nocheck(m->x) :
+	    json_null());
+	json_array_append_new(v, json_integer((json_int_t)m->ts));
+	json_array_append_new(v, kind ? json_string_nocheck(kind) :
+	    json_null());
 	if (sub->conf_pending == NULL)
 		sub->conf_pending = json_object();
 	json_object_del(sub->conf_pending, key);	/* keep newest last */
-	json_object_set_new(sub->conf_pending, key, v);
+	json_object_set_new_nocheck(sub->conf_pending, key, v);
 	if (sub->ev_conf == NULL)
 		sub->ev_conf = event_new(sim_base, -1, 0, sub_conf_cb, sub);
 	if (!event_pending(sub->ev_conf, EV_TIMEOUT, NULL)) {
