@@ -1,0 +1,208 @@
+#!/bin/bash
+# "make install DESTDIR=..." from the build directory gives the promised
+# layout (daemon, tools, library, header, pkg-config file, configuration,
+# systemd units and snippets, man pages); a second install keeps an
+# edited configuration and puts the example beside it as .sample; a
+# program builds and links against the DESTDIR install with pkg-config;
+# every man page renders without warnings; uninstall leaves only the
+# edited configuration behind (and nothing at all after an unedited
+# install).
+set -u
+
+B=${top_builddir:-$(cd "$(dirname "$0")/../.." && pwd)}
+S=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+OK=0
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/ampsd-install.XXXXXX")
+cleanup() {
+	if [ "$OK" = 1 ]; then
+		rm -rf "$T"
+	else
+		for f in "$T"/*.log; do
+			[ -f "$f" ] || continue
+			echo "---- $f (tail)"
+			tail -n 25 "$f"
+		done
+		echo "files kept in $T"
+	fi
+}
+trap cleanup EXIT
+
+fail() {
+	echo "FAIL: $*"
+	exit 1
+}
+
+# Run make in the build directory, outside the make that runs this test
+# (its MAKEFLAGS would carry TESTS= and jobserver descriptors along).
+bmake() {
+	(cd "$B" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES \
+	    make "$@")
+}
+
+# The configured installation directories, as make sees them.
+dirs=$(
+    cd "$B" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -f - \
+    _t_install_dirs <<'EOF'
+include Makefile
+_t_install_dirs:
+	@echo "prefix='$(prefix)'"
+	@echo "bindir='$(bindir)'"
+	@echo "sbindir='$(sbindir)'"
+	@echo "libdir='$(libdir)'"
+	@echo "includedir='$(includedir)'"
+	@echo "sysconfdir='$(sysconfdir)'"
+	@echo "mandir='$(mandir)'"
+	@echo "unitdir='$(systemdsystemunitdir)'"
+	@echo "tmpfilesdir='$(tmpfilesdir)'"
+	@echo "sysusersdir='$(sysusersdir)'"
+EOF
+) || fail "cannot read the installation directories from $B/Makefile"
+eval "$dirs"
+[ -n "${sbindir:-}" ] && [ -n "${unitdir:-}" ] || fail "directories: $dirs"
+
+# install_to DIR: make install into DESTDIR=DIR (log in $T/install.log).
+install_to() {
+	bmake install DESTDIR="$1" >>"$T/install.log" 2>&1 ||
+	    fail "make install DESTDIR=$1 failed"
+}
+
+# uninstall_from DIR
+uninstall_from() {
+	bmake uninstall DESTDIR="$1" >>"$T/install.log" 2>&1 ||
+	    fail "make uninstall DESTDIR=$1 failed"
+}
+
+# --- first install: the layout ------------------------------------------
+D=$T/d1
+install_to "$D"
+for f in \
+    "$sbindir/ampsd" \
+    "$bindir/ampsctl" \
+    "$bindir/ampsim"; do
+	[ -f "$D$f" ] && [ -x "$D$f" ] || fail "missing program $f"
+done
+for f in \
+    "$includedir/ampsipc.h" \
+    "$libdir/pkgconfig/libampsipc.pc" \
+    "$sysconfdir/ampsd/ampsd.conf" \
+    "$unitdir/ampsd.service" \
+    "$unitdir/ampsd.socket" \
+    "$tmpfilesdir/ampsd.conf" \
+    "$sysusersdir/ampsd.conf" \
+    "$mandir/man8/ampsd.8" \
+    "$mandir/man5/ampsd.conf.5" \
+    "$mandir/man1/ampsctl.1" \
+    "$mandir/man3/libampsipc.3"; do
+	[ -f "$D$f" ] || fail "missing $f"
+done
+ls "$D$libdir"/libampsipc.so.0* >/dev/null 2>&1 ||
+    fail "missing $libdir/libampsipc.so.0*"
+[ -L "$D$libdir/libampsipc.so" ] || fail "missing $libdir/libampsipc.so"
+[ ! -e "$D$includedir/ampsipc-wire.h" ] || fail "the wire header is installed"
+cmp -s "$S/conf/ampsd.conf" "$D$sysconfdir/ampsd/ampsd.conf" ||
+    fail "installed ampsd.conf differs from conf/ampsd.conf"
+[ ! -e "$D$sysconfdir/ampsd/ampsd.conf.sample" ] ||
+    fail "a .sample on a first install"
+grep -qx "ExecStart=$sbindir/ampsd -f -c $sysconfdir/ampsd/ampsd.conf" \
+    "$D$unitdir/ampsd.service" || fail "ExecStart does not match the layout"
+
+# Only ampsipc_* symbols are exported.
+if command -v nm >/dev/null; then
+	bad=$(nm -D --defined-only "$D$libdir"/libampsipc.so.0 |
+	    awk '$2 ~ /^[TDBRV]$/ && $3 !~ /^ampsipc_/ { print $3 }')
+	[ -z "$bad" ] || fail "libampsipc exports non-ampsipc_ symbols: $bad"
+fi
+
+# --- second install over an edited configuration -------------------------
+conf=$D$sysconfdir/ampsd/ampsd.conf
+echo "# edited by t-install" >>"$conf"
+cp "$conf" "$T/edited.conf"
+install_to "$D"
+cmp -s "$conf" "$T/edited.conf" || fail "install overwrote an edited ampsd.conf"
+cmp -s "$S/conf/ampsd.conf" "$conf.sample" ||
+    fail "the example was not installed as ampsd.conf.sample"
+
+# --- a program built against the DESTDIR install with pkg-config --------
+cat >"$T/prog.c" <<'EOF'
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <ampsipc.h>
+
+int
+main(int argc, char **argv)
+{
+	struct ampsipc	*h;
+
+	if (argc != 2 || (h = ampsipc_create()) == NULL)
+		return (2);
+	/* No daemon listens there: connect must fail cleanly. */
+	if (ampsipc_connect(h, argv[1], "t-install", 1000) != -1 ||
+	    errno != ENOENT) {
+		ampsipc_close(h);
+		return (1);
+	}
+	printf("%s\n", ampsipc_strerror(AMPSIPC_E_CLOSED));
+	ampsipc_close(h);
+	return (0);
+}
+EOF
+export PKG_CONFIG_LIBDIR="$D$libdir/pkgconfig"
+export PKG_CONFIG_PATH=
+export PKG_CONFIG_SYSROOT_DIR="$D"
+flags=$(pkg-config --cflags --libs libampsipc) || fail "pkg-config libampsipc"
+case $flags in *"-I$D$includedir"*"-L$D$libdir"*) ;;
+*) fail "pkg-config flags do not point into DESTDIR: $flags" ;; esac
+unset PKG_CONFIG_LIBDIR PKG_CONFIG_PATH PKG_CONFIG_SYSROOT_DIR
+# shellcheck disable=SC2086
+${CC:-cc} -Wall -Werror -o "$T/prog" "$T/prog.c" $flags \
+    >"$T/cc.log" 2>&1 || fail "the example does not build: $(cat "$T/cc.log")"
+out=$(LD_LIBRARY_PATH="$D$libdir" "$T/prog" "$T/no-daemon.sock") ||
+    fail "the example failed against the installed library"
+[ "$out" = "connection to ampsd closed" ] || fail "example printed: $out"
+
+# The EXAMPLES program of libampsipc(3) builds and links the same way.
+LC_ALL=C MANWIDTH=200 man -l "$D$mandir/man3/libampsipc.3" 2>/dev/null |
+    awk '/^ *#include <stdio.h>/ { on = 1; ind = match($0, /[^ ]/) - 1 }
+	on { print substr($0, ind + 1) }
+	on && substr($0, ind + 1) == "}" { exit }' >"$T/example.c"
+grep -q 'ampsipc_wait_stored' "$T/example.c" ||
+    fail "no example program found in libampsipc(3)"
+# shellcheck disable=SC2086
+${CC:-cc} -Wall -Werror -o "$T/example" "$T/example.c" $flags \
+    >"$T/cc.log" 2>&1 ||
+    fail "the libampsipc(3) example does not build: $(cat "$T/cc.log")"
+
+# --- man pages render without warnings ------------------------------------
+for m in "$D$mandir"/man1/ampsctl.1 "$D$mandir"/man3/libampsipc.3 \
+    "$D$mandir"/man5/ampsd.conf.5 "$D$mandir"/man8/ampsd.8; do
+	out=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$m" 2>&1 >/dev/null)
+	[ -z "$out" ] || fail "man -l ${m##*/}: $out"
+	out=$(LC_ALL=C.UTF-8 MANWIDTH=80 man -l "$m" 2>/dev/null | wc -l)
+	[ "$out" -gt 20 ] || fail "man -l ${m##*/} rendered $out lines"
+	out=$(groff -mandoc -ww -z "$m" 2>&1)
+	[ -z "$out" ] || fail "groff ${m##*/}: $out"
+	if command -v mandoc >/dev/null; then
+		out=$(mandoc -T lint -W warning "$m" 2>&1)
+		[ -z "$out" ] || fail "mandoc -T lint ${m##*/}: $out"
+	fi
+done
+
+# --- uninstall: only the edited configuration stays ----------------------
+uninstall_from "$D"
+left=$(cd "$D" && find . \( -type f -o -type l \) | sort)
+[ "$left" = ".$sysconfdir/ampsd/ampsd.conf" ] ||
+    fail "uninstall left: $left"
+cmp -s "$conf" "$T/edited.conf" || fail "uninstall changed the edited config"
+
+# --- an unedited install uninstalls completely ----------------------------
+D=$T/d2
+install_to "$D"
+uninstall_from "$D"
+left=$(cd "$D" && find . \( -type f -o -type l \) | sort)
+[ -z "$left" ] || fail "uninstall of an unedited install left: $left"
+
+OK=1
+echo "PASS: $(basename "$0")"
