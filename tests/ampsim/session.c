@@ -398,6 +398,9 @@ sess_read_cb(evutil_socket_t fd, short ev, void *arg)
 		if ((size_t)r < n && s->ssl == NULL)
 			break;
 	}
+	/* TLS may hold decrypted bytes the socket will not signal again. */
+	if (s->ssl != NULL && SSL_pending(s->ssl) > 0)
+		event_active(s->ev_read, EV_READ, 0);
 	sess_arm_write(s);
 	repl_kick();
 }
