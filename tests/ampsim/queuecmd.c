@@ -232,8 +232,13 @@ queue_subscribe(struct sess *s, struct cmd *c, struct sub *sub,
 	sub->qid = next_qid++;
 	sub->backlog = queue_add_subscriber(q->store, sub->qid, s->id, sub,
 	    sub->flt, (unsigned)req);
-	sim_log(LOG_DEBUG, "queue: %s: %s subscribed %s, backlog %u",
-	    q->name, s->label, sub->sub_id, sub->backlog);
+	if (sim_verbose >= LOG_DEBUG) {
+		char e[96];
+
+		sim_log(LOG_DEBUG, "queue: %s: %s subscribed %s, backlog %u",
+		    q->name, s->label, sim_escape_log(sub->sub_id,
+		    strlen(sub->sub_id), e, sizeof e), sub->backlog);
+	}
 	return (0);
 }
 

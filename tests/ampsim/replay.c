@@ -41,8 +41,12 @@ static long long range_resolve(struct sub *, const char *, enum bmnf,
 static void
 sub_fail(struct sess *s, struct cmd *c, const char *reason)
 {
-	sim_log(LOG_INFO, "replay: %s: %s %s failed: %s", s->label, c->cname,
-	    c->sub_id ? c->sub_id : (c->cid ? c->cid : "-"), reason);
+	const char	*id = c->sub_id ? c->sub_id : (c->cid ? c->cid : "-");
+	char		 e1[64], e2[96];
+
+	sim_log(LOG_INFO, "replay: %s: %s %s failed: %s", s->label,
+	    sim_escape_log(c->cname, slen(c->cname), e1, sizeof e1),
+	    sim_escape_log(id, strlen(id), e2, sizeof e2), reason);
 	ack_send(s, c, AMPS_ACK_PROCESSED, "failure", reason);
 }
 

@@ -298,13 +298,31 @@ repl_connect(void)
 	}
 }
 
+/* A header field unescaped into a new string, or NULL. */
+static char *
+repl_field(const struct amps_hdr *h, enum amps_field f)
+{
+	const struct amps_view	*v = amps_hdr_view(h, f);
+	char			*out;
+
+	if (v == NULL)
+		return (NULL);
+	out = xmalloc((size_t)v->len + 1);
+	if (amps_hdr_str(h, f, out, (size_t)v->len + 1) < 0) {
+		free(out);
+		return (NULL);
+	}
+	return (out);
+}
+
 /* Apply one replicated frame; returns its `s` (0 if none). */
 static uint64_t
 repl_apply(const char *body, uint32_t blen)
 {
 	struct cmd	 c;
 	const char	*reason = NULL;
-	char		 topic[1024], bm[64], x[256], k[256], *keys;
+	char		 bm[64], *topic = NULL, *x = NULL, *k = NULL, *keys;
+	char		 esc[128];
 	uint64_t	 pub, seq, s = 0;
 	long long	 idx;
 	size_t		 before, i;
@@ -314,12 +332,14 @@ repl_apply(const char *body, uint32_t blen)
 	if (amps_hdr_parse(body, blen, &c.h) != 0)
 		return (0);
 	amps_hdr_u64(&c.h, AMPS_F_S, &s);
-	if (amps_hdr_str(&c.h, AMPS_F_T, topic, sizeof topic) < 0 ||
-	    amps_hdr_str(&c.h, AMPS_F_BM, bm, sizeof bm) < 0 ||
-	    amps_bm_parse(bm, strlen(bm), &pub, &seq) != 0)
+	if (amps_hdr_str(&c.h, AMPS_F_BM, bm, sizeof bm) < 0 ||
+	    amps_bm_parse(bm, strlen(bm), &pub, &seq) != 0 ||
+	    (topic = repl_field(&c.h, AMPS_F_T)) == NULL)
 		return (s);
-	if (seq <= txlog_pub_max(pub))
+	if (seq <= txlog_pub_max(pub)) {
+		free(topic);
 		return (s);	/* already have it */
+	}
 	before = txlog_count();
 	if (amps_hdr_eq(&c.h, AMPS_F_C, "sow_delete")) {
 		const struct amps_view *v = amps_hdr_view(&c.h,
@@ -340,17 +360,19 @@ repl_apply(const char *body, uint32_t blen)
 		c.topic = topic;
 		c.payload = body + c.h.hdr_len;
 		c.plen = blen - c.h.hdr_len;
-		if (amps_hdr_str(&c.h, AMPS_F_X, x, sizeof x) >= 0)
-			c.x = x;
-		if (amps_hdr_str(&c.h, AMPS_F_K, k, sizeof k) >= 0)
-			c.k = k;
+		c.x = x = repl_field(&c.h, AMPS_F_X);
+		c.k = k = repl_field(&c.h, AMPS_F_K);
 		idx = publish_apply(&c, 0, pub, seq, 1, &reason);
 		if (idx == -1)
 			sim_log(LOG_WARN, "replica: %s %s not applied: %s",
-			    topic, bm, reason);
+			    sim_escape_log(topic, strlen(topic), esc,
+			    sizeof esc), bm, reason);
 	}
 	for (i = before; i < txlog_count(); i++)
 		txlog_mark_peer(i);
+	free(topic);
+	free(x);
+	free(k);
 	return (s);
 }
 

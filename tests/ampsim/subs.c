@@ -116,8 +116,12 @@ subs_sess_closed(struct sess *s)
 static void
 sub_fail(struct sess *s, struct cmd *c, const char *reason)
 {
-	sim_log(LOG_INFO, "subs: %s: %s %s failed: %s", s->label, c->cname,
-	    c->sub_id ? c->sub_id : (c->cid ? c->cid : "-"), reason);
+	const char	*id = c->sub_id ? c->sub_id : (c->cid ? c->cid : "-");
+	char		 e1[64], e2[96];
+
+	sim_log(LOG_INFO, "subs: %s: %s %s failed: %s", s->label,
+	    sim_escape_log(c->cname, slen(c->cname), e1, sizeof e1),
+	    sim_escape_log(id, strlen(id), e2, sizeof e2), reason);
 	ack_send(s, c, AMPS_ACK_PROCESSED, "failure", reason);
 }
 
@@ -362,8 +366,15 @@ subscribe_cmd(struct sess *s, struct cmd *c)
 	if (old != NULL)
 		sub_free(old);
 	sub_link(sub);
-	sim_log(LOG_DEBUG, "subs: %s: %s %s on %s%s", s->label, c->cname,
-	    sub->sub_id, sub->topic, sub->bm_sub ? " (bookmark)" : "");
+	if (sim_verbose >= LOG_DEBUG) {
+		char e1[96], e2[256];
+
+		sim_log(LOG_DEBUG, "subs: %s: %s %s on %s%s", s->label,
+		    c->cname, sim_escape_log(sub->sub_id, strlen(sub->sub_id),
+		    e1, sizeof e1), sim_escape_log(sub->topic,
+		    strlen(sub->topic), e2, sizeof e2),
+		    sub->bm_sub ? " (bookmark)" : "");
+	}
 	if (c->acks & AMPS_ACK_PROCESSED)
 		ack_send(s, c, AMPS_ACK_PROCESSED, "success", NULL);
 	if (sub->bm_sub && !sub->paused)
