@@ -349,6 +349,42 @@ START_TEST(replay_and_restart)
 }
 END_TEST
 
+/* A torn record at the end of the log is cut off at restart. */
+START_TEST(torn_log_tail)
+{
+	struct tc	*p;
+	uint64_t	 seq;
+	char		 path[512];
+	FILE		*f;
+	int		 i;
+
+	START(NULL);
+	p = CLIENT("torn");
+	for (i = 1; i <= 3; i++)
+		tc_sendf(p, "{}", "{\"c\":\"p\",\"t\":\"x\",\"s\":%d}", i);
+	BARRIER(p);
+	CLOSE(p);
+	tc_srv_stop(&srv);
+	snprintf(path, sizeof path, "%s/txlog.dat", srv.logdir);
+	ck_assert_ptr_nonnull(f = fopen(path, "ab"));
+	fwrite("\x40\x00\x00\x00\x01\x01\x05", 1, 7, f);	/* torn */
+	fclose(f);
+	ck_assert_int_eq(tc_srv_restart(&srv), 0);
+	p = tc_connect(srv.port);
+	ck_assert_int_eq(tc_logon(p, "torn", &seq), 0);
+	ck_assert_uint_eq(seq, 3);
+	tc_send(p, "{\"c\":\"p\",\"t\":\"x\",\"s\":4}", "{}");
+	BARRIER(p);
+	tc_close(p);
+	ck_assert_int_eq(tc_srv_restart(&srv), 0);
+	p = tc_connect(srv.port);
+	ck_assert_int_eq(tc_logon(p, "torn", &seq), 0);
+	ck_assert_uint_eq(seq, 4);
+	tc_close(p);
+	STOP();
+}
+END_TEST
+
 /* 7.6: --dup-ack failure answers duplicates with failure/duplicate. */
 START_TEST(duplicate_failure_mode)
 {
@@ -628,6 +664,7 @@ suite(void)
 	tcase_add_test(tc, persisted_failure_split);
 	tcase_add_test(tc, replay_and_restart);
 	tcase_add_test(tc, duplicate_failure_mode);
+	tcase_add_test(tc, torn_log_tail);
 	tcase_add_test(tc, bad_input);
 	tcase_add_test(tc, fuzz_corpus);
 	tcase_add_test(tc, command_storm);
