@@ -104,8 +104,8 @@ pp_allow_who(const struct pp_allow *r, uid_t uid, gid_t gid)
 
 /* The ACL hook for ipc.c (architecture promise 4). */
 int
-pubpath_acl(void *arg, uid_t uid, gid_t gid, const char *conn, const char *topic,
-    enum ipc_op op)
+pubpath_acl(void *arg, uid_t uid, gid_t gid, const char *conn,
+    const char *topic, enum ipc_op op)
 {
 	struct pubpath	*pp = arg;
 	struct pp_conn	*pc;
