@@ -32,7 +32,7 @@ enum {
 	OPT_HB_MULT, OPT_OUT_LIMIT, OPT_USER, OPT_PASSWORD, OPT_LOGON_RETRY,
 	OPT_DUP_ACK, OPT_SIDS, OPT_BMNF, OPT_BM_PERSISTED, OPT_NO_AUTH_REASON,
 	OPT_FAULT, OPT_PEER, OPT_REPL_PORT, OPT_INSTANCE, OPT_FRAME_MAX,
-	OPT_CONF_LINE, OPT_REPL_SYNC,
+	OPT_CONF_LINE, OPT_REPL_SYNC, OPT_FSYNC_INTERVAL,
 };
 
 static const struct option longopts[] = {
@@ -47,6 +47,7 @@ static const struct option longopts[] = {
 	{ "admin-port",		required_argument, NULL, OPT_ADMIN_PORT },
 	{ "dir",		required_argument, NULL, 'd' },
 	{ "fsync",		no_argument,	   NULL, OPT_FSYNC },
+	{ "fsync-interval",	required_argument, NULL, OPT_FSYNC_INTERVAL },
 	{ "config",		required_argument, NULL, 'c' },
 	{ "conf-line",		required_argument, NULL, OPT_CONF_LINE },
 	{ "ack-conflation",	required_argument, NULL, OPT_ACK_CONFL },
@@ -87,6 +88,7 @@ usage(int rc)
 "      --admin-port N         admin channel on 127.0.0.1:N (0 = ephemeral)\n"
 "  -d, --dir DIR              transaction log directory (default: memory)\n"
 "      --fsync                fsync the log before persisted acks\n"
+"      --fsync-interval MS    fsync the log every MS instead\n"
 "  -c, --config F             topic configuration file\n"
 "      --conf-line LINE       one configuration line (repeatable)\n"
 "      --ack-conflation MS    persisted-ack conflation (default 1000; 0 = per command)\n"
@@ -178,6 +180,10 @@ main(int argc, char **argv)
 			break;
 		case OPT_FSYNC:
 			conf.fsync = 1;
+			break;
+		case OPT_FSYNC_INTERVAL:
+			conf.fsync_interval_ms = (unsigned)num_arg(
+			    "fsync-interval", optarg, 1, 3600000);
 			break;
 		case 'c':
 			cfg = optarg;
@@ -302,6 +308,7 @@ main(int argc, char **argv)
 		sim_fatalx("event_base_new failed");
 	if (txlog_open(conf.dir, err, sizeof err) != 0)
 		sim_fatalx("txlog: %s", err);
+	txlog_start_timer();
 	sow_init();
 	queue_init();
 	if (admin_start(err, sizeof err) != 0)

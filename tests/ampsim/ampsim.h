@@ -175,6 +175,7 @@ struct simconf {
 	/* Storage. */
 	char		*dir;		/* transaction log directory or NULL */
 	int		 fsync;		/* 0 never, 1 on every flush */
+	unsigned	 fsync_interval_ms;	/* >0: fsync on a timer */
 	char		*config_file;
 
 	/* Behaviour. */
@@ -394,6 +395,7 @@ size_t		 txlog_append(uint8_t, uint64_t, uint64_t, const char *,
 void		 txlog_flush(void);
 size_t		 txlog_count(void);
 void		 txlog_mark_peer(size_t);
+void		 txlog_start_timer(void);
 const struct txrec *txlog_get(size_t);
 /* Index of the record with bookmark (pub, seq), or -1. */
 long long	 txlog_find(uint64_t, uint64_t);

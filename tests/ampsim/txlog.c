@@ -22,8 +22,9 @@
  *
  * A torn record at the end (crash during a write) is cut off at startup.
  * Appends are buffered and written by txlog_flush(), which the publish
- * path calls before any persisted ack is sent; fsync after each flush
- * when conf.fsync is set.
+ * path calls before any persisted ack is sent; fsync policy: never
+ * (default), after each flush (--fsync), or on a timer
+ * (--fsync-interval MS), and always at shutdown.
  *
  * Invariants:
  *  1. The whole log is also held in memory (this is a test server);
@@ -56,6 +57,8 @@ static struct u64map	 pub_max;
 static int		 logfd = -1;
 static struct sbuf	 wbuf;
 static off_t		 logsize;
+static int		 dirty;		/* written since the last fsync */
+static struct event	*ev_fsync;
 
 /* Key for the bookmark index. */
 static uint64_t
@@ -184,7 +187,12 @@ txlog_open(const char *dir, char *err, size_t errlen)
 void
 txlog_close(void)
 {
+	if (ev_fsync != NULL)
+		event_free(ev_fsync);
+	ev_fsync = NULL;
 	txlog_flush();
+	if (dirty && logfd != -1)
+		fsync(logfd);
 	if (logfd != -1)
 		close(logfd);
 	logfd = -1;
@@ -263,8 +271,37 @@ txlog_flush(void)
 	}
 	logsize += (off_t)wbuf.len;
 	wbuf.len = 0;
+	dirty = 1;
 	if (conf.fsync && fsync(logfd) != 0)
 		sim_fatalx("txlog: fsync failed: %s", strerror(errno));
+	if (conf.fsync)
+		dirty = 0;
+}
+
+/* --fsync-interval: write and fsync what is pending. */
+static void
+txlog_fsync_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	txlog_flush();
+	if (dirty && logfd != -1) {
+		if (fsync(logfd) != 0)
+			sim_fatalx("txlog: fsync failed: %s", strerror(errno));
+		dirty = 0;
+	}
+}
+
+/* Start the periodic fsync timer (after the event base exists). */
+void
+txlog_start_timer(void)
+{
+	struct timeval	tv;
+
+	if (logfd == -1 || conf.fsync_interval_ms == 0)
+		return;
+	ev_fsync = event_new(sim_base, -1, EV_PERSIST, txlog_fsync_cb, NULL);
+	tv.tv_sec = conf.fsync_interval_ms / 1000;
+	tv.tv_usec = (conf.fsync_interval_ms % 1000) * 1000;
+	event_add(ev_fsync, &tv);
 }
 
 /* Number of records. */
