@@ -578,6 +578,8 @@ int	 repl_defer_ack(struct sess *, const struct cmd *, size_t);
 /* Set the peer at run time ("host:port"). */
 int	 repl_set_peer(const char *, char *, size_t);
 int	 repl_bound_port(void);
+/* Log records durable everywhere they must be (local, and the peer). */
+size_t	 repl_durable_count(void);
 void	 sow_deleted_keys(const char *, const char *, uint64_t, uint64_t);
 
 /* -------------------------------------------------------------- admin.c */

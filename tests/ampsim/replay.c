@@ -154,7 +154,8 @@ sub_persisted_cb(evutil_socket_t fd, short ev, void *arg)
 	char			 bm[48];
 
 	txlog_flush();
-	bm_before(txlog_count(), bm, sizeof bm);
+	/* Written locally and, with --repl-sync, acknowledged by the peer. */
+	bm_before(repl_durable_count(), bm, sizeof bm);
 	memset(&c, 0, sizeof c);
 	c.cid = sub->cid;
 	e.sub_id = sub->sub_id;

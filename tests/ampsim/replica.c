@@ -524,3 +524,18 @@ repl_stop(void)
 		free(p);
 	}
 }
+
+/* Number of log records that are durable under the replication policy. */
+size_t
+repl_durable_count(void)
+{
+	size_t	n = txlog_count(), d;
+
+	if (!conf.repl_sync || conf.peer == NULL)
+		return (n);
+	d = out_acked < n ? (size_t)out_acked : n;
+	/* Records that came from the peer are durable there already. */
+	while (d < n && txlog_get(d)->from_peer)
+		d++;
+	return (d);
+}
