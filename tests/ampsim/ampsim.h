@@ -132,6 +132,7 @@ struct simtopic {
 	size_t			 nkeys;
 	int			 user_keys;	/* keys come in `k` */
 	int			 expiration;	/* honour `e` */
+	int			 history;	/* historical queries (§9.6) */
 	void			*store;		/* struct sowstore * */
 };
 
@@ -535,6 +536,8 @@ void	 sub_ack_extra_cb(struct amps_wr *, void *);
 int	 sub_start_bookmark(struct sess *, struct cmd *, struct sub *);
 void	 sub_replay_schedule(struct sub *, int);
 int	 replay_parse_rate(struct sub *, const char *);
+/* A bookmark (single or list) as a log position; < 0 with *reason. */
+long long bm_resolve(const char *, enum bmnf, const char **);
 int	 sub_range_live_over(struct sub *, int64_t);
 
 /* ------------------------------------------------------------- sowcmd.c */

@@ -585,6 +585,59 @@ START_TEST(paginated)
 }
 END_TEST
 
+/* Historical queries (§9.6): the SOW as of a bookmark, then the log. */
+START_TEST(historical)
+{
+	struct tc	*t, *p;
+	char		 b[4][64];
+	int		 i;
+
+	START(NULL);
+	p = CLIENT("hp");
+	tc_send(p, "{\"c\":\"p\",\"t\":\"orders\",\"s\":1}", "{\"id\":1,\"v\":1}");
+	tc_send(p, "{\"c\":\"p\",\"t\":\"orders\",\"s\":2}", "{\"id\":1,\"v\":2}");
+	tc_send(p, "{\"c\":\"p\",\"t\":\"orders\",\"s\":3}", "{\"id\":2,\"v\":3}");
+	BARRIER(p);
+	for (i = 1; i <= 3; i++)
+		snprintf(b[i], sizeof b[i], "%llu|%d|", (unsigned long long)
+		    amps_name_hash("hp", 2), i);
+	t = CLIENT("ht");
+	tc_sendf(t, NULL, "{\"c\":\"sow\",\"cid\":\"1\",\"t\":\"orders\","
+	    "\"bm\":\"%s\",\"bs\":10}", b[1]);
+	EXPECT_CMD(t, "group_begin");
+	EXPECT_CMD(t, "sow");
+	ck_assert_uint_eq(tc_num(t, AMPS_F_BS), 1);
+	ck_assert(strstr(t->frame, "{\"id\":1,\"v\":1}") != NULL);
+	EXPECT_CMD(t, "group_end");
+	tc_sendf(t, NULL, "{\"c\":\"sow\",\"cid\":\"2\",\"t\":\"orders\","
+	    "\"bm\":\"20000101T000000Z\"}");
+	EXPECT_CMD(t, "group_begin");
+	EXPECT_CMD(t, "group_end");
+	tc_send(t, "{\"c\":\"sow\",\"cid\":\"3\",\"t\":\"orders\","
+	    "\"bm\":\"9|9|\",\"a\":\"processed\"}", NULL);
+	EXPECT_ACK(t, "processed", "failure");
+	/* sow_and_subscribe at b1: state then the rest of the log, live. */
+	tc_sendf(t, NULL, "{\"c\":\"sow_and_subscribe\",\"cid\":\"4\","
+	    "\"t\":\"orders\",\"bm\":\"%s\",\"bs\":10,"
+	    "\"a\":\"processed,completed\"}", b[1]);
+	EXPECT_ACK(t, "processed", "success");
+	EXPECT_CMD(t, "group_begin");
+	EXPECT_CMD(t, "sow");
+	ck_assert_uint_eq(tc_num(t, AMPS_F_BS), 1);
+	EXPECT_CMD(t, "group_end");
+	EXPECT_ACK(t, "completed", "success");
+	EXPECT_CMD(t, "p");
+	ck_assert_str_eq(tc_str(t, AMPS_F_BM), b[2]);
+	EXPECT_CMD(t, "p");
+	ck_assert_str_eq(tc_str(t, AMPS_F_BM), b[3]);
+	tc_send(p, "{\"c\":\"p\",\"t\":\"orders\",\"s\":4}", "{\"id\":3}");
+	EXPECT_CMD(t, "p");
+	ck_assert_str_eq(tc_payload(t), "{\"id\":3}");
+	BARRIER(t);
+	STOP();
+}
+END_TEST
+
 /* The suite. */
 static Suite *
 suite(void)
@@ -607,6 +660,7 @@ suite(void)
 	tcase_add_test(tc, escaping_and_options);
 	tcase_add_test(tc, sids_mode);
 	tcase_add_test(tc, paginated);
+	tcase_add_test(tc, historical);
 	suite_add_tcase(s, tc);
 	return (s);
 }

@@ -81,7 +81,7 @@ bm_item_start(const char *p, size_t len, int incl)
 }
 
 /* Resolve a bookmark (single or list) to a start index; <0 on failure. */
-static long long
+long long
 bm_resolve(const char *bm, enum bmnf nf, const char **reason)
 {
 	struct amps_list_iter	 it;

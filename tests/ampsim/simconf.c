@@ -11,14 +11,14 @@
  *
  * File format (one directive per line, '#' starts a comment):
  *
- *	sow   <topic> key=/id[,/other] [expiration]
- *	sow   <topic> user_keys [expiration]
+ *	sow   <topic> key=/id[,/other] [expiration] [history]
+ *	sow   <topic> user_keys [expiration] [history]
  *	txlog <topic-or-regex>
  *	queue <name> topic=<t>[,<t2>] [semantics=at-least-once|at-most-once]
  *	      [lease=<interval>] [backlog=<n>] [max_deliveries=<n>]
  *	      [max_cancels=<n>]
  *
- * Defaults (no file): "sow orders key=/id expiration", "txlog .*",
+ * Defaults (no file): "sow orders key=/id expiration history", "txlog .*",
  * "queue work topic=work-in semantics=at-least-once lease=30s backlog=10".
  *
  * Invariants:
@@ -105,6 +105,8 @@ conf_sow(char **w, int nw, char *err, size_t errlen)
 			t->user_keys = 1;
 		else if (strcmp(w[i], "expiration") == 0)
 			t->expiration = 1;
+		else if (strcmp(w[i], "history") == 0)
+			t->history = 1;
 		else {
 			snprintf(err, errlen, "sow: unknown word %s", w[i]);
 			return (-1);
@@ -264,7 +266,7 @@ void
 conf_load_defaults(void)
 {
 	static const char *lines[] = {
-		"sow orders key=/id expiration",
+		"sow orders key=/id expiration history",
 		"txlog .*",
 		"queue work topic=work-in semantics=at-least-once lease=30s "
 		    "backlog=10",
@@ -322,10 +324,11 @@ conf_dump(void)
 	struct simqueue	*q;
 
 	TAILQ_FOREACH(t, &conf.topics, entry)
-		sim_log(LOG_INFO, "conf: sow %s %s%s%s", t->name,
+		sim_log(LOG_INFO, "conf: sow %s %s%s%s%s", t->name,
 		    t->user_keys ? "user_keys" : "key=",
 		    t->nkeys ? t->keys[0] : "",
-		    t->expiration ? " expiration" : "");
+		    t->expiration ? " expiration" : "",
+		    t->history ? " history" : "");
 	TAILQ_FOREACH(p, &conf.txpats, entry)
 		sim_log(LOG_INFO, "conf: txlog %s", p->pattern);
 	TAILQ_FOREACH(q, &conf.queues, entry)

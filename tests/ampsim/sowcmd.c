@@ -436,11 +436,56 @@ qopts_parse(struct cmd *c, struct qopts *o, const char **reason)
 	return (0);
 }
 
-/* Run the query part: every matching SOW topic in config order. */
+/*
+ * The SOW of st as it was before log position pos (§9.6): a temporary
+ * store rebuilt from the transaction log.  Expiration is not replayed.
+ */
+static struct sowstore *
+sow_history(const struct simtopic *st, size_t pos)
+{
+	struct sowstore		*h;
+	const struct txrec	*r;
+	struct sow_meta		 meta;
+	struct sow_reclist	 out;
+	struct sow_stats	 stats;
+	const char		*keys[1];
+	char			 bm[48];
+	size_t			 i;
+
+	h = sow_create(st->name, st->keys, st->nkeys, 0);
+	for (i = 0; i < pos && (r = txlog_get(i)) != NULL; i++) {
+		if (!r->logged || r->type == TXREC_SEQ ||
+		    strcmp(r->topic, st->name) != 0)
+			continue;
+		if (r->type == TXREC_DELETE) {
+			if (r->k == NULL)
+				continue;
+			keys[0] = r->k;
+			memset(&out, 0, sizeof out);
+			sow_delete_keys(h, keys, 1, &out, &stats);
+			sow_reclist_free(&out);
+			continue;
+		}
+		txlog_bm(r, bm, sizeof bm);
+		memset(&meta, 0, sizeof meta);
+		meta.bookmark = bm;
+		meta.cid = r->x;
+		meta.ts = (uint64_t)r->ts;
+		sow_upsert(h, r->data, r->dlen, NULL, r->k, &meta, NULL, NULL);
+	}
+	return (h);
+}
+
+/*
+ * Run the query part: every matching SOW topic in config order.  hist is
+ * a log position for historical queries on topics with history, or -1.
+ */
 static void
 sow_run(struct sess *s, struct cmd *c, struct qopts *o, const char *qid,
-    const char *sub_id, const struct filter *exclude, struct sow_stats *tot)
+    const char *sub_id, const struct filter *exclude, struct sow_stats *tot,
+    long long hist)
 {
+	struct sowstore		*store, *tmp;
 	struct simtopic		*st;
 	struct sow_query	 q;
 	struct sow_reclist	 out;
@@ -469,7 +514,12 @@ sow_run(struct sess *s, struct cmd *c, struct qopts *o, const char *qid,
 		q.top_n = left;
 		q.skip_n = o->skip_n;
 		memset(&out, 0, sizeof out);
-		sow_query(st->store, &q, &out, &stats);
+		tmp = NULL;
+		store = st->store;
+		if (hist >= 0 && st->history)
+			store = tmp = sow_history(st, (size_t)hist);
+		sow_query(store, &q, &out, &stats);
+		sow_free(tmp);	/* the records keep their own references */
 		tot->topic_matches += stats.topic_matches;
 		tot->matches += stats.matches;
 		for (i = 0; i < out.n; i++) {
@@ -513,6 +563,47 @@ sow_any_topic(const struct topicmatch *tm)
 	return (0);
 }
 
+/* Whether any topic the query matches keeps history. */
+static int
+sow_any_history(const struct topicmatch *tm)
+{
+	struct simtopic	*st;
+
+	TAILQ_FOREACH(st, &conf.topics, entry)
+		if (st->history &&
+		    topicmatch_match(tm, st->name, strlen(st->name)))
+			return (1);
+	return (0);
+}
+
+/*
+ * The log position of a historical query (§9.6): -1 for none (no `bm`,
+ * NOW, or no matching topic keeps history: AMPS then ignores `bm`), -2
+ * with *reason when the bookmark cannot be used.
+ */
+static long long
+sow_hist_pos(struct cmd *c, struct qopts *o, const char **reason)
+{
+	enum amps_bm_kind	k;
+	long long		pos;
+
+	if (c->bm == NULL || !sow_any_history(o->tm))
+		return (-1);
+	k = amps_bm_classify(c->bm, strlen(c->bm));
+	if (k == AMPS_BM_NOW)
+		return (-1);
+	if (k == AMPS_BM_RANGE || k == AMPS_BM_INVALID) {
+		*reason = "invalid bookmark";
+		return (-2);
+	}
+	pos = bm_resolve(c->bm, BMNF_FAIL, reason);
+	if (pos < 0) {
+		*reason = "invalid bookmark";
+		return (-2);
+	}
+	return (pos);
+}
+
 /* Send completed and stats acks. */
 static void
 sow_finish(struct sess *s, struct cmd *c, const char *qid,
@@ -540,6 +631,7 @@ sow_cmd(struct sess *s, struct cmd *c)
 	struct sow_stats	 tot;
 	struct simqueue		*q;
 	const char		*reason = NULL, *qid = query_id_of(c);
+	long long		 hist = -1;
 
 	if (c->topic != NULL &&
 	    (q = conf_queue(c->topic, strlen(c->topic))) != NULL) {
@@ -547,14 +639,15 @@ sow_cmd(struct sess *s, struct cmd *c)
 		return;
 	}
 	if (qopts_parse(c, &o, &reason) != 0 ||
-	    (!sow_any_topic(o.tm) && (reason = "invalid topic"))) {
+	    (!sow_any_topic(o.tm) && (reason = "invalid topic")) ||
+	    (hist = sow_hist_pos(c, &o, &reason)) == -2) {
 		ack_send(s, c, AMPS_ACK_PROCESSED, "failure", reason);
 		qopts_free(&o);
 		return;
 	}
 	if (c->acks & AMPS_ACK_PROCESSED)
 		ack_send(s, c, AMPS_ACK_PROCESSED, "success", NULL);
-	sow_run(s, c, &o, qid, NULL, NULL, &tot);
+	sow_run(s, c, &o, qid, NULL, NULL, &tot, hist);
 	sow_finish(s, c, qid, NULL, &tot);
 	qopts_free(&o);
 }
@@ -568,6 +661,7 @@ sow_and_subscribe_cmd(struct sess *s, struct cmd *c)
 	struct sub		*sub, *old;
 	struct filter		*exclude = NULL, *own_all = NULL;
 	char			 fe[64];
+	long long		 hist = -1;
 	const char		*reason = NULL, *qid;
 	int			 replace;
 
@@ -584,10 +678,16 @@ sow_and_subscribe_cmd(struct sess *s, struct cmd *c)
 		return;
 	}
 	if (c->bm != NULL && amps_bm_classify(c->bm, strlen(c->bm)) !=
-	    AMPS_BM_NOW) {
-		/* No History: only NOW is allowed (§9.6). */
+	    AMPS_BM_NOW && (topicmatch_is_regex(o.tm) ||
+	    !sow_any_history(o.tm))) {
+		/* Without History only NOW is allowed (§9.6). */
 		ack_send(s, c, AMPS_ACK_PROCESSED, "failure",
 		    "invalid bookmark");
+		qopts_free(&o);
+		return;
+	}
+	if ((hist = sow_hist_pos(c, &o, &reason)) == -2) {
+		ack_send(s, c, AMPS_ACK_PROCESSED, "failure", reason);
 		qopts_free(&o);
 		return;
 	}
@@ -648,7 +748,7 @@ sow_and_subscribe_cmd(struct sess *s, struct cmd *c)
 			exclude = own_all = filter_compile("1=1", 3, fe,
 			    sizeof fe);
 	}
-	sow_run(s, c, &o, qid, sub->sub_id, exclude, &tot);
+	sow_run(s, c, &o, qid, sub->sub_id, exclude, &tot, hist);
 	filter_free(own_all);
 	if (o.skip_n != 0 &&
 	    (sub->page_st = conf_sow_topic(c->topic, strlen(c->topic))) != NULL) {
@@ -664,6 +764,13 @@ sow_and_subscribe_cmd(struct sess *s, struct cmd *c)
 		sub_free(old);
 	sow_finish(s, c, qid, sub->sub_id, &tot);
 	qopts_free(&o);
+	if (hist >= 0) {
+		/* Historical state, then the log from that point (§4.8). */
+		sub->bm_sub = 1;
+		sub->replay_pos = (size_t)hist;
+		sub->replay_end = (size_t)-1;	/* completed was the query's */
+		sub_replay_schedule(sub, 0);
+	}
 }
 
 /* OOF `deleted` and log records for deleted records. */
