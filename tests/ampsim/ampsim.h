@@ -433,6 +433,7 @@ struct sub {
 
 	/* Bookmark (replay) subscription. */
 	int			 bm_sub;
+	int			 fully_durable;	/* only durable records, §8.4 */
 	int			 replaying;
 	size_t			 replay_pos;	/* next txlog index */
 	size_t			 replay_end;	/* completed at this index */
@@ -536,6 +537,8 @@ void	 sub_ack_extra_cb(struct amps_wr *, void *);
 int	 sub_start_bookmark(struct sess *, struct cmd *, struct sub *);
 void	 sub_replay_schedule(struct sub *, int);
 int	 replay_parse_rate(struct sub *, const char *);
+/* New durable log records: wake fully_durable subscriptions. */
+void	 replay_durable_kick(void);
 /* A bookmark (single or list) as a log position; < 0 with *reason. */
 long long bm_resolve(const char *, enum bmnf, const char **);
 int	 sub_range_live_over(struct sub *, int64_t);

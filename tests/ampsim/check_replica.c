@@ -104,16 +104,27 @@ START_TEST(replicated_pair)
 	ck_assert_str_eq(tc_str(sa, AMPS_F_BM), d);
 	ck_assert_str_eq(tc_payload(sa), "{\"id\":6}");
 
-	/* Sync: with the peer unreachable the persisted ack is held. */
+	/* Sync: with the peer unreachable the persisted ack is held, and
+	 * a fully_durable subscription does not see the message yet. */
+	tc_send(sa, "{\"c\":\"subscribe\",\"cid\":\"fd\",\"sub_id\":\"fd\","
+	    "\"t\":\"orders\",\"bm\":\"0|1|\",\"a\":\"processed\","
+	    "\"o\":\"fully_durable\"}", NULL);
+	EXPECT_ACK(sa, "processed", "success");
 	ck_assert_int_eq(tc_admin(&srv, "peer 127.0.0.1:1", NULL, 0), 0);
 	pa = client_at(&srv, "pubber", &seq);
 	ck_assert_uint_eq(seq, 6);
 	tc_send(pa, "{\"c\":\"p\",\"cid\":\"7\",\"t\":\"orders\","
 	    "\"a\":\"persisted\",\"s\":7}", "{\"id\":7}");
 	BARRIER(pa);
+	EXPECT_CMD(sa, "p");		/* the plain bookmark subscription */
+	ck_assert_str_eq(tc_str(sa, AMPS_F_SUB_ID), "1");
+	BARRIER(sa);			/* ... but not the fully durable one */
 	ck_assert_int_eq(tc_admin(&srv, cmd, NULL, 0), 0);
 	EXPECT_ACK(pa, "persisted", "success");
 	ck_assert_uint_eq(tc_num(pa, AMPS_F_S), 7);
+	EXPECT_CMD(sa, "p");
+	ck_assert_str_eq(tc_str(sa, AMPS_F_SUB_ID), "fd");
+	ck_assert_str_eq(tc_payload(sa), "{\"id\":7}");
 	tc_srv_destroy(&srv_b);
 	STOP();
 }

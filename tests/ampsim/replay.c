@@ -208,11 +208,12 @@ sub_replay_cb(evutil_socket_t fd, short ev, void *arg)
 	struct cmd		 c;
 	struct msg		 m;
 	char			 bm[48];
-	size_t			 budget, n = txlog_count();
+	size_t			 budget, n;
 	int			 wait;
 
 	if (sub->paused)
 		return;
+	n = sub->fully_durable ? repl_durable_count() : txlog_count();
 	budget = sub->rate > 0 ? (size_t)(sub->rate / 10) + 1 : 2000;
 	if (sub->rate_bytes > 0) {
 		uint64_t now = sim_mono_ms();
@@ -277,7 +278,10 @@ sub_replay_cb(evutil_socket_t fd, short ev, void *arg)
 		sub->replay_end = (size_t)-1;
 	}
 	if (sub->replay_pos >= n) {
-		sub->replaying = 0;	/* live from now on */
+		/* Live from now on; fully_durable ones keep reading the log
+		 * as records become durable (replay_durable_kick). */
+		if (!sub->fully_durable)
+			sub->replaying = 0;
 		return;
 	}
 	sub_replay_schedule(sub, sub->rate > 0 ? 100 : 1);
@@ -393,6 +397,7 @@ sub_start_bookmark(struct sess *s, struct cmd *c, struct sub *sub)
 		return (-1);
 	}
 	sub->bm_sub = 1;
+	sub->fully_durable = cmd_opt(c, "fully_durable", NULL, 0);
 	sub->replay_pos = (size_t)start;
 	sub->replay_end = txlog_count();
 	sub->replaying = 1;
@@ -544,4 +549,18 @@ sub_range_end(struct sub *sub)
 		ack_send_ex(sub->s, &c, AMPS_ACK_COMPLETED, "success", NULL,
 		    sub_ack_extra_cb, &e);
 	}
+}
+
+/* Wake every caught-up fully_durable subscription (new durable records). */
+void
+replay_durable_kick(void)
+{
+	struct sub	*sub;
+	size_t		 n = repl_durable_count();
+
+	TAILQ_FOREACH(sub, &all_subs, gentry)
+		if (sub->fully_durable && !sub->paused && !sub->ended &&
+		    sub->replay_pos < n && sub->ev_replay != NULL &&
+		    !event_pending(sub->ev_replay, EV_TIMEOUT, NULL))
+			sub_replay_schedule(sub, 0);
 }

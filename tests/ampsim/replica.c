@@ -77,6 +77,7 @@ repl_release(void)
 	struct sess	*s;
 	struct cmd	 c;
 
+	replay_durable_kick();
 	while ((p = TAILQ_FIRST(&pendings)) != NULL && p->idx < out_acked) {
 		TAILQ_REMOVE(&pendings, p, entry);
 		if ((s = sess_find_id(p->sess_id)) != NULL) {
@@ -180,6 +181,7 @@ repl_kick(void)
 	const struct txrec	*r;
 	size_t			 n = txlog_count();
 
+	replay_durable_kick();
 	if (!out_up)
 		return;
 	out = bufferevent_get_output(out_bev);
