@@ -559,6 +559,17 @@ int	 sow_publish(struct simtopic *, const struct cmd *, int,
 	    const char *, struct sow_record **, struct sow_record **,
 	    const char **);
 void	 sow_load_txrec(const struct txrec *);
+char	**keys_split(const char *, size_t *);
+void	 keys_free(char **, size_t);
+struct sow_stats;
+/* Extras of completed / stats acks (query_id, sub_id, statistics). */
+struct qack_extra {
+	const char		*qid;
+	const char		*sub_id;
+	const struct sow_stats	*st;
+	int			 deleted;
+};
+void	 qack_extra_cb(struct amps_wr *, void *);
 
 /* ----------------------------------------------------------- queuecmd.c */
 
