@@ -18,10 +18,13 @@
  *   publish.c   publish / delta_publish / sow_delete sequencing,
  *               duplicate detection, persisted acks (§6.6, §7)
  *   txlog.c     the on-disk transaction log, bookmarks, replay index (§8)
- *   subs.c      subscriptions, fan-out, bookmark replay (§4.5, §8.4)
- *   sowcmd.c    sow, sow_and_subscribe, sow_delete (§9) over sowstore
+ *   subs.c      subscriptions, fan-out, conflation, pagination (§4.5)
+ *   replay.c    bookmark subscriptions: replay, ranges, rates (§8.4)
+ *   sowcmd.c    sow, sow_and_subscribe, history, expiry (§9) over sowstore
+ *   sowdelete.c sow_delete in its forms (§4.10)
  *   queuecmd.c  queues (§10) over queuestore
  *   admin.c     fault injection (§17.3) and the admin control channel
+ *   replica.c   the replicated pair (--repl-port, --peer, --repl-sync)
  */
 
 #ifndef AMPSIM_H
