@@ -22,6 +22,10 @@
  *     connection that is unstored or above s.
  *  3. PEND_DONE entries are dropped only at the head, so indexes of the
  *     others never move except when the ring grows.
+ *  4. Request ids increase along the ring (ipclib_reqid() counts up and
+ *     skips 0 when it wraps; a ring spans far fewer than 2^32 ids), so a
+ *     reqid is found by its distance from the head's, not by a scan
+ *     (ipclib_pend_find()).
  */
 
 #include "config.h"
@@ -88,17 +92,57 @@ ipclib_pend_trim(struct ampsipc *h)
 		h->phead = 0;
 }
 
-/* Find the pending entry for reqid, NULL if none. */
+/*
+ * How many request ids lie from a to b (b later than a): their distance,
+ * less the 0 that ipclib_reqid() skips when the counter wraps.
+ */
+static size_t
+ipclib_reqid_dist(uint32_t a, uint32_t b)
+{
+	return ((size_t)(uint32_t)(b - a) - (b < a ? 1 : 0));
+}
+
+/*
+ * Find the pending entry for reqid, NULL if none.  Ring entries hold
+ * increasing request ids (invariant 4), so the entry for reqid is at
+ * index d - k, where d is its request-id distance from the head and k
+ * the number of ids in between that are not publishes (flush, status,
+ * commands).  The ring holds skip = span - (pcount - 1) such ids, so
+ * the entry lies in [d - skip, d]: with no other requests in between
+ * (skip == 0) that is one probe, else a binary search of skip + 1
+ * entries.  STORED, PERSISTED and FAILED lookups are thus O(1) for a
+ * program that only publishes, never linear in the ring.
+ */
 static struct ampsipc_pend *
 ipclib_pend_find(struct ampsipc *h, uint32_t reqid)
 {
 	struct ampsipc_pend	*p;
-	size_t			 i;
+	uint32_t		 first, last;
+	size_t			 d, span, skip, lo, hi, mid, pd;
 
-	for (i = 0; i < h->pcount; i++) {
-		p = ipclib_pend_at(h, i);
-		if (p->reqid == reqid && p->state != PEND_DONE)
-			return (p);
+	if (h->pcount == 0 || reqid == 0)
+		return (NULL);
+	first = ipclib_pend_at(h, 0)->reqid;
+	last = ipclib_pend_at(h, h->pcount - 1)->reqid;
+	span = ipclib_reqid_dist(first, last);
+	d = ipclib_reqid_dist(first, reqid);
+	if (d > span)
+		return (NULL);		/* before the head or after the tail */
+	skip = span - (h->pcount - 1);
+	lo = d > skip ? d - skip : 0;
+	hi = d < h->pcount - 1 ? d : h->pcount - 1;
+	while (lo <= hi) {
+		mid = lo + (hi - lo) / 2;
+		p = ipclib_pend_at(h, mid);
+		pd = ipclib_reqid_dist(first, p->reqid);
+		if (pd == d)
+			return (p->state != PEND_DONE ? p : NULL);
+		if (pd < d)
+			lo = mid + 1;
+		else if (mid == 0)
+			break;
+		else
+			hi = mid - 1;
 	}
 	return (NULL);
 }
