@@ -39,9 +39,16 @@
  *     (replies only grow when we read requests); above out_max the
  *     client is killed "too far behind".
  *  5. One read callback handles at most cfg.budget frames, then yields
- *     to the loop (event_active) so one client cannot starve others.
+ *     to the NEXT loop pass (a zero-timeout timer, ev_yield; never
+ *     event_active, which libevent runs again in the same pass), so a
+ *     flooding client can starve neither other clients nor the flush
+ *     phase that runs after every pass (commit, then STORED replies).
  *  6. A client is never freed inside its own callback chain: close only
  *     moves it to the graveyard; ipc.c frees it on a later pass.
+ *  7. Before the handshake is complete (IPC_CLIENT_GREETED, set just
+ *     before WELCOME is queued) the only frames queued for a client are
+ *     WELCOME, VERSION_BAD and the fatal ERROR; anything unsolicited is
+ *     dropped here, so no caller has to filter.
  */
 
 #include "config.h"
@@ -82,6 +89,7 @@ struct ipc_fld {
 static void	ipc_client_read_cb(evutil_socket_t, short, void *);
 static void	ipc_client_write_cb(evutil_socket_t, short, void *);
 static void	ipc_client_linger_cb(evutil_socket_t, short, void *);
+static void	ipc_client_yield_cb(evutil_socket_t, short, void *);
 static void	ipc_client_finish(struct ipc_client *);
 static int	ipc_client_sendv(struct ipc_client *, uint16_t, uint16_t,
 		    uint32_t, const struct ipc_fld *, size_t, int);
@@ -110,8 +118,10 @@ ipc_client_create(struct ipc *ipc, int fd, uid_t uid, gid_t gid, pid_t pid)
 	c->ev_write = event_new(ipc->base, fd, EV_WRITE | EV_PERSIST,
 	    ipc_client_write_cb, c);
 	c->ev_linger = evtimer_new(ipc->base, ipc_client_linger_cb, c);
+	c->ev_yield = evtimer_new(ipc->base, ipc_client_yield_cb, c);
 	if (c->in == NULL || c->ev_read == NULL || c->ev_write == NULL ||
-	    c->ev_linger == NULL || event_add(c->ev_read, NULL) == -1) {
+	    c->ev_linger == NULL || c->ev_yield == NULL ||
+	    event_add(c->ev_read, NULL) == -1) {
 		c->fd = -1;
 		TAILQ_INSERT_TAIL(&ipc->graveyard, c, entry);
 		ipc_client_free(c);
@@ -146,6 +156,7 @@ ipc_client_close(struct ipc_client *c)
 	event_del(c->ev_read);
 	event_del(c->ev_write);
 	event_del(c->ev_linger);
+	event_del(c->ev_yield);
 	if (c->fd != -1)
 		close(c->fd);
 	c->fd = -1;
@@ -166,6 +177,8 @@ ipc_client_free(struct ipc_client *c)
 		event_free(c->ev_write);
 	if (c->ev_linger != NULL)
 		event_free(c->ev_linger);
+	if (c->ev_yield != NULL)
+		event_free(c->ev_yield);
 	if (c->fd != -1)
 		close(c->fd);
 	free(c->in);
@@ -184,7 +197,25 @@ ipc_client_pause(struct ipc_client *c)
 	event_del(c->ev_read);
 }
 
-/* Resume reading, and handle frames that are already buffered. */
+/* Handle the rest of the input on the next loop pass (invariant 5). */
+static void
+ipc_client_yield(struct ipc_client *c)
+{
+	struct timeval	tv = { 0, 0 };
+
+	evtimer_add(c->ev_yield, &tv);
+}
+
+/* Timer: the pass after a yield; go on reading. */
+static void
+ipc_client_yield_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ipc_client	*c = arg;
+
+	ipc_client_read_cb(c->fd, EV_READ, c);
+}
+
+/* Resume reading; frames already buffered are handled on the next pass. */
 static void
 ipc_client_resume(struct ipc_client *c)
 {
@@ -193,7 +224,24 @@ ipc_client_resume(struct ipc_client *c)
 		return;
 	c->flags &= ~IPC_CLIENT_PAUSED;
 	event_add(c->ev_read, NULL);
-	event_active(c->ev_read, EV_READ, 0);
+	if (c->inlen != 0)
+		ipc_client_yield(c);
+}
+
+/*
+ * 1 if a frame of type may not be queued yet: the client has not had its
+ * WELCOME and the frame is not part of the handshake (invariant 7).
+ */
+static int
+ipc_client_too_early(struct ipc_client *c, uint16_t type, int fatal)
+{
+	if ((c->flags & IPC_CLIENT_GREETED) || fatal ||
+	    type == AMPSIPC_WELCOME || type == AMPSIPC_VERSION_BAD)
+		return (0);
+	c->early_drops++;
+	ipc_log(c->ipc, LOG_DEBUG, "ipc: client %llu: %s before WELCOME "
+	    "dropped", (unsigned long long)c->id, ipcwire_type_name(type));
+	return (1);
 }
 
 /* Make room for n more bytes of output; NULL if that is impossible. */
@@ -249,6 +297,8 @@ ipc_client_sendv(struct ipc_client *c, uint16_t type, uint16_t flags,
 		return (-1);
 	if ((c->flags & IPC_CLIENT_DEAD) && !fatal)
 		return (-1);
+	if (ipc_client_too_early(c, type, fatal))
+		return (0);
 	for (pass = 0; pass < 2; pass++) {
 		ipcwire_begin(&e, pass ? p : NULL, pass ? len : 0, type, flags,
 		    reqid);
@@ -295,8 +345,9 @@ ipc_client_sendv(struct ipc_client *c, uint16_t type, uint16_t flags,
 
 /*
  * Queue a frame the core encoded itself with ipcwire_* (ACK, MESSAGE,
- * ...).  The frame is copied.  Returns 0, or -1 if the client is closing
- * or was killed for being too far behind.
+ * ...).  The frame is copied.  Returns 0 (also when it is dropped
+ * because the handshake is not complete, invariant 7), or -1 if the
+ * client is closing or was killed for being too far behind.
  */
 int
 ipc_client_send_frame(struct ipc_client *c, const void *frame, size_t len)
@@ -307,6 +358,9 @@ ipc_client_send_frame(struct ipc_client *c, const void *frame, size_t len)
 		return (-1);
 	if (len < AMPSIPC_HDR_LEN || len > AMPSIPC_MAX_FRAME)
 		return (-1);
+	if (ipc_client_too_early(c, ((const uint8_t *)frame)[4] |
+	    (((const uint8_t *)frame)[5] << 8), 0))
+		return (0);
 	if (c->outlen - c->outoff + len > c->ipc->cfg.out_max) {
 		ipc_client_kill(c, AMPSIPC_E_TOO_FAR_BEHIND, "too far behind");
 		return (-1);
@@ -350,6 +404,7 @@ ipc_client_finish(struct ipc_client *c)
 
 	c->flags |= IPC_CLIENT_DEAD;
 	event_del(c->ev_read);
+	event_del(c->ev_yield);
 	if (c->outlen == c->outoff)
 		ipc_client_close(c);
 	else
@@ -687,7 +742,8 @@ ipc_client_read_cb(evutil_socket_t fd, short what, void *arg)
 
 yield:
 	c->yields++;
-	event_active(c->ev_read, EV_READ, 0);
+	c->ipc->yields++;
+	ipc_client_yield(c);
 }
 
 /* Identity and per-client data for the core. */

@@ -34,6 +34,7 @@ struct ipc {
 	struct ipc_handlers	 h;
 
 	int			 fd;		/* listening socket */
+	int			 adopted;	/* fd inherited: never unlink */
 	dev_t			 sock_dev;	/* to unlink only our socket */
 	ino_t			 sock_ino;
 	int			 reserve_fd;	/* spare descriptor for EMFILE */
@@ -46,6 +47,7 @@ struct ipc {
 	struct ipc_clients	 graveyard;	/* closed, freed on next pass */
 	unsigned int		 nclients;
 	uint64_t		 next_id;
+	uint64_t		 yields;	/* read budgets run out, all */
 };
 
 /* One connected program. */
@@ -69,6 +71,7 @@ struct ipc_client {
 	struct event		*ev_read;
 	struct event		*ev_write;
 	struct event		*ev_linger;	/* DEAD clients: close anyway */
+	struct event		*ev_yield;	/* 0 s timer: read on next pass */
 
 	uint8_t			*in;		/* read buffer */
 	size_t			 inlen;
@@ -79,6 +82,7 @@ struct ipc_client {
 	size_t			 outcap;
 
 	uint64_t		 yields;	/* budget ran out */
+	uint64_t		 early_drops;	/* unsolicited before WELCOME */
 };
 
 /* ipc.c */

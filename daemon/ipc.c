@@ -27,6 +27,11 @@
  *     reaches fatal paths: nothing in this file exits.
  *  5. Closed clients are freed from ev_reap on a later loop pass (or by
  *     ipc_close()), never inside their own callbacks.
+ *  6. An adopted socket (cfg.fd, systemd socket activation) belongs to
+ *     whoever created it: its path is never probed, unlinked, bound,
+ *     chmod'ed or chown'ed, and ipc_close() only closes our descriptor.
+ *     It is used only once it is known to be a listening AF_UNIX stream
+ *     socket; it is made non-blocking and close-on-exec.
  */
 
 #include "config.h"
@@ -39,6 +44,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -196,9 +202,72 @@ ipc_create_socket(struct ipc *ipc, char **cause)
 }
 
 /*
+ * Check and take over an inherited listening socket (invariant 6).
+ * Returns fd, or -1 with *cause set.
+ */
+static int
+ipc_adopt_socket(struct ipc *ipc, int fd, char **cause)
+{
+	struct sockaddr_un	sun;
+	socklen_t		len;
+	int			val, flags;
+
+	len = sizeof val;
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &val, &len) == -1) {
+		ipc_cause(cause, "inherited socket %d: %s", fd,
+		    strerror(errno));
+		return (-1);
+	}
+	if (len != sizeof val || val != SOCK_STREAM) {
+		ipc_cause(cause, "inherited socket %d: not a stream socket",
+		    fd);
+		return (-1);
+	}
+	len = sizeof val;
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &val, &len) == -1 ||
+	    len != sizeof val || val == 0) {
+		ipc_cause(cause, "inherited socket %d: not listening", fd);
+		return (-1);
+	}
+	memset(&sun, 0, sizeof sun);
+	len = sizeof sun;
+	if (getsockname(fd, (struct sockaddr *)&sun, &len) == -1) {
+		ipc_cause(cause, "inherited socket %d: getsockname: %s", fd,
+		    strerror(errno));
+		return (-1);
+	}
+	if (len < sizeof sun.sun_family || sun.sun_family != AF_UNIX) {
+		ipc_cause(cause, "inherited socket %d: not a unix socket", fd);
+		return (-1);
+	}
+	/* sun_path may lack its NUL when it fills the whole array. */
+	if (len > sizeof sun)
+		len = sizeof sun;
+	if (strnlen(sun.sun_path, len - offsetof(struct sockaddr_un,
+	    sun_path)) != strlen(ipc->path) ||
+	    strncmp(sun.sun_path, ipc->path, strlen(ipc->path)) != 0)
+		ipc_log(ipc, LOG_WARNING, "ipc: inherited socket is %.*s, "
+		    "configured path is %s; using the inherited one",
+		    (int)strnlen(sun.sun_path, sizeof sun.sun_path),
+		    sun.sun_path[0] != '\0' ? sun.sun_path : "(unnamed)",
+		    ipc->path);
+	if ((flags = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, flags | O_NONBLOCK) == -1 ||
+	    (flags = fcntl(fd, F_GETFD)) == -1 ||
+	    fcntl(fd, F_SETFD, flags | FD_CLOEXEC) == -1) {
+		ipc_cause(cause, "inherited socket %d: fcntl: %s", fd,
+		    strerror(errno));
+		return (-1);
+	}
+	ipc->adopted = 1;
+	return (fd);
+}
+
+/*
  * Create the IPC listener on base: bind the socket of cfg->path (refusing
  * to replace a socket a live daemon answers on, removing a stale one),
- * set its mode and group, and start accepting.  cfg and h are copied.
+ * set its mode and group, and start accepting; or, if cfg->fd > 0, adopt
+ * that inherited listening socket instead.  cfg and h are copied.
  * Returns the listener, or NULL with *cause set to an allocated message
  * (the caller frees it) on failure.
  */
@@ -253,13 +322,18 @@ ipc_listen(struct event_base *base, const struct ipc_config *cfg,
 	if (ipc->ev_resume == NULL || ipc->ev_reap == NULL)
 		goto nomem;
 	ipc->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if ((ipc->fd = ipc_create_socket(ipc, cause)) == -1)
+	if (cfg->fd > 0)
+		ipc->fd = ipc_adopt_socket(ipc, cfg->fd, cause);
+	else
+		ipc->fd = ipc_create_socket(ipc, cause);
+	if (ipc->fd == -1)
 		goto fail;
 	ipc->ev_accept = event_new(base, ipc->fd, EV_READ | EV_PERSIST,
 	    ipc_accept_cb, ipc);
 	if (ipc->ev_accept == NULL || event_add(ipc->ev_accept, NULL) == -1)
 		goto nomem;
-	ipc_log(ipc, LOG_INFO, "ipc: listening on %s", ipc->path);
+	ipc_log(ipc, LOG_INFO, "ipc: listening on %s%s", ipc->path,
+	    ipc->adopted ? " (inherited socket)" : "");
 	return (ipc);
 
 nomem:
@@ -426,6 +500,13 @@ ipc_nclients(const struct ipc *ipc)
 	return (ipc->nclients);
 }
 
+/* How often a client's read budget ran out (it yielded to the next pass). */
+uint64_t
+ipc_yields(const struct ipc *ipc)
+{
+	return (ipc->yields);
+}
+
 /*
  * Call fn(client, arg) for every live client (e.g. to broadcast a
  * CONN_STATE).  fn may kill the client it is given, but no other.
@@ -444,8 +525,8 @@ ipc_foreach(struct ipc *ipc, void (*fn)(struct ipc_client *, void *),
 
 /*
  * Stop listening: close every client (their closed() handler runs),
- * free them, unlink the socket if it is still the one we bound, and
- * free the listener.  NULL is allowed.  Must not be called from inside
+ * free them, unlink the socket if it is still the one we bound (never an
+ * adopted one: invariant 6), and free the listener.  NULL is allowed.  Must not be called from inside
  * an IPC handler.
  */
 void
@@ -467,7 +548,8 @@ ipc_close(struct ipc *ipc)
 	if (ipc->ev_reap != NULL)
 		event_free(ipc->ev_reap);
 	if (ipc->fd != -1) {
-		if (lstat(ipc->path, &sb) == 0 && sb.st_dev == ipc->sock_dev &&
+		if (!ipc->adopted && lstat(ipc->path, &sb) == 0 &&
+		    sb.st_dev == ipc->sock_dev &&
 		    sb.st_ino == ipc->sock_ino)
 			unlink(ipc->path);
 		close(ipc->fd);

@@ -56,9 +56,19 @@ typedef int (*ipc_acl_fn)(void *arg, uid_t uid, gid_t gid, const char *conn,
 /* Log hook: level is a syslog priority (LOG_WARNING, LOG_INFO, LOG_DEBUG). */
 typedef void (*ipc_log_fn)(void *arg, int level, const char *msg);
 
-/* Listener configuration; copied by ipc_listen(), strings included. */
+/*
+ * Listener configuration; copied by ipc_listen(), strings included.
+ *
+ * fd adopts an already listening AF_UNIX stream socket (systemd socket
+ * activation, daemon/sdlisten.c): the listener then neither probes,
+ * unlinks, binds, chmods nor chowns path, and ipc_close() never unlinks
+ * it; path is only compared with the socket's own name (a mismatch is
+ * logged).  Set -1 for none.  0 is also taken as none, so a zeroed
+ * config keeps creating its socket (standard input is never adopted).
+ */
 struct ipc_config {
 	const char	*path;		/* socket path, required */
+	int		 fd;		/* inherited listening socket; -1 = none */
 	mode_t		 mode;		/* socket mode; 0 = 0660 */
 	gid_t		 group;		/* socket group; (gid_t)-1 = leave */
 	unsigned int	 max_per_uid;	/* connections per uid; 0 = 64 */
@@ -110,6 +120,7 @@ struct ipc	*ipc_listen(struct event_base *, const struct ipc_config *,
 		    const struct ipc_handlers *, char **);
 void		 ipc_close(struct ipc *);
 unsigned int	 ipc_nclients(const struct ipc *);
+uint64_t	 ipc_yields(const struct ipc *);
 void		 ipc_foreach(struct ipc *, void (*)(struct ipc_client *, void *),
 		    void *);
 
@@ -128,6 +139,10 @@ void		*ipc_client_data(const struct ipc_client *);
  * client's bounded output and returns 0, or -1 if the client is closing
  * (or, for unsolicited frames, was just killed for being too far behind).
  * Strings are copied; NULL strings are left out of the frame.
+ * A program that has not finished its handshake (no WELCOME yet) gets no
+ * unsolicited frame: CONN_STATE, PERSISTED, PUBLISH_FAILED and frames
+ * queued with ipc_client_send_frame() are dropped for it (the call
+ * returns 0), so callers may broadcast to every client.
  */
 /* STORED: request reqid is committed as sequence seq of connection connid. */
 int	 ipc_client_reply_stored(struct ipc_client *, uint32_t reqid,

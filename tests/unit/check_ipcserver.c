@@ -7,7 +7,9 @@
  * Tests for the daemon's IPC server (daemon/ipc.c, daemon/ipc-client.c)
  * on a real event_base and a real unix socket in a temporary directory.
  * The peer side is raw sockets plus the wire encoder, so the tests can
- * send anything, garbage included.
+ * send anything, garbage included.  Also: no unsolicited frame before
+ * WELCOME, adopting an inherited listening socket (systemd socket
+ * activation), and the read budget yielding to the next loop pass.
  */
 
 #include "config.h"
@@ -23,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -35,6 +38,7 @@ static struct ipc		*ipc;
 static char			 dir[64], path[96];
 static int			 deny_connect, closed_calls;
 static uint64_t			 next_seq;
+static char			 last_log[512];
 
 /* ACL: deny topic "secret", and everything at connect when asked. */
 static int
@@ -64,16 +68,29 @@ on_closed(struct ipc_client *c, void *arg)
 	closed_calls++;
 }
 
+/* Log hook: keep the last warning for the tests to look at. */
+static void
+on_log(void *arg, int level, const char *msg)
+{
+	if (level <= LOG_WARNING)
+		snprintf(last_log, sizeof last_log, "%s", msg);
+}
+
+/* Listen on p, or adopt fd (> 0), with a read budget (0 = default). */
 static struct ipc *
-listen_on(const char *p, unsigned int per_uid, char **cause)
+listen_with(const char *p, unsigned int per_uid, unsigned int budget,
+    int fd, char **cause)
 {
 	struct ipc_config	cfg;
 	struct ipc_handlers	h;
 
 	memset(&cfg, 0, sizeof cfg);
 	cfg.path = p;
+	cfg.fd = fd;
 	cfg.group = (gid_t)-1;
 	cfg.max_per_uid = per_uid;
+	cfg.budget = budget;
+	cfg.log = on_log;
 	cfg.daemon_version = "test-1";
 	cfg.default_conn = "main";
 	cfg.acl = acl;
@@ -81,6 +98,12 @@ listen_on(const char *p, unsigned int per_uid, char **cause)
 	h.publish = on_publish;
 	h.closed = on_closed;
 	return (ipc_listen(base, &cfg, &h, cause));
+}
+
+static struct ipc *
+listen_on(const char *p, unsigned int per_uid, char **cause)
+{
+	return (listen_with(p, per_uid, 0, -1, cause));
 }
 
 static void
@@ -95,6 +118,7 @@ setup(void)
 	ck_assert_ptr_nonnull(base);
 	deny_connect = closed_calls = 0;
 	next_seq = 0;
+	last_log[0] = '\0';
 	ipc = listen_on(path, 0, &cause);
 	if (ipc == NULL)
 		ck_abort_msg("ipc_listen: %s", cause);
@@ -122,21 +146,28 @@ pump(int ms)
 	}
 }
 
-/* Connect a raw peer. */
+/* Connect a raw peer to socket p. */
 static int
-peer(void)
+peer_at(const char *p)
 {
 	struct sockaddr_un	sun;
 	int			fd;
 
 	memset(&sun, 0, sizeof sun);
 	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", path);
+	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", p);
 	fd = socket(AF_UNIX, SOCK_STREAM, 0);
 	ck_assert_int_ne(fd, -1);
 	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sun, sizeof sun), 0);
 	ck_assert_int_eq(fcntl(fd, F_SETFL, O_NONBLOCK), 0);
 	return (fd);
+}
+
+/* Connect a raw peer to the fixture's socket. */
+static int
+peer(void)
+{
+	return (peer_at(path));
 }
 
 static void
@@ -543,6 +574,210 @@ START_TEST(test_bye_and_split_frames)
 }
 END_TEST
 
+/* ipc_foreach callback: remember the (only) client. */
+static void
+grab_client(struct ipc_client *c, void *arg)
+{
+	*(struct ipc_client **)arg = c;
+}
+
+START_TEST(test_nothing_before_welcome)
+{
+	static uint8_t		 buf[65536];
+	uint8_t			 fr[128];
+	struct ipcwire_enc	 e;
+	struct ipcwire_msg	 m;
+	struct ipc_client	*c = NULL;
+	size_t			 have = 0, len;
+	ssize_t			 n;
+	int			 fd = peer();
+
+	pump(20);
+	ipc_foreach(ipc, grab_client, &c);
+	ck_assert_ptr_nonnull(c);
+
+	/* Unsolicited frames before HELLO are dropped, not queued. */
+	ck_assert_int_eq(ipc_client_send_conn_state(c, "main", 0, 4,
+	    "tcp://h:9007/amps/json"), 0);
+	ck_assert_int_eq(ipc_client_send_persisted(c, 0, 7), 0);
+	ck_assert_int_eq(ipc_client_send_publish_failed(c, 0, 0, 7,
+	    AMPSIPC_E_COMMAND, "no"), 0);
+	ipcwire_begin(&e, fr, sizeof fr, AMPSIPC_CONN_STATE, 0, 0);
+	ipcwire_put_str(&e, AMPSIPC_T_CONN, "main");
+	ipcwire_put_u32(&e, AMPSIPC_T_CONN_ID, 0);
+	ipcwire_put_u32(&e, AMPSIPC_T_STATE, 1);
+	ck_assert_int_eq(ipcwire_end(&e, &len), 0);
+	ck_assert_int_eq(ipc_client_send_frame(c, fr, len), 0);
+	pump(20);
+	n = recv(fd, buf, sizeof buf, 0);
+	ck_assert_int_eq(n, -1);
+	ck_assert(errno == EAGAIN || errno == EWOULDBLOCK);
+	ck_assert(ipc_client_alive(c));
+
+	/* The first frame is WELCOME; afterwards CONN_STATE gets through. */
+	send_hello(fd, AMPSIPC_PROTO_VERSION);
+	expect(fd, buf, &have, AMPSIPC_WELCOME, &m);
+	ck_assert_int_eq(ipc_client_send_conn_state(c, "main", 0, 4, NULL), 0);
+	expect(fd, buf, &have, AMPSIPC_CONN_STATE, &m);
+	ck_assert_uint_eq(ipcwire_num(&m, AMPSIPC_T_STATE, 9), 4);
+	ck_assert_int_eq(ipc_client_send_frame(c, fr, len), 0);
+	expect(fd, buf, &have, AMPSIPC_CONN_STATE, &m);
+	ck_assert_uint_eq(ipcwire_num(&m, AMPSIPC_T_STATE, 9), 1);
+	close(fd);
+}
+END_TEST
+
+/* Make a listening unix socket at p with mode 0640; returns its fd. */
+static int
+make_listener(const char *p, int do_listen)
+{
+	struct sockaddr_un	sun;
+	int			fd;
+
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", p);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	ck_assert_int_ne(fd, -1);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sun, sizeof sun), 0);
+	ck_assert_int_eq(chmod(p, 0640), 0);
+	if (do_listen)
+		ck_assert_int_eq(listen(fd, 8), 0);
+	return (fd);
+}
+
+START_TEST(test_adopt_inherited_socket)
+{
+	static uint8_t		 buf[65536];
+	char			 sp[96], *cause = NULL;
+	struct ipcwire_msg	 m;
+	struct ipc		*ad;
+	struct stat		 sb, sb2;
+	size_t			 have = 0;
+	int			 lfd, fd, fl;
+
+	snprintf(sp, sizeof sp, "%s/adopted", dir);
+	lfd = make_listener(sp, 1);
+	ck_assert_int_eq(lstat(sp, &sb), 0);
+
+	/*
+	 * A live socket is at the path (our own listener): a created
+	 * listener would refuse it, an adopted one does not probe.
+	 */
+	ad = listen_with(sp, 0, 0, lfd, &cause);
+	if (ad == NULL)
+		ck_abort_msg("adopt: %s", cause);
+	ck_assert_int_eq(last_log[0], '\0');
+	fl = fcntl(lfd, F_GETFL);
+	ck_assert(fl != -1 && (fl & O_NONBLOCK));
+	fl = fcntl(lfd, F_GETFD);
+	ck_assert(fl != -1 && (fl & FD_CLOEXEC));
+	ck_assert_int_eq(lstat(sp, &sb2), 0);
+	ck_assert_uint_eq(sb2.st_ino, sb.st_ino);	/* not re-bound */
+	ck_assert_uint_eq(sb2.st_mode & 0777, 0640);	/* not chmod'ed */
+
+	fd = peer_at(sp);
+	send_hello(fd, AMPSIPC_PROTO_VERSION);
+	expect(fd, buf, &have, AMPSIPC_WELCOME, &m);
+	send_publish(fd, 2, "orders");
+	expect(fd, buf, &have, AMPSIPC_STORED, &m);
+	ck_assert_uint_eq(m.hdr.reqid, 2);
+	close(fd);
+	pump(10);
+
+	/* Closing never unlinks the adopted socket. */
+	ipc_close(ad);
+	ck_assert_int_eq(lstat(sp, &sb2), 0);
+	ck_assert_uint_eq(sb2.st_ino, sb.st_ino);
+	ck_assert_int_eq(fcntl(lfd, F_GETFD), -1);	/* ours was closed */
+	unlink(sp);
+}
+END_TEST
+
+START_TEST(test_adopt_checks)
+{
+	char		 sp[96], other[96], *cause = NULL;
+	struct ipc	*ad;
+	int		 lfd, fd;
+
+	/* Bound but not listening: refused, and nothing is unlinked. */
+	snprintf(sp, sizeof sp, "%s/notlistening", dir);
+	lfd = make_listener(sp, 0);
+	ck_assert_ptr_null(listen_with(sp, 0, 0, lfd, &cause));
+	ck_assert_ptr_nonnull(cause);
+	ck_assert_ptr_nonnull(strstr(cause, "not listening"));
+	free(cause);
+	cause = NULL;
+	ck_assert_int_eq(access(sp, F_OK), 0);
+	close(lfd);
+	unlink(sp);
+
+	/* Not a socket at all. */
+	fd = open("/dev/null", O_RDONLY);
+	ck_assert_ptr_null(listen_with(sp, 0, 0, fd, &cause));
+	ck_assert_ptr_nonnull(cause);
+	free(cause);
+	cause = NULL;
+	close(fd);
+
+	/* Listening elsewhere than configured: used, with a warning. */
+	snprintf(other, sizeof other, "%s/elsewhere", dir);
+	lfd = make_listener(other, 1);
+	ad = listen_with(sp, 0, 0, lfd, &cause);
+	if (ad == NULL)
+		ck_abort_msg("adopt: %s", cause);
+	ck_assert_ptr_nonnull(strstr(last_log, "elsewhere"));
+	ck_assert_int_eq(access(sp, F_OK), -1);		/* nothing bound */
+	close(peer_at(other));
+	ipc_close(ad);
+	ck_assert_int_eq(access(other, F_OK), 0);
+	unlink(other);
+}
+END_TEST
+
+START_TEST(test_budget_yields_to_next_pass)
+{
+	static uint8_t		 buf[65536];
+	uint8_t			 fr[6 * 64];
+	struct ipcwire_enc	 e;
+	struct ipcwire_msg	 m;
+	char			*cause = NULL;
+	size_t			 have = 0, len, off = 0;
+	uint32_t		 i;
+	int			 fd, passes;
+
+	ipc_close(ipc);
+	ipc = listen_with(path, 0, 2, -1, &cause);
+	ck_assert_ptr_nonnull(ipc);
+	fd = greeted_peer(buf, &have);
+
+	/* Six publishes in one write; the budget is two per callback. */
+	for (i = 0; i < 6; i++) {
+		ipcwire_begin(&e, fr + off, sizeof fr - off, AMPSIPC_PUBLISH,
+		    0, 10 + i);
+		ipcwire_put_str(&e, AMPSIPC_T_TOPIC, "orders");
+		ck_assert_int_eq(ipcwire_end(&e, &len), 0);
+		off += len;
+	}
+	send_all(fd, fr, off);
+
+	/* One loop pass handles one budget, not all six frames. */
+	for (passes = 0; next_seq == 0 && passes < 100; passes++)
+		event_base_loop(base, EVLOOP_ONCE);
+	ck_assert_uint_eq(next_seq, 2);
+	ck_assert_uint_ge(ipc_yields(ipc), 1);
+	event_base_loop(base, EVLOOP_ONCE);
+	ck_assert_uint_eq(next_seq, 4);
+	event_base_loop(base, EVLOOP_ONCE);
+	ck_assert_uint_eq(next_seq, 6);
+	for (i = 0; i < 6; i++) {
+		expect(fd, buf, &have, AMPSIPC_STORED, &m);
+		ck_assert_uint_eq(m.hdr.reqid, 10 + i);
+	}
+	close(fd);
+}
+END_TEST
+
 static Suite *
 ipcserver_suite(void)
 {
@@ -561,6 +796,10 @@ ipcserver_suite(void)
 	tcase_add_test(tc, test_acl_deny);
 	tcase_add_test(tc, test_per_uid_cap);
 	tcase_add_test(tc, test_bye_and_split_frames);
+	tcase_add_test(tc, test_nothing_before_welcome);
+	tcase_add_test(tc, test_adopt_inherited_socket);
+	tcase_add_test(tc, test_adopt_checks);
+	tcase_add_test(tc, test_budget_yields_to_next_pass);
 	suite_add_tcase(s, tc);
 	return (s);
 }
