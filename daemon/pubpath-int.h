@@ -91,6 +91,7 @@ struct pubpath {
 	struct pp_waiter	*waiters;
 	struct ipc		*ipc;
 	struct event		*probe;		/* 1 s: retry degraded stores */
+	struct subpath		*sp;		/* the receive path */
 	uint64_t		 started;	/* monotonic ms */
 	uid_t			 self;
 };

@@ -65,6 +65,7 @@
 #include "pubpath.h"
 #include "pubpath-int.h"
 #include "pubstore.h"
+#include "subpath.h"
 #include "xmalloc.h"
 
 /* Find a connection by IPC name (NULL = the default). */
@@ -243,6 +244,8 @@ pp_state(struct conn *c, enum conn_state s, void *arg)
 	struct pubpath		*pp = arg;
 	struct pp_state_arg	 a;
 
+	if (pp->sp != NULL)
+		subpath_state(pp->sp, c, s);
 	if (pp->ipc == NULL)
 		return;
 	conn_get_status(c, &a.st);
@@ -368,15 +371,19 @@ pp_publish_h(struct ipc_client *cl, const struct ipc_cmd *m, void *arg)
 	    PUBSTORE_DELTA_PUBLISH : PUBSTORE_PUBLISH));
 }
 
-/* IPC COMMAND: only sow_delete is handled here (it is stored). */
+/*
+ * IPC COMMAND: a sow_delete without ACK_TYPES is stored like a publish
+ * (STORED, then PERSISTED); everything else is the receive path's.
+ */
 static int
 pp_command_h(struct ipc_client *cl, const struct ipc_cmd *m, void *arg)
 {
 	struct pubpath	*pp = arg;
 	struct pp_conn	*pc;
 
-	if (ipcwire_num(m, AMPSIPC_T_CMD, 0) != AMPSIPC_CMD_SOW_DELETE)
-		return (AMPSIPC_E_NOT_SUPPORTED);
+	if (ipcwire_num(m, AMPSIPC_T_CMD, 0) != AMPSIPC_CMD_SOW_DELETE ||
+	    ipcwire_has(m, AMPSIPC_T_ACK_TYPES))
+		return (subpath_command(pp->sp, cl, m));
 	if ((pc = pubpath_find(pp, ipcwire_str(m, AMPSIPC_T_CONN))) == NULL)
 		return (AMPSIPC_E_NO_SUCH_CONNECTION);
 	return (pp_store(pp, pc, cl, m, PUBSTORE_SOW_DELETE));
@@ -431,6 +438,31 @@ pp_flush_h(struct ipc_client *cl, const struct ipc_cmd *m, void *arg)
 	return (0);
 }
 
+/* IPC DISCARD (durable subscriptions). */
+static int
+pp_discard_h(struct ipc_client *cl, const struct ipc_cmd *m, void *arg)
+{
+	return (subpath_discard(((struct pubpath *)arg)->sp, cl, m));
+}
+
+/* IPC QUEUE_ACK. */
+static int
+pp_queue_ack_h(struct ipc_client *cl, const struct ipc_cmd *m, void *arg)
+{
+	return (subpath_queue_ack(((struct pubpath *)arg)->sp, cl, m));
+}
+
+/* conn upcall: deliveries and command acks go to the receive path. */
+static void
+pp_frame(struct conn *c, const struct amps_hdr *h, const char *data,
+    size_t len, void *arg)
+{
+	struct pubpath	*pp = arg;
+
+	if (pp->sp != NULL)
+		subpath_frame(pp->sp, c, h, data, len);
+}
+
 /* IPC hello hook: the program finished its handshake. */
 static void
 pp_hello(struct ipc_client *cl, void *arg)
@@ -447,6 +479,7 @@ pp_closed(struct ipc_client *cl, void *arg)
 	struct pp_conn		*pc;
 	size_t			 i, j;
 
+	subpath_closed(pp->sp, cl);
 	for (i = 0; i < pp->npending; i++)
 		if (pp->pending[i].cl == cl)
 			pp->pending[i].cl = NULL;
@@ -498,6 +531,8 @@ pubpath_flush(void *arg)
 			    pubpath_store_err(pc), pubstore_error(pc->ps));
 	}
 	pp->npending = 0;
+	if (pp->sp != NULL)
+		subpath_flush(pp->sp);
 	for (i = 0; i < pp->nconns; i++)
 		conn_pump(pp->conns[i].conn);
 }
@@ -544,6 +579,7 @@ pubpath_create(struct conf *conf, char **cause)
 	ev.persisted = pp_persisted;
 	ev.failed = pp_failed;
 	ev.state = pp_state;
+	ev.frame = pp_frame;
 	ev.arg = pp;
 	for (i = 0; i < conf->nconns; i++) {
 		pc = &pp->conns[i];
@@ -575,6 +611,16 @@ pubpath_create(struct conf *conf, char **cause)
 		    (unsigned long long)pubstore_unpersisted(pc->ps),
 		    (unsigned long long)pubstore_last_seq(pc->ps));
 	}
+	{
+		struct conn	**cv = xcalloc(pp->nconns, sizeof *cv);
+
+		for (i = 0; i < pp->nconns; i++)
+			cv[i] = pp->conns[i].conn;
+		pp->sp = subpath_create(conf, cv, pp->nconns, pp->set, cause);
+		free(cv);
+		if (pp->sp == NULL)
+			goto fail;
+	}
 	pp->probe = event_new(loop_base(), -1, EV_PERSIST, pp_probe_cb, pp);
 	if (pp->probe == NULL)
 		fatalx("pubpath: event_new failed");
@@ -596,6 +642,8 @@ pubpath_handlers(struct pubpath *pp, struct ipc_handlers *h,
 	h->publish = pp_publish_h;
 	h->flush = pp_flush_h;
 	h->command = pp_command_h;
+	h->discard = pp_discard_h;
+	h->queue_ack = pp_queue_ack_h;
 	h->status = pubpath_status_h;
 	h->hello = pp_hello;
 	h->closed = pp_closed;
@@ -666,6 +714,8 @@ pubpath_free(struct pubpath *pp)
 		w->cl = NULL;
 		pp_waiter_done(w, 1);
 	}
+	subpath_free(pp->sp);
+	pp->sp = NULL;
 	for (i = 0; i < pp->nconns; i++) {
 		pc = &pp->conns[i];
 		conn_free(pc->conn);

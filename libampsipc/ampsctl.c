@@ -12,6 +12,8 @@
  *	ampsctl flush [-timeout MS] [-socket P]
  *	ampsctl ping [-socket P]
  *	ampsctl status [-conn C] [-socket P]
+ *	ampsctl subscribe | sow | sow_and_subscribe | sow_delete | unsubscribe
+ *	    ...: see ampsctl-sub.c
  *
  * Without -data or -file, publish sends one message per line of stdin.
  * -server is accepted as a synonym of -socket (spark habit).  Exit
@@ -35,6 +37,8 @@
 #include "ampsipc.h"
 
 #define CTL_TIMEOUT	10000	/* ms, default for waits */
+
+int	ctl_sub_main(const char *, int, char **);	/* ampsctl-sub.c */
 
 struct ctl {
 	const char		*sock;
@@ -61,7 +65,8 @@ usage(void)
 	    "[-socket P]\n"
 	    "       ampsctl flush [-timeout MS] [-socket P]\n"
 	    "       ampsctl ping [-socket P]\n"
-	    "       ampsctl status [-conn C] [-socket P]\n");
+	    "       ampsctl status [-conn C] [-socket P]\n"
+	    "       ampsctl subscribe|sow|sow_and_subscribe|sow_delete ...\n");
 	exit(2);
 }
 
@@ -274,6 +279,8 @@ main(int argc, char **argv)
 	if (argc < 2)
 		usage();
 	cmd = argv[1];
+	if ((rc = ctl_sub_main(cmd, argc - 2, argv + 2)) != -1)
+		return (rc);
 	memset(&c, 0, sizeof c);
 	c.n = 1;
 	c.wait = "stored";

@@ -112,7 +112,7 @@ ipclib_break(struct ampsipc *h)
 }
 
 /* Milliseconds on the monotonic clock. */
-static int64_t
+int64_t
 ipclib_now(void)
 {
 	struct timespec	ts;
@@ -453,6 +453,7 @@ ampsipc_dispatch(struct ampsipc *h)
 		}
 	}
 	h->flags &= ~AMPSIPC_DISPATCHING;
+	ipclib_sub_sweep(h);
 	return (n);
 
 broken:
@@ -538,6 +539,9 @@ ipclib_frame(struct ampsipc *h, const struct ipcwire_msg *m)
 		    *reason != '\0' ? reason : ampsipc_strerror(code));
 		if (m->hdr.reqid != 0 && m->hdr.reqid == h->wait.reqid)
 			ipclib_reply(h, m, code);
+		else if (m->hdr.reqid != 0 &&
+		    ipclib_sub_error(h, m->hdr.reqid, code, reason) == 1)
+			;
 		else if (m->hdr.reqid != 0)
 			(void)ipclib_pub_failed(h, m->hdr.reqid, 0, 0, code,
 			    reason);
@@ -556,6 +560,19 @@ ipclib_frame(struct ampsipc *h, const struct ipcwire_msg *m)
 		return (0);
 	case AMPSIPC_PUBLISH_FAILED:
 		code = (int)ipcwire_num(m, AMPSIPC_T_ERRCODE, AMPSIPC_E_UNKNOWN);
+		if (h->failed_cb != NULL) {
+			struct ampsipc_pubevent	ev;
+
+			memset(&ev, 0, sizeof ev);
+			ev.kind = AMPSIPC_PUB_FAILED;
+			ev.reqid = m->hdr.reqid;
+			ev.conn_id = (uint32_t)ipcwire_num(m, AMPSIPC_T_CONN_ID,
+			    0);
+			ev.seq = ipcwire_num(m, AMPSIPC_T_SEQ, 0);
+			ev.error = code;
+			ev.reason = reason;
+			h->failed_cb(h, &ev, h->failed_arg);
+		}
 		(void)ipclib_pub_failed(h, m->hdr.reqid,
 		    (uint32_t)ipcwire_num(m, AMPSIPC_T_CONN_ID, 0),
 		    ipcwire_num(m, AMPSIPC_T_SEQ, 0), code, reason);
@@ -568,8 +585,11 @@ ipclib_frame(struct ampsipc *h, const struct ipcwire_msg *m)
 			    ipcwire_str(m, AMPSIPC_T_SERVER) != NULL ?
 			    ipcwire_str(m, AMPSIPC_T_SERVER) : "", h->conn_arg);
 		return (0);
+	case AMPSIPC_ACK:
+	case AMPSIPC_MESSAGE:
+	case AMPSIPC_STREAM_END:
+		return (ipclib_sub_frame(h, m));
 	default:
-		/* ACK, MESSAGE, STREAM_END: the receive path, not used yet. */
 		return (0);
 	}
 }
@@ -759,6 +779,7 @@ ampsipc_close(struct ampsipc *h)
 			(void)ampsipc_write(h);
 		close(h->fd);
 	}
+	ipclib_sub_free(h);
 	free(h->in);
 	free(h->out);
 	free(h->pend);

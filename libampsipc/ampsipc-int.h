@@ -83,6 +83,60 @@ struct ampsipc {
 	void			*pub_arg;
 	ampsipc_conn_handler	 conn_cb;
 	void			*conn_arg;
+
+	/* Receive path (ampsipc-sub.c). */
+	struct ampsipc_route	*routes;	/* commands with a handler */
+	struct ampsipc_route	*last_route;	/* lookup cache */
+	ampsipc_msg_handler	 lastchance_cb;
+	void			*lastchance_arg;
+	ampsipc_exception_handler exc_cb;
+	void			*exc_arg;
+	ampsipc_pub_handler	 failed_cb;
+	void			*failed_arg;
+};
+
+/*
+ * A queued copy of one message (streams): the struct, then its strings
+ * and data in the same allocation.
+ */
+struct ipclib_qmsg {
+	struct ampsipc_message	 m;
+	uint32_t		 reqid;
+};
+
+/* A stream's queue of copied messages (ampsipc-stream.c, pure). */
+struct ipclib_sq {
+	struct ipclib_qmsg	**q;	/* ring */
+	size_t			  head;
+	size_t			  count;
+	size_t			  cap;
+	uint64_t		  conflated;
+};
+
+/* Where the messages of one command go. */
+struct ampsipc_route {
+	uint32_t		 reqid;
+	int			 cmd;		/* AMPSIPC_C_* */
+	int			 flags;		/* AMPSIPC_CMDF_* */
+	int			 user_acks;	/* acks the program asked for */
+	char			*sub_id;
+	ampsipc_msg_handler	 fn;
+	void			*arg;
+	struct ampsipc_stream	*stream;
+	int			 acked;		/* processed ack / error seen */
+	int			 ended;		/* STREAM_END or failure */
+	int			 code;		/* error that ended it */
+	char			*text;
+	int			 dead;		/* unlinked at the next sweep */
+	struct ampsipc_route	*next;
+};
+
+struct ampsipc_stream {
+	struct ampsipc		*h;
+	struct ampsipc_route	*rt;
+	struct ipclib_sq	 sq;
+	struct ipclib_qmsg	*cur;		/* last returned */
+	int			 conflate;
 };
 
 /* Fills an encoder with one frame; called twice (count, then encode). */
@@ -99,6 +153,23 @@ int		 ipclib_wait_until(struct ampsipc *, int,
 		    int (*)(struct ampsipc *, void *), void *);
 int		 ipclib_request(struct ampsipc *, int, ipclib_fill,
 		    const void *);
+
+/* ampsipc-sub.c */
+int		 ipclib_sub_frame(struct ampsipc *, const struct ipcwire_msg *);
+int		 ipclib_sub_error(struct ampsipc *, uint32_t, int,
+		    const char *);
+void		 ipclib_sub_sweep(struct ampsipc *);
+void		 ipclib_sub_free(struct ampsipc *);
+void		 ipclib_msg_from_wire(struct ampsipc_message *,
+		    const struct ipcwire_msg *);
+int64_t		 ipclib_now(void);
+
+/* ampsipc-stream.c */
+struct ipclib_qmsg *ipclib_qmsg_copy(const struct ampsipc_message *,
+		    uint32_t);
+int		 ipclib_sq_push(struct ipclib_sq *, struct ipclib_qmsg *, int);
+struct ipclib_qmsg *ipclib_sq_pop(struct ipclib_sq *);
+void		 ipclib_sq_clear(struct ipclib_sq *);
 
 /* ampsipc-pub.c */
 void		 ipclib_pub_stored(struct ampsipc *,

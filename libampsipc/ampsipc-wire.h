@@ -204,6 +204,7 @@ enum ampsipc_cmd {
 /* CMD_FLAGS bits on COMMAND. */
 #define AMPSIPC_CF_DURABLE	0x01	/* bookmark store + discard */
 #define AMPSIPC_CF_AUTO_ACK	0x02	/* queue: daemon acks on delivery */
+#define AMPSIPC_CF_STREAM	0x04	/* synchronous stream: not resubscribed */
 
 /* STATE values on CONN_STATE and in status text. */
 #define AMPSIPC_STATES(X)						\

@@ -296,6 +296,210 @@ AMPSIPC_API const char	*ampsipc_errmsg(const struct ampsipc *);
 /* Static text for an enum ampsipc_error ("unknown error code" if unknown). */
 AMPSIPC_API const char	*ampsipc_strerror(int);
 
+
+/* ------------------------------------------------------------------
+ * Receiving: subscriptions, SOW queries, queues, durable subscriptions.
+ *
+ * A command object carries one AMPS command and any of its header
+ * fields.  Run it either asynchronously (ampsipc_execute_async: every
+ * message goes to a handler called from ampsipc_dispatch(),
+ * ampsipc_poll() or a blocking helper) or synchronously
+ * (ampsipc_execute: a stream the program reads with a timeout).
+ * Asynchronous subscriptions are kept by the daemon across upstream
+ * failover (re-entered; sow_and_subscribe re-runs its query and the
+ * program sees a new group_begin..group_end).  Synchronous ones end
+ * (AMPSIPC_E_DISCONNECTED) when the upstream connection drops.
+ */
+
+/* Commands (field command of a command and of a message). */
+#define AMPSIPC_C_PUBLISH		 1	/* message: a publish ("p") */
+#define AMPSIPC_C_DELTA_PUBLISH		 2
+#define AMPSIPC_C_SUBSCRIBE		 3
+#define AMPSIPC_C_DELTA_SUBSCRIBE	 4
+#define AMPSIPC_C_SOW			 5	/* also a SOW record */
+#define AMPSIPC_C_SOW_AND_SUBSCRIBE	 6
+#define AMPSIPC_C_SOW_AND_DELTA_SUBSCRIBE 7
+#define AMPSIPC_C_SOW_DELETE		 8
+#define AMPSIPC_C_UNSUBSCRIBE		 9
+#define AMPSIPC_C_ACK			11	/* message: an ack */
+#define AMPSIPC_C_OOF			12	/* message: out of focus */
+#define AMPSIPC_C_GROUP_BEGIN		13
+#define AMPSIPC_C_GROUP_END		14
+
+/* Ack types (bits of ampsipc_cmd_ack_types and of message ack_type). */
+#define AMPSIPC_ACK_RECEIVED	0x01
+#define AMPSIPC_ACK_PARSED	0x02
+#define AMPSIPC_ACK_PROCESSED	0x04
+#define AMPSIPC_ACK_PERSISTED	0x08
+#define AMPSIPC_ACK_COMPLETED	0x10
+#define AMPSIPC_ACK_STATS	0x20
+
+/* Command fields for ampsipc_cmd_set_str / ampsipc_cmd_set_num. */
+#define AMPSIPC_FIELD_TOPIC		 2	/* str: t */
+#define AMPSIPC_FIELD_CORRELATION_ID	 4	/* str: x */
+#define AMPSIPC_FIELD_SOW_KEY		 5	/* str: k */
+#define AMPSIPC_FIELD_CONN		 7	/* str: daemon connection */
+#define AMPSIPC_FIELD_FILTER		 8	/* str: f */
+#define AMPSIPC_FIELD_OPTIONS		 9	/* str: o */
+#define AMPSIPC_FIELD_SUB_ID		10	/* str: sub_id (or a list) */
+#define AMPSIPC_FIELD_QUERY_ID		12	/* str: query_id */
+#define AMPSIPC_FIELD_BOOKMARK		13	/* str: bm, or "recent" */
+#define AMPSIPC_FIELD_BATCH_SIZE	14	/* num: bs */
+#define AMPSIPC_FIELD_TOP_N		15	/* num: top_n */
+#define AMPSIPC_FIELD_ORDER_BY		16	/* str: orderby */
+#define AMPSIPC_FIELD_SOW_KEYS		17	/* str: sow_keys */
+#define AMPSIPC_FIELD_ACK_TYPES		18	/* num: AMPSIPC_ACK_* bits */
+#define AMPSIPC_FIELD_TIMEOUT		19	/* num: ms to wait for acks */
+#define AMPSIPC_FIELD_SKIP_N		45	/* num: skip_n */
+#define AMPSIPC_FIELD_MAX_BACKLOG	46	/* num: queue max_backlog */
+
+/* Bookmark constants (spec §8.2). */
+#define AMPSIPC_BOOKMARK_EPOCH		"0"
+#define AMPSIPC_BOOKMARK_NOW		"0|1|"
+#define AMPSIPC_BOOKMARK_MOST_RECENT	"recent"
+
+struct ampsipc_command;		/* one command being built; opaque */
+struct ampsipc_stream;		/* a synchronous message stream; opaque */
+
+/* One message, ack or SOW record; strings are "" when absent. */
+struct ampsipc_message {
+	int		 command;	/* AMPSIPC_C_* */
+	const char	*topic;
+	const void	*data;
+	size_t		 len;
+	const char	*sub_id;	/* the program's id */
+	const char	*sub_ids;	/* sids, if the server sent a list */
+	const char	*query_id;
+	const char	*bookmark;
+	const char	*sow_key;
+	const char	*correlation_id;
+	const char	*timestamp;
+	const char	*lease_period;	/* set: a queue message to ack */
+	const char	*user_id;
+	const char	*reason;	/* oof reason, or ack failure text */
+	const char	*options;	/* ack: e.g. max_backlog=N */
+	int		 ack_type;	/* ack: one AMPSIPC_ACK_* bit */
+	int		 status;	/* ack: 0 success, 1 failure */
+	int		 error;		/* ack failure: enum ampsipc_error */
+	uint32_t	 conn_id;
+	uint32_t	 max_backlog;	/* queue subscribe ack: granted */
+	uint64_t	 seq;
+	uint64_t	 group_seq;
+	uint64_t	 matches;
+	uint64_t	 topic_matches;
+	uint64_t	 records_returned;
+	uint64_t	 records_inserted;
+	uint64_t	 records_updated;
+	uint64_t	 records_deleted;
+};
+
+/*
+ * A message handler.  Return 0 when the message is processed; anything
+ * else counts as a failure: the exception listener is told, and with
+ * auto-ack a queue message is cancelled (returned to the queue) instead
+ * of acked.
+ */
+typedef int (*ampsipc_msg_handler)(struct ampsipc *,
+    const struct ampsipc_message *, void *arg);
+
+/* A new command (AMPSIPC_C_*); NULL with errno ENOMEM/EINVAL. */
+AMPSIPC_API struct ampsipc_command *ampsipc_cmd_new(int command);
+AMPSIPC_API void	 ampsipc_cmd_free(struct ampsipc_command *);
+/* Set a string field (NULL clears it).  0, or -1 EINVAL/ENOMEM. */
+AMPSIPC_API int		 ampsipc_cmd_set_str(struct ampsipc_command *, int field,
+			    const char *);
+/* Set a numeric field.  0, or -1 EINVAL. */
+AMPSIPC_API int		 ampsipc_cmd_set_num(struct ampsipc_command *, int field,
+			    uint64_t);
+/* The payload (sow_delete by data).  0, or -1 ENOMEM. */
+AMPSIPC_API int		 ampsipc_cmd_set_data(struct ampsipc_command *,
+			    const void *, size_t);
+/* Flags for ampsipc_cmd_set_flags. */
+#define AMPSIPC_CMDF_DURABLE	 0x01	/* bookmark store keyed by sub_id */
+#define AMPSIPC_CMDF_AUTO_ACK	 0x02	/* queue: ack after the handler */
+#define AMPSIPC_CMDF_AUTO_DISCARD 0x04	/* durable: discard after handler */
+#define AMPSIPC_CMDF_CONFLATE	 0x08	/* stream: keep latest per sow key */
+AMPSIPC_API int		 ampsipc_cmd_set_flags(struct ampsipc_command *, int);
+/* The sub_id the command uses (set, or chosen by execute). */
+AMPSIPC_API const char	*ampsipc_cmd_sub_id(const struct ampsipc_command *);
+
+/*
+ * Send cmd; its messages go to fn.  When the command's timeout (field
+ * TIMEOUT, default 10 s) is not 0 and this is not called from a handler,
+ * wait for the processed ack and fail as it does (-1 with the mapped
+ * error: AMPSIPC_E_BAD_FILTER, _INVALID_TOPIC, _SUB_EXISTS, ...).
+ * Otherwise return at once and the ack goes to fn.  The command object
+ * may be freed or reused afterwards.  Returns 0 or -1.
+ */
+AMPSIPC_API int		 ampsipc_execute_async(struct ampsipc *,
+			    struct ampsipc_command *, ampsipc_msg_handler,
+			    void *arg);
+
+/*
+ * Send cmd and return a stream of its messages, after its processed ack
+ * (waiting at most the command's timeout).  NULL with the error set.
+ */
+AMPSIPC_API struct ampsipc_stream *ampsipc_execute(struct ampsipc *,
+			    struct ampsipc_command *);
+
+/*
+ * Next message of a stream, waiting at most timeout_ms.  Returns 1 with
+ * *mp set (valid until the next call or ampsipc_stream_close), 0 on
+ * timeout, -1 when the stream is over (errno 0 and AMPSIPC_E_OK for a
+ * normal end, e.g. a finished SOW query or an unsubscribe; otherwise the
+ * error that ended it).  With auto-ack/auto-discard the previous message
+ * is acked/discarded first.
+ */
+AMPSIPC_API int		 ampsipc_stream_next(struct ampsipc_stream *,
+			    const struct ampsipc_message **mp, int timeout_ms);
+/* Conflate by sow key from now on (spec §9.9). */
+AMPSIPC_API void	 ampsipc_stream_conflate(struct ampsipc_stream *);
+/* Messages waiting in the stream. */
+AMPSIPC_API size_t	 ampsipc_stream_pending(const struct ampsipc_stream *);
+/* Unsubscribe (if still running) and free the stream. */
+AMPSIPC_API void	 ampsipc_stream_close(struct ampsipc_stream *);
+
+/*
+ * Unsubscribe one sub_id, a comma list, or "all".  Local routes end at
+ * once.  Returns 0, or -1.
+ */
+AMPSIPC_API int		 ampsipc_unsubscribe(struct ampsipc *,
+			    const char *sub_id, int timeout_ms);
+
+/*
+ * Queue messages: acknowledge (remove) it, or with options "cancel"
+ * return it to the queue or "expire" expire it.  The daemon batches
+ * acks upstream.  ampsipc_ack() is a no-op (0) for non-queue messages.
+ */
+AMPSIPC_API int		 ampsipc_ack(struct ampsipc *,
+			    const struct ampsipc_message *, const char *options);
+AMPSIPC_API int		 ampsipc_ack_bookmark(struct ampsipc *,
+			    const char *topic, const char *bookmark,
+			    const char *sub_id, const char *options);
+
+/*
+ * Durable subscriptions: the message is processed; the daemon moves the
+ * subscription's resume point.  No-op (0) without a bookmark.
+ */
+AMPSIPC_API int		 ampsipc_discard(struct ampsipc *,
+			    const struct ampsipc_message *);
+
+/*
+ * Handlers for what no route claims: the last-chance handler gets
+ * messages for no known command; the exception listener gets errors on
+ * the receive side (a handler that failed, a stream or subscription
+ * ended by an error) as code and text; the failed-write handler gets
+ * publishes AMPS refused.
+ */
+typedef void (*ampsipc_exception_handler)(struct ampsipc *, int code,
+    const char *text, void *arg);
+AMPSIPC_API void	 ampsipc_set_last_chance_handler(struct ampsipc *,
+			    ampsipc_msg_handler, void *arg);
+AMPSIPC_API void	 ampsipc_set_exception_listener(struct ampsipc *,
+			    ampsipc_exception_handler, void *arg);
+AMPSIPC_API void	 ampsipc_set_failed_write_handler(struct ampsipc *,
+			    ampsipc_pub_handler, void *arg);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,586 @@
+/*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The ampsd authors
+ */
+
+/*
+ * submgr.c: the subscription manager's bookkeeping, pure logic (no I/O).
+ *
+ * It owns: every program subscription kept by the daemon (struct
+ * submgr_sub, hashed by upstream id), every command waiting for acks
+ * (struct submgr_cmd, hashed by cid), each subscription's queue leases,
+ * and the pending queue acks batched per (connection, topic, option).
+ *
+ * Id namespacing: a program's sub_id X becomes upstream "c<N>.X", N
+ * being the daemon's id of the program (ipc_client_id, never reused
+ * while the daemon runs); a durable subscription named X becomes
+ * "d.X".  Local ids may not contain commas (AMPS lists) and may not be
+ * "all".  So two programs can never collide upstream, and a durable name
+ * is attached at most once (invariant 2).
+ *
+ * Invariants:
+ *  1. A subscription is in the hash under its up_id exactly while it is
+ *     in the list; up_ids are unique.
+ *  2. At most one subscription exists per durable name.
+ *  3. A command's sub pointer is either NULL or a live subscription:
+ *     submgr_sub_remove() clears it in every command first.
+ *  4. A queue-ack chunk never holds more bookmarks than the smallest
+ *     backlog granted to a subscription contributing to its batch.
+ */
+
+#include "config.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "amps.h"
+#include "ampsipc-wire.h"
+#include "submgr.h"
+#include "xmalloc.h"
+
+#define SM_BUCKETS	1024
+
+struct qack_batch {
+	uint32_t		 connid;
+	char			*topic;
+	char			*opt;		/* "" = plain ack */
+	char			*list;		/* comma list */
+	size_t			 len;
+	size_t			 n;		/* bookmarks */
+	uint32_t		 cap;		/* 0 = no cap known */
+	struct qack_batch	*next;
+};
+
+struct submgr {
+	struct submgr_sub	*subs;
+	struct submgr_sub	*sh[SM_BUCKETS];
+	size_t			 nsubs;
+	struct submgr_cmd	*cmds;
+	struct submgr_cmd	*ch[SM_BUCKETS];
+	struct qack_batch	*batches;
+	uint64_t		 next_cid;
+};
+
+/* FNV-1a bucket of a string. */
+static size_t
+sm_bucket(const char *s)
+{
+	uint64_t	h = 1469598103934665603ULL;
+
+	while (*s != '\0') {
+		h ^= (unsigned char)*s++;
+		h *= 1099511628211ULL;
+	}
+	return ((size_t)(h % SM_BUCKETS));
+}
+
+/* A new, empty manager. */
+struct submgr *
+submgr_create(void)
+{
+	return (xcalloc(1, sizeof(struct submgr)));
+}
+
+/* Free one subscription's memory. */
+static void
+sm_sub_free(struct submgr_sub *s)
+{
+	size_t	i;
+
+	for (i = 0; i < s->nleases; i++)
+		free(s->leases[i]);
+	free(s->leases);
+	free(s->local_id);
+	free(s->up_id);
+	free(s->durable);
+	free(s->topic);
+	free(s->filter);
+	free(s->options);
+	free(s->bookmark);
+	free(s->orderby);
+	free(s->sow_keys);
+	free(s->query_id);
+	free(s->last_bm);
+	free(s);
+}
+
+/* Free one command's memory. */
+static void
+sm_cmd_free(struct submgr_cmd *c)
+{
+	free(c->query_id);
+	free(c->local_id);
+	free(c);
+}
+
+/* Free everything. */
+void
+submgr_free(struct submgr *sm)
+{
+	struct submgr_sub	*s;
+	struct submgr_cmd	*c;
+	struct qack_batch	*b;
+
+	if (sm == NULL)
+		return;
+	while ((s = sm->subs) != NULL) {
+		sm->subs = s->next;
+		sm_sub_free(s);
+	}
+	while ((c = sm->cmds) != NULL) {
+		sm->cmds = c->next;
+		sm_cmd_free(c);
+	}
+	while ((b = sm->batches) != NULL) {
+		sm->batches = b->next;
+		free(b->topic);
+		free(b->opt);
+		free(b->list);
+		free(b);
+	}
+	free(sm);
+}
+
+/* Whether a local id is acceptable. */
+int
+submgr_id_ok(const char *id)
+{
+	return (id != NULL && *id != '\0' && strchr(id, ',') == NULL &&
+	    strcmp(id, "all") != 0 && strlen(id) < 512);
+}
+
+/* Build the upstream id; returns the length (snprintf-like) or -1. */
+int
+submgr_up_id(uint64_t client_id, const char *local, int durable, char *out,
+    size_t cap)
+{
+	if (!submgr_id_ok(local))
+		return (-1);
+	if (durable)
+		return (snprintf(out, cap, "d.%s", local));
+	return (snprintf(out, cap, "c%llu.%s", (unsigned long long)client_id,
+	    local));
+}
+
+/* A new subscription, hashed; NULL if the id is bad or taken. */
+struct submgr_sub *
+submgr_sub_new(struct submgr *sm, void *client, uint64_t client_id,
+    const char *local, const char *durable)
+{
+	struct submgr_sub	*s;
+	char			 up[600];
+	int			 n;
+
+	n = submgr_up_id(client_id, durable != NULL ? durable : local,
+	    durable != NULL, up, sizeof up);
+	if (n < 0 || (size_t)n >= sizeof up || !submgr_id_ok(local))
+		return (NULL);
+	if (submgr_sub_find(sm, up) != NULL)
+		return (NULL);
+	s = xcalloc(1, sizeof *s);
+	s->client = client;
+	s->client_id = client_id;
+	s->local_id = xstrdup(local);
+	s->up_id = xstrdup(up);
+	if (durable != NULL) {
+		s->durable = xstrdup(durable);
+		s->flags |= SUBMGR_DURABLE;
+	}
+	n = (int)sm_bucket(up);
+	s->hnext = sm->sh[n];
+	sm->sh[n] = s;
+	s->next = sm->subs;
+	sm->subs = s;
+	sm->nsubs++;
+	return (s);
+}
+
+/* Find by upstream id. */
+struct submgr_sub *
+submgr_sub_find(struct submgr *sm, const char *up_id)
+{
+	struct submgr_sub	*s;
+
+	for (s = sm->sh[sm_bucket(up_id)]; s != NULL; s = s->hnext)
+		if (strcmp(s->up_id, up_id) == 0)
+			return (s);
+	return (NULL);
+}
+
+/* Find a program's subscription by its local id (plain or durable). */
+struct submgr_sub *
+submgr_sub_local(struct submgr *sm, uint64_t client_id, const char *local)
+{
+	struct submgr_sub	*s;
+	char			 up[600];
+	int			 n;
+
+	n = submgr_up_id(client_id, local, 0, up, sizeof up);
+	if (n < 0 || (size_t)n >= sizeof up)
+		return (NULL);
+	if ((s = submgr_sub_find(sm, up)) != NULL)
+		return (s);
+	for (s = sm->subs; s != NULL; s = s->next)
+		if (s->client_id == client_id &&
+		    strcmp(s->local_id, local) == 0)
+			return (s);
+	return (NULL);
+}
+
+/* Find the subscription attached to a durable name. */
+struct submgr_sub *
+submgr_sub_durable(struct submgr *sm, const char *name)
+{
+	char	up[600];
+	int	n;
+
+	n = submgr_up_id(0, name, 1, up, sizeof up);
+	if (n < 0 || (size_t)n >= sizeof up)
+		return (NULL);
+	return (submgr_sub_find(sm, up));
+}
+
+/* Clear every command's pointer to s (invariant 3). */
+void
+submgr_cmd_unlink_sub(struct submgr *sm, struct submgr_sub *s)
+{
+	struct submgr_cmd	*c;
+
+	for (c = sm->cmds; c != NULL; c = c->next)
+		if (c->sub == s)
+			c->sub = NULL;
+}
+
+/* Unhash, unlist and free a subscription. */
+void
+submgr_sub_remove(struct submgr *sm, struct submgr_sub *s)
+{
+	struct submgr_sub	**pp;
+
+	submgr_cmd_unlink_sub(sm, s);
+	for (pp = &sm->sh[sm_bucket(s->up_id)]; *pp != NULL;
+	    pp = &(*pp)->hnext)
+		if (*pp == s) {
+			*pp = s->hnext;
+			break;
+		}
+	for (pp = &sm->subs; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == s) {
+			*pp = s->next;
+			break;
+		}
+	sm->nsubs--;
+	sm_sub_free(s);
+}
+
+/* Iterate: the first subscription (then s->next). */
+struct submgr_sub *
+submgr_sub_first(struct submgr *sm)
+{
+	return (sm->subs);
+}
+
+/* Number of subscriptions. */
+size_t
+submgr_nsubs(const struct submgr *sm)
+{
+	return (sm->nsubs);
+}
+
+/* Remember a leased bookmark. */
+int
+submgr_lease_add(struct submgr_sub *s, const char *bm)
+{
+	if (s->nleases == s->cleases) {
+		s->cleases = s->cleases ? s->cleases * 2 : 16;
+		s->leases = xreallocarray(s->leases, s->cleases,
+		    sizeof *s->leases);
+	}
+	s->leases[s->nleases++] = xstrdup(bm);
+	s->flags |= SUBMGR_QUEUE;
+	return (0);
+}
+
+/* Forget a leased bookmark; 1 if it was leased, 0 if not. */
+int
+submgr_lease_drop(struct submgr_sub *s, const char *bm)
+{
+	size_t	i;
+
+	for (i = 0; i < s->nleases; i++)
+		if (strcmp(s->leases[i], bm) == 0) {
+			free(s->leases[i]);
+			memmove(s->leases + i, s->leases + i + 1,
+			    (s->nleases - i - 1) * sizeof *s->leases);
+			s->nleases--;
+			return (1);
+		}
+	return (0);
+}
+
+/* Leases joined in chunks of at most max (0: all in one). */
+void
+submgr_lease_chunks(struct submgr_sub *s, size_t max,
+    void (*cb)(const char *, void *), void *arg)
+{
+	char	*buf = NULL;
+	size_t	 i, len = 0, n = 0, blen;
+
+	for (i = 0; i < s->nleases; i++) {
+		blen = strlen(s->leases[i]);
+		buf = xreallocarray(buf, len + blen + 2, 1);
+		if (n > 0)
+			buf[len++] = ',';
+		memcpy(buf + len, s->leases[i], blen + 1);
+		len += blen;
+		if (++n == max) {
+			cb(buf, arg);
+			len = n = 0;
+		}
+	}
+	if (n > 0)
+		cb(buf, arg);
+	free(buf);
+}
+
+/* A new command with a fresh cid ("ampsd-<n>") on connid. */
+struct submgr_cmd *
+submgr_cmd_new(struct submgr *sm, uint32_t connid)
+{
+	struct submgr_cmd	*c;
+	size_t			 b;
+
+	c = xcalloc(1, sizeof *c);
+	c->connid = connid;
+	snprintf(c->cid, sizeof c->cid, "ampsd-%llu",
+	    (unsigned long long)++sm->next_cid);
+	b = sm_bucket(c->cid);
+	c->hnext = sm->ch[b];
+	sm->ch[b] = c;
+	c->next = sm->cmds;
+	sm->cmds = c;
+	return (c);
+}
+
+/* Find a command by cid. */
+struct submgr_cmd *
+submgr_cmd_find(struct submgr *sm, const char *cid)
+{
+	struct submgr_cmd	*c;
+
+	for (c = sm->ch[sm_bucket(cid)]; c != NULL; c = c->hnext)
+		if (strcmp(c->cid, cid) == 0)
+			return (c);
+	return (NULL);
+}
+
+/* Unhash, unlist, free a command. */
+void
+submgr_cmd_remove(struct submgr *sm, struct submgr_cmd *c)
+{
+	struct submgr_cmd	**pp;
+
+	for (pp = &sm->ch[sm_bucket(c->cid)]; *pp != NULL;
+	    pp = &(*pp)->hnext)
+		if (*pp == c) {
+			*pp = c->hnext;
+			break;
+		}
+	for (pp = &sm->cmds; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	sm_cmd_free(c);
+}
+
+/* Iterate commands. */
+struct submgr_cmd *
+submgr_cmd_first(struct submgr *sm)
+{
+	return (sm->cmds);
+}
+
+/* Map an AMPS failure reason to an IPC error code (spec §16.2). */
+uint32_t
+submgr_reason_code(const char *reason)
+{
+	static const struct {
+		const char	*reason;
+		uint32_t	 code;
+	} map[] = {
+		{ "auth failure",		AMPSIPC_E_AUTHENTICATION },
+		{ "not entitled",		AMPSIPC_E_NOT_ENTITLED },
+		{ "bad filter",			AMPSIPC_E_BAD_FILTER },
+		{ "bad regex topic",		AMPSIPC_E_BAD_REGEX_TOPIC },
+		{ "bad regex",			AMPSIPC_E_BAD_REGEX_TOPIC },
+		{ "invalid topic",		AMPSIPC_E_INVALID_TOPIC },
+		{ "name in use",		AMPSIPC_E_NAME_IN_USE },
+		{ "subscription already exists", AMPSIPC_E_SUB_EXISTS },
+		{ "already exists",		AMPSIPC_E_SUB_EXISTS },
+	};
+	size_t	i;
+
+	if (reason == NULL)
+		return (AMPSIPC_E_COMMAND);
+	for (i = 0; i < sizeof map / sizeof map[0]; i++)
+		if (strcasecmp(reason, map[i].reason) == 0)
+			return (map[i].code);
+	return (AMPSIPC_E_COMMAND);
+}
+
+/* o without option name; NULL when nothing is left. */
+char *
+submgr_opts_strip(const char *o, const char *name)
+{
+	struct amps_opts_iter	 it;
+	struct amps_opt		 op;
+	char			*out;
+	size_t			 len = 0, n;
+
+	if (o == NULL)
+		return (NULL);
+	out = xmalloc(strlen(o) + 1);
+	amps_opts_begin(&it, o, strlen(o));
+	while (amps_opts_next(&it, &op) == 1) {
+		if (op.name_len == strlen(name) &&
+		    memcmp(op.name, name, op.name_len) == 0)
+			continue;
+		n = op.value != NULL ?
+		    (size_t)(op.value + op.value_len - op.name) : op.name_len;
+		if (len > 0)
+			out[len++] = ',';
+		memcpy(out + len, op.name, n);
+		len += n;
+	}
+	if (len == 0) {
+		free(out);
+		return (NULL);
+	}
+	out[len] = '\0';
+	return (out);
+}
+
+/* Whether option name is in o. */
+int
+submgr_opts_has(const char *o, const char *name)
+{
+	return (o != NULL && amps_opts_find(o, strlen(o), name, NULL) == 1);
+}
+
+/* Numeric option value, or def. */
+uint64_t
+submgr_opts_num(const char *o, const char *name, uint64_t def)
+{
+	struct amps_opt	op;
+	uint64_t	v = 0;
+	size_t		i;
+
+	if (o == NULL || amps_opts_find(o, strlen(o), name, &op) != 1 ||
+	    op.value == NULL || op.value_len == 0 || op.value_len > 18)
+		return (def);
+	for (i = 0; i < op.value_len; i++) {
+		if (op.value[i] < '0' || op.value[i] > '9')
+			return (def);
+		v = v * 10 + (uint64_t)(op.value[i] - '0');
+	}
+	return (v);
+}
+
+/* Add bookmarks to the batch of (connid, topic, opt). */
+int
+submgr_qack_add(struct submgr *sm, uint32_t connid, const char *topic,
+    const char *opt, const char *bm, uint32_t cap)
+{
+	struct qack_batch	*b;
+	struct amps_list_iter	 it;
+	const char		*item;
+	size_t			 ilen;
+
+	if (opt == NULL)
+		opt = "";
+	for (b = sm->batches; b != NULL; b = b->next)
+		if (b->connid == connid && strcmp(b->topic, topic) == 0 &&
+		    strcmp(b->opt, opt) == 0)
+			break;
+	if (b == NULL) {
+		b = xcalloc(1, sizeof *b);
+		b->connid = connid;
+		b->topic = xstrdup(topic);
+		b->opt = xstrdup(opt);
+		b->next = sm->batches;
+		sm->batches = b;
+	}
+	if (cap != 0 && (b->cap == 0 || cap < b->cap))
+		b->cap = cap;
+	amps_list_begin(&it, bm, strlen(bm));
+	while (amps_list_next(&it, &item, &ilen) == 1) {
+		b->list = xreallocarray(b->list, b->len + ilen + 2, 1);
+		if (b->n > 0)
+			b->list[b->len++] = ',';
+		memcpy(b->list + b->len, item, ilen);
+		b->len += ilen;
+		b->list[b->len] = '\0';
+		b->n++;
+	}
+	return (0);
+}
+
+/* Emit every batch in chunks of at most its cap; clear them. */
+size_t
+submgr_qack_take(struct submgr *sm, void (*cb)(uint32_t, const char *,
+    const char *, const char *, void *), void *arg)
+{
+	struct qack_batch	*b;
+	size_t			 chunks = 0, n, start, i;
+	char			*p;
+
+	while ((b = sm->batches) != NULL) {
+		sm->batches = b->next;
+		if (b->n > 0) {
+			p = b->list;
+			start = 0;
+			n = 0;
+			for (i = 0; i <= b->len; i++) {
+				if (i < b->len && p[i] != ',')
+					continue;
+				n++;
+				if (i == b->len || (b->cap != 0 &&
+				    n == b->cap)) {
+					p[i] = '\0';
+					cb(b->connid, b->topic, b->opt,
+					    p + start, arg);
+					chunks++;
+					start = i + 1;
+					n = 0;
+				}
+			}
+		}
+		free(b->topic);
+		free(b->opt);
+		free(b->list);
+		free(b);
+	}
+	return (chunks);
+}
+
+/* Drop the pending acks of a connection. */
+void
+submgr_qack_drop(struct submgr *sm, uint32_t connid)
+{
+	struct qack_batch	**bp, *b;
+
+	for (bp = &sm->batches; (b = *bp) != NULL;) {
+		if (b->connid == connid) {
+			*bp = b->next;
+			free(b->topic);
+			free(b->opt);
+			free(b->list);
+			free(b);
+		} else
+			bp = &b->next;
+	}
+}

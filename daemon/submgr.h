@@ -1,0 +1,147 @@
+/*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The ampsd authors
+ */
+
+/*
+ * submgr.h: the subscription manager's bookkeeping (pure: no I/O, no
+ * libevent, no SQLite).  It maps programs' subscriptions to upstream
+ * ones, namespaces their ids, remembers the commands waiting for acks,
+ * the queue leases each subscription holds, and batches queue acks.
+ * subpath.c does the I/O around it.
+ */
+
+#ifndef AMPSD_SUBMGR_H
+#define AMPSD_SUBMGR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct submgr;
+
+/* One program subscription (subscribe family) kept for resubscription. */
+struct submgr_sub {
+	void		*client;	/* opaque: the ipc_client */
+	uint64_t	 client_id;
+	uint32_t	 reqid;		/* the COMMAND; tags every message */
+	uint32_t	 connid;
+	int		 cmd;		/* AMPSIPC_CMD_* */
+	int		 flags;
+#define SUBMGR_STREAM		0x01	/* synchronous: not resubscribed */
+#define SUBMGR_DURABLE		0x02	/* bookmark store (durable name) */
+#define SUBMGR_AUTO_ACK		0x04	/* queue: daemon acks on delivery */
+#define SUBMGR_CONFIRMED	0x08	/* first processed ack forwarded */
+#define SUBMGR_QUEUE		0x10	/* leased messages seen */
+	char		*local_id;	/* the program's sub_id */
+	char		*up_id;		/* upstream sub_id (namespaced) */
+	char		*durable;	/* bookmark store key, or NULL */
+	/* definition, for resubscription */
+	char		*topic;
+	char		*filter;
+	char		*options;	/* without "replace" */
+	char		*bookmark;	/* as given (durable: may be "recent") */
+	char		*orderby;
+	char		*sow_keys;
+	char		*query_id;
+	uint32_t	 bs;
+	uint32_t	 top_n;
+	uint32_t	 skip_n;
+	uint32_t	 max_backlog;
+	uint32_t	 user_acks;	/* AMPSIPC_ACK_* the program wants */
+	uint32_t	 granted;	/* queue backlog from the ack, 0 = ? */
+	char		*last_bm;	/* non-durable bookmark sub: resume */
+	uint64_t	 delivered;	/* messages sent to the program */
+	uint64_t	 duplicates;	/* dropped by the bookmark store */
+	/* queue leases: bookmarks delivered and not acked */
+	char		**leases;
+	size_t		 nleases;
+	size_t		 cleases;
+	struct submgr_sub *hnext;	/* hash chain by up_id */
+	struct submgr_sub *next;	/* all subscriptions */
+};
+
+/* A command sent upstream and waiting for acks. */
+struct submgr_cmd {
+	char		 cid[24];
+	uint32_t	 connid;
+	void		*client;
+	uint32_t	 reqid;		/* to tag acks and query results */
+	int		 cmd;
+	int		 flags;
+#define SUBMGR_CMD_RESUB	0x01	/* a resubscription */
+#define SUBMGR_CMD_TRANSIENT	0x02	/* STREAM_END after the last ack */
+	uint32_t	 up_acks;	/* requested upstream */
+	uint32_t	 user_acks;	/* forwarded to the program */
+	uint32_t	 seen;
+	char		*query_id;	/* the program's, or NULL */
+	char		*local_id;	/* for acks: the program's sub_id */
+	struct submgr_sub *sub;		/* subscribe family, else NULL */
+	struct submgr_cmd *hnext;
+	struct submgr_cmd *next;
+};
+
+struct submgr	*submgr_create(void);
+void		 submgr_free(struct submgr *);
+
+/* Upstream id for a program's local id: "c<client>.<id>" / "d.<name>". */
+int		 submgr_up_id(uint64_t client_id, const char *local,
+		    int durable, char *out, size_t cap);
+/* Whether a local id is acceptable (no comma, not empty, not "all"). */
+int		 submgr_id_ok(const char *);
+
+/* Subscriptions. */
+struct submgr_sub *submgr_sub_new(struct submgr *, void *client,
+		    uint64_t client_id, const char *local, const char *durable);
+struct submgr_sub *submgr_sub_find(struct submgr *, const char *up_id);
+struct submgr_sub *submgr_sub_local(struct submgr *, uint64_t client_id,
+		    const char *local);
+struct submgr_sub *submgr_sub_durable(struct submgr *, const char *name);
+void		 submgr_sub_remove(struct submgr *, struct submgr_sub *);
+struct submgr_sub *submgr_sub_first(struct submgr *);
+size_t		 submgr_nsubs(const struct submgr *);
+
+/* Queue leases of a subscription. */
+int		 submgr_lease_add(struct submgr_sub *, const char *bm);
+int		 submgr_lease_drop(struct submgr_sub *, const char *bm);
+/* Leases joined by commas, at most max per string; cb per chunk. */
+void		 submgr_lease_chunks(struct submgr_sub *, size_t max,
+		    void (*)(const char *, void *), void *);
+
+/* Commands waiting for acks. */
+struct submgr_cmd *submgr_cmd_new(struct submgr *, uint32_t connid);
+struct submgr_cmd *submgr_cmd_find(struct submgr *, const char *cid);
+void		 submgr_cmd_remove(struct submgr *, struct submgr_cmd *);
+struct submgr_cmd *submgr_cmd_first(struct submgr *);
+/* Clear every cmd's pointer to sub (the sub is going away). */
+void		 submgr_cmd_unlink_sub(struct submgr *, struct submgr_sub *);
+
+/* AMPS failure reason -> enum ampsipc_error (spec §16.2). */
+uint32_t	 submgr_reason_code(const char *);
+/*
+ * Options for resubscription: o without "replace" (and without "pause"
+ * when pause is 0).  Returns a new string (caller frees), or NULL.
+ */
+char		*submgr_opts_strip(const char *o, const char *name);
+/* Whether option name is present in o. */
+int		 submgr_opts_has(const char *o, const char *name);
+/* The numeric value of option name in o, or def. */
+uint64_t	 submgr_opts_num(const char *o, const char *name, uint64_t def);
+
+/* ---- queue ack batching (per connection, topic, option) ---- */
+struct qack_batch;
+/* Add bm (one bookmark or a comma list) to the batch for (connid, topic,
+ * opt); cap is the subscription's granted backlog (0: unknown). */
+int		 submgr_qack_add(struct submgr *, uint32_t connid,
+		    const char *topic, const char *opt, const char *bm,
+		    uint32_t cap);
+/*
+ * Take every pending batch: cb(connid, topic, opt, list) once per chunk
+ * of at most cap bookmarks (the batch's smallest granted backlog).
+ * Returns the number of chunks.
+ */
+size_t		 submgr_qack_take(struct submgr *, void (*)(uint32_t,
+		    const char *, const char *, const char *, void *), void *);
+/* Drop pending acks of a connection (it went down). */
+void		 submgr_qack_drop(struct submgr *, uint32_t connid);
+
+#endif /* AMPSD_SUBMGR_H */

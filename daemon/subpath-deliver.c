@@ -1,0 +1,443 @@
+/*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The ampsd authors
+ */
+
+/*
+ * subpath-deliver.c: frames from AMPS to programs (spec §5.7 routing).
+ *
+ *   ack        -> by cid to the waiting command (submgr_cmd): forwarded
+ *                 when the program asked for that ack type (failures
+ *                 always); a failed subscribe removes the subscription;
+ *                 the terminal ack of a query ends its stream
+ *                 (STREAM_END); `completed` puts a durable subscription
+ *                 live in its bookmark store
+ *   p, oof     -> by sids / sub_id (upstream ids) to each subscription;
+ *                 durable ones log the bookmark first and drop
+ *                 duplicates (spec §8.6); queue messages are leased
+ *   sow, group_begin, group_end -> by query_id (= our cid) to the command
+ *
+ * Invariants:
+ *  1. Every string taken from an AMPS header is unescaped into the arena,
+ *     which is sized for the whole frame before the first one, so no
+ *     pointer into it moves while the frame is handled.
+ *  2. Nothing here trusts a length from AMPS: the codec (amps_hdr_parse,
+ *     amps_sow_next) has checked them; IPC frames are sized by a counting
+ *     pass before they are written.
+ *  3. A message goes only to the program that owns the subscription or
+ *     command, tagged with that program's request id and local ids.
+ */
+
+#include "config.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "amps.h"
+#include "ampsipc-wire.h"
+#include "bookmarkstore.h"
+#include "conn.h"
+#include "ipc.h"
+#include "log.h"
+#include "subpath-int.h"
+#include "xmalloc.h"
+
+/* Make room for the unescaped strings of a frame of len bytes. */
+static void
+sp_arena_reset(struct subpath *sp, size_t len)
+{
+	size_t	need = len + 2 * AMPS_F__COUNT + 64;
+
+	if (need > sp->acap) {
+		free(sp->arena);
+		sp->arena = xmalloc(need);
+		sp->acap = need;
+	}
+	sp->alen = 0;
+}
+
+/* A header field unescaped into the arena; NULL when absent or bad. */
+static const char *
+sp_get(struct subpath *sp, const struct amps_hdr *h, enum amps_field f)
+{
+	const struct amps_view	*v;
+	char			*out;
+	int			 n;
+
+	if (!amps_hdr_has(h, f))
+		return (NULL);
+	v = amps_hdr_view(h, f);
+	if (v == NULL || sp->acap - sp->alen < (size_t)v->len + 1)
+		return (NULL);
+	out = sp->arena + sp->alen;
+	if (!v->esc) {
+		memcpy(out, v->p, v->len);
+		out[v->len] = '\0';
+		n = (int)v->len;
+	} else if ((n = amps_hdr_str(h, f, out, sp->acap - sp->alen)) < 0)
+		return (NULL);
+	sp->alen += (size_t)n + 1;
+	return (out);
+}
+
+/* Fill an IPC frame for m (counting when buf is NULL). */
+static void
+sp_fill_msg(struct ipcwire_enc *e, void *buf, size_t cap, uint32_t reqid,
+    const struct sp_msg *m)
+{
+	static const uint16_t	stats_tags[6] = { AMPSIPC_T_MATCHES,
+	    AMPSIPC_T_TOPIC_MATCHES, AMPSIPC_T_RECORDS_RETURNED,
+	    AMPSIPC_T_RECORDS_INSERTED, AMPSIPC_T_RECORDS_UPDATED,
+	    AMPSIPC_T_RECORDS_DELETED };
+	int			i;
+
+	ipcwire_begin(e, buf, cap, m->type, 0, reqid);
+	ipcwire_put_u32(e, AMPSIPC_T_CMD, m->cmd);
+	if (m->topic != NULL)
+		ipcwire_put_str(e, AMPSIPC_T_TOPIC, m->topic);
+	if (m->type == AMPSIPC_MESSAGE)
+		ipcwire_put_bytes(e, AMPSIPC_T_DATA, m->data, m->len);
+	if (m->type == AMPSIPC_MESSAGE && m->x != NULL)
+		ipcwire_put_str(e, AMPSIPC_T_CORRELATION_ID, m->x);
+	if (m->type == AMPSIPC_MESSAGE && m->k != NULL)
+		ipcwire_put_str(e, AMPSIPC_T_SOW_KEY, m->k);
+	if (m->type == AMPSIPC_ACK && m->options != NULL)
+		ipcwire_put_str(e, AMPSIPC_T_OPTIONS, m->options);
+	if (m->sub_id != NULL)
+		ipcwire_put_str(e, AMPSIPC_T_SUB_ID, m->sub_id);
+	if (m->query_id != NULL)
+		ipcwire_put_str(e, AMPSIPC_T_QUERY_ID, m->query_id);
+	if (m->bm != NULL)
+		ipcwire_put_str(e, AMPSIPC_T_BOOKMARK, m->bm);
+	if (m->type == AMPSIPC_ACK) {
+		ipcwire_put_u32(e, AMPSIPC_T_ACK_TYPES, m->ack);
+		ipcwire_put_u32(e, AMPSIPC_T_STATUS, m->status);
+	}
+	if (m->has_seq)
+		ipcwire_put_u64(e, AMPSIPC_T_SEQ, m->seq);
+	if (m->reason != NULL)
+		ipcwire_put_str(e, AMPSIPC_T_REASON, m->reason);
+	if (m->type == AMPSIPC_ACK && m->errcode != 0)
+		ipcwire_put_u32(e, AMPSIPC_T_ERRCODE, m->errcode);
+	for (i = 0; m->type == AMPSIPC_ACK && i < 6; i++)
+		if (m->has_stats & (1U << i))
+			ipcwire_put_u64(e, stats_tags[i], m->stats[i]);
+	if (m->type == AMPSIPC_MESSAGE) {
+		if (m->ts != NULL)
+			ipcwire_put_str(e, AMPSIPC_T_TIMESTAMP, m->ts);
+		if (m->lp != NULL)
+			ipcwire_put_str(e, AMPSIPC_T_LEASE_PERIOD, m->lp);
+		if (m->user_id != NULL)
+			ipcwire_put_str(e, AMPSIPC_T_USER_ID, m->user_id);
+	}
+	ipcwire_put_u32(e, AMPSIPC_T_CONN_ID, m->connid);
+	if (m->type == AMPSIPC_ACK && m->backlog != 0)
+		ipcwire_put_u32(e, AMPSIPC_T_MAX_BACKLOG, m->backlog);
+	if (m->type == AMPSIPC_MESSAGE && m->has_gseq)
+		ipcwire_put_u64(e, AMPSIPC_T_GROUP_SEQ, m->gseq);
+}
+
+/* Encode m and queue it on the program's output. */
+void
+sp_send_msg(struct subpath *sp, struct ipc_client *cl, uint32_t reqid,
+    const struct sp_msg *m)
+{
+	struct ipcwire_enc	e;
+	size_t			len;
+
+	if (cl == NULL)
+		return;
+	sp_fill_msg(&e, NULL, 0, reqid, m);
+	if (ipcwire_end(&e, &len) == -1 || len > AMPSIPC_MAX_FRAME) {
+		log_warnx("subscription: message too large for IPC (%zu "
+		    "bytes of data); dropped", m->len);
+		return;
+	}
+	if (len > sp->ecap) {
+		free(sp->ebuf);
+		sp->ecap = len < 65536 ? 65536 : len;
+		sp->ebuf = xmalloc(sp->ecap);
+	}
+	sp_fill_msg(&e, sp->ebuf, sp->ecap, reqid, m);
+	if (ipcwire_end(&e, &len) == -1)
+		return;
+	(void)ipc_client_send_frame(cl, sp->ebuf, len);
+}
+
+/* STREAM_END(code, reason) for reqid. */
+void
+sp_stream_end(struct subpath *sp, struct ipc_client *cl, uint32_t reqid,
+    uint32_t code, const char *reason)
+{
+	struct ipcwire_enc	e;
+	uint8_t			buf[1024];
+	size_t			len;
+
+	if (cl == NULL)
+		return;
+	ipcwire_begin(&e, buf, sizeof buf, AMPSIPC_STREAM_END, 0, reqid);
+	if (code != 0)
+		ipcwire_put_u32(&e, AMPSIPC_T_ERRCODE, code);
+	if (reason != NULL)
+		ipcwire_put_str(&e, AMPSIPC_T_REASON, reason);
+	if (ipcwire_end(&e, &len) == 0)
+		(void)ipc_client_send_frame(cl, buf, len);
+}
+
+/* The ack bit of an ack frame (0 if unknown). */
+static uint32_t
+sp_ack_bit(const struct amps_hdr *h)
+{
+	const struct amps_view	*v = amps_hdr_view(h, AMPS_F_A);
+	unsigned		 mask = 0;
+
+	if (v == NULL || amps_ack_parse(v->p, v->len, &mask) != 0)
+		return (0);
+	return (mask);
+}
+
+/* Terminal acks of a command: after them it is forgotten. */
+static uint32_t
+sp_need(const struct submgr_cmd *c)
+{
+	return (c->up_acks & (AMPSIPC_ACK_PROCESSED | AMPSIPC_ACK_COMPLETED |
+	    (c->cmd == AMPSIPC_CMD_SOW_DELETE || c->cmd == AMPSIPC_CMD_SOW ?
+	    AMPSIPC_ACK_STATS : 0)));
+}
+
+/* An ack from AMPS. */
+static void
+sp_ack(struct subpath *sp, uint32_t connid, const struct amps_hdr *h)
+{
+	static const enum amps_field stats_f[6] = { AMPS_F_MATCHES,
+	    AMPS_F_TOPIC_MATCHES, AMPS_F_RECORDS_RETURNED,
+	    AMPS_F_RECORDS_INSERTED, AMPS_F_RECORDS_UPDATED,
+	    AMPS_F_RECORDS_DELETED };
+	struct submgr_cmd	*c;
+	struct submgr_sub	*s;
+	struct sp_msg		 m;
+	const char		*cid, *status;
+	uint32_t		 bit;
+	int			 ok, i;
+
+	if ((cid = sp_get(sp, h, AMPS_F_CID)) == NULL ||
+	    (c = submgr_cmd_find(sp->sm, cid)) == NULL ||
+	    c->connid != connid)
+		return;
+	bit = sp_ack_bit(h);
+	status = sp_get(sp, h, AMPS_F_STATUS);
+	ok = status == NULL || strcmp(status, "success") == 0;
+	s = c->sub;
+	memset(&m, 0, sizeof m);
+	m.type = AMPSIPC_ACK;
+	m.cmd = (uint32_t)c->cmd;
+	m.ack = bit;
+	m.status = ok ? AMPSIPC_STATUS_SUCCESS : AMPSIPC_STATUS_FAILURE;
+	m.reason = sp_get(sp, h, AMPS_F_REASON);
+	m.topic = sp_get(sp, h, AMPS_F_T);
+	m.options = sp_get(sp, h, AMPS_F_O);
+	m.bm = sp_get(sp, h, AMPS_F_BM);
+	m.sub_id = c->local_id;
+	m.query_id = c->query_id;
+	m.connid = connid;
+	for (i = 0; i < 6; i++)
+		if (amps_hdr_u64(h, stats_f[i], &m.stats[i]) == 0)
+			m.has_stats |= 1U << i;
+	c->seen |= bit;
+	if (!ok) {
+		m.errcode = submgr_reason_code(m.reason);
+		log_debug("subscription: %s %s failed: %s",
+		    ipcwire_cmd_name((uint32_t)c->cmd), c->cid,
+		    m.reason != NULL ? log_safe(m.reason, 100) : "-");
+		if (c->flags & SUBMGR_CMD_RESUB)
+			sp_stream_end(sp, c->client, c->reqid, m.errcode,
+			    m.reason != NULL ? m.reason : "resubscribe failed");
+		else
+			sp_send_msg(sp, c->client, c->reqid, &m);
+		if (s != NULL && !(c->flags & SUBMGR_CMD_TRANSIENT))
+			sp_drop_sub(sp, s, 0, NULL, 0);
+		submgr_cmd_remove(sp->sm, c);
+		return;
+	}
+	if (s != NULL && bit == AMPSIPC_ACK_PROCESSED) {
+		s->granted = (uint32_t)submgr_opts_num(m.options,
+		    "max_backlog", s->granted);
+		m.backlog = s->granted;
+	}
+	if (s != NULL && bit == AMPSIPC_ACK_COMPLETED && s->durable != NULL &&
+	    sp->conns[connid].bs != NULL)
+		(void)bookmarkstore_live(sp->conns[connid].bs, s->durable, 1);
+	if ((c->user_acks & bit) && !(c->flags & SUBMGR_CMD_RESUB) &&
+	    !(s != NULL && bit == AMPSIPC_ACK_PROCESSED &&
+	    (s->flags & SUBMGR_CONFIRMED) && !(c->flags &
+	    SUBMGR_CMD_TRANSIENT)))
+		sp_send_msg(sp, c->client, c->reqid, &m);
+	if (s != NULL && bit == AMPSIPC_ACK_PROCESSED)
+		s->flags |= SUBMGR_CONFIRMED;
+	if ((c->seen & sp_need(c)) == sp_need(c)) {
+		if ((c->flags & SUBMGR_CMD_TRANSIENT) || c->sub == NULL)
+			sp_stream_end(sp, c->client, c->reqid, 0, NULL);
+		submgr_cmd_remove(sp->sm, c);
+	}
+}
+
+/* One p / oof for subscription s. */
+static void
+sp_publish_one(struct subpath *sp, uint32_t connid, struct submgr_sub *s,
+    struct sp_msg *m)
+{
+	struct sp_conn	*pc = &sp->conns[connid];
+	int		 rc;
+
+	if (s->client == NULL || s->connid != connid)
+		return;
+	if (m->bm != NULL && m->cmd == AMPSIPC_CMD_PUBLISH) {
+		if (s->durable != NULL && pc->bs != NULL) {
+			rc = bookmarkstore_log(pc->bs, s->durable, m->bm,
+			    strlen(m->bm));
+			if (rc == BMTRACK_DUPLICATE) {
+				s->duplicates++;
+				return;
+			}
+		} else if (s->bookmark != NULL) {
+			free(s->last_bm);
+			s->last_bm = xstrdup(m->bm);
+		}
+		if (m->lp != NULL) {
+			if (s->flags & SUBMGR_AUTO_ACK)
+				submgr_qack_add(sp->sm, connid, m->topic != NULL ?
+				    m->topic : s->topic, NULL, m->bm,
+				    s->granted);
+			else
+				submgr_lease_add(s, m->bm);
+		}
+	}
+	m->sub_id = s->local_id;
+	s->delivered++;
+	sp_send_msg(sp, s->client, s->reqid, m);
+}
+
+/* A p or oof: route by sids or sub_id. */
+static void
+sp_publish(struct subpath *sp, uint32_t connid, const struct amps_hdr *h,
+    enum amps_cmd cmd, const char *data, size_t len)
+{
+	struct amps_list_iter	 it;
+	struct submgr_sub	*s;
+	struct sp_msg		 m;
+	const char		*sids, *sid, *item;
+	char			 one[600];
+	size_t			 ilen;
+
+	memset(&m, 0, sizeof m);
+	m.type = AMPSIPC_MESSAGE;
+	m.cmd = cmd == AMPS_CMD_OOF ? AMPSIPC_CMD_OOF : AMPSIPC_CMD_PUBLISH;
+	m.topic = sp_get(sp, h, AMPS_F_T);
+	m.data = data;
+	m.len = len;
+	m.x = sp_get(sp, h, AMPS_F_X);
+	m.k = sp_get(sp, h, AMPS_F_K);
+	m.bm = sp_get(sp, h, AMPS_F_BM);
+	m.reason = cmd == AMPS_CMD_OOF ? sp_get(sp, h, AMPS_F_REASON) : NULL;
+	m.ts = sp_get(sp, h, AMPS_F_TS);
+	m.lp = sp_get(sp, h, AMPS_F_LP);
+	m.user_id = sp_get(sp, h, AMPS_F_USER_ID);
+	m.has_seq = amps_hdr_u64(h, AMPS_F_S, &m.seq) == 0;
+	m.connid = connid;
+	if ((sids = sp_get(sp, h, AMPS_F_SIDS)) != NULL) {
+		amps_list_begin(&it, sids, strlen(sids));
+		while (amps_list_next(&it, &item, &ilen) == 1) {
+			if (ilen >= sizeof one)
+				continue;
+			memcpy(one, item, ilen);
+			one[ilen] = '\0';
+			if ((s = submgr_sub_find(sp->sm, one)) != NULL)
+				sp_publish_one(sp, connid, s, &m);
+		}
+		return;
+	}
+	if ((sid = sp_get(sp, h, AMPS_F_SUB_ID)) != NULL &&
+	    (s = submgr_sub_find(sp->sm, sid)) != NULL)
+		sp_publish_one(sp, connid, s, &m);
+	else
+		sp->dropped++;
+}
+
+/* sow, group_begin, group_end: route by query_id to the command. */
+static void
+sp_query(struct subpath *sp, uint32_t connid, const struct amps_hdr *h,
+    enum amps_cmd cmd, const char *data, size_t len)
+{
+	struct amps_sow_iter	 it;
+	struct amps_hdr		 rec;
+	struct submgr_cmd	*c;
+	struct sp_msg		 m;
+	const char		*qid, *rdata;
+	size_t			 rlen, mark;
+
+	if ((qid = sp_get(sp, h, AMPS_F_QUERY_ID)) == NULL)
+		qid = sp_get(sp, h, AMPS_F_CID);
+	if (qid == NULL || (c = submgr_cmd_find(sp->sm, qid)) == NULL ||
+	    c->client == NULL) {
+		sp->dropped++;
+		return;
+	}
+	memset(&m, 0, sizeof m);
+	m.type = AMPSIPC_MESSAGE;
+	m.sub_id = c->local_id;
+	m.query_id = c->query_id;
+	m.connid = connid;
+	if (cmd != AMPS_CMD_SOW) {
+		m.cmd = cmd == AMPS_CMD_GROUP_BEGIN ? AMPSIPC_CMD_GROUP_BEGIN :
+		    AMPSIPC_CMD_GROUP_END;
+		m.topic = sp_get(sp, h, AMPS_F_T);
+		m.data = "";
+		sp_send_msg(sp, c->client, c->reqid, &m);
+		return;
+	}
+	m.cmd = AMPSIPC_CMD_SOW;
+	mark = sp->alen;
+	/* The iterator wants the body with the outer header in front. */
+	amps_sow_begin(&it, h, data - h->hdr_len, len + h->hdr_len);
+	while (amps_sow_next(&it, &rec, &rdata, &rlen) == 1) {
+		sp->alen = mark;
+		m.topic = sp_get(sp, &rec, AMPS_F_T);
+		m.k = sp_get(sp, &rec, AMPS_F_K);
+		m.x = sp_get(sp, &rec, AMPS_F_X);
+		m.bm = sp_get(sp, &rec, AMPS_F_BM);
+		m.ts = sp_get(sp, &rec, AMPS_F_TS);
+		m.has_gseq = amps_hdr_u64(&rec, AMPS_F_GSEQ, &m.gseq) == 0;
+		m.data = rdata;
+		m.len = rlen;
+		sp_send_msg(sp, c->client, c->reqid, &m);
+	}
+}
+
+/* Entry: one non-publish-store frame from AMPS on connection connid. */
+void
+sp_deliver_frame(struct subpath *sp, uint32_t connid,
+    const struct amps_hdr *h, const char *data, size_t len)
+{
+	enum amps_cmd	cmd = amps_hdr_cmd(h);
+
+	sp_arena_reset(sp, h->hdr_len + len);
+	switch (cmd) {
+	case AMPS_CMD_ACK:
+		sp_ack(sp, connid, h);
+		break;
+	case AMPS_CMD_PUBLISH:
+	case AMPS_CMD_OOF:
+		sp_publish(sp, connid, h, cmd, data, len);
+		break;
+	case AMPS_CMD_SOW:
+	case AMPS_CMD_GROUP_BEGIN:
+	case AMPS_CMD_GROUP_END:
+		sp_query(sp, connid, h, cmd, data, len);
+		break;
+	default:
+		log_debug("subscription: ignoring \"%s\" from AMPS",
+		    amps_cmd_name(cmd));
+		break;
+	}
+}

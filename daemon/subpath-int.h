@@ -1,0 +1,113 @@
+/*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The ampsd authors
+ */
+
+/*
+ * Private to subpath.c (IPC requests, upstream commands, failover) and
+ * subpath-deliver.c (frames from AMPS to programs, IPC encoding).
+ */
+
+#ifndef AMPSD_SUBPATH_INT_H
+#define AMPSD_SUBPATH_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "amps.h"
+#include "conn.h"
+#include "ipc.h"
+#include "submgr.h"
+
+struct bookmarkstore;
+struct conf;
+
+struct sp_conn {
+	struct conn		*conn;
+	const char		*name;
+	struct bookmarkstore	*bs;
+	int			 up;		/* logged on */
+};
+
+/* An upstream command to build (absent strings are NULL, numbers 0). */
+struct sp_up {
+	const char	*c;
+	const char	*cid;
+	const char	*t;
+	const char	*sub_id;
+	const char	*query_id;
+	const char	*f;
+	const char	*o;
+	const char	*bm;
+	const char	*orderby;
+	const char	*sow_keys;
+	const char	*k;
+	const char	*x;
+	uint32_t	 bs;
+	uint32_t	 top_n;
+	uint32_t	 acks;
+	const void	*data;
+	size_t		 len;
+};
+
+/* A MESSAGE or ACK to a program (absent strings NULL). */
+struct sp_msg {
+	uint16_t	 type;		/* AMPSIPC_MESSAGE or AMPSIPC_ACK */
+	uint32_t	 cmd;
+	const char	*topic;
+	const void	*data;
+	size_t		 len;
+	const char	*x;
+	const char	*k;
+	const char	*options;
+	const char	*sub_id;
+	const char	*query_id;
+	const char	*bm;
+	const char	*reason;
+	const char	*ts;
+	const char	*lp;
+	const char	*user_id;
+	uint32_t	 ack;
+	uint32_t	 status;
+	uint32_t	 errcode;
+	uint32_t	 backlog;
+	uint32_t	 connid;
+	int		 has_seq;
+	uint64_t	 seq;
+	int		 has_gseq;
+	uint64_t	 gseq;
+	uint64_t	 stats[6];	/* MATCHES .. RECORDS_DELETED */
+	uint64_t	 has_stats;	/* bit per stats[] entry */
+};
+
+struct subpath {
+	struct conf		*conf;
+	struct sp_conn		*conns;
+	size_t			 nconns;
+	size_t			 def;
+	struct submgr		*sm;
+	char			*wbuf;		/* upstream frame */
+	size_t			 wcap;
+	uint8_t			*ebuf;		/* IPC frame */
+	size_t			 ecap;
+	char			*arena;		/* unescaped header strings */
+	size_t			 acap;
+	size_t			 alen;
+	uint64_t		 dropped;	/* no route */
+	struct store_set	*set;
+};
+
+/* subpath.c */
+void	sp_send_up(struct subpath *, uint32_t, const struct sp_up *);
+void	sp_drop_sub(struct subpath *, struct submgr_sub *, uint32_t,
+	    const char *, int);
+
+/* subpath-deliver.c */
+void	sp_send_msg(struct subpath *, struct ipc_client *, uint32_t,
+	    const struct sp_msg *);
+void	sp_stream_end(struct subpath *, struct ipc_client *, uint32_t,
+	    uint32_t, const char *);
+void	sp_deliver_frame(struct subpath *, uint32_t, const struct amps_hdr *,
+	    const char *, size_t);
+
+#endif /* AMPSD_SUBPATH_INT_H */

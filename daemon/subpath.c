@@ -1,0 +1,772 @@
+/*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The ampsd authors
+ */
+
+/*
+ * subpath.c: the receive path's requests and upstream commands
+ * (architecture §3 "Subscription" and "Queues"; deliveries are in
+ * subpath-deliver.c, bookkeeping in submgr.c).
+ *
+ *   COMMAND subscribe family -> a submgr_sub (kept across failover
+ *                               unless it is a synchronous stream),
+ *                               subscribe upstream with sub_id
+ *                               namespaced per program (submgr.c)
+ *   COMMAND sow / sow_delete -> a submgr_cmd; results and acks routed
+ *                               back; STREAM_END after the last ack
+ *   COMMAND unsubscribe      -> upstream unsubscribe, STREAM_END to the
+ *                               ended subscriptions, OK
+ *   DISCARD                  -> bookmarkstore_discard (committed in the
+ *                               loop's flush phase with the other stores)
+ *   QUEUE_ACK                -> lease dropped, ack batched; the batches
+ *                               go upstream in the flush phase as
+ *                               sow_delete bm=<list>, chunks capped at
+ *                               the granted backlog
+ *   program closes           -> its leases cancelled upstream at once,
+ *                               its subscriptions unsubscribed (a
+ *                               durable one keeps its bookmark store)
+ *
+ * Upstream connection states (per connection):
+ *
+ *	down --logon (RECOVERING/READY)--> up: every kept subscription is
+ *	   ^                                sent again (spec §15.4): new
+ *	   |                                cid, no "replace", durable ones
+ *	   |                                from MOST_RECENT (per-publisher
+ *	   |                                list), others with a bookmark
+ *	   |                                from the last one delivered,
+ *	   |                                sow_and_subscribe re-runs its
+ *	   |                                query
+ *	   +----- any other state ---------- up: waiting commands fail with
+ *	                                    DISCONNECTED, streams end,
+ *	                                    leases and pending acks dropped
+ *
+ * Invariants:
+ *  1. After the closed() hook no submgr record points at that program.
+ *  2. At most one live attachment per durable name (submgr invariant 2);
+ *     a second gets SUB_EXISTS with a reason naming the conflict.
+ *  3. Nothing from a program reaches AMPS without its ids namespaced.
+ *  4. No fatal() is reachable from program or server input.
+ */
+
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "amps.h"
+#include "ampsipc-wire.h"
+#include "bookmarkstore.h"
+#include "conf.h"
+#include "conn.h"
+#include "ipc.h"
+#include "log.h"
+#include "store.h"
+#include "subpath.h"
+#include "subpath-int.h"
+#include "xmalloc.h"
+
+/* Build an upstream frame and queue it on connection connid. */
+void
+sp_send_up(struct subpath *sp, uint32_t connid, const struct sp_up *u)
+{
+	struct amps_wr	 w;
+	char		 acks[96];
+	long long	 n;
+	int		 tries;
+
+	if (connid >= sp->nconns || !sp->conns[connid].up)
+		return;
+	if (u->acks != 0)
+		amps_ack_format(acks, sizeof acks, u->acks);
+	for (tries = 0; tries < 2; tries++) {
+		amps_wr_begin(&w, sp->wbuf, sp->wcap);
+#define WS(f, v)	do { if ((v) != NULL) amps_wr_cstr(&w, f, v); } while (0)
+		WS(AMPS_F_C, u->c);
+		WS(AMPS_F_CID, u->cid);
+		WS(AMPS_F_T, u->t);
+		WS(AMPS_F_SUB_ID, u->sub_id);
+		WS(AMPS_F_QUERY_ID, u->query_id);
+		WS(AMPS_F_F, u->f);
+		WS(AMPS_F_O, u->o);
+		WS(AMPS_F_BM, u->bm);
+		WS(AMPS_F_ORDERBY, u->orderby);
+		WS(AMPS_F_SOW_KEYS, u->sow_keys);
+		WS(AMPS_F_K, u->k);
+		WS(AMPS_F_X, u->x);
+#undef WS
+		if (u->bs != 0)
+			amps_wr_u64(&w, AMPS_F_BS, u->bs);
+		if (u->top_n != 0)
+			amps_wr_u64(&w, AMPS_F_TOP_N, u->top_n);
+		if (u->acks != 0)
+			amps_wr_cstr(&w, AMPS_F_A, acks);
+		n = amps_wr_finish(&w, u->data, u->len);
+		if (n < 0)
+			return;
+		if ((size_t)n <= sp->wcap)
+			break;
+		free(sp->wbuf);
+		sp->wcap = (size_t)n + 4096;
+		sp->wbuf = xmalloc(sp->wcap);
+	}
+	log_trace(TRACE_CONN, "connection %s: -> %s %s",
+	    sp->conns[connid].name, u->c, u->cid != NULL ? u->cid : "");
+	(void)conn_send_raw(sp->conns[connid].conn, sp->wbuf, (size_t)n);
+}
+
+/* Send the subscription s upstream (first time or again). */
+static void
+sp_send_sub(struct subpath *sp, struct submgr_sub *s)
+{
+	struct sp_conn		*pc = &sp->conns[s->connid];
+	struct submgr_cmd	*c;
+	struct sp_up		 u;
+	char			 bm[4096], extra[64], *opts = NULL;
+	const char		*bmp = s->bookmark;
+	int			 resub = (s->flags & SUBMGR_CONFIRMED) != 0;
+
+	c = submgr_cmd_new(sp->sm, s->connid);
+	c->client = s->client;
+	c->reqid = s->reqid;
+	c->cmd = s->cmd;
+	c->sub = s;
+	c->local_id = xstrdup(s->local_id);
+	if (s->query_id != NULL)
+		c->query_id = xstrdup(s->query_id);
+	if (resub)
+		c->flags |= SUBMGR_CMD_RESUB;
+	if (s->durable != NULL && pc->bs != NULL) {
+		if (resub || bmp == NULL || strcmp(bmp, "recent") == 0) {
+			if (bookmarkstore_most_recent(pc->bs, s->durable,
+			    BMTRACK_LIST, bm, sizeof bm) >= (int)sizeof bm)
+				snprintf(bm, sizeof bm, "0");
+			bmp = bm;
+		}
+		(void)bookmarkstore_live(pc->bs, s->durable, 0);
+	} else if (resub && s->bookmark != NULL && s->last_bm != NULL)
+		bmp = s->last_bm;
+	c->user_acks = s->user_acks;
+	c->up_acks = AMPSIPC_ACK_PROCESSED | (s->user_acks &
+	    (AMPSIPC_ACK_RECEIVED | AMPSIPC_ACK_STATS));
+	if (bmp != NULL || s->cmd == AMPSIPC_CMD_SOW_AND_SUBSCRIBE ||
+	    s->cmd == AMPSIPC_CMD_SOW_AND_DELTA_SUBSCRIBE)
+		c->up_acks |= AMPSIPC_ACK_COMPLETED;
+	memset(&u, 0, sizeof u);
+	u.c = ipcwire_cmd_name((uint32_t)s->cmd);
+	u.cid = c->cid;
+	u.t = s->topic;
+	u.sub_id = s->up_id;
+	if (s->cmd == AMPSIPC_CMD_SOW_AND_SUBSCRIBE ||
+	    s->cmd == AMPSIPC_CMD_SOW_AND_DELTA_SUBSCRIBE)
+		u.query_id = c->cid;
+	u.f = s->filter;
+	xasprintf(&opts, "%s", s->options != NULL ? s->options : "");
+	if (s->max_backlog != 0) {
+		snprintf(extra, sizeof extra, "max_backlog=%u", s->max_backlog);
+		xasprintf(&opts, "%s%s%s", opts, *opts ? "," : "", extra);
+	}
+	if (s->skip_n != 0) {
+		snprintf(extra, sizeof extra, "skip_n=%u", s->skip_n);
+		xasprintf(&opts, "%s%s%s", opts, *opts ? "," : "", extra);
+	}
+	u.o = *opts != '\0' ? opts : NULL;
+	u.bm = bmp;
+	u.orderby = s->orderby;
+	u.sow_keys = s->sow_keys;
+	u.bs = s->bs;
+	u.top_n = s->top_n;
+	u.acks = c->up_acks;
+	log_debug("connection %s: subscribe %s (%s) bm=%s%s", pc->name,
+	    s->up_id, log_safe(s->topic != NULL ? s->topic : "", 100),
+	    bmp != NULL ? log_safe(bmp, 200) : "-", resub ? " (again)" : "");
+	sp_send_up(sp, s->connid, &u);
+	free(opts);
+}
+
+/* Cancel s's leases upstream (chunk callback). */
+struct sp_cancel_arg {
+	struct subpath		*sp;
+	struct submgr_sub	*s;
+};
+
+static void
+sp_cancel_chunk(const char *list, void *arg)
+{
+	struct sp_cancel_arg	*a = arg;
+	struct sp_up		 u;
+
+	memset(&u, 0, sizeof u);
+	u.c = "sow_delete";
+	u.t = a->s->topic;
+	u.bm = list;
+	u.o = "cancel";
+	sp_send_up(a->sp, a->s->connid, &u);
+}
+
+/*
+ * End subscription s: cancel its leases and unsubscribe upstream, tell
+ * the program (STREAM_END code/reason) if notify, and forget it.
+ */
+void
+sp_drop_sub(struct subpath *sp, struct submgr_sub *s, uint32_t code,
+    const char *reason, int notify)
+{
+	struct sp_cancel_arg	a;
+	struct sp_up		u;
+
+	if (s->nleases > 0) {
+		a.sp = sp;
+		a.s = s;
+		log_debug("subscription %s: returning %zu leased message(s)",
+		    s->up_id, s->nleases);
+		submgr_lease_chunks(s, 1000, sp_cancel_chunk, &a);
+	}
+	memset(&u, 0, sizeof u);
+	u.c = "unsubscribe";
+	u.sub_id = s->up_id;
+	sp_send_up(sp, s->connid, &u);
+	if (notify)
+		sp_stream_end(sp, s->client, s->reqid, code, reason);
+	submgr_sub_remove(sp->sm, s);
+}
+
+/* Find the connection a request names; -1 if unknown. */
+static int
+sp_conn_of(struct subpath *sp, const struct ipc_cmd *m)
+{
+	const char	*name = ipcwire_str(m, AMPSIPC_T_CONN);
+	size_t		 i;
+
+	if (name == NULL || *name == '\0')
+		return ((int)sp->def);
+	for (i = 0; i < sp->nconns; i++)
+		if (strcmp(sp->conns[i].name, name) == 0)
+			return ((int)i);
+	return (-1);
+}
+
+/* strdup of a string field, or NULL. */
+static char *
+sp_dup(const struct ipc_cmd *m, unsigned int tag)
+{
+	const char	*s = ipcwire_str(m, tag);
+
+	return (s != NULL ? xstrdup(s) : NULL);
+}
+
+/* Translate a comma list of local ids to upstream ids (NULL if any is
+ * unknown). */
+static char *
+sp_up_list(struct subpath *sp, uint64_t cid, const char *list)
+{
+	struct amps_list_iter	 it;
+	struct submgr_sub	*s;
+	const char		*item;
+	char			 one[600], *out = NULL;
+	size_t			 ilen, len = 0;
+
+	amps_list_begin(&it, list, strlen(list));
+	while (amps_list_next(&it, &item, &ilen) == 1) {
+		if (ilen >= sizeof one)
+			goto bad;
+		memcpy(one, item, ilen);
+		one[ilen] = '\0';
+		if ((s = submgr_sub_local(sp->sm, cid, one)) == NULL)
+			goto bad;
+		out = xreallocarray(out, len + strlen(s->up_id) + 2, 1);
+		if (len > 0)
+			out[len++] = ',';
+		memcpy(out + len, s->up_id, strlen(s->up_id) + 1);
+		len += strlen(s->up_id);
+	}
+	return (out);
+bad:
+	free(out);
+	return (NULL);
+}
+
+/* A command whose results go to (cl, reqid) only, until its last ack. */
+static int
+sp_transient(struct subpath *sp, struct ipc_client *cl,
+    const struct ipc_cmd *m, uint32_t connid, struct submgr_sub *s,
+    const char *sub_id_up)
+{
+	struct submgr_cmd	*c;
+	struct sp_up		 u;
+	uint32_t		 cmd = (uint32_t)ipcwire_num(m, AMPSIPC_T_CMD, 0);
+	uint32_t		 acks;
+	size_t			 dlen = 0;
+	char			*opts = NULL;
+
+	acks = (uint32_t)ipcwire_num(m, AMPSIPC_T_ACK_TYPES, 0);
+	c = submgr_cmd_new(sp->sm, connid);
+	c->client = cl;
+	c->reqid = m->hdr.reqid;
+	c->cmd = (int)cmd;
+	c->sub = s;
+	c->flags = SUBMGR_CMD_TRANSIENT;
+	c->user_acks = acks;
+	c->up_acks = AMPSIPC_ACK_PROCESSED | (acks & (AMPSIPC_ACK_RECEIVED |
+	    AMPSIPC_ACK_STATS));
+	if (cmd == AMPSIPC_CMD_SOW)
+		c->up_acks |= AMPSIPC_ACK_COMPLETED;
+	c->query_id = sp_dup(m, AMPSIPC_T_QUERY_ID);
+	c->local_id = sp_dup(m, AMPSIPC_T_SUB_ID);
+	memset(&u, 0, sizeof u);
+	u.c = ipcwire_cmd_name(cmd);
+	u.cid = c->cid;
+	u.t = ipcwire_str(m, AMPSIPC_T_TOPIC);
+	u.sub_id = sub_id_up;
+	if (cmd == AMPSIPC_CMD_SOW || (s != NULL &&
+	    (s->cmd == AMPSIPC_CMD_SOW_AND_SUBSCRIBE ||
+	    s->cmd == AMPSIPC_CMD_SOW_AND_DELTA_SUBSCRIBE)))
+		u.query_id = c->cid;
+	u.f = ipcwire_str(m, AMPSIPC_T_FILTER);
+	u.o = ipcwire_str(m, AMPSIPC_T_OPTIONS);
+	if (ipcwire_has(m, AMPSIPC_T_SKIP_N)) {
+		xasprintf(&opts, "%s%sskip_n=%llu", u.o != NULL ? u.o : "",
+		    u.o != NULL ? "," : "", (unsigned long long)ipcwire_num(m,
+		    AMPSIPC_T_SKIP_N, 0));
+		u.o = opts;
+	}
+	u.bm = ipcwire_str(m, AMPSIPC_T_BOOKMARK);
+	u.orderby = ipcwire_str(m, AMPSIPC_T_ORDER_BY);
+	u.sow_keys = ipcwire_str(m, AMPSIPC_T_SOW_KEYS);
+	u.k = ipcwire_str(m, AMPSIPC_T_SOW_KEY);
+	u.x = ipcwire_str(m, AMPSIPC_T_CORRELATION_ID);
+	u.bs = (uint32_t)ipcwire_num(m, AMPSIPC_T_BATCH_SIZE,
+	    cmd == AMPSIPC_CMD_SOW ? 10 : 0);
+	u.top_n = (uint32_t)ipcwire_num(m, AMPSIPC_T_TOP_N, 0);
+	u.acks = c->up_acks;
+	u.data = ipcwire_bytes(m, AMPSIPC_T_DATA, &dlen);
+	u.len = dlen;
+	sp_send_up(sp, connid, &u);
+	free(opts);
+	return (0);
+}
+
+/* Error reply with a reason; the handler then returns 0. */
+static int	sp_refuse(struct ipc_client *, uint32_t, uint32_t,
+		    const char *, ...)
+		    __attribute__((__format__(printf, 4, 5)));
+
+static int
+sp_refuse(struct ipc_client *cl, uint32_t reqid, uint32_t code,
+    const char *fmt, ...)
+{
+	char	text[512];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	ipc_client_reply_error(cl, reqid, code, text);
+	return (0);
+}
+
+/* COMMAND subscribe, delta_subscribe, sow_and_subscribe, ... */
+static int
+sp_subscribe(struct subpath *sp, struct ipc_client *cl,
+    const struct ipc_cmd *m, uint32_t connid)
+{
+	struct submgr_sub	*s;
+	const char		*local, *opts, *name = NULL;
+	uint64_t		 cid = ipc_client_id(cl);
+	uint32_t		 cf = (uint32_t)ipcwire_num(m, AMPSIPC_T_CMD_FLAGS,
+				    0);
+	char			 idbuf[16], *list;
+	struct bookmarkstore_sub def;
+
+	opts = ipcwire_str(m, AMPSIPC_T_OPTIONS);
+	if ((local = ipcwire_str(m, AMPSIPC_T_SUB_ID)) == NULL) {
+		snprintf(idbuf, sizeof idbuf, "%u", m->hdr.reqid);
+		local = idbuf;
+	}
+	/* pause / resume of existing subscriptions (a list) */
+	if ((submgr_opts_has(opts, "pause") || submgr_opts_has(opts,
+	    "resume")) && (list = sp_up_list(sp, cid, local)) != NULL) {
+		(void)sp_transient(sp, cl, m, connid, NULL, list);
+		free(list);
+		return (0);
+	}
+	if (submgr_opts_has(opts, "replace") &&
+	    (s = submgr_sub_local(sp->sm, cid, local)) != NULL) {
+		if (ipcwire_has(m, AMPSIPC_T_TOPIC)) {
+			free(s->topic);
+			s->topic = sp_dup(m, AMPSIPC_T_TOPIC);
+		}
+		free(s->filter);
+		s->filter = sp_dup(m, AMPSIPC_T_FILTER);
+		free(s->options);
+		s->options = submgr_opts_strip(opts, "replace");
+		if (!sp->conns[connid].up)
+			return (sp_refuse(cl, m->hdr.reqid,
+			    AMPSIPC_E_DISCONNECTED, "connection %s is not up",
+			    sp->conns[connid].name));
+		return (sp_transient(sp, cl, m, connid, s, s->up_id));
+	}
+	if (!submgr_id_ok(local))
+		return (sp_refuse(cl, m->hdr.reqid, AMPSIPC_E_COMMAND,
+		    "invalid sub_id \"%s\" (no commas, not \"all\")",
+		    log_safe(local, 100)));
+	if (cf & AMPSIPC_CF_DURABLE) {
+		if ((name = ipcwire_str(m, AMPSIPC_T_DURABLE_NAME)) == NULL)
+			name = local;
+		if (!submgr_id_ok(name))
+			return (sp_refuse(cl, m->hdr.reqid, AMPSIPC_E_COMMAND,
+			    "invalid durable name \"%s\"", log_safe(name,
+			    100)));
+		if (sp->conns[connid].bs == NULL)
+			return (sp_refuse(cl, m->hdr.reqid,
+			    AMPSIPC_E_STORE_UNAVAILABLE, "no bookmark store "
+			    "for connection %s", sp->conns[connid].name));
+		if (submgr_sub_durable(sp->sm, name) != NULL)
+			return (sp_refuse(cl, m->hdr.reqid,
+			    AMPSIPC_E_SUB_EXISTS, "durable subscription \"%s\" "
+			    "is attached to another program", name));
+	}
+	if (submgr_sub_local(sp->sm, cid, local) != NULL)
+		return (sp_refuse(cl, m->hdr.reqid, AMPSIPC_E_SUB_EXISTS,
+		    "subscription \"%s\" already exists", local));
+	if ((cf & AMPSIPC_CF_STREAM) && !sp->conns[connid].up)
+		return (sp_refuse(cl, m->hdr.reqid, AMPSIPC_E_DISCONNECTED,
+		    "connection %s is not up", sp->conns[connid].name));
+	if ((s = submgr_sub_new(sp->sm, cl, cid, local, name)) == NULL)
+		return (sp_refuse(cl, m->hdr.reqid, AMPSIPC_E_SUB_EXISTS,
+		    "subscription \"%s\" already exists", local));
+	s->reqid = m->hdr.reqid;
+	s->connid = connid;
+	s->cmd = (int)ipcwire_num(m, AMPSIPC_T_CMD, 0);
+	if (cf & AMPSIPC_CF_STREAM)
+		s->flags |= SUBMGR_STREAM;
+	if (cf & AMPSIPC_CF_AUTO_ACK)
+		s->flags |= SUBMGR_AUTO_ACK;
+	s->topic = sp_dup(m, AMPSIPC_T_TOPIC);
+	s->filter = sp_dup(m, AMPSIPC_T_FILTER);
+	s->options = submgr_opts_strip(opts, "replace");
+	s->bookmark = sp_dup(m, AMPSIPC_T_BOOKMARK);
+	s->orderby = sp_dup(m, AMPSIPC_T_ORDER_BY);
+	s->sow_keys = sp_dup(m, AMPSIPC_T_SOW_KEYS);
+	s->query_id = sp_dup(m, AMPSIPC_T_QUERY_ID);
+	s->bs = (uint32_t)ipcwire_num(m, AMPSIPC_T_BATCH_SIZE,
+	    s->cmd >= AMPSIPC_CMD_SOW_AND_SUBSCRIBE ? 10 : 0);
+	s->top_n = (uint32_t)ipcwire_num(m, AMPSIPC_T_TOP_N, 0);
+	s->skip_n = (uint32_t)ipcwire_num(m, AMPSIPC_T_SKIP_N, 0);
+	s->max_backlog = (uint32_t)ipcwire_num(m, AMPSIPC_T_MAX_BACKLOG, 0);
+	s->user_acks = (uint32_t)ipcwire_num(m, AMPSIPC_T_ACK_TYPES,
+	    AMPSIPC_ACK_PROCESSED);
+	if (name != NULL) {
+		memset(&def, 0, sizeof def);
+		def.sub_id = name;
+		def.topic = s->topic;
+		def.filter = s->filter;
+		def.options = s->options;
+		def.start = s->bookmark != NULL ? s->bookmark : "recent";
+		if (bookmarkstore_define(sp->conns[connid].bs, &def) == -1) {
+			submgr_sub_remove(sp->sm, s);
+			return (sp_refuse(cl, m->hdr.reqid,
+			    AMPSIPC_E_STORE_UNAVAILABLE, "bookmark store: %s",
+			    bookmarkstore_error(sp->conns[connid].bs)));
+		}
+	}
+	if (sp->conns[connid].up)
+		sp_send_sub(sp, s);
+	return (0);
+}
+
+/* COMMAND unsubscribe: one id, a list, or "all". */
+static int
+sp_unsubscribe(struct subpath *sp, struct ipc_client *cl,
+    const struct ipc_cmd *m)
+{
+	struct amps_list_iter	 it;
+	struct submgr_sub	*s, *next;
+	const char		*ids = ipcwire_str(m, AMPSIPC_T_SUB_ID), *item;
+	char			 one[600];
+	size_t			 ilen;
+	uint64_t		 cid = ipc_client_id(cl);
+
+	if (ids == NULL)
+		return (sp_refuse(cl, m->hdr.reqid, AMPSIPC_E_COMMAND,
+		    "unsubscribe needs a sub_id"));
+	if (strcmp(ids, "all") == 0) {
+		for (s = submgr_sub_first(sp->sm); s != NULL; s = next) {
+			next = s->next;
+			if (s->client == cl)
+				sp_drop_sub(sp, s, 0, "unsubscribed", 1);
+		}
+	} else {
+		amps_list_begin(&it, ids, strlen(ids));
+		while (amps_list_next(&it, &item, &ilen) == 1) {
+			if (ilen >= sizeof one)
+				continue;
+			memcpy(one, item, ilen);
+			one[ilen] = '\0';
+			if ((s = submgr_sub_local(sp->sm, cid, one)) != NULL)
+				sp_drop_sub(sp, s, 0, "unsubscribed", 1);
+		}
+	}
+	ipc_client_reply_ok(cl, m->hdr.reqid);
+	return (0);
+}
+
+/* IPC COMMAND (everything but a stored sow_delete). */
+int
+subpath_command(struct subpath *sp, struct ipc_client *cl,
+    const struct ipc_cmd *m)
+{
+	uint32_t	cmd = (uint32_t)ipcwire_num(m, AMPSIPC_T_CMD, 0);
+	int		connid;
+
+	if ((connid = sp_conn_of(sp, m)) < 0)
+		return (AMPSIPC_E_NO_SUCH_CONNECTION);
+	switch (cmd) {
+	case AMPSIPC_CMD_SUBSCRIBE:
+	case AMPSIPC_CMD_DELTA_SUBSCRIBE:
+	case AMPSIPC_CMD_SOW_AND_SUBSCRIBE:
+	case AMPSIPC_CMD_SOW_AND_DELTA_SUBSCRIBE:
+		return (sp_subscribe(sp, cl, m, (uint32_t)connid));
+	case AMPSIPC_CMD_SOW:
+	case AMPSIPC_CMD_SOW_DELETE:
+		if (!ipcwire_has(m, AMPSIPC_T_TOPIC))
+			return (AMPSIPC_E_INVALID_TOPIC);
+		if (!sp->conns[connid].up)
+			return (sp_refuse(cl, m->hdr.reqid,
+			    AMPSIPC_E_DISCONNECTED, "connection %s is not up",
+			    sp->conns[connid].name));
+		return (sp_transient(sp, cl, m, (uint32_t)connid, NULL, NULL));
+	case AMPSIPC_CMD_UNSUBSCRIBE:
+		return (sp_unsubscribe(sp, cl, m));
+	default:
+		return (AMPSIPC_E_NOT_SUPPORTED);
+	}
+}
+
+/* IPC DISCARD: a durable subscription processed a message. */
+int
+subpath_discard(struct subpath *sp, struct ipc_client *cl,
+    const struct ipc_cmd *m)
+{
+	struct submgr_sub	*s;
+	const char		*bm = ipcwire_str(m, AMPSIPC_T_BOOKMARK);
+
+	s = submgr_sub_local(sp->sm, ipc_client_id(cl),
+	    ipcwire_str(m, AMPSIPC_T_SUB_ID));
+	if (s == NULL || s->durable == NULL || sp->conns[s->connid].bs == NULL)
+		return (0);
+	(void)bookmarkstore_discard(sp->conns[s->connid].bs, s->durable, bm,
+	    strlen(bm));
+	return (0);
+}
+
+/* IPC QUEUE_ACK: ack, cancel or expire leased messages (batched). */
+int
+subpath_queue_ack(struct subpath *sp, struct ipc_client *cl,
+    const struct ipc_cmd *m)
+{
+	struct amps_list_iter	 it;
+	struct submgr_sub	*s = NULL;
+	const char		*opt = ipcwire_str(m, AMPSIPC_T_OPTIONS);
+	const char		*bm = ipcwire_str(m, AMPSIPC_T_BOOKMARK), *item;
+	const char		*sid = ipcwire_str(m, AMPSIPC_T_SUB_ID);
+	char			 one[1100];
+	size_t			 ilen;
+	int			 connid;
+
+	if (opt != NULL && strcmp(opt, "cancel") != 0 &&
+	    strcmp(opt, "expire") != 0)
+		return (sp_refuse(cl, m->hdr.reqid, AMPSIPC_E_COMMAND,
+		    "queue ack option \"%s\" (cancel or expire)",
+		    log_safe(opt, 50)));
+	if (sid != NULL)
+		s = submgr_sub_local(sp->sm, ipc_client_id(cl), sid);
+	if (s != NULL)
+		connid = (int)s->connid;
+	else if ((connid = sp_conn_of(sp, m)) < 0)
+		return (AMPSIPC_E_NO_SUCH_CONNECTION);
+	if (s != NULL) {
+		amps_list_begin(&it, bm, strlen(bm));
+		while (amps_list_next(&it, &item, &ilen) == 1) {
+			if (ilen >= sizeof one)
+				continue;
+			memcpy(one, item, ilen);
+			one[ilen] = '\0';
+			(void)submgr_lease_drop(s, one);
+		}
+	}
+	submgr_qack_add(sp->sm, (uint32_t)connid,
+	    ipcwire_str(m, AMPSIPC_T_TOPIC), opt, bm,
+	    s != NULL ? s->granted : 0);
+	return (0);
+}
+
+/* IPC closed: end the program's subscriptions (invariant 1). */
+void
+subpath_closed(struct subpath *sp, struct ipc_client *cl)
+{
+	struct submgr_sub	*s, *next;
+	struct submgr_cmd	*c;
+
+	for (s = submgr_sub_first(sp->sm); s != NULL; s = next) {
+		next = s->next;
+		if (s->client == cl)
+			sp_drop_sub(sp, s, 0, NULL, 0);
+	}
+	for (c = submgr_cmd_first(sp->sm); c != NULL; c = c->next)
+		if (c->client == cl)
+			c->client = NULL;
+}
+
+/* conn upcall: a frame that is not the publish store's. */
+void
+subpath_frame(struct subpath *sp, struct conn *c, const struct amps_hdr *h,
+    const char *data, size_t len)
+{
+	sp_deliver_frame(sp, conn_id(c), h, data, len);
+}
+
+/* The connection came up or went down (state diagram above). */
+void
+subpath_state(struct subpath *sp, struct conn *cn, enum conn_state st)
+{
+	struct sp_conn		*pc = &sp->conns[conn_id(cn)];
+	struct submgr_sub	*s, *snext;
+	struct submgr_cmd	*c, *cnext;
+	uint32_t		 id = conn_id(cn);
+	int			 up = st == CONN_READY || st == CONN_RECOVERING;
+
+	if (up == pc->up)
+		return;
+	pc->up = up;
+	if (up) {
+		for (s = submgr_sub_first(sp->sm); s != NULL; s = s->next)
+			if (s->connid == id && s->client != NULL)
+				sp_send_sub(sp, s);
+		return;
+	}
+	submgr_qack_drop(sp->sm, id);
+	for (c = submgr_cmd_first(sp->sm); c != NULL; c = cnext) {
+		cnext = c->next;
+		if (c->connid != id)
+			continue;
+		if (c->sub == NULL || (c->flags & SUBMGR_CMD_TRANSIENT))
+			sp_stream_end(sp, c->client, c->reqid,
+			    AMPSIPC_E_DISCONNECTED, "disconnected from AMPS");
+		submgr_cmd_remove(sp->sm, c);
+	}
+	for (s = submgr_sub_first(sp->sm); s != NULL; s = snext) {
+		snext = s->next;
+		if (s->connid != id)
+			continue;
+		while (s->nleases > 0)
+			(void)submgr_lease_drop(s, s->leases[0]);
+		if (s->flags & SUBMGR_STREAM) {
+			sp_stream_end(sp, s->client, s->reqid,
+			    AMPSIPC_E_DISCONNECTED, "disconnected from AMPS");
+			submgr_sub_remove(sp->sm, s);
+		}
+	}
+}
+
+/* Flush-phase callback: one queue-ack chunk upstream. */
+static void
+sp_qack_cb(uint32_t connid, const char *topic, const char *opt,
+    const char *list, void *arg)
+{
+	struct sp_up	u;
+
+	memset(&u, 0, sizeof u);
+	u.c = "sow_delete";
+	u.t = topic;
+	u.bm = list;
+	u.o = *opt != '\0' ? opt : NULL;
+	sp_send_up(arg, connid, &u);
+}
+
+/* The loop's flush phase: send the queue acks of this pass. */
+void
+subpath_flush(struct subpath *sp)
+{
+	(void)submgr_qack_take(sp->sm, sp_qack_cb, sp);
+}
+
+/* Number of kept subscriptions (status). */
+size_t
+subpath_nsubs(const struct subpath *sp)
+{
+	return (submgr_nsubs(sp->sm));
+}
+
+/*
+ * Open one bookmark store per connection (<statedir>/<conn>.bm.db) in
+ * the store set (so the flush phase commits discards), and set up.
+ */
+struct subpath *
+subpath_create(struct conf *conf, struct conn **conns, size_t n,
+    struct store_set *set, char **cause)
+{
+	struct subpath	*sp;
+	char		*path;
+	size_t		 i;
+
+	sp = xcalloc(1, sizeof *sp);
+	sp->conf = conf;
+	sp->sm = submgr_create();
+	sp->conns = xcalloc(n, sizeof *sp->conns);
+	sp->nconns = n;
+	sp->set = set;
+	for (i = 0; i < n; i++) {
+		sp->conns[i].conn = conns[i];
+		sp->conns[i].name = conf->conns[i]->name;
+		if (conf->conns[i]->is_default)
+			sp->def = i;
+		xasprintf(&path, "%s/%s.bm.db", conf->state_dir,
+		    conf->conns[i]->name);
+		sp->conns[i].bs = bookmarkstore_open(path,
+		    conf->conns[i]->durability == CONF_DURABILITY_FULL ?
+		    STORE_SYNC_FULL : STORE_SYNC_NORMAL, STORE_CREATE, cause);
+		free(path);
+		if (sp->conns[i].bs == NULL)
+			goto fail;
+		if (store_set_add(set,
+		    bookmarkstore_store(sp->conns[i].bs)) == -1) {
+			xasprintf(cause, "store_set_add failed");
+			goto fail;
+		}
+	}
+	return (sp);
+fail:
+	for (i = 0; i < n; i++)
+		if (sp->conns[i].bs != NULL) {
+			store_set_remove(set,
+			    bookmarkstore_store(sp->conns[i].bs));
+			bookmarkstore_close(sp->conns[i].bs);
+			sp->conns[i].bs = NULL;
+		}
+	subpath_free(sp);
+	return (NULL);
+}
+
+/* Free everything; the bookmark stores leave the store set first. */
+void
+subpath_free(struct subpath *sp)
+{
+	size_t	i;
+
+	if (sp == NULL)
+		return;
+	for (i = 0; i < sp->nconns; i++) {
+		if (sp->conns[i].bs == NULL)
+			continue;
+		store_set_remove(sp->set, bookmarkstore_store(sp->conns[i].bs));
+		bookmarkstore_close(sp->conns[i].bs);
+	}
+	submgr_free(sp->sm);
+	free(sp->conns);
+	free(sp->wbuf);
+	free(sp->ebuf);
+	free(sp->arena);
+	free(sp);
+}

@@ -1,0 +1,395 @@
+/*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The ampsd authors
+ */
+
+/*
+ * ampsctl-sub.c: the receiving commands of ampsctl (spark-like flags):
+ *
+ *	ampsctl subscribe | sow_and_subscribe -topic T [-filter F]
+ *	    [-subid ID] [-bookmark BM] [-durable] [-discard] [-delta]
+ *	    [-backlog N] [-ack] [-options O] [-orderby O] [-topn N]
+ *	    [-batchsize N] [-format FMT] [-n N] [-timeout MS] [-conn C]
+ *	ampsctl sow -topic T [-filter F] [-orderby O] [-topn N] [-skipn N]
+ *	    [-batchsize N] [-keys K] [-bookmark BM] [-format FMT] [-stats]
+ *	ampsctl sow_delete -topic T (-filter F | -keys K | -data D)
+ *	ampsctl unsubscribe -subid ID
+ *
+ * subscribe and sow_and_subscribe use handler style (kept by the daemon
+ * across failover); sow and sow_delete use a synchronous stream.  -n
+ * stops after N messages, -timeout after MS without one.  -format
+ * expands {data} {topic} {command} {bookmark} {sowkey} {subid}
+ * {correlation_id} {timestamp} {lease} {reason} {queryid}; default
+ * "{data}".  Exit status: 0 success, 1 failure, 2 usage.
+ *
+ * Invariants:
+ *  1. Every error is printed once, with the library's message.
+ *  2. Output is one line per message, flushed per message.
+ */
+
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ampsipc.h"
+
+int	ctl_sub_main(const char *, int, char **);
+
+struct sctl {
+	const char	*sock;
+	const char	*conn;
+	const char	*topic;
+	const char	*filter;
+	const char	*subid;
+	const char	*bookmark;
+	const char	*options;
+	const char	*orderby;
+	const char	*keys;
+	const char	*data;
+	const char	*format;
+	long		 topn;
+	long		 skipn;
+	long		 batchsize;
+	long		 backlog;
+	long		 n;
+	int		 timeout;
+	int		 delta;
+	int		 durable;
+	int		 discard;
+	int		 ack;
+	int		 stats;
+	long		 got;
+	int		 failed;
+};
+
+/* Usage of the receiving commands. */
+static void
+sub_usage(void)
+{
+	fprintf(stderr,
+	    "usage: ampsctl subscribe|sow_and_subscribe -topic T [-filter F] "
+	    "[-subid ID]\n"
+	    "           [-bookmark BM] [-durable] [-discard] [-delta] "
+	    "[-backlog N] [-ack]\n"
+	    "           [-options O] [-orderby O] [-topn N] [-batchsize N] "
+	    "[-format FMT]\n"
+	    "           [-n N] [-timeout MS] [-conn C] [-socket P]\n"
+	    "       ampsctl sow -topic T [-filter F] [-orderby O] [-topn N] "
+	    "[-skipn N]\n"
+	    "           [-batchsize N] [-keys K] [-bookmark BM] "
+	    "[-format FMT] [-stats]\n"
+	    "       ampsctl sow_delete -topic T (-filter F | -keys K | "
+	    "-data D)\n"
+	    "       ampsctl unsubscribe -subid ID\n");
+	exit(2);
+}
+
+/* A non-negative number flag. */
+static long
+sub_num(const char *v)
+{
+	char	*end;
+	long	 n = strtol(v, &end, 10);
+
+	if (*v == '\0' || *end != '\0' || n < 0)
+		sub_usage();
+	return (n);
+}
+
+/* Parse the flags. */
+static void
+sub_parse(struct sctl *c, int argc, char **argv)
+{
+	int	i;
+
+	for (i = 0; i < argc; i++) {
+		const char	*f = argv[i], *v;
+
+		if (strcmp(f, "-delta") == 0) { c->delta = 1; continue; }
+		if (strcmp(f, "-durable") == 0) { c->durable = 1; continue; }
+		if (strcmp(f, "-discard") == 0) { c->discard = 1; continue; }
+		if (strcmp(f, "-ack") == 0) { c->ack = 1; continue; }
+		if (strcmp(f, "-stats") == 0) { c->stats = 1; continue; }
+		if (i + 1 >= argc)
+			sub_usage();
+		v = argv[++i];
+		if (strcmp(f, "-topic") == 0) c->topic = v;
+		else if (strcmp(f, "-filter") == 0) c->filter = v;
+		else if (strcmp(f, "-subid") == 0) c->subid = v;
+		else if (strcmp(f, "-bookmark") == 0) c->bookmark = v;
+		else if (strcmp(f, "-options") == 0) c->options = v;
+		else if (strcmp(f, "-orderby") == 0) c->orderby = v;
+		else if (strcmp(f, "-keys") == 0) c->keys = v;
+		else if (strcmp(f, "-data") == 0) c->data = v;
+		else if (strcmp(f, "-format") == 0) c->format = v;
+		else if (strcmp(f, "-conn") == 0) c->conn = v;
+		else if (strcmp(f, "-socket") == 0 || strcmp(f, "-server") == 0)
+			c->sock = v;
+		else if (strcmp(f, "-topn") == 0) c->topn = sub_num(v);
+		else if (strcmp(f, "-skipn") == 0) c->skipn = sub_num(v);
+		else if (strcmp(f, "-batchsize") == 0) c->batchsize = sub_num(v);
+		else if (strcmp(f, "-backlog") == 0) c->backlog = sub_num(v);
+		else if (strcmp(f, "-n") == 0) c->n = sub_num(v);
+		else if (strcmp(f, "-timeout") == 0)
+			c->timeout = (int)sub_num(v);
+		else
+			sub_usage();
+	}
+}
+
+/* Print one message with the format. */
+static void
+sub_print(const struct sctl *c, const struct ampsipc_message *m)
+{
+	static const char *const names[] = { "", "p", "delta_publish",
+	    "subscribe", "delta_subscribe", "sow", "sow_and_subscribe",
+	    "sow_and_delta_subscribe", "sow_delete", "unsubscribe", "flush",
+	    "ack", "oof", "group_begin", "group_end" };
+	const char	*p = c->format != NULL ? c->format : "{data}", *e;
+	size_t		 n;
+
+	while (*p != '\0') {
+		if (*p != '{' || (e = strchr(p, '}')) == NULL) {
+			putchar(*p++);
+			continue;
+		}
+		n = (size_t)(e - p + 1);
+#define F(name, val) else if (n == sizeof(name) - 1 && \
+	    memcmp(p, name, n) == 0) fputs(val, stdout)
+		if (n == 6 && memcmp(p, "{data}", 6) == 0)
+			fwrite(m->data, 1, m->len, stdout);
+		F("{topic}", m->topic);
+		F("{command}", m->command >= 0 && m->command < 15 ?
+		    names[m->command] : "?");
+		F("{bookmark}", m->bookmark);
+		F("{sowkey}", m->sow_key);
+		F("{subid}", m->sub_id);
+		F("{correlation_id}", m->correlation_id);
+		F("{timestamp}", m->timestamp);
+		F("{lease}", m->lease_period);
+		F("{reason}", m->reason);
+		F("{queryid}", m->query_id);
+		else
+			fwrite(p, 1, n, stdout);
+#undef F
+		p += n;
+	}
+	putchar('\n');
+	fflush(stdout);
+}
+
+/* Handler for subscribe / sow_and_subscribe. */
+static int
+sub_handler(struct ampsipc *h, const struct ampsipc_message *m, void *arg)
+{
+	struct sctl	*c = arg;
+
+	if (m->command == AMPSIPC_C_ACK || m->command == AMPSIPC_C_GROUP_BEGIN ||
+	    m->command == AMPSIPC_C_GROUP_END)
+		return (0);
+	sub_print(c, m);
+	c->got++;
+	return (0);
+}
+
+/* Exception listener: a subscription ended with an error. */
+static void
+sub_exc(struct ampsipc *h, int code, const char *text, void *arg)
+{
+	struct sctl	*c = arg;
+
+	fprintf(stderr, "ampsctl: %s: %s\n", ampsipc_strerror(code), text);
+	c->failed = 1;
+}
+
+/* Build the command object from the flags. */
+static struct ampsipc_command *
+sub_cmd(const struct sctl *c, int cmd)
+{
+	struct ampsipc_command	*x;
+	int			 flags = 0;
+
+	if ((x = ampsipc_cmd_new(cmd)) == NULL)
+		return (NULL);
+	ampsipc_cmd_set_str(x, AMPSIPC_FIELD_TOPIC, c->topic);
+	ampsipc_cmd_set_str(x, AMPSIPC_FIELD_FILTER, c->filter);
+	ampsipc_cmd_set_str(x, AMPSIPC_FIELD_SUB_ID, c->subid);
+	ampsipc_cmd_set_str(x, AMPSIPC_FIELD_BOOKMARK, c->bookmark);
+	ampsipc_cmd_set_str(x, AMPSIPC_FIELD_OPTIONS, c->options);
+	ampsipc_cmd_set_str(x, AMPSIPC_FIELD_ORDER_BY, c->orderby);
+	ampsipc_cmd_set_str(x, AMPSIPC_FIELD_SOW_KEYS, c->keys);
+	ampsipc_cmd_set_str(x, AMPSIPC_FIELD_CONN, c->conn);
+	if (c->topn > 0)
+		ampsipc_cmd_set_num(x, AMPSIPC_FIELD_TOP_N, (uint64_t)c->topn);
+	if (c->skipn > 0)
+		ampsipc_cmd_set_num(x, AMPSIPC_FIELD_SKIP_N, (uint64_t)c->skipn);
+	if (c->batchsize > 0)
+		ampsipc_cmd_set_num(x, AMPSIPC_FIELD_BATCH_SIZE,
+		    (uint64_t)c->batchsize);
+	if (c->backlog > 0)
+		ampsipc_cmd_set_num(x, AMPSIPC_FIELD_MAX_BACKLOG,
+		    (uint64_t)c->backlog);
+	if (c->stats || cmd == AMPSIPC_C_SOW_DELETE)
+		ampsipc_cmd_set_num(x, AMPSIPC_FIELD_ACK_TYPES,
+		    AMPSIPC_ACK_STATS);
+	if (c->data != NULL)
+		ampsipc_cmd_set_data(x, c->data, strlen(c->data));
+	if (c->durable)
+		flags |= AMPSIPC_CMDF_DURABLE;
+	if (c->discard)
+		flags |= AMPSIPC_CMDF_AUTO_DISCARD | AMPSIPC_CMDF_DURABLE;
+	if (c->ack)
+		flags |= AMPSIPC_CMDF_AUTO_ACK;
+	ampsipc_cmd_set_flags(x, flags);
+	return (x);
+}
+
+/* Print the library's error and return 1. */
+static int
+sub_fail(struct ampsipc *h, const char *what)
+{
+	const char	*msg = ampsipc_errmsg(h);
+
+	fprintf(stderr, "ampsctl: %s: %s\n", what,
+	    *msg != '\0' ? msg : strerror(errno));
+	return (1);
+}
+
+/* subscribe / sow_and_subscribe: handler style, until -n or -timeout. */
+static int
+sub_subscribe(struct ampsipc *h, struct sctl *c, int cmd)
+{
+	struct ampsipc_command	*x;
+	long			 last = 0;
+	int			 idle = 0, rc;
+
+	if ((x = sub_cmd(c, cmd)) == NULL)
+		return (sub_fail(h, "command"));
+	ampsipc_set_exception_listener(h, sub_exc, c);
+	rc = ampsipc_execute_async(h, x, sub_handler, c);
+	ampsipc_cmd_free(x);
+	if (rc == -1)
+		return (sub_fail(h, "subscribe"));
+	while (!c->failed && (c->n == 0 || c->got < c->n)) {
+		if (ampsipc_poll(h, 100) == -1)
+			return (sub_fail(h, "subscribe"));
+		if (c->got != last) {
+			last = c->got;
+			idle = 0;
+		} else if (c->timeout > 0 && (idle += 100) >= c->timeout)
+			break;
+	}
+	(void)ampsipc_wait_stored(h, 1000);	/* flush acks and discards */
+	return (c->failed);
+}
+
+/* sow / sow_delete: a synchronous stream until it ends. */
+static int
+sub_query(struct ampsipc *h, struct sctl *c, int cmd)
+{
+	struct ampsipc_command		*x;
+	struct ampsipc_stream		*st;
+	const struct ampsipc_message	*m;
+	int				 rc, timeout;
+
+	if ((x = sub_cmd(c, cmd)) == NULL)
+		return (sub_fail(h, "command"));
+	timeout = c->timeout > 0 ? c->timeout : 30000;
+	ampsipc_cmd_set_num(x, AMPSIPC_FIELD_TIMEOUT, (uint64_t)timeout);
+	st = ampsipc_execute(h, x);
+	ampsipc_cmd_free(x);
+	if (st == NULL)
+		return (sub_fail(h, cmd == AMPSIPC_C_SOW ? "sow" :
+		    "sow_delete"));
+	while ((rc = ampsipc_stream_next(st, &m, timeout)) == 1) {
+		if (m->command == AMPSIPC_C_ACK) {
+			if (m->ack_type == AMPSIPC_ACK_STATS &&
+			    cmd == AMPSIPC_C_SOW_DELETE)
+				printf("records_deleted=%" PRIu64 " matches=%"
+				    PRIu64 "\n", m->records_deleted,
+				    m->matches);
+			else if (m->ack_type == AMPSIPC_ACK_STATS)
+				fprintf(stderr, "records_returned=%" PRIu64
+				    " matches=%" PRIu64 " topic_matches=%"
+				    PRIu64 "\n", m->records_returned,
+				    m->matches, m->topic_matches);
+			continue;
+		}
+		if (m->command == AMPSIPC_C_SOW) {
+			sub_print(c, m);
+			if (c->n > 0 && ++c->got >= c->n)
+				break;
+		}
+	}
+	if (rc == 0) {
+		fprintf(stderr, "ampsctl: timed out\n");
+		ampsipc_stream_close(st);
+		return (1);
+	}
+	rc = rc == -1 && ampsipc_error(h) != AMPSIPC_E_OK ?
+	    sub_fail(h, "query") : 0;
+	ampsipc_stream_close(st);
+	return (rc);
+}
+
+/* Entry from ampsctl's main; returns the exit status, -1 if not ours. */
+int
+ctl_sub_main(const char *cmd, int argc, char **argv)
+{
+	struct ampsipc	*h;
+	struct sctl	 c;
+	int		 rc, kind;
+
+	if (strcmp(cmd, "subscribe") == 0)
+		kind = AMPSIPC_C_SUBSCRIBE;
+	else if (strcmp(cmd, "sow_and_subscribe") == 0)
+		kind = AMPSIPC_C_SOW_AND_SUBSCRIBE;
+	else if (strcmp(cmd, "sow") == 0)
+		kind = AMPSIPC_C_SOW;
+	else if (strcmp(cmd, "sow_delete") == 0)
+		kind = AMPSIPC_C_SOW_DELETE;
+	else if (strcmp(cmd, "unsubscribe") == 0)
+		kind = AMPSIPC_C_UNSUBSCRIBE;
+	else
+		return (-1);
+	memset(&c, 0, sizeof c);
+	sub_parse(&c, argc, argv);
+	if (kind == AMPSIPC_C_UNSUBSCRIBE) {
+		fprintf(stderr, "ampsctl: unsubscribe: not supported: a "
+		    "subscription belongs to the program that made it and "
+		    "ends with it (ampsctl subscribe: -n or -timeout)\n");
+		return (1);
+	}
+	if (c.topic == NULL)
+		sub_usage();
+	if (c.delta && kind == AMPSIPC_C_SUBSCRIBE)
+		kind = AMPSIPC_C_DELTA_SUBSCRIBE;
+	if (c.delta && kind == AMPSIPC_C_SOW_AND_SUBSCRIBE)
+		kind = AMPSIPC_C_SOW_AND_DELTA_SUBSCRIBE;
+	if (kind == AMPSIPC_C_SOW_DELETE && c.filter == NULL &&
+	    c.keys == NULL && c.data == NULL)
+		sub_usage();
+	if ((c.durable || c.discard) && c.subid == NULL) {
+		fprintf(stderr, "ampsctl: -durable needs -subid NAME\n");
+		return (2);
+	}
+	if ((h = ampsipc_create()) == NULL) {
+		fprintf(stderr, "ampsctl: %s\n", strerror(errno));
+		return (1);
+	}
+	if (ampsipc_connect(h, c.sock, "ampsctl", 10000) == -1) {
+		rc = sub_fail(h, "connect");
+		ampsipc_close(h);
+		return (rc);
+	}
+	if (kind == AMPSIPC_C_SOW || kind == AMPSIPC_C_SOW_DELETE)
+		rc = sub_query(h, &c, kind);
+	else
+		rc = sub_subscribe(h, &c, kind);
+	ampsipc_close(h);
+	return (rc);
+}

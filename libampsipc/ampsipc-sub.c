@@ -1,0 +1,839 @@
+/*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The ampsd authors
+ */
+
+/*
+ * ampsipc-sub.c: the receive path of libampsipc: command objects,
+ * execute (handler style) and execute (stream style), routing of ACK,
+ * MESSAGE and STREAM_END frames by request id, unsubscribe, queue acks,
+ * durable discards, and the last-chance / exception / failed-write
+ * handlers.
+ *
+ * It owns: the handle's route list (struct ampsipc_route) and the
+ * streams hanging off routes.
+ *
+ * Route life:
+ *
+ *	execute --> WAITING --processed ack--> RUNNING --STREAM_END--> ENDED
+ *	               |  \--failure ack / ERROR-----------------------^
+ *	               \--(async, no wait) RUNNING
+ *	ENDED/unsubscribed --> dead --> freed at the next sweep (outside
+ *	dispatch), except a stream's route, freed with the stream.
+ *
+ * Invariants:
+ *  1. A route is never freed while ampsipc_dispatch() runs (handlers may
+ *     unsubscribe their own route); dead routes are swept afterwards.
+ *  2. A message is delivered to at most one route: the one whose reqid
+ *     the daemon tagged it with; an unknown reqid goes to the
+ *     last-chance handler.
+ *  3. Acks are delivered only when the program asked for that ack type;
+ *     the processed ack is always requested so execute can report
+ *     failures.
+ *  4. Streams hold deep copies (ampsipc-stream.c); handlers see
+ *     pointers into the read buffer, valid until they return.
+ */
+
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ampsipc-int.h"
+
+#define SUB_DEFAULT_TIMEOUT	10000	/* ms */
+
+_Static_assert(AMPSIPC_C_SUBSCRIBE == AMPSIPC_CMD_SUBSCRIBE &&
+    AMPSIPC_C_GROUP_END == AMPSIPC_CMD_GROUP_END &&
+    AMPSIPC_C_SOW_DELETE == AMPSIPC_CMD_SOW_DELETE &&
+    AMPSIPC_FIELD_TOPIC == AMPSIPC_T_TOPIC &&
+    AMPSIPC_FIELD_MAX_BACKLOG == AMPSIPC_T_MAX_BACKLOG &&
+    AMPSIPC_FIELD_SKIP_N == AMPSIPC_T_SKIP_N &&
+    AMPSIPC_FIELD_TIMEOUT == AMPSIPC_T_TIMEOUT_MS,
+    "public command and field numbers match the wire");
+
+struct ampsipc_command {
+	int		 cmd;
+	int		 flags;
+	uint64_t	 nums_set;		/* bit per tag */
+	uint64_t	 nums[AMPSIPC_T_LIMIT];
+	char		*strs[AMPSIPC_T_LIMIT];
+	void		*data;
+	size_t		 len;
+	int		 has_data;
+};
+
+/* Kind of a settable field: 'S' string, 'N' number, 0 not settable. */
+static int
+sub_field_kind(int field)
+{
+	switch (field) {
+	case AMPSIPC_FIELD_TOPIC:
+	case AMPSIPC_FIELD_CORRELATION_ID:
+	case AMPSIPC_FIELD_SOW_KEY:
+	case AMPSIPC_FIELD_CONN:
+	case AMPSIPC_FIELD_FILTER:
+	case AMPSIPC_FIELD_OPTIONS:
+	case AMPSIPC_FIELD_SUB_ID:
+	case AMPSIPC_FIELD_QUERY_ID:
+	case AMPSIPC_FIELD_BOOKMARK:
+	case AMPSIPC_FIELD_ORDER_BY:
+	case AMPSIPC_FIELD_SOW_KEYS:
+		return ('S');
+	case AMPSIPC_FIELD_BATCH_SIZE:
+	case AMPSIPC_FIELD_TOP_N:
+	case AMPSIPC_FIELD_ACK_TYPES:
+	case AMPSIPC_FIELD_TIMEOUT:
+	case AMPSIPC_FIELD_SKIP_N:
+	case AMPSIPC_FIELD_MAX_BACKLOG:
+		return ('N');
+	default:
+		return (0);
+	}
+}
+
+/* Whether cmd starts a subscription (messages until unsubscribed). */
+static int
+sub_is_subscribe(int cmd)
+{
+	return (cmd == AMPSIPC_C_SUBSCRIBE || cmd == AMPSIPC_C_DELTA_SUBSCRIBE ||
+	    cmd == AMPSIPC_C_SOW_AND_SUBSCRIBE ||
+	    cmd == AMPSIPC_C_SOW_AND_DELTA_SUBSCRIBE);
+}
+
+/* A new command object. */
+struct ampsipc_command *
+ampsipc_cmd_new(int command)
+{
+	struct ampsipc_command	*c;
+
+	if (command < AMPSIPC_C_SUBSCRIBE || command > AMPSIPC_C_UNSUBSCRIBE) {
+		errno = EINVAL;
+		return (NULL);
+	}
+	if ((c = calloc(1, sizeof *c)) == NULL)
+		return (NULL);
+	c->cmd = command;
+	return (c);
+}
+
+/* Free a command object. */
+void
+ampsipc_cmd_free(struct ampsipc_command *c)
+{
+	int	i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < AMPSIPC_T_LIMIT; i++)
+		free(c->strs[i]);
+	free(c->data);
+	free(c);
+}
+
+/* Set or clear a string field. */
+int
+ampsipc_cmd_set_str(struct ampsipc_command *c, int field, const char *v)
+{
+	char	*d = NULL;
+
+	if (field < 0 || field >= AMPSIPC_T_LIMIT ||
+	    sub_field_kind(field) != 'S') {
+		errno = EINVAL;
+		return (-1);
+	}
+	if (v != NULL && (d = strdup(v)) == NULL)
+		return (-1);
+	free(c->strs[field]);
+	c->strs[field] = d;
+	return (0);
+}
+
+/* Set a numeric field. */
+int
+ampsipc_cmd_set_num(struct ampsipc_command *c, int field, uint64_t v)
+{
+	if (field < 0 || field >= AMPSIPC_T_LIMIT ||
+	    sub_field_kind(field) != 'N' || v > UINT32_MAX) {
+		errno = EINVAL;
+		return (-1);
+	}
+	c->nums[field] = v;
+	c->nums_set |= UINT64_C(1) << field;
+	return (0);
+}
+
+/* Set the payload. */
+int
+ampsipc_cmd_set_data(struct ampsipc_command *c, const void *data, size_t len)
+{
+	void	*d;
+
+	if ((d = malloc(len + 1)) == NULL)
+		return (-1);
+	if (len > 0)
+		memcpy(d, data, len);
+	free(c->data);
+	c->data = d;
+	c->len = len;
+	c->has_data = 1;
+	return (0);
+}
+
+/* Set AMPSIPC_CMDF_* flags. */
+int
+ampsipc_cmd_set_flags(struct ampsipc_command *c, int flags)
+{
+	c->flags = flags;
+	return (0);
+}
+
+/* The sub_id of the command ("" if none). */
+const char *
+ampsipc_cmd_sub_id(const struct ampsipc_command *c)
+{
+	return (c->strs[AMPSIPC_T_SUB_ID] != NULL ?
+	    c->strs[AMPSIPC_T_SUB_ID] : "");
+}
+
+/* Fill: COMMAND from a command object. */
+static void
+sub_fill_cmd(struct ipcwire_enc *e, void *buf, size_t cap, uint32_t reqid,
+    const void *arg)
+{
+	const struct ampsipc_command	*c = arg;
+	uint32_t			 cf = 0, acks;
+	int				 t;
+
+	ipcwire_begin(e, buf, cap, AMPSIPC_COMMAND, 0, reqid);
+	ipcwire_put_u32(e, AMPSIPC_T_CMD, (uint32_t)c->cmd);
+	if (c->has_data)
+		ipcwire_put_bytes(e, AMPSIPC_T_DATA, c->data, c->len);
+	for (t = 0; t < AMPSIPC_T_LIMIT; t++) {
+		if (c->strs[t] != NULL)
+			ipcwire_put_str(e, (uint16_t)t, c->strs[t]);
+		if (t == AMPSIPC_T_ACK_TYPES) {
+			acks = (uint32_t)c->nums[t];
+			if (c->cmd != AMPSIPC_C_UNSUBSCRIBE)
+				acks |= AMPSIPC_ACK_PROCESSED;
+			if (c->cmd == AMPSIPC_C_SOW_DELETE)
+				acks |= AMPSIPC_ACK_STATS;
+			ipcwire_put_u32(e, (uint16_t)t, acks);
+		} else if (t == AMPSIPC_T_CMD_FLAGS) {
+			if (c->flags & AMPSIPC_CMDF_DURABLE)
+				cf |= AMPSIPC_CF_DURABLE;
+			if (c->flags & 0x100)	/* internal: a stream */
+				cf |= AMPSIPC_CF_STREAM;
+			if (cf != 0)
+				ipcwire_put_u32(e, AMPSIPC_T_CMD_FLAGS, cf);
+		} else if (c->nums_set & (UINT64_C(1) << t))
+			ipcwire_put_u32(e, (uint16_t)t, (uint32_t)c->nums[t]);
+	}
+}
+
+/* Find the live route for reqid. */
+static struct ampsipc_route *
+sub_route(struct ampsipc *h, uint32_t reqid)
+{
+	struct ampsipc_route	*rt;
+
+	if ((rt = h->last_route) != NULL && rt->reqid == reqid && !rt->dead)
+		return (rt);
+	for (rt = h->routes; rt != NULL; rt = rt->next)
+		if (rt->reqid == reqid && !rt->dead) {
+			h->last_route = rt;
+			return (rt);
+		}
+	return (NULL);
+}
+
+/* Tell the exception listener. */
+static void
+sub_exception(struct ampsipc *h, int code, const char *text)
+{
+	if (h->exc_cb != NULL)
+		h->exc_cb(h, code, text, h->exc_arg);
+}
+
+/* End a route with code (0: a normal end). */
+static void
+sub_end(struct ampsipc *h, struct ampsipc_route *rt, int code,
+    const char *text)
+{
+	if (rt->ended)
+		return;
+	rt->ended = 1;
+	rt->acked = 1;
+	rt->code = code;
+	free(rt->text);
+	rt->text = strdup(text != NULL ? text : "");
+	if (rt->stream == NULL)
+		rt->dead = 1;
+	if (code != 0)
+		sub_exception(h, code, text != NULL ? text : "");
+}
+
+/* Wait condition: the route's processed ack (or its end) came. */
+static int
+sub_acked(struct ampsipc *h, void *arg)
+{
+	return (((struct ampsipc_route *)arg)->acked);
+}
+
+/* Send cmd with a new route; wait for the processed ack if asked. */
+static struct ampsipc_route *
+sub_start(struct ampsipc *h, struct ampsipc_command *c, ampsipc_msg_handler fn,
+    void *arg, struct ampsipc_stream *st)
+{
+	struct ampsipc_route	*rt;
+	char			 idbuf[16];
+	uint32_t		 reqid;
+	int64_t			 timeout = SUB_DEFAULT_TIMEOUT;
+
+	if (h->fd == -1) {
+		ipclib_fail(h, AMPSIPC_E_USAGE, ENOTCONN, "not connected");
+		return (NULL);
+	}
+	if (h->flags & AMPSIPC_BROKEN) {
+		errno = ECONNRESET;
+		return (NULL);
+	}
+	if (sub_is_subscribe(c->cmd) && (c->strs[AMPSIPC_T_TOPIC] == NULL ||
+	    c->strs[AMPSIPC_T_TOPIC][0] == '\0') &&
+	    (c->strs[AMPSIPC_T_OPTIONS] == NULL ||
+	    (strstr(c->strs[AMPSIPC_T_OPTIONS], "pause") == NULL &&
+	    strstr(c->strs[AMPSIPC_T_OPTIONS], "resume") == NULL))) {
+		ipclib_fail(h, AMPSIPC_E_INVALID_TOPIC, EINVAL,
+		    "a subscription needs a topic");
+		return (NULL);
+	}
+	if ((rt = calloc(1, sizeof *rt)) == NULL) {
+		ipclib_fail(h, AMPSIPC_E_SYSTEM, ENOMEM, "out of memory");
+		return (NULL);
+	}
+	reqid = ipclib_reqid(h);
+	if (sub_is_subscribe(c->cmd) && c->strs[AMPSIPC_T_SUB_ID] == NULL) {
+		snprintf(idbuf, sizeof idbuf, "%u", reqid);
+		if (ampsipc_cmd_set_str(c, AMPSIPC_FIELD_SUB_ID, idbuf) == -1)
+			goto nomem;
+	}
+	if (c->strs[AMPSIPC_T_SUB_ID] != NULL &&
+	    (rt->sub_id = strdup(c->strs[AMPSIPC_T_SUB_ID])) == NULL)
+		goto nomem;
+	rt->reqid = reqid;
+	rt->cmd = c->cmd;
+	rt->flags = c->flags;
+	rt->user_acks = (int)c->nums[AMPSIPC_T_ACK_TYPES];
+	rt->fn = fn;
+	rt->arg = arg;
+	rt->stream = st;
+	if (st != NULL)
+		c->flags |= 0x100;
+	if (ipclib_queue(h, reqid, sub_fill_cmd, c) == -1) {
+		c->flags &= ~0x100;
+		free(rt->sub_id);
+		free(rt);
+		return (NULL);
+	}
+	c->flags &= ~0x100;
+	rt->next = h->routes;
+	h->routes = rt;
+	if (c->nums_set & (UINT64_C(1) << AMPSIPC_T_TIMEOUT_MS))
+		timeout = (int64_t)c->nums[AMPSIPC_T_TIMEOUT_MS];
+	if (c->cmd == AMPSIPC_C_UNSUBSCRIBE)
+		timeout = 0;
+	if (timeout == 0 || (h->flags & AMPSIPC_DISPATCHING)) {
+		if (h->outlen - h->outoff > AMPSIPC_OUT_EAGER)
+			(void)ampsipc_write(h);
+		return (rt);
+	}
+	if (ipclib_wait_until(h, (int)timeout, sub_acked, rt) == -1) {
+		rt->dead = 1;
+		rt->stream = NULL;
+		return (NULL);
+	}
+	if (rt->ended && rt->code != 0) {
+		ipclib_fail(h, rt->code, 0, "%s", rt->text);
+		rt->dead = 1;
+		rt->stream = NULL;
+		return (NULL);
+	}
+	return (rt);
+
+nomem:
+	free(rt->sub_id);
+	free(rt);
+	ipclib_fail(h, AMPSIPC_E_SYSTEM, ENOMEM, "out of memory");
+	return (NULL);
+}
+
+/* Execute with a handler. */
+int
+ampsipc_execute_async(struct ampsipc *h, struct ampsipc_command *c,
+    ampsipc_msg_handler fn, void *arg)
+{
+	return (sub_start(h, c, fn, arg, NULL) != NULL ? 0 : -1);
+}
+
+/* Execute as a stream. */
+struct ampsipc_stream *
+ampsipc_execute(struct ampsipc *h, struct ampsipc_command *c)
+{
+	struct ampsipc_stream	*st;
+	struct ampsipc_route	*rt;
+
+	if ((st = calloc(1, sizeof *st)) == NULL) {
+		ipclib_fail(h, AMPSIPC_E_SYSTEM, ENOMEM, "out of memory");
+		return (NULL);
+	}
+	st->h = h;
+	st->conflate = (c->flags & AMPSIPC_CMDF_CONFLATE) != 0;
+	if ((rt = sub_start(h, c, NULL, NULL, st)) == NULL) {
+		ipclib_sq_clear(&st->sq);
+		free(st);
+		return (NULL);
+	}
+	st->rt = rt;
+	return (st);
+}
+
+/* Decode a MESSAGE or ACK into the public form (strings never NULL). */
+void
+ipclib_msg_from_wire(struct ampsipc_message *m, const struct ipcwire_msg *w)
+{
+	const char	*s;
+	size_t		 len = 0;
+
+#define STR(tag)	((s = ipcwire_str(w, AMPSIPC_T_##tag)) != NULL ? s : "")
+	memset(m, 0, sizeof *m);
+	m->command = (int)ipcwire_num(w, AMPSIPC_T_CMD, 0);
+	if (w->hdr.type == AMPSIPC_ACK)
+		m->command = AMPSIPC_C_ACK;
+	m->topic = STR(TOPIC);
+	m->data = ipcwire_bytes(w, AMPSIPC_T_DATA, &len);
+	if (m->data == NULL)
+		m->data = "";
+	m->len = len;
+	m->sub_id = STR(SUB_ID);
+	m->sub_ids = STR(SUB_IDS);
+	m->query_id = STR(QUERY_ID);
+	m->bookmark = STR(BOOKMARK);
+	m->sow_key = STR(SOW_KEY);
+	m->correlation_id = STR(CORRELATION_ID);
+	m->timestamp = STR(TIMESTAMP);
+	m->lease_period = STR(LEASE_PERIOD);
+	m->user_id = STR(USER_ID);
+	m->reason = STR(REASON);
+	m->options = STR(OPTIONS);
+#undef STR
+	m->ack_type = (int)ipcwire_num(w, AMPSIPC_T_ACK_TYPES, 0);
+	m->status = (int)ipcwire_num(w, AMPSIPC_T_STATUS, 0);
+	m->error = (int)ipcwire_num(w, AMPSIPC_T_ERRCODE, 0);
+	m->conn_id = (uint32_t)ipcwire_num(w, AMPSIPC_T_CONN_ID, 0);
+	m->max_backlog = (uint32_t)ipcwire_num(w, AMPSIPC_T_MAX_BACKLOG, 0);
+	m->seq = ipcwire_num(w, AMPSIPC_T_SEQ, 0);
+	m->group_seq = ipcwire_num(w, AMPSIPC_T_GROUP_SEQ, 0);
+	m->matches = ipcwire_num(w, AMPSIPC_T_MATCHES, 0);
+	m->topic_matches = ipcwire_num(w, AMPSIPC_T_TOPIC_MATCHES, 0);
+	m->records_returned = ipcwire_num(w, AMPSIPC_T_RECORDS_RETURNED, 0);
+	m->records_inserted = ipcwire_num(w, AMPSIPC_T_RECORDS_INSERTED, 0);
+	m->records_updated = ipcwire_num(w, AMPSIPC_T_RECORDS_UPDATED, 0);
+	m->records_deleted = ipcwire_num(w, AMPSIPC_T_RECORDS_DELETED, 0);
+}
+
+/* After a handler: auto-ack / auto-discard (spec §10.5). */
+static void
+sub_after(struct ampsipc *h, struct ampsipc_route *rt,
+    const struct ampsipc_message *m, int rc)
+{
+	if (m->command != AMPSIPC_C_PUBLISH)
+		return;
+	if ((rt->flags & AMPSIPC_CMDF_AUTO_ACK) && m->lease_period[0] != '\0')
+		(void)ampsipc_ack(h, m, rc == 0 ? NULL : "cancel");
+	if ((rt->flags & AMPSIPC_CMDF_AUTO_DISCARD) && rc == 0 &&
+	    (rt->flags & AMPSIPC_CMDF_DURABLE))
+		(void)ampsipc_discard(h, m);
+}
+
+/* Hand one message to its route (handler or stream). */
+static int
+sub_deliver(struct ampsipc *h, struct ampsipc_route *rt,
+    const struct ampsipc_message *m)
+{
+	struct ipclib_qmsg	*q;
+	int			 rc;
+
+	if (rt->stream != NULL) {
+		if ((q = ipclib_qmsg_copy(m, rt->reqid)) == NULL)
+			return (ipclib_fail(h, AMPSIPC_E_SYSTEM, ENOMEM,
+			    "out of memory"));
+		if (ipclib_sq_push(&rt->stream->sq, q,
+		    rt->stream->conflate) == -1) {
+			free(q);
+			return (ipclib_fail(h, AMPSIPC_E_SYSTEM, ENOMEM,
+			    "out of memory"));
+		}
+		return (0);
+	}
+	if (rt->fn == NULL)
+		return (0);
+	rc = rt->fn(h, m, rt->arg);
+	if (rc != 0)
+		sub_exception(h, AMPSIPC_E_UNKNOWN, "message handler failed");
+	sub_after(h, rt, m, rc);
+	return (0);
+}
+
+/* An ERROR frame for reqid: fail its route.  1 if a route took it. */
+int
+ipclib_sub_error(struct ampsipc *h, uint32_t reqid, int code,
+    const char *reason)
+{
+	struct ampsipc_route	*rt;
+
+	if ((rt = sub_route(h, reqid)) == NULL)
+		return (0);
+	sub_end(h, rt, code, reason);
+	return (1);
+}
+
+/* ACK, MESSAGE and STREAM_END frames.  Returns 0 or -1 (fatal). */
+int
+ipclib_sub_frame(struct ampsipc *h, const struct ipcwire_msg *w)
+{
+	struct ampsipc_route	*rt;
+	struct ampsipc_message	 m;
+	const char		*reason;
+	int			 code;
+
+	rt = sub_route(h, w->hdr.reqid);
+	if (w->hdr.type == AMPSIPC_STREAM_END) {
+		if (rt == NULL)
+			return (0);
+		code = (int)ipcwire_num(w, AMPSIPC_T_ERRCODE, 0);
+		reason = ipcwire_str(w, AMPSIPC_T_REASON);
+		sub_end(h, rt, code, reason != NULL ? reason :
+		    ampsipc_strerror(code));
+		return (0);
+	}
+	ipclib_msg_from_wire(&m, w);
+	if (rt == NULL) {
+		if (h->lastchance_cb != NULL)
+			(void)h->lastchance_cb(h, &m, h->lastchance_arg);
+		return (0);
+	}
+	if (w->hdr.type == AMPSIPC_ACK) {
+		if (m.ack_type & AMPSIPC_ACK_PROCESSED)
+			rt->acked = 1;
+		if (m.status != AMPSIPC_STATUS_SUCCESS) {
+			code = m.error != 0 ? m.error : AMPSIPC_E_COMMAND;
+			if (rt->user_acks & m.ack_type)
+				(void)sub_deliver(h, rt, &m);
+			sub_end(h, rt, code, m.reason[0] != '\0' ? m.reason :
+			    ampsipc_strerror(code));
+			return (0);
+		}
+		if (!(rt->user_acks & m.ack_type))
+			return (0);
+	}
+	return (sub_deliver(h, rt, &m));
+}
+
+/* Free routes marked dead (never during dispatch: invariant 1). */
+void
+ipclib_sub_sweep(struct ampsipc *h)
+{
+	struct ampsipc_route	**rp, *rt;
+
+	if (h->flags & AMPSIPC_DISPATCHING)
+		return;
+	h->last_route = NULL;
+	for (rp = &h->routes; (rt = *rp) != NULL;) {
+		if (rt->dead && rt->stream == NULL) {
+			*rp = rt->next;
+			free(rt->sub_id);
+			free(rt->text);
+			free(rt);
+		} else
+			rp = &rt->next;
+	}
+}
+
+/* At close: free every route and detach streams. */
+void
+ipclib_sub_free(struct ampsipc *h)
+{
+	struct ampsipc_route	*rt;
+
+	while ((rt = h->routes) != NULL) {
+		h->routes = rt->next;
+		if (rt->stream != NULL) {
+			/* The stream outlives the handle only as an ended
+			 * stream; the program must still close it. */
+			rt->stream->rt = NULL;
+			rt->stream->h = NULL;
+		}
+		free(rt->sub_id);
+		free(rt->text);
+		free(rt);
+	}
+	h->last_route = NULL;
+}
+
+/* Wait condition: the stream has a message or is over. */
+static int
+sub_stream_ready(struct ampsipc *h, void *arg)
+{
+	struct ampsipc_stream	*st = arg;
+
+	return (st->sq.count > 0 || st->rt == NULL || st->rt->ended);
+}
+
+/* Next message of a stream. */
+int
+ampsipc_stream_next(struct ampsipc_stream *st,
+    const struct ampsipc_message **mp, int timeout_ms)
+{
+	struct ampsipc		*h = st->h;
+	struct ampsipc_route	*rt = st->rt;
+
+	*mp = NULL;
+	if (st->cur != NULL) {
+		if (h != NULL && rt != NULL && !(h->flags & AMPSIPC_BROKEN))
+			sub_after(h, rt, &st->cur->m, 0);
+		free(st->cur);
+		st->cur = NULL;
+	}
+	if (st->sq.count == 0 && h != NULL && rt != NULL && !rt->ended) {
+		if (ipclib_wait_until(h, timeout_ms, sub_stream_ready,
+		    st) == -1) {
+			if (h->err == AMPSIPC_E_TIMED_OUT)
+				return (0);
+			return (-1);
+		}
+	}
+	if ((st->cur = ipclib_sq_pop(&st->sq)) != NULL) {
+		*mp = &st->cur->m;
+		return (1);
+	}
+	if (rt == NULL || h == NULL) {
+		errno = ECONNRESET;
+		return (-1);
+	}
+	if (rt->code != 0) {
+		ipclib_fail(h, rt->code, 0, "%s", rt->text != NULL ?
+		    rt->text : "");
+		return (-1);
+	}
+	h->err = AMPSIPC_E_OK;
+	h->errmsg[0] = '\0';
+	errno = 0;
+	return (-1);
+}
+
+/* Conflate from now on. */
+void
+ampsipc_stream_conflate(struct ampsipc_stream *st)
+{
+	st->conflate = 1;
+}
+
+/* Messages waiting. */
+size_t
+ampsipc_stream_pending(const struct ampsipc_stream *st)
+{
+	return (st->sq.count);
+}
+
+/* Unsubscribe if running; free. */
+void
+ampsipc_stream_close(struct ampsipc_stream *st)
+{
+	struct ampsipc	*h;
+
+	if (st == NULL)
+		return;
+	h = st->h;
+	if (st->rt != NULL) {
+		if (!st->rt->ended && sub_is_subscribe(st->rt->cmd) &&
+		    st->rt->sub_id != NULL && h != NULL &&
+		    !(h->flags & AMPSIPC_BROKEN))
+			(void)ampsipc_unsubscribe(h, st->rt->sub_id, 0);
+		st->rt->stream = NULL;
+		st->rt->dead = 1;
+		if (h != NULL)
+			ipclib_sub_sweep(h);
+	}
+	free(st->cur);
+	ipclib_sq_clear(&st->sq);
+	free(st);
+}
+
+/* Whether id is in the comma list (or the list is "all"). */
+static int
+sub_in_list(const char *list, const char *id)
+{
+	size_t	n = strlen(id);
+	const char *p = list;
+
+	if (strcmp(list, "all") == 0)
+		return (1);
+	while (*p != '\0') {
+		if (strncmp(p, id, n) == 0 && (p[n] == ',' || p[n] == '\0'))
+			return (1);
+		if ((p = strchr(p, ',')) == NULL)
+			break;
+		p++;
+	}
+	return (0);
+}
+
+/* Fill: COMMAND unsubscribe. */
+static void
+sub_fill_unsub(struct ipcwire_enc *e, void *buf, size_t cap,
+    uint32_t reqid, const void *arg)
+{
+	ipcwire_begin(e, buf, cap, AMPSIPC_COMMAND, 0, reqid);
+	ipcwire_put_u32(e, AMPSIPC_T_CMD, AMPSIPC_CMD_UNSUBSCRIBE);
+	ipcwire_put_str(e, AMPSIPC_T_SUB_ID, arg);
+}
+
+/* Unsubscribe ids; local routes end at once. */
+int
+ampsipc_unsubscribe(struct ampsipc *h, const char *ids, int timeout_ms)
+{
+	struct ampsipc_route	*rt;
+
+	if (ids == NULL || *ids == '\0')
+		return (ipclib_fail(h, AMPSIPC_E_USAGE, EINVAL,
+		    "unsubscribe needs a sub_id, a list or \"all\""));
+	if (h->fd == -1)
+		return (ipclib_fail(h, AMPSIPC_E_USAGE, ENOTCONN,
+		    "not connected"));
+	for (rt = h->routes; rt != NULL; rt = rt->next)
+		if (!rt->dead && rt->sub_id != NULL &&
+		    sub_is_subscribe(rt->cmd) && sub_in_list(ids, rt->sub_id))
+			sub_end(h, rt, 0, "unsubscribed");
+	if (timeout_ms == 0 || (h->flags & AMPSIPC_DISPATCHING))
+		return (ipclib_queue(h, ipclib_reqid(h), sub_fill_unsub, ids));
+	if (ipclib_request(h, timeout_ms, sub_fill_unsub, ids) == -1)
+		return (-1);
+	ipclib_sub_sweep(h);
+	if (h->wait.code != 0)
+		return (ipclib_fail(h, h->wait.code, 0, "%s", h->errmsg));
+	return (0);
+}
+
+struct sub_ack_arg {
+	const char	*topic;
+	const char	*bm;
+	const char	*sub_id;
+	const char	*options;
+};
+
+/* Fill: QUEUE_ACK. */
+static void
+sub_fill_qack(struct ipcwire_enc *e, void *buf, size_t cap,
+    uint32_t reqid, const void *arg)
+{
+	const struct sub_ack_arg	*a = arg;
+
+	ipcwire_begin(e, buf, cap, AMPSIPC_QUEUE_ACK, 0, reqid);
+	ipcwire_put_str(e, AMPSIPC_T_TOPIC, a->topic);
+	ipcwire_put_str(e, AMPSIPC_T_OPTIONS, a->options);
+	if (a->sub_id != NULL && *a->sub_id != '\0')
+		ipcwire_put_str(e, AMPSIPC_T_SUB_ID, a->sub_id);
+	ipcwire_put_str(e, AMPSIPC_T_BOOKMARK, a->bm);
+}
+
+/* Ack (or cancel/expire) a queue message by topic and bookmark. */
+int
+ampsipc_ack_bookmark(struct ampsipc *h, const char *topic, const char *bm,
+    const char *sub_id, const char *options)
+{
+	struct sub_ack_arg	a;
+
+	if (topic == NULL || *topic == '\0' || bm == NULL || *bm == '\0')
+		return (ipclib_fail(h, AMPSIPC_E_USAGE, EINVAL,
+		    "a queue ack needs a topic and a bookmark"));
+	if (h->fd == -1)
+		return (ipclib_fail(h, AMPSIPC_E_USAGE, ENOTCONN,
+		    "not connected"));
+	a.topic = topic;
+	a.bm = bm;
+	a.sub_id = sub_id;
+	a.options = options != NULL && *options != '\0' ? options : NULL;
+	if (ipclib_queue(h, 0, sub_fill_qack, &a) == -1)
+		return (-1);
+	if (h->outlen - h->outoff > AMPSIPC_OUT_EAGER)
+		(void)ampsipc_write(h);
+	return (0);
+}
+
+/* Ack a queue message; no-op for others. */
+int
+ampsipc_ack(struct ampsipc *h, const struct ampsipc_message *m,
+    const char *options)
+{
+	if (m->lease_period[0] == '\0' || m->bookmark[0] == '\0')
+		return (0);
+	return (ampsipc_ack_bookmark(h, m->topic, m->bookmark, m->sub_id,
+	    options));
+}
+
+/* Fill: DISCARD. */
+static void
+sub_fill_discard(struct ipcwire_enc *e, void *buf, size_t cap,
+    uint32_t reqid, const void *arg)
+{
+	const struct ampsipc_message	*m = arg;
+
+	ipcwire_begin(e, buf, cap, AMPSIPC_DISCARD, 0, reqid);
+	ipcwire_put_str(e, AMPSIPC_T_SUB_ID, m->sub_id);
+	ipcwire_put_str(e, AMPSIPC_T_BOOKMARK, m->bookmark);
+}
+
+/* A durable subscription processed m. */
+int
+ampsipc_discard(struct ampsipc *h, const struct ampsipc_message *m)
+{
+	if (m->bookmark[0] == '\0' || m->sub_id[0] == '\0')
+		return (0);
+	if (h->fd == -1)
+		return (ipclib_fail(h, AMPSIPC_E_USAGE, ENOTCONN,
+		    "not connected"));
+	if (ipclib_queue(h, 0, sub_fill_discard, m) == -1)
+		return (-1);
+	if (h->outlen - h->outoff > AMPSIPC_OUT_EAGER)
+		(void)ampsipc_write(h);
+	return (0);
+}
+
+/* Install the last-chance handler. */
+void
+ampsipc_set_last_chance_handler(struct ampsipc *h, ampsipc_msg_handler fn,
+    void *arg)
+{
+	h->lastchance_cb = fn;
+	h->lastchance_arg = arg;
+}
+
+/* Install the exception listener. */
+void
+ampsipc_set_exception_listener(struct ampsipc *h,
+    ampsipc_exception_handler fn, void *arg)
+{
+	h->exc_cb = fn;
+	h->exc_arg = arg;
+}
+
+/* Install the failed-write handler. */
+void
+ampsipc_set_failed_write_handler(struct ampsipc *h, ampsipc_pub_handler fn,
+    void *arg)
+{
+	h->failed_cb = fn;
+	h->failed_arg = arg;
+}
