@@ -49,6 +49,7 @@
 #include "log.h"
 #include "loop.h"
 #include "pubpath.h"
+#include "sdlisten.h"
 #include "sdnotify.h"
 #include "xmalloc.h"
 
@@ -215,7 +216,7 @@ main(int argc, char **argv)
 	const char		*file = CONF_DEFAULT_FILE;
 	char			*cause = NULL;
 	int			 ch, test = 0, fg = 0, verbose = 0;
-	int			 lockfd, to_stderr, status;
+	int			 lockfd, to_stderr, status, sdfd;
 
 	while ((ch = getopt(argc, argv, "c:ftv")) != -1) {
 		switch (ch) {
@@ -267,6 +268,9 @@ main(int argc, char **argv)
 
 	if ((lockfd = lock_statedir(conf->state_dir)) == -1)
 		return (1);
+	/* Before detach(): LISTEN_PID names this process (sdlisten.c). */
+	if ((sdfd = sdlisten(&cause)) == -2)
+		startup_fatal("%s", cause);
 	if (!fg)
 		detach();
 	lock_write_pid(lockfd);
@@ -276,6 +280,7 @@ main(int argc, char **argv)
 		startup_fatal("%s", cause);
 
 	memset(&icfg, 0, sizeof icfg);
+	icfg.fd = sdfd;
 	icfg.path = conf->socket_path;
 	icfg.mode = conf->socket_mode;
 	icfg.group = (gid_t)-1;
