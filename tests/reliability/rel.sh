@@ -1,0 +1,76 @@
+# rel.sh: helpers of the reliability scenarios, sourced after
+# tests/integ/lib.sh (which needs bash for /dev/tcp).
+
+# shellcheck disable=SC2034
+FAULTPROXY=$B/tests/tools/faultproxy
+EIOSHIM=$B/tests/reliability/.libs/libeioshim.so
+REALPUBTEST=$B/tests/integ/.libs/pubtest
+[ -x "$REALPUBTEST" ] || REALPUBTEST=$PUBTEST
+
+# skip REASON: not applicable here (exit 77, temp dir removed).
+skip() {
+	OK=1
+	echo "SKIP: $*"
+	exit 77
+}
+
+# tcp_req PORT LINE: one request line to 127.0.0.1:PORT; prints the reply.
+tcp_req() {
+	exec 4<>"/dev/tcp/127.0.0.1/$1" || return 1
+	printf '%s\n' "$2" >&4
+	read -r _rep <&4
+	exec 4<&-
+	echo "$_rep"
+	case $_rep in ok*) return 0 ;; *) return 1 ;; esac
+}
+
+# start_proxy NAME TARGET-PORT: a faultproxy; sets PXPORT and PXCTL.
+start_proxy() {
+	rm -f "$T/$1.pxport"
+	"$FAULTPROXY" -t "$2" -P "$T/$1.pxport" >>"$T/$1.log" 2>&1 &
+	PIDS="$PIDS $!"
+	wait_for 10 test -s "$T/$1.pxport" || fail "faultproxy $1 did not start"
+	PXPORT=$(head -n 1 "$T/$1.pxport")
+	PXCTL=$(sed -n 's/^ctl=//p' "$T/$1.pxport")
+}
+
+# px REQUEST: one request to the proxy started last.
+px() {
+	tcp_req "$PXCTL" "$1" >/dev/null || fail "faultproxy: $1 refused"
+}
+
+# state_sums DIR: a checksum line per file of DIR (names and bytes).
+state_sums() {
+	(cd "$1" && find . -type f ! -name '*.lock' ! -name '*-shm' |
+	    LC_ALL=C sort | xargs -r sha256sum)
+}
+
+# ampsd_refuses SECONDS: run ampsd on $T/ampsd.conf in the foreground;
+# succeeds if it exits non-zero within SECONDS (the log is in
+# $T/refuse.log), fails if it exits 0 or is still running.
+ampsd_refuses() {
+	: >"$T/refuse.log"
+	"$AMPSD" -f -c "$T/ampsd.conf" >>"$T/refuse.log" 2>&1 &
+	_p=$!
+	PIDS="$PIDS $_p"
+	_end=$(($(now_ms) + $1 * 1000))
+	while kill -0 "$_p" 2>/dev/null; do
+		if [ "$(now_ms)" -ge "$_end" ]; then
+			kill -9 "$_p" 2>/dev/null
+			wait "$_p" 2>/dev/null
+			return 1
+		fi
+		sleep 0.1
+	done
+	if wait "$_p"; then
+		return 1
+	fi
+	return 0
+}
+
+# ids_exactly WANT-FILE TOPIC: AMPS holds exactly the ids of WANT-FILE,
+# in that order (for wait_for).
+ids_exactly() {
+	replay_ids "$2" >"$T/got"
+	cmp -s "$1" "$T/got"
+}
