@@ -326,6 +326,8 @@ sub_start(struct ampsipc *h, struct ampsipc_command *c, ampsipc_msg_handler fn,
 	rt->cmd = c->cmd;
 	rt->flags = c->flags;
 	rt->user_acks = (int)c->nums[AMPSIPC_T_ACK_TYPES];
+	if (c->cmd == AMPSIPC_C_SOW_DELETE)	/* returns the stats ack */
+		rt->user_acks |= AMPSIPC_ACK_STATS;
 	rt->fn = fn;
 	rt->arg = arg;
 	rt->stream = st;

@@ -1,0 +1,146 @@
+/*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The ampsd authors
+ */
+
+/*
+ * subtest-modes.c: the long-running consumers of subtest (see
+ * subtest.c): a durable subscriber for the kill tests and queue
+ * consumers for the lease tests.
+ *
+ * Invariants:
+ *  1. Every line is written and flushed (fflush + fsync) before the
+ *     action it reports, so a kill -9 never loses a line that matters:
+ *     "R id" before the discard, "D id" only after the daemon answered a
+ *     ping sent after the discard.
+ */
+
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ampsipc.h"
+
+int	other_modes(const char *, int, char **);
+
+struct dstate {
+	FILE	*out;
+};
+
+/* Write one line durably. */
+static void
+line(FILE *f, const char *tag, const struct ampsipc_message *m)
+{
+	const char	*p = strstr(m->data, "\"id\":");
+
+	fprintf(f, "%s %ld\n", tag, p != NULL ? strtol(p + 5, NULL, 10) : -1L);
+	fflush(f);
+	fsync(fileno(f));
+}
+
+/* Durable consumer. */
+static int
+durable(const char *sock, int argc, char **argv)
+{
+	struct ampsipc		*h;
+	struct ampsipc_command	*x;
+	struct dstate		 d = { 0 };
+	long			 max = argc > 4 ? atol(argv[4]) : 0, done = 0;
+	const struct ampsipc_message *m;
+	struct ampsipc_stream	*st;
+	int			 rc, tries = 0;
+
+	if (argc < 4)
+		return (2);
+	if ((d.out = fopen(argv[3], "a")) == NULL)
+		return (1);
+	if ((h = ampsipc_create()) == NULL ||
+	    ampsipc_connect(h, sock, "durable", 5000) == -1)
+		return (3);
+	x = ampsipc_cmd_new(AMPSIPC_C_SUBSCRIBE);
+	ampsipc_cmd_set_str(x, AMPSIPC_FIELD_TOPIC, argv[2]);
+	ampsipc_cmd_set_str(x, AMPSIPC_FIELD_SUB_ID, argv[1]);
+	ampsipc_cmd_set_str(x, AMPSIPC_FIELD_BOOKMARK,
+	    AMPSIPC_BOOKMARK_MOST_RECENT);
+	ampsipc_cmd_set_flags(x, AMPSIPC_CMDF_DURABLE);
+	/* The daemon may not have seen the previous consumer go yet. */
+	while ((st = ampsipc_execute(h, x)) == NULL &&
+	    ampsipc_error(h) == AMPSIPC_E_SUB_EXISTS && tries++ < 50)
+		usleep(100000);
+	if (st == NULL) {
+		fprintf(stderr, "durable: %s\n", ampsipc_errmsg(h));
+		return (ampsipc_error(h) == AMPSIPC_E_CLOSED ? 3 : 1);
+	}
+	while (max == 0 || done < max) {
+		rc = ampsipc_stream_next(st, &m, 1000);
+		if (rc == -1)
+			return (3);
+		if (rc == 0 || m->command != AMPSIPC_C_PUBLISH)
+			continue;
+		line(d.out, "R", m);
+		if (ampsipc_discard(h, m) == -1 || ampsipc_ping(h, 5000) == -1)
+			return (3);
+		line(d.out, "D", m);
+		done++;
+	}
+	ampsipc_stream_close(st);
+	ampsipc_close(h);
+	return (0);
+}
+
+/* Queue consumer: hold leases (never ack), or drain with auto-ack. */
+static int
+queue(const char *sock, int argc, char **argv, int drain)
+{
+	struct ampsipc		*h;
+	struct ampsipc_command	*x;
+	struct ampsipc_stream	*st;
+	const struct ampsipc_message *m;
+	FILE			*out;
+	long			 n = drain ? atol(argv[2]) : 0, got = 0;
+	int			 rc;
+
+	if ((out = fopen(argv[drain ? 3 : 2], "a")) == NULL)
+		return (1);
+	if ((h = ampsipc_create()) == NULL ||
+	    ampsipc_connect(h, sock, "queue", 5000) == -1)
+		return (3);
+	x = ampsipc_cmd_new(AMPSIPC_C_SUBSCRIBE);
+	ampsipc_cmd_set_str(x, AMPSIPC_FIELD_TOPIC, argv[1]);
+	ampsipc_cmd_set_num(x, AMPSIPC_FIELD_MAX_BACKLOG, drain ? 10 : 2);
+	if (drain)
+		ampsipc_cmd_set_flags(x, AMPSIPC_CMDF_AUTO_ACK);
+	if ((st = ampsipc_execute(h, x)) == NULL) {
+		fprintf(stderr, "queue: %s\n", ampsipc_errmsg(h));
+		return (1);
+	}
+	while (!drain || got < n) {
+		if ((rc = ampsipc_stream_next(st, &m, 1000)) == -1)
+			return (3);
+		if (rc == 1 && m->command == AMPSIPC_C_PUBLISH) {
+			line(out, "Q", m);
+			got++;
+		}
+	}
+	ampsipc_stream_close(st);
+	ampsipc_close(h);
+	return (0);
+}
+
+/* Dispatch the non-scenario modes. */
+int
+other_modes(const char *sock, int argc, char **argv)
+{
+	if (strcmp(argv[0], "durable") == 0)
+		return (durable(sock, argc, argv));
+	if (strcmp(argv[0], "queue") == 0 && argc >= 3)
+		return (queue(sock, argc, argv, 0));
+	if (strcmp(argv[0], "drain") == 0 && argc >= 4)
+		return (queue(sock, argc, argv, 1));
+	fprintf(stderr, "subtest: unknown mode %s\n", argv[0]);
+	return (2);
+}

@@ -1,0 +1,72 @@
+#!/bin/bash
+# Durable bookmark subscription (architecture promise 2): the consumer is
+# killed at random points (fixed seed), then ampsd is killed -9 several
+# times, while a publisher streams N messages.  Every message must be
+# processed at least once, none that was discarded (confirmed "D") may be
+# delivered again, and nothing may be missing.
+. "$(dirname "$0")/lib.sh"
+
+SUBTEST=$B/tests/integ/subtest
+N=3000
+RANDOM=4242
+start_ampsim sim --ack-conflation 10
+write_conf "$SIMPORT"
+start_ampsd
+wait_for 10 ready_at_least 1 || fail "daemon never ready"
+
+CPID=
+consume() {
+	"$SUBTEST" -S "$T/ampsd.sock" durable d1 dur "$T/out" \
+	    2>>"$T/consumer.log" &
+	CPID=$!
+	PIDS="$PIDS $CPID"
+}
+processed() {
+	[ -f "$T/out" ] || { echo 0; return; }
+	sed -n 's/^R //p' "$T/out" | sort -u | wc -l
+}
+all_processed() {
+	[ "$(processed)" -ge $N ]
+}
+
+run_pubtest -S "$T/ampsd.sock" -t dur -n $N -d 40000 -F &
+PUB=$!
+PIDS="$PIDS $PUB"
+
+# Phase 1: kill the consumer at 6 random points.
+for i in 1 2 3 4 5 6; do
+	consume
+	sleep "0.$((RANDOM % 6 + 2))"
+	kill -9 "$CPID" 2>/dev/null
+	wait "$CPID" 2>/dev/null
+done
+# Phase 2: kill -9 the daemon 3 times under the consumer.
+for i in 1 2 3; do
+	consume
+	sleep "0.$((RANDOM % 6 + 2))"
+	stop_ampsd KILL
+	wait "$CPID" 2>/dev/null
+	start_ampsd
+	wait_for 10 ready_at_least $((i + 1)) || fail "daemon not ready again"
+done
+wait "$PUB" || {
+	# The publisher may have lost its daemon; publish the rest.
+	run_pubtest -S "$T/ampsd.sock" -t dur -n $N -F ||
+	    fail "publisher failed"
+}
+consume
+wait_for 60 all_processed || {
+	kill -9 "$CPID"
+	fail "only $(processed) of $N processed"
+}
+sleep 0.5
+kill -9 "$CPID"
+awk -v n=$N '
+	$1 == "D" { d[$2] = 1 }
+	$1 == "R" { if ($2 in d) { printf "id %s delivered again after its discard\n", $2; bad = 1 }; r[$2] = 1 }
+	END {
+		for (i = 0; i < n; i++) if (!(i in r)) { printf "id %d missing\n", i; bad = 1 }
+		exit bad
+	}' "$T/out" || fail "durable subscription broke its promise"
+echo "processed $N messages; $(grep -c '^R' "$T/out") deliveries in all"
+pass

@@ -1,0 +1,42 @@
+#!/bin/bash
+# Client-side conformance scenarios of spec §17.4 (12-22, 26, 28, 29 and
+# client-side conflation) through libampsipc, ampsd and ampsim, plus the
+# ampsctl receiving commands.
+. "$(dirname "$0")/lib.sh"
+
+SUBTEST=$B/tests/integ/subtest
+AMPSCTL=$B/libampsipc/ampsctl
+start_ampsim sim --ack-conflation 10 --conf-line "sow orders key=/id" \
+    --conf-line "sow s15 key=/id" --conf-line "sow s16 key=/id" \
+    --conf-line "sow s18 key=/id" --conf-line "sow s19 key=/id" \
+    --conf-line "sow s20 key=/id" --conf-line "sow s21 key=/id" \
+    --conf-line "sow s23 key=/id" --conf-line "txlog .*" \
+    --conf-line "queue work topic=work-in semantics=at-least-once lease=30s backlog=10"
+write_conf "$SIMPORT"
+start_ampsd
+wait_for 10 ready_at_least 1 || fail "daemon never ready"
+
+timeout 120 "$SUBTEST" -S "$T/ampsd.sock" scenario 12 13 14 15 16 17 18 19 \
+    20 21 22 26 28 29 conflate >"$T/subtest.log" 2>&1
+rc=$?
+cat "$T/subtest.log"
+[ $rc = 0 ] || fail "scenarios failed"
+
+# ampsctl: sow with order and top_n, sow_delete stats, subscribe -n.
+export AMPSD_SOCKET="$T/ampsd.sock"
+for i in 1 2 3; do echo "{\"id\":$i,\"qty\":$((i * 10))}"; done |
+    "$AMPSCTL" publish -topic orders -wait persisted || fail "publish"
+got=$("$AMPSCTL" sow -topic orders -orderby '/qty DESC' -topn 2 \
+    -format '{data}') || fail "ampsctl sow"
+[ "$got" = '{"id":3,"qty":30}
+{"id":2,"qty":20}' ] || fail "ampsctl sow output: $got"
+got=$("$AMPSCTL" sow_delete -topic orders -filter '/id = 1') ||
+    fail "ampsctl sow_delete"
+[ "$got" = "records_deleted=1 matches=1" ] || fail "sow_delete: $got"
+got=$(timeout 10 "$AMPSCTL" subscribe -topic orders -bookmark 0 -n 3 \
+    -format '{command} {data}') || fail "ampsctl subscribe"
+[ "$(echo "$got" | wc -l)" = 3 ] || fail "subscribe replay: $got"
+"$AMPSCTL" sow -topic orders -filter '/qty >>> 1' 2>"$T/err" &&
+    fail "bad filter accepted"
+grep -q "bad filter" "$T/err" || fail "bad filter message: $(cat "$T/err")"
+pass
