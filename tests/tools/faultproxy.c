@@ -17,14 +17,14 @@
  *
  *	pass               forward both ways (the default)
  *	blackhole          keep every connection open, forward nothing:
- *	                   bytes read from either side are dropped
+ *	                   neither side is read, so bytes wait (in the
+ *	                   kernel's buffers) as in a network partition
  *	delay MS           forward both ways, each chunk MS late (in order)
- *	halfopen up|down   forward only server->client (up: client->server
- *	                   bytes are dropped) or only client->server (down)
+ *	halfopen up|down   stall client->server (up) or server->client
+ *	                   (down) like blackhole, the other way flows
  *	reset              one shot: abort every open connection with an
  *	                   RST on both sides (SO_LINGER 0); mode unchanged
  *	stats              ok conns=N accepted=N resets=N up=B down=B
- *	                   dropped=B
  *	ping               ok pong
  *
  * The mode applies at once to open connections and to new ones.  The
@@ -35,11 +35,14 @@
  *  1. Bytes are forwarded in the order they were read, per direction,
  *     in every mode; a chunk held by "delay" keeps its place even if the
  *     mode changes (it is then sent at its due time).
- *  2. A dropped byte is counted in "dropped" and never sent later.
+ *  2. No byte of an open connection is ever dropped (TCP never loses
+ *     bytes inside a live stream): a stalled direction is simply not
+ *     read until the mode lets it flow again.  Only "reset" discards,
+ *     by aborting the whole connection.
  *  3. Every connection is in the list until both of its sockets are
  *     closed; "reset" closes both with SO_LINGER 0.
- *  4. Reading from a side stops while its peer's output holds more than
- *     PX_HIGH bytes, and resumes when that output drains.
+ *  4. A side is read only while its direction is not stalled and its
+ *     peer's output holds at most PX_HIGH bytes.
  */
 
 #include <sys/types.h>
@@ -69,8 +72,8 @@ enum px_mode {
 	PX_PASS,
 	PX_BLACKHOLE,
 	PX_DELAY,
-	PX_HALF_UP,		/* client->server dropped */
-	PX_HALF_DOWN,		/* server->client dropped */
+	PX_HALF_UP,		/* client->server stalled */
+	PX_HALF_DOWN,		/* server->client stalled */
 };
 
 struct px_conn;
@@ -98,6 +101,7 @@ struct px_conn {
 	struct bufferevent	*srv;
 	struct px_dir		 dup;
 	struct px_dir		 ddown;
+	int			 connected;	/* upstream connect done */
 	struct px_conn		*next;
 	struct px_conn		*prev;
 };
@@ -118,10 +122,11 @@ static struct {
 	uint64_t		 resets;
 	uint64_t		 bytes_up;
 	uint64_t		 bytes_down;
-	uint64_t		 dropped;
 } px;
 
 static void	px_conn_free(struct px_conn *, int);
+static void	px_command1(char *, char *, size_t);
+static void	px_dir_clear(struct px_dir *);
 
 /* Print an error and exit (setup only). */
 static void
@@ -131,9 +136,9 @@ px_fatal(const char *what)
 	exit(1);
 }
 
-/* Whether the current mode drops the bytes of direction d. */
+/* Whether the current mode stalls direction d. */
 static int
-px_drops(const struct px_dir *d)
+px_stalled(const struct px_dir *d)
 {
 	switch (px.mode) {
 	case PX_BLACKHOLE:
@@ -151,7 +156,8 @@ px_drops(const struct px_dir *d)
 static void
 px_flow(struct px_dir *d)
 {
-	if (evbuffer_get_length(bufferevent_get_output(d->to)) > PX_HIGH)
+	if (px_stalled(d) ||
+	    evbuffer_get_length(bufferevent_get_output(d->to)) > PX_HIGH)
 		bufferevent_disable(d->from, EV_READ);
 	else
 		bufferevent_enable(d->from, EV_READ);
@@ -189,7 +195,7 @@ px_timer_cb(evutil_socket_t fd, short what, void *arg)
 	px_release(arg);
 }
 
-/* Bytes arrived on d's source: forward, delay or drop them (inv. 1-2). */
+/* Bytes arrived on d's source: forward, delay or stall (inv. 1, 2). */
 static void
 px_forward(struct px_dir *d)
 {
@@ -198,11 +204,8 @@ px_forward(struct px_dir *d)
 	struct timeval	 add;
 	size_t		 n = evbuffer_get_length(in);
 
-	if (n == 0)
-		return;
-	if (px_drops(d)) {
-		px.dropped += n;
-		evbuffer_drain(in, n);
+	if (n == 0 || px_stalled(d)) {
+		px_flow(d);
 		return;
 	}
 	if (d->up)
@@ -260,13 +263,28 @@ px_event_cb(struct bufferevent *bev, short what, void *arg)
 	struct px_conn	*c = arg;
 
 	if (what & BEV_EVENT_CONNECTED) {
-		bufferevent_enable(c->cli, EV_READ);
-		bufferevent_enable(c->srv, EV_READ);
+		c->connected = 1;
+		px_flow(&c->dup);
+		px_flow(&c->ddown);
 		return;
 	}
 	(void)bev;
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
 		px_conn_free(c, 0);
+}
+
+/* After a mode change: let every direction read or stall (inv. 4). */
+static void
+px_reflow(void)
+{
+	struct px_conn	*c;
+
+	for (c = px.conns; c != NULL; c = c->next) {
+		if (!c->connected)
+			continue;
+		px_forward(&c->dup);
+		px_forward(&c->ddown);
+	}
 }
 
 /* Free the delayed chunks of a direction. */
@@ -374,6 +392,14 @@ px_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 static void
 px_command(char *line, char *out, size_t outlen)
 {
+	px_command1(line, out, outlen);
+	px_reflow();
+}
+
+/* The requests themselves (see the top comment). */
+static void
+px_command1(char *line, char *out, size_t outlen)
+{
 	char		*arg;
 	long		 ms;
 
@@ -406,13 +432,12 @@ px_command(char *line, char *out, size_t outlen)
 		snprintf(out, outlen, "ok reset %ld", ms);
 	} else if (strcmp(line, "stats") == 0)
 		snprintf(out, outlen, "ok conns=%llu accepted=%llu resets=%llu "
-		    "up=%llu down=%llu dropped=%llu",
+		    "up=%llu down=%llu",
 		    (unsigned long long)px.nconns,
 		    (unsigned long long)px.accepted,
 		    (unsigned long long)px.resets,
 		    (unsigned long long)px.bytes_up,
-		    (unsigned long long)px.bytes_down,
-		    (unsigned long long)px.dropped);
+		    (unsigned long long)px.bytes_down);
 	else
 		snprintf(out, outlen, "error unknown request");
 }
