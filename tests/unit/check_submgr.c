@@ -1,0 +1,205 @@
+/*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The ampsd authors
+ */
+
+/*
+ * Unit tests for daemon/submgr.c: id namespacing, subscription and
+ * command bookkeeping, leases, queue-ack batching, option helpers and
+ * the reason -> error mapping.
+ */
+
+#include "config.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ampsipc-wire.h"
+#include "submgr.h"
+
+START_TEST(test_up_id)
+{
+	char	buf[64];
+
+	ck_assert_int_gt(submgr_up_id(7, "a", 0, buf, sizeof buf), 0);
+	ck_assert_str_eq(buf, "c7.a");
+	ck_assert_int_gt(submgr_up_id(7, "a", 1, buf, sizeof buf), 0);
+	ck_assert_str_eq(buf, "d.a");
+	ck_assert_int_eq(submgr_up_id(7, "a,b", 0, buf, sizeof buf), -1);
+	ck_assert_int_eq(submgr_up_id(7, "all", 0, buf, sizeof buf), -1);
+	ck_assert_int_eq(submgr_up_id(7, "", 0, buf, sizeof buf), -1);
+}
+END_TEST
+
+START_TEST(test_namespaces)
+{
+	struct submgr		*sm = submgr_create();
+	struct submgr_sub	*a, *b, *d;
+	int			 x, y;
+
+	a = submgr_sub_new(sm, &x, 1, "s", NULL);
+	b = submgr_sub_new(sm, &y, 2, "s", NULL);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_nonnull(b);
+	ck_assert_str_ne(a->up_id, b->up_id);
+	ck_assert_ptr_null(submgr_sub_new(sm, &x, 1, "s", NULL));
+	ck_assert_ptr_eq(submgr_sub_local(sm, 1, "s"), a);
+	ck_assert_ptr_eq(submgr_sub_local(sm, 2, "s"), b);
+	ck_assert_ptr_eq(submgr_sub_find(sm, b->up_id), b);
+	d = submgr_sub_new(sm, &x, 1, "mine", "dur");
+	ck_assert_ptr_nonnull(d);
+	ck_assert_str_eq(d->up_id, "d.dur");
+	ck_assert_ptr_eq(submgr_sub_durable(sm, "dur"), d);
+	ck_assert_ptr_eq(submgr_sub_local(sm, 1, "mine"), d);
+	/* one attachment per durable name, whatever the program */
+	ck_assert_ptr_null(submgr_sub_new(sm, &y, 2, "other", "dur"));
+	ck_assert_uint_eq(submgr_nsubs(sm), 3);
+	submgr_sub_remove(sm, d);
+	ck_assert_ptr_null(submgr_sub_durable(sm, "dur"));
+	ck_assert_ptr_nonnull(submgr_sub_new(sm, &y, 2, "other", "dur"));
+	submgr_free(sm);
+}
+END_TEST
+
+START_TEST(test_cmds)
+{
+	struct submgr		*sm = submgr_create();
+	struct submgr_cmd	*c1, *c2;
+	struct submgr_sub	*s;
+	int			 x;
+
+	c1 = submgr_cmd_new(sm, 0);
+	c2 = submgr_cmd_new(sm, 1);
+	ck_assert_str_ne(c1->cid, c2->cid);
+	ck_assert_ptr_eq(submgr_cmd_find(sm, c2->cid), c2);
+	s = submgr_sub_new(sm, &x, 1, "s", NULL);
+	c1->sub = s;
+	submgr_sub_remove(sm, s);
+	ck_assert_ptr_null(c1->sub);	/* invariant 3 */
+	submgr_cmd_remove(sm, c1);
+	ck_assert_ptr_null(submgr_cmd_find(sm, c1 == c2 ? "" : "ampsd-1"));
+	submgr_free(sm);
+}
+END_TEST
+
+static char	got[8][128];
+static int	ngot;
+
+static void
+lease_cb(const char *s, void *arg)
+{
+	(void)arg;
+	strcpy(got[ngot++], s);
+}
+
+START_TEST(test_leases)
+{
+	struct submgr		*sm = submgr_create();
+	struct submgr_sub	*s;
+	int			 x;
+
+	s = submgr_sub_new(sm, &x, 1, "q", NULL);
+	submgr_lease_add(s, "1|1|");
+	submgr_lease_add(s, "1|2|");
+	submgr_lease_add(s, "1|3|");
+	ck_assert_int_eq(submgr_lease_drop(s, "1|2|"), 1);
+	ck_assert_int_eq(submgr_lease_drop(s, "1|2|"), 0);
+	ngot = 0;
+	submgr_lease_chunks(s, 1, lease_cb, NULL);
+	ck_assert_int_eq(ngot, 2);
+	ck_assert_str_eq(got[0], "1|1|");
+	ck_assert_str_eq(got[1], "1|3|");
+	ngot = 0;
+	submgr_lease_chunks(s, 0, lease_cb, NULL);
+	ck_assert_int_eq(ngot, 1);
+	ck_assert_str_eq(got[0], "1|1|,1|3|");
+	submgr_free(sm);
+}
+END_TEST
+
+static void
+qack_cb(uint32_t connid, const char *topic, const char *opt,
+    const char *list, void *arg)
+{
+	(void)arg;
+	snprintf(got[ngot++], sizeof got[0], "%u %s %s %s", connid, topic,
+	    *opt ? opt : "-", list);
+}
+
+START_TEST(test_qack_batch)
+{
+	struct submgr	*sm = submgr_create();
+
+	ngot = 0;
+	submgr_qack_add(sm, 0, "work", NULL, "1|1|", 2);
+	submgr_qack_add(sm, 0, "work", NULL, "1|2|,1|3|", 2);
+	submgr_qack_add(sm, 0, "work", "cancel", "1|4|", 2);
+	submgr_qack_add(sm, 1, "work", NULL, "1|5|", 0);
+	ck_assert_uint_eq(submgr_qack_take(sm, qack_cb, NULL), 4);
+	/* capped at the granted backlog (2); one batch per topic/option */
+	ck_assert_str_eq(got[0], "1 work - 1|5|");
+	ck_assert_str_eq(got[1], "0 work cancel 1|4|");
+	ck_assert_str_eq(got[2], "0 work - 1|1|,1|2|");
+	ck_assert_str_eq(got[3], "0 work - 1|3|");
+	ck_assert_uint_eq(submgr_qack_take(sm, qack_cb, NULL), 0);
+	submgr_qack_add(sm, 3, "w", NULL, "1|9|", 0);
+	submgr_qack_drop(sm, 3);
+	ck_assert_uint_eq(submgr_qack_take(sm, qack_cb, NULL), 0);
+	submgr_free(sm);
+}
+END_TEST
+
+START_TEST(test_opts)
+{
+	char	*s;
+
+	s = submgr_opts_strip("oof,replace,max_backlog=3", "replace");
+	ck_assert_str_eq(s, "oof,max_backlog=3");
+	free(s);
+	ck_assert_ptr_null(submgr_opts_strip("replace", "replace"));
+	ck_assert_int_eq(submgr_opts_has("a,pause", "pause"), 1);
+	ck_assert_int_eq(submgr_opts_has("a,paused", "pause"), 0);
+	ck_assert_uint_eq(submgr_opts_num("max_backlog=5", "max_backlog", 0),
+	    5);
+	ck_assert_uint_eq(submgr_opts_num("max_backlog=x", "max_backlog", 1),
+	    1);
+	ck_assert_uint_eq(submgr_reason_code("bad filter"),
+	    AMPSIPC_E_BAD_FILTER);
+	ck_assert_uint_eq(submgr_reason_code("Bad Regex"),
+	    AMPSIPC_E_BAD_REGEX_TOPIC);
+	ck_assert_uint_eq(submgr_reason_code("invalid topic"),
+	    AMPSIPC_E_INVALID_TOPIC);
+	ck_assert_uint_eq(submgr_reason_code("something else"),
+	    AMPSIPC_E_COMMAND);
+}
+END_TEST
+
+static Suite *
+submgr_suite(void)
+{
+	Suite	*s = suite_create("submgr");
+	TCase	*tc = tcase_create("submgr");
+
+	tcase_add_test(tc, test_up_id);
+	tcase_add_test(tc, test_namespaces);
+	tcase_add_test(tc, test_cmds);
+	tcase_add_test(tc, test_leases);
+	tcase_add_test(tc, test_qack_batch);
+	tcase_add_test(tc, test_opts);
+	suite_add_tcase(s, tc);
+	return (s);
+}
+
+int
+main(void)
+{
+	SRunner	*sr = srunner_create(submgr_suite());
+	int	 failed;
+
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+}
