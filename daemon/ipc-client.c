@@ -38,11 +38,14 @@
  *  4. Output is bounded: above out_high reading from the client pauses
  *     (replies only grow when we read requests); above out_max the
  *     client is killed "too far behind".
- *  5. One read callback handles at most cfg.budget frames, then yields
- *     to the NEXT loop pass (a zero-timeout timer, ev_yield; never
- *     event_active, which libevent runs again in the same pass), so a
- *     flooding client can starve neither other clients nor the flush
- *     phase that runs after every pass (commit, then STORED replies).
+ *  5. One read callback handles at most cfg.budget frames, then gives
+ *     way: to the other clients of the same pass (event_active puts it
+ *     at the tail of the active queue) while the client has had fewer
+ *     than cfg.pass_max frames since it last ran dry, else to the NEXT
+ *     loop pass (a zero-timeout timer, ev_yield).  So a flooding client
+ *     can starve neither other clients nor the flush phase that runs
+ *     after every pass (commit, then STORED replies), and one pass still
+ *     takes up to pass_max frames from it for one group commit.
  *  6. A client is never freed inside its own callback chain: close only
  *     moves it to the graveyard; ipc.c frees it on a later pass.
  *  7. Before the handshake is complete (IPC_CLIENT_GREETED, set just
@@ -711,13 +714,17 @@ ipc_client_read_cb(evutil_socket_t fd, short what, void *arg)
 	unsigned int		 budget = c->ipc->cfg.budget;
 	ssize_t			 n;
 	uint8_t			*p;
+	size_t			 room;
+	int			 more;
 
 	if (c->flags & (IPC_CLIENT_DEAD | IPC_CLIENT_PAUSED))
 		return;
 	if (ipc_client_frames(c, &budget))
 		goto yield;
-	if (c->flags & (IPC_CLIENT_DEAD | IPC_CLIENT_PAUSED))
+	if (c->flags & (IPC_CLIENT_DEAD | IPC_CLIENT_PAUSED)) {
+		c->pass_frames = 0;
 		return;
+	}
 	if (c->inlen == 0 && c->incap > IPC_IN_KEEP &&
 	    (p = realloc(c->in, IPC_IN_INITIAL)) != NULL) {
 		c->in = p;
@@ -725,10 +732,12 @@ ipc_client_read_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	if (c->inlen == c->incap)
 		return;		/* cannot happen: frames() grew the buffer */
-	n = read(c->fd, c->in + c->inlen, c->incap - c->inlen);
+	room = c->incap - c->inlen;
+	n = read(c->fd, c->in + c->inlen, room);
 	if (n == -1) {
 		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 			ipc_client_close(c);
+		c->pass_frames = 0;
 		return;
 	}
 	if (n == 0) {
@@ -736,11 +745,23 @@ ipc_client_read_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	c->inlen += (size_t)n;
-	if (ipc_client_frames(c, &budget))
-		goto yield;
-	return;
+	more = ipc_client_frames(c, &budget);
+	if ((c->flags & (IPC_CLIENT_DEAD | IPC_CLIENT_PAUSED)) ||
+	    (!more && (size_t)n < room)) {
+		/* Killed, paused, or a short read: the socket ran dry. */
+		c->pass_frames = 0;
+		return;
+	}
 
 yield:
+	/* Every callback counts, so a frame trickling in cannot spin. */
+	c->pass_frames += budget < c->ipc->cfg.budget ?
+	    c->ipc->cfg.budget - budget : 1;
+	if (c->pass_frames < c->ipc->cfg.pass_max) {
+		event_active(c->ev_read, EV_READ, 0);	/* same pass */
+		return;
+	}
+	c->pass_frames = 0;
 	c->yields++;
 	c->ipc->yields++;
 	ipc_client_yield(c);

@@ -47,7 +47,7 @@ struct ipc {
 	struct ipc_clients	 graveyard;	/* closed, freed on next pass */
 	unsigned int		 nclients;
 	uint64_t		 next_id;
-	uint64_t		 yields;	/* read budgets run out, all */
+	uint64_t		 yields;	/* pass_max reached, all clients */
 };
 
 /* One connected program. */
@@ -81,7 +81,8 @@ struct ipc_client {
 	size_t			 outlen;
 	size_t			 outcap;
 
-	uint64_t		 yields;	/* budget ran out */
+	unsigned int		 pass_frames;	/* since it last ran dry */
+	uint64_t		 yields;	/* pass_max reached */
 	uint64_t		 early_drops;	/* unsolicited before WELCOME */
 };
 

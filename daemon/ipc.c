@@ -59,6 +59,7 @@
 #define IPC_DEFAULT_PER_UID	64
 #define IPC_DEFAULT_MAX		1024
 #define IPC_DEFAULT_BUDGET	32
+#define IPC_DEFAULT_PASS_MAX	2048
 #define IPC_DEFAULT_OUT_HIGH	(4U * 1024 * 1024)
 #define IPC_DEFAULT_OUT_MAX	(64U * 1024 * 1024)
 #define IPC_BACKLOG		128
@@ -308,6 +309,8 @@ ipc_listen(struct event_base *base, const struct ipc_config *cfg,
 		ipc->cfg.max_clients = IPC_DEFAULT_MAX;
 	if (ipc->cfg.budget == 0)
 		ipc->cfg.budget = IPC_DEFAULT_BUDGET;
+	if (ipc->cfg.pass_max == 0)
+		ipc->cfg.pass_max = IPC_DEFAULT_PASS_MAX;
 	if (ipc->cfg.max_frame == 0 || ipc->cfg.max_frame > AMPSIPC_MAX_FRAME)
 		ipc->cfg.max_frame = AMPSIPC_MAX_FRAME;
 	if (ipc->cfg.out_high == 0)
@@ -500,7 +503,7 @@ ipc_nclients(const struct ipc *ipc)
 	return (ipc->nclients);
 }
 
-/* How often a client's read budget ran out (it yielded to the next pass). */
+/* How often a client reached pass_max and yielded to the next pass. */
 uint64_t
 ipc_yields(const struct ipc *ipc)
 {
