@@ -1,0 +1,763 @@
+/*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The ampsd authors
+ */
+
+/*
+ * bench-publish: the whole publish path, program -> libampsipc -> ampsd
+ * (SQLite group commit, synchronous=FULL) -> ampsim, against the raw
+ * SQLite ceiling of the store's own pattern on the same disk.  It prints
+ * figures; it is not a test.
+ *
+ * It owns the processes it starts (one ampsim, one ampsd, the forked
+ * publishers), each killed by pid at exit, and a temporary directory
+ * holding their configuration, state and logs.
+ *
+ * Per run:
+ *   single    one program publishes N messages of S bytes asynchronously
+ *             (ampsipc_publish, replies read with ampsipc_poll(h, 0)
+ *             every 1024 messages), timed from the first publish until
+ *             ampsipc_wait_stored() returns (stored: the daemon's rate)
+ *             and until ampsipc_publish_flush() returns (persisted:
+ *             includes waiting for AMPS's conflated persisted ack, -A).
+ *   raw       the ceiling: B-row transactions of the store's schema,
+ *             INSERT x B + DELETE of the previous transaction's rows +
+ *             COMMIT, WAL, synchronous=FULL, secure_delete=OFF, in the
+ *             daemon's state directory, for -t seconds (architecture §7,
+ *             tests/bench/bench-store.c "raw").
+ *   procs     P forked programs publish N/P messages each, started
+ *             together once all are connected; timed until the last one
+ *             has flushed.
+ *   latency   one program publishes at a paced rate R (bursts every
+ *             millisecond) for -T seconds; latency is from the
+ *             ampsipc_publish() call to the STORED event.
+ * Medians over -r runs are printed last, with single/raw and
+ * procs/single.
+ *
+ * Usage: bench-publish [-n N] [-s bytes] [-r runs] [-P procs] [-R rate]
+ *	  [-T secs] [-b batch] [-t secs] [-A ms] [-d dir] [-S socket] [-k]
+ * -A is ampsim's --ack-conflation (persisted-ack interval, default 20;
+ * ampsim's own default is 1000, which adds up to 1 s to every flush).
+ * -S uses a running ampsd (nothing is started; the raw case then runs
+ * in -d or /var/tmp); -k keeps the work directory.  The programs are
+ * $AMPSIM and $AMPSD, else $top_builddir/tests/ampsim/ampsim and
+ * $top_builddir/daemon/ampsd (top_builddir defaults to ".").
+ *
+ * Invariants:
+ *   1. Every process started here is recorded by pid and killed by pid
+ *      (never by name), also when the benchmark fails.
+ *   2. A figure is printed only for a phase that completed: every
+ *      message stored and persisted without a failure.
+ */
+
+#include "config.h"
+
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/vfs.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "ampsipc.h"
+
+#define MAX_RUNS	15
+#define MAX_PROCS	256
+#define TMPFS_MAGIC_	0x01021994
+#define WAIT_MS		600000	/* flush timeout: 10 minutes */
+
+static long	 opt_n = 200000;
+static size_t	 opt_size = 128;
+static int	 opt_runs = 3;
+static int	 opt_procs = 64;
+static double	 opt_rate = 50000;
+static double	 opt_lat_secs = 2;
+static int	 opt_batch = 1000;
+static double	 opt_raw_secs = 2;
+static const char *opt_conflation = "20";
+static int	 opt_keep;
+static const char *opt_dir;
+static const char *opt_sock;
+
+static char	 workdir[512];
+static char	 sockpath[600];
+static char	 statedir[600];
+static pid_t	 sim_pid = -1, amps_pid = -1;
+static unsigned char *payload;
+
+/* Monotonic seconds. */
+static double
+now(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
+}
+
+/* Stop the processes we started (invariant 1) and remove the work dir. */
+static void
+cleanup(void)
+{
+	char	cmd[700];
+	pid_t	pids[2] = { amps_pid, sim_pid };
+	int	i;
+
+	for (i = 0; i < 2; i++) {
+		if (pids[i] <= 0)
+			continue;
+		kill(pids[i], SIGTERM);
+		waitpid(pids[i], NULL, 0);
+	}
+	amps_pid = sim_pid = -1;
+	if (workdir[0] != '\0' && !opt_keep) {
+		snprintf(cmd, sizeof cmd, "rm -rf '%s'", workdir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "bench-publish: cannot remove %s\n",
+			    workdir);
+	} else if (workdir[0] != '\0')
+		fprintf(stderr, "bench-publish: kept %s\n", workdir);
+}
+
+/* Print a message, clean up and exit 1. */
+static void __attribute__((__noreturn__, __format__(printf, 1, 2)))
+die(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "bench-publish: ");
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\n");
+	va_end(ap);
+	cleanup();
+	exit(1);
+}
+
+/* Pick a work directory on a real disk (fsync must cost what it costs). */
+static void
+make_workdir(void)
+{
+	const char	*base = opt_dir;
+	struct statfs	 sf;
+
+	if (base == NULL) {
+		base = "/tmp";
+		if (statfs(base, &sf) == 0 && sf.f_type == TMPFS_MAGIC_)
+			base = "/var/tmp";
+	}
+	if (statfs(base, &sf) == 0 && sf.f_type == TMPFS_MAGIC_)
+		fprintf(stderr, "bench-publish: warning: %s is tmpfs; fsync "
+		    "costs nothing there\n", base);
+	if ((size_t)snprintf(workdir, sizeof workdir, "%s/bench-publish-XXXXXX",
+	    base) >= sizeof workdir)
+		die("work directory name too long");
+	if (mkdtemp(workdir) == NULL) {
+		workdir[0] = '\0';
+		die("%s: %s", base, strerror(errno));
+	}
+	snprintf(statedir, sizeof statedir, "%s/state", workdir);
+	snprintf(sockpath, sizeof sockpath, "%s/ampsd.sock", workdir);
+}
+
+/* A program of the build: $env, else $top_builddir/rel. */
+static void
+program(char *buf, size_t len, const char *env, const char *rel)
+{
+	const char	*top = getenv("top_builddir");
+
+	if (getenv(env) != NULL)
+		snprintf(buf, len, "%s", getenv(env));
+	else
+		snprintf(buf, len, "%s/%s", top != NULL ? top : ".", rel);
+	if (access(buf, X_OK) != 0)
+		die("%s: %s (set %s or top_builddir)", buf, strerror(errno),
+		    env);
+}
+
+/* Fork and exec argv with output to log; returns the pid. */
+static pid_t
+spawn(char *const argv[], const char *log)
+{
+	pid_t	pid;
+	int	fd;
+
+	if ((pid = fork()) == -1)
+		die("fork: %s", strerror(errno));
+	if (pid == 0) {
+		if ((fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600)) !=
+		    -1) {
+			dup2(fd, STDOUT_FILENO);
+			dup2(fd, STDERR_FILENO);
+			close(fd);
+		}
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	return (pid);
+}
+
+/* Wait up to secs for path to exist; 0 if it does. */
+static int
+wait_path(const char *path, double secs, pid_t pid)
+{
+	struct stat	sb;
+	double		end = now() + secs;
+
+	while (now() < end) {
+		if (stat(path, &sb) == 0 && sb.st_size >= 0 &&
+		    (S_ISSOCK(sb.st_mode) || sb.st_size > 0))
+			return (0);
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			return (-1);
+		usleep(20000);
+	}
+	return (-1);
+}
+
+/* Start ampsim and ampsd (synchronous=FULL) in the work directory. */
+static void
+start_servers(void)
+{
+	char	 sim[512], amps[512], portf[700], txlog[700], log[700];
+	char	 conf[700], port[32];
+	char	*sargv[12], *dargv[6];
+	FILE	*f;
+
+	program(sim, sizeof sim, "AMPSIM", "tests/ampsim/ampsim");
+	program(amps, sizeof amps, "AMPSD", "daemon/ampsd");
+	snprintf(portf, sizeof portf, "%s/sim.port", workdir);
+	snprintf(txlog, sizeof txlog, "%s/sim.txlog", workdir);
+	snprintf(log, sizeof log, "%s/sim.log", workdir);
+	sargv[0] = sim;
+	sargv[1] = "-p";
+	sargv[2] = "0";
+	sargv[3] = "--port-file";
+	sargv[4] = portf;
+	sargv[5] = "--admin-port";
+	sargv[6] = "0";
+	sargv[7] = "-d";
+	sargv[8] = txlog;
+	sargv[9] = "--ack-conflation";
+	sargv[10] = (char *)opt_conflation;
+	sargv[11] = NULL;
+	sim_pid = spawn(sargv, log);
+	if (wait_path(portf, 10, sim_pid) == -1)
+		die("ampsim did not start (see %s)", log);
+	usleep(50000);		/* the port file is written in one go */
+	if ((f = fopen(portf, "r")) == NULL || fgets(port, sizeof port, f) ==
+	    NULL)
+		die("%s: cannot read the port", portf);
+	fclose(f);
+	port[strcspn(port, "\n")] = '\0';
+
+	snprintf(conf, sizeof conf, "%s/ampsd.conf", workdir);
+	if ((f = fopen(conf, "w")) == NULL)
+		die("%s: %s", conf, strerror(errno));
+	fprintf(f, "socket \"%s\";\nstate-directory \"%s\";\nlog stderr;\n"
+	    "connection \"main\" {\n\tclient-name \"bench-%ld\";\n"
+	    "\tserver \"tcp://127.0.0.1:%s/amps/json\";\n"
+	    "\tdurability full;\n}\n", sockpath, statedir, (long)getpid(),
+	    port);
+	if (fclose(f) != 0)
+		die("%s: write failed", conf);
+	snprintf(log, sizeof log, "%s/ampsd.log", workdir);
+	dargv[0] = amps;
+	dargv[1] = "-f";
+	dargv[2] = "-c";
+	dargv[3] = conf;
+	dargv[4] = NULL;
+	amps_pid = spawn(dargv, log);
+	if (wait_path(sockpath, 20, amps_pid) == -1)
+		die("ampsd did not start (see %s)", log);
+}
+
+/* Connect a handle to the daemon, or die. */
+static struct ampsipc *
+connect_daemon(const char *name)
+{
+	struct ampsipc	*h;
+
+	if ((h = ampsipc_create()) == NULL)
+		die("ampsipc_create: out of memory");
+	if (ampsipc_connect(h, sockpath, name, 20000) == -1)
+		die("connect %s: %s", sockpath, ampsipc_errmsg(h));
+	return (h);
+}
+
+/*
+ * Publish n messages on h as fast as the path takes them, then wait
+ * until all are stored (time in *stored if not NULL) and persisted.
+ * Returns 0 or -1.
+ */
+static int
+publish_n(struct ampsipc *h, long n, const char *topic, double *stored)
+{
+	long	i;
+
+	for (i = 0; i < n; i++) {
+		if (ampsipc_publish(h, topic, payload, opt_size, NULL,
+		    NULL) == -1)
+			return (-1);
+		if ((i & 1023) == 1023 && ampsipc_poll(h, 0) == -1)
+			return (-1);
+	}
+	if (ampsipc_wait_stored(h, WAIT_MS) == -1)
+		return (-1);
+	if (stored != NULL)
+		*stored = now();
+	if (ampsipc_publish_flush(h, WAIT_MS) == -1 || ampsipc_failed(h) != 0)
+		return (-1);
+	return (0);
+}
+
+/* Case single: one program, N messages; persisted msg/s or 0. */
+static double
+run_single(double *stored_rate)
+{
+	struct ampsipc	*h = connect_daemon("bench-single");
+	double		 t0, ts, t1;
+
+	*stored_rate = 0;
+	t0 = now();
+	if (publish_n(h, opt_n, "bench", &ts) == -1) {
+		fprintf(stderr, "single: %s\n", ampsipc_errmsg(h));
+		ampsipc_close(h);
+		return (0);
+	}
+	t1 = now();
+	ampsipc_close(h);
+	*stored_rate = (double)opt_n / (ts - t0);
+	return ((double)opt_n / (t1 - t0));
+}
+
+/* Case procs: P forked programs share N messages; msg/s or 0. */
+static double
+run_procs(void)
+{
+	struct ampsipc	*h;
+	pid_t		 pids[MAX_PROCS];
+	double		 t0, t1;
+	long		 share;
+	char		 c, name[32];
+	int		 ready[2], go[2], i, st, ok = 1;
+
+	if (pipe(ready) == -1 || pipe(go) == -1)
+		die("pipe: %s", strerror(errno));
+	for (i = 0; i < opt_procs; i++) {
+		share = opt_n / opt_procs + (i < opt_n % opt_procs ? 1 : 0);
+		if ((pids[i] = fork()) == -1)
+			die("fork: %s", strerror(errno));
+		if (pids[i] != 0)
+			continue;
+		close(ready[0]);
+		close(go[1]);
+		snprintf(name, sizeof name, "bench-proc-%d", i);
+		/* The daemon may not have seen the last handle close yet
+		 * (connections per uid are capped): retry for a while. */
+		for (st = 0; st < 50; st++) {
+			if ((h = ampsipc_create()) == NULL)
+				_exit(2);
+			if (ampsipc_connect(h, sockpath, name, 20000) == 0)
+				break;
+			ampsipc_close(h);
+			h = NULL;
+			usleep(100000);
+		}
+		if (h == NULL)
+			_exit(2);
+		if (write(ready[1], "r", 1) != 1)
+			_exit(2);
+		while (read(go[0], &c, 1) == -1 && errno == EINTR)
+			;
+		if (publish_n(h, share, "bench", NULL) == -1) {
+			fprintf(stderr, "%s: %s\n", name, ampsipc_errmsg(h));
+			_exit(1);
+		}
+		ampsipc_close(h);
+		_exit(0);
+	}
+	close(ready[1]);
+	close(go[0]);
+	for (i = 0; i < opt_procs; i++)
+		if (read(ready[0], &c, 1) != 1) {
+			ok = 0;		/* a child could not connect */
+			break;
+		}
+	t0 = now();
+	close(go[1]);		/* EOF: everyone starts */
+	for (i = 0; i < opt_procs; i++) {
+		if (waitpid(pids[i], &st, 0) == -1 || !WIFEXITED(st) ||
+		    WEXITSTATUS(st) != 0)
+			ok = 0;
+	}
+	t1 = now();
+	close(ready[0]);
+	if (!ok) {
+		fprintf(stderr, "procs: a publisher failed\n");
+		return (0);
+	}
+	return ((double)opt_n / (t1 - t0));
+}
+
+/* Latency state: send times by reqid - first, and STORED latencies. */
+struct lat {
+	uint32_t	 first;
+	size_t		 n;
+	double		*sent;
+	double		*lat;
+	size_t		 nlat;
+};
+
+/* Publish handler for the latency case: record STORED times. */
+static void
+lat_event(struct ampsipc *h, const struct ampsipc_pubevent *ev, void *arg)
+{
+	struct lat	*l = arg;
+	size_t		 i = (size_t)(ev->reqid - l->first);
+
+	if (ev->kind != AMPSIPC_PUB_STORED || i >= l->n || l->nlat >= l->n)
+		return;
+	l->lat[l->nlat++] = now() - l->sent[i];
+}
+
+/* Compare doubles for qsort. */
+static int
+cmpd(const void *a, const void *b)
+{
+	double	x = *(const double *)a, y = *(const double *)b;
+
+	return (x < y ? -1 : x > y);
+}
+
+/* Case latency: p50 and p99 of STORED latency at a paced rate. */
+static int
+run_latency(double *p50, double *p99)
+{
+	struct ampsipc	*h = connect_daemon("bench-latency");
+	struct lat	 l;
+	uint32_t	 reqid;
+	size_t		 sent = 0, target;
+	double		 t0, t;
+
+	memset(&l, 0, sizeof l);
+	l.n = (size_t)(opt_rate * opt_lat_secs);
+	if (l.n == 0 || (l.sent = calloc(l.n, sizeof *l.sent)) == NULL ||
+	    (l.lat = calloc(l.n, sizeof *l.lat)) == NULL)
+		die("latency: out of memory");
+	ampsipc_set_pub_handler(h, lat_event, &l);
+	t0 = now();
+	while (sent < l.n) {
+		t = now();
+		target = (size_t)((t - t0) * opt_rate) + 1;
+		if (target > l.n)
+			target = l.n;
+		for (; sent < target; sent++) {
+			l.sent[sent] = now();
+			if (ampsipc_publish(h, "bench-lat", payload, opt_size,
+			    NULL, &reqid) == -1)
+				goto fail;
+			if (sent == 0)
+				l.first = reqid;
+		}
+		if (ampsipc_write(h) == -1 || ampsipc_poll(h, 1) == -1)
+			goto fail;
+	}
+	if (ampsipc_wait_stored(h, WAIT_MS) == -1 ||
+	    ampsipc_publish_flush(h, WAIT_MS) == -1 || l.nlat != l.n)
+		goto fail;
+	qsort(l.lat, l.nlat, sizeof *l.lat, cmpd);
+	*p50 = l.lat[l.nlat / 2] * 1e6;
+	*p99 = l.lat[(size_t)((double)l.nlat * 0.99)] * 1e6;
+	free(l.sent);
+	free(l.lat);
+	ampsipc_close(h);
+	return (0);
+
+fail:
+	fprintf(stderr, "latency: %s (%zu of %zu stored)\n",
+	    ampsipc_errmsg(h), l.nlat, l.n);
+	free(l.sent);
+	free(l.lat);
+	ampsipc_close(h);
+	return (-1);
+}
+
+/* Run one SQL statement or die. */
+static void
+xexec(sqlite3 *db, const char *sql)
+{
+	char	*msg = NULL;
+
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+		die("%s: %s", sql, msg != NULL ? msg : "?");
+}
+
+/* Prepare a statement or die. */
+static sqlite3_stmt *
+xprep(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt	*st;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		die("%s: %s", sql, sqlite3_errmsg(db));
+	return (st);
+}
+
+/* Step a statement to completion and reset it, or die. */
+static void
+xstep(sqlite3 *db, sqlite3_stmt *st)
+{
+	if (sqlite3_step(st) != SQLITE_DONE)
+		die("%s: %s", sqlite3_sql(st), sqlite3_errmsg(db));
+	sqlite3_reset(st);
+}
+
+/* Remove a database and its WAL and SHM files. */
+static void
+rmdb(const char *path)
+{
+	char	p[720];
+
+	unlink(path);
+	snprintf(p, sizeof p, "%s-wal", path);
+	unlink(p);
+	snprintf(p, sizeof p, "%s-shm", path);
+	unlink(p);
+}
+
+/* Case raw: the store's insert + delete-previous + commit; rows/s. */
+static double
+run_raw(const char *dir)
+{
+	sqlite3		*db;
+	sqlite3_stmt	*ins, *del, *begin, *commit;
+	char		 path[700];
+	int64_t		 seq = 0, prev = 0;
+	uint64_t	 rows = 0;
+	double		 t0, t1;
+	int		 i;
+
+	snprintf(path, sizeof path, "%s/raw-ceiling.db", dir);
+	rmdb(path);
+	if (sqlite3_open(path, &db) != SQLITE_OK)
+		die("%s: %s", path, sqlite3_errmsg(db));
+	xexec(db, "PRAGMA journal_mode = WAL");
+	xexec(db, "PRAGMA synchronous = FULL");
+	xexec(db, "PRAGMA secure_delete = OFF");
+	xexec(db, "CREATE TABLE pub (seq INTEGER PRIMARY KEY, kind INTEGER "
+	    "NOT NULL, topic BLOB NOT NULL, hdr BLOB NOT NULL, data BLOB NOT "
+	    "NULL)");
+	ins = xprep(db, "INSERT INTO pub (seq, kind, topic, hdr, data) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5)");
+	del = xprep(db, "DELETE FROM pub WHERE seq <= ?1");
+	begin = xprep(db, "BEGIN IMMEDIATE");
+	commit = xprep(db, "COMMIT");
+	t0 = now();
+	do {
+		xstep(db, begin);
+		for (i = 0; i < opt_batch; i++) {
+			sqlite3_bind_int64(ins, 1, ++seq);
+			sqlite3_bind_int(ins, 2, 1);
+			sqlite3_bind_blob(ins, 3, "bench", 5, SQLITE_STATIC);
+			sqlite3_bind_blob(ins, 4, "", 0, SQLITE_STATIC);
+			sqlite3_bind_blob(ins, 5, payload, (int)opt_size,
+			    SQLITE_STATIC);
+			xstep(db, ins);
+		}
+		if (prev > 0) {
+			sqlite3_bind_int64(del, 1, prev);
+			xstep(db, del);
+		}
+		xstep(db, commit);
+		prev = seq;
+		rows += (uint64_t)opt_batch;
+		t1 = now();
+	} while (t1 - t0 < opt_raw_secs);
+	sqlite3_finalize(ins);
+	sqlite3_finalize(del);
+	sqlite3_finalize(begin);
+	sqlite3_finalize(commit);
+	sqlite3_close(db);
+	rmdb(path);
+	return ((double)rows / (t1 - t0));
+}
+
+/* Median latency of a 4 KB write + fdatasync in dir, in µs. */
+static double
+fsync_us(const char *dir)
+{
+	char	path[700], buf[4096];
+	double	v[21], t0;
+	int	fd, i;
+
+	snprintf(path, sizeof path, "%s/fsync-probe", dir);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600)) == -1)
+		die("%s: %s", path, strerror(errno));
+	memset(buf, 'f', sizeof buf);
+	for (i = 0; i < 21; i++) {
+		t0 = now();
+		if (pwrite(fd, buf, sizeof buf, 0) != (ssize_t)sizeof buf ||
+		    fdatasync(fd) == -1)
+			die("%s: %s", path, strerror(errno));
+		v[i] = (now() - t0) * 1e6;
+	}
+	close(fd);
+	unlink(path);
+	qsort(v, 21, sizeof *v, cmpd);
+	return (v[10]);
+}
+
+/* Median of n values (sorted in place); 0 for none. */
+static double
+median(double *v, int n)
+{
+	if (n == 0)
+		return (0);
+	qsort(v, (size_t)n, sizeof *v, cmpd);
+	return (n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2);
+}
+
+/* Parse a positive number option or die. */
+static double
+number(const char *s, const char *what)
+{
+	char	*end;
+	double	 v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno != 0 || end == s || *end != '\0' || v <= 0)
+		die("bad %s: %s", what, s);
+	return (v);
+}
+
+/* Print usage and exit 2. */
+static void __attribute__((__noreturn__))
+usage(void)
+{
+	fprintf(stderr, "usage: bench-publish [-n N] [-s bytes] [-r runs] "
+	    "[-P procs] [-R rate]\n\t[-T secs] [-b batch] [-t secs] "
+	    "[-A ms] [-d dir] [-S socket] [-k]\n");
+	exit(2);
+}
+
+int
+main(int argc, char **argv)
+{
+	double	single[MAX_RUNS], raw[MAX_RUNS], procs[MAX_RUNS];
+	double	stored[MAX_RUNS];
+	double	p50[MAX_RUNS], p99[MAX_RUNS], fs;
+	int	ch, r, nok = 0, nlat = 0;
+	size_t	i;
+
+	while ((ch = getopt(argc, argv, "A:b:d:kn:P:r:R:s:S:t:T:")) != -1) {
+		switch (ch) {
+		case 'A':
+			opt_conflation = optarg;
+			break;
+		case 'b':
+			opt_batch = (int)number(optarg, "batch");
+			break;
+		case 'd':
+			opt_dir = optarg;
+			break;
+		case 'k':
+			opt_keep = 1;
+			break;
+		case 'n':
+			opt_n = (long)number(optarg, "count");
+			break;
+		case 'P':
+			opt_procs = (int)number(optarg, "process count");
+			break;
+		case 'r':
+			opt_runs = (int)number(optarg, "runs");
+			break;
+		case 'R':
+			opt_rate = number(optarg, "rate");
+			break;
+		case 's':
+			opt_size = (size_t)number(optarg, "size");
+			break;
+		case 'S':
+			opt_sock = optarg;
+			break;
+		case 't':
+			opt_raw_secs = number(optarg, "raw seconds");
+			break;
+		case 'T':
+			opt_lat_secs = number(optarg, "latency seconds");
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc || opt_runs > MAX_RUNS || opt_procs > MAX_PROCS ||
+	    opt_n < opt_procs || opt_size > 16 * 1024 * 1024)
+		usage();
+	signal(SIGPIPE, SIG_IGN);
+	if ((payload = malloc(opt_size)) == NULL)
+		die("out of memory");
+	for (i = 0; i < opt_size; i++)
+		payload[i] = (unsigned char)('a' + i % 26);
+
+	make_workdir();
+	if (opt_sock != NULL) {
+		snprintf(sockpath, sizeof sockpath, "%s", opt_sock);
+		snprintf(statedir, sizeof statedir, "%s", workdir);
+	} else
+		start_servers();
+	fs = fsync_us(statedir);
+	printf("bench-publish: N=%ld size=%zu procs=%d rate=%.0f/s for %.1f "
+	    "s, raw batch %d for %.1f s, ack conflation %s ms, %d runs\n",
+	    opt_n, opt_size, opt_procs, opt_rate, opt_lat_secs, opt_batch,
+	    opt_raw_secs, opt_sock != NULL ? "?" : opt_conflation, opt_runs);
+	printf("work directory %s, fdatasync median %.0f us\n", workdir, fs);
+	printf("%-4s %10s %10s %10s %6s %10s %6s %8s %8s\n", "run",
+	    "stored/s", "single/s", "raw/s", "ratio", "procs/s", "ratio",
+	    "p50 us", "p99 us");
+	fflush(stdout);
+	for (r = 0; r < opt_runs; r++) {
+		single[nok] = run_single(&stored[nok]);
+		raw[nok] = run_raw(statedir);
+		procs[nok] = run_procs();
+		if (run_latency(&p50[nlat], &p99[nlat]) == 0)
+			nlat++;
+		else
+			p50[nlat] = p99[nlat] = 0;
+		printf("%-4d %10.0f %10.0f %10.0f %6.2f %10.0f %6.2f %8.0f "
+		    "%8.0f\n", r + 1, stored[nok], single[nok], raw[nok],
+		    single[nok] / raw[nok],
+		    procs[nok], single[nok] > 0 ? procs[nok] / single[nok] :
+		    0, p50[nlat > 0 ? nlat - 1 : 0],
+		    p99[nlat > 0 ? nlat - 1 : 0]);
+		fflush(stdout);
+		if (single[nok] > 0 && procs[nok] > 0)
+			nok++;
+	}
+	if (nok > 0) {
+		double ms = median(single, nok), mr = median(raw, nok);
+		double mp = median(procs, nok), mst = median(stored, nok);
+
+		printf("%-4s %10.0f %10.0f %10.0f %6.2f %10.0f %6.2f %8.0f "
+		    "%8.0f\n", "med", mst, ms, mr, ms / mr, mp, mp / ms,
+		    median(p50, nlat), median(p99, nlat));
+		printf("(ratio 1 = single/raw, ratio 2 = procs/single; single "
+		    "and procs are timed until persisted)\n");
+	}
+	cleanup();
+	return (nok == opt_runs && nlat == opt_runs ? 0 : 1);
+}
