@@ -131,10 +131,65 @@ queue(const char *sock, int argc, char **argv, int drain)
 	return (0);
 }
 
+/* Async handler: "G" per group_begin, "R id" per message; discard. */
+static int
+async_h(struct ampsipc *h, const struct ampsipc_message *m, void *arg)
+{
+	FILE	*out = arg;
+
+	if (m->command == AMPSIPC_C_GROUP_BEGIN) {
+		fprintf(out, "G\n");
+		fflush(out);
+	}
+	if (m->command != AMPSIPC_C_PUBLISH && m->command != AMPSIPC_C_SOW)
+		return (0);
+	line(out, "R", m);
+	if (m->bookmark[0] != '\0')
+		(void)ampsipc_discard(h, m);
+	return (0);
+}
+
+/*
+ * async TOPIC FILE [NAME]: a subscription in handler style, kept by the
+ * daemon across failover: sow_and_subscribe, or with NAME a durable
+ * bookmark subscription (MOST_RECENT).  Runs until killed.
+ */
+static int
+async_mode(const char *sock, int argc, char **argv)
+{
+	struct ampsipc		*h;
+	struct ampsipc_command	*x;
+	FILE			*out;
+
+	if ((out = fopen(argv[2], "a")) == NULL)
+		return (1);
+	if ((h = ampsipc_create()) == NULL ||
+	    ampsipc_connect(h, sock, "async", 5000) == -1)
+		return (3);
+	x = ampsipc_cmd_new(argc > 3 ? AMPSIPC_C_SUBSCRIBE :
+	    AMPSIPC_C_SOW_AND_SUBSCRIBE);
+	ampsipc_cmd_set_str(x, AMPSIPC_FIELD_TOPIC, argv[1]);
+	if (argc > 3) {
+		ampsipc_cmd_set_str(x, AMPSIPC_FIELD_SUB_ID, argv[3]);
+		ampsipc_cmd_set_str(x, AMPSIPC_FIELD_BOOKMARK,
+		    AMPSIPC_BOOKMARK_MOST_RECENT);
+		ampsipc_cmd_set_flags(x, AMPSIPC_CMDF_DURABLE);
+	}
+	if (ampsipc_execute_async(h, x, async_h, out) == -1) {
+		fprintf(stderr, "async: %s\n", ampsipc_errmsg(h));
+		return (1);
+	}
+	for (;;)
+		if (ampsipc_poll(h, 1000) == -1)
+			return (3);
+}
+
 /* Dispatch the non-scenario modes. */
 int
 other_modes(const char *sock, int argc, char **argv)
 {
+	if (strcmp(argv[0], "async") == 0 && argc >= 3)
+		return (async_mode(sock, argc, argv));
 	if (strcmp(argv[0], "durable") == 0)
 		return (durable(sock, argc, argv));
 	if (strcmp(argv[0], "queue") == 0 && argc >= 3)
