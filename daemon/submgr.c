@@ -104,6 +104,7 @@ sm_sub_free(struct submgr_sub *s)
 	free(s->sow_keys);
 	free(s->query_id);
 	free(s->last_bm);
+	free(s->flow);
 	free(s);
 }
 
@@ -344,6 +345,38 @@ submgr_lease_chunks(struct submgr_sub *s, size_t max,
 	if (n > 0)
 		cb(buf, arg);
 	free(buf);
+}
+
+/* A delivered message is outstanding. */
+void
+submgr_flow_push(struct submgr_sub *s, uint32_t len)
+{
+	uint32_t	*n;
+	size_t		 i, old = s->fcap;
+
+	if (s->fcount == s->fcap) {
+		s->fcap = old ? old * 2 : 256;
+		n = xreallocarray(NULL, s->fcap, sizeof *n);
+		for (i = 0; i < s->fcount; i++)
+			n[i] = s->flow[(s->fhead + i) % old];
+		free(s->flow);
+		s->flow = n;
+		s->fhead = 0;
+	}
+	s->flow[(s->fhead + s->fcount) % s->fcap] = len;
+	s->fcount++;
+	s->fbytes += len;
+}
+
+/* The oldest outstanding message was discarded. */
+void
+submgr_flow_pop(struct submgr_sub *s)
+{
+	if (s->fcount == 0)
+		return;
+	s->fbytes -= s->flow[s->fhead];
+	s->fhead = (s->fhead + 1) % s->fcap;
+	s->fcount--;
 }
 
 /* A new command with a fresh cid ("ampsd-<n>") on connid. */

@@ -32,6 +32,7 @@ struct submgr_sub {
 #define SUBMGR_AUTO_ACK		0x04	/* queue: daemon acks on delivery */
 #define SUBMGR_CONFIRMED	0x08	/* first processed ack forwarded */
 #define SUBMGR_QUEUE		0x10	/* leased messages seen */
+#define SUBMGR_DETACHED		0x20	/* durable: paused, program behind */
 	char		*local_id;	/* the program's sub_id */
 	char		*up_id;		/* upstream sub_id (namespaced) */
 	char		*durable;	/* bookmark store key, or NULL */
@@ -52,6 +53,12 @@ struct submgr_sub {
 	char		*last_bm;	/* non-durable bookmark sub: resume */
 	uint64_t	 delivered;	/* messages sent to the program */
 	uint64_t	 duplicates;	/* dropped by the bookmark store */
+	/* durable flow control: sizes delivered and not yet discarded */
+	uint32_t	*flow;		/* ring */
+	size_t		 fhead;
+	size_t		 fcount;
+	size_t		 fcap;
+	uint64_t	 fbytes;
 	/* queue leases: bookmarks delivered and not acked */
 	char		**leases;
 	size_t		 nleases;
@@ -106,6 +113,13 @@ int		 submgr_lease_drop(struct submgr_sub *, const char *bm);
 /* Leases joined by commas, at most max per string; cb per chunk. */
 void		 submgr_lease_chunks(struct submgr_sub *, size_t max,
 		    void (*)(const char *, void *), void *);
+
+/*
+ * Durable flow control: a delivered message of len bytes is outstanding
+ * until discarded (discards are taken in delivery order).
+ */
+void		 submgr_flow_push(struct submgr_sub *, uint32_t len);
+void		 submgr_flow_pop(struct submgr_sub *);
 
 /* Commands waiting for acks. */
 struct submgr_cmd *submgr_cmd_new(struct submgr *, uint32_t connid);

@@ -290,8 +290,9 @@ sp_publish_one(struct subpath *sp, uint32_t connid, struct submgr_sub *s,
 	struct sp_conn	*pc = &sp->conns[connid];
 	int		 rc;
 
-	if (s->client == NULL || s->connid != connid)
-		return;
+	if (s->client == NULL || s->connid != connid ||
+	    (s->flags & SUBMGR_DETACHED))
+		return;		/* detached: replayed after the resume */
 	if (m->bm != NULL && m->cmd == AMPSIPC_CMD_PUBLISH) {
 		if (s->durable != NULL && pc->bs != NULL) {
 			rc = bookmarkstore_log(pc->bs, s->durable, m->bm,
@@ -316,6 +317,12 @@ sp_publish_one(struct subpath *sp, uint32_t connid, struct submgr_sub *s,
 	m->sub_id = s->local_id;
 	s->delivered++;
 	sp_send_msg(sp, s->client, s->reqid, m);
+	if (s->durable != NULL && m->bm != NULL &&
+	    m->cmd == AMPSIPC_CMD_PUBLISH) {
+		submgr_flow_push(s, (uint32_t)m->len + 256);
+		if (s->fcount > SP_FLOW_MSGS || s->fbytes > SP_FLOW_BYTES)
+			sp_detach(sp, s);
+	}
 }
 
 /* A p or oof: route by sids or sub_id. */

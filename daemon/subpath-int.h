@@ -97,7 +97,17 @@ struct subpath {
 	struct store_set	*set;
 };
 
+/*
+ * Durable flow control: a durable subscription with more than this
+ * delivered but not discarded is detached (unsubscribed upstream) until
+ * the program has discarded everything, then resumed from its bookmark
+ * store.  Below the per-program output bound of ipc.c (64 MiB).
+ */
+#define SP_FLOW_MSGS	20000
+#define SP_FLOW_BYTES	(16U * 1024 * 1024)
+
 /* subpath.c */
+void	sp_detach(struct subpath *, struct submgr_sub *);
 void	sp_send_up(struct subpath *, uint32_t, const struct sp_up *);
 void	sp_drop_sub(struct subpath *, struct submgr_sub *, uint32_t,
 	    const char *, int);

@@ -232,6 +232,23 @@ sp_drop_sub(struct subpath *sp, struct submgr_sub *s, uint32_t code,
 	submgr_sub_remove(sp->sm, s);
 }
 
+/* Detach durable s: the program is behind (SP_FLOW_*). */
+void
+sp_detach(struct subpath *sp, struct submgr_sub *s)
+{
+	struct sp_up	u;
+
+	log_info("durable subscription %s: program pid %ld is %zu messages "
+	    "(%llu bytes) behind; detached until it catches up",
+	    log_safe(s->durable, 100), (long)ipc_client_pid(s->client),
+	    s->fcount, (unsigned long long)s->fbytes);
+	s->flags |= SUBMGR_DETACHED;
+	memset(&u, 0, sizeof u);
+	u.c = "unsubscribe";
+	u.sub_id = s->up_id;
+	sp_send_up(sp, s->connid, &u);
+}
+
 /* Find the connection a request names; -1 if unknown. */
 static int
 sp_conn_of(struct subpath *sp, const struct ipc_cmd *m)
@@ -551,13 +568,24 @@ subpath_discard(struct subpath *sp, struct ipc_client *cl,
 {
 	struct submgr_sub	*s;
 	const char		*bm = ipcwire_str(m, AMPSIPC_T_BOOKMARK);
+	int			 rc;
 
 	s = submgr_sub_local(sp->sm, ipc_client_id(cl),
 	    ipcwire_str(m, AMPSIPC_T_SUB_ID));
 	if (s == NULL || s->durable == NULL || sp->conns[s->connid].bs == NULL)
 		return (0);
-	(void)bookmarkstore_discard(sp->conns[s->connid].bs, s->durable, bm,
+	rc = bookmarkstore_discard(sp->conns[s->connid].bs, s->durable, bm,
 	    strlen(bm));
+	if (rc == 0 || rc == 1)
+		submgr_flow_pop(s);
+	if ((s->flags & SUBMGR_DETACHED) && s->fcount == 0) {
+		s->flags &= ~SUBMGR_DETACHED;
+		log_info("durable subscription %s: program caught up; "
+		    "resuming from the bookmark store",
+		    log_safe(s->durable, 100));
+		if (sp->conns[s->connid].up)
+			sp_send_sub(sp, s);
+	}
 	return (0);
 }
 
@@ -642,7 +670,8 @@ subpath_state(struct subpath *sp, struct conn *cn, enum conn_state st)
 	pc->up = up;
 	if (up) {
 		for (s = submgr_sub_first(sp->sm); s != NULL; s = s->next)
-			if (s->connid == id && s->client != NULL)
+			if (s->connid == id && s->client != NULL &&
+			    !(s->flags & SUBMGR_DETACHED))
 				sp_send_sub(sp, s);
 		return;
 	}

@@ -184,10 +184,84 @@ async_mode(const char *sock, int argc, char **argv)
 			return (3);
 }
 
+struct slow {
+	FILE	*out;
+	int	 sleep_ms;
+	int	 slept;
+};
+
+/* Slow handler: record (no fsync), sleep once after the first. */
+static int
+slow_h(struct ampsipc *h, const struct ampsipc_message *m, void *arg)
+{
+	struct slow	*s = arg;
+	const char	*p;
+
+	if (m->command != AMPSIPC_C_PUBLISH)
+		return (0);
+	p = strstr(m->data, "\"id\":");
+	fprintf(s->out, "R %ld\n", p != NULL ? strtol(p + 5, NULL, 10) : -1L);
+	if (!s->slept) {
+		fflush(s->out);
+		s->slept = 1;
+		usleep((useconds_t)s->sleep_ms * 1000);
+	}
+	return (0);
+}
+
+/*
+ * slow TOPIC FILE NAME SLEEP_MS: a durable subscriber (auto-discard;
+ * NAME "-": a plain one) that stops reading for SLEEP_MS after its
+ * first message.  Exits 3
+ * when the daemon drops it, 0 never (runs until killed).
+ */
+static int
+slow_mode(const char *sock, int argc, char **argv)
+{
+	struct ampsipc		*h;
+	struct ampsipc_command	*x;
+	struct slow		 s = { 0 };
+	int			 tries = 0, rc;
+
+	if ((s.out = fopen(argv[2], "a")) == NULL)
+		return (1);
+	s.sleep_ms = atoi(argv[4]);
+	if ((h = ampsipc_create()) == NULL ||
+	    ampsipc_connect(h, sock, "slow", 5000) == -1)
+		return (3);
+	x = ampsipc_cmd_new(AMPSIPC_C_SUBSCRIBE);
+	ampsipc_cmd_set_str(x, AMPSIPC_FIELD_TOPIC, argv[1]);
+	if (strcmp(argv[3], "-") != 0) {	/* "-": a plain subscription */
+		ampsipc_cmd_set_str(x, AMPSIPC_FIELD_SUB_ID, argv[3]);
+		ampsipc_cmd_set_str(x, AMPSIPC_FIELD_BOOKMARK,
+		    AMPSIPC_BOOKMARK_MOST_RECENT);
+		ampsipc_cmd_set_flags(x, AMPSIPC_CMDF_DURABLE |
+		    AMPSIPC_CMDF_AUTO_DISCARD);
+	}
+	while ((rc = ampsipc_execute_async(h, x, slow_h, &s)) == -1 &&
+	    ampsipc_error(h) == AMPSIPC_E_SUB_EXISTS && tries++ < 50)
+		usleep(100000);
+	if (rc == -1) {
+		fprintf(stderr, "slow: %s\n", ampsipc_errmsg(h));
+		return (1);
+	}
+	for (;;) {
+		if (ampsipc_poll(h, 1000) == -1) {
+			fflush(s.out);
+			fprintf(stderr, "slow: %s\n", ampsipc_errmsg(h));
+			return (ampsipc_error(h) == AMPSIPC_E_TOO_FAR_BEHIND ?
+			    4 : 3);
+		}
+		fflush(s.out);
+	}
+}
+
 /* Dispatch the non-scenario modes. */
 int
 other_modes(const char *sock, int argc, char **argv)
 {
+	if (strcmp(argv[0], "slow") == 0 && argc >= 5)
+		return (slow_mode(sock, argc, argv));
 	if (strcmp(argv[0], "async") == 0 && argc >= 3)
 		return (async_mode(sock, argc, argv));
 	if (strcmp(argv[0], "durable") == 0)
