@@ -13,7 +13,10 @@
  *  1. Nothing in this file writes to the file system.
  *  2. An existing non-empty file passes only if it is a regular file with
  *     the SQLite header, a sane page size, a size that is a multiple of
- *     the page size, and not fewer pages than its (valid) header claims.
+ *     the page size, and not fewer pages than its (valid) header claims;
+ *     the two size checks are skipped while a non-empty "<path>-wal"
+ *     exists, because SQLite's recovery (checked by quick_check after
+ *     the open) repairs a checkpoint torn by a power loss.
  *  3. Creation (a missing or zero-length file) is allowed only with
  *     STORE_CREATE, or with STORE_CREATE_FRESH_DIR when the directory
  *     holds no *.db file; and never when "<path>-wal" or
@@ -54,6 +57,21 @@ sf_cause(char **cause, const char *fmt, ...)
 		m = NULL;
 	va_end(ap);
 	*cause = m;
+}
+
+/* Whether path-wal exists and holds at least one byte. */
+static int
+store_file_wal_nonempty(const char *path)
+{
+	struct stat	 sb;
+	char		*wal;
+	int		 r;
+
+	if (asprintf(&wal, "%s-wal", path) == -1)
+		return (0);
+	r = stat(wal, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0;
+	free(wal);
+	return (r);
 }
 
 /*
@@ -103,6 +121,15 @@ store_file_check(const char *path, char **cause)
 		    "refusing to use or replace it", path, pagesize);
 		return (-1);
 	}
+	/*
+	 * A power loss during a checkpoint can leave the main file shorter
+	 * than its header says (page 1 reached the disk, the growth did
+	 * not) while the -wal still holds every committed frame; SQLite
+	 * recovers that.  So with a non-empty -wal the size checks are left
+	 * to SQLite's recovery and the quick_check that follows it.
+	 */
+	if (store_file_wal_nonempty(path))
+		return (0);
 	if (sb.st_size % pagesize != 0) {
 		sf_cause(cause, "%s: truncated or damaged database (size "
 		    "%lld is not a multiple of the page size %u); refusing to "
