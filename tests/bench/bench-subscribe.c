@@ -57,6 +57,7 @@
 static char	dir[256];
 static pid_t	sim_pid = -1, d_pid = -1;
 static char	sock[300];
+static int	sim_port;
 
 /* Nanoseconds on the monotonic clock. */
 static uint64_t
@@ -148,6 +149,7 @@ start(const char *durability)
 	if (port[0] == '\0')
 		die("ampsim did not start");
 	port[strcspn(port, "\n")] = '\0';
+	sim_port = atoi(port);
 	snprintf(conf, sizeof conf, "%s/ampsd-%s.conf", dir, durability);
 	snprintf(sock, sizeof sock, "%s/ampsd.sock", dir);
 	if ((f = fopen(conf, "w")) == NULL)
@@ -271,10 +273,143 @@ pct(const char *label, uint64_t *v, size_t n)
 	    (double)v[n / 2] / 1e3, (double)v[n * 99 / 100] / 1e3, n);
 }
 
-/* The latency case at rate msg/s for secs. */
+/* Write a whole AMPS frame (4-byte big-endian length) to fd. */
 static void
-latency(const char *durability, unsigned rate, int secs)
+amps_put(int fd, const char *hdr, const char *data, size_t dlen)
 {
+	char		buf[512];
+	size_t		hlen = strlen(hdr), n = hlen + dlen;
+
+	buf[0] = (char)(n >> 24);
+	buf[1] = (char)(n >> 16);
+	buf[2] = (char)(n >> 8);
+	buf[3] = (char)n;
+	memcpy(buf + 4, hdr, hlen);
+	memcpy(buf + 4 + hlen, data, dlen);
+	if (write(fd, buf, 4 + n) != (ssize_t)(4 + n))
+		die("write to ampsim");
+}
+
+/* A raw AMPS publisher straight to ampsim (no ampsd, no store). */
+static int
+raw_publisher(void)
+{
+	static int		seq;
+	char			logon[256];
+	struct sockaddr_in	sin;
+	int			fd, one = 1;
+	char			junk[4096];
+
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)sim_port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(fd, (struct sockaddr *)&sin, sizeof sin) == -1)
+		die("connect to ampsim");
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	snprintf(logon, sizeof logon, "{\"c\":\"logon\",\"cid\":\"1\","
+	    "\"client_name\":\"bench-raw-%d-%d\",\"a\":\"processed\","
+	    "\"version\":\"5.3.5.0\"}", (int)getpid(), ++seq);
+	amps_put(fd, logon, "", 0);
+	if (read(fd, junk, sizeof junk) <= 0)	/* the logon ack */
+		die("logon to ampsim");
+	return (fd);
+}
+
+/* Drain whatever ampsim sent the raw publisher (acks; never needed). */
+static void
+raw_drain(int fd)
+{
+	char	junk[4096];
+
+	while (recv(fd, junk, sizeof junk, MSG_DONTWAIT) > 0)
+		;
+}
+
+/* Raw AMPS subscriber: timestamps from "}{\"t\":N" in frames read. */
+static void
+raw_collect(int fd, char *buf, size_t *len, size_t cap)
+{
+	ssize_t		 r;
+	char		*p, *e;
+
+	while ((r = recv(fd, buf + *len, cap - *len - 1, MSG_DONTWAIT)) > 0) {
+		*len += (size_t)r;
+		buf[*len] = '\0';
+		/* frames hold NUL bytes (length prefixes): memmem, not strstr */
+		for (p = buf; (e = memmem(p, (size_t)(buf + *len - p),
+		    "}{\"t\":", 6)) != NULL; p = e + 6)
+			if (nlat < clat)
+				lat[nlat++] = now_ns() - strtoull(e + 6, NULL, 10);
+		/* keep a possibly cut marker */
+		if (*len > 64) {
+			memmove(buf, buf + *len - 64, 64);
+			*len = 64;
+		}
+	}
+}
+
+/* Baseline without ampsd: raw publisher -> ampsim -> raw subscriber. */
+static void
+latency_raw(unsigned rate, int secs)
+{
+	int		 pfd = raw_publisher(), sfd = raw_publisher();
+	char		 data[128], label[96], *buf = malloc(1 << 20);
+	uint64_t	 start, tick, sent = 0, want, end;
+	size_t		 blen = 0;
+	struct pollfd	 pfds;
+	int		 len;
+
+	clat = (size_t)rate * (size_t)secs + 1000;
+	lat = calloc(clat, sizeof *lat);
+	nlat = 0;
+	amps_put(sfd, "{\"c\":\"subscribe\",\"cid\":\"2\",\"t\":\"lat\","
+	    "\"sub_id\":\"r\",\"a\":\"processed\"}", "", 0);
+	usleep(100000);
+	raw_drain(sfd);
+	start = now_ns();
+	end = start + (uint64_t)secs * 1000000000ULL;
+	for (tick = start; tick < end; tick += 1000000) {
+		want = (tick - start + 1000000) / 1000 * rate / 1000000;
+		while (sent < want) {
+			len = snprintf(data, sizeof data, "{\"t\":%llu}",
+			    (unsigned long long)now_ns());
+			amps_put(pfd, "{\"c\":\"p\",\"t\":\"lat\"}", data,
+			    (size_t)len);
+			sent++;
+		}
+		raw_drain(pfd);
+		while (now_ns() < tick + 1000000) {
+			pfds.fd = sfd;
+			pfds.events = POLLIN;
+			if (poll(&pfds, 1, 1) > 0)
+				raw_collect(sfd, buf, &blen, 1 << 20);
+		}
+	}
+	while (nlat < sent && now_ns() < end + 2000000000ULL) {
+		pfds.fd = sfd;
+		pfds.events = POLLIN;
+		if (poll(&pfds, 1, 10) > 0)
+			raw_collect(sfd, buf, &blen, 1 << 20);
+	}
+	snprintf(label, sizeof label, "raw AMPS   %5u msg/s, publisher -> "
+	    "ampsim -> subscriber", rate);
+	pct(label, lat, nlat);
+	free(lat);
+	free(buf);
+	close(pfd);
+	close(sfd);
+}
+
+/*
+ * The latency case at rate msg/s for secs; direct: publish straight to
+ * ampsim, so only the receive path (AMPS -> ampsd -> program) is timed.
+ */
+static void
+latency(const char *durability, unsigned rate, int secs, int direct)
+{
+	int			 rfd = direct ? raw_publisher() : -1;
 	struct ampsipc		*h = open_h();
 	struct ampsipc_command	*c;
 	char			 data[128], label[96];
@@ -295,12 +430,17 @@ latency(const char *durability, unsigned rate, int secs)
 		while (sent < want) {
 			len = snprintf(data, sizeof data, "{\"t\":%llu}",
 			    (unsigned long long)now_ns());
-			if (ampsipc_publish(h, "lat", data, (size_t)len, NULL,
-			    NULL) == -1)
+			if (direct)
+				amps_put(rfd, "{\"c\":\"p\",\"t\":\"lat\"}", data,
+				    (size_t)len);
+			else if (ampsipc_publish(h, "lat", data, (size_t)len,
+			    NULL, NULL) == -1)
 				die("publish");
 			sent++;
 		}
 		(void)ampsipc_write(h);
+		if (direct)
+			raw_drain(rfd);
 		while (now_ns() < tick + 1000000)
 			if (ampsipc_poll(h, 1) == -1)
 				die("poll");
@@ -308,8 +448,13 @@ latency(const char *durability, unsigned rate, int secs)
 	while (nlat < sent && now_ns() < end + 5000000000ULL)
 		if (ampsipc_poll(h, 10) == -1)
 			die("poll");
-	snprintf(label, sizeof label, "latency    %5u msg/s, durability %-6s",
-	    rate, durability);
+	if (direct) {
+		snprintf(label, sizeof label, "receive    %5u msg/s, AMPS -> "
+		    "ampsd -> program  ", rate);
+		close(rfd);
+	} else
+		snprintf(label, sizeof label, "latency    %5u msg/s, through "
+		    "ampsd, durability %-6s", rate, durability);
 	pct(label, lat, nlat);
 	free(lat);
 	ampsipc_cmd_free(c);
@@ -419,13 +564,17 @@ main(int argc, char **argv)
 		die("mkdtemp");
 	raw();
 	start("full");
-	latency("full", 10000, secs);
-	latency("full", 50000, secs);
+	latency_raw(10000, secs);
+	latency_raw(50000, secs);
+	latency("full", 10000, secs, 1);
+	latency("full", 50000, secs, 1);
+	latency("full", 10000, secs, 0);
+	latency("full", 50000, secs, 0);
 	replay(n);
 	stop_all();
 	start("normal");
-	latency("normal", 10000, secs);
-	latency("normal", 50000, secs);
+	latency("normal", 10000, secs, 0);
+	latency("normal", 50000, secs, 0);
 	stop_all();
 	raw();
 	if (!keep) {
