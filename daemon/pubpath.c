@@ -137,11 +137,19 @@ pp_check_waiters(struct pubpath *pp, struct pp_conn *pc)
 {
 	struct pp_waiter	**wp, *w;
 	uint64_t		  done;
+	int			  empty = -1;	/* not counted yet */
 
+	/*
+	 * A waiter is covered by the discard point, or by an empty store
+	 * (its last messages failed: failure acks remove rows without
+	 * moving the discard point).  Counting rows is a scan, so it runs
+	 * at most once per call and only when some waiter needs it.
+	 */
 	done = pubstore_discarded_seq(pc->ps);
 	for (wp = &pp->waiters; (w = *wp) != NULL;) {
-		if (w->connid == pc->id && (w->target <= done ||
-		    pubstore_unpersisted(pc->ps) == 0)) {
+		if (w->connid == pc->id && w->target > done && empty == -1)
+			empty = pubstore_unpersisted(pc->ps) == 0;
+		if (w->connid == pc->id && (w->target <= done || empty == 1)) {
 			*wp = w->next;
 			pp_waiter_done(w, 0);
 		} else
