@@ -640,7 +640,10 @@ conn_frame(struct conn *c, const char *body, uint32_t len)
 		    amps_cmd_name(cmd));
 		return (-1);
 	}
-	if (cmd == AMPS_CMD_ACK && amps_hdr_eq(&h, AMPS_F_A, "persisted")) {
+	/* Persisted acks with s are the publish store's; those without
+	 * (bookmark subscriptions, §8.4) go to the receive path. */
+	if (cmd == AMPS_CMD_ACK && amps_hdr_eq(&h, AMPS_F_A, "persisted") &&
+	    amps_hdr_has(&h, AMPS_F_S)) {
 		conn_persisted_ack(c, &h);
 		return (0);
 	}

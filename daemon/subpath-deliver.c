@@ -206,6 +206,28 @@ sp_need(const struct submgr_cmd *c)
 	    AMPSIPC_ACK_STATS : 0)));
 }
 
+/*
+ * A periodic persisted ack of a bookmark subscription (spec §8.4): the
+ * bookmark store may move an idle durable subscription's resume point
+ * (§8.6 rule 4).  Returns 1 if it was one.
+ */
+static int
+sp_persisted(struct subpath *sp, uint32_t connid, const struct amps_hdr *h)
+{
+	struct submgr_sub	*s;
+	const char		*sid, *bm;
+
+	if ((sid = sp_get(sp, h, AMPS_F_SUB_ID)) == NULL ||
+	    (bm = sp_get(sp, h, AMPS_F_BM)) == NULL ||
+	    (s = submgr_sub_find(sp->sm, sid)) == NULL)
+		return (0);
+	if (s->durable != NULL && s->connid == connid &&
+	    sp->conns[connid].bs != NULL && !(s->flags & SUBMGR_DETACHED))
+		(void)bookmarkstore_persisted(sp->conns[connid].bs,
+		    s->durable, bm, strlen(bm));
+	return (!(s->user_acks & AMPSIPC_ACK_PERSISTED));
+}
+
 /* An ack from AMPS. */
 static void
 sp_ack(struct subpath *sp, uint32_t connid, const struct amps_hdr *h)
@@ -221,11 +243,13 @@ sp_ack(struct subpath *sp, uint32_t connid, const struct amps_hdr *h)
 	uint32_t		 bit;
 	int			 ok, i;
 
+	bit = sp_ack_bit(h);
+	if (bit == AMPSIPC_ACK_PERSISTED && sp_persisted(sp, connid, h))
+		return;
 	if ((cid = sp_get(sp, h, AMPS_F_CID)) == NULL ||
 	    (c = submgr_cmd_find(sp->sm, cid)) == NULL ||
 	    c->connid != connid)
 		return;
-	bit = sp_ack_bit(h);
 	status = sp_get(sp, h, AMPS_F_STATUS);
 	ok = status == NULL || strcmp(status, "success") == 0;
 	s = c->sub;
