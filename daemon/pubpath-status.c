@@ -24,6 +24,7 @@
 #include "loop.h"
 #include "pubpath-int.h"
 #include "pubstore.h"
+#include "subpath.h"
 
 /* Print s as a status value: no spaces, printable (docs/IPC.md §7). */
 static void
@@ -62,10 +63,11 @@ pubpath_status_h(struct ipc_client *cl, const struct ipc_cmd *m, void *arg)
 	if ((f = open_memstream(&text, &len)) == NULL)
 		return (AMPSIPC_E_NO_RESOURCES);
 	fprintf(f, "ampsd version=%s pid=%ld uptime_s=%llu clients=%u "
-	    "passes=%llu\n", PACKAGE_VERSION, (long)getpid(),
-	    (unsigned long long)((now - pp->started) / 1000),
+	    "passes=%llu subscriptions=%zu\n", PACKAGE_VERSION,
+	    (long)getpid(), (unsigned long long)((now - pp->started) / 1000),
 	    pp->ipc ? ipc_nclients(pp->ipc) : 0,
-	    (unsigned long long)loop_passes());
+	    (unsigned long long)loop_passes(),
+	    pp->sp != NULL ? subpath_nsubs(pp->sp) : (size_t)0);
 	for (i = 0; i < pp->nconns; i++) {
 		pc = &pp->conns[i];
 		if (want != NULL && *want != '\0' &&
