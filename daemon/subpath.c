@@ -597,7 +597,7 @@ subpath_queue_ack(struct subpath *sp, struct ipc_client *cl,
     const struct ipc_cmd *m)
 {
 	struct amps_list_iter	 it;
-	struct submgr_sub	*s = NULL;
+	struct submgr_sub	*s = NULL, *t;
 	const char		*opt = ipcwire_str(m, AMPSIPC_T_OPTIONS);
 	const char		*bm = ipcwire_str(m, AMPSIPC_T_BOOKMARK), *item;
 	const char		*sid = ipcwire_str(m, AMPSIPC_T_SUB_ID);
@@ -616,15 +616,20 @@ subpath_queue_ack(struct subpath *sp, struct ipc_client *cl,
 		connid = (int)s->connid;
 	else if ((connid = sp_conn_of(sp, m)) < 0)
 		return (AMPSIPC_E_NO_SUCH_CONNECTION);
-	if (s != NULL) {
-		amps_list_begin(&it, bm, strlen(bm));
-		while (amps_list_next(&it, &item, &ilen) == 1) {
-			if (ilen >= sizeof one)
-				continue;
-			memcpy(one, item, ilen);
-			one[ilen] = '\0';
+	amps_list_begin(&it, bm, strlen(bm));
+	while (amps_list_next(&it, &item, &ilen) == 1) {
+		if (ilen >= sizeof one)
+			continue;
+		memcpy(one, item, ilen);
+		one[ilen] = '\0';
+		if (s != NULL)
 			(void)submgr_lease_drop(s, one);
-		}
+		else		/* no sub_id: whichever of its leases it is */
+			for (t = submgr_sub_first(sp->sm); t != NULL;
+			    t = t->next)
+				if (t->client == cl && t->nleases > 0 &&
+				    submgr_lease_drop(t, one))
+					break;
 	}
 	submgr_qack_add(sp->sm, (uint32_t)connid,
 	    ipcwire_str(m, AMPSIPC_T_TOPIC), opt, bm,

@@ -352,6 +352,18 @@ sub_start(struct ampsipc *h, struct ampsipc_command *c, ampsipc_msg_handler fn,
 		return (rt);
 	}
 	if (ipclib_wait_until(h, (int)timeout, sub_acked, rt) == -1) {
+		/* The daemon may still place it: take it back. */
+		if (sub_is_subscribe(rt->cmd) && rt->sub_id != NULL &&
+		    !(h->flags & AMPSIPC_BROKEN)) {
+			int	saved = h->err, saved_errno = errno;
+			char	msg[sizeof h->errmsg];
+
+			memcpy(msg, h->errmsg, sizeof msg);
+			(void)ampsipc_unsubscribe(h, rt->sub_id, 0);
+			h->err = saved;
+			memcpy(h->errmsg, msg, sizeof msg);
+			errno = saved_errno;
+		}
 		rt->dead = 1;
 		rt->stream = NULL;
 		return (NULL);
