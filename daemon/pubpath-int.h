@@ -77,6 +77,15 @@ struct pp_conn {
 	size_t			 tcap;
 	struct pp_allow		*allows;
 	size_t			 nallows;
+	/*
+	 * Settled point: every seq <= settled was persisted or refused by
+	 * AMPS.  Refusals above it wait in failed[] (sorted, few) until the
+	 * gap below them closes.  Flush waiters compare against this, so no
+	 * SQL count is needed.
+	 */
+	uint64_t		 settled;
+	uint64_t		*failed;
+	size_t			 nfailed;
 };
 
 struct pubpath {

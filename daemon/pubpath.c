@@ -137,24 +137,58 @@ pp_check_waiters(struct pubpath *pp, struct pp_conn *pc)
 {
 	struct pp_waiter	**wp, *w;
 	uint64_t		  done;
-	int			  empty = -1;	/* not counted yet */
 
-	/*
-	 * A waiter is covered by the discard point, or by an empty store
-	 * (its last messages failed: failure acks remove rows without
-	 * moving the discard point).  Counting rows is a scan, so it runs
-	 * at most once per call and only when some waiter needs it.
-	 */
 	done = pubstore_discarded_seq(pc->ps);
+	if (done < pc->settled)
+		done = pc->settled;
 	for (wp = &pp->waiters; (w = *wp) != NULL;) {
-		if (w->connid == pc->id && w->target > done && empty == -1)
-			empty = pubstore_unpersisted(pc->ps) == 0;
-		if (w->connid == pc->id && (w->target <= done || empty == 1)) {
+		if (w->connid == pc->id && w->target <= done) {
 			*wp = w->next;
 			pp_waiter_done(w, 0);
 		} else
 			wp = &w->next;
 	}
+}
+
+/*
+ * Advance pc->settled: to seq when AMPS persisted everything up to it
+ * (seq may be 0 for "nothing new"), then over refused seqs that now
+ * follow it without a gap.
+ */
+static void
+pp_settle(struct pp_conn *pc, uint64_t seq)
+{
+	size_t	 i, n;
+
+	if (seq > pc->settled)
+		pc->settled = seq;
+	for (i = 0; i < pc->nfailed && pc->failed[i] <= pc->settled + 1; i++)
+		if (pc->failed[i] == pc->settled + 1)
+			pc->settled++;
+	n = pc->nfailed - i;
+	memmove(pc->failed, pc->failed + i, n * sizeof *pc->failed);
+	pc->nfailed = n;
+}
+
+/* Remember a refused seq above the settled point, keeping failed[] sorted. */
+static void
+pp_settle_failed(struct pp_conn *pc, uint64_t seq)
+{
+	size_t	 i;
+
+	if (seq <= pc->settled)
+		return;
+	for (i = 0; i < pc->nfailed && pc->failed[i] < seq; i++)
+		;
+	if (i < pc->nfailed && pc->failed[i] == seq)
+		return;
+	pc->failed = xreallocarray(pc->failed, pc->nfailed + 1,
+	    sizeof *pc->failed);
+	memmove(pc->failed + i + 1, pc->failed + i,
+	    (pc->nfailed - i) * sizeof *pc->failed);
+	pc->failed[i] = seq;
+	pc->nfailed++;
+	pp_settle(pc, 0);
 }
 
 /* conn upcall: AMPS persisted everything <= seq. */
@@ -173,6 +207,7 @@ pp_persisted(struct conn *c, uint64_t seq, void *arg)
 			last = t->cl;
 		}
 	}
+	pp_settle(pc, seq);
 	pp_check_waiters(pp, pc);
 }
 
@@ -219,6 +254,7 @@ pp_failed(struct conn *c, uint64_t seq, const char *reason, void *arg)
 		pc->track[i].cl = NULL;
 		break;
 	}
+	pp_settle_failed(pc, seq);
 	pp_check_waiters(pp, pc);
 }
 
@@ -736,6 +772,7 @@ pubpath_free(struct pubpath *pp)
 		}
 		free(pc->allows);
 		free(pc->track);
+		free(pc->failed);
 	}
 	if (pp->probe != NULL)
 		event_free(pp->probe);
