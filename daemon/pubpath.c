@@ -165,6 +165,8 @@ pp_settle(struct pp_conn *pc, uint64_t seq)
 	for (i = 0; i < pc->nfailed && pc->failed[i] <= pc->settled + 1; i++)
 		if (pc->failed[i] == pc->settled + 1)
 			pc->settled++;
+	if (i == 0)
+		return;
 	n = pc->nfailed - i;
 	memmove(pc->failed, pc->failed + i, n * sizeof *pc->failed);
 	pc->nfailed = n;
