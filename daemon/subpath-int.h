@@ -107,6 +107,10 @@ struct subpath {
 #define SP_FLOW_BYTES	(16U * 1024 * 1024)
 
 /* subpath.c */
+int	sp_conn_of(struct subpath *, const struct ipc_cmd *);
+void	sp_send_sub(struct subpath *, struct submgr_sub *);
+
+/* subpath-queue.c */
 void	sp_detach(struct subpath *, struct submgr_sub *);
 void	sp_send_up(struct subpath *, uint32_t, const struct sp_up *);
 void	sp_drop_sub(struct subpath *, struct submgr_sub *, uint32_t,

@@ -16,12 +16,7 @@
  *                               back; STREAM_END after the last ack
  *   COMMAND unsubscribe      -> upstream unsubscribe, STREAM_END to the
  *                               ended subscriptions, OK
- *   DISCARD                  -> bookmarkstore_discard (committed in the
- *                               loop's flush phase with the other stores)
- *   QUEUE_ACK                -> lease dropped, ack batched; the batches
- *                               go upstream in the flush phase as
- *                               sow_delete bm=<list>, chunks capped at
- *                               the granted backlog
+ *   DISCARD, QUEUE_ACK       -> subpath-queue.c
  *   program closes           -> its leases cancelled upstream at once,
  *                               its subscriptions unsubscribed (a
  *                               durable one keeps its bookmark store)
@@ -117,7 +112,7 @@ sp_send_up(struct subpath *sp, uint32_t connid, const struct sp_up *u)
 }
 
 /* Send the subscription s upstream (first time or again). */
-static void
+void
 sp_send_sub(struct subpath *sp, struct submgr_sub *s)
 {
 	struct sp_conn		*pc = &sp->conns[s->connid];
@@ -234,25 +229,8 @@ sp_drop_sub(struct subpath *sp, struct submgr_sub *s, uint32_t code,
 	submgr_sub_remove(sp->sm, s);
 }
 
-/* Detach durable s: the program is behind (SP_FLOW_*). */
-void
-sp_detach(struct subpath *sp, struct submgr_sub *s)
-{
-	struct sp_up	u;
-
-	log_info("durable subscription %s: program pid %ld is %zu messages "
-	    "(%llu bytes) behind; detached until it catches up",
-	    log_safe(s->durable, 100), (long)ipc_client_pid(s->client),
-	    s->fcount, (unsigned long long)s->fbytes);
-	s->flags |= SUBMGR_DETACHED;
-	memset(&u, 0, sizeof u);
-	u.c = "unsubscribe";
-	u.sub_id = s->up_id;
-	sp_send_up(sp, s->connid, &u);
-}
-
 /* Find the connection a request names; -1 if unknown. */
-static int
+int
 sp_conn_of(struct subpath *sp, const struct ipc_cmd *m)
 {
 	const char	*name = ipcwire_str(m, AMPSIPC_T_CONN);
@@ -563,80 +541,6 @@ subpath_command(struct subpath *sp, struct ipc_client *cl,
 	}
 }
 
-/* IPC DISCARD: a durable subscription processed a message. */
-int
-subpath_discard(struct subpath *sp, struct ipc_client *cl,
-    const struct ipc_cmd *m)
-{
-	struct submgr_sub	*s;
-	const char		*bm = ipcwire_str(m, AMPSIPC_T_BOOKMARK);
-	int			 rc;
-
-	s = submgr_sub_local(sp->sm, ipc_client_id(cl),
-	    ipcwire_str(m, AMPSIPC_T_SUB_ID));
-	if (s == NULL || s->durable == NULL || sp->conns[s->connid].bs == NULL)
-		return (0);
-	rc = bookmarkstore_discard(sp->conns[s->connid].bs, s->durable, bm,
-	    strlen(bm));
-	if (rc == 0 || rc == 1)
-		submgr_flow_pop(s);
-	if ((s->flags & SUBMGR_DETACHED) && s->fcount == 0) {
-		s->flags &= ~SUBMGR_DETACHED;
-		log_info("durable subscription %s: program caught up; "
-		    "resuming from the bookmark store",
-		    log_safe(s->durable, 100));
-		if (sp->conns[s->connid].up)
-			sp_send_sub(sp, s);
-	}
-	return (0);
-}
-
-/* IPC QUEUE_ACK: ack, cancel or expire leased messages (batched). */
-int
-subpath_queue_ack(struct subpath *sp, struct ipc_client *cl,
-    const struct ipc_cmd *m)
-{
-	struct amps_list_iter	 it;
-	struct submgr_sub	*s = NULL, *t;
-	const char		*opt = ipcwire_str(m, AMPSIPC_T_OPTIONS);
-	const char		*bm = ipcwire_str(m, AMPSIPC_T_BOOKMARK), *item;
-	const char		*sid = ipcwire_str(m, AMPSIPC_T_SUB_ID);
-	char			 one[1100];
-	size_t			 ilen;
-	int			 connid;
-
-	if (opt != NULL && strcmp(opt, "cancel") != 0 &&
-	    strcmp(opt, "expire") != 0)
-		return (sp_refuse(cl, m->hdr.reqid, AMPSIPC_E_COMMAND,
-		    "queue ack option \"%s\" (cancel or expire)",
-		    log_safe(opt, 50)));
-	if (sid != NULL)
-		s = submgr_sub_local(sp->sm, ipc_client_id(cl), sid);
-	if (s != NULL)
-		connid = (int)s->connid;
-	else if ((connid = sp_conn_of(sp, m)) < 0)
-		return (AMPSIPC_E_NO_SUCH_CONNECTION);
-	amps_list_begin(&it, bm, strlen(bm));
-	while (amps_list_next(&it, &item, &ilen) == 1) {
-		if (ilen >= sizeof one)
-			continue;
-		memcpy(one, item, ilen);
-		one[ilen] = '\0';
-		if (s != NULL)
-			(void)submgr_lease_drop(s, one);
-		else		/* no sub_id: whichever of its leases it is */
-			for (t = submgr_sub_first(sp->sm); t != NULL;
-			    t = t->next)
-				if (t->client == cl && t->nleases > 0 &&
-				    submgr_lease_drop(t, one))
-					break;
-	}
-	submgr_qack_add(sp->sm, (uint32_t)connid,
-	    ipcwire_str(m, AMPSIPC_T_TOPIC), opt, bm,
-	    s != NULL ? s->granted : 0);
-	return (0);
-}
-
 /* IPC closed: end the program's subscriptions (invariant 1). */
 void
 subpath_closed(struct subpath *sp, struct ipc_client *cl)
@@ -704,28 +608,6 @@ subpath_state(struct subpath *sp, struct conn *cn, enum conn_state st)
 			submgr_sub_remove(sp->sm, s);
 		}
 	}
-}
-
-/* Flush-phase callback: one queue-ack chunk upstream. */
-static void
-sp_qack_cb(uint32_t connid, const char *topic, const char *opt,
-    const char *list, void *arg)
-{
-	struct sp_up	u;
-
-	memset(&u, 0, sizeof u);
-	u.c = "sow_delete";
-	u.t = topic;
-	u.bm = list;
-	u.o = *opt != '\0' ? opt : NULL;
-	sp_send_up(arg, connid, &u);
-}
-
-/* The loop's flush phase: send the queue acks of this pass. */
-void
-subpath_flush(struct subpath *sp)
-{
-	(void)submgr_qack_take(sp->sm, sp_qack_cb, sp);
 }
 
 /* Number of kept subscriptions (status). */

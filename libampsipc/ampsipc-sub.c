@@ -6,9 +6,8 @@
 /*
  * ampsipc-sub.c: the receive path of libampsipc: command objects,
  * execute (handler style) and execute (stream style), routing of ACK,
- * MESSAGE and STREAM_END frames by request id, unsubscribe, queue acks,
- * durable discards, and the last-chance / exception / failed-write
- * handlers.
+ * MESSAGE and STREAM_END frames by request id, and unsubscribe.  Queue
+ * acks, discards and the extra handlers are in ampsipc-ack.c.
  *
  * It owns: the handle's route list (struct ampsipc_route) and the
  * streams hanging off routes.
@@ -738,116 +737,4 @@ ampsipc_unsubscribe(struct ampsipc *h, const char *ids, int timeout_ms)
 	if (h->wait.code != 0)
 		return (ipclib_fail(h, h->wait.code, 0, "%s", h->errmsg));
 	return (0);
-}
-
-struct sub_ack_arg {
-	const char	*topic;
-	const char	*bm;
-	const char	*sub_id;
-	const char	*options;
-};
-
-/* Fill: QUEUE_ACK. */
-static void
-sub_fill_qack(struct ipcwire_enc *e, void *buf, size_t cap,
-    uint32_t reqid, const void *arg)
-{
-	const struct sub_ack_arg	*a = arg;
-
-	ipcwire_begin(e, buf, cap, AMPSIPC_QUEUE_ACK, 0, reqid);
-	ipcwire_put_str(e, AMPSIPC_T_TOPIC, a->topic);
-	ipcwire_put_str(e, AMPSIPC_T_OPTIONS, a->options);
-	if (a->sub_id != NULL && *a->sub_id != '\0')
-		ipcwire_put_str(e, AMPSIPC_T_SUB_ID, a->sub_id);
-	ipcwire_put_str(e, AMPSIPC_T_BOOKMARK, a->bm);
-}
-
-/* Ack (or cancel/expire) a queue message by topic and bookmark. */
-int
-ampsipc_ack_bookmark(struct ampsipc *h, const char *topic, const char *bm,
-    const char *sub_id, const char *options)
-{
-	struct sub_ack_arg	a;
-
-	if (topic == NULL || *topic == '\0' || bm == NULL || *bm == '\0')
-		return (ipclib_fail(h, AMPSIPC_E_USAGE, EINVAL,
-		    "a queue ack needs a topic and a bookmark"));
-	if (h->fd == -1)
-		return (ipclib_fail(h, AMPSIPC_E_USAGE, ENOTCONN,
-		    "not connected"));
-	a.topic = topic;
-	a.bm = bm;
-	a.sub_id = sub_id;
-	a.options = options != NULL && *options != '\0' ? options : NULL;
-	if (ipclib_queue(h, 0, sub_fill_qack, &a) == -1)
-		return (-1);
-	if (h->outlen - h->outoff > AMPSIPC_OUT_EAGER)
-		(void)ampsipc_write(h);
-	return (0);
-}
-
-/* Ack a queue message; no-op for others. */
-int
-ampsipc_ack(struct ampsipc *h, const struct ampsipc_message *m,
-    const char *options)
-{
-	if (m->lease_period[0] == '\0' || m->bookmark[0] == '\0')
-		return (0);
-	return (ampsipc_ack_bookmark(h, m->topic, m->bookmark, m->sub_id,
-	    options));
-}
-
-/* Fill: DISCARD. */
-static void
-sub_fill_discard(struct ipcwire_enc *e, void *buf, size_t cap,
-    uint32_t reqid, const void *arg)
-{
-	const struct ampsipc_message	*m = arg;
-
-	ipcwire_begin(e, buf, cap, AMPSIPC_DISCARD, 0, reqid);
-	ipcwire_put_str(e, AMPSIPC_T_SUB_ID, m->sub_id);
-	ipcwire_put_str(e, AMPSIPC_T_BOOKMARK, m->bookmark);
-}
-
-/* A durable subscription processed m. */
-int
-ampsipc_discard(struct ampsipc *h, const struct ampsipc_message *m)
-{
-	if (m->bookmark[0] == '\0' || m->sub_id[0] == '\0')
-		return (0);
-	if (h->fd == -1)
-		return (ipclib_fail(h, AMPSIPC_E_USAGE, ENOTCONN,
-		    "not connected"));
-	if (ipclib_queue(h, 0, sub_fill_discard, m) == -1)
-		return (-1);
-	if (h->outlen - h->outoff > AMPSIPC_OUT_EAGER)
-		(void)ampsipc_write(h);
-	return (0);
-}
-
-/* Install the last-chance handler. */
-void
-ampsipc_set_last_chance_handler(struct ampsipc *h, ampsipc_msg_handler fn,
-    void *arg)
-{
-	h->lastchance_cb = fn;
-	h->lastchance_arg = arg;
-}
-
-/* Install the exception listener. */
-void
-ampsipc_set_exception_listener(struct ampsipc *h,
-    ampsipc_exception_handler fn, void *arg)
-{
-	h->exc_cb = fn;
-	h->exc_arg = arg;
-}
-
-/* Install the failed-write handler. */
-void
-ampsipc_set_failed_write_handler(struct ampsipc *h, ampsipc_pub_handler fn,
-    void *arg)
-{
-	h->failed_cb = fn;
-	h->failed_arg = arg;
 }
