@@ -1,11 +1,11 @@
 #!/bin/bash
-# kill -9 of ampsd at pseudo-random points (fixed seed) during a publish
-# stream, then restart: every message acknowledged as stored reaches AMPS
+# kill -9 of ampsd at 10 pseudo-random points (fixed seed) during publish
+# streams, then restart: every message acknowledged as stored reaches AMPS
 # exactly once and in order (architecture promise 1).
 . "$(dirname "$0")/lib.sh"
 
 RANDOM=4242
-ROUNDS=5
+ROUNDS=10
 PER=20000
 start_ampsim sim
 write_conf "$SIMPORT" "heartbeat 5s;"
