@@ -517,6 +517,57 @@ s26(void)
 	ampsipc_cmd_free(x);
 }
 
+static int	exc_calls, fail_once;
+
+/* Exception listener: count. */
+static void
+exc_listener(struct ampsipc *h, int code, const char *text, void *arg)
+{
+	exc_calls++;
+}
+
+/* Handler failing the first message (its auto-ack becomes a cancel). */
+static int
+fail_first(struct ampsipc *h, const struct ampsipc_message *m, void *arg)
+{
+	collect(h, m, arg);
+	if (m->command == AMPSIPC_C_PUBLISH && fail_once) {
+		fail_once = 0;
+		return (1);
+	}
+	return (0);
+}
+
+/* 27: auto-ack (batched by the daemon); a failed handler cancels. */
+static void
+s27(void)
+{
+	struct coll	c = { 0 };
+	char		buf[64];
+	int		i;
+	struct ampsipc_command *x = cmd(AMPSIPC_C_SUBSCRIBE, "work2", NULL,
+	    NULL);
+
+	ampsipc_set_exception_listener(H, exc_listener, NULL);
+	exc_calls = 0;
+	fail_once = 1;
+	ampsipc_cmd_set_num(x, AMPSIPC_FIELD_MAX_BACKLOG, 2);
+	ampsipc_cmd_set_flags(x, AMPSIPC_CMDF_AUTO_ACK);
+	check(ampsipc_execute_async(H, x, fail_first, &c) == 0, "queue sub");
+	for (i = 0; i < 8; i++) {
+		snprintf(buf, sizeof buf, "{\"id\":%d}", i);
+		ampsipc_publish(H, "work2-in", buf, strlen(buf), NULL, NULL);
+	}
+	check(ampsipc_publish_flush(H, 10000) == 0, "flush");
+	wait_n(&c, 9, 5000);
+	settle(300);
+	check(c.n == 9, "8 messages + 1 redelivery through backlog 2 (%d)",
+	    c.n);
+	check(c.n >= 2 && strcmp(c.data[0], c.data[1]) != 0 &&
+	    exc_calls == 1, "exception listener told once (%d)", exc_calls);
+	ampsipc_cmd_free(x);
+}
+
 /* Client-side conflation of a stream. */
 static void
 sconf(void)
@@ -553,6 +604,7 @@ static const struct {
 	{ "12", s12 }, { "13", s13 }, { "14", s14 }, { "15", s15 },
 	{ "16", s16 }, { "17", s17 }, { "18", s18 }, { "19", s19 },
 	{ "20", s20 }, { "21", s21 }, { "22", s22 }, { "26", s26 },
+	{ "27", s27 },
 	{ "28", s28 }, { "29", s29 }, { "conflate", sconf },
 };
 

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Client-side conformance scenarios of spec §17.4 (12-22, 26, 28, 29 and
+# Client-side conformance scenarios of spec §17.4 (12-22, 26-29 and
 # client-side conflation) through libampsipc, ampsd and ampsim, plus the
 # ampsctl receiving commands.
 . "$(dirname "$0")/lib.sh"
@@ -11,13 +11,14 @@ start_ampsim sim --ack-conflation 10 --conf-line "sow orders key=/id" \
     --conf-line "sow s18 key=/id" --conf-line "sow s19 key=/id" \
     --conf-line "sow s20 key=/id" --conf-line "sow s21 key=/id" \
     --conf-line "sow s23 key=/id" --conf-line "txlog .*" \
-    --conf-line "queue work topic=work-in semantics=at-least-once lease=30s backlog=10"
+    --conf-line "queue work topic=work-in semantics=at-least-once lease=30s backlog=10" \
+    --conf-line "queue work2 topic=work2-in semantics=at-least-once lease=30s backlog=10"
 write_conf "$SIMPORT"
 start_ampsd
 wait_for 10 ready_at_least 1 || fail "daemon never ready"
 
 timeout 120 "$SUBTEST" -S "$T/ampsd.sock" scenario 12 13 14 15 16 17 18 19 \
-    20 21 22 26 28 29 conflate >"$T/subtest.log" 2>&1
+    20 21 22 26 27 28 29 conflate >"$T/subtest.log" 2>&1
 rc=$?
 cat "$T/subtest.log"
 [ $rc = 0 ] || fail "scenarios failed"
