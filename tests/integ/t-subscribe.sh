@@ -40,4 +40,14 @@ got=$(timeout 10 "$AMPSCTL" subscribe -topic orders -bookmark 0 -n 3 \
 "$AMPSCTL" sow -topic orders -filter '/qty >>> 1' 2>"$T/err" &&
     fail "bad filter accepted"
 grep -q "bad filter" "$T/err" || fail "bad filter message: $(cat "$T/err")"
+
+# One live attachment per durable name; the second gets a clear error.
+"$AMPSCTL" subscribe -topic orders -durable -subid dx -bookmark recent \
+    -timeout 3000 >/dev/null 2>&1 &
+PIDS="$PIDS $!"
+sleep 0.5
+"$AMPSCTL" subscribe -topic orders -durable -subid dx -bookmark recent \
+    -timeout 500 2>"$T/err" && fail "second attachment accepted"
+grep -q "attached to another program" "$T/err" ||
+    fail "second attachment: $(cat "$T/err")"
 pass
