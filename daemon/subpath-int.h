@@ -106,6 +106,9 @@ struct subpath {
 #define SP_FLOW_MSGS	20000
 #define SP_FLOW_BYTES	(16U * 1024 * 1024)
 
+/* Subscriptions one program may hold (bad input must not exhaust us). */
+#define SP_MAX_SUBS	10000
+
 /* subpath.c */
 int	sp_conn_of(struct subpath *, const struct ipc_cmd *);
 void	sp_send_sub(struct subpath *, struct submgr_sub *);

@@ -363,6 +363,19 @@ sp_refuse(struct ipc_client *cl, uint32_t reqid, uint32_t code,
 	return (0);
 }
 
+/* How many subscriptions program cl has (bounded by SP_MAX_SUBS). */
+static int
+sp_count_client(struct subpath *sp, struct ipc_client *cl)
+{
+	struct submgr_sub	*s;
+	int			 n = 0;
+
+	for (s = submgr_sub_first(sp->sm); s != NULL && n < SP_MAX_SUBS;
+	    s = s->next)
+		n += s->client == cl;
+	return (n);
+}
+
 /* COMMAND subscribe, delta_subscribe, sow_and_subscribe, ... */
 static int
 sp_subscribe(struct subpath *sp, struct ipc_client *cl,
@@ -427,6 +440,10 @@ sp_subscribe(struct subpath *sp, struct ipc_client *cl,
 	if (submgr_sub_local(sp->sm, cid, local) != NULL)
 		return (sp_refuse(cl, m->hdr.reqid, AMPSIPC_E_SUB_EXISTS,
 		    "subscription \"%s\" already exists", local));
+	if (sp_count_client(sp, cl) >= SP_MAX_SUBS)
+		return (sp_refuse(cl, m->hdr.reqid, AMPSIPC_E_LIMIT,
+		    "too many subscriptions (limit %d per program)",
+		    SP_MAX_SUBS));
 	if ((cf & AMPSIPC_CF_STREAM) && !sp->conns[connid].up)
 		return (sp_refuse(cl, m->hdr.reqid, AMPSIPC_E_DISCONNECTED,
 		    "connection %s is not up", sp->conns[connid].name));
