@@ -238,8 +238,8 @@ sub_cmd(const struct sctl *c, int cmd)
 		    AMPSIPC_ACK_STATS);
 	if (c->data != NULL)
 		ampsipc_cmd_set_data(x, c->data, strlen(c->data));
-	if (c->durable)
-		flags |= AMPSIPC_CMDF_DURABLE;
+	if (c->durable)		/* printed = processed: discard it */
+		flags |= AMPSIPC_CMDF_DURABLE | AMPSIPC_CMDF_AUTO_DISCARD;
 	if (c->discard)
 		flags |= AMPSIPC_CMDF_AUTO_DISCARD | AMPSIPC_CMDF_DURABLE;
 	if (c->ack)
