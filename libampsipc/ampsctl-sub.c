@@ -64,6 +64,7 @@ struct sctl {
 	int		 stats;
 	long		 got;
 	int		 failed;
+	char		 used_id[128];	/* the sub_id execute used */
 };
 
 /* Usage of the receiving commands. */
@@ -191,8 +192,16 @@ sub_handler(struct ampsipc *h, const struct ampsipc_message *m, void *arg)
 	if (m->command == AMPSIPC_C_ACK || m->command == AMPSIPC_C_GROUP_BEGIN ||
 	    m->command == AMPSIPC_C_GROUP_END)
 		return (0);
+	if (c->n > 0 && c->got >= c->n)
+		return (0);	/* already unsubscribed; not discarded */
 	sub_print(c, m);
-	c->got++;
+	/* Stop at -n at once: later messages of this read must be neither
+	 * printed nor discarded (auto-discard runs after we return 0). */
+	if (++c->got == c->n) {
+		if (c->durable || c->discard)	/* before the unsubscribe */
+			(void)ampsipc_discard(h, m);
+		(void)ampsipc_unsubscribe(h, c->used_id, 0);
+	}
 	return (0);
 }
 
@@ -270,6 +279,11 @@ sub_subscribe(struct ampsipc *h, struct sctl *c, int cmd)
 	if ((x = sub_cmd(c, cmd)) == NULL)
 		return (sub_fail(h, "command"));
 	ampsipc_set_exception_listener(h, sub_exc, c);
+	if (c->subid == NULL) {
+		snprintf(c->used_id, sizeof c->used_id, "ampsctl");
+		ampsipc_cmd_set_str(x, AMPSIPC_FIELD_SUB_ID, c->used_id);
+	} else
+		snprintf(c->used_id, sizeof c->used_id, "%s", c->subid);
 	rc = ampsipc_execute_async(h, x, sub_handler, c);
 	ampsipc_cmd_free(x);
 	if (rc == -1)

@@ -41,6 +41,16 @@ got=$(timeout 10 "$AMPSCTL" subscribe -topic orders -bookmark 0 -n 3 \
     fail "bad filter accepted"
 grep -q "bad filter" "$T/err" || fail "bad filter message: $(cat "$T/err")"
 
+# ampsctl durable resume: -n 3 then the rest, nothing twice.
+for i in 0 1 2 3 4; do echo "{\"id\":$i}"; done |
+    "$AMPSCTL" publish -topic dtest -wait persisted || fail "publish dtest"
+a=$(timeout 10 "$AMPSCTL" subscribe -topic dtest -durable -subid z \
+    -bookmark recent -n 3 | tr -d '\n')
+b=$(timeout 10 "$AMPSCTL" subscribe -topic dtest -durable -subid z \
+    -bookmark recent -timeout 700 | tr -d '\n')
+[ "$a|$b" = '{"id":0}{"id":1}{"id":2}|{"id":3}{"id":4}' ] ||
+    fail "ampsctl durable resume: $a|$b"
+
 # One live attachment per durable name; the second gets a clear error.
 "$AMPSCTL" subscribe -topic orders -durable -subid dx -bookmark recent \
     -timeout 3000 >/dev/null 2>&1 &
