@@ -213,6 +213,33 @@ s13(void)
 	check(ampsipc_execute_async(H, x, collect, &c) == -1 &&
 	    ampsipc_error(H) == AMPSIPC_E_BAD_FILTER, "bad filter error");
 	ampsipc_cmd_free(x);
+	x = cmd(AMPSIPC_C_SUBSCRIBE, "^s13(", NULL, NULL);
+	check(ampsipc_execute_async(H, x, collect, &c) == -1 &&
+	    ampsipc_error(H) == AMPSIPC_E_BAD_REGEX_TOPIC, "bad regex topic");
+	ampsipc_cmd_free(x);
+}
+
+/* Paused bookmark subscription, resumed by sub_id (spec §8.4). */
+static void
+spause(void)
+{
+	struct coll	c = { 0 }, r = { 0 };
+	struct ampsipc_command *x = cmd(AMPSIPC_C_SUBSCRIBE, "spause", NULL,
+	    "pause"), *y = cmd(AMPSIPC_C_SUBSCRIBE, NULL, NULL, "resume");
+
+	pub("spause", "{\"id\":1}", 0);
+	pub("spause", "{\"id\":2}", 0);
+	ampsipc_cmd_set_str(x, AMPSIPC_FIELD_SUB_ID, "P");
+	ampsipc_cmd_set_str(x, AMPSIPC_FIELD_BOOKMARK, AMPSIPC_BOOKMARK_EPOCH);
+	check(ampsipc_execute_async(H, x, collect, &c) == 0, "paused sub");
+	settle(300);
+	check(c.n == 0, "nothing while paused (%d)", c.n);
+	ampsipc_cmd_set_str(y, AMPSIPC_FIELD_SUB_ID, "P");
+	check(ampsipc_execute_async(H, y, collect, &r) == 0, "resume");
+	wait_n(&c, 2, 3000);
+	check(c.n == 2, "replayed after resume (%d)", c.n);
+	ampsipc_cmd_free(x);
+	ampsipc_cmd_free(y);
 }
 
 static void
@@ -606,6 +633,7 @@ static const struct {
 	{ "20", s20 }, { "21", s21 }, { "22", s22 }, { "26", s26 },
 	{ "27", s27 },
 	{ "28", s28 }, { "29", s29 }, { "conflate", sconf },
+	{ "pause", spause },
 };
 
 /* Connect H. */
