@@ -72,6 +72,8 @@ conn_out_put(struct conn *c, const void *p, size_t len)
 {
 	struct conn_obuf	*o = &c->out;
 
+	if (len == 0)
+		return;
 	if (o->off > 0 && o->off == o->len)
 		o->off = o->len = 0;
 	if (o->len + len > o->cap) {

@@ -699,7 +699,8 @@ conn_replay_cb(const struct pubstore_rec *r, void *arg)
 	    "\"s\":%llu%s", (unsigned long long)r->seq,
 	    r->hdr_len ? "," : "");
 	elen += (size_t)n;
-	memcpy(esc + elen, r->hdr, r->hdr_len);
+	if (r->hdr_len > 0)
+		memcpy(esc + elen, r->hdr, r->hdr_len);
 	elen += r->hdr_len;
 	esc[elen++] = '}';
 	amps_frame_put_len(pre, (uint32_t)(hlen + elen + r->data_len));

@@ -148,10 +148,14 @@ main(int argc, char **argv)
 	ampsipc_close(a);
 	if (st.out != NULL)
 		fclose(st.out);
+	free(buf);
+	free(st.idx_by_req);
 	return (st.failed ? 2 : 0);
 lost:
 	ampsipc_close(a);
 	if (st.out != NULL)
 		fclose(st.out);
+	free(buf);
+	free(st.idx_by_req);
 	return (2);
 }

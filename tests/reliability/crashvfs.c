@@ -137,7 +137,8 @@ cv_img_write(unsigned char **img, size_t *size, size_t *cap, int64_t off,
 
 	if (cv_img_reserve(img, cap, end) == -1)
 		return (-1);
-	memcpy(*img + off, data, len);
+	if (len > 0)
+		memcpy(*img + off, data, len);
 	if (end > *size)
 		*size = end;
 	return (0);
