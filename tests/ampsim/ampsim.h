@@ -450,6 +450,8 @@ struct sub {
 	int64_t			 x_ts0;		/* log time at x_t0 */
 	double			 bytes_credit;	/* rate=NKB allowance */
 	uint64_t		 bytes_t;	/* mono ms of the last refill */
+	double			 msg_credit;	/* rate=N allowance */
+	uint64_t		 msg_t;		/* mono ms of the last refill */
 	struct event		*ev_replay;
 	struct event		*ev_persisted;
 

@@ -543,7 +543,7 @@ START_TEST(replay_rates)
 		EXPECT_CMD(s, "p");
 	EXPECT_ACK(s, "completed", "success");
 	el = mono_ms() - t0;
-	ck_assert_msg(el >= 300, "rate=20: 10 messages in %lld ms", el);
+	ck_assert_msg(el >= 430, "rate=20: 10 messages in %lld ms", el);
 	t0 = mono_ms();
 	tc_send(s, "{\"c\":\"subscribe\",\"cid\":\"2\",\"t\":\"log\","
 	    "\"bm\":\"0\",\"a\":\"processed,completed\","

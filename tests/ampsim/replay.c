@@ -214,7 +214,32 @@ sub_replay_cb(evutil_socket_t fd, short ev, void *arg)
 	if (sub->paused)
 		return;
 	n = sub->fully_durable ? repl_durable_count() : txlog_count();
-	budget = sub->rate > 0 ? (size_t)(sub->rate / 10) + 1 : 2000;
+	budget = 2000;
+	if (sub->rate > 0) {
+		/*
+		 * rate=N: a credit of N messages per second, refilled by
+		 * elapsed time, at most a tenth of a second's worth (and at
+		 * least one message) banked; the first message goes at once.
+		 */
+		uint64_t now = sim_mono_ms();
+		double	 cap = sub->rate / 10 > 1 ? sub->rate / 10 : 1;
+
+		if (sub->msg_t == 0)
+			sub->msg_credit = 1;
+		else
+			sub->msg_credit += sub->rate *
+			    (double)(now - sub->msg_t) / 1000.0;
+		if (sub->msg_credit > cap)
+			sub->msg_credit = cap;
+		sub->msg_t = now;
+		budget = (size_t)sub->msg_credit;
+		if (budget == 0) {
+			wait = (int)((1 - sub->msg_credit) * 1000.0 /
+			    sub->rate) + 1;
+			sub_replay_schedule(sub, wait);
+			return;
+		}
+	}
 	if (sub->rate_bytes > 0) {
 		uint64_t now = sim_mono_ms();
 
@@ -246,6 +271,8 @@ sub_replay_cb(evutil_socket_t fd, short ev, void *arg)
 		sub_deliver(sub, &m, NULL);
 		sub->sent++;
 		budget--;
+		if (sub->rate > 0)
+			sub->msg_credit -= 1;
 		if (sub->s->state == SESS_DEAD)
 			return;
 		if (sub->rate_bytes > 0) {
@@ -284,7 +311,14 @@ sub_replay_cb(evutil_socket_t fd, short ev, void *arg)
 			sub->replaying = 0;
 		return;
 	}
-	sub_replay_schedule(sub, sub->rate > 0 ? 100 : 1);
+	if (sub->rate > 0) {
+		/* Next message when a whole credit has built up again. */
+		wait = sub->msg_credit >= 1 ? 1 : (int)((1 - sub->msg_credit) *
+		    1000.0 / sub->rate) + 1;
+		sub_replay_schedule(sub, wait);
+		return;
+	}
+	sub_replay_schedule(sub, 1);
 }
 
 /*
