@@ -207,9 +207,12 @@ sp_need(const struct submgr_cmd *c)
 }
 
 /*
- * A periodic persisted ack of a bookmark subscription (spec §8.4): the
- * bookmark store may move an idle durable subscription's resume point
- * (§8.6 rule 4).  Returns 1 if it was one.
+ * A periodic persisted ack of a bookmark subscription (spec §8.4).  It
+ * is not fed to the bookmark store (§8.6 rule 4 is optional): the server
+ * may send it before the messages up to its bookmark reached us, and a
+ * resume point moved there would then drop them as duplicates.  Only
+ * forwarded when the program asked for persisted acks.  Returns 1 if it
+ * was one and is done with.
  */
 static int
 sp_persisted(struct subpath *sp, uint32_t connid, const struct amps_hdr *h)
@@ -221,10 +224,6 @@ sp_persisted(struct subpath *sp, uint32_t connid, const struct amps_hdr *h)
 	    (bm = sp_get(sp, h, AMPS_F_BM)) == NULL ||
 	    (s = submgr_sub_find(sp->sm, sid)) == NULL)
 		return (0);
-	if (s->durable != NULL && s->connid == connid &&
-	    sp->conns[connid].bs != NULL && !(s->flags & SUBMGR_DETACHED))
-		(void)bookmarkstore_persisted(sp->conns[connid].bs,
-		    s->durable, bm, strlen(bm));
 	return (!(s->user_acks & AMPSIPC_ACK_PERSISTED));
 }
 

@@ -145,8 +145,6 @@ sp_send_sub(struct subpath *sp, struct submgr_sub *s)
 	c->user_acks = s->user_acks;
 	c->up_acks = AMPSIPC_ACK_PROCESSED | (s->user_acks &
 	    (AMPSIPC_ACK_RECEIVED | AMPSIPC_ACK_STATS));
-	if (s->durable != NULL)		/* periodic persisted bookmarks */
-		c->up_acks |= AMPSIPC_ACK_PERSISTED;
 	if (bmp != NULL || s->cmd == AMPSIPC_CMD_SOW_AND_SUBSCRIBE ||
 	    s->cmd == AMPSIPC_CMD_SOW_AND_DELTA_SUBSCRIBE)
 		c->up_acks |= AMPSIPC_ACK_COMPLETED;

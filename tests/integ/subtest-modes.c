@@ -256,10 +256,38 @@ slow_mode(const char *sock, int argc, char **argv)
 	}
 }
 
+/*
+ * stream TOPIC: a synchronous stream; prints "END <error code>" when the
+ * stream ends (an upstream failover ends it with DISCONNECTED).
+ */
+static int
+stream_mode(const char *sock, char **argv)
+{
+	struct ampsipc		*h;
+	struct ampsipc_command	*x;
+	struct ampsipc_stream	*st;
+	const struct ampsipc_message *m;
+
+	if ((h = ampsipc_create()) == NULL ||
+	    ampsipc_connect(h, sock, "stream", 5000) == -1)
+		return (3);
+	x = ampsipc_cmd_new(AMPSIPC_C_SUBSCRIBE);
+	ampsipc_cmd_set_str(x, AMPSIPC_FIELD_TOPIC, argv[1]);
+	if ((st = ampsipc_execute(h, x)) == NULL)
+		return (1);
+	while (ampsipc_stream_next(st, &m, 1000) >= 0)
+		;
+	printf("END %d %s\n", ampsipc_error(h), ampsipc_errmsg(h));
+	fflush(stdout);
+	return (0);
+}
+
 /* Dispatch the non-scenario modes. */
 int
 other_modes(const char *sock, int argc, char **argv)
 {
+	if (strcmp(argv[0], "stream") == 0 && argc >= 2)
+		return (stream_mode(sock, argv));
 	if (strcmp(argv[0], "slow") == 0 && argc >= 5)
 		return (slow_mode(sock, argc, argv));
 	if (strcmp(argv[0], "async") == 0 && argc >= 3)

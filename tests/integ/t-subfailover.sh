@@ -2,7 +2,8 @@
 # Subscriptions across failover to a replica (spec §15.4, §17.4 scenario
 # 30): a durable bookmark subscription resumes on the replica from its
 # bookmark store with nothing missing; a sow_and_subscribe is re-run
-# (the program sees a second group_begin) and keeps receiving.
+# (the program sees a second group_begin) and keeps receiving; a
+# synchronous stream ends with DISCONNECTED.
 . "$(dirname "$0")/lib.sh"
 
 SUBTEST=$B/tests/integ/subtest
@@ -37,6 +38,8 @@ wait_for 10 ready_at_least 1 || fail "never ready on the primary"
 PIDS="$PIDS $!"
 "$SUBTEST" -S "$T/ampsd.sock" async orders "$T/sow" 2>>"$T/sub.log" &
 PIDS="$PIDS $!"
+"$SUBTEST" -S "$T/ampsd.sock" stream orders >"$T/stream" 2>>"$T/sub.log" &
+PIDS="$PIDS $!"
 sleep 0.3
 : >"$T/stored"
 run_pubtest -S "$T/ampsd.sock" -t dur -n $N -d 20000 -o "$T/stored" -F \
@@ -67,4 +70,6 @@ echo "durable: $(wc -l <"$T/want") stored, $(grep -c '^R' "$T/dur") deliveries, 
     fail "sow_and_subscribe was not re-run ($(grep -c '^G' "$T/sow") groups)"
 [ "$(grep -c '^R' "$T/sow")" -ge 10 ] ||
     fail "sow_and_subscribe got nothing after failover"
+# A synchronous stream is not resubscribed: it ends, DISCONNECTED (11).
+grep -q "^END 11 " "$T/stream" || fail "stream end: $(cat "$T/stream")"
 pass
