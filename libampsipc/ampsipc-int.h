@@ -128,6 +128,7 @@ struct ampsipc_route {
 	int			 code;		/* error that ended it */
 	char			*text;
 	int			 dead;		/* unlinked at the next sweep */
+	int			 pinned;	/* execute waits on it: keep */
 	struct ampsipc_route	*next;
 };
 

@@ -22,7 +22,8 @@
  *
  * Invariants:
  *  1. A route is never freed while ampsipc_dispatch() runs (handlers may
- *     unsubscribe their own route); dead routes are swept afterwards.
+ *     unsubscribe their own route), nor while execute waits on it
+ *     (pinned); dead routes are swept afterwards.
  *  2. A message is delivered to at most one route: the one whose reqid
  *     the daemon tagged it with; an unknown reqid goes to the
  *     last-chance handler.
@@ -290,6 +291,7 @@ sub_start(struct ampsipc *h, struct ampsipc_command *c, ampsipc_msg_handler fn,
 	char			 idbuf[16];
 	uint32_t		 reqid;
 	int64_t			 timeout = SUB_DEFAULT_TIMEOUT;
+	int			 rc;
 
 	if (h->fd == -1) {
 		ipclib_fail(h, AMPSIPC_E_USAGE, ENOTCONN, "not connected");
@@ -350,7 +352,10 @@ sub_start(struct ampsipc *h, struct ampsipc_command *c, ampsipc_msg_handler fn,
 			(void)ampsipc_write(h);
 		return (rt);
 	}
-	if (ipclib_wait_until(h, (int)timeout, sub_acked, rt) == -1) {
+	rt->pinned = 1;		/* not swept while we wait on it */
+	rc = ipclib_wait_until(h, (int)timeout, sub_acked, rt);
+	rt->pinned = 0;
+	if (rc == -1) {
 		/* The daemon may still place it: take it back. */
 		if (sub_is_subscribe(rt->cmd) && rt->sub_id != NULL &&
 		    !(h->flags & AMPSIPC_BROKEN)) {
@@ -365,12 +370,14 @@ sub_start(struct ampsipc *h, struct ampsipc_command *c, ampsipc_msg_handler fn,
 		}
 		rt->dead = 1;
 		rt->stream = NULL;
+		ipclib_sub_sweep(h);
 		return (NULL);
 	}
 	if (rt->ended && rt->code != 0) {
 		ipclib_fail(h, rt->code, 0, "%s", rt->text);
 		rt->dead = 1;
 		rt->stream = NULL;
+		ipclib_sub_sweep(h);
 		return (NULL);
 	}
 	return (rt);
@@ -564,7 +571,7 @@ ipclib_sub_sweep(struct ampsipc *h)
 		return;
 	h->last_route = NULL;
 	for (rp = &h->routes; (rt = *rp) != NULL;) {
-		if (rt->dead && rt->stream == NULL) {
+		if (rt->dead && rt->stream == NULL && !rt->pinned) {
 			*rp = rt->next;
 			free(rt->sub_id);
 			free(rt->text);
