@@ -4,8 +4,8 @@
  */
 
 /*
- * subtest: the client-side conformance scenarios of spec §17.4 (12-22,
- * 26-29, client-side conflation) through libampsipc against ampsd and
+ * subtest: the client-side conformance scenarios of spec §17.4 (12-29,
+ * client-side conflation) through libampsipc against ampsd and
  * ampsim, plus a durable consumer for the kill tests.
  *
  *	subtest -S socket scenario NAME...	run scenarios; exit 0 if all pass
@@ -467,6 +467,62 @@ s22(void)
 	ampsipc_cmd_free(x);
 }
 
+/* 23/24: discard 3 of 5, resubscribe MOST_RECENT: 4 and 5 again only. */
+static void
+s23(void)
+{
+	const struct ampsipc_message	*m;
+	struct ampsipc_stream		*st;
+	struct ampsipc_command		*x;
+	char				 buf[64];
+	int				 i, n = 0, first = -1;
+
+	for (i = 1; i <= 5; i++) {
+		snprintf(buf, sizeof buf, "{\"id\":%d}", i);
+		ampsipc_publish(H, "s23b", buf, strlen(buf), NULL, NULL);
+	}
+	check(ampsipc_publish_flush(H, 10000) == 0, "flush");
+	x = cmd(AMPSIPC_C_SUBSCRIBE, "s23b", NULL, NULL);
+	ampsipc_cmd_set_str(x, AMPSIPC_FIELD_SUB_ID, "dur23");
+	ampsipc_cmd_set_str(x, AMPSIPC_FIELD_BOOKMARK,
+	    AMPSIPC_BOOKMARK_MOST_RECENT);
+	ampsipc_cmd_set_flags(x, AMPSIPC_CMDF_DURABLE);
+	check((st = ampsipc_execute(H, x)) != NULL, "durable subscribe");
+	while (st != NULL && n < 5 && ampsipc_stream_next(st, &m, 2000) == 1) {
+		if (m->command != AMPSIPC_C_PUBLISH)
+			continue;
+		if (++n <= 3)
+			check(ampsipc_discard(H, m) == 0, "discard");
+	}
+	check(n == 5, "5 delivered (%d)", n);
+	ampsipc_stream_close(st);
+	check(ampsipc_ping(H, 5000) == 0, "ping");
+	check((st = ampsipc_execute(H, x)) != NULL, "resubscribe");
+	n = 0;
+	while (st != NULL && ampsipc_stream_next(st, &m, 500) == 1)
+		if (m->command == AMPSIPC_C_PUBLISH && n++ == 0)
+			first = strstr(m->data, "\"id\":4") != NULL;
+	check(n == 2 && first == 1, "4 and 5 again, nothing discarded (%d)", n);
+	ampsipc_stream_close(st);
+	ampsipc_cmd_free(x);
+}
+
+/* 25: bookmark_not_found=fail -> a failure ack. */
+static void
+s25(void)
+{
+	struct coll	c = { 0 };
+	struct ampsipc_command *x = cmd(AMPSIPC_C_SUBSCRIBE, "s25", NULL,
+	    "bookmark_not_found=fail");
+
+	ampsipc_cmd_set_str(x, AMPSIPC_FIELD_BOOKMARK, "123|456|");
+	check(ampsipc_execute_async(H, x, collect, &c) == -1 &&
+	    ampsipc_error(H) != AMPSIPC_E_OK &&
+	    ampsipc_error(H) != AMPSIPC_E_TIMED_OUT, "failure ack (%d)",
+	    ampsipc_error(H));
+	ampsipc_cmd_free(x);
+}
+
 static void
 s28(void)
 {
@@ -631,7 +687,7 @@ static const struct {
 	{ "12", s12 }, { "13", s13 }, { "14", s14 }, { "15", s15 },
 	{ "16", s16 }, { "17", s17 }, { "18", s18 }, { "19", s19 },
 	{ "20", s20 }, { "21", s21 }, { "22", s22 }, { "26", s26 },
-	{ "27", s27 },
+	{ "23", s23 }, { "25", s25 }, { "27", s27 },
 	{ "28", s28 }, { "29", s29 }, { "conflate", sconf },
 	{ "pause", spause },
 };

@@ -1,7 +1,7 @@
 #!/bin/bash
-# Client-side conformance scenarios of spec §17.4 (12-22, 26-29 and
-# client-side conflation) through libampsipc, ampsd and ampsim, plus the
-# ampsctl receiving commands.
+# Client-side conformance scenarios of spec §17.4 (12-29; 23 and 24 in
+# one), pause/resume and client-side conflation through libampsipc, ampsd
+# and ampsim, plus the ampsctl receiving commands.
 . "$(dirname "$0")/lib.sh"
 
 SUBTEST=$B/tests/integ/subtest
@@ -18,7 +18,7 @@ start_ampsd
 wait_for 10 ready_at_least 1 || fail "daemon never ready"
 
 timeout 120 "$SUBTEST" -S "$T/ampsd.sock" scenario 12 13 14 15 16 17 18 19 \
-    20 21 22 26 27 28 29 conflate pause >"$T/subtest.log" 2>&1
+    20 21 22 23 25 26 27 28 29 conflate pause >"$T/subtest.log" 2>&1
 rc=$?
 cat "$T/subtest.log"
 [ $rc = 0 ] || fail "scenarios failed"
