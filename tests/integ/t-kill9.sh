@@ -22,19 +22,19 @@ for r in $(seq 1 $ROUNDS); do
 done
 start_ampsd
 [ -s "$T/stored" ] || fail "nothing was stored at all"
-sort -n "$T/stored" | uniq >"$T/want"
+LC_ALL=C sort -u "$T/stored" >"$T/want"	# comm needs byte order
 check() {
 	replay_ids orders >"$T/got"
 	# Strictly increasing: in order, no duplicate.
 	sort -n -c -u "$T/got" 2>/dev/null || return 1
 	# Every stored-acknowledged id is there.
-	[ -z "$(sort -n "$T/got" | comm -23 "$T/want" -)" ]
+	[ -z "$(LC_ALL=C sort "$T/got" | LC_ALL=C comm -23 "$T/want" -)" ]
 }
 wait_for 40 check || {
 	replay_ids orders >"$T/got"
 	echo "stored $(wc -l <"$T/want"), got $(wc -l <"$T/got")"
 	sort -n -c -u "$T/got" || echo "order/duplicate problem"
-	echo "missing: $(sort -n "$T/got" | comm -23 "$T/want" - | head -5)"
+	echo "missing: $(LC_ALL=C sort "$T/got" | LC_ALL=C comm -23 "$T/want" - | head -5)"
 	fail "stored messages lost, duplicated or reordered"
 }
 echo "stored-acked: $(wc -l <"$T/want"), delivered: $(wc -l <"$T/got")"

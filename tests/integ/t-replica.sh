@@ -57,7 +57,7 @@ echo "failover: primary killed after $part stored; ready on the replica" \
     "after $(($(now_ms) - t0)) ms"
 
 wait "$pub" || fail "publisher failed (exit $?)"
-sort -n "$T/stored" | uniq >"$T/want"
+LC_ALL=C sort -u "$T/stored" >"$T/want"	# comm needs byte order
 [ "$(wc -l <"$T/want")" -eq $N ] || fail "only $(wc -l <"$T/want") of $N stored"
 
 SIMPORT=$PB
@@ -65,13 +65,13 @@ check() {
 	replay_ids orders >"$T/got"
 	# In order and no duplicate; every stored-acknowledged id present.
 	sort -n -c -u "$T/got" 2>/dev/null || return 1
-	[ -z "$(sort -n "$T/got" | comm -23 "$T/want" -)" ]
+	[ -z "$(LC_ALL=C sort "$T/got" | LC_ALL=C comm -23 "$T/want" -)" ]
 }
 wait_for 40 check || {
 	replay_ids orders >"$T/got"
 	echo "stored $(wc -l <"$T/want"), replica holds $(wc -l <"$T/got")"
 	sort -n -c -u "$T/got" || echo "order/duplicate problem"
-	echo "missing: $(sort -n "$T/got" | comm -23 "$T/want" - | head -5)"
+	echo "missing: $(LC_ALL=C sort "$T/got" | LC_ALL=C comm -23 "$T/want" - | head -5)"
 	fail "stored messages lost, duplicated or reordered on the replica"
 }
 echo "stored-acked: $(wc -l <"$T/want"), on the replica: $(wc -l <"$T/got")"
