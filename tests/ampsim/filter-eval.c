@@ -549,6 +549,32 @@ instr(const char *s, size_t ls, const char *t, size_t lt, int icase)
 	return (0);
 }
 
+/*
+ * A numeric argument as int64 (SUBSTR positions): doubles are truncated
+ * and clamped to the int64 range; NaN fails (-1).  A plain cast of an
+ * out-of-range double is undefined behaviour (found by fuzz-filter).
+ */
+static int
+v_i64(const struct fval *n, int64_t *out)
+{
+	double	x;
+
+	if (n->t == FV_INT) {
+		*out = n->i;
+		return (0);
+	}
+	x = v_dbl_of(n);
+	if (isnan(x))
+		return (-1);
+	if (x >= 9223372036854775808.0)
+		*out = INT64_MAX;
+	else if (x < -9223372036854775808.0)
+		*out = INT64_MIN;
+	else
+		*out = (int64_t)x;
+	return (0);
+}
+
 /* Evaluate a function call. */
 static struct fval
 eval_func(struct fctx *c, const struct fnode *n)
@@ -592,13 +618,15 @@ eval_func(struct fctx *c, const struct fnode *n)
 	if (n->fn == FN_SUBSTR) {
 		if (v_num(&b, &d) != 0)
 			return (v_null());
-		start = (d.t == FV_INT) ? d.i : (int64_t)v_dbl_of(&d);
+		if (v_i64(&d, &start) != 0)
+			return (v_null());
 		len = (int64_t)ls;
 		if (n->nkids > 2) {
 			b = eval_val(c, n->kids[2]);
 			if (v_num(&b, &d) != 0)
 				return (v_null());
-			len = (d.t == FV_INT) ? d.i : (int64_t)v_dbl_of(&d);
+			if (v_i64(&d, &len) != 0)
+				return (v_null());
 		}
 		if (start < 1)
 			start = 1;
