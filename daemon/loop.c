@@ -86,6 +86,9 @@ loop_init(void)
 	size_t			 i;
 
 	signal(SIGPIPE, SIG_IGN);
+	loop_stop = 0;
+	loop_status = 0;
+	loop_npasses = 0;
 	if ((loop_evbase = event_base_new()) == NULL)
 		fatalx("loop: event_base_new failed");
 	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
