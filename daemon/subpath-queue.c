@@ -9,7 +9,9 @@
  *
  *   DISCARD    -> bookmarkstore_discard(); committed in the loop's flush
  *                 phase with the other stores, before any reply queued in
- *                 the same pass is written
+ *                 the same pass is written; also for a durable name whose
+ *                 stream ended at a disconnect (the program still holds
+ *                 and discards its messages)
  *   QUEUE_ACK  -> the lease is released and the ack batched; in the flush
  *                 phase each batch goes upstream as sow_delete with a
  *                 comma-joined bm, chunks capped at the granted backlog
@@ -35,6 +37,7 @@
 
 #include "amps.h"
 #include "ampsipc-wire.h"
+#include "bmtrack.h"
 #include "bookmarkstore.h"
 #include "conn.h"
 #include "ipc.h"
@@ -59,21 +62,58 @@ sp_detach(struct subpath *sp, struct submgr_sub *s)
 	sp_send_up(sp, s->connid, &u);
 }
 
-/* IPC DISCARD: a durable subscription processed a message. */
+/*
+ * A DISCARD for a durable name without a live subscription: a stream
+ * ended by an upstream disconnect whose program still works through the
+ * messages it had (or a subscription just unsubscribed).  The discard
+ * must still reach the bookmark store, or the next MOST_RECENT would
+ * bring those messages back.  The store of the connection that defines
+ * the name takes it.  Returns bookmarkstore_discard()'s result, -1 if
+ * no store knows the name.
+ */
+static int
+sp_discard_orphan(struct subpath *sp, const char *name, const char *bm)
+{
+	size_t	i;
+
+	for (i = 0; i < sp->nconns; i++) {
+		if (sp->conns[i].bs == NULL || bmtrack_get(
+		    bookmarkstore_tracker(sp->conns[i].bs), name) == NULL)
+			continue;
+		return (bookmarkstore_discard(sp->conns[i].bs, name, bm,
+		    strlen(bm)));
+	}
+	return (-1);
+}
+
+/*
+ * IPC DISCARD: a durable subscription processed a message.  A discard
+ * that cannot be applied gets a (non-fatal) ERROR, never silence.
+ */
 int
 subpath_discard(struct subpath *sp, struct ipc_client *cl,
     const struct ipc_cmd *m)
 {
 	struct submgr_sub	*s;
 	const char		*bm = ipcwire_str(m, AMPSIPC_T_BOOKMARK);
+	const char		*sid = ipcwire_str(m, AMPSIPC_T_SUB_ID);
 	int			 rc;
 
-	s = submgr_sub_local(sp->sm, ipc_client_id(cl),
-	    ipcwire_str(m, AMPSIPC_T_SUB_ID));
-	if (s == NULL || s->durable == NULL || sp->conns[s->connid].bs == NULL)
+	s = submgr_sub_local(sp->sm, ipc_client_id(cl), sid);
+	if (s == NULL || s->durable == NULL ||
+	    sp->conns[s->connid].bs == NULL) {
+		if (sp_discard_orphan(sp, sid, bm) == -1)
+			ipc_client_reply_error(cl, m->hdr.reqid,
+			    AMPSIPC_E_COMMAND, "discard: no durable "
+			    "subscription by that name delivered that "
+			    "bookmark");
 		return (0);
+	}
 	rc = bookmarkstore_discard(sp->conns[s->connid].bs, s->durable, bm,
 	    strlen(bm));
+	if (rc == -1)
+		ipc_client_reply_error(cl, m->hdr.reqid, AMPSIPC_E_COMMAND,
+		    "discard: bookmark not delivered on this subscription");
 	if (rc == 0 || rc == 1)
 		submgr_flow_pop(s);
 	if ((s->flags & SUBMGR_DETACHED) && s->fcount == 0) {
