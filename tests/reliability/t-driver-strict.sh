@@ -1,11 +1,9 @@
 #!/bin/bash
 # The driver with only server kills (failover back and forth), strict
-# about promise 2: no discarded message may be delivered again.  XFAIL
-# while ampsd drops a durable stream subscription at an upstream
-# disconnect and silently ignores the program's DISCARDs for messages it
-# had already received (docs/RELIABILITY.md, findings).  Any other
-# failure is a hard error (exit 99), which XFAIL does not hide; an XPASS
-# fails make check as a reminder to move this out of XFAIL_TESTS.
+# about promise 2: no discarded message may be delivered again (it
+# caught ampsd dropping a durable stream's DISCARDs after an upstream
+# disconnect; docs/RELIABILITY.md, findings).  A failure other than a
+# redelivered discard is reported as a hard error (exit 99).
 export DRIVER_CYCLES=${DRIVER_CYCLES:-6}
 export DRIVER_PUBS=1
 export DRIVER_KINDS="server-kill9"
