@@ -27,7 +27,11 @@
  *  2. On every (re)connect the whole log is offered again from the
  *     start; the receiver drops what it has (invariant 1), so a peer that
  *     restarted empty catches up.
- *  3. Records received from the peer are not sent back.
+ *  3. Records received from the peer are not sent back in steady state,
+ *     but the catch-up after a (re)connect offers them too: the peer may
+ *     have restarted without records it had sent us (killed after
+ *     replicating them, before its own log write), and only we hold
+ *     them now.  Invariant 1 drops the copies it still has.
  *  4. With --repl-sync a persisted ack for a publish is released only
  *     after the peer acknowledged the log position of that publish.
  */
@@ -64,6 +68,7 @@ static struct evconnlistener	*l_repl;
 static struct bufferevent	*out_bev;
 static int			 out_up;
 static size_t			 out_next;	/* next log index to send */
+static size_t			 out_catchup;	/* log size at link up */
 static uint64_t			 out_acked;	/* peer has indexes < this */
 static struct event		*ev_retry;
 
@@ -187,7 +192,7 @@ repl_kick(void)
 	out = bufferevent_get_output(out_bev);
 	while (out_next < n && evbuffer_get_length(out) < REPL_OUT_MAX) {
 		r = txlog_get(out_next);
-		if (r->from_peer) {
+		if (r->from_peer && out_next >= out_catchup) {
 			out_next++;
 			continue;
 		}
@@ -259,6 +264,7 @@ repl_out_event_cb(struct bufferevent *bev, short what, void *arg)
 		sim_log(LOG_INFO, "replica: connected to peer %s", conf.peer);
 		out_up = 1;
 		out_next = 0;
+		out_catchup = txlog_count();
 		repl_kick();
 		return;
 	}
