@@ -556,6 +556,8 @@ pubpath_flush(void *arg)
 	size_t			 i;
 	int			 failed;
 
+	size_t			 lost, j;
+
 	failed = store_flush(pp->set);
 	if (failed != 0)
 		log_warnx("pubpath: %d store commit(s) failed", failed);
@@ -575,6 +577,21 @@ pubpath_flush(void *arg)
 		} else if (p->cl != NULL)
 			ipc_client_reply_error(p->cl, p->reqid,
 			    pubpath_store_err(pc), pubstore_error(pc->ps));
+	}
+	/* Say, per connection, how many messages a failed commit refused. */
+	for (i = 0; failed != 0 && i < pp->nconns; i++) {
+		pc = &pp->conns[i];
+		lost = 0;
+		for (j = 0; j < pp->npending; j++) {
+			p = &pp->pending[j];
+			if (p->connid == pc->id && p->err == 0 &&
+			    pubstore_durable_seq(pc->ps) < p->seq)
+				lost++;
+		}
+		if (lost > 0)
+			log_warnx("connection %s: publish store refused %zu "
+			    "message(s) (commit failed): %s", pc->cc->name,
+			    lost, log_safe(pubstore_error(pc->ps), 200));
 	}
 	pp->npending = 0;
 	if (pp->sp != NULL)
