@@ -69,9 +69,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
 
 #include "ampsipc.h"
+#include "rawstore.h"
 
 #define MAX_RUNS	15
 #define MAX_PROCS	256
@@ -495,104 +495,15 @@ fail:
 	return (-1);
 }
 
-/* Run one SQL statement or die. */
-static void
-xexec(sqlite3 *db, const char *sql)
-{
-	char	*msg = NULL;
-
-	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
-		die("%s: %s", sql, msg != NULL ? msg : "?");
-}
-
-/* Prepare a statement or die. */
-static sqlite3_stmt *
-xprep(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt	*st;
-
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		die("%s: %s", sql, sqlite3_errmsg(db));
-	return (st);
-}
-
-/* Step a statement to completion and reset it, or die. */
-static void
-xstep(sqlite3 *db, sqlite3_stmt *st)
-{
-	if (sqlite3_step(st) != SQLITE_DONE)
-		die("%s: %s", sqlite3_sql(st), sqlite3_errmsg(db));
-	sqlite3_reset(st);
-}
-
-/* Remove a database and its WAL and SHM files. */
-static void
-rmdb(const char *path)
-{
-	char	p[720];
-
-	unlink(path);
-	snprintf(p, sizeof p, "%s-wal", path);
-	unlink(p);
-	snprintf(p, sizeof p, "%s-shm", path);
-	unlink(p);
-}
-
 /* Case raw: the store's insert + delete-previous + commit; rows/s. */
 static double
 run_raw(const char *dir)
 {
-	sqlite3		*db;
-	sqlite3_stmt	*ins, *del, *begin, *commit;
-	char		 path[700];
-	int64_t		 seq = 0, prev = 0;
-	uint64_t	 rows = 0;
-	double		 t0, t1;
-	int		 i;
+	char	 path[700];
 
 	snprintf(path, sizeof path, "%s/raw-ceiling.db", dir);
-	rmdb(path);
-	if (sqlite3_open(path, &db) != SQLITE_OK)
-		die("%s: %s", path, sqlite3_errmsg(db));
-	xexec(db, "PRAGMA journal_mode = WAL");
-	xexec(db, "PRAGMA synchronous = FULL");
-	xexec(db, "PRAGMA secure_delete = OFF");
-	xexec(db, "CREATE TABLE pub (seq INTEGER PRIMARY KEY, kind INTEGER "
-	    "NOT NULL, topic BLOB NOT NULL, hdr BLOB NOT NULL, data BLOB NOT "
-	    "NULL)");
-	ins = xprep(db, "INSERT INTO pub (seq, kind, topic, hdr, data) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5)");
-	del = xprep(db, "DELETE FROM pub WHERE seq <= ?1");
-	begin = xprep(db, "BEGIN IMMEDIATE");
-	commit = xprep(db, "COMMIT");
-	t0 = now();
-	do {
-		xstep(db, begin);
-		for (i = 0; i < opt_batch; i++) {
-			sqlite3_bind_int64(ins, 1, ++seq);
-			sqlite3_bind_int(ins, 2, 1);
-			sqlite3_bind_blob(ins, 3, "bench", 5, SQLITE_STATIC);
-			sqlite3_bind_blob(ins, 4, "", 0, SQLITE_STATIC);
-			sqlite3_bind_blob(ins, 5, payload, (int)opt_size,
-			    SQLITE_STATIC);
-			xstep(db, ins);
-		}
-		if (prev > 0) {
-			sqlite3_bind_int64(del, 1, prev);
-			xstep(db, del);
-		}
-		xstep(db, commit);
-		prev = seq;
-		rows += (uint64_t)opt_batch;
-		t1 = now();
-	} while (t1 - t0 < opt_raw_secs);
-	sqlite3_finalize(ins);
-	sqlite3_finalize(del);
-	sqlite3_finalize(begin);
-	sqlite3_finalize(commit);
-	sqlite3_close(db);
-	rmdb(path);
-	return ((double)rows / (t1 - t0));
+	return (rawstore_run(path, opt_batch, 0, payload, opt_size,
+	    opt_raw_secs));
 }
 
 /* Median latency of a 4 KB write + fdatasync in dir, in µs. */

@@ -42,6 +42,7 @@
 #include <sqlite3.h>
 
 #include "pubstore.h"
+#include "rawstore.h"
 
 #define MAX_RUNS	15
 #define MAX_BATCHES	8
@@ -69,106 +70,6 @@ die(const char *what, const char *why)
 	exit(1);
 }
 
-/* Remove the database and its WAL/SHM files. */
-static void
-rmdb(const char *path)
-{
-	char	 p[700];
-
-	unlink(path);
-	snprintf(p, sizeof p, "%s-wal", path);
-	unlink(p);
-	snprintf(p, sizeof p, "%s-shm", path);
-	unlink(p);
-}
-
-static void
-xexec(sqlite3 *db, const char *sql)
-{
-	char	*msg = NULL;
-
-	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
-		die(sql, msg != NULL ? msg : "?");
-}
-
-static sqlite3_stmt *
-xprep(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt	*st;
-
-	if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st,
-	    NULL) != SQLITE_OK)
-		die(sql, sqlite3_errmsg(db));
-	return (st);
-}
-
-static void
-xstep(sqlite3 *db, sqlite3_stmt *st)
-{
-	if (sqlite3_step(st) != SQLITE_DONE)
-		die(sqlite3_sql(st), sqlite3_errmsg(db));
-	sqlite3_reset(st);
-}
-
-/* One raw run; returns rows per second. */
-static double
-run_raw(const char *path, int batch, const unsigned char *payload)
-{
-	sqlite3		*db;
-	sqlite3_stmt	*ins, *del, *begin, *commit;
-	int64_t		 seq = 0, prev_last = 0;
-	uint64_t	 rows = 0;
-	double		 t0, t1;
-	int		 i;
-
-	rmdb(path);
-	if (sqlite3_open(path, &db) != SQLITE_OK)
-		die(path, sqlite3_errmsg(db));
-	xexec(db, "PRAGMA journal_mode = WAL");
-	xexec(db, opt_normal ? "PRAGMA synchronous = NORMAL" :
-	    "PRAGMA synchronous = FULL");
-	xexec(db, "PRAGMA secure_delete = OFF");
-	xexec(db, "CREATE TABLE pub (seq INTEGER PRIMARY KEY, kind INTEGER "
-	    "NOT NULL, topic BLOB NOT NULL, hdr BLOB NOT NULL, data BLOB NOT "
-	    "NULL)");
-	ins = xprep(db, "INSERT INTO pub (seq, kind, topic, hdr, data) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5)");
-	del = xprep(db, "DELETE FROM pub WHERE seq <= ?1");
-	begin = xprep(db, "BEGIN IMMEDIATE");
-	commit = xprep(db, "COMMIT");
-
-	t0 = now();
-	do {
-		xstep(db, begin);
-		for (i = 0; i < batch; i++) {
-			sqlite3_bind_int64(ins, 1, ++seq);
-			sqlite3_bind_int(ins, 2, 1);
-			sqlite3_bind_blob(ins, 3, "orders", 6, SQLITE_STATIC);
-			sqlite3_bind_blob(ins, 4, "\"x\":\"c\"", 7,
-			    SQLITE_STATIC);
-			sqlite3_bind_blob(ins, 5, payload, (int)opt_payload,
-			    SQLITE_STATIC);
-			xstep(db, ins);
-		}
-		if (prev_last > 0) {
-			sqlite3_bind_int64(del, 1, prev_last);
-			xstep(db, del);
-		}
-		xstep(db, commit);
-		prev_last = seq;
-		rows += (uint64_t)batch;
-		t1 = now();
-	} while (t1 - t0 < opt_secs);
-
-	sqlite3_finalize(ins);
-	sqlite3_finalize(del);
-	sqlite3_finalize(begin);
-	sqlite3_finalize(commit);
-	sqlite3_close(db);
-	rmdb(path);
-	return ((double)rows / (t1 - t0));
-}
-
 /* One pubstore run; returns messages per second. */
 static double
 run_pubstore(const char *path, int batch, const unsigned char *payload)
@@ -180,7 +81,7 @@ run_pubstore(const char *path, int batch, const unsigned char *payload)
 	char			*cause = NULL;
 	int			 i;
 
-	rmdb(path);
+	rawstore_rmdb(path);
 	ps = pubstore_open(path, opt_normal ? STORE_SYNC_NORMAL :
 	    STORE_SYNC_FULL, STORE_CREATE, &cause);
 	if (ps == NULL)
@@ -210,7 +111,7 @@ run_pubstore(const char *path, int batch, const unsigned char *payload)
 	} while (t1 - t0 < opt_secs);
 
 	pubstore_close(ps);
-	rmdb(path);
+	rawstore_rmdb(path);
 	return ((double)rows / (t1 - t0));
 }
 
@@ -338,7 +239,8 @@ main(int argc, char **argv)
 	    "ratio");
 	for (b = 0; b < nbatches; b++) {
 		for (i = 0; i < opt_runs; i++) {	/* interleave the two */
-			raw[i] = run_raw(path, batches[b], payload);
+			raw[i] = rawstore_run(path, batches[b], opt_normal,
+			    payload, opt_payload, opt_secs);
 			ps[i] = run_pubstore(path, batches[b], payload);
 		}
 		mr = median(raw, opt_runs);
