@@ -211,6 +211,12 @@ sp_drop_sub(struct subpath *sp, struct submgr_sub *s, uint32_t code,
 	struct sp_cancel_arg	a;
 	struct sp_up		u;
 
+	/*
+	 * Acks the program sent before this end must reach AMPS before the
+	 * unsubscribe: AMPS returns an unsubscribed subscription's leased
+	 * messages to the queue, and a later ack of them is too late.
+	 */
+	subpath_flush(sp);
 	if (s->nleases > 0) {
 		a.sp = sp;
 		a.s = s;

@@ -195,13 +195,18 @@ sub_handler(struct ampsipc *h, const struct ampsipc_message *m, void *arg)
 	if (c->n > 0 && c->got >= c->n)
 		return (0);	/* already unsubscribed; not discarded */
 	sub_print(c, m);
-	/* Stop at -n at once: later messages of this read must be neither
-	 * printed nor discarded (auto-discard runs after we return 0). */
-	if (++c->got == c->n) {
-		if (c->durable || c->discard)	/* before the unsubscribe */
-			(void)ampsipc_discard(h, m);
+	/* Printed = processed.  Ack and discard here, not with the library's
+	 * auto-ack/auto-discard: those run after we return, so at -n they
+	 * would follow the unsubscribe, too late for AMPS to take the ack
+	 * (the message would go back to the queue). */
+	if (c->ack)
+		(void)ampsipc_ack(h, m, NULL);
+	if (c->durable || c->discard)
+		(void)ampsipc_discard(h, m);
+	/* Stop at -n at once: later messages of this read go to the ended
+	 * route and are neither printed, acked nor discarded. */
+	if (++c->got == c->n)
 		(void)ampsipc_unsubscribe(h, c->used_id, 0);
-	}
 	return (0);
 }
 
@@ -247,12 +252,8 @@ sub_cmd(const struct sctl *c, int cmd)
 		    AMPSIPC_ACK_STATS);
 	if (c->data != NULL)
 		ampsipc_cmd_set_data(x, c->data, strlen(c->data));
-	if (c->durable)		/* printed = processed: discard it */
-		flags |= AMPSIPC_CMDF_DURABLE | AMPSIPC_CMDF_AUTO_DISCARD;
-	if (c->discard)
-		flags |= AMPSIPC_CMDF_AUTO_DISCARD | AMPSIPC_CMDF_DURABLE;
-	if (c->ack)
-		flags |= AMPSIPC_CMDF_AUTO_ACK;
+	if (c->durable || c->discard)	/* sub_handler discards and acks */
+		flags |= AMPSIPC_CMDF_DURABLE;
 	ampsipc_cmd_set_flags(x, flags);
 	return (x);
 }

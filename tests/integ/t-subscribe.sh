@@ -12,7 +12,8 @@ start_ampsim sim --ack-conflation 10 --conf-line "sow orders key=/id" \
     --conf-line "sow s20 key=/id" --conf-line "sow s21 key=/id" \
     --conf-line "sow s23 key=/id" --conf-line "txlog .*" \
     --conf-line "queue work topic=work-in semantics=at-least-once lease=30s backlog=10" \
-    --conf-line "queue work2 topic=work2-in semantics=at-least-once lease=30s backlog=10"
+    --conf-line "queue work2 topic=work2-in semantics=at-least-once lease=30s backlog=10" \
+    --conf-line "queue qctl topic=qctl-in semantics=at-least-once lease=30s backlog=10"
 write_conf "$SIMPORT"
 start_ampsd
 wait_for 10 ready_at_least 1 || fail "daemon never ready"
@@ -50,6 +51,17 @@ b=$(timeout 10 "$AMPSCTL" subscribe -topic dtest -durable -subid z \
     -bookmark recent -timeout 700 | tr -d '\n')
 [ "$a|$b" = '{"id":0}{"id":1}{"id":2}|{"id":3}{"id":4}' ] ||
     fail "ampsctl durable resume: $a|$b"
+
+# ampsctl subscribe -ack -n on a queue: the acks of what it printed
+# reach AMPS before its unsubscribe, and what it leased but did not
+# print goes back to the queue.
+for i in 1 2 3; do echo "{\"job\":$i}"; done |
+    "$AMPSCTL" publish -topic qctl-in -wait persisted || fail "publish qctl"
+got=$(timeout 10 "$AMPSCTL" subscribe -topic qctl -backlog 10 -ack -n 2 |
+    tr -d '\n')
+[ "$got" = '{"job":1}{"job":2}' ] || fail "queue -n 2: $got"
+got=$("$AMPSCTL" sow -topic qctl | tr -d '\n')
+[ "$got" = '{"job":3}' ] || fail "queue after -ack -n 2 holds: $got"
 
 # One live attachment per durable name; the second gets a clear error.
 "$AMPSCTL" subscribe -topic orders -durable -subid dx -bookmark recent \
