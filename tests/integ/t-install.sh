@@ -2,11 +2,11 @@
 # "make install DESTDIR=..." from the build directory gives the promised
 # layout (daemon, tools, library, header, pkg-config file, configuration,
 # systemd units and snippets, man pages); a second install keeps an
-# edited configuration and puts the example beside it as .sample; a
-# program builds and links against the DESTDIR install with pkg-config;
-# every man page renders without warnings; uninstall leaves only the
-# edited configuration behind (and nothing at all after an unedited
-# install).
+# edited configuration and puts the example beside it as .sample; the
+# installed examples (examples/*.c) build against the DESTDIR install
+# with pkg-config; every man page renders without warnings; uninstall
+# leaves only the edited configuration behind (and nothing at all after
+# an unedited install).
 set -u
 
 B=${top_builddir:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -53,6 +53,7 @@ _t_install_dirs:
 	@echo "includedir='$(includedir)'"
 	@echo "sysconfdir='$(sysconfdir)'"
 	@echo "mandir='$(mandir)'"
+	@echo "docdir='$(docdir)'"
 	@echo "unitdir='$(systemdsystemunitdir)'"
 	@echo "tmpfilesdir='$(tmpfilesdir)'"
 	@echo "sysusersdir='$(sysusersdir)'"
@@ -93,7 +94,9 @@ for f in \
     "$mandir/man8/ampsd.8" \
     "$mandir/man5/ampsd.conf.5" \
     "$mandir/man1/ampsctl.1" \
-    "$mandir/man3/libampsipc.3"; do
+    "$mandir/man3/libampsipc.3" \
+    "$docdir/examples/publish.c" \
+    "$docdir/examples/subscribe.c"; do
 	[ -f "$D$f" ] || fail "missing $f"
 done
 ls "$D$libdir"/libampsipc.so.0* >/dev/null 2>&1 ||
@@ -123,32 +126,8 @@ cmp -s "$conf" "$T/edited.conf" || fail "install overwrote an edited ampsd.conf"
 cmp -s "$S/conf/ampsd.conf" "$conf.sample" ||
     fail "the example was not installed as ampsd.conf.sample"
 
-# --- a program built against the DESTDIR install with pkg-config --------
-cat >"$T/prog.c" <<'EOF'
-#include <errno.h>
-#include <stdio.h>
-#include <string.h>
-
-#include <ampsipc.h>
-
-int
-main(int argc, char **argv)
-{
-	struct ampsipc	*h;
-
-	if (argc != 2 || (h = ampsipc_create()) == NULL)
-		return (2);
-	/* No daemon listens there: connect must fail cleanly. */
-	if (ampsipc_connect(h, argv[1], "t-install", 1000) != -1 ||
-	    errno != ENOENT) {
-		ampsipc_close(h);
-		return (1);
-	}
-	printf("%s\n", ampsipc_strerror(AMPSIPC_E_CLOSED));
-	ampsipc_close(h);
-	return (0);
-}
-EOF
+# --- the installed examples build against the DESTDIR install ---------
+# (examples/*.c, with the compile line of the README and docs/INSTALL.md)
 export PKG_CONFIG_LIBDIR="$D$libdir/pkgconfig"
 export PKG_CONFIG_PATH=
 export PKG_CONFIG_SYSROOT_DIR="$D"
@@ -156,12 +135,18 @@ flags=$(pkg-config --cflags --libs libampsipc) || fail "pkg-config libampsipc"
 case $flags in *"-I$D$includedir"*"-L$D$libdir"*) ;;
 *) fail "pkg-config flags do not point into DESTDIR: $flags" ;; esac
 unset PKG_CONFIG_LIBDIR PKG_CONFIG_PATH PKG_CONFIG_SYSROOT_DIR
-# shellcheck disable=SC2086
-${CC:-cc} -Wall -Werror -o "$T/prog" "$T/prog.c" $flags \
-    >"$T/cc.log" 2>&1 || fail "the example does not build: $(cat "$T/cc.log")"
-out=$(LD_LIBRARY_PATH="$D$libdir" "$T/prog" "$T/no-daemon.sock") ||
-    fail "the example failed against the installed library"
-[ "$out" = "connection to ampsd closed" ] || fail "example printed: $out"
+for prog in publish subscribe; do
+	# shellcheck disable=SC2086
+	${CC:-cc} -Wall -Wextra -Werror -o "$T/$prog" \
+	    "$D$docdir/examples/$prog.c" $flags >"$T/cc.log" 2>&1 ||
+	    fail "examples/$prog.c does not build: $(cat "$T/cc.log")"
+	# No daemon listens there: each fails cleanly, with its message.
+	LD_LIBRARY_PATH="$D$libdir" AMPSD_SOCKET="$T/no-daemon.sock" \
+	    "$T/$prog" orders >"$T/out" 2>&1 &&
+	    fail "$prog succeeded without a daemon"
+	grep -q "^$prog: .*No such file" "$T/out" ||
+	    fail "$prog without a daemon printed: $(cat "$T/out")"
+done
 
 # The EXAMPLES program of libampsipc(3) builds and links the same way.
 LC_ALL=C MANWIDTH=200 man -l "$D$mandir/man3/libampsipc.3" 2>/dev/null |
