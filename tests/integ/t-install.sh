@@ -3,6 +3,8 @@
 # layout (daemon, tools, library, header, pkg-config file, configuration,
 # systemd units and snippets, man pages); a second install keeps an
 # edited configuration and puts the example beside it as .sample; the
+# installed configuration passes ampsd -t and (as root) starts the
+# installed daemon as the user of the installed sysusers.d snippet; the
 # installed examples (examples/*.c) build against the DESTDIR install
 # with pkg-config; every man page renders without warnings; uninstall
 # leaves only the edited configuration behind (and nothing at all after
@@ -109,6 +111,63 @@ cmp -s "$S/conf/ampsd.conf" "$D$sysconfdir/ampsd/ampsd.conf" ||
     fail "a .sample on a first install"
 grep -qx "ExecStart=$sbindir/ampsd -f -c $sysconfdir/ampsd/ampsd.conf" \
     "$D$unitdir/ampsd.service" || fail "ExecStart does not match the layout"
+
+# --- the installed configuration starts the daemon as the units run it --
+conf=$D$sysconfdir/ampsd/ampsd.conf
+out=$("$D$sbindir/ampsd" -t -c "$conf" 2>&1) ||
+    fail "ampsd -t on the installed ampsd.conf: $out"
+[ "$out" = "configuration OK" ] || fail "ampsd -t printed: $out"
+# ampsd -t does not look up the socket group or the users and groups of
+# the allow rules; starting does.  So start the installed daemon with
+# the installed configuration as the user of the installed sysusers.d
+# snippet, with /etc/passwd and /etc/group as that snippet makes them,
+# in private mount and network namespaces (the configured AMPS servers
+# stay unreachable: that is fine).  Root and unshare(1) only.
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null &&
+    command -v systemd-sysusers >/dev/null &&
+    unshare -m -n true 2>/dev/null; then
+	R=$T/root
+	mkdir -p "$R/etc"
+	systemd-sysusers --root="$R" "$D$sysusersdir/ampsd.conf" ||
+	    fail "systemd-sysusers on the installed snippet"
+	user=$(sed -n 's/^User=//p' "$D$unitdir/ampsd.service")
+	sock=$(sed -n 's/^socket "\([^"]*\)".*/\1/p' "$conf")
+	state=$(sed -n 's/^state-directory "\([^"]*\)".*/\1/p' "$conf")
+	[ -n "$user" ] && [ -n "$sock" ] && [ -n "$state" ] ||
+	    fail "user/socket/state-directory: '$user' '$sock' '$state'"
+	chmod 711 "$T"		# the daemon's user reaches the DESTDIR
+	# shellcheck disable=SC2016
+	unshare -m -n --propagation private bash -c '
+	    set -eu
+	    R=$1 user=$2 sock=$3 state=$4 ampsd=$5 conf=$6 ctl=$7 log=$8
+	    mount --bind "$R/etc/passwd" /etc/passwd
+	    mount --bind "$R/etc/group" /etc/group
+	    for d in "$(dirname "$sock")" "$state"; do
+		mount -t tmpfs -o mode=0755 tmpfs "$(dirname "$d")"
+		install -d -o "$user" -g "$user" -m 0700 "$d"
+	    done
+	    chmod 0755 "$(dirname "$sock")"
+	    setpriv --reuid "$user" --regid "$user" --init-groups 		"$ampsd" -f -c "$conf" 2>"$log" &
+	    pid=$!
+	    for i in $(seq 100); do
+		[ -S "$sock" ] && break
+		kill -0 $pid 2>/dev/null || { echo "ampsd exited"; exit 1; }
+		sleep 0.1
+	    done
+	    group=$(stat -c %G "$sock")
+	    [ "$group" = "$user" ] || { echo "socket group $group"; exit 1; }
+	    AMPSD_SOCKET=$sock "$ctl" ping
+	    kill $pid
+	    wait $pid
+	' start "$R" "$user" "$sock" "$state" "$D$sbindir/ampsd" "$conf" \
+	    "$B/libampsipc/ampsctl" "$T/start.log" >"$T/start.out" 2>&1 ||
+	    fail "the installed daemon did not start as $user with the" \
+		"installed configuration: $(cat "$T/start.out")"
+	grep -q ': alive$' "$T/start.out" || fail "ping: $(cat "$T/start.out")"
+	echo "started as $user with the installed configuration: ok"
+else
+	echo "note: not root or no unshare: the start as ampsd is not checked"
+fi
 
 # Only ampsipc_* symbols are exported.
 if command -v nm >/dev/null; then
