@@ -28,6 +28,11 @@
  *     its subscriptions and memory are released by a zero-delay loop
  *     callback (fan-out skips subscriptions of DEAD sessions).
  *  5. Sessions in the global list are exactly those not DEAD.
+ *  6. Output is written in the loop pass that produced it (the write
+ *     event is made active, not waited for); only a socket that took
+ *     part of it waits for EV_WRITE.  A subscriber gets a message when
+ *     the publish has been processed, never later than the end of that
+ *     pass (persisted acks still wait for txlog_flush(), publish.c).
  */
 
 #include <sys/socket.h>
@@ -190,13 +195,28 @@ sess_find_name(const char *name)
 	return (NULL);
 }
 
-/* Arm the write event when there is output and it is allowed. */
+/*
+ * Have the queued output written in this loop pass (invariant 6): the
+ * write callback runs after the callback that queued the output, so the
+ * frames one read produced leave in one write, without waiting for
+ * another epoll round.
+ */
 static void
 sess_arm_write(struct sess *s)
 {
 	if (s->state == SESS_DEAD || s->write_armed)
 		return;
 	if (s->out.len == s->out_off)
+		return;
+	s->write_armed = 1;
+	event_active(s->ev_write, EV_WRITE, 1);
+}
+
+/* The socket took only part of the output: write the rest when writable. */
+static void
+sess_wait_writable(struct sess *s)
+{
+	if (s->state == SESS_DEAD || s->write_armed)
 		return;
 	s->write_armed = 1;
 	event_add(s->ev_write, NULL);
@@ -327,7 +347,7 @@ sess_write_cb(evutil_socket_t fd, short ev, void *arg)
 			return;
 		}
 	} else
-		sess_arm_write(s);
+		sess_wait_writable(s);
 }
 
 /* Low-level read; returns bytes, 0 = EOF, -1 = error, -2 = retry. */
