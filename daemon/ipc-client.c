@@ -52,6 +52,12 @@
  *     before WELCOME is queued) the only frames queued for a client are
  *     WELCOME, VERSION_BAD and the fatal ERROR; anything unsolicited is
  *     dropped here, so no caller has to filter.
+ *  8. Output is sent in the loop pass that queued it, not after the
+ *     flush phase: a MESSAGE read from AMPS never waits for a store
+ *     commit (and its fdatasync) it does not need, nor for another epoll
+ *     round.  Replies that must follow a commit (STORED) are queued by
+ *     the flush phase itself, after the commit, and leave at the start
+ *     of the next pass.
  */
 
 #include "config.h"
@@ -273,12 +279,25 @@ ipc_client_out_reserve(struct ipc_client *c, size_t n)
 	return (c->out + c->outlen);
 }
 
-/* Account n bytes just written at the reserved place; start writing. */
+/*
+ * Account n bytes just written at the reserved place; start writing.
+ * Output that finds the buffer empty is written in this same pass
+ * (invariant 8): event_active runs the write callback after the callback
+ * that queued it, so a burst queued by one callback still leaves in one
+ * send.  The persistent EV_WRITE, added while output is pending (the
+ * write callback deletes it when the buffer drains), covers a send that
+ * would block.
+ */
 static void
 ipc_client_out_commit(struct ipc_client *c, size_t n)
 {
+	int	was_empty = c->outlen == c->outoff;
+
 	c->outlen += n;
-	event_add(c->ev_write, NULL);
+	if (was_empty) {		/* else both are done already */
+		event_add(c->ev_write, NULL);
+		event_active(c->ev_write, EV_WRITE, 1);
+	}
 	if (c->outlen - c->outoff > c->ipc->cfg.out_high)
 		ipc_client_pause(c);
 }
