@@ -24,6 +24,9 @@
  * Invariants:
  *  1. Topic tables are only changed before the loop starts.
  *  2. A SOW topic name is exact (no regex); txlog patterns may be regexes.
+ *  3. conf_txlogged() answers from a cache of at most TXL_CACHE_MAX
+ *     topics, emptied whenever a txlog pattern is added (and when full),
+ *     so it always agrees with the patterns.
  */
 
 #include <errno.h>
@@ -32,7 +35,12 @@
 #include <string.h>
 
 #include "ampsim.h"
+#include "strmap.h"
 #include "topicmatch.h"
+
+#define TXL_CACHE_MAX	4096
+
+static void	txl_cache_clear(void);
 
 struct simconf conf;
 
@@ -148,6 +156,7 @@ conf_txlog(char **w, int nw, char *err, size_t errlen)
 		return (-1);
 	}
 	TAILQ_INSERT_TAIL(&conf.txpats, p, entry);
+	txl_cache_clear();
 	return (0);
 }
 
@@ -303,16 +312,63 @@ conf_queue(const char *t, size_t len)
 	return (NULL);
 }
 
-/* Whether topic t is recorded in the transaction log. */
+/*
+ * Answers of conf_txlogged() by topic (invariant 3): a publish asks for
+ * every message, and a regex pattern costs a pcre2 match each time.
+ */
+struct txl_entry {
+	struct strmap_node	 node;
+	int			 logged;
+	char			 topic[];
+};
+static struct strmap	 txl_cache;
+
+/* Forget the cached answers (the patterns changed). */
+static void
+txl_cache_clear(void)
+{
+	struct strmap_node	*n;
+	size_t			 i;
+
+	for (i = 0; i < txl_cache.nb; i++)
+		while ((n = txl_cache.b[i]) != NULL) {
+			strmap_remove(&txl_cache, n);
+			free(STRMAP_ENTRY(n, struct txl_entry, node));
+		}
+	strmap_free(&txl_cache);
+}
+
+/* Whether topic t (len bytes) is recorded in the transaction log. */
 int
 conf_txlogged(const char *t, size_t len)
 {
-	struct simtxpat	*p;
+	struct simtxpat		*p;
+	struct strmap_node	*n;
+	struct txl_entry	*e;
+	char			 key[256];
+	int			 logged = 0, cacheable;
 
+	cacheable = len < sizeof key && memchr(t, '\0', len) == NULL;
+	if (cacheable) {
+		memcpy(key, t, len);
+		key[len] = '\0';
+		if ((n = strmap_find(&txl_cache, key)) != NULL)
+			return (STRMAP_ENTRY(n, struct txl_entry, node)->logged);
+	}
 	TAILQ_FOREACH(p, &conf.txpats, entry)
-		if (topicmatch_match(p->tm, t, len))
-			return (1);
-	return (0);
+		if (topicmatch_match(p->tm, t, len)) {
+			logged = 1;
+			break;
+		}
+	if (cacheable) {
+		if (txl_cache.n >= TXL_CACHE_MAX)
+			txl_cache_clear();
+		e = xmalloc(sizeof *e + len + 1);
+		memcpy(e->topic, key, len + 1);
+		e->logged = logged;
+		strmap_insert(&txl_cache, &e->node, e->topic);
+	}
+	return (logged);
 }
 
 /* Log the effective topic configuration. */

@@ -198,12 +198,26 @@ txlog_close(void)
 	logfd = -1;
 }
 
+/* Copy len bytes of s (may be NULL when len is 0) to *blk, NUL after. */
+static char *
+txlog_part(char **blk, const char *s, size_t len)
+{
+	char	*p = *blk;
+
+	if (len > 0)
+		memcpy(p, s, len);
+	p[len] = '\0';
+	*blk = p + len + 1;
+	return (p);
+}
+
 /* Append a record; returns its index. */
 size_t
 txlog_append(uint8_t type, uint64_t pub, uint64_t seq, const char *topic,
     const char *x, const char *k, const char *data, size_t dlen, int logged)
 {
 	struct txrec	r;
+	char		*blk;
 	uint16_t	tl, xl, kl;
 	uint32_t	rl;
 	char		fixed[TXLOG_FIXED];
@@ -221,10 +235,14 @@ txlog_append(uint8_t type, uint64_t pub, uint64_t seq, const char *topic,
 		dlen = 0;
 		xl = kl = 0;
 	}
-	r.topic = xstrndup(topic ? topic : "", tl);
-	r.x = xl ? xstrndup(x, xl) : NULL;
-	r.k = kl ? xstrndup(k, kl) : NULL;
-	r.data = xstrndup(dlen ? data : "", dlen);
+	/* One block per record (never freed: invariant 1), each part
+	 * NUL-terminated as xstrndup() would leave it. */
+	blk = xmalloc((size_t)tl + 1 + (xl ? (size_t)xl + 1 : 0) +
+	    (kl ? (size_t)kl + 1 : 0) + dlen + 1);
+	r.topic = txlog_part(&blk, topic, tl);
+	r.x = xl ? txlog_part(&blk, x, xl) : NULL;
+	r.k = kl ? txlog_part(&blk, k, kl) : NULL;
+	r.data = txlog_part(&blk, data, dlen);
 	r.dlen = dlen;
 	if (logfd != -1) {
 		rl = (uint32_t)(TXLOG_FIXED + tl + xl + kl + dlen);
