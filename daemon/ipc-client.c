@@ -52,12 +52,15 @@
  *     before WELCOME is queued) the only frames queued for a client are
  *     WELCOME, VERSION_BAD and the fatal ERROR; anything unsolicited is
  *     dropped here, so no caller has to filter.
- *  8. Output is sent in the loop pass that queued it, not after the
- *     flush phase: a MESSAGE read from AMPS never waits for a store
- *     commit (and its fdatasync) it does not need, nor for another epoll
- *     round.  Replies that must follow a commit (STORED) are queued by
- *     the flush phase itself, after the commit, and leave at the start
- *     of the next pass.
+ *  8. Output queued before the client's first frame of a loop pass is
+ *     sent in that pass (a MESSAGE read from AMPS waits neither for a
+ *     store commit it does not need nor for another epoll round); output
+ *     queued from that frame on (HOLD, from hold_at) is sent only after
+ *     the flush phase has committed the pass (ipc_release()), so any
+ *     reply (PING, OK, ERROR, ...) to a request still follows the commit
+ *     of what the client sent before it (DISCARDs: docs/IPC.md), and
+ *     STORED, queued by the flush phase after the commit, too.  Frames
+ *     leave in the order they were queued.
  */
 
 #include "config.h"
@@ -263,6 +266,8 @@ ipc_client_out_reserve(struct ipc_client *c, size_t n)
 	if (c->outoff != 0) {
 		memmove(c->out, c->out + c->outoff, c->outlen - c->outoff);
 		c->outlen -= c->outoff;
+		if (c->flags & IPC_CLIENT_HOLD)
+			c->hold_at -= c->outoff;
 		c->outoff = 0;
 	}
 	if (n > SIZE_MAX / 2 - c->outlen)
@@ -279,25 +284,56 @@ ipc_client_out_reserve(struct ipc_client *c, size_t n)
 	return (c->out + c->outlen);
 }
 
+/* End of the output that may be sent now (invariant 8). */
+static size_t
+ipc_client_sendable(const struct ipc_client *c)
+{
+	return ((c->flags & IPC_CLIENT_HOLD) ? c->hold_at : c->outlen);
+}
+
 /*
- * Account n bytes just written at the reserved place; start writing.
- * Output that finds the buffer empty is written in this same pass
- * (invariant 8): event_active runs the write callback after the callback
- * that queued it, so a burst queued by one callback still leaves in one
- * send.  The persistent EV_WRITE, added while output is pending (the
- * write callback deletes it when the buffer drains), covers a send that
- * would block.
+ * Have the sendable output written in this pass: event_active runs the
+ * write callback after the callback that queued it, so a burst queued by
+ * one callback still leaves in one send.  The persistent EV_WRITE stays
+ * added while armed, for a send that would block.
  */
+static void
+ipc_client_kick(struct ipc_client *c)
+{
+	if (c->wr_armed || ipc_client_sendable(c) == c->outoff ||
+	    (c->flags & IPC_CLIENT_CLOSED))
+		return;
+	c->wr_armed = 1;
+	event_add(c->ev_write, NULL);
+	event_active(c->ev_write, EV_WRITE, 1);
+}
+
+/* A frame from the client is handled: hold what follows (invariant 8). */
+static void
+ipc_client_hold(struct ipc_client *c)
+{
+	if (c->flags & IPC_CLIENT_HOLD)
+		return;
+	c->flags |= IPC_CLIENT_HOLD;
+	c->hold_at = c->outlen;
+}
+
+/* The pass is committed (ipc_release()): send everything. */
+void
+ipc_client_release(struct ipc_client *c, void *arg)
+{
+	if ((c->flags & IPC_CLIENT_HOLD) == 0)
+		return;
+	c->flags &= ~IPC_CLIENT_HOLD;
+	ipc_client_kick(c);
+}
+
+/* Account n bytes just written at the reserved place; start writing. */
 static void
 ipc_client_out_commit(struct ipc_client *c, size_t n)
 {
-	int	was_empty = c->outlen == c->outoff;
-
 	c->outlen += n;
-	if (was_empty) {		/* else both are done already */
-		event_add(c->ev_write, NULL);
-		event_active(c->ev_write, EV_WRITE, 1);
-	}
+	ipc_client_kick(c);
 	if (c->outlen - c->outoff > c->ipc->cfg.out_high)
 		ipc_client_pause(c);
 }
@@ -445,10 +481,11 @@ static void
 ipc_client_write_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct ipc_client	*c = arg;
+	size_t			 end = ipc_client_sendable(c);
 	ssize_t			 n;
 
-	while (c->outoff < c->outlen) {
-		n = send(c->fd, c->out + c->outoff, c->outlen - c->outoff,
+	while (c->outoff < end) {
+		n = send(c->fd, c->out + c->outoff, end - c->outoff,
 		    MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n == -1) {
 			if (errno == EINTR)
@@ -460,8 +497,12 @@ ipc_client_write_cb(evutil_socket_t fd, short what, void *arg)
 		}
 		c->outoff += (size_t)n;
 	}
-	c->outoff = c->outlen = 0;
+	c->wr_armed = 0;
 	event_del(c->ev_write);
+	if (c->outoff < c->outlen)
+		return;		/* the rest is held until ipc_release() */
+	c->outoff = c->outlen = 0;
+	c->hold_at = 0;
 	if (c->outcap > IPC_IN_KEEP) {
 		free(c->out);
 		c->out = NULL;
@@ -709,6 +750,7 @@ ipc_client_frames(struct ipc_client *c, unsigned int *budget)
 			break;
 		}
 		(*budget)--;
+		ipc_client_hold(c);
 		ipc_client_dispatch(c, c->in + off, len);
 		off += len;
 		if (c->flags & IPC_CLIENT_PAUSED) {

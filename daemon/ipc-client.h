@@ -67,6 +67,7 @@ struct ipc_client {
 #define IPC_CLIENT_DEAD		0x02	/* no more input; close once flushed */
 #define IPC_CLIENT_CLOSED	0x04	/* closed() ran; in the graveyard */
 #define IPC_CLIENT_PAUSED	0x08	/* reading paused: output too big */
+#define IPC_CLIENT_HOLD		0x10	/* out[hold_at..] waits for the flush */
 
 	struct event		*ev_read;
 	struct event		*ev_write;
@@ -80,6 +81,8 @@ struct ipc_client {
 	size_t			 outoff;
 	size_t			 outlen;
 	size_t			 outcap;
+	size_t			 hold_at;	/* HOLD: send out[outoff..hold_at) */
+	int			 wr_armed;	/* ev_write added and made active */
 
 	unsigned int		 pass_frames;	/* since it last ran dry */
 	uint64_t		 yields;	/* pass_max reached */
@@ -96,5 +99,6 @@ int	ipc_count_uid(const struct ipc *, uid_t);
 struct ipc_client *ipc_client_create(struct ipc *, int, uid_t, gid_t, pid_t);
 void	ipc_client_close(struct ipc_client *);
 void	ipc_client_free(struct ipc_client *);
+void	ipc_client_release(struct ipc_client *, void *);
 
 #endif /* AMPSD_IPC_CLIENT_H */

@@ -527,6 +527,18 @@ ipc_foreach(struct ipc *ipc, void (*fn)(struct ipc_client *, void *),
 }
 
 /*
+ * The flush phase has committed what this pass wrote: send the output
+ * each client got after its own requests of the pass (ipc-client.c,
+ * invariant 8).  Call after every pass, once the stores are committed.
+ */
+void
+ipc_release(struct ipc *ipc)
+{
+	if (ipc != NULL)
+		ipc_foreach(ipc, ipc_client_release, NULL);
+}
+
+/*
  * Stop listening: close every client (their closed() handler runs),
  * free them, unlink the socket if it is still the one we bound (never an
  * adopted one: invariant 6), and free the listener.  NULL is allowed.  Must not be called from inside

@@ -122,6 +122,7 @@ struct ipc	*ipc_listen(struct event_base *, const struct ipc_config *,
 void		 ipc_close(struct ipc *);
 unsigned int	 ipc_nclients(const struct ipc *);
 uint64_t	 ipc_yields(const struct ipc *);
+void		 ipc_release(struct ipc *);
 void		 ipc_foreach(struct ipc *, void (*)(struct ipc_client *, void *),
 		    void *);
 

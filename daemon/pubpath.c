@@ -598,6 +598,7 @@ pubpath_flush(void *arg)
 		subpath_flush(pp->sp);
 	for (i = 0; i < pp->nconns; i++)
 		conn_pump(pp->conns[i].conn);
+	ipc_release(pp->ipc);		/* replies after the commit */
 }
 
 /* Timer: try to bring degraded stores back (store.h, DEGRADED). */

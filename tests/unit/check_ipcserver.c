@@ -137,6 +137,20 @@ teardown(void)
 	rmdir(dir);
 }
 
+/*
+ * One pass of the daemon's loop, then its flush phase as far as ipc is
+ * concerned: ipc_release() sends the replies held until the commit.
+ */
+static struct ipc	*ipc2;		/* a second listener, if any */
+
+static void
+loop_pass(int flags)
+{
+	event_base_loop(base, flags);
+	ipc_release(ipc);
+	ipc_release(ipc2);
+}
+
 /* Run the daemon's loop for a few milliseconds. */
 static void
 pump(int ms)
@@ -145,7 +159,7 @@ pump(int ms)
 	int		i;
 
 	for (i = 0; i < ms; i++) {
-		event_base_loop(base, EVLOOP_NONBLOCK);
+		loop_pass(EVLOOP_NONBLOCK);
 		nanosleep(&ts, NULL);
 	}
 }
@@ -668,7 +682,7 @@ START_TEST(test_adopt_inherited_socket)
 	 * A live socket is at the path (our own listener): a created
 	 * listener would refuse it, an adopted one does not probe.
 	 */
-	ad = listen_with(sp, 0, 0, 0, lfd, &cause);
+	ad = ipc2 = listen_with(sp, 0, 0, 0, lfd, &cause);
 	if (ad == NULL)
 		ck_abort_msg("adopt: %s", cause);
 	ck_assert_int_eq(last_log[0], '\0');
@@ -690,6 +704,7 @@ START_TEST(test_adopt_inherited_socket)
 	pump(10);
 
 	/* Closing never unlinks the adopted socket. */
+	ipc2 = NULL;
 	ipc_close(ad);
 	ck_assert_int_eq(lstat(sp, &sb2), 0);
 	ck_assert_uint_eq(sb2.st_ino, sb.st_ino);
@@ -770,10 +785,10 @@ START_TEST(test_budget_yields_to_next_pass)
 
 	/* One loop pass handles two callbacks, not all six frames. */
 	for (passes = 0; next_seq == 0 && passes < 100; passes++)
-		event_base_loop(base, EVLOOP_ONCE);
+		loop_pass(EVLOOP_ONCE);
 	ck_assert_uint_eq(next_seq, 4);
 	ck_assert_uint_eq(ipc_yields(ipc), 1);
-	event_base_loop(base, EVLOOP_ONCE);
+	loop_pass(EVLOOP_ONCE);
 	ck_assert_uint_eq(next_seq, 6);
 	for (i = 0; i < 6; i++) {
 		expect(fd, buf, &have, AMPSIPC_STORED, &m);
