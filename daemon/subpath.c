@@ -118,7 +118,7 @@ sp_send_sub(struct subpath *sp, struct submgr_sub *s)
 	struct sp_conn		*pc = &sp->conns[s->connid];
 	struct submgr_cmd	*c;
 	struct sp_up		 u;
-	char			 bm[4096], extra[64], *opts = NULL;
+	char			 bm[4096], extra[64], *opts = NULL, *prev;
 	const char		*bmp = s->bookmark;
 	int			 resub = (s->flags & SUBMGR_CONFIRMED) != 0;
 
@@ -160,11 +160,15 @@ sp_send_sub(struct subpath *sp, struct submgr_sub *s)
 	xasprintf(&opts, "%s", s->options != NULL ? s->options : "");
 	if (s->max_backlog != 0) {
 		snprintf(extra, sizeof extra, "max_backlog=%u", s->max_backlog);
-		xasprintf(&opts, "%s%s%s", opts, *opts ? "," : "", extra);
+		prev = opts;
+		xasprintf(&opts, "%s%s%s", prev, *prev ? "," : "", extra);
+		free(prev);
 	}
 	if (s->skip_n != 0) {
 		snprintf(extra, sizeof extra, "skip_n=%u", s->skip_n);
-		xasprintf(&opts, "%s%s%s", opts, *opts ? "," : "", extra);
+		prev = opts;
+		xasprintf(&opts, "%s%s%s", prev, *prev ? "," : "", extra);
+		free(prev);
 	}
 	u.o = *opts != '\0' ? opts : NULL;
 	u.bm = bmp;
