@@ -103,6 +103,9 @@ main(int argc, char **argv)
 	    ampsipc_connect(a, sock, "pubtest", 5000) == -1) {
 		fprintf(stderr, "pubtest: connect: %s\n",
 		    a ? ampsipc_errmsg(a) : "no memory");
+		ampsipc_close(a);
+		if (st.out != NULL)
+			fclose(st.out);
 		return (1);
 	}
 	ampsipc_set_pub_handler(a, pub_cb, &st);

@@ -42,6 +42,23 @@ line(FILE *f, const char *tag, const struct ampsipc_message *m)
 	fsync(fileno(f));
 }
 
+/*
+ * End a mode: close the stream, the command, the handle and the output
+ * (any may be NULL) and return rc, so every exit path frees what the
+ * mode holds (the ASan build fails a program that leaks).
+ */
+static int
+finish(struct ampsipc *h, struct ampsipc_command *x,
+    struct ampsipc_stream *st, FILE *out, int rc)
+{
+	ampsipc_stream_close(st);
+	ampsipc_cmd_free(x);
+	ampsipc_close(h);
+	if (out != NULL)
+		fclose(out);
+	return (rc);
+}
+
 /* Durable consumer. */
 static int
 durable(const char *sock, int argc, char **argv)
@@ -60,7 +77,7 @@ durable(const char *sock, int argc, char **argv)
 		return (1);
 	if ((h = ampsipc_create()) == NULL ||
 	    ampsipc_connect(h, sock, "durable", 5000) == -1)
-		return (3);
+		return (finish(h, NULL, NULL, d.out, 3));
 	x = ampsipc_cmd_new(AMPSIPC_C_SUBSCRIBE);
 	ampsipc_cmd_set_str(x, AMPSIPC_FIELD_TOPIC, argv[2]);
 	ampsipc_cmd_set_str(x, AMPSIPC_FIELD_SUB_ID, argv[1]);
@@ -73,23 +90,22 @@ durable(const char *sock, int argc, char **argv)
 		usleep(100000);
 	if (st == NULL) {
 		fprintf(stderr, "durable: %s\n", ampsipc_errmsg(h));
-		return (ampsipc_error(h) == AMPSIPC_E_CLOSED ? 3 : 1);
+		return (finish(h, x, NULL, d.out,
+		    ampsipc_error(h) == AMPSIPC_E_CLOSED ? 3 : 1));
 	}
 	while (max == 0 || done < max) {
 		rc = ampsipc_stream_next(st, &m, 1000);
 		if (rc == -1)
-			return (3);
+			return (finish(h, x, st, d.out, 3));
 		if (rc == 0 || m->command != AMPSIPC_C_PUBLISH)
 			continue;
 		line(d.out, "R", m);
 		if (ampsipc_discard(h, m) == -1 || ampsipc_ping(h, 5000) == -1)
-			return (3);
+			return (finish(h, x, st, d.out, 3));
 		line(d.out, "D", m);
 		done++;
 	}
-	ampsipc_stream_close(st);
-	ampsipc_close(h);
-	return (0);
+	return (finish(h, x, st, d.out, 0));
 }
 
 /* Queue consumer: hold leases (never ack), or drain with auto-ack. */
@@ -108,7 +124,7 @@ queue(const char *sock, int argc, char **argv, int drain)
 		return (1);
 	if ((h = ampsipc_create()) == NULL ||
 	    ampsipc_connect(h, sock, "queue", 5000) == -1)
-		return (3);
+		return (finish(h, NULL, NULL, out, 3));
 	x = ampsipc_cmd_new(AMPSIPC_C_SUBSCRIBE);
 	ampsipc_cmd_set_str(x, AMPSIPC_FIELD_TOPIC, argv[1]);
 	ampsipc_cmd_set_num(x, AMPSIPC_FIELD_MAX_BACKLOG, drain ? 10 : 2);
@@ -116,19 +132,17 @@ queue(const char *sock, int argc, char **argv, int drain)
 		ampsipc_cmd_set_flags(x, AMPSIPC_CMDF_AUTO_ACK);
 	if ((st = ampsipc_execute(h, x)) == NULL) {
 		fprintf(stderr, "queue: %s\n", ampsipc_errmsg(h));
-		return (1);
+		return (finish(h, x, NULL, out, 1));
 	}
 	while (!drain || got < n) {
 		if ((rc = ampsipc_stream_next(st, &m, 1000)) == -1)
-			return (3);
+			return (finish(h, x, st, out, 3));
 		if (rc == 1 && m->command == AMPSIPC_C_PUBLISH) {
 			line(out, "Q", m);
 			got++;
 		}
 	}
-	ampsipc_stream_close(st);
-	ampsipc_close(h);
-	return (0);
+	return (finish(h, x, st, out, 0));
 }
 
 /* Async handler: "G" per group_begin, "R id" per message; discard. */
@@ -165,7 +179,7 @@ async_mode(const char *sock, int argc, char **argv)
 		return (1);
 	if ((h = ampsipc_create()) == NULL ||
 	    ampsipc_connect(h, sock, "async", 5000) == -1)
-		return (3);
+		return (finish(h, NULL, NULL, out, 3));
 	x = ampsipc_cmd_new(argc > 3 ? AMPSIPC_C_SUBSCRIBE :
 	    AMPSIPC_C_SOW_AND_SUBSCRIBE);
 	ampsipc_cmd_set_str(x, AMPSIPC_FIELD_TOPIC, argv[1]);
@@ -177,11 +191,11 @@ async_mode(const char *sock, int argc, char **argv)
 	}
 	if (ampsipc_execute_async(h, x, async_h, out) == -1) {
 		fprintf(stderr, "async: %s\n", ampsipc_errmsg(h));
-		return (1);
+		return (finish(h, x, NULL, out, 1));
 	}
 	for (;;)
 		if (ampsipc_poll(h, 1000) == -1)
-			return (3);
+			return (finish(h, x, NULL, out, 3));
 }
 
 struct slow {
@@ -228,7 +242,7 @@ slow_mode(const char *sock, int argc, char **argv)
 	s.sleep_ms = atoi(argv[4]);
 	if ((h = ampsipc_create()) == NULL ||
 	    ampsipc_connect(h, sock, "slow", 5000) == -1)
-		return (3);
+		return (finish(h, NULL, NULL, s.out, 3));
 	x = ampsipc_cmd_new(AMPSIPC_C_SUBSCRIBE);
 	ampsipc_cmd_set_str(x, AMPSIPC_FIELD_TOPIC, argv[1]);
 	if (strcmp(argv[3], "-") != 0) {	/* "-": a plain subscription */
@@ -243,14 +257,14 @@ slow_mode(const char *sock, int argc, char **argv)
 		usleep(100000);
 	if (rc == -1) {
 		fprintf(stderr, "slow: %s\n", ampsipc_errmsg(h));
-		return (1);
+		return (finish(h, x, NULL, s.out, 1));
 	}
 	for (;;) {
 		if (ampsipc_poll(h, 1000) == -1) {
 			fflush(s.out);
 			fprintf(stderr, "slow: %s\n", ampsipc_errmsg(h));
-			return (ampsipc_error(h) == AMPSIPC_E_TOO_FAR_BEHIND ?
-			    4 : 3);
+			return (finish(h, x, NULL, s.out, ampsipc_error(h) ==
+			    AMPSIPC_E_TOO_FAR_BEHIND ? 4 : 3));
 		}
 		fflush(s.out);
 	}
@@ -270,16 +284,16 @@ stream_mode(const char *sock, char **argv)
 
 	if ((h = ampsipc_create()) == NULL ||
 	    ampsipc_connect(h, sock, "stream", 5000) == -1)
-		return (3);
+		return (finish(h, NULL, NULL, NULL, 3));
 	x = ampsipc_cmd_new(AMPSIPC_C_SUBSCRIBE);
 	ampsipc_cmd_set_str(x, AMPSIPC_FIELD_TOPIC, argv[1]);
 	if ((st = ampsipc_execute(h, x)) == NULL)
-		return (1);
+		return (finish(h, x, NULL, NULL, 1));
 	while (ampsipc_stream_next(st, &m, 1000) >= 0)
 		;
 	printf("END %d %s\n", ampsipc_error(h), ampsipc_errmsg(h));
 	fflush(stdout);
-	return (0);
+	return (finish(h, x, st, NULL, 0));
 }
 
 /* Dispatch the non-scenario modes. */

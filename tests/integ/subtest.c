@@ -71,11 +71,53 @@ check(int ok, const char *fmt, ...)
 	Failed = 1;
 }
 
-/* Copy a string. */
+/*
+ * Strings collected by the running scenario: they live until it ends
+ * (kept_free() in main), so its struct coll arrays never own memory.
+ */
+static char	**Kept;
+static size_t	  Nkept, Capkept;
+
+/* Remember s until the scenario ends; a failed copy ends the program. */
+static char *
+keep(char *s)
+{
+	char	**nv;
+	size_t	  ncap;
+
+	if (s == NULL) {
+		perror("subtest");
+		exit(1);
+	}
+	if (Nkept == Capkept) {
+		ncap = Capkept == 0 ? 256 : Capkept * 2;
+		if ((nv = reallocarray(Kept, ncap, sizeof *nv)) == NULL) {
+			perror("subtest");
+			exit(1);
+		}
+		Kept = nv;
+		Capkept = ncap;
+	}
+	Kept[Nkept++] = s;
+	return (s);
+}
+
+/* Free what the scenario collected. */
+static void
+kept_free(void)
+{
+	while (Nkept > 0)
+		free(Kept[--Nkept]);
+	free(Kept);
+	Kept = NULL;
+	Capkept = 0;
+}
+
+/* Copy a string (kept until the scenario ends). */
 static char *
 sdup(const char *s)
 {
-	return (strdup(s != NULL ? s : ""));
+	return (keep(strdup(s != NULL ? s : "")));
 }
 
 /* Handler: collect messages (acks counted, backlog remembered). */
@@ -93,7 +135,7 @@ collect(struct ampsipc *h, const struct ampsipc_message *m, void *arg)
 	if (c->n >= MAXM)
 		return (0);
 	c->cmd[c->n] = m->command;
-	c->data[c->n] = strndup(m->data, m->len);
+	c->data[c->n] = keep(strndup(m->data, m->len));
 	c->topic[c->n] = sdup(m->topic);
 	c->key[c->n] = sdup(m->sow_key);
 	c->bm[c->n] = sdup(m->bookmark);
@@ -733,6 +775,7 @@ main(int argc, char **argv)
 			fflush(stdout);
 			rc |= Failed;
 			ampsipc_close(H);
+			kept_free();
 		}
 		if (!found) {
 			fprintf(stderr, "subtest: no scenario %s\n", argv[a]);
