@@ -24,10 +24,41 @@ for prog in "$AMPSIM" "$AMPSD" "$PUBTEST" "$AMPSUB"; do
 	fi
 done
 
+# san_reports: the files under $T holding an ASan, LSan or UBSan report.
+SAN_RE='ERROR: (Address|Leak)Sanitizer|runtime error:'
+san_reports() {
+	grep -rIlE "$SAN_RE" "$T" 2>/dev/null
+}
+
 cleanup() {
+	_san=
+	if [ "${AMPSD_ASAN:-0}" = 1 ]; then
+		# An --enable-asan build (AM_TESTS_ENVIRONMENT): SIGTERM first,
+		# so LeakSanitizer checks each process at its exit (5 s at
+		# most, then -9), and any sanitizer report fails the test.
+		for p in $PIDS; do
+			kill -TERM "$p" 2>/dev/null
+		done
+		_end=$(($(now_ms) + 5000))
+		for p in $PIDS; do
+			while kill -0 "$p" 2>/dev/null &&
+			    [ "$(now_ms)" -lt "$_end" ]; do
+				sleep 0.05
+			done
+		done
+	fi
 	for p in $PIDS; do
 		kill -9 "$p" 2>/dev/null
 	done
+	if [ "${AMPSD_ASAN:-0}" = 1 ] && _san=$(san_reports) &&
+	    [ -n "$_san" ]; then
+		for f in $_san; do
+			echo "---- $f (sanitizer report)"
+			grep -m 1 -A 40 -E "$SAN_RE" "$f"
+		done
+		echo "FAIL: sanitizer report in:" $_san
+		OK=0
+	fi
 	if [ "$OK" = 1 ]; then
 		rm -rf "$T"
 	else
@@ -38,6 +69,7 @@ cleanup() {
 		done
 		echo "logs kept in $T"
 	fi
+	[ -z "$_san" ] || exit 1
 }
 trap cleanup EXIT
 

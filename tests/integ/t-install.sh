@@ -194,9 +194,11 @@ flags=$(pkg-config --cflags --libs libampsipc) || fail "pkg-config libampsipc"
 case $flags in *"-I$D$includedir"*"-L$D$libdir"*) ;;
 *) fail "pkg-config flags do not point into DESTDIR: $flags" ;; esac
 unset PKG_CONFIG_LIBDIR PKG_CONFIG_PATH PKG_CONFIG_SYSROOT_DIR
+# An --enable-asan library needs the sanitizer runtimes: AMPSD_SAN_FLAGS
+# (AM_TESTS_ENVIRONMENT) builds the examples the same way.
 for prog in publish subscribe; do
 	# shellcheck disable=SC2086
-	${CC:-cc} -Wall -Wextra -Werror -o "$T/$prog" \
+	${CC:-cc} -Wall -Wextra -Werror ${AMPSD_SAN_FLAGS:-} -o "$T/$prog" \
 	    "$D$docdir/examples/$prog.c" $flags >"$T/cc.log" 2>&1 ||
 	    fail "examples/$prog.c does not build: $(cat "$T/cc.log")"
 	# No daemon listens there: each fails cleanly, with its message.
@@ -215,8 +217,8 @@ LC_ALL=C MANWIDTH=200 man -l "$D$mandir/man3/libampsipc.3" 2>/dev/null |
 grep -q 'ampsipc_wait_stored' "$T/example.c" ||
     fail "no example program found in libampsipc(3)"
 # shellcheck disable=SC2086
-${CC:-cc} -Wall -Werror -o "$T/example" "$T/example.c" $flags \
-    >"$T/cc.log" 2>&1 ||
+${CC:-cc} -Wall -Werror ${AMPSD_SAN_FLAGS:-} -o "$T/example" \
+    "$T/example.c" $flags >"$T/cc.log" 2>&1 ||
     fail "the libampsipc(3) example does not build: $(cat "$T/cc.log")"
 
 # --- man pages render without warnings ------------------------------------

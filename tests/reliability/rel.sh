@@ -4,6 +4,14 @@
 # shellcheck disable=SC2034
 FAULTPROXY=$B/tests/tools/faultproxy
 EIOSHIM=$B/tests/reliability/.libs/libeioshim.so
+# What to put in LD_PRELOAD for the shim.  In an --enable-asan build the
+# shim links the ASan runtime, which must come first in the initial
+# library list (or the program aborts at start): preload it ahead.
+EIOSHIM_PRELOAD=$EIOSHIM
+if [ "${AMPSD_ASAN:-0}" = 1 ] && [ -f "$EIOSHIM" ]; then
+	_rt=$(ldd "$EIOSHIM" 2>/dev/null | awk '$1 ~ /^libasan\./ { print $3 }')
+	[ -n "$_rt" ] && EIOSHIM_PRELOAD=$_rt:$EIOSHIM
+fi
 REALPUBTEST=$B/tests/integ/.libs/pubtest
 [ -x "$REALPUBTEST" ] || REALPUBTEST=$PUBTEST
 

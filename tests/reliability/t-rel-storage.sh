@@ -40,7 +40,7 @@ trap rel_cleanup EXIT
 FAULTS=0
 start_ampsim sim
 write_conf "$SIMPORT" "heartbeat 5s;"
-AMPSD_WRAPPER="env LD_PRELOAD=$EIOSHIM EIOSHIM_TRIGGER=$T/eio \
+AMPSD_WRAPPER="env LD_PRELOAD=$EIOSHIM_PRELOAD EIOSHIM_TRIGGER=$T/eio \
 EIOSHIM_MATCH=pub-main.db"
 start_ampsd
 wait_for 10 ready_at_least 1 || fail "never ready"

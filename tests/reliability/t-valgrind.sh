@@ -7,8 +7,16 @@
 #
 #   VALGRIND_ONLY="check_filter check_uri"   run just these programs
 #
-# Exit 77 only when valgrind is not installed (bootstrap installs it).
+# Exit 77 when valgrind is not installed (bootstrap installs it) or the
+# build is an --enable-asan one (AM_TESTS_ENVIRONMENT sets AMPSD_ASAN=1):
+# memcheck and AddressSanitizer cannot instrument the same process.
 set -u
+
+if [ "${AMPSD_ASAN:-0}" = 1 ]; then
+	echo "SKIP: AddressSanitizer build (AMPSD_ASAN=1): valgrind cannot" \
+	    "run ASan-instrumented programs; the sanitizers check them instead"
+	exit 77
+fi
 
 B=${top_builddir:-$(cd "$(dirname "$0")/../.." && pwd)}
 S=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
