@@ -333,6 +333,7 @@ int
 ampsipc_write(struct ampsipc *h)
 {
 	ssize_t	n;
+	int	saved;
 
 	if (ipclib_usable(h) == -1)
 		return (-1);
@@ -344,6 +345,21 @@ ampsipc_write(struct ampsipc *h)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return (1);
+			if ((errno == EPIPE || errno == ECONNRESET) &&
+			    !(h->flags & AMPSIPC_WELCOMED)) {
+				/*
+				 * The daemon refused us and closed before
+				 * our HELLO went out: its fatal ERROR is
+				 * still queued here and says why, better
+				 * than the broken pipe.  (Before WELCOME no
+				 * handler can run in the dispatch.)
+				 */
+				saved = errno;
+				if (ampsipc_read(h) > 0 &&
+				    ampsipc_dispatch(h) == -1)
+					return (-1);
+				errno = saved;
+			}
 			ipclib_fail(h, AMPSIPC_E_CLOSED, errno,
 			    "connection to ampsd lost: %s", strerror(errno));
 			return (ipclib_break(h));
