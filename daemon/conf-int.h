@@ -61,5 +61,6 @@ int		 conf_p_bool(struct lex *, const char *, int *);
 void		 conf_set_once(struct lex *, char **, char *, int,
 		     const char *);
 int		 conf_p_connection(struct lex *);
+int		 conf_p_metrics(struct lex *);
 
 #endif /* AMPSD_CONF_INT_H */

@@ -15,6 +15,7 @@
  *                     | "level" ( "info" | "debug" | "trace" )
  *                     | "trace" WORD... ) ";"
  *             | "connection" STR "{" { cstmt } "}"
+ *             | "metrics" "listen" STR [ "allow-remote" ( "yes" | "no" ) ] ";"
  *   cstmt     = "default" ";" | "client-name" STR ";" | "server" STR... ";"
  *             | "heartbeat" ( DUR [ "timeout" DUR ] | "off" ) ";"
  *             | "logon-timeout" DUR ";"
@@ -523,6 +524,8 @@ p_stmt(struct lex *lx)
 		return (p_log(lx));
 	if (conf_is(lx, "connection"))
 		return (conf_p_connection(lx));
+	if (conf_is(lx, "metrics"))
+		return (conf_p_metrics(lx));
 	if (lx->tok == T_RBRACE) {
 		PERR(lx, lx->tokline, "unexpected \"}\"");
 		return (0);

@@ -118,6 +118,7 @@ conf_free(struct conf *c)
 	free(c->socket_group);
 	free(c->state_dir);
 	free(c->log_facility);
+	free(c->metrics.listen);
 	free(c);
 }
 
@@ -371,6 +372,7 @@ conf_check(struct conf *c, struct conf_errs *errs)
 	if (c->nconns > 1 && def == NULL)
 		conf_errs_add(errs, f, 0, "no default connection (put "
 		    "\"default;\" in one connection block)");
+	conf_metrics_check(c, errs);
 	return (errs->n == n0 ? 0 : -1);
 }
 
@@ -462,6 +464,7 @@ conf_dump(const struct conf *c, FILE *out)
 		fprintf(out, "log syslog facility %s;\n", c->log_facility);
 	else
 		fprintf(out, "log stderr;\n");
+	conf_metrics_dump(c, out);
 	for (i = 0; i < c->nconns; i++) {
 		cc = c->conns[i];
 		fprintf(out, "connection ");

@@ -76,6 +76,19 @@ struct conf_conn {
 	size_t			 nallows;
 };
 
+/*
+ * `metrics listen ADDR:PORT [allow-remote yes];` (conf-metrics.c): the
+ * Prometheus endpoint.  listen == NULL: off (the default).
+ */
+struct conf_metrics {
+	char		*listen;	/* as written, or NULL */
+	char		 addr[64];	/* numeric address, no brackets */
+	uint16_t	 port;		/* 0 = a free port (logged) */
+	int		 loopback;	/* 127.0.0.0/8 or ::1 */
+	int		 allow_remote;
+	int		 line;
+};
+
 #define CONF_LOG_STDERR	0
 #define CONF_LOG_SYSLOG	1
 
@@ -91,6 +104,7 @@ struct conf {
 	unsigned		 log_trace;	/* LOG_TRACE_* mask */
 	struct conf_conn	**conns;
 	size_t			 nconns;
+	struct conf_metrics	 metrics;
 	int			 has_secrets;	/* passwords or TLS keys */
 };
 
@@ -124,5 +138,11 @@ void		 conf_errs_free(struct conf_errs *);
 struct conf_conn *conf_conn_new(const char *name, int line);
 void		 conf_conn_free(struct conf_conn *);
 int		 conf_parse_duration(const char *, uint64_t *);
+
+/* conf-metrics.c */
+const char	*conf_metrics_addr(const char *, char *, size_t, uint16_t *,
+		     int *);
+void		 conf_metrics_check(const struct conf *, struct conf_errs *);
+void		 conf_metrics_dump(const struct conf *, FILE *);
 
 #endif /* AMPSD_CONF_H */
