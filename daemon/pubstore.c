@@ -98,6 +98,8 @@ struct pubstore {
 	uint64_t	 durable;	  /* highest committed seq */
 	uint64_t	 txn_last;	  /* last seq appended in open txn */
 	size_t		 pending;	  /* appends in open txn */
+	uint64_t	 acked;		  /* rows deleted by discards, committed */
+	uint64_t	 acked_txn;	  /* ... in the open txn */
 	int		 floor_dirty;	  /* seed/fail: write next_seq */
 	int		 floor_txn;	  /* next_seq written in open txn */
 
@@ -126,6 +128,7 @@ pubstore_precommit(void *arg)
 		    (sqlite3_int64)ps->discard_pending);
 		if (store_exec(ps->st, ps->st_del_upto) == -1)
 			return (-1);
+		ps->acked_txn = (uint64_t)store_changes(ps->st);
 		ps->discard_txn = ps->discard_pending;
 		deleting = 1;
 	}
@@ -154,7 +157,9 @@ pubstore_postcommit(void *arg, int ok)
 			ps->floor_dirty = 0;
 		if (ps->pending > 0 && ps->txn_last > ps->durable)
 			ps->durable = ps->txn_last;
+		ps->acked += ps->acked_txn;
 	}
+	ps->acked_txn = 0;
 	ps->discard_txn = 0;
 	ps->next_txn = 0;
 	ps->floor_txn = 0;
@@ -467,6 +472,13 @@ pubstore_unpersisted(struct pubstore *ps)
 	if (pubstore_scalar(ps, ps->st_count, &v) != 0 || v < 0)
 		return (0);
 	return ((uint64_t)v);
+}
+
+/* Rows removed because AMPS persisted them (committed), since open. */
+uint64_t
+pubstore_acked(const struct pubstore *ps)
+{
+	return (ps->acked);
 }
 
 /* Last sequence handed out (0 if none). */

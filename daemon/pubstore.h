@@ -139,6 +139,8 @@ int		 pubstore_commit(struct pubstore *);
 
 /* Rows not yet discarded (an SQL count: for status, not per message). */
 uint64_t	 pubstore_unpersisted(struct pubstore *);
+/* Rows removed because AMPS persisted them (committed), since open. */
+uint64_t	 pubstore_acked(const struct pubstore *);
 /* Last sequence handed out (0 if none ever). */
 uint64_t	 pubstore_last_seq(const struct pubstore *);
 /* Highest sequence known durable (committed). */

@@ -52,6 +52,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sqlite3.h>
 
@@ -90,6 +91,8 @@ struct store_set {
 	struct store		**v;
 	size_t			 n;
 	size_t			 cap;
+	store_observe_fn	 observe;	/* told about each commit */
+	void			*observe_arg;
 };
 
 /* Format an allocated message into *cause (if cause is not NULL). */
@@ -638,6 +641,13 @@ store_in_txn(const struct store *s)
 	return (s->in_txn);
 }
 
+/* The schema's kind, e.g. "publish store". */
+const char *
+store_kind(const struct store *s)
+{
+	return (s->schema->kind);
+}
+
 /* Successful commits since open. */
 uint64_t
 store_commits(const struct store *s)
@@ -733,19 +743,41 @@ store_set_remove(struct store_set *set, struct store *s)
 	}
 }
 
+/* Tell fn about every commit store_flush() makes (NULL: nobody). */
+void
+store_set_observe(struct store_set *set, store_observe_fn fn, void *arg)
+{
+	set->observe = fn;
+	set->observe_arg = arg;
+}
+
 /*
- * The flush phase of a loop pass (R9): commit every store of the set.
- * Returns the number of stores whose commit failed (0: all durable).
+ * The flush phase of a loop pass (R9): commit every store of the set,
+ * timing each commit on the monotonic clock for the observer.  Returns
+ * the number of stores whose commit failed (0: all durable).
  */
 int
 store_flush(struct store_set *set)
 {
-	size_t	 i;
-	int	 failed = 0;
+	struct timespec	 t0, t1;
+	struct store	*s;
+	uint64_t	 before;
+	size_t		 i;
+	int		 failed = 0, r;
 
 	for (i = 0; i < set->n; i++) {
-		if (store_commit(set->v[i]) != 0)
+		s = set->v[i];
+		before = s->commits;
+		if (set->observe != NULL)
+			clock_gettime(CLOCK_MONOTONIC, &t0);
+		if ((r = store_commit(s)) != 0)
 			failed++;
+		if (set->observe == NULL || (r == 0 && s->commits == before))
+			continue;		/* nothing was committed */
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		set->observe(set->observe_arg, s,
+		    (double)(t1.tv_sec - t0.tv_sec) +
+		    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9, r == 0);
 	}
 	return (failed);
 }

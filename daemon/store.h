@@ -169,6 +169,8 @@ int		 store_changes(const struct store *);
 int		 store_in_txn(const struct store *);
 /* Successful commits since open (a generation counter). */
 uint64_t	 store_commits(const struct store *);
+/* The schema's kind ("publish store", "bookmark store"). */
+const char	*store_kind(const struct store *);
 /* The file name given to store_open(). */
 const char	*store_path(const struct store *);
 
@@ -189,6 +191,16 @@ struct store_set *store_set_create(void);
 void		 store_set_free(struct store_set *);	/* not the stores */
 int		 store_set_add(struct store_set *, struct store *);
 void		 store_set_remove(struct store_set *, struct store *);
+
+/*
+ * Observer of the set's commits (metrics): after every commit that
+ * store_flush() attempted, fn(arg, store, seconds, ok) with the time the
+ * commit took on the monotonic clock.  Stores with nothing to commit are
+ * not reported.
+ */
+typedef void	(*store_observe_fn)(void *, struct store *, double, int);
+void		 store_set_observe(struct store_set *, store_observe_fn,
+		    void *);
 
 /*
  * Commit every store of the set that has an open transaction or deferred

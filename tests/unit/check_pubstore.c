@@ -175,6 +175,36 @@ START_TEST(test_discard_upto)
 }
 END_TEST
 
+/*
+ * pubstore_acked counts the rows persisted acks removed, once they are
+ * committed: not the seqs skipped over, not failed rows.
+ */
+START_TEST(test_acked_count)
+{
+	struct pubstore	*ps = open_ps();
+	int		 i;
+
+	for (i = 1; i <= 10; i++)
+		append(ps, i);
+	ck_assert_int_eq(pubstore_commit(ps), 0);
+	ck_assert_uint_eq(pubstore_acked(ps), 0);
+	pubstore_discard_upto(ps, 4);
+	ck_assert_uint_eq(pubstore_acked(ps), 0);	/* not committed yet */
+	ck_assert_int_eq(pubstore_commit(ps), 0);
+	ck_assert_uint_eq(pubstore_acked(ps), 4);
+	ck_assert_int_eq(pubstore_fail(ps, 6), 1);	/* refused: not acked */
+	ck_assert_int_eq(pubstore_commit(ps), 0);
+	pubstore_discard_upto(ps, 7);
+	pubstore_discard_upto(ps, 8);			/* conflated */
+	ck_assert_int_eq(pubstore_commit(ps), 0);
+	ck_assert_uint_eq(pubstore_acked(ps), 7);	/* 5, 7, 8 */
+	pubstore_discard_upto(ps, 8);			/* nothing new */
+	ck_assert_int_eq(pubstore_commit(ps), 0);
+	ck_assert_uint_eq(pubstore_acked(ps), 7);
+	pubstore_close(ps);
+}
+END_TEST
+
 START_TEST(test_replay_order)
 {
 	struct pubstore	*ps = open_ps();
@@ -481,6 +511,7 @@ pubstore_suite(void)
 	tcase_add_test(seq, test_lost_txn_not_reused);
 	tcase_add_test(rows, test_discard_upto);
 	tcase_add_test(rows, test_replay_order);
+	tcase_add_test(rows, test_acked_count);
 	tcase_add_test(rows, test_fail_one);
 	tcase_add_test(rows, test_limits);
 	tcase_add_test(fail, test_kill_safety);

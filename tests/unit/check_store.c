@@ -329,6 +329,81 @@ START_TEST(test_store_set)
 }
 END_TEST
 
+/* What the store-set observer of test_observer saw. */
+struct observed {
+	struct store	*last;
+	int		 ok;
+	int		 failed;
+	double		 max;
+};
+
+static void
+observe_cb(void *arg, struct store *s, double secs, int ok)
+{
+	struct observed	*o = arg;
+
+	o->last = s;
+	if (ok)
+		o->ok++;
+	else
+		o->failed++;
+	if (secs > o->max)
+		o->max = secs;
+	ck_assert(secs >= 0);
+}
+
+/* store_flush tells the observer about each commit, and only those. */
+START_TEST(test_observer)
+{
+	struct store_set	*set;
+	struct store		*a, *b;
+	struct observed		 o;
+	sqlite3_stmt		*st, *big;
+	char			*cause = NULL;
+
+	memset(&o, 0, sizeof o);
+	a = must_open("a.db", &schema1);
+	b = must_open("b.db", &schema1);
+	ck_assert_str_eq(store_kind(a), schema1.kind);
+	ck_assert((set = store_set_create()) != NULL);
+	ck_assert_int_eq(store_set_add(set, a), 0);
+	ck_assert_int_eq(store_set_add(set, b), 0);
+	store_set_observe(set, observe_cb, &o);
+	ck_assert_int_eq(store_flush(set), 0);		/* nothing open */
+	ck_assert_int_eq(o.ok + o.failed, 0);
+	ck_assert_int_eq(store_prepare(a, "INSERT INTO t (v) VALUES (x'01')",
+	    &st, &cause), 0);
+	ck_assert_int_eq(store_begin(a), 0);
+	ck_assert_int_eq(store_exec(a, st), SQLITE_DONE);
+	ck_assert_int_eq(store_flush(set), 0);
+	ck_assert_int_eq(o.ok, 1);
+	ck_assert_ptr_eq(o.last, a);
+	ck_assert(o.max < 60);
+	/* A lost transaction is reported as a failed commit. */
+	ck_assert_int_eq(store_set_size_limit(b, 16 * 1024), 0);
+	ck_assert_int_eq(fill(b, 100, 2000), -1);
+	ck_assert_int_eq(store_begin(a), 0);
+	ck_assert_int_eq(store_exec(a, st), SQLITE_DONE);
+	store_set_observe(set, NULL, NULL);
+	ck_assert_int_eq(store_flush(set), 0);
+	ck_assert_int_eq(o.ok, 1);			/* nobody listening */
+	store_set_observe(set, observe_cb, &o);
+	ck_assert_int_eq(store_set_size_limit(b, 0), 0);
+	ck_assert_int_eq(store_probe(b), 0);
+	ck_assert_int_eq(store_set_size_limit(b, 16 * 1024), 0);
+	ck_assert_int_eq(store_prepare(b, "INSERT INTO t (v) VALUES "
+	    "(zeroblob(100000))", &big, &cause), 0);
+	ck_assert_int_eq(store_begin(b), 0);
+	ck_assert_int_eq(store_exec(b, big), -1);	/* full: txn lost */
+	ck_assert_int_eq(store_flush(set), 1);
+	ck_assert_int_eq(o.failed, 1);
+	ck_assert_ptr_eq(o.last, b);
+	store_set_free(set);
+	store_close(a);
+	store_close(b);
+}
+END_TEST
+
 START_TEST(test_pubstore_truncated_wal_kept)
 {
 	struct pubstore	*ps;
@@ -372,6 +447,7 @@ store_suite(void)
 	tcase_add_test(refuse, test_pubstore_truncated_wal_kept);
 	tcase_add_test(health, test_degraded_and_recovery);
 	tcase_add_test(health, test_store_set);
+	tcase_add_test(health, test_observer);
 	suite_add_tcase(s, open);
 	suite_add_tcase(s, refuse);
 	suite_add_tcase(s, health);
