@@ -21,7 +21,8 @@
  * loop finishes its pass (commit + replies), connections close, stores
  * close, the socket is removed. Under systemd (Type=notify) READY=1,
  * WATCHDOG=1 and STOPPING=1 are sent (sdnotify.c). SIGHUP restarts
- * connections that gave up reconnecting.
+ * connections that gave up reconnecting.  With `metrics listen`, GET
+ * /metrics is served on the same loop (metrics.c) once the socket is up.
  *
  * Invariants:
  *   (1) -t never creates or opens anything but the configuration file.
@@ -48,6 +49,7 @@
 #include "ipc.h"
 #include "log.h"
 #include "loop.h"
+#include "metrics.h"
 #include "pubpath.h"
 #include "sdlisten.h"
 #include "sdnotify.h"
@@ -210,6 +212,7 @@ main(int argc, char **argv)
 	struct conf_errs	 errs = { NULL, 0 };
 	struct pubpath		*pp;
 	struct ipc		*ipc;
+	struct metrics		*metrics = NULL;
 	struct ipc_handlers	 h;
 	struct ipc_config	 icfg;
 	struct group		*gr;
@@ -295,6 +298,10 @@ main(int argc, char **argv)
 	if ((ipc = ipc_listen(loop_base(), &icfg, &h, &cause)) == NULL)
 		startup_fatal("%s", cause);
 	pubpath_set_ipc(pp, ipc);
+	if (conf->metrics.listen != NULL && (metrics = metrics_listen(
+	    loop_base(), &conf->metrics, pubpath_metrics_text, pp,
+	    &cause)) == NULL)
+		startup_fatal("%s", cause);
 	loop_set_flush(pubpath_flush, pp);
 	loop_set_hup(pubpath_hup, pp);
 
@@ -309,6 +316,7 @@ main(int argc, char **argv)
 	sdnotify("STOPPING=1");
 	sdnotify_watchdog_stop();
 	log_info("shutting down");
+	metrics_close(metrics);
 	ipc_close(ipc);
 	pubpath_set_ipc(pp, NULL);
 	pubpath_flush(pp);

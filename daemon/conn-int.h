@@ -72,6 +72,11 @@ struct conn {
 	uint64_t		 failures;
 	uint64_t		 frames_in;
 	uint64_t		 frames_out;
+	uint64_t		 reconnects;	/* attempts from BACKOFF */
+	uint64_t		 pub_sent;	/* publishes sent upstream */
+	uint64_t		 pub_replayed;	/* ... at or below max_sent */
+	uint64_t		 max_sent;	/* highest seq ever sent, or in
+						   the store at startup */
 	char			 last_error[256];
 };
 

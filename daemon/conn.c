@@ -179,6 +179,8 @@ conn_create(const struct conf_conn *cc, uint32_t id, struct pubstore *ps,
 	c->fd = -1;
 	c->state = CONN_IDLE;
 	c->state_since = loop_now_ms();
+	/* What the store holds at startup may have been sent already. */
+	c->max_sent = ps != NULL ? pubstore_durable_seq(ps) : 0;
 	c->uris = xcalloc(cc->nservers, sizeof *c->uris);
 	c->redacted = xcalloc(cc->nservers, sizeof *c->redacted);
 	connha_init(&c->ha, cc->nservers, &cc->reconnect,
@@ -292,6 +294,8 @@ conn_connect(struct conn *c)
 	char	*cause = NULL;
 
 	evtimer_assign(c->ev_timer, loop_base(), conn_timeout_cb, c);
+	if (c->state == CONN_BACKOFF)
+		c->reconnects++;
 	conn_set_state(c, CONN_CONNECTING);
 	if (conn_io_open(c, &cause) == -1) {
 		conn_fail(c, "%s", cause);
@@ -710,6 +714,11 @@ conn_replay_cb(const struct pubstore_rec *r, void *arg)
 	conn_out_put(c, r->data, r->data_len);
 	free(esc);
 	c->frames_out++;
+	c->pub_sent++;
+	if (r->seq <= c->max_sent)
+		c->pub_replayed++;
+	else
+		c->max_sent = r->seq;
 	c->sent_seq = r->seq;
 	return (conn_out_pending(c) >= CONN_OUT_HIGH);
 }
@@ -791,5 +800,8 @@ conn_get_status(const struct conn *c, struct conn_status *st)
 	st->logon_seq = c->logon_seq;
 	st->frames_in = c->frames_in;
 	st->frames_out = c->frames_out;
+	st->reconnects = c->reconnects;
+	st->pub_sent = c->pub_sent;
+	st->pub_replayed = c->pub_replayed;
 	snprintf(st->last_error, sizeof st->last_error, "%s", c->last_error);
 }

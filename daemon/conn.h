@@ -55,6 +55,9 @@ struct conn_status {
 	uint64_t	 logon_seq;	/* s of the last logon ack */
 	uint64_t	 frames_in;
 	uint64_t	 frames_out;
+	uint64_t	 reconnects;	/* connection attempts after a failure */
+	uint64_t	 pub_sent;	/* publishes sent upstream */
+	uint64_t	 pub_replayed;	/* ... that had been sent before */
 	char		 last_error[256];
 };
 

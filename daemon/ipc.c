@@ -503,6 +503,13 @@ ipc_nclients(const struct ipc *ipc)
 	return (ipc->nclients);
 }
 
+/* Bytes queued for a client and not yet written (status, metrics). */
+size_t
+ipc_client_queued(const struct ipc_client *c)
+{
+	return (c->outlen - c->outoff);
+}
+
 /* How often a client reached pass_max and yielded to the next pass. */
 uint64_t
 ipc_yields(const struct ipc *ipc)

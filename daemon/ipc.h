@@ -125,6 +125,7 @@ uint64_t	 ipc_yields(const struct ipc *);
 void		 ipc_release(struct ipc *);
 void		 ipc_foreach(struct ipc *, void (*)(struct ipc_client *, void *),
 		    void *);
+size_t		 ipc_client_queued(const struct ipc_client *);
 
 /* ipc-client.c: identity and per-client data for the core */
 uint64_t	 ipc_client_id(const struct ipc_client *);

@@ -4,8 +4,9 @@
  */
 
 /*
- * Private to pubpath.c (publish path), pubpath-acl.c (allow rules) and
- * pubpath-status.c (STATUS text).  Nothing else includes this file.
+ * Private to pubpath.c (publish path), pubpath-acl.c (allow rules),
+ * pubpath-status.c (STATUS text) and pubpath-metrics.c (the snapshot
+ * behind STATUS and /metrics).  Nothing else includes this file.
  */
 
 #ifndef AMPSD_PUBPATH_INT_H
@@ -16,13 +17,16 @@
 #include <regex.h>
 #include <stdint.h>
 
+#include "conn.h"
 #include "ipc.h"
+#include "metrics.h"
 
 struct conf;
 struct conf_conn;
 struct conn;
 struct event;
 struct pubstore;
+struct store;
 struct store_set;
 struct pubpath;
 
@@ -86,6 +90,10 @@ struct pp_conn {
 	uint64_t		 settled;
 	uint64_t		*failed;
 	size_t			 nfailed;
+	/* Counters for status and metrics (pubpath-metrics.c). */
+	uint64_t		 published;	/* STORED replies */
+	uint64_t		 failed_writes;	/* store refused or lost */
+	uint64_t		 refused;	/* AMPS failure acks */
 };
 
 struct pubpath {
@@ -102,7 +110,19 @@ struct pubpath {
 	struct event		*probe;		/* 1 s: retry degraded stores */
 	struct subpath		*sp;		/* the receive path */
 	uint64_t		 started;	/* monotonic ms */
+	double			 started_wall;	/* Unix seconds */
 	uid_t			 self;
+	/* Group commit figures (pubpath-metrics.c): [0] publish stores,
+	 * [1] bookmark stores; latency of every commit. */
+	uint64_t		 commits[2];
+	uint64_t		 commit_failures[2];
+	struct metrics_hist	 commit_hist;
+};
+
+/* A snapshot for STATUS and /metrics, with the storage it points into. */
+struct pp_snap {
+	struct metrics_snap	 m;
+	struct conn_status	*st;		/* one per connection */
 };
 
 /* pubpath.c */
@@ -113,6 +133,11 @@ uint32_t	 pubpath_store_err(struct pp_conn *);
 int		 pubpath_acl_compile(struct pp_conn *, char **);
 int		 pubpath_acl(void *, uid_t, gid_t, const char *, const char *,
 		     enum ipc_op);
+
+/* pubpath-metrics.c */
+void		 pubpath_snapshot(struct pubpath *, struct pp_snap *);
+void		 pubpath_snapshot_free(struct pp_snap *);
+void		 pubpath_commit_observed(void *, struct store *, double, int);
 
 /* pubpath-status.c */
 int		 pubpath_status_h(struct ipc_client *, const struct ipc_cmd *,

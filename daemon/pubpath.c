@@ -52,6 +52,7 @@
 #include <string.h>
 #include <strings.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -256,6 +257,7 @@ pp_failed(struct conn *c, uint64_t seq, const char *reason, void *arg)
 		pc->track[i].cl = NULL;
 		break;
 	}
+	pc->refused++;
 	pp_settle_failed(pc, seq);
 	pp_check_waiters(pp, pc);
 }
@@ -565,18 +567,24 @@ pubpath_flush(void *arg)
 		p = &pp->pending[i];
 		pc = &pp->conns[p->connid];
 		if (p->err != 0) {
+			pc->failed_writes++;
 			if (p->cl != NULL)
 				ipc_client_reply_error(p->cl, p->reqid, p->err,
 				    pubstore_error(pc->ps));
 		} else if (pubstore_durable_seq(pc->ps) >= p->seq) {
+			pc->published++;
 			if (p->cl != NULL)
 				pp_track_add(pc, p->cl, p->reqid, p->seq);
 			if (p->cl != NULL)
 				ipc_client_reply_stored(p->cl, p->reqid,
 				    p->connid, p->seq);
-		} else if (p->cl != NULL)
-			ipc_client_reply_error(p->cl, p->reqid,
-			    pubpath_store_err(pc), pubstore_error(pc->ps));
+		} else {
+			pc->failed_writes++;
+			if (p->cl != NULL)
+				ipc_client_reply_error(p->cl, p->reqid,
+				    pubpath_store_err(pc),
+				    pubstore_error(pc->ps));
+		}
 	}
 	/* Say, per connection, how many messages a failed commit refused. */
 	for (i = 0; failed != 0 && i < pp->nconns; i++) {
@@ -637,7 +645,9 @@ pubpath_create(struct conf *conf, char **cause)
 	pp->conf = conf;
 	pp->self = geteuid();
 	pp->started = loop_now_ms();
+	pp->started_wall = (double)time(NULL);
 	pp->set = store_set_create();
+	store_set_observe(pp->set, pubpath_commit_observed, pp);
 	pp->conns = xcalloc(conf->nconns, sizeof *pp->conns);
 	memset(&ev, 0, sizeof ev);
 	ev.persisted = pp_persisted;

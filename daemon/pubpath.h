@@ -13,6 +13,8 @@
 #ifndef AMPSD_PUBPATH_H
 #define AMPSD_PUBPATH_H
 
+#include <stdio.h>
+
 struct conf;
 struct ipc;
 struct ipc_handlers;
@@ -28,5 +30,8 @@ void		 pubpath_flush(void *);
 void		 pubpath_hup(void *);
 void		 pubpath_stop(struct pubpath *);
 void		 pubpath_free(struct pubpath *);
+
+/* pubpath-metrics.c: the /metrics text (a metrics_text_fn). */
+int		 pubpath_metrics_text(void *, FILE *);
 
 #endif /* AMPSD_PUBPATH_H */

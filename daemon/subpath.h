@@ -40,4 +40,8 @@ void		 subpath_state(struct subpath *, struct conn *,
 void		 subpath_flush(struct subpath *);
 size_t		 subpath_nsubs(const struct subpath *);
 
+/* subpath-stats.c */
+void		 subpath_foreach_sub(struct subpath *, void (*)(
+		    struct ipc_client *, int, uint64_t, void *), void *);
+
 #endif /* AMPSD_SUBPATH_H */

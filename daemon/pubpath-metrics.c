@@ -1,0 +1,246 @@
+/*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The ampsd authors
+ */
+
+/*
+ * The daemon's figures in one snapshot (struct metrics_snap): built here
+ * from the publish path, the connections, the receive path and the IPC
+ * listener, and used both by the STATUS text (pubpath-status.c) and by
+ * GET /metrics (pubpath_metrics_text), so the two always agree.  Also
+ * the group-commit observer that feeds the commit counters and the
+ * latency histogram.
+ *
+ * Invariants:
+ *   (1) A snapshot is taken and used within one callback of the loop:
+ *       its strings point into struct pp_snap storage or into live
+ *       clients, which cannot go away before it is freed.
+ *   (2) Programs are the live IPC clients grouped by (uid, HELLO name),
+ *       sorted by uid then name; every subscription counts for the
+ *       program of its client.
+ *   (3) Building a snapshot changes nothing in the daemon.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "conn.h"
+#include "ipc.h"
+#include "metrics.h"
+#include "pubpath.h"
+#include "pubpath-int.h"
+#include "pubstore.h"
+#include "store.h"
+#include "subpath.h"
+#include "xmalloc.h"
+
+/* One live client while programs are gathered. */
+struct pp_ment {
+	struct ipc_client	*cl;
+	unsigned long		 uid;
+	const char		*name;
+	uint64_t		 queued;
+	size_t			 prog;		/* index in snap->progs */
+};
+
+struct pp_mgather {
+	struct pp_ment		*v;
+	size_t			 n;
+	size_t			 cap;
+	struct metrics_snap	*m;
+};
+
+/* store_set observer: one commit of the group commit took secs. */
+void
+pubpath_commit_observed(void *arg, struct store *s, double secs, int ok)
+{
+	struct pubpath	*pp = arg;
+	int		 k;
+
+	k = strcmp(store_kind(s), "publish store") == 0 ? 0 : 1;
+	if (ok)
+		pp->commits[k]++;
+	else
+		pp->commit_failures[k]++;
+	metrics_hist_observe(&pp->commit_hist, secs);
+}
+
+/* ipc_foreach: remember one client. */
+static void
+pp_mgather_client(struct ipc_client *cl, void *arg)
+{
+	struct pp_mgather	*g = arg;
+	struct pp_ment		*e;
+
+	if (g->n == g->cap) {
+		g->cap = g->cap ? g->cap * 2 : 16;
+		g->v = xreallocarray(g->v, g->cap, sizeof *g->v);
+	}
+	e = &g->v[g->n++];
+	e->cl = cl;
+	e->uid = (unsigned long)ipc_client_uid(cl);
+	e->name = ipc_client_name(cl);
+	e->queued = ipc_client_queued(cl);
+	e->prog = 0;
+}
+
+/* Order by program: uid, then name. */
+static int
+pp_ment_cmp_prog(const void *a, const void *b)
+{
+	const struct pp_ment	*x = a, *y = b;
+
+	if (x->uid != y->uid)
+		return (x->uid < y->uid ? -1 : 1);
+	return (strcmp(x->name, y->name));
+}
+
+/* Order by client address (for bsearch). */
+static int
+pp_ment_cmp_cl(const void *a, const void *b)
+{
+	uintptr_t	x = (uintptr_t)((const struct pp_ment *)a)->cl;
+	uintptr_t	y = (uintptr_t)((const struct pp_ment *)b)->cl;
+
+	return (x < y ? -1 : x > y);
+}
+
+/* subpath_foreach_sub: count one subscription for its program. */
+static void
+pp_mgather_sub(struct ipc_client *cl, int durable, uint64_t pending,
+    void *arg)
+{
+	struct pp_mgather	*g = arg;
+	struct pp_ment		 key, *e;
+	struct metrics_prog	*p;
+
+	g->m->subscriptions++;
+	if (durable)
+		g->m->durable_subscriptions++;
+	key.cl = cl;
+	if (g->n == 0 || (e = bsearch(&key, g->v, g->n, sizeof *g->v,
+	    pp_ment_cmp_cl)) == NULL)
+		return;
+	p = &g->m->progs[e->prog];
+	p->subscriptions++;
+	p->pending += pending;
+}
+
+/* Programs and subscriptions of the snapshot (invariant 2). */
+static void
+pp_snapshot_progs(struct pubpath *pp, struct metrics_snap *m)
+{
+	struct pp_mgather	 g;
+	struct metrics_prog	*p;
+	size_t			 i;
+
+	memset(&g, 0, sizeof g);
+	g.m = m;
+	if (pp->ipc != NULL)
+		ipc_foreach(pp->ipc, pp_mgather_client, &g);
+	if (g.n > 0) {
+		qsort(g.v, g.n, sizeof *g.v, pp_ment_cmp_prog);
+		m->progs = xcalloc(g.n, sizeof *m->progs);
+	}
+	for (i = 0; i < g.n; i++) {
+		if (i == 0 || pp_ment_cmp_prog(&g.v[i - 1], &g.v[i]) != 0) {
+			p = &m->progs[m->nprogs++];
+			p->uid = g.v[i].uid;
+			p->name = g.v[i].name;
+		}
+		g.v[i].prog = m->nprogs - 1;
+		p = &m->progs[m->nprogs - 1];
+		p->clients++;
+		p->queued_bytes += g.v[i].queued;
+	}
+	if (g.n > 0)
+		qsort(g.v, g.n, sizeof *g.v, pp_ment_cmp_cl);
+	subpath_foreach_sub(pp->sp, pp_mgather_sub, &g);
+	free(g.v);
+}
+
+/*
+ * Fill snap with the daemon's figures now (invariant 1: use it before
+ * returning to the loop, then pubpath_snapshot_free()).
+ */
+void
+pubpath_snapshot(struct pubpath *pp, struct pp_snap *snap)
+{
+	struct metrics_snap	*m = &snap->m;
+	struct metrics_conn	*mc;
+	struct conn_status	*st;
+	struct pp_conn		*pc;
+	size_t			 i;
+
+	memset(snap, 0, sizeof *snap);
+	m->version = PACKAGE_VERSION;
+	m->start_time = pp->started_wall;
+	m->ipc_clients = pp->ipc != NULL ? ipc_nclients(pp->ipc) : 0;
+	m->stores[0].kind = "publish";
+	m->stores[0].commits = pp->commits[0];
+	m->stores[0].failures = pp->commit_failures[0];
+	m->stores[1].kind = "bookmark";
+	m->stores[1].commits = pp->commits[1];
+	m->stores[1].failures = pp->commit_failures[1];
+	m->nstores = 2;
+	m->commit = pp->commit_hist;
+	snap->st = xcalloc(pp->nconns ? pp->nconns : 1, sizeof *snap->st);
+	m->conns = xcalloc(pp->nconns ? pp->nconns : 1, sizeof *m->conns);
+	m->nconns = pp->nconns;
+	for (i = 0; i < pp->nconns; i++) {
+		pc = &pp->conns[i];
+		st = &snap->st[i];
+		mc = &m->conns[i];
+		conn_get_status(pc->conn, st);
+		mc->name = pc->cc->name;
+		mc->state = ipcwire_state_name(st->wire_state);
+		mc->detail = st->state_name;
+		mc->server = st->state == CONN_IDLE ||
+		    st->state == CONN_GAVE_UP || st->state == CONN_STOPPED ?
+		    NULL : st->server;
+		mc->is_default = pc == pp->def;
+		mc->store_ok = pubstore_state(pc->ps) == STORE_OK;
+		mc->reconnects = st->reconnects;
+		mc->logons = st->connects;
+		mc->failures = st->failures;
+		mc->unpersisted = pubstore_unpersisted(pc->ps);
+		mc->published = pc->published;
+		mc->acked = pubstore_acked(pc->ps);
+		mc->failed_writes = pc->failed_writes;
+		mc->refused = pc->refused;
+		mc->sent = st->pub_sent;
+		mc->replayed = st->pub_replayed;
+		mc->persisted_seq = pubstore_discarded_seq(pc->ps);
+	}
+	pp_snapshot_progs(pp, m);
+}
+
+/* Free what pubpath_snapshot() allocated. */
+void
+pubpath_snapshot_free(struct pp_snap *snap)
+{
+	free(snap->m.progs);
+	free(snap->m.conns);
+	free(snap->st);
+	memset(snap, 0, sizeof *snap);
+}
+
+/* GET /metrics: the exposition of a fresh snapshot (metrics_text_fn). */
+int
+pubpath_metrics_text(void *arg, FILE *f)
+{
+	struct pp_snap	snap;
+	int		rc;
+
+	pubpath_snapshot(arg, &snap);
+	rc = metrics_render(&snap.m, f);
+	pubpath_snapshot_free(&snap);
+	return (rc);
+}
