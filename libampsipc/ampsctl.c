@@ -11,7 +11,7 @@
  *	    [-expiration S] [-wait stored|persisted|none] [-socket P]
  *	ampsctl flush [-timeout MS] [-socket P]
  *	ampsctl ping [-socket P]
- *	ampsctl status [-conn C] [-socket P]
+ *	ampsctl status [-json | -raw] [-conn C] [-socket P]
  *	ampsctl subscribe | sow | sow_and_subscribe | sow_delete | unsubscribe
  *	    ...: see ampsctl-sub.c
  *
@@ -39,6 +39,7 @@
 #define CTL_TIMEOUT	10000	/* ms, default for waits */
 
 int	ctl_sub_main(const char *, int, char **);	/* ampsctl-sub.c */
+int	ctl_status_print(const char *, int, FILE *);	/* ampsctl-status.c */
 
 struct ctl {
 	const char		*sock;
@@ -47,6 +48,7 @@ struct ctl {
 	const char		*file;
 	const char		*wait;
 	int			 delta;
+	int			 format;	/* status: 0 table, 1 -json, 2 -raw */
 	long			 n;
 	double			 rate;
 	int			 timeout;
@@ -65,7 +67,7 @@ usage(void)
 	    "[-socket P]\n"
 	    "       ampsctl flush [-timeout MS] [-socket P]\n"
 	    "       ampsctl ping [-socket P]\n"
-	    "       ampsctl status [-conn C] [-socket P]\n"
+	    "       ampsctl status [-json | -raw] [-conn C] [-socket P]\n"
 	    "       ampsctl subscribe|sow|sow_and_subscribe|sow_delete ...\n");
 	exit(2);
 }
@@ -93,6 +95,10 @@ parse(struct ctl *c, int argc, char **argv)
 
 		if (strcmp(f, "-delta") == 0) {
 			c->delta = 1;
+			continue;
+		}
+		if (strcmp(f, "-json") == 0 || strcmp(f, "-raw") == 0) {
+			c->format = f[1] == 'j' ? 1 : 2;
 			continue;
 		}
 		if (i + 1 >= argc)
@@ -315,9 +321,8 @@ main(int argc, char **argv)
 		if (ampsipc_status(h, c.opts.conn, &text, c.timeout) == -1)
 			rc = fail(h, "status");
 		else {
-			fputs(text, stdout);
-			if (*text != '\0' && text[strlen(text) - 1] != '\n')
-				putchar('\n');
+			if (ctl_status_print(text, c.format, stdout) == -1)
+				rc = fail(NULL, "status");
 			free(text);
 		}
 	}

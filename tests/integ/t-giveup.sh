@@ -13,7 +13,7 @@ write_conf "$PORT" "heartbeat 1s;
 start_ampsd
 wait_for 10 grep -q 'giving up reconnecting' "$T/ampsd.log" ||
     fail "never gave up"
-"$B/libampsipc/ampsctl" status -socket "$T/ampsd.sock" >"$T/status" 2>&1
+"$B/libampsipc/ampsctl" status -raw -socket "$T/ampsd.sock" >"$T/status" 2>&1
 grep -q "state=stopped .*detail=gave-up" "$T/status" || fail "status: $(cat "$T/status")"
 run_pubtest -S "$T/ampsd.sock" -t orders -n 100 || fail "not stored"
 # A flush cannot complete while no server is reachable: it times out, and
