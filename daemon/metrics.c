@@ -59,7 +59,6 @@
 #define METRICS_CTYPE		"text/plain; version=0.0.4; charset=utf-8"
 
 struct metrics {
-	struct event_base		*base;
 	struct evhttp			*http;
 	struct evhttp_bound_socket	*bound;
 	struct event			*resume;	/* re-enable accepting */
@@ -68,7 +67,6 @@ struct metrics {
 	uint64_t			 window;	/* second of the count */
 	unsigned			 accepts;	/* in that second */
 	int				 paused;
-	uint64_t			 requests;
 };
 
 /* Timer: the second is over, accept again (invariant 2). */
@@ -142,7 +140,6 @@ metrics_request_cb(struct evhttp_request *req, void *arg)
 	FILE			*f;
 	int			 rc;
 
-	m->requests++;
 	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
 		evhttp_add_header(evhttp_request_get_output_headers(req),
 		    "Allow", "GET");
@@ -203,7 +200,6 @@ metrics_listen(struct event_base *base, const struct conf_metrics *cm,
 	char		 host[80];
 
 	m = xcalloc(1, sizeof *m);
-	m->base = base;
 	m->text = text;
 	m->arg = arg;
 	if ((m->http = evhttp_new(base)) == NULL ||
