@@ -141,13 +141,13 @@ bg_done() {
 
 ampsd_ready() {
 	alive "$AMPSD_PID" || return 2
-	ampsctl status -timeout 1000 | grep -q 'state=connected'
+	ampsctl status -raw -timeout 1000 | grep -q 'state=connected'
 }
 
 # subscribed: the background ampsctl's subscription is in place.
 subscribed() {
 	alive "$BG_PID" || return 2
-	ampsctl status -timeout 1000 | grep -q 'subscriptions=[1-9]'
+	ampsctl status -raw -timeout 1000 | grep -q 'subscriptions=[1-9]'
 }
 
 # wait_until SECONDS WHAT COMMAND...: poll every 0.1 s until COMMAND
