@@ -421,7 +421,7 @@ ctl_status_table(FILE *f, const struct ctl_status *st)
 		{ "PERSISTED_SEQ", "persisted_seq", 1 },
 		{ "PUBLISHED", "published", 1 },
 		{ "ACKED", "acked", 1 },
-		{ "FAILED_WRITES", "failed_writes", 1 },
+		{ "WRITE_ERRORS", "failed_writes", 1 },
 		{ "REFUSED", "refused", 1 },
 		{ "SENT", "sent", 1 },
 		{ "REPLAYED", "replayed", 1 },

@@ -13,7 +13,8 @@ cat "$T/demo.log"
     fail "last line: $(tail -n 1 "$T/demo.log")"
 for line in \
     '  configuration OK' \
-    '  ampsd version=*' \
+    '  ampsd *, pid *, up *' \
+    '  main\** connected *' \
     '  {"id":3,"sym":"IBM","qty":300}' \
     '  p {"id":1,"sym":"IBM","qty":150}' \
     '  {"tick":8}' \
