@@ -12,8 +12,10 @@
  *   stmt      = "socket" STR { "mode" OCTAL | "group" STR } ";"
  *             | "state-directory" STR ";"
  *             | "log" ( "stderr" | "syslog" [ "facility" WORD ]
+ *                     | "file" STR
  *                     | "level" ( "info" | "debug" | "trace" )
  *                     | "trace" WORD... ) ";"
+ *             | "shutdown-timeout" DUR ";"
  *             | "connection" STR "{" { cstmt } "}"
  *             | "metrics" "listen" STR [ "allow-remote" ( "yes" | "no" ) ] ";"
  *   cstmt     = "default" ";" | "client-name" STR ";" | "server" STR... ";"
@@ -456,16 +458,23 @@ p_log_trace(struct lex *lx)
 	}
 }
 
-/* log stderr | syslog [facility F] | level L | trace CAT,... ; */
+/* log stderr | syslog [facility F] | file PATH | level L | trace CAT,... ; */
 static int
 p_log(struct lex *lx)
 {
 	struct conf	*c = lx->conf;
+	char		*s;
 
 	conf_lex_next(lx);
 	if (conf_is(lx, "stderr"))
 		c->log_target = CONF_LOG_STDERR;
-	else if (conf_is(lx, "syslog")) {
+	else if (conf_is(lx, "file")) {
+		if ((s = conf_p_str(lx, "log file")) == NULL)
+			return (-1);
+		free(c->log_file);
+		c->log_file = s;
+		c->log_target = CONF_LOG_FILE;
+	} else if (conf_is(lx, "syslog")) {
 		c->log_target = CONF_LOG_SYSLOG;
 		conf_lex_next(lx);
 		if (!conf_is(lx, "facility")) {
@@ -497,8 +506,8 @@ p_log(struct lex *lx)
 		if (p_log_trace(lx) == -1)
 			return (-1);
 	} else {
-		PERR(lx, lx->tokline, "log: expected stderr, syslog, level or "
-		    "trace, got %s", conf_lex_desc(lx));
+		PERR(lx, lx->tokline, "log: expected stderr, syslog, file, "
+		    "level or trace, got %s", conf_lex_desc(lx));
 		return (-1);
 	}
 	return (conf_p_semi(lx, "log"));
@@ -522,6 +531,11 @@ p_stmt(struct lex *lx)
 	}
 	if (conf_is(lx, "log"))
 		return (p_log(lx));
+	if (conf_is(lx, "shutdown-timeout")) {
+		if (conf_p_dur(lx, "shutdown-timeout", &c->shutdown_ms) == -1)
+			return (-1);
+		return (conf_p_semi(lx, "shutdown-timeout"));
+	}
 	if (conf_is(lx, "connection"))
 		return (conf_p_connection(lx));
 	if (conf_is(lx, "metrics"))

@@ -54,6 +54,7 @@ conf_new(void)
 	c->state_dir = xstrdup(CONF_DEFAULT_STATEDIR);
 	c->log_target = CONF_LOG_SYSLOG;
 	c->log_facility = xstrdup("daemon");
+	c->shutdown_ms = CONF_DEFAULT_SHUTDOWN_MS;
 	return (c);
 }
 
@@ -119,6 +120,7 @@ conf_free(struct conf *c)
 	free(c->state_dir);
 	free(c->log_facility);
 	free(c->metrics.listen);
+	free(c->log_file);
 	free(c);
 }
 
@@ -343,6 +345,9 @@ conf_check(struct conf *c, struct conf_errs *errs)
 		conf_errs_add(errs, f, 0, "socket path must be absolute");
 	if (c->state_dir == NULL || c->state_dir[0] != '/')
 		conf_errs_add(errs, f, 0, "state-directory must be absolute");
+	if (c->log_target == CONF_LOG_FILE &&
+	    (c->log_file == NULL || c->log_file[0] != '/'))
+		conf_errs_add(errs, f, 0, "log file must be an absolute path");
 	if (c->nconns == 1)
 		c->conns[0]->is_default = 1;
 	for (i = 0; i < c->nconns; i++) {
@@ -462,9 +467,15 @@ conf_dump(const struct conf *c, FILE *out)
 	fprintf(out, ";\n");
 	if (c->log_target == CONF_LOG_SYSLOG)
 		fprintf(out, "log syslog facility %s;\n", c->log_facility);
-	else
+	else if (c->log_target == CONF_LOG_FILE) {
+		fprintf(out, "log file ");
+		dump_str(out, c->log_file);
+		fprintf(out, ";\n");
+	} else
 		fprintf(out, "log stderr;\n");
 	conf_metrics_dump(c, out);
+	fprintf(out, "shutdown-timeout %llums;\n",
+	    (unsigned long long)c->shutdown_ms);
 	for (i = 0; i < c->nconns; i++) {
 		cc = c->conns[i];
 		fprintf(out, "connection ");

@@ -91,6 +91,9 @@ struct conf_metrics {
 
 #define CONF_LOG_STDERR	0
 #define CONF_LOG_SYSLOG	1
+#define CONF_LOG_FILE	2
+
+#define CONF_DEFAULT_SHUTDOWN_MS	5000
 
 struct conf {
 	char			*file;		/* name used in messages */
@@ -100,8 +103,10 @@ struct conf {
 	char			*state_dir;
 	int			 log_target;	/* CONF_LOG_* */
 	char			*log_facility;	/* syslog facility name */
+	char			*log_file;	/* CONF_LOG_FILE: absolute path */
 	int			 log_verbose;	/* 0 info, 1 debug, 2 trace */
 	unsigned		 log_trace;	/* LOG_TRACE_* mask */
+	uint64_t		 shutdown_ms;	/* SIGTERM drain bound */
 	struct conf_conn	**conns;
 	size_t			 nconns;
 	struct conf_metrics	 metrics;

@@ -149,6 +149,17 @@ static const struct {
 	  "\"tcp://h:1/amps/json\";\n}\n",
 	  "t.conf:1: connection \"a\": client-name must be non-empty, "
 	  "without control characters or brackets" },
+	{ "log file \"ampsd.log\";\nshutdown-timeout 5;\nlog file;\n"
+	  "log loudly;\nconnection \"a\" {\n client-name \"x\";\n server "
+	  "\"tcp://h:1/amps/json\";\n}\n",
+	  "t.conf:2: shutdown-timeout: invalid duration \"5\" (use a number "
+	  "with ms, s, m or h)\n"
+	  "t.conf:3: log file: expected a value, got \";\"\n"
+	  "t.conf:4: log: expected stderr, syslog, file, level or trace, got "
+	  "\"loudly\"" },
+	{ "log file \"ampsd.log\";\nconnection \"a\" {\n client-name "
+	  "\"x\";\n server \"tcp://h:1/amps/json\";\n}\n",
+	  "t.conf: log file must be an absolute path" },
 };
 
 /* Each bad configuration gives exactly the expected error lines. */
@@ -230,6 +241,40 @@ START_TEST(test_full)
 	ck_assert_uint_eq(cc->reconnect.giveup_ms, 0);
 	ck_assert_uint_eq(cc->heartbeat_ms, 0);
 	ck_assert_int_eq(c->has_secrets, 0);
+	ck_assert_uint_eq(c->shutdown_ms, CONF_DEFAULT_SHUTDOWN_MS);
+	conf_free(c);
+}
+END_TEST
+
+/* log file and shutdown-timeout; the last log target wins. */
+START_TEST(test_log_file)
+{
+	struct conf	*c;
+	char		*got, *out = NULL;
+	size_t		 len = 0;
+	FILE		*f;
+
+	got = run("log syslog;\nlog file \"/var/log/ampsd.log\";\n"
+	    "shutdown-timeout 1500ms;\nconnection \"a\" { client-name "
+	    "\"x\"; server \"tcp://h:1/amps/json\"; }\n", &c);
+	ck_assert_str_eq(got, "");
+	free(got);
+	ck_assert_int_eq(c->log_target, CONF_LOG_FILE);
+	ck_assert_str_eq(c->log_file, "/var/log/ampsd.log");
+	ck_assert_uint_eq(c->shutdown_ms, 1500);
+	f = open_memstream(&out, &len);
+	conf_dump(c, f);
+	fclose(f);
+	ck_assert_ptr_nonnull(strstr(out, "log file \"/var/log/ampsd.log\";\n"
+	    "shutdown-timeout 1500ms;\n"));
+	free(out);
+	conf_free(c);
+
+	got = run("log file \"/x.log\";\nlog stderr;\nconnection \"a\" { "
+	    "client-name \"x\"; server \"tcp://h:1/amps/json\"; }\n", &c);
+	ck_assert_str_eq(got, "");
+	free(got);
+	ck_assert_int_eq(c->log_target, CONF_LOG_STDERR);
 	conf_free(c);
 }
 END_TEST
@@ -427,6 +472,7 @@ conf_suite(void)
 
 	tcase_add_loop_test(tc, test_bad, 0, sizeof bad / sizeof bad[0]);
 	tcase_add_test(tc, test_full);
+	tcase_add_test(tc, test_log_file);
 	tcase_add_test(tc, test_single_is_default);
 	tcase_add_test(tc, test_durations);
 	tcase_add_test(tc, test_long_lines);
