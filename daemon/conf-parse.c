@@ -62,6 +62,7 @@
 
 #include "amps.h"
 #include "conf-int.h"
+#include "log.h"
 #include "xmalloc.h"
 
 /* Escape s for an error message (control bytes, quotes; at most 64). */
@@ -407,23 +408,6 @@ p_socket(struct lex *lx)
 	}
 }
 
-/* The bit of a trace category name (log.h TRACE_*), or 0. */
-static unsigned
-trace_bit(const char *name)
-{
-	if (strcmp(name, "connection") == 0)
-		return (0x1);
-	if (strcmp(name, "ipc") == 0)
-		return (0x2);
-	if (strcmp(name, "store") == 0)
-		return (0x4);
-	if (strcmp(name, "wire") == 0)
-		return (0x8);
-	if (strcmp(name, "all") == 0)
-		return (0xf);
-	return (0);
-}
-
 /* The category list of "log trace", up to (not including) the ';'. */
 static int
 p_log_trace(struct lex *lx)
@@ -445,7 +429,7 @@ p_log_trace(struct lex *lx)
 		w = xstrdup(lx->text);
 		for (tok = strtok_r(w, ",", &save); tok != NULL;
 		    tok = strtok_r(NULL, ",", &save)) {
-			if ((bit = trace_bit(tok)) == 0) {
+			if ((bit = log_trace_bit(tok)) == 0) {
 				PERR(lx, lx->tokline, "log trace: unknown "
 				    "category \"%s\" (connection, ipc, store, "
 				    "wire, all)", conf_vis(lx, tok));

@@ -6,7 +6,9 @@
 /*
  * Logging with the OpenBSD vocabulary plus trace categories.  Lines go to
  * stderr with sd-daemon priority prefixes ("<3>...") in the foreground
- * or under systemd, to syslog otherwise.  Every function saves errno.
+ * or under systemd, to syslog otherwise, or to a file ("log file", lines
+ * with a timestamp and the priority name; SIGUSR1 reopens it).  Every
+ * function saves errno.
  */
 
 #ifndef AMPSD_LOG_H
@@ -23,10 +25,19 @@
 #define TRACE_IPC	0x02		/* ipc */
 #define TRACE_STORE	0x04		/* store */
 #define TRACE_WIRE	0x08		/* wire */
+#define TRACE_ALL	0x0f
+
+/* Destinations for log_open(). */
+#define LOG_TO_STDERR	0
+#define LOG_TO_SYSLOG	1
+#define LOG_TO_FILE	2
 
 extern unsigned int log_tracemask;
 
 void	log_init(int to_stderr, int verbose, int facility);
+int	log_open(int to, const char *path, int facility, char **cause);
+int	log_reopen(void);
+int	log_target(void);
 void	log_set_verbose(int);
 int	log_get_verbose(void);
 void	log_warn(const char *, ...) LOG_PRINTF(1, 2);
@@ -44,6 +55,18 @@ LOG_NORETURN void fatalx(const char *, ...) LOG_PRINTF(1, 2);
  * few rotating static buffers: valid until the fourth next call.
  */
 const char *log_safe(const char *, size_t maxlen);
+/*
+ * The same for len bytes that need not end in NUL (NUL shows as \x00);
+ * the result is at most 2 KB (log_safe: 512 bytes).
+ */
+const char *log_safe_n(const void *, size_t len, size_t maxlen);
+
+/* log-trace.c: category and level names (pure). */
+unsigned	 log_trace_bit(const char *);
+int		 log_trace_edit(unsigned *, const char *, char *, size_t);
+void		 log_trace_names(unsigned, char *, size_t);
+int		 log_level_parse(const char *);
+const char	*log_level_name(int);
 
 #define log_trace(cat, ...) do {				\
 	if (log_tracemask & (cat))				\

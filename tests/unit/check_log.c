@@ -1,0 +1,191 @@
+/*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The ampsd authors
+ */
+
+/*
+ * Unit tests for the log module: trace category and level names and
+ * edits (log-trace.c), the length-bounded escaper, and the file target
+ * of log.c: line format, append, reopen after a rename (logrotate), and
+ * a failed open that leaves the old destination in place.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <sys/stat.h>
+
+#include <check.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+
+/* Edits apply in order; a bad word changes nothing. */
+START_TEST(test_trace_edit)
+{
+	unsigned	m = 0;
+	char		err[128], names[64];
+
+	ck_assert_int_eq(log_trace_edit(&m, "+wire", err, sizeof err), 0);
+	ck_assert_uint_eq(m, TRACE_WIRE);
+	ck_assert_int_eq(log_trace_edit(&m, "all -wire,-ipc", err,
+	    sizeof err), 0);
+	ck_assert_uint_eq(m, TRACE_CONN | TRACE_STORE);
+	log_trace_names(m, names, sizeof names);
+	ck_assert_str_eq(names, "connection,store");
+	ck_assert_int_eq(log_trace_edit(&m, "store -all wire", err,
+	    sizeof err), 0);
+	ck_assert_uint_eq(m, TRACE_WIRE);
+	ck_assert_int_eq(log_trace_edit(&m, "+ipc +bogus", err, sizeof err),
+	    -1);
+	ck_assert_uint_eq(m, TRACE_WIRE);
+	ck_assert_str_eq(err, "unknown trace category \"bogus\" (connection, "
+	    "ipc, store, wire, all)");
+	ck_assert_int_eq(log_trace_edit(&m, "-", err, sizeof err), -1);
+	ck_assert_int_eq(log_trace_edit(&m, "", err, sizeof err), 0);
+	ck_assert_uint_eq(m, TRACE_WIRE);
+	log_trace_names(0, names, sizeof names);
+	ck_assert_str_eq(names, "none");
+	log_trace_names(TRACE_ALL, names, sizeof names);
+	ck_assert_str_eq(names, "connection,ipc,store,wire");
+	m = 0;
+	ck_assert_int_eq(log_trace_edit(&m, names, err, sizeof err), 0);
+	ck_assert_uint_eq(m, TRACE_ALL);
+	log_trace_names(TRACE_ALL, names, 8);
+	ck_assert_uint_lt(strlen(names), 8);
+}
+END_TEST
+
+/* Level names and digits. */
+START_TEST(test_levels)
+{
+	ck_assert_int_eq(log_level_parse("info"), 0);
+	ck_assert_int_eq(log_level_parse("debug"), 1);
+	ck_assert_int_eq(log_level_parse("2"), 2);
+	ck_assert_int_eq(log_level_parse("3"), -1);
+	ck_assert_int_eq(log_level_parse("loud"), -1);
+	ck_assert_int_eq(log_level_parse(""), -1);
+	ck_assert_str_eq(log_level_name(0), "info");
+	ck_assert_str_eq(log_level_name(5), "trace");
+}
+END_TEST
+
+/* log_safe_n stops at len, not at NUL, and escapes. */
+START_TEST(test_safe_n)
+{
+	static const char	frame[] = "{\"c\":\"p\"}\0x\n\\";
+
+	ck_assert_str_eq(log_safe_n(frame, sizeof frame - 1, 100),
+	    "{\"c\":\"p\"}\\x00x\\x0a\\\\");
+	ck_assert_str_eq(log_safe_n(frame, sizeof frame - 1, 4),
+	    "{\"c\"...");
+	ck_assert_str_eq(log_safe_n(frame, 4, 4), "{\"c\"");
+	ck_assert_str_eq(log_safe("ab\001", 10), "ab\\x01");
+}
+END_TEST
+
+/* Read a whole small file into a static buffer. */
+static const char *
+slurp(const char *path)
+{
+	static char	buf[8192];
+	FILE		*f;
+	size_t		 n;
+
+	buf[0] = '\0';
+	if ((f = fopen(path, "r")) == NULL)
+		return (NULL);
+	n = fread(buf, 1, sizeof buf - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return (buf);
+}
+
+/*
+ * The file target: "timestamp ampsd[pid]: priority: text" lines,
+ * appended; reopen after a rename starts a new file; a failed open keeps
+ * the old one (invariant 5 of log.c).
+ */
+START_TEST(test_file)
+{
+	char		 dir[] = "/tmp/check_log.XXXXXX", path[128], rot[128];
+	char		*cause = NULL;
+	const char	*got;
+	struct stat	 st;
+	regex_t		 re;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/ampsd.log", dir);
+	snprintf(rot, sizeof rot, "%s/ampsd.log.1", dir);
+	log_init(1, 0, 0);
+	umask(022);
+	ck_assert_int_eq(log_open(LOG_TO_FILE, path, 0, &cause), 0);
+	ck_assert_int_eq(log_target(), LOG_TO_FILE);
+	log_warnx("first %d", 1);
+	log_debug("not shown at level 0");
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 0777, 0640);
+	got = slurp(path);
+	ck_assert_int_eq(regcomp(&re, "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:"
+	    "[0-9]{2}:[0-9]{2}\\.[0-9]{3}[+-][0-9]{4} ampsd\\[[0-9]+\\]: "
+	    "warning: first 1\n$", REG_EXTENDED | REG_NOSUB), 0);
+	ck_assert_msg(regexec(&re, got, 0, NULL, 0) == 0, "line: %s", got);
+	regfree(&re);
+
+	ck_assert_int_eq(rename(path, rot), 0);
+	log_info("after the rename");
+	ck_assert_int_eq(log_reopen(), 1);
+	log_info("after the reopen");
+	ck_assert_ptr_nonnull(strstr(slurp(rot), "info: after the rename\n"));
+	ck_assert_ptr_null(strstr(slurp(rot), "after the reopen"));
+	ck_assert_ptr_nonnull(strstr(slurp(path), "info: after the reopen\n"));
+
+	/* The directory goes away: reopen fails, the old file stays. */
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(unlink(rot), 0);
+	ck_assert_int_eq(rmdir(dir), 0);
+	ck_assert_int_eq(log_reopen(), -1);
+	ck_assert_int_eq(log_target(), LOG_TO_FILE);
+	ck_assert_int_eq(log_open(LOG_TO_FILE, path, 0, &cause), -1);
+	ck_assert_ptr_nonnull(cause);
+	ck_assert_ptr_nonnull(strstr(cause, "No such file or directory"));
+	free(cause);
+	ck_assert_int_eq(log_target(), LOG_TO_FILE);
+
+	ck_assert_int_eq(log_open(LOG_TO_STDERR, NULL, 0, NULL), 0);
+	ck_assert_int_eq(log_reopen(), 0);
+}
+END_TEST
+
+/* The test cases of this file. */
+static Suite *
+log_suite(void)
+{
+	Suite	*s = suite_create("log");
+	TCase	*tc = tcase_create("log");
+
+	tcase_add_test(tc, test_trace_edit);
+	tcase_add_test(tc, test_levels);
+	tcase_add_test(tc, test_safe_n);
+	tcase_add_test(tc, test_file);
+	suite_add_tcase(s, tc);
+	return (s);
+}
+
+/* Run the suite; exit status says whether every test passed. */
+int
+main(void)
+{
+	SRunner	*sr = srunner_create(log_suite());
+	int	 failed;
+
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+}
