@@ -87,6 +87,13 @@ void	conn_connected(struct conn *);
 int	conn_frame(struct conn *, const char *, uint32_t);
 void	conn_set_state(struct conn *, enum conn_state);
 
+/* conn-trace.c */
+size_t	conn_trace_redact(const char *, size_t, char *, size_t);
+void	conn_trace_parts(const struct conn *, int, const char *, size_t,
+	    const char *, size_t, const char *, size_t);
+void	conn_trace_frame(const struct conn *, int, const char *, size_t,
+	    size_t);
+
 /* conn-io.c */
 int	conn_io_open(struct conn *, char **);
 void	conn_io_close(struct conn *);

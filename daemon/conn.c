@@ -130,6 +130,7 @@ conn_send_wr(struct conn *c, void (*fill)(struct conn *, struct amps_wr *,
 		if (n < 0)
 			break;
 		if ((size_t)n <= cap) {
+			conn_trace_frame(c, 1, buf + 4, (size_t)n - 4, 0);
 			conn_out_put(c, buf, (size_t)n);
 			c->frames_out++;
 			break;
@@ -150,6 +151,8 @@ conn_send_raw(struct conn *c, const void *p, size_t len)
 {
 	if (c->state != CONN_READY && c->state != CONN_RECOVERING)
 		return (-1);
+	if (len > 4)
+		conn_trace_frame(c, 1, (const char *)p + 4, len - 4, 0);
 	conn_out_put(c, p, len);
 	c->frames_out++;
 	conn_io_flush(c);
@@ -623,11 +626,11 @@ conn_frame(struct conn *c, const char *body, uint32_t len)
 
 	c->frames_in++;
 	if ((rc = amps_hdr_parse(body, len, &h)) != 0) {
+		conn_trace_frame(c, 0, body, len, len);
 		conn_fail(c, "bad header from server: %s", amps_strerror(rc));
 		return (-1);
 	}
-	log_trace(TRACE_WIRE, "connection %s: <- %s", c->cc->name,
-	    log_safe(body, h.hdr_len < 400 ? h.hdr_len : 400));
+	conn_trace_frame(c, 0, body, len, h.hdr_len);
 	cmd = amps_hdr_cmd(&h);
 	if (cmd == AMPS_CMD_HEARTBEAT) {
 		if (c->state == CONN_READY || c->state == CONN_RECOVERING)
@@ -708,6 +711,7 @@ conn_replay_cb(const struct pubstore_rec *r, void *arg)
 	elen += r->hdr_len;
 	esc[elen++] = '}';
 	amps_frame_put_len(pre, (uint32_t)(hlen + elen + r->data_len));
+	conn_trace_parts(c, 1, head, hlen, esc, elen, r->data, r->data_len);
 	conn_out_put(c, pre, 4);
 	conn_out_put(c, head, hlen);
 	conn_out_put(c, esc, elen);

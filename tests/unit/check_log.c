@@ -7,7 +7,8 @@
  * Unit tests for the log module: trace category and level names and
  * edits (log-trace.c), the length-bounded escaper, and the file target
  * of log.c: line format, append, reopen after a rename (logrotate), and
- * a failed open that leaves the old destination in place.
+ * a failed open that leaves the old destination in place; and the
+ * password redaction of the wire trace (conn-trace.c).
  */
 
 #ifdef HAVE_CONFIG_H
@@ -23,6 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "conn-int.h"
 #include "log.h"
 
 /* Edits apply in order; a bad word changes nothing. */
@@ -162,6 +164,35 @@ START_TEST(test_file)
 }
 END_TEST
 
+/* Redact a header into a static buffer and return it as a string. */
+static const char *
+redact(const char *hdr)
+{
+	static char	out[512];
+	size_t		n;
+
+	n = conn_trace_redact(hdr, strlen(hdr), out, sizeof out - 1);
+	out[n] = '\0';
+	return (out);
+}
+
+/* The wire trace never shows a "pw" value (conn-trace.c invariant 1). */
+START_TEST(test_redact)
+{
+	ck_assert_str_eq(redact("{\"c\":\"logon\",\"user_id\":\"u\","
+	    "\"pw\":\"s3cr\\\"et\",\"a\":\"processed\"}"),
+	    "{\"c\":\"logon\",\"user_id\":\"u\",\"pw\":\"***\","
+	    "\"a\":\"processed\"}");
+	ck_assert_str_eq(redact("{\"pw\" : \"\",\"pw\":\"x\"}"),
+	    "{\"pw\" : \"***\",\"pw\":\"***\"}");
+	ck_assert_str_eq(redact("{\"c\":\"p\",\"t\":\"pw\"}"),
+	    "{\"c\":\"p\",\"t\":\"pw\"}");
+	/* Cut inside the value: nothing of it shows. */
+	ck_assert_str_eq(redact("{\"pw\":\"secret"), "{\"pw\":\"***\"");
+	ck_assert_str_eq(redact("\"pw\""), "\"pw\"");
+}
+END_TEST
+
 /* The test cases of this file. */
 static Suite *
 log_suite(void)
@@ -173,6 +204,7 @@ log_suite(void)
 	tcase_add_test(tc, test_levels);
 	tcase_add_test(tc, test_safe_n);
 	tcase_add_test(tc, test_file);
+	tcase_add_test(tc, test_redact);
 	suite_add_tcase(s, tc);
 	return (s);
 }
