@@ -34,6 +34,9 @@
  *       connha_next_delay returns CONNHA_GIVE_UP.
  *   (6) Jitter (optional) scales each returned wait into [3/4 d, d] with a
  *       seeded generator; the escalation itself is not jittered.
+ *   (7) A reload (connha_set_servers, connha_set_policy) keeps the
+ *       failure streak, so a give-up deadline is not pushed back by
+ *       reloading; the per-server failure counts start again.
  */
 
 #ifdef HAVE_CONFIG_H
@@ -211,4 +214,32 @@ connha_report_disconnect(struct connha *h, uint64_t now_ms)
 	}
 	h->up = 0;
 	connha_streak(h, now_ms);
+}
+
+/*
+ * The server list changed (reload): nservers servers now, the current
+ * one at index cur (0 when it is no longer listed).  Per-server failure
+ * counts start again; the streak and the escalation are kept (rule 7).
+ */
+void
+connha_set_servers(struct connha *h, size_t nservers, size_t cur)
+{
+	free(h->failures);
+	h->nservers = nservers == 0 ? 1 : nservers;
+	h->failures = xcalloc(h->nservers, sizeof *h->failures);
+	h->cur = cur < h->nservers ? cur : 0;
+}
+
+/*
+ * The reconnect policy changed (reload): the next wait follows p, the
+ * escalation clamped into p's [initial, max] range.
+ */
+void
+connha_set_policy(struct connha *h, const struct connha_policy *p)
+{
+	h->policy = *p;
+	if (h->delay_ms > p->max_ms)
+		h->delay_ms = p->max_ms;
+	if (h->delay_ms < p->initial_ms)
+		h->delay_ms = p->initial_ms;
 }

@@ -65,5 +65,7 @@ int	 connha_next_delay(struct connha *, uint64_t now_ms,
 void	 connha_report_failure(struct connha *, uint64_t now_ms);
 void	 connha_report_success(struct connha *, uint64_t now_ms);
 void	 connha_report_disconnect(struct connha *, uint64_t now_ms);
+void	 connha_set_servers(struct connha *, size_t nservers, size_t cur);
+void	 connha_set_policy(struct connha *, const struct connha_policy *);
 
 #endif /* AMPSD_CONNHA_H */

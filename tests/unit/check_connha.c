@@ -5,7 +5,8 @@
 
 /*
  * Unit tests for the HA policy: server rotation, retry of the current
- * server after a disconnect, exact delay sequences and give-up.
+ * server after a disconnect, exact delay sequences and give-up, and the
+ * reload entry points (new server list, new policy).
  */
 
 #ifdef HAVE_CONFIG_H
@@ -171,6 +172,59 @@ START_TEST(test_jitter_bounds)
 END_TEST
 
 /* connha_policy_check rejects inconsistent policies. */
+/*
+ * A reload changes the list and the policy: the current index moves,
+ * failure counts restart, the escalation is clamped, and the streak (so
+ * the give-up deadline) is kept (rule 7).
+ */
+START_TEST(test_reload)
+{
+	struct connha_policy	p, fixed = { CONNHA_FIXED, 700, 700, 1.0,
+	    0, 0 };
+	struct connha		h;
+	uint64_t		d;
+
+	connha_default_policy(&p);
+	p.giveup_ms = 10000;
+	connha_init(&h, 3, &p, 1);
+	ck_assert_uint_eq(delay(&h, 0), 0);
+	connha_report_failure(&h, 0);		/* streak starts at 0 */
+	ck_assert_uint_eq(delay(&h, 100), 200);
+	connha_report_failure(&h, 100);
+	ck_assert_uint_eq(delay(&h, 400), 300);
+	connha_report_failure(&h, 400);
+	ck_assert_uint_eq(delay(&h, 800), 450);
+	ck_assert_uint_eq(connha_current(&h), 0);
+	ck_assert_uint_eq(connha_failures(&h, 0), 1);
+
+	/* Two servers now; the current one is the second of the new list. */
+	connha_set_servers(&h, 2, 1);
+	ck_assert_uint_eq(connha_current(&h), 1);
+	ck_assert_uint_eq(connha_failures(&h, 0), 0);
+	ck_assert_uint_eq(connha_failures(&h, 1), 0);
+	connha_report_failure(&h, 900);
+	ck_assert_uint_eq(connha_current(&h), 0);
+	connha_set_servers(&h, 1, 5);		/* out of range: first */
+	ck_assert_uint_eq(connha_current(&h), 0);
+	connha_set_servers(&h, 0, 0);
+	ck_assert_uint_eq(connha_current(&h), 0);
+
+	/* Exponential 675 ms next; a smaller max clamps it. */
+	p.max_ms = 500;
+	connha_set_policy(&h, &p);
+	ck_assert_uint_eq(delay(&h, 1000), 500);
+	connha_report_failure(&h, 1000);
+	connha_set_policy(&h, &fixed);
+	ck_assert_uint_eq(delay(&h, 2000), 700);
+	connha_report_failure(&h, 2000);
+	/* The streak began at 0: a 3 s give-up has already passed. */
+	fixed.giveup_ms = 3000;
+	connha_set_policy(&h, &fixed);
+	ck_assert_int_eq(connha_next_delay(&h, 2500, &d), CONNHA_GIVE_UP);
+	connha_free(&h);
+}
+END_TEST
+
 START_TEST(test_policy_check)
 {
 	struct connha_policy	p;
@@ -199,6 +253,7 @@ connha_suite(void)
 	tcase_add_test(tc, test_giveup_from_disconnect);
 	tcase_add_test(tc, test_jitter_bounds);
 	tcase_add_test(tc, test_policy_check);
+	tcase_add_test(tc, test_reload);
 	tcase_set_timeout(tc, 10);
 	suite_add_tcase(s, tc);
 	return (s);
