@@ -14,6 +14,7 @@
  *	ampsctl status [-json | -raw] [-conn C] [-socket P]
  *	ampsctl subscribe | sow | sow_and_subscribe | sow_delete | unsubscribe
  *	    ...: see ampsctl-sub.c
+ *	ampsctl reload | trace | verbose ...: see ampsctl-admin.c
  *
  * Without -data or -file, publish sends one message per line of stdin.
  * -server is accepted as a synonym of -socket (spark habit).  Exit
@@ -40,6 +41,7 @@
 
 int	ctl_sub_main(const char *, int, char **);	/* ampsctl-sub.c */
 int	ctl_status_print(const char *, int, FILE *);	/* ampsctl-status.c */
+int	ctl_admin_main(const char *, int, char **);	/* ampsctl-admin.c */
 
 struct ctl {
 	const char		*sock;
@@ -68,7 +70,8 @@ usage(void)
 	    "       ampsctl flush [-timeout MS] [-socket P]\n"
 	    "       ampsctl ping [-socket P]\n"
 	    "       ampsctl status [-json | -raw] [-conn C] [-socket P]\n"
-	    "       ampsctl subscribe|sow|sow_and_subscribe|sow_delete ...\n");
+	    "       ampsctl subscribe|sow|sow_and_subscribe|sow_delete ...\n"
+	    "       ampsctl reload | trace [[+|-]CAT ...] | verbose LEVEL\n");
 	exit(2);
 }
 
@@ -286,6 +289,8 @@ main(int argc, char **argv)
 		usage();
 	cmd = argv[1];
 	if ((rc = ctl_sub_main(cmd, argc - 2, argv + 2)) != -1)
+		return (rc);
+	if ((rc = ctl_admin_main(cmd, argc - 2, argv + 2)) != -1)
 		return (rc);
 	memset(&c, 0, sizeof c);
 	c.n = 1;

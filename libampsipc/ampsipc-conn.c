@@ -489,7 +489,9 @@ ipclib_reply(struct ampsipc *h, const struct ipcwire_msg *m, int code)
 	h->wait.done = 1;
 	h->wait.type = m->hdr.type;
 	h->wait.code = code;
-	if (m->hdr.type == AMPSIPC_STATUS_REPLY) {
+	if (m->hdr.type == AMPSIPC_STATUS_REPLY ||
+	    m->hdr.type == AMPSIPC_ADMIN_REPLY) {
+		h->wait.status = (uint32_t)ipcwire_num(m, AMPSIPC_T_STATUS, 0);
 		data = ipcwire_bytes(m, AMPSIPC_T_DATA, &len);
 		if ((h->wait.text = malloc(len + 1)) != NULL) {
 			memcpy(h->wait.text, data, len);
@@ -566,6 +568,7 @@ ipclib_frame(struct ampsipc *h, const struct ipcwire_msg *m)
 	case AMPSIPC_OK:
 	case AMPSIPC_FLUSHED:
 	case AMPSIPC_STATUS_REPLY:
+	case AMPSIPC_ADMIN_REPLY:
 		ipclib_reply(h, m, 0);
 		return (0);
 	case AMPSIPC_STORED:
@@ -736,6 +739,40 @@ ampsipc_status(struct ampsipc *h, const char *conn, char **textp,
 	*textp = h->wait.text;
 	h->wait.text = NULL;
 	return (0);
+}
+
+/* Fill: ADMIN with the request text. */
+static void
+ipclib_fill_admin(struct ipcwire_enc *e, void *buf, size_t cap,
+    uint32_t reqid, const void *arg)
+{
+	ipcwire_begin(e, buf, cap, AMPSIPC_ADMIN, 0, reqid);
+	ipcwire_put_str(e, AMPSIPC_T_OPTIONS, arg);
+}
+
+/* An administrative request (see ampsipc.h). */
+int
+ampsipc_admin(struct ampsipc *h, const char *request, char **textp,
+    int timeout_ms)
+{
+	*textp = NULL;
+	if (ipclib_usable(h) == -1)
+		return (-1);
+	if (request == NULL || *request == '\0')
+		return (ipclib_fail(h, AMPSIPC_E_USAGE, EINVAL,
+		    "empty admin request"));
+	if (ipclib_request(h, timeout_ms, ipclib_fill_admin, request) == -1)
+		return (-1);
+	if (h->wait.code != 0) {
+		errno = ipclib_errno(h->wait.code);
+		return (-1);
+	}
+	if (h->wait.text == NULL)
+		return (ipclib_fail(h, AMPSIPC_E_SYSTEM, ENOMEM,
+		    "out of memory"));
+	*textp = h->wait.text;
+	h->wait.text = NULL;
+	return (h->wait.status == AMPSIPC_STATUS_SUCCESS ? 0 : 1);
 }
 
 /* Install the connection-state handler. */

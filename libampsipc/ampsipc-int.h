@@ -42,7 +42,8 @@ struct ampsipc_wait {
 	int		 done;
 	uint16_t	 type;		/* reply type */
 	int		 code;		/* ERROR code, else 0 */
-	char		*text;		/* STATUS_REPLY body, malloc'd */
+	uint32_t	 status;	/* ADMIN_REPLY STATUS */
+	char		*text;		/* STATUS_REPLY, ADMIN_REPLY body */
 };
 
 struct ampsipc {

@@ -91,7 +91,9 @@ _Static_assert(sizeof(struct ampsipc_hdr) == AMPSIPC_HDR_LEN,
 	X(STREAM_END,		205, S)	/* reqid's stream is over; ERRCODE */ \
 	/* admin and status: 300s */					\
 	X(STATUS,		300, C)	/* [CONN] */			\
-	X(STATUS_REPLY,		301, S)	/* DATA: text, see docs/IPC.md */
+	X(STATUS_REPLY,		301, S)	/* DATA: text, see docs/IPC.md */ \
+	X(ADMIN,		302, C)	/* OPTIONS: "reload", "trace ..." */ \
+	X(ADMIN_REPLY,		303, S)	/* STATUS DATA: result text */
 
 enum ampsipc_type {
 #define AMPSIPC_TYPE_ENUM(name, num, dir)	AMPSIPC_##name = num,

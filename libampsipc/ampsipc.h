@@ -24,7 +24,8 @@
  *   their own poll loop watch ampsipc_fd() and call ampsipc_read(),
  *   ampsipc_dispatch() and ampsipc_write(); the blocking helpers
  *   (ampsipc_connect, ampsipc_wait_stored, ampsipc_publish_flush,
- *   ampsipc_ping, ampsipc_status, ampsipc_poll) run the same steps
+ *   ampsipc_ping, ampsipc_status, ampsipc_admin, ampsipc_poll) run the
+ *   same steps
  *   internally with a timeout.
  * - Handlers are called only from inside ampsipc_dispatch(),
  *   ampsipc_poll() and the blocking helpers.  A handler may publish but
@@ -274,6 +275,19 @@ AMPSIPC_API int		 ampsipc_ping(struct ampsipc *, int timeout_ms);
  * daemon does not implement it: AMPSIPC_E_NOT_SUPPORTED; ETIMEDOUT).
  */
 AMPSIPC_API int		 ampsipc_status(struct ampsipc *, const char *conn,
+			    char **textp, int timeout_ms);
+
+/*
+ * An administrative request (root or the daemon's own user only;
+ * docs/IPC.md, "Admin"): "reload", "trace [+|-]CAT...", "verbose LEVEL".
+ * On a reply *textp is the daemon's result text, which the caller frees
+ * with free().  Returns 0 when the daemon did what was asked, 1 when it
+ * refused or did only part of it (a broken configuration; settings that
+ * need a restart; a bad argument): *textp says why.  Returns -1 on error
+ * with *textp NULL (EACCES: not permitted; ENOTSUP: a daemon without
+ * admin requests; ETIMEDOUT).
+ */
+AMPSIPC_API int		 ampsipc_admin(struct ampsipc *, const char *request,
 			    char **textp, int timeout_ms);
 
 /*

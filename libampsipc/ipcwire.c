@@ -103,6 +103,8 @@ static const struct ipcwire_rule ipcwire_rules[] = {
 	{ AMPSIPC_STREAM_END, 0, 0, 0, B(ERRCODE) | B(REASON) },
 	{ AMPSIPC_STATUS, 1, 0, 0, B(CONN) },
 	{ AMPSIPC_STATUS_REPLY, 0, 0, B(DATA), B(DATA) },
+	{ AMPSIPC_ADMIN, 1, 0, B(OPTIONS), B(OPTIONS) },
+	{ AMPSIPC_ADMIN_REPLY, 0, 0, B(STATUS) | B(DATA), B(STATUS) | B(DATA) },
 };
 
 /* Find the rule for a type; NULL if the type is unknown. */
