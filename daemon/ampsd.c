@@ -17,12 +17,18 @@
  * Startup order: parse + check the configuration; lock the state
  * directory (a second daemon on it fails with a clear message); detach
  * (unless -f); create the event loop; open the stores and connections;
- * create the IPC socket; start the connections; run.  SIGTERM/SIGINT: the
- * loop finishes its pass (commit + replies), connections close, stores
- * close, the socket is removed. Under systemd (Type=notify) READY=1,
- * WATCHDOG=1 and STOPPING=1 are sent (sdnotify.c). SIGHUP restarts
- * connections that gave up reconnecting.  With `metrics listen`, GET
- * /metrics is served on the same loop (metrics.c) once the socket is up.
+ * create the IPC socket; start the connections; run.  With `metrics
+ * listen`, GET /metrics is served on the same loop (metrics.c) once the
+ * socket is up.
+ *
+ * Signals (loop.c): SIGHUP reloads the configuration (reload.c);
+ * SIGTERM/SIGINT drain (drain.c: no new programs or publishes, wait up
+ * to shutdown-timeout for AMPS to persist what is stored, close the
+ * programs), then connections close, what stays unpersisted is logged,
+ * stores close and the socket is removed; a second SIGTERM/SIGINT ends
+ * the drain at once.  SIGUSR1 reopens the log file; SIGUSR2 toggles
+ * debug output.  Under systemd (Type=notify) READY=1, RELOADING=1,
+ * WATCHDOG=1 and STOPPING=1 are sent (sdnotify.c).
  *
  * Invariants:
  *   (1) -t never creates or opens anything but the configuration file.
@@ -46,11 +52,13 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "conf-diff.h"
 #include "ipc.h"
 #include "log.h"
 #include "loop.h"
 #include "metrics.h"
 #include "pubpath.h"
+#include "reload.h"
 #include "sdlisten.h"
 #include "sdnotify.h"
 #include "xmalloc.h"
@@ -217,9 +225,9 @@ main(int argc, char **argv)
 	struct ipc_config	 icfg;
 	struct group		*gr;
 	const char		*file = CONF_DEFAULT_FILE;
-	char			*cause = NULL;
+	char			*cause = NULL, *absfile, cwd[4096];
 	int			 ch, test = 0, fg = 0, verbose = 0;
-	int			 lockfd, to_stderr, status, sdfd;
+	int			 lockfd, to, status, sdfd;
 
 	while ((ch = getopt(argc, argv, "c:ftv")) != -1) {
 		switch (ch) {
@@ -260,14 +268,27 @@ main(int argc, char **argv)
 		return (0);
 	}
 
-	to_stderr = fg || conf->log_target == CONF_LOG_STDERR ||
-	    getenv("JOURNAL_STREAM") != NULL;
-	if (verbose < conf->log_verbose)
-		verbose = conf->log_verbose;
-	log_init(to_stderr, verbose, conf_facility(conf->log_facility));
-	log_tracemask = conf->log_trace;
-	if (verbose >= 2 && log_tracemask == 0)
-		log_tracemask = TRACE_CONN | TRACE_IPC | TRACE_STORE;
+	to = reload_log_to(conf, fg);
+	log_init(to == LOG_TO_STDERR || to == LOG_TO_FILE, 0,
+	    conf_facility(conf->log_facility));
+	if (to == LOG_TO_FILE && log_open(to, conf->log_file, 0,
+	    &cause) == -1) {
+		fprintf(stderr, "ampsd: %s\n", cause != NULL ? cause :
+		    "cannot open the log file");
+		return (1);
+	}
+	reload_log_levels(conf, verbose, CONF_CH_LOG_LEVEL |
+	    CONF_CH_LOG_TRACE);
+
+	/* Reloads read the same file after detach() went to "/". */
+	if (file[0] != '/') {
+		if (getcwd(cwd, sizeof cwd) == NULL) {
+			fprintf(stderr, "ampsd: getcwd: %s\n", strerror(errno));
+			return (1);
+		}
+		xasprintf(&absfile, "%s/%s", cwd, file);
+	} else
+		absfile = xstrdup(file);
 
 	if ((lockfd = lock_statedir(conf->state_dir)) == -1)
 		return (1);
@@ -295,6 +316,7 @@ main(int argc, char **argv)
 	}
 	icfg.daemon_version = PACKAGE_VERSION;
 	pubpath_handlers(pp, &h, &icfg);
+	h.admin = control_admin_h;
 	if ((ipc = ipc_listen(loop_base(), &icfg, &h, &cause)) == NULL)
 		startup_fatal("%s", cause);
 	pubpath_set_ipc(pp, ipc);
@@ -302,8 +324,11 @@ main(int argc, char **argv)
 	    loop_base(), &conf->metrics, pubpath_metrics_text, pp,
 	    &cause)) == NULL)
 		startup_fatal("%s", cause);
+	reload_init(conf, absfile, fg, verbose, pp);
+	drain_init(pp, ipc, conf);
 	loop_set_flush(pubpath_flush, pp);
-	loop_set_hup(pubpath_hup, pp);
+	loop_set_hup(reload_hup, NULL);
+	loop_set_term(drain_start, NULL);
 
 	log_info("ampsd %s started: %zu connection(s), socket %s, state %s",
 	    PACKAGE_VERSION, conf->nconns, conf->socket_path, conf->state_dir);
@@ -313,17 +338,20 @@ main(int argc, char **argv)
 	sdnotify("READY=1");
 	status = loop_run();
 
-	sdnotify("STOPPING=1");
+	if (!drain_active())
+		sdnotify("STOPPING=1");
 	sdnotify_watchdog_stop();
 	log_info("shutting down");
 	metrics_close(metrics);
 	ipc_close(ipc);
 	pubpath_set_ipc(pp, NULL);
 	pubpath_flush(pp);
+	drain_report();
 	pubpath_stop(pp);
 	pubpath_free(pp);
 	loop_done();
 	conf_free(conf);
+	free(absfile);
 	close(lockfd);
 	return (status);
 }

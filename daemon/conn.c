@@ -32,6 +32,8 @@
  *   (any)         -> GAVE_UP      conn_attempt(), when connha gives up
  *   (any)         -> STOPPED      conn_stop()
  *   GAVE_UP       -> BACKOFF      conn_restart() (SIGHUP)
+ *   (connected)   -> BACKOFF      conn_reconnect_now() (reload dropped
+ *                                 the current server from the list)
  *
  * Invariants:
  *   (1) c->fd != -1 exactly in CONNECTING, LOGGING_ON, RECOVERING, READY.
@@ -74,6 +76,7 @@
 #define CONN_VERSION		"0.1.0.0.0:c"
 
 static void	conn_attempt(struct conn *);
+static void	conn_backoff_cb(evutil_socket_t, short, void *);
 
 #define CONN_STATE_NAME(e, s, w)	s,
 static const char *const conn_state_names[] = {
@@ -268,6 +271,24 @@ conn_restart(struct conn *c)
 	    (uint64_t)getpid() * 2654435761u + c->id);
 	log_info("connection %s: restarting after giving up", c->cc->name);
 	conn_attempt(c);
+}
+
+/*
+ * Drop the link and connect again at once to connha's current server,
+ * without counting a failure: a reload took the server out of the list.
+ * The attempt runs from a timer (invariant 6).
+ */
+void
+conn_reconnect_now(struct conn *c, const char *why)
+{
+	if (c->state == CONN_GAVE_UP || c->state == CONN_STOPPED ||
+	    c->state == CONN_IDLE)
+		return;
+	snprintf(c->last_error, sizeof c->last_error, "%s", why);
+	conn_io_close(c);
+	conn_set_state(c, CONN_BACKOFF);
+	evtimer_assign(c->ev_timer, loop_base(), conn_backoff_cb, c);
+	conn_arm(c->ev_timer, 0);
 }
 
 /* Close for good (shutdown). */

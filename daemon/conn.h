@@ -81,6 +81,7 @@ struct conn	*conn_create(const struct conf_conn *, uint32_t id,
 void		 conn_start(struct conn *);
 void		 conn_stop(struct conn *);
 void		 conn_restart(struct conn *);
+void		 conn_reconnect_now(struct conn *, const char *);
 void		 conn_free(struct conn *);
 void		 conn_pump(struct conn *);
 enum conn_state	 conn_state(const struct conn *);
@@ -90,6 +91,13 @@ const char	*conn_name(const struct conn *);
 uint32_t	 conn_id(const struct conn *);
 void		 conn_get_status(const struct conn *, struct conn_status *);
 int		 conn_send_raw(struct conn *, const void *, size_t);
+
+/* conn-reload.c: a configuration reload, in two steps. */
+struct conn_reload;
+struct conn_reload *conn_reload_prepare(struct conn *,
+		    const struct conf_conn *, unsigned, char **);
+void		 conn_reload_commit(struct conn *, struct conn_reload *);
+void		 conn_reload_abort(struct conn_reload *);
 
 /* conn-tls.c */
 struct ssl_ctx_st;

@@ -454,6 +454,27 @@ ipc_client_kill(struct ipc_client *c, uint32_t code, const char *text)
 	ipc_client_finish(c);
 }
 
+/*
+ * The daemon is shutting down: queue a fatal ERROR(SHUTTING_DOWN, text),
+ * stop reading, and close once the output is written (or after
+ * IPC_LINGER seconds).  Unlike ipc_client_kill() this is no fault of
+ * the client, so it is logged at debug level only.
+ */
+void
+ipc_client_shutdown(struct ipc_client *c, const char *text)
+{
+	struct ipc_fld	f[] = { FLD_U32(ERRCODE, AMPSIPC_E_SHUTTING_DOWN),
+	    FLD_STR(REASON, text) };
+
+	if (c->flags & (IPC_CLIENT_DEAD | IPC_CLIENT_CLOSED))
+		return;
+	ipc_log(c->ipc, LOG_DEBUG, "ipc: client %llu: closing: %s",
+	    (unsigned long long)c->id, text);
+	c->flags |= IPC_CLIENT_DEAD;
+	(void)ipc_client_sendv(c, AMPSIPC_ERROR, AMPSIPC_F_FATAL, 0, f, 2, 1);
+	ipc_client_finish(c);
+}
+
 /* Stop reading and close once the queued output is written. */
 static void
 ipc_client_finish(struct ipc_client *c)
@@ -706,6 +727,9 @@ ipc_client_dispatch(struct ipc_client *c, const uint8_t *fr, uint32_t len)
 	case AMPSIPC_STATUS:
 		ipc_client_call(c, &m, ipc->h.status, IPC_OP_ADMIN);
 		break;
+	case AMPSIPC_ADMIN:
+		ipc_client_call(c, &m, ipc->h.admin, IPC_OP_ADMIN);
+		break;
 	default:
 		ipc_client_kill(c, AMPSIPC_E_PROTOCOL, "unexpected message");
 		break;
@@ -944,6 +968,17 @@ ipc_client_reply_status(struct ipc_client *c, uint32_t reqid,
 	struct ipc_fld	f[] = { FLD_BYTES(DATA, text, strlen(text)) };
 
 	return (ipc_client_sendv(c, AMPSIPC_STATUS_REPLY, 0, reqid, f, 1, 0));
+}
+
+/* ADMIN_REPLY: the result of an ADMIN request. */
+int
+ipc_client_reply_admin(struct ipc_client *c, uint32_t reqid, uint32_t status,
+    const char *text)
+{
+	struct ipc_fld	f[] = { FLD_U32(STATUS, status),
+	    FLD_BYTES(DATA, text, strlen(text)) };
+
+	return (ipc_client_sendv(c, AMPSIPC_ADMIN_REPLY, 0, reqid, f, 2, 0));
 }
 
 /* CONN_STATE: connection conn (connid) is now in state, on server. */

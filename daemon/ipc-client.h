@@ -41,6 +41,7 @@ struct ipc {
 	struct event		*ev_accept;
 	struct event		*ev_resume;	/* re-enable accept after EMFILE */
 	int			 accept_paused;
+	int			 stopped;	/* ipc_stop_accepting() ran */
 	struct event		*ev_reap;	/* frees the graveyard */
 
 	struct ipc_clients	 clients;	/* live clients */

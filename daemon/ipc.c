@@ -395,6 +395,8 @@ ipc_resume_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct ipc	*ipc = arg;
 
+	if (ipc->stopped)
+		return;
 	if (ipc->accept_paused) {
 		ipc->accept_paused = 0;
 		event_add(ipc->ev_accept, NULL);
@@ -543,6 +545,37 @@ ipc_release(struct ipc *ipc)
 {
 	if (ipc != NULL)
 		ipc_foreach(ipc, ipc_client_release, NULL);
+}
+
+/*
+ * Stop taking new programs (SIGTERM drain).  Our own socket is closed
+ * and unlinked (if it is still ours), so a program that tries to connect
+ * fails at once instead of waiting in the backlog; an adopted socket
+ * belongs to systemd (invariant 6): we only stop accepting, and
+ * connections queue there for the next daemon.  Connected programs are
+ * not touched.  Safe to call twice.
+ */
+void
+ipc_stop_accepting(struct ipc *ipc)
+{
+	struct stat	sb;
+
+	ipc->stopped = 1;
+	if (ipc->ev_accept != NULL)
+		event_del(ipc->ev_accept);
+	evtimer_del(ipc->ev_resume);
+	if (ipc->fd == -1 || ipc->adopted)
+		return;
+	if (lstat(ipc->path, &sb) == 0 && sb.st_dev == ipc->sock_dev &&
+	    sb.st_ino == ipc->sock_ino)
+		unlink(ipc->path);
+	if (ipc->ev_accept != NULL) {
+		event_free(ipc->ev_accept);
+		ipc->ev_accept = NULL;
+	}
+	close(ipc->fd);
+	ipc->fd = -1;
+	ipc_log(ipc, LOG_INFO, "ipc: stopped listening on %s", ipc->path);
 }
 
 /*

@@ -109,6 +109,8 @@ struct ipc_handlers {
 	int	(*queue_ack)(struct ipc_client *, const struct ipc_cmd *, void *);
 	/* STATUS: ipc_client_reply_status() with the text of docs/IPC.md. */
 	int	(*status)(struct ipc_client *, const struct ipc_cmd *, void *);
+	/* ADMIN: reload, trace, verbose; ipc_client_reply_admin(). */
+	int	(*admin)(struct ipc_client *, const struct ipc_cmd *, void *);
 	/* Optional: a client finished its handshake. */
 	void	(*hello)(struct ipc_client *, void *);
 	/* A client is going away: drop every reference to it. */
@@ -119,6 +121,7 @@ struct ipc_handlers {
 /* ipc.c */
 struct ipc	*ipc_listen(struct event_base *, const struct ipc_config *,
 		    const struct ipc_handlers *, char **);
+void		 ipc_stop_accepting(struct ipc *);
 void		 ipc_close(struct ipc *);
 unsigned int	 ipc_nclients(const struct ipc *);
 uint64_t	 ipc_yields(const struct ipc *);
@@ -166,6 +169,9 @@ int	 ipc_client_reply_error(struct ipc_client *, uint32_t reqid,
 /* STATUS_REPLY with the status text (docs/IPC.md, "Status"). */
 int	 ipc_client_reply_status(struct ipc_client *, uint32_t reqid,
 	     const char *text);
+/* ADMIN_REPLY: status 0 done, 1 refused or partly done; text says what. */
+int	 ipc_client_reply_admin(struct ipc_client *, uint32_t reqid,
+	     uint32_t status, const char *text);
 /* CONN_STATE: connection conn (index connid) is now in state, on server. */
 int	 ipc_client_send_conn_state(struct ipc_client *, const char *conn,
 	     uint32_t connid, uint32_t state, const char *server);
@@ -173,5 +179,7 @@ int	 ipc_client_send_conn_state(struct ipc_client *, const char *conn,
 int	 ipc_client_send_frame(struct ipc_client *, const void *, size_t);
 /* Send ERROR(code, text) flagged fatal, stop reading, close once flushed. */
 void	 ipc_client_kill(struct ipc_client *, uint32_t code, const char *text);
+/* The same for the daemon's shutdown: SHUTTING_DOWN, logged at debug. */
+void	 ipc_client_shutdown(struct ipc_client *, const char *text);
 
 #endif /* AMPSD_IPC_H */

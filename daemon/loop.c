@@ -10,8 +10,12 @@
  * transaction(s) written during the pass and only then releases the
  * "stored" replies that waited for that commit (architecture §5, R9).
  *
- * Signals: SIGTERM and SIGINT end the loop cleanly (the current pass is
- * still flushed); SIGHUP is passed to the hup hook (or logged); SIGUSR2
+ * Signals: SIGTERM and SIGINT call the term hook once (the daemon's
+ * drain, drain.c), which ends the loop with loop_exit() when it is done;
+ * without a hook, or at the second such signal, the loop ends after the
+ * current pass (which is still flushed: everything stored is committed).
+ * SIGHUP is passed to the hup hook (or logged); SIGUSR1 reopens the log
+ * file (log_reopen; a logged no-op for stderr and syslog); SIGUSR2
  * toggles debug output; SIGPIPE is ignored (writes report EPIPE).
  *
  * Invariants:
@@ -50,6 +54,9 @@ static loop_flush_fn		 loop_flush;
 static void			*loop_flush_arg;
 static loop_hup_fn		 loop_hup;
 static void			*loop_hup_arg;
+static loop_term_fn		 loop_term;
+static void			*loop_term_arg;
+static int			 loop_terms;	/* SIGTERM/SIGINT seen */
 static struct loop_free		*loop_frees;
 static uint64_t			 loop_npasses;
 
@@ -60,7 +67,14 @@ loop_signal_cb(evutil_socket_t sig, short events, void *arg)
 	switch (sig) {
 	case SIGTERM:
 	case SIGINT:
-		log_info("loop: signal %d, shutting down", (int)sig);
+		if (loop_terms++ == 0 && loop_term != NULL) {
+			log_info("loop: signal %d, draining (send it again to "
+			    "exit at once)", (int)sig);
+			loop_term(loop_term_arg);
+			break;
+		}
+		log_info("loop: signal %d, shutting down%s", (int)sig,
+		    loop_terms > 1 ? " now" : "");
 		loop_exit(0);
 		break;
 	case SIGHUP:
@@ -69,6 +83,18 @@ loop_signal_cb(evutil_socket_t sig, short events, void *arg)
 		else
 			log_info("loop: SIGHUP noted (reload is not "
 			    "supported yet; restart to apply changes)");
+		break;
+	case SIGUSR1:
+		switch (log_reopen()) {
+		case 1:
+			log_info("loop: SIGUSR1: log file reopened");
+			break;
+		case 0:
+			log_info("loop: SIGUSR1: logging to %s, nothing to "
+			    "reopen", log_target() == LOG_TO_SYSLOG ?
+			    "syslog" : "stderr");
+			break;
+		}
 		break;
 	case SIGUSR2:
 		log_set_verbose(log_get_verbose() ? 0 : 1);
@@ -82,13 +108,15 @@ loop_signal_cb(evutil_socket_t sig, short events, void *arg)
 void
 loop_init(void)
 {
-	static const int	 sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR2 };
+	static const int	 sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1,
+	    SIGUSR2 };
 	size_t			 i;
 
 	signal(SIGPIPE, SIG_IGN);
 	loop_stop = 0;
 	loop_status = 0;
 	loop_npasses = 0;
+	loop_terms = 0;
 	if ((loop_evbase = event_base_new()) == NULL)
 		fatalx("loop: event_base_new failed");
 	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
@@ -113,6 +141,14 @@ loop_set_flush(loop_flush_fn fn, void *arg)
 {
 	loop_flush = fn;
 	loop_flush_arg = arg;
+}
+
+/* Install the SIGTERM/SIGINT hook (the first signal only). */
+void
+loop_set_term(loop_term_fn fn, void *arg)
+{
+	loop_term = fn;
+	loop_term_arg = arg;
 }
 
 /* Install the SIGHUP hook. */

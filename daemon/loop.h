@@ -19,11 +19,14 @@ struct event_base;
 typedef void (*loop_flush_fn)(void *);
 /* Called when SIGHUP arrives (from the loop, not the signal handler). */
 typedef void (*loop_hup_fn)(void *);
+/* Called at the first SIGTERM/SIGINT; it ends the loop with loop_exit(). */
+typedef void (*loop_term_fn)(void *);
 
 void		 loop_init(void);
 struct event_base *loop_base(void);
 void		 loop_set_flush(loop_flush_fn, void *);
 void		 loop_set_hup(loop_hup_fn, void *);
+void		 loop_set_term(loop_term_fn, void *);
 int		 loop_run(void);
 void		 loop_exit(int status);
 int		 loop_exiting(void);

@@ -6,8 +6,10 @@
 /*
  * Allow rules (architecture promise 4): which local users and groups may
  * connect, publish and subscribe, per connection and topic.  Names are
- * resolved and topic expressions compiled once at startup; the IPC
- * listener calls pubpath_acl() at accept and before every request.
+ * resolved and topic expressions compiled at startup and again at every
+ * reload (pubpath-reload.c swaps the compiled rules in); the IPC
+ * listener calls pubpath_acl() at accept and before every request, so
+ * new requests follow the rules in force when they arrive.
  *
  * Rules:
  *   (1) root and the daemon's own uid are always allowed.
@@ -34,20 +36,26 @@
 #include "pubpath-int.h"
 #include "xmalloc.h"
 
-/* Compile the allow rules of one connection; -1 with *cause on error. */
+/*
+ * Compile the allow rules of block cc into *rulesp / *np (free with
+ * pubpath_acl_free).  User and group names are looked up now (a reload
+ * looks them up again).  Returns 0, or -1 with *cause and nothing
+ * allocated.
+ */
 int
-pubpath_acl_compile(struct pp_conn *pc, char **cause)
+pubpath_acl_build(const struct conf_conn *cc, struct pp_allow **rulesp,
+    size_t *np, char **cause)
 {
 	const struct conf_allow	*a;
-	struct pp_allow		*r;
+	struct pp_allow		*rules, *r;
 	struct passwd		*pw;
 	struct group		*gr;
-	size_t			 i, j;
+	size_t			 i, j, n = 0;
 
-	pc->allows = xcalloc(pc->cc->nallows, sizeof *pc->allows);
-	for (i = 0; i < pc->cc->nallows; i++) {
-		a = &pc->cc->allows[i];
-		r = &pc->allows[i];
+	rules = xcalloc(cc->nallows ? cc->nallows : 1, sizeof *rules);
+	for (i = 0; i < cc->nallows; i++) {
+		a = &cc->allows[i];
+		r = &rules[i];
 		r->what = a->what;
 		r->is_group = a->is_group;
 		if (strcmp(a->name, "*") == 0)
@@ -55,20 +63,20 @@ pubpath_acl_compile(struct pp_conn *pc, char **cause)
 		else if (!a->is_group) {
 			if ((pw = getpwnam(a->name)) == NULL) {
 				xasprintf(cause, "connection %s: allow: no "
-				    "such user \"%s\"", pc->cc->name, a->name);
-				return (-1);
+				    "such user \"%s\"", cc->name, a->name);
+				goto fail;
 			}
 			r->uid = pw->pw_uid;
 		} else {
 			if ((gr = getgrnam(a->name)) == NULL) {
 				xasprintf(cause, "connection %s: allow: no "
-				    "such group \"%s\"", pc->cc->name, a->name);
-				return (-1);
+				    "such group \"%s\"", cc->name, a->name);
+				goto fail;
 			}
 			r->gid = gr->gr_gid;
 			for (j = 0; gr->gr_mem[j] != NULL; j++)
 				continue;
-			r->members = xcalloc(j, sizeof *r->members);
+			r->members = xcalloc(j ? j : 1, sizeof *r->members);
 			for (j = 0; gr->gr_mem[j] != NULL; j++) {
 				if ((pw = getpwnam(gr->gr_mem[j])) != NULL)
 					r->members[r->nmembers++] = pw->pw_uid;
@@ -76,12 +84,39 @@ pubpath_acl_compile(struct pp_conn *pc, char **cause)
 		}
 		if (regcomp(&r->re, a->topic, REG_EXTENDED | REG_NOSUB) != 0) {
 			xasprintf(cause, "connection %s: allow: bad topic "
-			    "expression", pc->cc->name);
-			return (-1);
+			    "expression", cc->name);
+			goto fail;
 		}
-		pc->nallows = i + 1;
+		n = i + 1;
 	}
+	*rulesp = rules;
+	*np = n;
 	return (0);
+
+fail:
+	free(rules[i].members);
+	pubpath_acl_free(rules, n);
+	return (-1);
+}
+
+/* Free compiled rules (NULL is fine). */
+void
+pubpath_acl_free(struct pp_allow *rules, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		regfree(&rules[i].re);
+		free(rules[i].members);
+	}
+	free(rules);
+}
+
+/* Compile the allow rules of one connection; -1 with *cause on error. */
+int
+pubpath_acl_compile(struct pp_conn *pc, char **cause)
+{
+	return (pubpath_acl_build(pc->cc, &pc->allows, &pc->nallows, cause));
 }
 
 /* Does rule r cover uid/gid? */

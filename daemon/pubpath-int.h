@@ -5,8 +5,9 @@
 
 /*
  * Private to pubpath.c (publish path), pubpath-acl.c (allow rules),
- * pubpath-status.c (STATUS text) and pubpath-metrics.c (the snapshot
- * behind STATUS and /metrics).  Nothing else includes this file.
+ * pubpath-status.c (STATUS text), pubpath-metrics.c (the snapshot
+ * behind STATUS and /metrics), pubpath-reload.c (configuration reload)
+ * and pubpath-drain.c (SIGTERM drain).  Nothing else includes this file.
  */
 
 #ifndef AMPSD_PUBPATH_INT_H
@@ -117,6 +118,7 @@ struct pubpath {
 	uint64_t		 commits[2];
 	uint64_t		 commit_failures[2];
 	struct metrics_hist	 commit_hist;
+	int			 draining;	/* SIGTERM: refuse new work */
 };
 
 /* A snapshot for STATUS and /metrics, with the storage it points into. */
@@ -130,6 +132,9 @@ struct pp_conn	*pubpath_find(struct pubpath *, const char *);
 uint32_t	 pubpath_store_err(struct pp_conn *);
 
 /* pubpath-acl.c */
+int		 pubpath_acl_build(const struct conf_conn *, struct pp_allow **,
+		     size_t *, char **);
+void		 pubpath_acl_free(struct pp_allow *, size_t);
 int		 pubpath_acl_compile(struct pp_conn *, char **);
 int		 pubpath_acl(void *, uid_t, gid_t, const char *, const char *,
 		     enum ipc_op);

@@ -25,7 +25,10 @@
  *                               stored on that connection is persisted
  *   STATUS                   -> pubpath-status.c (docs/IPC.md §7)
  *
- * The allow rules (ACL hook of ipc.c) live in pubpath-acl.c.
+ * The allow rules (ACL hook of ipc.c) live in pubpath-acl.c, the
+ * configuration reload in pubpath-reload.c, the SIGTERM drain in
+ * pubpath-drain.c (while draining, PUBLISH, DELTA_PUBLISH and every
+ * COMMAND but unsubscribe are answered ERROR SHUTTING_DOWN).
  *
  * Invariants:
  *   (0) Replies to publishes go out in the order the publishes arrived,
@@ -356,6 +359,8 @@ pp_store(struct pubpath *pp, struct pp_conn *pc, struct ipc_client *cl,
 	uint64_t		 seq;
 	int			 rc;
 
+	if (pp->draining)
+		return (AMPSIPC_E_SHUTTING_DOWN);
 	if ((topic = ipcwire_str(m, AMPSIPC_T_TOPIC)) == NULL || *topic == 0)
 		return (AMPSIPC_E_INVALID_TOPIC);
 	data = ipcwire_bytes(m, AMPSIPC_T_DATA, &dlen);
@@ -429,6 +434,9 @@ pp_command_h(struct ipc_client *cl, const struct ipc_cmd *m, void *arg)
 	struct pubpath	*pp = arg;
 	struct pp_conn	*pc;
 
+	if (pp->draining &&
+	    ipcwire_num(m, AMPSIPC_T_CMD, 0) != AMPSIPC_CMD_UNSUBSCRIBE)
+		return (AMPSIPC_E_SHUTTING_DOWN);
 	if (ipcwire_num(m, AMPSIPC_T_CMD, 0) != AMPSIPC_CMD_SOW_DELETE ||
 	    ipcwire_has(m, AMPSIPC_T_ACK_TYPES))
 		return (subpath_command(pp->sp, cl, m));
@@ -746,22 +754,6 @@ pubpath_start(struct pubpath *pp)
 		conn_start(pp->conns[i].conn);
 }
 
-/*
- * SIGHUP: restart connections that gave up.  (Re-reading the
- * configuration is not supported yet; it is only logged.)
- */
-void
-pubpath_hup(void *arg)
-{
-	struct pubpath	*pp = arg;
-	size_t		 i;
-
-	log_info("SIGHUP: restarting connections that gave up; configuration "
-	    "changes need a restart");
-	for (i = 0; i < pp->nconns; i++)
-		conn_restart(pp->conns[i].conn);
-}
-
 /* Stop every connection (shutdown); stores stay open until free. */
 void
 pubpath_stop(struct pubpath *pp)
@@ -779,7 +771,7 @@ pubpath_free(struct pubpath *pp)
 {
 	struct pp_waiter	*w;
 	struct pp_conn		*pc;
-	size_t			 i, j;
+	size_t			 i;
 
 	if (pp == NULL)
 		return;
@@ -796,11 +788,7 @@ pubpath_free(struct pubpath *pp)
 		if (pc->ps != NULL)
 			store_set_remove(pp->set, pubstore_store(pc->ps));
 		pubstore_close(pc->ps);
-		for (j = 0; j < pc->nallows; j++) {
-			regfree(&pc->allows[j].re);
-			free(pc->allows[j].members);
-		}
-		free(pc->allows);
+		pubpath_acl_free(pc->allows, pc->nallows);
 		free(pc->track);
 		free(pc->failed);
 	}

@@ -13,6 +13,7 @@
 #ifndef AMPSD_PUBPATH_H
 #define AMPSD_PUBPATH_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 struct conf;
@@ -27,11 +28,26 @@ void		 pubpath_handlers(struct pubpath *, struct ipc_handlers *,
 void		 pubpath_set_ipc(struct pubpath *, struct ipc *);
 void		 pubpath_start(struct pubpath *);
 void		 pubpath_flush(void *);
-void		 pubpath_hup(void *);
 void		 pubpath_stop(struct pubpath *);
 void		 pubpath_free(struct pubpath *);
 
 /* pubpath-metrics.c: the /metrics text (a metrics_text_fn). */
 int		 pubpath_metrics_text(void *, FILE *);
+
+/* pubpath-reload.c: a configuration reload, in two steps. */
+struct conf_diff;
+struct pubpath_reload;
+struct pubpath_reload *pubpath_reload_prepare(struct pubpath *,
+		    const struct conf *, const struct conf_diff *, char **);
+void		 pubpath_reload_commit(struct pubpath *,
+		    struct pubpath_reload *);
+void		 pubpath_reload_abort(struct pubpath_reload *);
+void		 pubpath_restart_gave_up(struct pubpath *);
+
+/* pubpath-drain.c: the SIGTERM drain (drain.c). */
+void		 pubpath_drain_begin(struct pubpath *);
+int		 pubpath_drain_left(struct pubpath *, uint64_t *);
+void		 pubpath_drain_end(struct pubpath *);
+void		 pubpath_drain_report(struct pubpath *);
 
 #endif /* AMPSD_PUBPATH_H */

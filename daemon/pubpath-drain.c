@@ -1,0 +1,164 @@
+/*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The ampsd authors
+ */
+
+/*
+ * The publish path's part of the SIGTERM drain (drain.c runs it):
+ *
+ *	pubpath_drain_begin()	refuse new publishes and commands (ERROR
+ *				SHUTTING_DOWN) and tell every program, with
+ *				a non-fatal ERROR SHUTTING_DOWN (reqid 0),
+ *				that the daemon is going away
+ *	pubpath_drain_left()	how many stored messages AMPS has not
+ *				settled yet, and whether waiting can help
+ *	pubpath_drain_end()	answer the flush waiters, then close every
+ *				program with a fatal ERROR SHUTTING_DOWN once
+ *				its queued output (PERSISTED ...) is written
+ *	pubpath_drain_report()	log, per connection, what stays unpersisted
+ *
+ * Invariants:
+ *   (1) Nothing is lost: a message AMPS did not persist stays in the
+ *       publish store and is replayed after the next start.
+ *   (2) Acknowledgements of what programs already received (DISCARD,
+ *       QUEUE_ACK) are still taken while draining.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <event2/event.h>
+
+#include "conf.h"
+#include "conn.h"
+#include "ipc.h"
+#include "log.h"
+#include "pubpath.h"
+#include "pubpath-int.h"
+#include "pubstore.h"
+
+/* Tell one program (that finished its handshake) the daemon is going. */
+static void
+pp_drain_tell(struct ipc_client *cl, void *arg)
+{
+	if (ipc_client_data(cl) != NULL)
+		ipc_client_reply_error(cl, 0, AMPSIPC_E_SHUTTING_DOWN, arg);
+}
+
+/* Start draining: refuse new work, tell the programs. */
+void
+pubpath_drain_begin(struct pubpath *pp)
+{
+	pp->draining = 1;
+	if (pp->ipc != NULL)
+		ipc_foreach(pp->ipc, pp_drain_tell, "daemon shutting down: "
+		    "new publishes are refused; stored messages are still "
+		    "being sent to AMPS");
+}
+
+/*
+ * Messages stored on pc that AMPS has neither persisted nor refused
+ * (from the committed sequence and the settled point: no SQL).
+ */
+static uint64_t
+pp_drain_conn_left(const struct pp_conn *pc)
+{
+	uint64_t	done, durable;
+
+	durable = pubstore_durable_seq(pc->ps);
+	done = pubstore_discarded_seq(pc->ps);
+	if (done < pc->settled)
+		done = pc->settled;
+	return (durable > done ? durable - done : 0);
+}
+
+/*
+ * How many stored messages are still waiting for AMPS (*left), and
+ * whether waiting can still help: returns 1 while a connection holding
+ * some is up or trying to be, 0 when none is (all settled, or the ones
+ * holding messages gave up).
+ */
+int
+pubpath_drain_left(struct pubpath *pp, uint64_t *left)
+{
+	struct pp_conn	*pc;
+	enum conn_state	 s;
+	uint64_t	 n;
+	size_t		 i;
+	int		 hope = 0;
+
+	*left = 0;
+	for (i = 0; i < pp->nconns; i++) {
+		pc = &pp->conns[i];
+		if ((n = pp_drain_conn_left(pc)) == 0)
+			continue;
+		*left += n;
+		s = conn_state(pc->conn);
+		if (s != CONN_GAVE_UP && s != CONN_STOPPED)
+			hope = 1;
+	}
+	return (hope);
+}
+
+/* Close one program after its queued output. */
+static void
+pp_drain_close(struct ipc_client *cl, void *arg)
+{
+	ipc_client_shutdown(cl, arg);
+}
+
+/*
+ * The wait is over: answer every flush waiter, then close every program
+ * (each gets a fatal ERROR SHUTTING_DOWN after what is queued for it).
+ */
+void
+pubpath_drain_end(struct pubpath *pp)
+{
+	struct pp_waiter	*w;
+
+	while ((w = pp->waiters) != NULL) {
+		pp->waiters = w->next;
+		if (w->cl != NULL)
+			ipc_client_reply_error(w->cl, w->reqid,
+			    AMPSIPC_E_SHUTTING_DOWN, "daemon shutting down; "
+			    "messages not yet persisted stay stored and are "
+			    "sent after the next start");
+		w->cl = NULL;
+		if (w->timer != NULL)
+			event_free(w->timer);
+		free(w);
+	}
+	if (pp->ipc != NULL)
+		ipc_foreach(pp->ipc, pp_drain_close, "daemon shutting down");
+}
+
+/* Log, per connection, what AMPS has not persisted (after the commit). */
+void
+pubpath_drain_report(struct pubpath *pp)
+{
+	struct pp_conn	*pc;
+	uint64_t	 n, durable;
+	size_t		 i;
+
+	for (i = 0; i < pp->nconns; i++) {
+		pc = &pp->conns[i];
+		n = pubstore_unpersisted(pc->ps);
+		durable = pubstore_durable_seq(pc->ps);
+		if (n == 0)
+			log_info("shutdown: connection %s: 0 unpersisted "
+			    "message(s): AMPS has every stored message",
+			    pc->cc->name);
+		else
+			log_warnx("shutdown: connection %s: %llu unpersisted "
+			    "message(s) stay in the store (sequences %llu to "
+			    "%llu) and are sent after the next start",
+			    pc->cc->name, (unsigned long long)n,
+			    (unsigned long long)(durable -
+			    pp_drain_conn_left(pc) + 1),
+			    (unsigned long long)durable);
+	}
+}
