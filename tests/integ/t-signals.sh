@@ -1,0 +1,252 @@
+#!/bin/bash
+# Operations: SIGHUP reload (a broken file is rejected with file:line and
+# changes nothing, not even the store files; a new server list moves the
+# connection; new allow rules apply to new requests; log trace from the
+# file), SIGUSR1 reopens a rotated log file, run-time trace switches show
+# and stop wire lines, and SIGTERM drains: promptly with a healthy
+# upstream, within shutdown-timeout with one that stops acking (the rest
+# is logged, kept, and replayed exactly once after a restart), and at
+# once on a second signal.
+. "$(dirname "$0")/lib.sh"
+
+CTL=$B/libampsipc/ampsctl
+[ -x "$CTL" ] || { OK=1; echo "SKIP: no ampsctl"; exit 77; }
+LOG=$T/ampsd-file.log
+
+# conf PORT [top-level lines] [connection lines]: writes $T/ampsd.conf.
+conf() {
+	cat >"$T/ampsd.conf" <<EOC
+socket "$T/ampsd.sock" mode 0666;
+state-directory "$T/state";
+log file "$LOG";
+shutdown-timeout 2s;
+${2:-}
+connection "main" {
+	client-name "sig-$$";
+	server "tcp://127.0.0.1:$1/amps/json";
+	reconnect exponential initial 50ms max 500ms factor 2 give-up never;
+	${3:-}
+}
+EOC
+}
+logged() {
+	grep -q -- "$1" "$LOG"
+}
+count() {
+	grep -c -- "$1" "$LOG" || true
+}
+count_at_least() {
+	[ "$(count "$1")" -ge "$2" ]
+}
+ctl() {
+	"$CTL" "$@" -socket "$T/ampsd.sock"
+}
+store_sum() {
+	(cd "$T/state" && cat pub-main.db* main.bm.db* 2>/dev/null |
+	    sha256sum)
+}
+# stopped_within SECONDS: wait for our daemon to exit; sets ELAPSED (ms)
+# and STATUS.
+stopped_within() {
+	_t0=$(now_ms)
+	_end=$((_t0 + $1 * 1000))
+	while kill -0 "$AMPSD_PID" 2>/dev/null; do
+		[ "$(now_ms)" -lt "$_end" ] || return 1
+		sleep 0.05
+	done
+	wait "$AMPSD_PID"
+	STATUS=$?
+	ELAPSED=$(($(now_ms) - _t0))
+}
+
+start_ampsim a
+PA=$SIMPORT
+start_ampsim b
+PB=$SIMPORT
+ADMB=$ADMINPORT
+
+conf "$PA"
+start_ampsd
+wait_for 10 logged '-> ready' || fail "not ready"
+run_pubtest -S "$T/ampsd.sock" -t orders -n 3 -F -W 10000 ||
+    fail "publish to a"
+
+# 1. A broken file is rejected with file:line; nothing changes.
+sum0=$(store_sum)
+cp "$T/ampsd.conf" "$T/good.conf"
+conf "$PB" "log trace wire;" "heartbeat 3;"
+kill -HUP "$AMPSD_PID"
+wait_for 10 logged 'reload (SIGHUP): 1 error(s); keeping the running' ||
+    fail "broken file not rejected"
+logged "warning: reload: $T/ampsd.conf:10: heartbeat: invalid duration" ||
+    fail "no file:line error: $(grep reload "$LOG")"
+[ "$(store_sum)" = "$sum0" ] || fail "a rejected reload touched the store"
+out=$(ctl reload 2>&1) && fail "ampsctl reload accepted a broken file"
+case $out in *"ampsd.conf:10: heartbeat: invalid duration"*) ;;
+*) fail "ampsctl reload output: $out" ;; esac
+ctl status | grep -q "state=connected server=tcp://127.0.0.1:$PA/" ||
+    fail "connection moved after a rejected reload"
+ctl trace | grep -q 'trace=none$' || fail "trace changed: $(ctl trace)"
+run_pubtest -S "$T/ampsd.sock" -t orders -f 3 -n 2 -F -W 10000 ||
+    fail "publish after the rejected reload"
+
+# 2. A new server list moves the connection; settings that need a
+# restart are named and keep their old value.
+conf "$PB" "log trace wire;" "durability normal;"
+out=$(ctl reload 2>&1) && fail "reload with a restart-only change exit 0"
+case $out in *"applied: log trace, connection main: server; needs a restart (old value kept): connection main: durability"*) ;;
+*) fail "reload summary: $out" ;; esac
+logged 'reload: connection main: durability requires a restart; keeping the old value' ||
+    fail "no refusal line"
+wait_for 10 logged "is no longer listed; moving to tcp://127.0.0.1:$PB/" ||
+    fail "connection did not move"
+wait_for 10 count_at_least '-> ready' 2 || fail "not ready on b"
+ctl status | grep -q "state=connected server=tcp://127.0.0.1:$PB/" ||
+    fail "status: $(ctl status)"
+ctl trace | grep -q 'trace=wire' || fail "log trace from the file not applied"
+run_pubtest -S "$T/ampsd.sock" -t orders -f 5 -n 2 -F -W 10000 ||
+    fail "publish to b"
+printf '5\n6\n' >"$T/want.b"
+SIMPORT=$PB
+replay_ids orders >"$T/got.b"
+cmp -s "$T/want.b" "$T/got.b" || fail "b got: $(tr '\n' ' ' <"$T/got.b")"
+
+# 3. Run-time trace switches: wire lines while on, none once off.
+logged 'wire -> [0-9]* bytes: {"c":"p","t":"orders"' ||
+    fail "no wire line for a publish"
+logged 'wire <- [0-9]* bytes: {"c":"ack","a":"persisted"' ||
+    fail "no wire line for an ack"
+ctl trace -wire | grep -q 'trace=none' || fail "trace -wire"
+n=$(count ': wire ')
+run_pubtest -S "$T/ampsd.sock" -t orders -f 7 -n 1 -F -W 10000 ||
+    fail "publish 7"
+[ "$(count ': wire ')" = "$n" ] || fail "wire lines after trace -wire"
+ctl trace +wire,connection | grep -q 'trace=connection,wire' ||
+    fail "trace +wire,connection"
+ctl verbose debug | grep -q '^level=debug trace=connection,wire' ||
+    fail "verbose debug"
+out=$(ctl trace +bogus 2>&1) && fail "bad category accepted"
+case $out in *'unknown trace category "bogus"'*) ;;
+*) fail "bad category: $out" ;; esac
+ctl trace -all >/dev/null || fail "trace -all"
+
+# 4. SIGUSR1 after a rotation: a new file, written from then on.
+mv "$LOG" "$LOG.1"
+kill -USR1 "$AMPSD_PID"
+wait_for 10 logged 'loop: SIGUSR1: log file reopened' ||
+    fail "log not reopened"
+case $(stat -c %a "$LOG") in 640|600) ;;
+*) fail "log file mode $(stat -c %a "$LOG")" ;; esac
+grep -q 'reopened' "$LOG.1" && fail "reopen line went to the old file"
+
+# 5. Allow rules: new requests follow the reloaded rules (needs root
+# and user nobody to publish as someone else).
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null &&
+    id nobody >/dev/null 2>&1; then
+	chmod 755 "$T"
+	REAL=$B/tests/integ/.libs/pubtest
+	[ -x "$REAL" ] || REAL=$PUBTEST
+	REALCTL=$B/libampsipc/.libs/ampsctl
+	[ -x "$REALCTL" ] || REALCTL=$CTL
+	as_nobody() {
+		setpriv --reuid=nobody --regid="$(id -g nobody)" \
+		    --clear-groups env LD_LIBRARY_PATH="$B/libampsipc/.libs" \
+		    "$@" 2>>"$T/nobody.log"
+	}
+	as_nobody "$REAL" -S "$T/ampsd.sock" -t ok.x -n 1 -W 5000 &&
+	    fail "nobody published without a rule"
+	conf "$PB" "" "allow publish user \"nobody\" topic \"^ok\\\\.\";"
+	ctl reload | grep -q 'applied: .*connection main: allow' ||
+	    fail "allow rule not applied"
+	as_nobody "$REAL" -S "$T/ampsd.sock" -t ok.x -f 200 -n 1 -W 5000 ||
+	    fail "allowed publish refused: $(tail -3 "$T/nobody.log")"
+	as_nobody "$REAL" -S "$T/ampsd.sock" -t secret -n 1 -W 5000 &&
+	    fail "publish outside the rule accepted"
+	as_nobody "$REALCTL" trace -socket "$T/ampsd.sock" &&
+	    fail "nobody may switch traces"
+	grep -q -i 'not permitted' "$T/nobody.log" ||
+	    fail "no NOT_PERMITTED: $(cat "$T/nobody.log")"
+	conf "$PB"
+	ctl reload | grep -q 'applied: .*connection main: allow' ||
+	    fail "allow rule not removed"
+	as_nobody "$REAL" -S "$T/ampsd.sock" -t ok.x -n 1 -W 5000 &&
+	    fail "nobody published after the rule was removed"
+else
+	echo "note: allow-rule reload not checked (needs root, setpriv, nobody)"
+fi
+
+# 6. SIGTERM with a healthy upstream: prompt, nothing left behind.
+conf "$PB" "shutdown-timeout 8s;"
+sed -i '/^shutdown-timeout 2s;$/d' "$T/ampsd.conf"
+ctl reload | grep -q 'applied: .*shutdown-timeout' || fail "shutdown-timeout"
+run_pubtest -S "$T/ampsd.sock" -t orders -f 10 -n 5 -W 10000 ||
+    fail "publish 10..14"
+kill -TERM "$AMPSD_PID"
+stopped_within 10 || fail "healthy drain did not end"
+[ "$STATUS" = 0 ] || fail "exit status $STATUS"
+[ "$ELAPSED" -lt 6000 ] || fail "healthy drain took $ELAPSED ms"
+logged 'shutdown: connection main: 0 unpersisted message(s)' ||
+    fail "healthy drain: $(grep -e drain -e shutdown "$LOG" | tail -5)"
+[ ! -e "$T/ampsd.sock" ] || fail "socket left behind"
+
+# 7. SIGTERM with an upstream that stops acking: bounded by
+# shutdown-timeout (2 s), programs told, the rest logged and kept.
+conf "$PB"
+r=$(count '-> ready')
+start_ampsd
+wait_for 10 count_at_least '-> ready' $((r + 1)) ||
+    fail "not ready after restart"
+sim_admin "fault deny_acks=persisted" >/dev/null || fail "ampsim fault"
+run_pubtest -S "$T/ampsd.sock" -t orders -f 100 -n 20 -W 10000 ||
+    fail "publish 100..119"
+r=$(count 'name ampsctl')
+"$CTL" subscribe -topic nothing -socket "$T/ampsd.sock" \
+    >"$T/sub.out" 2>"$T/sub.err" &
+SUB=$!
+PIDS="$PIDS $SUB"
+wait_for 10 count_at_least 'name ampsctl' $((r + 1)) ||
+    fail "subscriber not connected"
+kill -TERM "$AMPSD_PID"
+stopped_within 10 || fail "drain did not end"
+[ "$STATUS" = 0 ] || fail "exit status $STATUS"
+[ "$ELAPSED" -ge 1500 ] && [ "$ELAPSED" -lt 6000 ] ||
+    fail "drain took $ELAPSED ms with shutdown-timeout 2s"
+logged 'drain: shutdown-timeout (2000 ms) passed with 20 stored' ||
+    fail "no timeout line: $(grep drain "$LOG" | tail -3)"
+logged 'shutdown: connection main: 20 unpersisted message(s) stay in the store' ||
+    fail "unpersisted count not logged"
+wait "$SUB"
+grep -q 'shutting down' "$T/sub.err" ||
+    fail "the program was not told: $(cat "$T/sub.err")"
+
+# 8. The next start replays them to a server that never had them:
+# exactly 100..119.
+kill -9 "$(cat "$T/b.pid")"
+wait "$(cat "$T/b.pid")" 2>/dev/null
+"$AMPSIM" -p "$PB" --port-file "$T/b2.port" --admin-port 0 \
+    -d "$T/b2.txlog" --fault deny_acks=persisted >>"$T/b2.log" 2>&1 &
+echo $! >"$T/b2.pid"
+PIDS="$PIDS $!"
+wait_for 10 test -s "$T/b2.port" || fail "ampsim b2 did not start"
+conf "$PB" "shutdown-timeout 20s;"
+sed -i '/^shutdown-timeout 2s;$/d' "$T/ampsd.conf"
+start_ampsd
+wait_for 10 logged 'publish store has 20 unpersisted message(s)' ||
+    fail "store lost messages"
+seq 100 119 >"$T/want.b2"
+got_b2() {
+	replay_ids orders >"$T/got.b2"
+	cmp -s "$T/want.b2" "$T/got.b2"
+}
+wait_for 15 got_b2 || fail "replay: $(tr '\n' ' ' <"$T/got.b2")"
+
+# 9. A second SIGTERM ends the drain at once.
+kill -TERM "$AMPSD_PID"
+wait_for 5 logged 'waiting up to 20000 ms' || fail "no second drain"
+kill -TERM "$AMPSD_PID"
+stopped_within 5 || fail "second SIGTERM did not end the drain"
+[ "$ELAPSED" -lt 3000 ] || fail "second SIGTERM took $ELAPSED ms"
+logged 'loop: signal 15, shutting down now' || fail "no 'now' line"
+logged 'shutdown: connection main: 20 unpersisted message(s)' ||
+    fail "count after the second signal"
+pass
