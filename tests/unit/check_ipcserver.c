@@ -9,7 +9,9 @@
  * The peer side is raw sockets plus the wire encoder, so the tests can
  * send anything, garbage included.  Also: no unsolicited frame before
  * WELCOME, adopting an inherited listening socket (systemd socket
- * activation), and the read budget yielding to the next loop pass.
+ * activation), the read budget yielding to the next loop pass, and the
+ * operations side: ADMIN requests, ipc_stop_accepting() and
+ * ipc_client_shutdown() (SIGTERM drain).
  */
 
 #include "config.h"
@@ -62,6 +64,19 @@ on_publish(struct ipc_client *c, const struct ipc_cmd *m, void *arg)
 	return (0);
 }
 
+/* Admin handler: "did: <request>", status 1 for requests starting "bad". */
+static int
+on_admin(struct ipc_client *c, const struct ipc_cmd *m, void *arg)
+{
+	const char	*req = ipcwire_str(m, AMPSIPC_T_OPTIONS);
+	char		 text[128];
+
+	snprintf(text, sizeof text, "did: %s", req);
+	ipc_client_reply_admin(c, m->hdr.reqid, strncmp(req, "bad", 3) == 0,
+	    text);
+	return (0);
+}
+
 static void
 on_closed(struct ipc_client *c, void *arg)
 {
@@ -100,6 +115,7 @@ listen_with(const char *p, unsigned int per_uid, unsigned int budget,
 	cfg.acl = acl;
 	memset(&h, 0, sizeof h);
 	h.publish = on_publish;
+	h.admin = on_admin;
 	h.closed = on_closed;
 	return (ipc_listen(base, &cfg, &h, cause));
 }
@@ -798,6 +814,95 @@ START_TEST(test_budget_yields_to_next_pass)
 }
 END_TEST
 
+/* Send an ADMIN request with the given words. */
+static void
+send_admin(int fd, uint32_t reqid, const char *words)
+{
+	uint8_t			buf[256];
+	struct ipcwire_enc	e;
+	size_t			len;
+
+	ipcwire_begin(&e, buf, sizeof buf, AMPSIPC_ADMIN, 0, reqid);
+	if (words != NULL)
+		ipcwire_put_str(&e, AMPSIPC_T_OPTIONS, words);
+	ck_assert_int_eq(ipcwire_end(&e, &len), 0);
+	send_all(fd, buf, len);
+}
+
+/* ipc_foreach callback: close one program for the shutdown. */
+static void
+shutdown_one(struct ipc_client *c, void *arg)
+{
+	ipc_client_shutdown(c, arg);
+}
+
+/*
+ * ADMIN reaches its handler and gets ADMIN_REPLY (STATUS, DATA); one
+ * without OPTIONS is malformed.  ipc_stop_accepting() removes the socket
+ * but keeps serving connected programs; ipc_client_shutdown() sends them
+ * a fatal SHUTTING_DOWN after their queued output, then closes them.
+ */
+START_TEST(test_admin_stop_shutdown)
+{
+	static uint8_t		 buf[65536], buf2[65536];
+	struct ipcwire_msg	 m;
+	struct sockaddr_un	 sun;
+	const void		*data;
+	size_t			 have = 0, have2 = 0, len;
+	int			 fd, fd2, s;
+
+	fd = greeted_peer(buf, &have);
+	send_admin(fd, 5, "trace +wire");
+	expect(fd, buf, &have, AMPSIPC_ADMIN_REPLY, &m);
+	ck_assert_uint_eq(m.hdr.reqid, 5);
+	ck_assert_uint_eq(ipcwire_num(&m, AMPSIPC_T_STATUS, 9), 0);
+	data = ipcwire_bytes(&m, AMPSIPC_T_DATA, &len);
+	ck_assert_uint_eq(len, strlen("did: trace +wire"));
+	ck_assert_mem_eq(data, "did: trace +wire", len);
+	send_admin(fd, 6, "bad words");
+	expect(fd, buf, &have, AMPSIPC_ADMIN_REPLY, &m);
+	ck_assert_uint_eq(ipcwire_num(&m, AMPSIPC_T_STATUS, 9), 1);
+
+	fd2 = greeted_peer(buf2, &have2);
+	send_admin(fd2, 7, NULL);
+	expect(fd2, buf2, &have2, AMPSIPC_ERROR, &m);
+	ck_assert_uint_eq(m.hdr.flags, AMPSIPC_F_FATAL);
+	ck_assert_uint_eq(ipcwire_num(&m, AMPSIPC_T_ERRCODE, 0),
+	    AMPSIPC_E_PROTOCOL);
+	expect_eof(fd2, buf2, &have2);
+	close(fd2);
+
+	ipc_stop_accepting(ipc);
+	ipc_stop_accepting(ipc);
+	ck_assert_int_eq(access(path, F_OK), -1);
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", path);
+	s = socket(AF_UNIX, SOCK_STREAM, 0);
+	ck_assert_int_eq(connect(s, (struct sockaddr *)&sun, sizeof sun), -1);
+	close(s);
+	send_empty(fd, AMPSIPC_PING, 8);
+	expect(fd, buf, &have, AMPSIPC_PONG, &m);
+
+	send_publish(fd, 9, "orders");
+	pump(5);
+	ipc_foreach(ipc, shutdown_one, "daemon shutting down");
+	expect(fd, buf, &have, AMPSIPC_STORED, &m);
+	ck_assert_uint_eq(m.hdr.reqid, 9);
+	expect(fd, buf, &have, AMPSIPC_ERROR, &m);
+	ck_assert_uint_eq(m.hdr.flags, AMPSIPC_F_FATAL);
+	ck_assert_uint_eq(ipcwire_num(&m, AMPSIPC_T_ERRCODE, 0),
+	    AMPSIPC_E_SHUTTING_DOWN);
+	ck_assert_str_eq(ipcwire_str(&m, AMPSIPC_T_REASON),
+	    "daemon shutting down");
+	expect_eof(fd, buf, &have);
+	close(fd);
+	pump(20);
+	ck_assert_uint_eq(ipc_nclients(ipc), 0);
+	ck_assert_int_eq(closed_calls, 2);
+}
+END_TEST
+
 static Suite *
 ipcserver_suite(void)
 {
@@ -820,6 +925,7 @@ ipcserver_suite(void)
 	tcase_add_test(tc, test_adopt_inherited_socket);
 	tcase_add_test(tc, test_adopt_checks);
 	tcase_add_test(tc, test_budget_yields_to_next_pass);
+	tcase_add_test(tc, test_admin_stop_shutdown);
 	suite_add_tcase(s, tc);
 	return (s);
 }

@@ -72,6 +72,37 @@ fk_recv(int fd, uint8_t *buf, size_t cap, struct ipcwire_msg *m)
 	return (1);
 }
 
+/*
+ * Fake daemon: answer ADMIN.  "deny" gets ERROR NOT_PERMITTED; "notice"
+ * is preceded by an unsolicited non-fatal ERROR SHUTTING_DOWN; others
+ * get ADMIN_REPLY "got: <words>", STATUS 1 when they start with "bad".
+ */
+static void
+fk_admin(int fd, const struct ipcwire_msg *m, uint8_t *out, size_t cap)
+{
+	struct ipcwire_enc	 e;
+	const char		*req = ipcwire_str(m, AMPSIPC_T_OPTIONS);
+	char			 text[128];
+
+	if (strcmp(req, "deny") == 0) {
+		ipcwire_begin(&e, out, cap, AMPSIPC_ERROR, 0, m->hdr.reqid);
+		ipcwire_put_u32(&e, AMPSIPC_T_ERRCODE, AMPSIPC_E_NOT_PERMITTED);
+		fk_send(fd, &e, out);
+		return;
+	}
+	if (strcmp(req, "notice") == 0) {
+		ipcwire_begin(&e, out, cap, AMPSIPC_ERROR, 0, 0);
+		ipcwire_put_u32(&e, AMPSIPC_T_ERRCODE, AMPSIPC_E_SHUTTING_DOWN);
+		ipcwire_put_str(&e, AMPSIPC_T_REASON, "daemon shutting down");
+		fk_send(fd, &e, out);
+	}
+	snprintf(text, sizeof text, "got: %s", req);
+	ipcwire_begin(&e, out, cap, AMPSIPC_ADMIN_REPLY, 0, m->hdr.reqid);
+	ipcwire_put_u32(&e, AMPSIPC_T_STATUS, strncmp(req, "bad", 3) == 0);
+	ipcwire_put_bytes(&e, AMPSIPC_T_DATA, text, strlen(text));
+	fk_send(fd, &e, out);
+}
+
 /* Fake daemon main loop for one connection. */
 static void
 fake(int fd, enum mode mode)
@@ -181,6 +212,9 @@ fake(int fd, enum mode mode)
 			ipcwire_put_u32(&e, AMPSIPC_T_ERRCODE,
 			    AMPSIPC_E_NOT_SUPPORTED);
 			fk_send(fd, &e, out);
+			break;
+		case AMPSIPC_ADMIN:
+			fk_admin(fd, &m, out, sizeof out);
 			break;
 		}
 	}
@@ -381,6 +415,34 @@ START_TEST(test_error_mapping)
 }
 END_TEST
 
+/* ampsipc_admin: 0 done, 1 refused with text, -1 errors. */
+START_TEST(test_admin)
+{
+	struct ampsipc	*h = connected(FK_NORMAL);
+	char		*text = (char *)1;
+
+	ck_assert_int_eq(ampsipc_admin(h, "trace +wire", &text, 2000), 0);
+	ck_assert_str_eq(text, "got: trace +wire");
+	free(text);
+	ck_assert_int_eq(ampsipc_admin(h, "bad request", &text, 2000), 1);
+	ck_assert_str_eq(text, "got: bad request");
+	free(text);
+	ck_assert_int_eq(ampsipc_admin(h, "deny", &text, 2000), -1);
+	ck_assert_int_eq(errno, EACCES);
+	ck_assert_ptr_null(text);
+	ck_assert_int_eq(ampsipc_error(h), AMPSIPC_E_NOT_PERMITTED);
+	ck_assert_int_eq(ampsipc_admin(h, "", &text, 2000), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	/* An unsolicited SHUTTING_DOWN is recorded, the reply still comes. */
+	ck_assert_int_eq(ampsipc_admin(h, "notice", &text, 2000), 0);
+	ck_assert_str_eq(text, "got: notice");
+	free(text);
+	ck_assert_int_eq(ampsipc_error(h), AMPSIPC_E_SHUTTING_DOWN);
+	ck_assert_int_eq(ampsipc_ping(h, 2000), 0);
+	ampsipc_close(h);
+}
+END_TEST
+
 START_TEST(test_too_big)
 {
 	static char	 big[8192];
@@ -482,6 +544,7 @@ libampsipc_suite(void)
 	tcase_add_test(tc, test_publish_stored_flush);
 	tcase_add_test(tc, test_flush_fallback);
 	tcase_add_test(tc, test_error_mapping);
+	tcase_add_test(tc, test_admin);
 	tcase_add_test(tc, test_too_big);
 	tcase_add_test(tc, test_refused);
 	tcase_add_test(tc, test_timeout);
