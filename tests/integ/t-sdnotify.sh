@@ -1,7 +1,8 @@
 #!/bin/bash
 # Under systemd (Type=notify, WatchdogSec=) ampsd reports READY=1 once it
-# accepts programs, pings WATCHDOG=1 at half the interval, and reports
-# STOPPING=1 on SIGTERM.  Uses python3 as the notify socket listener.
+# accepts programs, pings WATCHDOG=1 at half the interval, reports
+# RELOADING=1 (with MONOTONIC_USEC) then READY=1 around a SIGHUP reload,
+# and STOPPING=1 on SIGTERM.  Uses python3 as the notify socket listener.
 . "$(dirname "$0")/lib.sh"
 
 command -v python3 >/dev/null || { OK=1; echo "SKIP: no python3"; exit 77; }
@@ -30,6 +31,13 @@ pings() {
 	[ "$(grep -c '^WATCHDOG=1' "$T/notify.txt")" -ge 3 ]
 }
 wait_for 5 pings || fail "no watchdog pings"
+kill -HUP "$AMPSD_PID"
+reloaded() {
+	grep -q '^RELOADING=1$' "$T/notify.txt" &&
+	    grep -q '^MONOTONIC_USEC=[0-9][0-9]*$' "$T/notify.txt" &&
+	    [ "$(grep -c '^READY=1' "$T/notify.txt")" -ge 2 ]
+}
+wait_for 10 reloaded || fail "no RELOADING=1 / READY=1 around SIGHUP"
 stop_ampsd TERM
 wait_for 5 grep -q '^STOPPING=1' "$T/notify.txt" || fail "no STOPPING=1"
 pass
