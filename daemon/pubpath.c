@@ -27,8 +27,10 @@
  *
  * The allow rules (ACL hook of ipc.c) live in pubpath-acl.c, the
  * configuration reload in pubpath-reload.c, the SIGTERM drain in
- * pubpath-drain.c (while draining, PUBLISH, DELTA_PUBLISH and every
- * COMMAND but unsubscribe are answered ERROR SHUTTING_DOWN).
+ * pubpath-drain.c.  While draining, PUBLISH, DELTA_PUBLISH and stored
+ * sow_deletes are not stored: they take their turn in `pending` and are
+ * answered ERROR SHUTTING_DOWN (invariant 0); every other COMMAND but
+ * unsubscribe is answered SHUTTING_DOWN at once.
  *
  * Invariants:
  *   (0) Replies to publishes go out in the order the publishes arrived,
@@ -359,8 +361,6 @@ pp_store(struct pubpath *pp, struct pp_conn *pc, struct ipc_client *cl,
 	uint64_t		 seq;
 	int			 rc;
 
-	if (pp->draining)
-		return (AMPSIPC_E_SHUTTING_DOWN);
 	if ((topic = ipcwire_str(m, AMPSIPC_T_TOPIC)) == NULL || *topic == 0)
 		return (AMPSIPC_E_INVALID_TOPIC);
 	data = ipcwire_bytes(m, AMPSIPC_T_DATA, &dlen);
@@ -388,13 +388,13 @@ pp_store(struct pubpath *pp, struct pp_conn *pc, struct ipc_client *cl,
 	r.hdr_len = flen;
 	r.data = data != NULL ? data : "";
 	r.data_len = data != NULL ? dlen : 0;
-	rc = pubstore_append(pc->ps, &r, &seq);
+	rc = pp->draining ? -1 : pubstore_append(pc->ps, &r, &seq);
 	free(frag);
-	if (rc == -1) {
+	if (rc == -1 && !pp->draining)
 		log_warnx("connection %s: publish store refused a message: %s",
 		    pc->cc->name, log_safe(pubstore_error(pc->ps), 200));
+	if (rc == -1)
 		seq = 0;
-	}
 	if (pp->npending == pp->cpending) {
 		pp->cpending = pp->cpending ? pp->cpending * 2 : 256;
 		pp->pending = xreallocarray(pp->pending, pp->cpending,
@@ -405,7 +405,8 @@ pp_store(struct pubpath *pp, struct pp_conn *pc, struct ipc_client *cl,
 	p->reqid = m->hdr.reqid;
 	p->connid = pc->id;
 	p->seq = seq;
-	p->err = rc == -1 ? pubpath_store_err(pc) : 0;
+	p->err = rc == 0 ? 0 : pp->draining ? AMPSIPC_E_SHUTTING_DOWN :
+	    pubpath_store_err(pc);
 	if (rc == 0)
 		pp_client_last(pp, cl)[pc->id] = seq;
 	return (0);
@@ -434,12 +435,13 @@ pp_command_h(struct ipc_client *cl, const struct ipc_cmd *m, void *arg)
 	struct pubpath	*pp = arg;
 	struct pp_conn	*pc;
 
-	if (pp->draining &&
-	    ipcwire_num(m, AMPSIPC_T_CMD, 0) != AMPSIPC_CMD_UNSUBSCRIBE)
-		return (AMPSIPC_E_SHUTTING_DOWN);
 	if (ipcwire_num(m, AMPSIPC_T_CMD, 0) != AMPSIPC_CMD_SOW_DELETE ||
-	    ipcwire_has(m, AMPSIPC_T_ACK_TYPES))
+	    ipcwire_has(m, AMPSIPC_T_ACK_TYPES)) {
+		if (pp->draining && ipcwire_num(m, AMPSIPC_T_CMD, 0) !=
+		    AMPSIPC_CMD_UNSUBSCRIBE)
+			return (AMPSIPC_E_SHUTTING_DOWN);
 		return (subpath_command(pp->sp, cl, m));
+	}
 	if ((pc = pubpath_find(pp, ipcwire_str(m, AMPSIPC_T_CONN))) == NULL)
 		return (AMPSIPC_E_NO_SUCH_CONNECTION);
 	return (pp_store(pp, pc, cl, m, PUBSTORE_SOW_DELETE));
@@ -578,6 +580,8 @@ pubpath_flush(void *arg)
 			pc->failed_writes++;
 			if (p->cl != NULL)
 				ipc_client_reply_error(p->cl, p->reqid, p->err,
+				    p->err == AMPSIPC_E_SHUTTING_DOWN ?
+				    "daemon shutting down: not stored" :
 				    pubstore_error(pc->ps));
 		} else if (pubstore_durable_seq(pc->ps) >= p->seq) {
 			pc->published++;

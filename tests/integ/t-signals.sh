@@ -190,7 +190,9 @@ logged 'shutdown: connection main: 0 unpersisted message(s)' ||
 [ ! -e "$T/ampsd.sock" ] || fail "socket left behind"
 
 # 7. SIGTERM with an upstream that stops acking: bounded by
-# shutdown-timeout (2 s), programs told, the rest logged and kept.
+# shutdown-timeout (2 s); a publisher still sending is refused (nothing
+# it is not told STORED gets stored) and closed, a subscriber is told;
+# the rest is logged and kept.
 conf "$PB"
 r=$(count '-> ready')
 start_ampsd
@@ -206,21 +208,33 @@ SUB=$!
 PIDS="$PIDS $SUB"
 wait_for 10 count_at_least 'name ampsctl' $((r + 1)) ||
     fail "subscriber not connected"
+"$PUBTEST" -S "$T/ampsd.sock" -t orders -f 1000 -n 1000000 -d 20000 \
+    -o "$T/stored.slow" -W 10000 2>"$T/slow.err" &
+SLOW=$!
+PIDS="$PIDS $SLOW"
+slow_started() {
+	[ -s "$T/stored.slow" ] && [ "$(wc -l <"$T/stored.slow")" -ge 64 ]
+}
+wait_for 10 slow_started || fail "slow publisher"
 kill -TERM "$AMPSD_PID"
 stopped_within 10 || fail "drain did not end"
 [ "$STATUS" = 0 ] || fail "exit status $STATUS"
 [ "$ELAPSED" -ge 1500 ] && [ "$ELAPSED" -lt 6000 ] ||
     fail "drain took $ELAPSED ms with shutdown-timeout 2s"
-logged 'drain: shutdown-timeout (2000 ms) passed with 20 stored' ||
-    fail "no timeout line: $(grep drain "$LOG" | tail -3)"
-logged 'shutdown: connection main: 20 unpersisted message(s) stay in the store' ||
-    fail "unpersisted count not logged"
+wait "$SLOW" && fail "the publisher was not closed"
+grep -q 'publish failed: daemon shutting down: not stored' "$T/slow.err" ||
+    fail "publishes during the drain not refused: $(tail -2 "$T/slow.err")"
+N=$((20 + $(wc -l <"$T/stored.slow")))
+logged "drain: shutdown-timeout (2000 ms) passed with $N stored" ||
+    fail "no timeout line for $N: $(grep drain "$LOG" | tail -3)"
+logged "shutdown: connection main: $N unpersisted message(s) stay in the store" ||
+    fail "unpersisted count ($N) not logged"
 wait "$SUB"
 grep -q 'shutting down' "$T/sub.err" ||
     fail "the program was not told: $(cat "$T/sub.err")"
 
 # 8. The next start replays them to a server that never had them:
-# exactly 100..119.
+# exactly 100..119 and what the slow publisher was told was stored.
 kill -9 "$(cat "$T/b.pid")"
 wait "$(cat "$T/b.pid")" 2>/dev/null
 "$AMPSIM" -p "$PB" --port-file "$T/b2.port" --admin-port 0 \
@@ -231,9 +245,9 @@ wait_for 10 test -s "$T/b2.port" || fail "ampsim b2 did not start"
 conf "$PB" "shutdown-timeout 20s;"
 sed -i '/^shutdown-timeout 2s;$/d' "$T/ampsd.conf"
 start_ampsd
-wait_for 10 logged 'publish store has 20 unpersisted message(s)' ||
+wait_for 10 logged "publish store has $N unpersisted message(s)" ||
     fail "store lost messages"
-seq 100 119 >"$T/want.b2"
+{ seq 100 119; cat "$T/stored.slow"; } >"$T/want.b2"
 got_b2() {
 	replay_ids orders >"$T/got.b2"
 	cmp -s "$T/want.b2" "$T/got.b2"
@@ -247,6 +261,6 @@ kill -TERM "$AMPSD_PID"
 stopped_within 5 || fail "second SIGTERM did not end the drain"
 [ "$ELAPSED" -lt 3000 ] || fail "second SIGTERM took $ELAPSED ms"
 logged 'loop: signal 15, shutting down now' || fail "no 'now' line"
-logged 'shutdown: connection main: 20 unpersisted message(s)' ||
+[ "$(count "shutdown: connection main: $N unpersisted message(s)")" = 2 ] ||
     fail "count after the second signal"
 pass
