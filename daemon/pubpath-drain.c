@@ -22,6 +22,10 @@
  *       publish store and is replayed after the next start.
  *   (2) Acknowledgements of what programs already received (DISCARD,
  *       QUEUE_ACK) are still taken while draining.
+ *   (3) The count of waiting messages is the store's own (an SQL count
+ *       of the rows AMPS has not settled), redone only when a
+ *       connection's discard point, settled point or refusals moved:
+ *       nothing is appended while draining, so only those change it.
  */
 
 #ifdef HAVE_CONFIG_H
@@ -40,6 +44,16 @@
 #include "pubpath.h"
 #include "pubpath-int.h"
 #include "pubstore.h"
+#include "xmalloc.h"
+
+/* Per connection: the last count and what it was computed at. */
+struct pp_drain {
+	int		 counted;
+	uint64_t	 left;
+	uint64_t	 discarded;
+	uint64_t	 settled;
+	size_t		 nfailed;
+};
 
 /* Tell one program (that finished its handshake) the daemon is going. */
 static void
@@ -54,6 +68,9 @@ void
 pubpath_drain_begin(struct pubpath *pp)
 {
 	pp->draining = 1;
+	if (pp->drain == NULL)
+		pp->drain = xcalloc(pp->nconns ? pp->nconns : 1,
+		    sizeof *pp->drain);
 	if (pp->ipc != NULL)
 		ipc_foreach(pp->ipc, pp_drain_tell, "daemon shutting down: "
 		    "new publishes are refused; stored messages are still "
@@ -61,19 +78,25 @@ pubpath_drain_begin(struct pubpath *pp)
 }
 
 /*
- * Messages stored on pc that AMPS has neither persisted nor refused
- * (from the committed sequence and the settled point: no SQL).
+ * Messages stored on connection i that AMPS has neither persisted nor
+ * refused (invariant 3).
  */
 static uint64_t
-pp_drain_conn_left(const struct pp_conn *pc)
+pp_drain_conn_left(struct pubpath *pp, size_t i)
 {
-	uint64_t	done, durable;
+	struct pp_conn	*pc = &pp->conns[i];
+	struct pp_drain	*d = &pp->drain[i];
+	uint64_t	 disc = pubstore_discarded_seq(pc->ps);
 
-	durable = pubstore_durable_seq(pc->ps);
-	done = pubstore_discarded_seq(pc->ps);
-	if (done < pc->settled)
-		done = pc->settled;
-	return (durable > done ? durable - done : 0);
+	if (!d->counted || d->discarded != disc || d->settled != pc->settled ||
+	    d->nfailed != pc->nfailed) {
+		d->left = pubstore_unpersisted(pc->ps);
+		d->discarded = disc;
+		d->settled = pc->settled;
+		d->nfailed = pc->nfailed;
+		d->counted = 1;
+	}
+	return (d->left);
 }
 
 /*
@@ -92,9 +115,11 @@ pubpath_drain_left(struct pubpath *pp, uint64_t *left)
 	int		 hope = 0;
 
 	*left = 0;
+	if (pp->drain == NULL)
+		return (0);
 	for (i = 0; i < pp->nconns; i++) {
 		pc = &pp->conns[i];
-		if ((n = pp_drain_conn_left(pc)) == 0)
+		if ((n = pp_drain_conn_left(pp, i)) == 0)
 			continue;
 		*left += n;
 		s = conn_state(pc->conn);
@@ -141,24 +166,21 @@ void
 pubpath_drain_report(struct pubpath *pp)
 {
 	struct pp_conn	*pc;
-	uint64_t	 n, durable;
+	uint64_t	 n;
 	size_t		 i;
 
 	for (i = 0; i < pp->nconns; i++) {
 		pc = &pp->conns[i];
 		n = pubstore_unpersisted(pc->ps);
-		durable = pubstore_durable_seq(pc->ps);
 		if (n == 0)
 			log_info("shutdown: connection %s: 0 unpersisted "
 			    "message(s): AMPS has every stored message",
 			    pc->cc->name);
 		else
 			log_warnx("shutdown: connection %s: %llu unpersisted "
-			    "message(s) stay in the store (sequences %llu to "
+			    "message(s) stay in the store (up to sequence "
 			    "%llu) and are sent after the next start",
 			    pc->cc->name, (unsigned long long)n,
-			    (unsigned long long)(durable -
-			    pp_drain_conn_left(pc) + 1),
-			    (unsigned long long)durable);
+			    (unsigned long long)pubstore_durable_seq(pc->ps));
 	}
 }

@@ -30,6 +30,7 @@ struct pubstore;
 struct store;
 struct store_set;
 struct pubpath;
+struct pp_drain;
 
 /* A request waiting for the commit (or, with err, for its turn). */
 struct pp_pending {
@@ -119,6 +120,7 @@ struct pubpath {
 	uint64_t		 commit_failures[2];
 	struct metrics_hist	 commit_hist;
 	int			 draining;	/* SIGTERM: refuse new work */
+	struct pp_drain		*drain;		/* pubpath-drain.c, per conn */
 };
 
 /* A snapshot for STATUS and /metrics, with the storage it points into. */

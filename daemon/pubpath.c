@@ -801,5 +801,6 @@ pubpath_free(struct pubpath *pp)
 	store_set_free(pp->set);
 	free(pp->conns);
 	free(pp->pending);
+	free(pp->drain);
 	free(pp);
 }

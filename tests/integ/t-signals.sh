@@ -192,6 +192,18 @@ logged 'shutdown: connection main: 0 unpersisted message(s)' ||
     fail "healthy drain: $(grep -e drain -e shutdown "$LOG" | tail -5)"
 [ ! -e "$T/ampsd.sock" ] || fail "socket left behind"
 
+# 6b. Nothing unpersisted (the store is empty but has used sequences)
+# and no server reachable: the drain has nothing to wait for.
+conf 1
+start_ampsd
+wait_for 10 logged 'tcp://127.0.0.1:1/amps/json: connect' ||
+    fail "no failed connect"
+kill -TERM "$AMPSD_PID"
+stopped_within 10 || fail "empty drain did not end"
+[ "$ELAPSED" -lt 1500 ] || fail "an empty drain took $ELAPSED ms"
+[ "$(count 'shutdown: connection main: 0 unpersisted')" = 2 ] ||
+    fail "empty drain: $(grep -e drain -e shutdown "$LOG" | tail -3)"
+
 # 7. SIGTERM with an upstream that stops acking: bounded by
 # shutdown-timeout (2 s); a publisher still sending is refused (nothing
 # it is not told STORED gets stored) and closed, a subscriber is told;
