@@ -18,10 +18,11 @@
  *   tls, allow rules, queue-ack.
  * Not live (the old value is kept and the change is reported as needing
  * a restart; the rest of the reload still applies):
- *   socket path/mode/group, state-directory, a connection added or
- *   removed (a rename is both), and per connection client-name,
- *   durability and default.  These name files, sockets and the AMPS
- *   identity that stores and connected programs already depend on.
+ *   socket path/mode/group, state-directory, metrics listen, a
+ *   connection added or removed (a rename is both), and per connection
+ *   client-name, durability and default.  These name files, sockets and
+ *   the AMPS identity that stores and connected programs (or a scraper)
+ *   already depend on.
  *
  * Invariants:
  *   (1) conf_diff() modifies neither configuration.
@@ -216,6 +217,11 @@ conf_diff(const struct conf *running, const struct conf *next,
 	if (!str_eq(running->state_dir, next->state_dir)) {
 		d->top |= CONF_CH_STATEDIR;
 		diff_add(d, CONF_CH_STATEDIR, 0, "state-directory");
+	}
+	if (!str_eq(running->metrics.listen, next->metrics.listen) ||
+	    running->metrics.allow_remote != next->metrics.allow_remote) {
+		d->top |= CONF_CH_METRICS;
+		diff_add(d, CONF_CH_METRICS, 0, "metrics");
 	}
 	if (!log_target_eq(running, next)) {
 		d->top |= CONF_CH_LOG_TARGET;

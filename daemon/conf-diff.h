@@ -25,6 +25,7 @@ struct conf;
 #define CONF_CH_LOG_LEVEL	0x00000010
 #define CONF_CH_LOG_TRACE	0x00000020
 #define CONF_CH_SHUTDOWN	0x00000040
+#define CONF_CH_METRICS		0x00000080	/* restart */
 /* Per connection (conf_diff.conn[i]). */
 #define CONF_CH_SERVERS		0x00000100
 #define CONF_CH_HEARTBEAT	0x00000200
@@ -39,7 +40,8 @@ struct conf;
 
 /* The settings only a restart can change. */
 #define CONF_CH_RESTART	(CONF_CH_SOCKET | CONF_CH_STATEDIR | CONF_CH_CONNS | \
-	CONF_CH_CLIENT_NAME | CONF_CH_DURABILITY | CONF_CH_DEFAULT)
+	CONF_CH_METRICS | CONF_CH_CLIENT_NAME | CONF_CH_DURABILITY | \
+	CONF_CH_DEFAULT)
 
 /* One difference, for logs and the reload summary. */
 struct conf_change {

@@ -577,7 +577,8 @@ pubpath_flush(void *arg)
 		p = &pp->pending[i];
 		pc = &pp->conns[p->connid];
 		if (p->err != 0) {
-			pc->failed_writes++;
+			if (p->err != AMPSIPC_E_SHUTTING_DOWN)
+				pc->failed_writes++;
 			if (p->cl != NULL)
 				ipc_client_reply_error(p->cl, p->reqid, p->err,
 				    p->err == AMPSIPC_E_SHUTTING_DOWN ?

@@ -84,7 +84,7 @@ logged "warning: reload: $T/ampsd.conf:10: heartbeat: invalid duration" ||
 out=$(ctl reload 2>&1) && fail "ampsctl reload accepted a broken file"
 case $out in *"ampsd.conf:10: heartbeat: invalid duration"*) ;;
 *) fail "ampsctl reload output: $out" ;; esac
-ctl status | grep -q "state=connected server=tcp://127.0.0.1:$PA/" ||
+ctl status -raw | grep -q "state=connected server=tcp://127.0.0.1:$PA/" ||
     fail "connection moved after a rejected reload"
 ctl trace | grep -q 'trace=none$' || fail "trace changed: $(ctl trace)"
 run_pubtest -S "$T/ampsd.sock" -t orders -f 3 -n 2 -F -W 10000 ||
@@ -104,8 +104,8 @@ out=$(ctl reload 2>&1) && fail "ampsctl reload exit 0 with a restart-only change
 wait_for 10 logged "is no longer listed; moving to tcp://127.0.0.1:$PB/" ||
     fail "connection did not move"
 wait_for 10 count_at_least '-> ready' 2 || fail "not ready on b"
-ctl status | grep -q "state=connected server=tcp://127.0.0.1:$PB/" ||
-    fail "status: $(ctl status)"
+ctl status -raw | grep -q "state=connected server=tcp://127.0.0.1:$PB/" ||
+    fail "status: $(ctl status -raw)"
 ctl trace | grep -q 'trace=wire' || fail "log trace from the file not applied"
 run_pubtest -S "$T/ampsd.sock" -t orders -f 5 -n 2 -F -W 10000 ||
     fail "publish to b"

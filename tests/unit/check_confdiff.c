@@ -115,6 +115,8 @@ static const struct {
 	  "needs a restart (old value kept): socket" },
 	{ "state-directory \"/var/lib/b\";", "", CONF_CH_STATEDIR, 0,
 	  "needs a restart (old value kept): state-directory" },
+	{ "metrics listen 127.0.0.1:9187;", "", CONF_CH_METRICS, 0,
+	  "needs a restart (old value kept): metrics" },
 	{ "", "\tdurability normal;", 0, CONF_CH_DURABILITY,
 	  "needs a restart (old value kept): connection main: durability" },
 	{ "log level trace;\n", "\theartbeat 2s;\n\tdurability normal;",
