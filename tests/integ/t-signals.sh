@@ -45,6 +45,19 @@ store_sum() {
 	(cd "$T/state" && cat pub-main.db* main.bm.db* 2>/dev/null |
 	    sha256sum)
 }
+# store_settled: the store's checksum once two reads 300 ms apart agree
+# (FLUSHED can reach the program before the pass that deletes the
+# persisted rows has committed them); at most 10 s.
+store_settled() {
+	_a=$(store_sum)
+	for _i in $(seq 1 33); do
+		sleep 0.3
+		_b=$(store_sum)
+		[ "$_a" = "$_b" ] && break
+		_a=$_b
+	done
+	echo "$_a"
+}
 # stopped_within SECONDS: wait for our daemon to exit; sets ELAPSED (ms)
 # and STATUS.
 stopped_within() {
@@ -72,7 +85,7 @@ run_pubtest -S "$T/ampsd.sock" -t orders -n 3 -F -W 10000 ||
     fail "publish to a"
 
 # 1. A broken file is rejected with file:line; nothing changes.
-sum0=$(store_sum)
+sum0=$(store_settled)
 cp "$T/ampsd.conf" "$T/good.conf"
 conf "$PB" "log trace wire;" "heartbeat 3;"
 kill -HUP "$AMPSD_PID"
