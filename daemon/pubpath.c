@@ -765,6 +765,8 @@ pubpath_stop(struct pubpath *pp)
 {
 	size_t	i;
 
+	if (pp->sp != NULL)
+		subpath_stop(pp->sp);	/* pending queue acks go first */
 	for (i = 0; i < pp->nconns; i++)
 		if (pp->conns[i].conn != NULL)
 			conn_stop(pp->conns[i].conn);

@@ -8,8 +8,8 @@
  *
  * It owns: every program subscription kept by the daemon (struct
  * submgr_sub, hashed by upstream id), every command waiting for acks
- * (struct submgr_cmd, hashed by cid), each subscription's queue leases,
- * and the pending queue acks batched per (connection, topic, option).
+ * (struct submgr_cmd, hashed by cid) and each subscription's queue
+ * leases.  Pending queue acks are batched in qack.c.
  *
  * Id namespacing: a program's sub_id X becomes upstream "c<N>.X", N
  * being the daemon's id of the program (ipc_client_id, never reused
@@ -24,8 +24,6 @@
  *  2. At most one subscription exists per durable name.
  *  3. A command's sub pointer is either NULL or a live subscription:
  *     submgr_sub_remove() clears it in every command first.
- *  4. A queue-ack chunk never holds more bookmarks than the smallest
- *     backlog granted to a subscription contributing to its batch.
  */
 
 #include "config.h"
@@ -43,24 +41,12 @@
 
 #define SM_BUCKETS	1024
 
-struct qack_batch {
-	uint32_t		 connid;
-	char			*topic;
-	char			*opt;		/* "" = plain ack */
-	char			*list;		/* comma list */
-	size_t			 len;
-	size_t			 n;		/* bookmarks */
-	uint32_t		 cap;		/* 0 = no cap known */
-	struct qack_batch	*next;
-};
-
 struct submgr {
 	struct submgr_sub	*subs;
 	struct submgr_sub	*sh[SM_BUCKETS];
 	size_t			 nsubs;
 	struct submgr_cmd	*cmds;
 	struct submgr_cmd	*ch[SM_BUCKETS];
-	struct qack_batch	*batches;
 	uint64_t		 next_cid;
 };
 
@@ -123,7 +109,6 @@ submgr_free(struct submgr *sm)
 {
 	struct submgr_sub	*s;
 	struct submgr_cmd	*c;
-	struct qack_batch	*b;
 
 	if (sm == NULL)
 		return;
@@ -134,13 +119,6 @@ submgr_free(struct submgr *sm)
 	while ((c = sm->cmds) != NULL) {
 		sm->cmds = c->next;
 		sm_cmd_free(c);
-	}
-	while ((b = sm->batches) != NULL) {
-		sm->batches = b->next;
-		free(b->topic);
-		free(b->opt);
-		free(b->list);
-		free(b);
 	}
 	free(sm);
 }
@@ -521,99 +499,4 @@ submgr_opts_num(const char *o, const char *name, uint64_t def)
 		v = v * 10 + (uint64_t)(op.value[i] - '0');
 	}
 	return (v);
-}
-
-/* Add bookmarks to the batch of (connid, topic, opt). */
-int
-submgr_qack_add(struct submgr *sm, uint32_t connid, const char *topic,
-    const char *opt, const char *bm, uint32_t cap)
-{
-	struct qack_batch	*b;
-	struct amps_list_iter	 it;
-	const char		*item;
-	size_t			 ilen;
-
-	if (opt == NULL)
-		opt = "";
-	for (b = sm->batches; b != NULL; b = b->next)
-		if (b->connid == connid && strcmp(b->topic, topic) == 0 &&
-		    strcmp(b->opt, opt) == 0)
-			break;
-	if (b == NULL) {
-		b = xcalloc(1, sizeof *b);
-		b->connid = connid;
-		b->topic = xstrdup(topic);
-		b->opt = xstrdup(opt);
-		b->next = sm->batches;
-		sm->batches = b;
-	}
-	if (cap != 0 && (b->cap == 0 || cap < b->cap))
-		b->cap = cap;
-	amps_list_begin(&it, bm, strlen(bm));
-	while (amps_list_next(&it, &item, &ilen) == 1) {
-		b->list = xreallocarray(b->list, b->len + ilen + 2, 1);
-		if (b->n > 0)
-			b->list[b->len++] = ',';
-		memcpy(b->list + b->len, item, ilen);
-		b->len += ilen;
-		b->list[b->len] = '\0';
-		b->n++;
-	}
-	return (0);
-}
-
-/* Emit every batch in chunks of at most its cap; clear them. */
-size_t
-submgr_qack_take(struct submgr *sm, void (*cb)(uint32_t, const char *,
-    const char *, const char *, void *), void *arg)
-{
-	struct qack_batch	*b;
-	size_t			 chunks = 0, n, start, i;
-	char			*p;
-
-	while ((b = sm->batches) != NULL) {
-		sm->batches = b->next;
-		if (b->n > 0) {
-			p = b->list;
-			start = 0;
-			n = 0;
-			for (i = 0; i <= b->len; i++) {
-				if (i < b->len && p[i] != ',')
-					continue;
-				n++;
-				if (i == b->len || (b->cap != 0 &&
-				    n == b->cap)) {
-					p[i] = '\0';
-					cb(b->connid, b->topic, b->opt,
-					    p + start, arg);
-					chunks++;
-					start = i + 1;
-					n = 0;
-				}
-			}
-		}
-		free(b->topic);
-		free(b->opt);
-		free(b->list);
-		free(b);
-	}
-	return (chunks);
-}
-
-/* Drop the pending acks of a connection. */
-void
-submgr_qack_drop(struct submgr *sm, uint32_t connid)
-{
-	struct qack_batch	**bp, *b;
-
-	for (bp = &sm->batches; (b = *bp) != NULL;) {
-		if (b->connid == connid) {
-			*bp = b->next;
-			free(b->topic);
-			free(b->opt);
-			free(b->list);
-			free(b);
-		} else
-			bp = &b->next;
-	}
 }

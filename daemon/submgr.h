@@ -7,7 +7,8 @@
  * submgr.h: the subscription manager's bookkeeping (pure: no I/O, no
  * libevent, no SQLite).  It maps programs' subscriptions to upstream
  * ones, namespaces their ids, remembers the commands waiting for acks,
- * the queue leases each subscription holds, and batches queue acks.
+ * and the queue leases each subscription holds (acks are batched in
+ * qack.c).
  * subpath.c does the I/O around it.
  */
 
@@ -63,6 +64,7 @@ struct submgr_sub {
 	char		**leases;
 	size_t		 nleases;
 	size_t		 cleases;
+	uint32_t	 qpending;	/* acked, ack not yet sent upstream */
 	struct submgr_sub *hnext;	/* hash chain by up_id */
 	struct submgr_sub *next;	/* all subscriptions */
 };
@@ -140,22 +142,5 @@ char		*submgr_opts_strip(const char *o, const char *name);
 int		 submgr_opts_has(const char *o, const char *name);
 /* The numeric value of option name in o, or def. */
 uint64_t	 submgr_opts_num(const char *o, const char *name, uint64_t def);
-
-/* ---- queue ack batching (per connection, topic, option) ---- */
-struct qack_batch;
-/* Add bm (one bookmark or a comma list) to the batch for (connid, topic,
- * opt); cap is the subscription's granted backlog (0: unknown). */
-int		 submgr_qack_add(struct submgr *, uint32_t connid,
-		    const char *topic, const char *opt, const char *bm,
-		    uint32_t cap);
-/*
- * Take every pending batch: cb(connid, topic, opt, list) once per chunk
- * of at most cap bookmarks (the batch's smallest granted backlog).
- * Returns the number of chunks.
- */
-size_t		 submgr_qack_take(struct submgr *, void (*)(uint32_t,
-		    const char *, const char *, const char *, void *), void *);
-/* Drop pending acks of a connection (it went down). */
-void		 submgr_qack_drop(struct submgr *, uint32_t connid);
 
 #endif /* AMPSD_SUBMGR_H */

@@ -330,9 +330,8 @@ sp_publish_one(struct subpath *sp, uint32_t connid, struct submgr_sub *s,
 		}
 		if (m->lp != NULL) {
 			if (s->flags & SUBMGR_AUTO_ACK)
-				submgr_qack_add(sp->sm, connid, m->topic != NULL ?
-				    m->topic : s->topic, NULL, m->bm,
-				    s->granted);
+				sp_qack_add(sp, s, connid, m->topic != NULL ?
+				    m->topic : s->topic, NULL, m->bm);
 			else
 				submgr_lease_add(s, m->bm);
 		}

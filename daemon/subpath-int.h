@@ -17,15 +17,18 @@
 #include "amps.h"
 #include "conn.h"
 #include "ipc.h"
+#include "qack.h"
 #include "submgr.h"
 
 struct bookmarkstore;
 struct conf;
+struct event;
 
 struct sp_conn {
 	struct conn		*conn;
 	const char		*name;
 	struct bookmarkstore	*bs;
+	struct qack_policy	 qpol;		/* queue-ack batch, timeout */
 	int			 up;		/* logged on */
 };
 
@@ -86,6 +89,8 @@ struct subpath {
 	size_t			 nconns;
 	size_t			 def;
 	struct submgr		*sm;
+	struct qack		*qa;		/* pending queue acks */
+	struct event		*qtimer;	/* oldest pending ack due */
 	char			*wbuf;		/* upstream frame */
 	size_t			 wcap;
 	uint8_t			*ebuf;		/* IPC frame */
@@ -115,6 +120,10 @@ void	sp_send_sub(struct subpath *, struct submgr_sub *);
 
 /* subpath-queue.c */
 void	sp_detach(struct subpath *, struct submgr_sub *);
+void	sp_qack_add(struct subpath *, struct submgr_sub *, uint32_t,
+	    const char *, const char *, const char *);
+void	sp_qack_flush_sub(struct subpath *, struct submgr_sub *);
+void	sp_qack_timer_cb(int, short, void *);
 void	sp_send_up(struct subpath *, uint32_t, const struct sp_up *);
 void	sp_drop_sub(struct subpath *, struct submgr_sub *, uint32_t,
 	    const char *, int);

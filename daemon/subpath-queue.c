@@ -12,9 +12,15 @@
  *                 the same pass is written; also for a durable name whose
  *                 stream ended at a disconnect (the program still holds
  *                 and discards its messages)
- *   QUEUE_ACK  -> the lease is released and the ack batched; in the flush
- *                 phase each batch goes upstream as sow_delete with a
- *                 comma-joined bm, chunks capped at the granted backlog
+ *   QUEUE_ACK  -> the lease is released and the ack batched per
+ *                 (connection, topic, option) in qack.c; in the flush
+ *                 phase what the connection's `queue-ack batch N timeout
+ *                 DUR` makes due goes upstream as sow_delete with a
+ *                 comma-joined bm (chunks of min(N, granted backlog));
+ *                 a timer wakes the loop when the oldest pending ack is
+ *                 DUR old.  Acks of a subscription whose unacked leases
+ *                 plus pending acks reach its granted backlog are sent
+ *                 at once (AMPS would stop delivering to it).
  *
  * Durable flow control (slow consumers):
  *
@@ -26,14 +32,23 @@
  * Invariants:
  *  1. A detached subscription never delivers; nothing it drops was
  *     logged in the bookmark store, so the resumed replay sends it.
- *  2. Queue acks of one pass reach AMPS in that pass's flush phase.
+ *  2. A queue ack waits upstream-bound at most its connection's
+ *     timeout, and never while its subscription's backlog is full;
+ *     cancel and expire go in the flush phase of their pass.
+ *  3. A subscription's pending acks go upstream before its unsubscribe
+ *     (sp_qack_flush_sub) and before a shutdown (subpath_stop); when the
+ *     connection drops they are dropped (AMPS breaks the leases).
  */
 
 #include "config.h"
 
+#include <sys/time.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <event2/event.h>
 
 #include "amps.h"
 #include "ampsipc-wire.h"
@@ -42,6 +57,8 @@
 #include "conn.h"
 #include "ipc.h"
 #include "log.h"
+#include "loop.h"
+#include "qack.h"
 #include "subpath.h"
 #include "subpath-int.h"
 
@@ -127,16 +144,40 @@ subpath_discard(struct subpath *sp, struct ipc_client *cl,
 	return (0);
 }
 
+/*
+ * Batch acks (bm: one bookmark or a list) of owner s (may be NULL) on
+ * connection connid, and urge them out when s would otherwise run out
+ * of backlog: its unacked leases plus its pending acks reach the granted
+ * backlog (or the backlog is unknown), and AMPS would stop delivering.
+ */
+void
+sp_qack_add(struct subpath *sp, struct submgr_sub *s, uint32_t connid,
+    const char *topic, const char *opt, const char *bm)
+{
+	size_t	n;
+
+	if (connid >= sp->nconns || topic == NULL || bm == NULL)
+		return;
+	n = qack_add(sp->qa, connid, topic, opt, bm, &sp->conns[connid].qpol,
+	    s != NULL ? s->granted : 0, s, loop_now_ms());
+	if (s == NULL)
+		return;
+	s->qpending += (uint32_t)n;
+	if (s->granted == 0 || s->nleases + s->qpending >= s->granted)
+		qack_urge(sp->qa, s);
+}
+
 /* IPC QUEUE_ACK: ack, cancel or expire leased messages (batched). */
 int
 subpath_queue_ack(struct subpath *sp, struct ipc_client *cl,
     const struct ipc_cmd *m)
 {
 	struct amps_list_iter	 it;
-	struct submgr_sub	*s = NULL, *t;
+	struct submgr_sub	*s = NULL, *t, *owner;
 	const char		*opt = ipcwire_str(m, AMPSIPC_T_OPTIONS);
 	const char		*bm = ipcwire_str(m, AMPSIPC_T_BOOKMARK), *item;
 	const char		*sid = ipcwire_str(m, AMPSIPC_T_SUB_ID);
+	const char		*topic = ipcwire_str(m, AMPSIPC_T_TOPIC);
 	char			 one[1100];
 	size_t			 ilen;
 	int			 connid;
@@ -156,43 +197,105 @@ subpath_queue_ack(struct subpath *sp, struct ipc_client *cl,
 		return (AMPSIPC_E_NO_SUCH_CONNECTION);
 	amps_list_begin(&it, bm, strlen(bm));
 	while (amps_list_next(&it, &item, &ilen) == 1) {
-		if (ilen >= sizeof one)
+		if (ilen >= sizeof one || ilen == 0)
 			continue;
 		memcpy(one, item, ilen);
 		one[ilen] = '\0';
-		if (s != NULL)
+		owner = NULL;
+		if (s != NULL) {
 			(void)submgr_lease_drop(s, one);
-		else		/* no sub_id: whichever of its leases it is */
+			owner = s;
+		} else		/* no sub_id: whichever of its leases it is */
 			for (t = submgr_sub_first(sp->sm); t != NULL;
 			    t = t->next)
 				if (t->client == cl && t->nleases > 0 &&
-				    submgr_lease_drop(t, one))
+				    submgr_lease_drop(t, one)) {
+					owner = t;
 					break;
+				}
+		sp_qack_add(sp, owner, (uint32_t)connid, topic, opt, one);
 	}
-	submgr_qack_add(sp->sm, (uint32_t)connid,
-	    ipcwire_str(m, AMPSIPC_T_TOPIC), opt, bm,
-	    s != NULL ? s->granted : 0);
 	return (0);
 }
 
-/* Flush-phase callback: one queue-ack chunk upstream. */
+/* qack_take() callback: one sow_delete upstream; owners are lighter. */
 static void
-sp_qack_cb(uint32_t connid, const char *topic, const char *opt,
-    const char *list, void *arg)
+sp_qack_emit(uint32_t connid, const char *topic, const char *opt,
+    const char *list, size_t n, void *const *owners, void *arg)
 {
-	struct sp_up	u;
+	struct submgr_sub	*s;
+	struct sp_up		 u;
+	size_t			 i;
 
+	for (i = 0; i < n; i++)
+		if ((s = owners[i]) != NULL && s->qpending > 0)
+			s->qpending--;
 	memset(&u, 0, sizeof u);
 	u.c = "sow_delete";
 	u.t = topic;
 	u.bm = list;
 	u.o = *opt != '\0' ? opt : NULL;
+	log_trace(TRACE_CONN, "queue ack: %zu bookmark(s) on %s%s%s", n,
+	    log_safe(topic, 100), *opt != '\0' ? " " : "", opt);
 	sp_send_up(arg, connid, &u);
 }
 
-/* The loop's flush phase: send the queue acks of this pass. */
+/* Send what is due, then wake up when the oldest pending ack is due. */
+static void
+sp_qack_run(struct subpath *sp)
+{
+	struct timeval	tv;
+	uint64_t	now = loop_now_ms(), when;
+
+	(void)qack_take(sp->qa, now, sp_qack_emit, sp);
+	if (sp->qtimer == NULL)
+		return;
+	if (!qack_deadline(sp->qa, &when)) {
+		evtimer_del(sp->qtimer);
+		return;
+	}
+	when = when > now ? when - now : 1;
+	tv.tv_sec = (time_t)(when / 1000);
+	tv.tv_usec = (suseconds_t)(when % 1000) * 1000;
+	evtimer_add(sp->qtimer, &tv);
+}
+
+/* Before s goes away: its pending acks go upstream now. */
+void
+sp_qack_flush_sub(struct subpath *sp, struct submgr_sub *s)
+{
+	if (s->qpending > 0) {
+		qack_urge(sp->qa, s);
+		sp_qack_run(sp);
+	}
+	qack_forget(sp->qa, s);
+	s->qpending = 0;
+}
+
+/* Timer: the oldest pending ack is due (sent in the flush phase). */
+void
+sp_qack_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	/* Nothing here: the flush phase after this pass sends it. */
+}
+
+/* Shutdown: every pending queue ack goes upstream now. */
+void
+subpath_stop(struct subpath *sp)
+{
+	size_t	i;
+
+	for (i = 0; i < sp->nconns; i++)
+		qack_urge_conn(sp->qa, (uint32_t)i);
+	sp_qack_run(sp);
+}
+
+/* The loop's flush phase: send the queue acks that are due. */
 void
 subpath_flush(struct subpath *sp)
 {
-	(void)submgr_qack_take(sp->sm, sp_qack_cb, sp);
+	sp_qack_run(sp);
 }

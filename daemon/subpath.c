@@ -34,6 +34,7 @@
  *	   +----- any other state ---------- up: waiting commands fail with
  *	                                    DISCONNECTED, streams end,
  *	                                    leases and pending acks dropped
+ *	                                    (AMPS breaks the leases)
  *
  * Invariants:
  *  1. After the closed() hook no submgr record points at that program.
@@ -50,6 +51,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/event.h>
+
 #include "amps.h"
 #include "ampsipc-wire.h"
 #include "bookmarkstore.h"
@@ -57,6 +60,8 @@
 #include "conn.h"
 #include "ipc.h"
 #include "log.h"
+#include "loop.h"
+#include "qack.h"
 #include "store.h"
 #include "subpath.h"
 #include "subpath-int.h"
@@ -220,7 +225,7 @@ sp_drop_sub(struct subpath *sp, struct submgr_sub *s, uint32_t code,
 	 * unsubscribe: AMPS returns an unsubscribed subscription's leased
 	 * messages to the queue, and a later ack of them is too late.
 	 */
-	subpath_flush(sp);
+	sp_qack_flush_sub(sp, s);	/* its acks before its cancels */
 	if (s->nleases > 0) {
 		a.sp = sp;
 		a.s = s;
@@ -611,7 +616,7 @@ subpath_state(struct subpath *sp, struct conn *cn, enum conn_state st)
 				sp_send_sub(sp, s);
 		return;
 	}
-	submgr_qack_drop(sp->sm, id);
+	qack_drop_conn(sp->qa, id);
 	for (c = submgr_cmd_first(sp->sm); c != NULL; c = cnext) {
 		cnext = c->next;
 		if (c->connid != id)
@@ -627,6 +632,7 @@ subpath_state(struct subpath *sp, struct conn *cn, enum conn_state st)
 			continue;
 		while (s->nleases > 0)
 			(void)submgr_lease_drop(s, s->leases[0]);
+		s->qpending = 0;
 		if (s->flags & SUBMGR_STREAM) {
 			sp_stream_end(sp, s->client, s->reqid,
 			    AMPSIPC_E_DISCONNECTED, "disconnected from AMPS");
@@ -657,12 +663,21 @@ subpath_create(struct conf *conf, struct conn **conns, size_t n,
 	sp = xcalloc(1, sizeof *sp);
 	sp->conf = conf;
 	sp->sm = submgr_create();
+	sp->qa = qack_create();
+	if (loop_base() != NULL &&
+	    (sp->qtimer = evtimer_new(loop_base(), sp_qack_timer_cb,
+	    sp)) == NULL) {
+		xasprintf(cause, "evtimer_new failed");
+		goto fail;
+	}
 	sp->conns = xcalloc(n, sizeof *sp->conns);
 	sp->nconns = n;
 	sp->set = set;
 	for (i = 0; i < n; i++) {
 		sp->conns[i].conn = conns[i];
 		sp->conns[i].name = conf->conns[i]->name;
+		sp->conns[i].qpol.batch = conf->conns[i]->ack_batch;
+		sp->conns[i].qpol.timeout_ms = conf->conns[i]->ack_timeout_ms;
 		if (conf->conns[i]->is_default)
 			sp->def = i;
 		xasprintf(&path, "%s/%s.bm.db", conf->state_dir,
@@ -707,6 +722,9 @@ subpath_free(struct subpath *sp)
 		bookmarkstore_close(sp->conns[i].bs);
 	}
 	submgr_free(sp->sm);
+	qack_free(sp->qa);
+	if (sp->qtimer != NULL)
+		event_free(sp->qtimer);
 	free(sp->conns);
 	free(sp->wbuf);
 	free(sp->ebuf);

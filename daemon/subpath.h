@@ -38,6 +38,7 @@ void		 subpath_frame(struct subpath *, struct conn *,
 void		 subpath_state(struct subpath *, struct conn *,
 		    enum conn_state);
 void		 subpath_flush(struct subpath *);
+void		 subpath_stop(struct subpath *);
 size_t		 subpath_nsubs(const struct subpath *);
 
 /* subpath-stats.c */

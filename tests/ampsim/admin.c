@@ -18,6 +18,7 @@
  *	pause-acks / resume-acks -> ok   (hold all acks / release them)
  *	clients                  -> ok <n> name1 name2 ...
  *	stats                    -> ok sessions=<n> subs=<n> txlog=<n>
+ *	qacks                    -> ok frames=<n> bookmarks=<n> sizes=<list>
  *	peer <host>:<port>       -> ok   (replicate to that peer)
  *	quit                     -> closes the admin connection
  *
@@ -259,6 +260,11 @@ admin_exec(char *line, struct evbuffer *out, int *quit)
 			evbuffer_add_printf(out, "ok sessions=%d subs=%d "
 			    "txlog=%zu\n", ns, n, txlog_count());
 		}
+	} else if (strcmp(line, "qacks") == 0) {
+		char	qs[512];
+
+		queue_ack_stats(qs, sizeof qs);
+		evbuffer_add_printf(out, "ok %s\n", qs);
 	} else if (strncmp(line, "peer ", 5) == 0) {
 		if (repl_set_peer(line + 5, err, sizeof err) == 0)
 			evbuffer_add_printf(out, "ok\n");

@@ -587,6 +587,7 @@ int	 queue_feeds_topic(const struct simqueue *, const char *);
 void	 queue_dispatch_all(struct simqueue *);
 void	 queue_sow(struct sess *, struct cmd *, struct simqueue *);
 int	 queue_ack_cmd(struct sess *, struct cmd *, struct simqueue *);
+void	 queue_ack_stats(char *, size_t);
 void	 queue_sub_gone(struct sub *);
 
 /* ------------------------------------------------------------ replica.c */

@@ -260,6 +260,48 @@ queue_sub_gone(struct sub *sub)
 	queue_dispatch_all(q);
 }
 
+/*
+ * Counters of ack commands (mode ack, by bookmark list) for the admin
+ * "qacks" request: how many, how many bookmarks, and the sizes of the
+ * last QACK_SIZES ones, oldest first.
+ */
+#define QACK_SIZES	32
+static uint64_t	qack_frames, qack_bms;
+static size_t	qack_sizes[QACK_SIZES];
+
+/* Admin "qacks": "frames=N bookmarks=M sizes=a,b,c" (last sizes). */
+void
+queue_ack_stats(char *out, size_t cap)
+{
+	size_t	i, first, len;
+	int	n;
+
+	n = snprintf(out, cap, "frames=%llu bookmarks=%llu sizes=",
+	    (unsigned long long)qack_frames, (unsigned long long)qack_bms);
+	if (n < 0 || (size_t)n >= cap)
+		return;
+	len = (size_t)n;
+	first = qack_frames > QACK_SIZES ? qack_frames - QACK_SIZES : 0;
+	for (i = first; i < qack_frames && len < cap; i++) {
+		n = snprintf(out + len, cap - len, "%s%zu", i > first ? "," :
+		    "", qack_sizes[i % QACK_SIZES]);
+		if (n < 0)
+			return;
+		len += (size_t)n;
+	}
+}
+
+/* Count the bookmarks of a comma list. */
+static size_t
+queue_bm_count(const char *bm)
+{
+	size_t	n = 1;
+
+	for (; *bm != '\0'; bm++)
+		n += *bm == ',';
+	return (n);
+}
+
 /* sow_delete / ack on a queue topic (§10.4). */
 int
 queue_ack_cmd(struct sess *s, struct cmd *c, struct simqueue *q)
@@ -273,9 +315,15 @@ queue_ack_cmd(struct sess *s, struct cmd *c, struct simqueue *q)
 		mode = QUEUE_CANCEL;
 	else if (cmd_opt(c, "expire", NULL, 0))
 		mode = QUEUE_EXPIRE;
-	if (c->bm != NULL)
+	if (c->bm != NULL) {
 		n = queue_ack_list(q->store, s->id, c->bm, strlen(c->bm), mode,
 		    &ignored);
+		if (mode == QUEUE_ACK) {
+			qack_sizes[qack_frames++ % QACK_SIZES] =
+			    queue_bm_count(c->bm);
+			qack_bms += queue_bm_count(c->bm);
+		}
+	}
 	else if (c->filter != NULL) {
 		flt = filter_compile(c->filter, strlen(c->filter), err,
 		    sizeof err);

@@ -6,7 +6,7 @@
 /*
  * subtest-modes.c: the long-running consumers of subtest (see
  * subtest.c): a durable subscriber for the kill tests and queue
- * consumers for the lease tests.
+ * consumers for the lease and ack-batching tests.
  *
  * Invariants:
  *  1. Every line is written and flushed (fflush + fsync) before the
@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ampsipc.h"
@@ -143,6 +144,97 @@ queue(const char *sock, int argc, char **argv, int drain)
 		}
 	}
 	return (finish(h, x, st, out, 0));
+}
+
+/* Wall-clock milliseconds, comparable with lib.sh's now_ms. */
+static long long
+now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+/*
+ * ackq TOPIC BACKLOG N FILE all|each: a queue consumer (max_backlog
+ * BACKLOG) that acks explicitly: "all" holds the first N messages and
+ * then acks them together, "each" acks every message as it arrives.
+ * Each id received goes to FILE as "Q id", and "A <ms>" (wall clock,
+ * as the shell's now_ms) once "all" has acked; after the N-th it keeps
+ * reading for 1.5 s (a message that was not acked upstream would come
+ * again once its lease expires) and exits 0, or 1 if fewer than N came
+ * within 20 s.
+ */
+static int
+ackq_mode(const char *sock, char **argv)
+{
+	struct ampsipc		*h;
+	struct ampsipc_command	*x;
+	struct ampsipc_stream	*st;
+	const struct ampsipc_message *m;
+	FILE			*out;
+	char			**bms, *topic = NULL, *sid = NULL;
+	long			 n = atol(argv[3]), got = 0, i;
+	int			 each = strcmp(argv[5], "each") == 0, rc;
+	int			 waited = 0, linger = 0;
+
+	if (n <= 0 || (bms = calloc((size_t)n, sizeof *bms)) == NULL ||
+	    (out = fopen(argv[4], "a")) == NULL)
+		return (2);
+	if ((h = ampsipc_create()) == NULL ||
+	    ampsipc_connect(h, sock, "ackq", 5000) == -1)
+		return (3);
+	x = ampsipc_cmd_new(AMPSIPC_C_SUBSCRIBE);
+	ampsipc_cmd_set_str(x, AMPSIPC_FIELD_TOPIC, argv[1]);
+	ampsipc_cmd_set_num(x, AMPSIPC_FIELD_MAX_BACKLOG, atol(argv[2]));
+	if ((st = ampsipc_execute(h, x)) == NULL) {
+		fprintf(stderr, "ackq: %s\n", ampsipc_errmsg(h));
+		return (1);
+	}
+	ampsipc_cmd_free(x);
+	while (linger < 1500) {
+		if ((rc = ampsipc_stream_next(st, &m, 100)) == -1)
+			return (3);
+		if (got >= n)
+			linger += 100;	/* roughly: timeouts dominate */
+		else if (rc == 0 && (waited += 100) > 20000) {
+			fprintf(stderr, "ackq: only %ld of %ld\n", got, n);
+			return (1);
+		}
+		if (rc == 0 || m->command != AMPSIPC_C_PUBLISH)
+			continue;
+		line(out, "Q", m);
+		if (each) {
+			if (ampsipc_ack(h, m, NULL) == -1)
+				return (3);
+		} else if (got < n) {
+			bms[got] = strdup(m->bookmark);
+			free(topic);
+			free(sid);
+			topic = strdup(m->topic);
+			sid = strdup(m->sub_id);
+		}
+		if (++got == n && !each) {
+			for (i = 0; i < n; i++) {
+				if (ampsipc_ack_bookmark(h, topic, bms[i], sid,
+				    NULL) == -1)
+					return (3);
+				free(bms[i]);
+			}
+			if (ampsipc_ping(h, 5000) == -1)
+				return (3);
+			fprintf(out, "A %lld\n", now_ms());
+			fflush(out);
+		}
+	}
+	free(bms);
+	free(topic);
+	free(sid);
+	ampsipc_stream_close(st);
+	ampsipc_close(h);
+	fclose(out);
+	return (0);
 }
 
 /* Async handler: "G" per group_begin, "R id" per message; discard. */
@@ -312,6 +404,8 @@ other_modes(const char *sock, int argc, char **argv)
 		return (queue(sock, argc, argv, 0));
 	if (strcmp(argv[0], "drain") == 0 && argc >= 4)
 		return (queue(sock, argc, argv, 1));
+	if (strcmp(argv[0], "ackq") == 0 && argc >= 6)
+		return (ackq_mode(sock, argv));
 	fprintf(stderr, "subtest: unknown mode %s\n", argv[0]);
 	return (2);
 }

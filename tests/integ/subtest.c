@@ -19,6 +19,8 @@
  *	    write each id to FILE
  *	subtest -S socket drain TOPIC N FILE
  *	    consume a queue (auto-ack) until N messages; their ids to FILE
+ *	subtest -S socket ackq TOPIC BACKLOG N FILE all|each
+ *	    consume a queue, acking the first N together or each at once
  *
  * Each scenario uses its own topics (ampsim must define the SOW topics
  * s15 s16 s18 s19 s20 s21 s23 keyed by /id; see t-subscribe.sh).

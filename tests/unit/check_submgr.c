@@ -5,7 +5,7 @@
 
 /*
  * Unit tests for daemon/submgr.c: id namespacing, subscription and
- * command bookkeeping, leases, queue-ack batching, option helpers and
+ * command bookkeeping, leases, option helpers and
  * the reason -> error mapping.
  */
 
@@ -119,38 +119,6 @@ START_TEST(test_leases)
 }
 END_TEST
 
-static void
-qack_cb(uint32_t connid, const char *topic, const char *opt,
-    const char *list, void *arg)
-{
-	(void)arg;
-	snprintf(got[ngot++], sizeof got[0], "%u %s %s %s", connid, topic,
-	    *opt ? opt : "-", list);
-}
-
-START_TEST(test_qack_batch)
-{
-	struct submgr	*sm = submgr_create();
-
-	ngot = 0;
-	submgr_qack_add(sm, 0, "work", NULL, "1|1|", 2);
-	submgr_qack_add(sm, 0, "work", NULL, "1|2|,1|3|", 2);
-	submgr_qack_add(sm, 0, "work", "cancel", "1|4|", 2);
-	submgr_qack_add(sm, 1, "work", NULL, "1|5|", 0);
-	ck_assert_uint_eq(submgr_qack_take(sm, qack_cb, NULL), 4);
-	/* capped at the granted backlog (2); one batch per topic/option */
-	ck_assert_str_eq(got[0], "1 work - 1|5|");
-	ck_assert_str_eq(got[1], "0 work cancel 1|4|");
-	ck_assert_str_eq(got[2], "0 work - 1|1|,1|2|");
-	ck_assert_str_eq(got[3], "0 work - 1|3|");
-	ck_assert_uint_eq(submgr_qack_take(sm, qack_cb, NULL), 0);
-	submgr_qack_add(sm, 3, "w", NULL, "1|9|", 0);
-	submgr_qack_drop(sm, 3);
-	ck_assert_uint_eq(submgr_qack_take(sm, qack_cb, NULL), 0);
-	submgr_free(sm);
-}
-END_TEST
-
 START_TEST(test_opts)
 {
 	char	*s;
@@ -186,7 +154,6 @@ submgr_suite(void)
 	tcase_add_test(tc, test_namespaces);
 	tcase_add_test(tc, test_cmds);
 	tcase_add_test(tc, test_leases);
-	tcase_add_test(tc, test_qack_batch);
 	tcase_add_test(tc, test_opts);
 	suite_add_tcase(s, tc);
 	return (s);
