@@ -33,11 +33,17 @@
  *     prefix before anything else, so a client of any version gets
  *     VERSION_BAD carrying our version.
  *  3. A DEAD client is never read again; its output (ending with the
- *     ERROR) is still written, then it is closed, or after IPC_LINGER if
- *     it never reads.
+ *     ERROR) is still written, then it is closed, or after IPC_LINGER
+ *     (IPC_LINGER_BEHIND if it was dropped for its backlog) if it never
+ *     reads.
  *  4. Output is bounded: above out_high reading from the client pauses
  *     (replies only grow when we read requests); above out_max the
- *     client is killed "too far behind".
+ *     client is killed "too far behind": its queued MESSAGE frames are
+ *     dropped first, so the fatal ERROR follows the frame being written
+ *     and the queued replies.  The output is an outq (outq.c), which
+ *     counts MESSAGE bytes per request id for the core's
+ *     per-subscription bound, can put an urgent frame first, and keeps
+ *     the hold point of invariant 8.
  *  5. One read callback handles at most cfg.budget frames, then gives
  *     way: to the other clients of the same pass (event_active puts it
  *     at the tail of the active queue) while the client has had fewer
@@ -83,6 +89,7 @@
 #define IPC_IN_INITIAL	(64U * 1024)
 #define IPC_IN_KEEP	(256U * 1024)	/* shrink back above this */
 #define IPC_LINGER	5		/* seconds a DEAD client may take */
+#define IPC_LINGER_BEHIND 30		/* ... when dropped for its backlog */
 #define IPC_NAME_MAX	64
 
 /* One field for ipc_client_sendv(). */
@@ -194,7 +201,7 @@ ipc_client_free(struct ipc_client *c)
 	if (c->fd != -1)
 		close(c->fd);
 	free(c->in);
-	free(c->out);
+	outq_free(&c->out);
 	free(c->name);
 	free(c);
 }
@@ -260,35 +267,14 @@ ipc_client_too_early(struct ipc_client *c, uint16_t type, int fatal)
 static uint8_t *
 ipc_client_out_reserve(struct ipc_client *c, size_t n)
 {
-	uint8_t	*p;
-	size_t	 want;
-
-	if (c->outoff != 0) {
-		memmove(c->out, c->out + c->outoff, c->outlen - c->outoff);
-		c->outlen -= c->outoff;
-		if (c->flags & IPC_CLIENT_HOLD)
-			c->hold_at -= c->outoff;
-		c->outoff = 0;
-	}
-	if (n > SIZE_MAX / 2 - c->outlen)
-		return (NULL);
-	if (c->outcap - c->outlen < n) {
-		want = c->outcap == 0 ? 4096 : c->outcap;
-		while (want - c->outlen < n)
-			want *= 2;
-		if ((p = realloc(c->out, want)) == NULL)
-			return (NULL);
-		c->out = p;
-		c->outcap = want;
-	}
-	return (c->out + c->outlen);
+	return (outq_reserve(&c->out, n));
 }
 
-/* End of the output that may be sent now (invariant 8). */
+/* Bytes of output that may be sent now (invariant 8). */
 static size_t
 ipc_client_sendable(const struct ipc_client *c)
 {
-	return ((c->flags & IPC_CLIENT_HOLD) ? c->hold_at : c->outlen);
+	return (outq_sendable(&c->out));
 }
 
 /*
@@ -300,7 +286,7 @@ ipc_client_sendable(const struct ipc_client *c)
 static void
 ipc_client_kick(struct ipc_client *c)
 {
-	if (c->wr_armed || ipc_client_sendable(c) == c->outoff ||
+	if (c->wr_armed || ipc_client_sendable(c) == 0 ||
 	    (c->flags & IPC_CLIENT_CLOSED))
 		return;
 	c->wr_armed = 1;
@@ -315,7 +301,7 @@ ipc_client_hold(struct ipc_client *c)
 	if (c->flags & IPC_CLIENT_HOLD)
 		return;
 	c->flags |= IPC_CLIENT_HOLD;
-	c->hold_at = c->outlen;
+	outq_hold(&c->out);
 }
 
 /* The pass is committed (ipc_release()): send everything. */
@@ -325,6 +311,7 @@ ipc_client_release(struct ipc_client *c, void *arg)
 	if ((c->flags & IPC_CLIENT_HOLD) == 0)
 		return;
 	c->flags &= ~IPC_CLIENT_HOLD;
+	outq_release(&c->out);
 	ipc_client_kick(c);
 }
 
@@ -332,9 +319,9 @@ ipc_client_release(struct ipc_client *c, void *arg)
 static void
 ipc_client_out_commit(struct ipc_client *c, size_t n)
 {
-	c->outlen += n;
+	outq_commit(&c->out, n);
 	ipc_client_kick(c);
-	if (c->outlen - c->outoff > c->ipc->cfg.out_high)
+	if (outq_pending(&c->out) > c->ipc->cfg.out_high)
 		ipc_client_pause(c);
 }
 
@@ -385,7 +372,7 @@ ipc_client_sendv(struct ipc_client *c, uint16_t type, uint16_t flags,
 		if (pass == 1)
 			break;
 		if (!fatal &&
-		    c->outlen - c->outoff + len > c->ipc->cfg.out_max) {
+		    outq_pending(&c->out) + len > c->ipc->cfg.out_max) {
 			ipc_client_kill(c, AMPSIPC_E_TOO_FAR_BEHIND,
 			    "too far behind");
 			return (-1);
@@ -419,7 +406,7 @@ ipc_client_send_frame(struct ipc_client *c, const void *frame, size_t len)
 	if (ipc_client_too_early(c, ((const uint8_t *)frame)[4] |
 	    (((const uint8_t *)frame)[5] << 8), 0))
 		return (0);
-	if (c->outlen - c->outoff + len > c->ipc->cfg.out_max) {
+	if (outq_pending(&c->out) + len > c->ipc->cfg.out_max) {
 		ipc_client_kill(c, AMPSIPC_E_TOO_FAR_BEHIND, "too far behind");
 		return (-1);
 	}
@@ -450,6 +437,16 @@ ipc_client_kill(struct ipc_client *c, uint32_t code, const char *text)
 	    "dropped: %s", (unsigned long long)c->id, (unsigned long)c->uid,
 	    (long)c->pid, text != NULL ? text : ipcwire_error_text(code));
 	c->flags |= IPC_CLIENT_DEAD;
+	/*
+	 * A program dropped for its backlog is never going to read it: the
+	 * messages go, the replies stay (they say what was stored), so the
+	 * reason comes right after the frame being written and the replies.
+	 */
+	if (code == AMPSIPC_E_TOO_FAR_BEHIND ||
+	    code == AMPSIPC_E_NO_RESOURCES) {
+		(void)outq_drop_all(&c->out);
+		c->flags |= IPC_CLIENT_BEHIND;	/* longer linger: it is slow */
+	}
 	(void)ipc_client_sendv(c, AMPSIPC_ERROR, AMPSIPC_F_FATAL, 0, f, 2, 1);
 	ipc_client_finish(c);
 }
@@ -475,16 +472,57 @@ ipc_client_shutdown(struct ipc_client *c, const char *text)
 	ipc_client_finish(c);
 }
 
+/* Bytes of MESSAGE frames tagged reqid still in the output. */
+size_t
+ipc_client_queued_req(const struct ipc_client *c, uint32_t reqid)
+{
+	return (outq_queued(&c->out, reqid));
+}
+
+/* Drop the MESSAGE frames tagged reqid not yet started; how many. */
+size_t
+ipc_client_drop_queued(struct ipc_client *c, uint32_t reqid)
+{
+	return (outq_drop(&c->out, reqid));
+}
+
+/*
+ * Queue a frame the core encoded ahead of all output that has not
+ * started to go out (the frame being written stays whole), sendable at
+ * once.  Not bounded by out_max: callers send it once per subscription
+ * they end.  Returns 0, or -1 if the client is closing or out of memory.
+ */
+int
+ipc_client_send_urgent(struct ipc_client *c, const void *frame, size_t len)
+{
+	if (c->flags & (IPC_CLIENT_CLOSED | IPC_CLIENT_DEAD))
+		return (-1);
+	if (len < AMPSIPC_HDR_LEN || len > AMPSIPC_MAX_FRAME)
+		return (-1);
+	if (ipc_client_too_early(c, ((const uint8_t *)frame)[4] |
+	    (((const uint8_t *)frame)[5] << 8), 0))
+		return (0);
+	if (outq_urgent(&c->out, frame, len) == -1)
+		return (-1);
+	ipc_client_kick(c);
+	return (0);
+}
+
 /* Stop reading and close once the queued output is written. */
 static void
 ipc_client_finish(struct ipc_client *c)
 {
 	struct timeval	tv = { IPC_LINGER, 0 };
 
+	/* A program dropped for being slow gets longer to read why; what
+	 * is left to write is small (its messages were dropped). */
+	if (c->flags & IPC_CLIENT_BEHIND)
+		tv.tv_sec = IPC_LINGER_BEHIND;
+
 	c->flags |= IPC_CLIENT_DEAD;
 	event_del(c->ev_read);
 	event_del(c->ev_yield);
-	if (c->outlen == c->outoff)
+	if (outq_pending(&c->out) == 0)
 		ipc_client_close(c);
 	else
 		evtimer_add(c->ev_linger, &tv);
@@ -502,12 +540,12 @@ static void
 ipc_client_write_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct ipc_client	*c = arg;
-	size_t			 end = ipc_client_sendable(c);
+	const uint8_t		*p;
+	size_t			 len;
 	ssize_t			 n;
 
-	while (c->outoff < end) {
-		n = send(c->fd, c->out + c->outoff, end - c->outoff,
-		    MSG_NOSIGNAL | MSG_DONTWAIT);
+	while ((p = outq_head(&c->out, &len)), len > 0) {
+		n = send(c->fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
@@ -516,19 +554,13 @@ ipc_client_write_cb(evutil_socket_t fd, short what, void *arg)
 			ipc_client_close(c);
 			return;
 		}
-		c->outoff += (size_t)n;
+		outq_consume(&c->out, (size_t)n);
 	}
 	c->wr_armed = 0;
 	event_del(c->ev_write);
-	if (c->outoff < c->outlen)
+	if (outq_pending(&c->out) > 0)
 		return;		/* the rest is held until ipc_release() */
-	c->outoff = c->outlen = 0;
-	c->hold_at = 0;
-	if (c->outcap > IPC_IN_KEEP) {
-		free(c->out);
-		c->out = NULL;
-		c->outcap = 0;
-	}
+	outq_shrink(&c->out, IPC_IN_KEEP);
 	if (c->flags & IPC_CLIENT_DEAD) {
 		ipc_client_close(c);
 		return;

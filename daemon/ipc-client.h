@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "ipc.h"
+#include "outq.h"
 
 struct event;
 
@@ -68,7 +69,8 @@ struct ipc_client {
 #define IPC_CLIENT_DEAD		0x02	/* no more input; close once flushed */
 #define IPC_CLIENT_CLOSED	0x04	/* closed() ran; in the graveyard */
 #define IPC_CLIENT_PAUSED	0x08	/* reading paused: output too big */
-#define IPC_CLIENT_HOLD		0x10	/* out[hold_at..] waits for the flush */
+#define IPC_CLIENT_HOLD		0x10	/* output from the hold point waits */
+#define IPC_CLIENT_BEHIND	0x20	/* DEAD for its backlog: long linger */
 
 	struct event		*ev_read;
 	struct event		*ev_write;
@@ -78,11 +80,7 @@ struct ipc_client {
 	uint8_t			*in;		/* read buffer */
 	size_t			 inlen;
 	size_t			 incap;
-	uint8_t			*out;		/* output; sent from outoff */
-	size_t			 outoff;
-	size_t			 outlen;
-	size_t			 outcap;
-	size_t			 hold_at;	/* HOLD: send out[outoff..hold_at) */
+	struct outq		 out;		/* output (frames), hold point */
 	int			 wr_armed;	/* ev_write added and made active */
 
 	unsigned int		 pass_frames;	/* since it last ran dry */

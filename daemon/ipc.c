@@ -509,7 +509,7 @@ ipc_nclients(const struct ipc *ipc)
 size_t
 ipc_client_queued(const struct ipc_client *c)
 {
-	return (c->outlen - c->outoff);
+	return (outq_pending(&c->out));
 }
 
 /* How often a client reached pass_max and yielded to the next pass. */

@@ -177,7 +177,20 @@ int	 ipc_client_send_conn_state(struct ipc_client *, const char *conn,
 	     uint32_t connid, uint32_t state, const char *server);
 /* Queue a frame the core encoded with ipcwire_* (ACK, MESSAGE, ...). */
 int	 ipc_client_send_frame(struct ipc_client *, const void *, size_t);
-/* Send ERROR(code, text) flagged fatal, stop reading, close once flushed. */
+/*
+ * Queue a frame ahead of all output not yet started (e.g. STREAM_END of
+ * a subscription ended for its backlog).  0, or -1 if closing.
+ */
+int	 ipc_client_send_urgent(struct ipc_client *, const void *, size_t);
+/* Bytes of MESSAGE frames with request id reqid queued, not yet written. */
+size_t	 ipc_client_queued_req(const struct ipc_client *, uint32_t reqid);
+/* Drop the queued MESSAGE frames of reqid not yet started; how many. */
+size_t	 ipc_client_drop_queued(struct ipc_client *, uint32_t reqid);
+/*
+ * Send ERROR(code, text) flagged fatal, stop reading, close once flushed.
+ * For TOO_FAR_BEHIND and NO_RESOURCES the queued MESSAGE frames are
+ * dropped first, so the ERROR comes right after the queued replies.
+ */
 void	 ipc_client_kill(struct ipc_client *, uint32_t code, const char *text);
 /* The same for the daemon's shutdown: SHUTTING_DOWN, logged at debug. */
 void	 ipc_client_shutdown(struct ipc_client *, const char *text);

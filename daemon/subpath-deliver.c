@@ -26,11 +26,17 @@
  *     pass before they are written.
  *  3. A message goes only to the program that owns the subscription or
  *     command, tagged with that program's request id and local ids.
+ *  4. A plain (not durable) subscription never has more than
+ *     SP_PLAIN_MAX_BYTES of its messages (plus one) queued for its
+ *     program: past that it is ended with TOO_FAR_BEHIND
+ *     (sp_too_far_behind); a durable one detaches instead
+ *     (subpath-queue.c).
  */
 
 #include "config.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -165,10 +171,10 @@ sp_send_msg(struct subpath *sp, struct ipc_client *cl, uint32_t reqid,
 	(void)ipc_client_send_frame(cl, sp->ebuf, len);
 }
 
-/* STREAM_END(code, reason) for reqid. */
-void
-sp_stream_end(struct subpath *sp, struct ipc_client *cl, uint32_t reqid,
-    uint32_t code, const char *reason)
+/* STREAM_END(code, reason) for reqid; urgent: ahead of the backlog. */
+static void
+sp_stream_end_q(struct ipc_client *cl, uint32_t reqid, uint32_t code,
+    const char *reason, int urgent)
 {
 	struct ipcwire_enc	e;
 	uint8_t			buf[1024];
@@ -181,8 +187,48 @@ sp_stream_end(struct subpath *sp, struct ipc_client *cl, uint32_t reqid,
 		ipcwire_put_u32(&e, AMPSIPC_T_ERRCODE, code);
 	if (reason != NULL)
 		ipcwire_put_str(&e, AMPSIPC_T_REASON, reason);
-	if (ipcwire_end(&e, &len) == 0)
+	if (ipcwire_end(&e, &len) != 0)
+		return;
+	if (urgent)
+		(void)ipc_client_send_urgent(cl, buf, len);
+	else
 		(void)ipc_client_send_frame(cl, buf, len);
+}
+
+/* STREAM_END(code, reason) for reqid. */
+void
+sp_stream_end(struct subpath *sp, struct ipc_client *cl, uint32_t reqid,
+    uint32_t code, const char *reason)
+{
+	(void)sp;
+	sp_stream_end_q(cl, reqid, code, reason, 0);
+}
+
+/*
+ * A plain subscription whose program has more than SP_PLAIN_MAX_BYTES
+ * of its messages unread: end it (docs/IPC.md §9).  Its unsent messages
+ * leave the program's output, it is unsubscribed upstream (its leases
+ * returned), and STREAM_END(TOO_FAR_BEHIND) goes ahead of the rest of
+ * the program's output.  The program's other subscriptions and its
+ * publishes go on.
+ */
+static void
+sp_too_far_behind(struct subpath *sp, struct submgr_sub *s, size_t queued)
+{
+	struct ipc_client	*cl = s->client;
+	uint32_t		 reqid = s->reqid;
+	size_t			 dropped;
+	char			 reason[160];
+
+	dropped = ipc_client_drop_queued(cl, reqid);
+	log_info("subscription %s: program pid %ld has %zu bytes of its "
+	    "messages unread; ended (too far behind), %zu unsent dropped",
+	    s->up_id, (long)ipc_client_pid(cl), queued, dropped);
+	snprintf(reason, sizeof reason, "too far behind: more than %u MiB "
+	    "of this subscription's messages unread",
+	    SP_PLAIN_MAX_BYTES / (1024 * 1024));
+	sp_drop_sub(sp, s, 0, NULL, 0);
+	sp_stream_end_q(cl, reqid, AMPSIPC_E_TOO_FAR_BEHIND, reason, 1);
 }
 
 /* The ack bit of an ack frame (0 if unknown). */
@@ -311,6 +357,7 @@ sp_publish_one(struct subpath *sp, uint32_t connid, struct submgr_sub *s,
     struct sp_msg *m)
 {
 	struct sp_conn	*pc = &sp->conns[connid];
+	size_t		 queued;
 	int		 rc;
 
 	if (s->client == NULL || s->connid != connid ||
@@ -339,6 +386,12 @@ sp_publish_one(struct subpath *sp, uint32_t connid, struct submgr_sub *s,
 	m->sub_id = s->local_id;
 	s->delivered++;
 	sp_send_msg(sp, s->client, s->reqid, m);
+	if (s->durable == NULL) {
+		if ((queued = ipc_client_queued_req(s->client, s->reqid)) >
+		    SP_PLAIN_MAX_BYTES)
+			sp_too_far_behind(sp, s, queued);
+		return;
+	}
 	if (s->durable != NULL && m->bm != NULL &&
 	    m->cmd == AMPSIPC_CMD_PUBLISH) {
 		submgr_flow_push(s, (uint32_t)m->len + 256);

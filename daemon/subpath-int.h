@@ -111,6 +111,15 @@ struct subpath {
 #define SP_FLOW_MSGS	20000
 #define SP_FLOW_BYTES	(16U * 1024 * 1024)
 
+/*
+ * Slow plain subscribers: a subscription that is not durable with more
+ * than this of its messages queued and unread by its program is ended
+ * (TOO_FAR_BEHIND) while the program's connection and its other
+ * subscriptions go on.  Below the per-program output bound of ipc.c
+ * (out_max, 64 MiB), past which the whole program is dropped.
+ */
+#define SP_PLAIN_MAX_BYTES	(16U * 1024 * 1024)
+
 /* Subscriptions one program may hold (bad input must not exhaust us). */
 #define SP_MAX_SUBS	10000
 

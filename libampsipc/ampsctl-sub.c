@@ -190,8 +190,8 @@ sub_handler(struct ampsipc *h, const struct ampsipc_message *m, void *arg)
 	struct sctl	*c = arg;
 
 	if (m->command == AMPSIPC_C_ACK || m->command == AMPSIPC_C_GROUP_BEGIN ||
-	    m->command == AMPSIPC_C_GROUP_END)
-		return (0);
+	    m->command == AMPSIPC_C_GROUP_END || m->command == AMPSIPC_C_END)
+		return (0);	/* an end also reaches the exception listener */
 	if (c->n > 0 && c->got >= c->n)
 		return (0);	/* already unsubscribed; not discarded */
 	sub_print(c, m);

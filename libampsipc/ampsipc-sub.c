@@ -534,6 +534,15 @@ ipclib_sub_frame(struct ampsipc *h, const struct ipcwire_msg *w)
 			return (0);
 		code = (int)ipcwire_num(w, AMPSIPC_T_ERRCODE, 0);
 		reason = ipcwire_str(w, AMPSIPC_T_REASON);
+		if (code != 0 && rt->stream == NULL && rt->fn != NULL &&
+		    !rt->ended) {
+			/* The daemon ended it: the handler hears why. */
+			ipclib_msg_from_wire(&m, w);
+			m.command = AMPSIPC_C_END;
+			m.sub_id = rt->sub_id != NULL ? rt->sub_id : "";
+			m.error = code;
+			(void)rt->fn(h, &m, rt->arg);
+		}
 		sub_end(h, rt, code, reason != NULL ? reason :
 		    ampsipc_strerror(code));
 		return (0);

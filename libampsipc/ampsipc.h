@@ -339,6 +339,13 @@ AMPSIPC_API const char	*ampsipc_strerror(int);
 #define AMPSIPC_C_OOF			12	/* message: out of focus */
 #define AMPSIPC_C_GROUP_BEGIN		13
 #define AMPSIPC_C_GROUP_END		14
+/*
+ * Message only, never sent: the daemon ended this subscription (a
+ * handler's last message; error and reason say why, e.g.
+ * AMPSIPC_E_TOO_FAR_BEHIND or AMPSIPC_E_DISCONNECTED).  Streams end
+ * with that error instead (ampsipc_stream_next returns -1).
+ */
+#define AMPSIPC_C_END			15
 
 /* Ack types (bits of ampsipc_cmd_ack_types and of message ack_type). */
 #define AMPSIPC_ACK_RECEIVED	0x01

@@ -237,12 +237,18 @@ ackq_mode(const char *sock, char **argv)
 	return (0);
 }
 
-/* Async handler: "G" per group_begin, "R id" per message; discard. */
+/* Async handler: "G" per group_begin, "R id" per message; discard;
+ * "END code reason" when the daemon ends the subscription. */
 static int
 async_h(struct ampsipc *h, const struct ampsipc_message *m, void *arg)
 {
 	FILE	*out = arg;
 
+	if (m->command == AMPSIPC_C_END) {	/* the daemon ended it */
+		fprintf(out, "END %d %s\n", m->error, m->reason);
+		fflush(out);
+		return (0);
+	}
 	if (m->command == AMPSIPC_C_GROUP_BEGIN) {
 		fprintf(out, "G\n");
 		fflush(out);
@@ -294,6 +300,8 @@ struct slow {
 	FILE	*out;
 	int	 sleep_ms;
 	int	 slept;
+	int	 end;		/* the daemon ended the subscription: code */
+	int	 side;		/* messages on the side subscription */
 };
 
 /* Slow handler: record (no fsync), sleep once after the first. */
@@ -303,6 +311,12 @@ slow_h(struct ampsipc *h, const struct ampsipc_message *m, void *arg)
 	struct slow	*s = arg;
 	const char	*p;
 
+	if (m->command == AMPSIPC_C_END) {
+		fprintf(s->out, "END %d %s\n", m->error, m->reason);
+		fflush(s->out);
+		s->end = m->error;
+		return (0);
+	}
 	if (m->command != AMPSIPC_C_PUBLISH)
 		return (0);
 	p = strstr(m->data, "\"id\":");
@@ -315,11 +329,51 @@ slow_h(struct ampsipc *h, const struct ampsipc_message *m, void *arg)
 	return (0);
 }
 
+/* Side subscription handler: count. */
+static int
+side_h(struct ampsipc *h, const struct ampsipc_message *m, void *arg)
+{
+	if (m->command == AMPSIPC_C_PUBLISH)
+		((struct slow *)arg)->side++;
+	return (0);
+}
+
 /*
- * slow TOPIC FILE NAME SLEEP_MS: a durable subscriber (auto-discard;
- * NAME "-": a plain one) that stops reading for SLEEP_MS after its
- * first message.  Exits 3
- * when the daemon drops it, 0 never (runs until killed).
+ * A plain slow subscriber whose subscription the daemon ended: the
+ * connection must still work.  Publish to TOPIC-side, which its side
+ * subscription receives.  Exits 5 when it does, else 6.
+ */
+static int
+slow_after_end(struct ampsipc *h, struct slow *s, const char *topic)
+{
+	char	side[256];
+	int	i;
+
+	fprintf(stderr, "slow: subscription ended: %d %s\n", s->end,
+	    ampsipc_strerror(s->end));
+	snprintf(side, sizeof side, "%s-side", topic);
+	if (ampsipc_ping(h, 10000) == -1 ||
+	    ampsipc_publish(h, side, "{\"id\":0}", 8, NULL, NULL) == -1 ||
+	    ampsipc_wait_stored(h, 10000) == -1) {
+		fprintf(stderr, "slow: after the end: %s\n",
+		    ampsipc_errmsg(h));
+		return (6);
+	}
+	for (i = 0; i < 100 && s->side == 0; i++)
+		if (ampsipc_poll(h, 100) == -1)
+			return (6);
+	fprintf(s->out, "SIDE %d\n", s->side);
+	fflush(s->out);
+	return (s->side > 0 ? 5 : 6);
+}
+
+/*
+ * slow TOPIC FILE NAME SLEEP_MS [K]: a durable subscriber (auto-discard;
+ * NAME "-": a plain one, K times on TOPIC, and once on TOPIC-side) that
+ * stops reading for SLEEP_MS after its first message.  Exits 3 when the
+ * daemon drops it (4: with TOO_FAR_BEHIND), 5 when the daemon ended a
+ * plain subscription and the connection still worked, never otherwise
+ * (runs until killed).
  */
 static int
 slow_mode(const char *sock, int argc, char **argv)
@@ -327,38 +381,57 @@ slow_mode(const char *sock, int argc, char **argv)
 	struct ampsipc		*h;
 	struct ampsipc_command	*x;
 	struct slow		 s = { 0 };
-	int			 tries = 0, rc;
+	char			 side[256];
+	int			 tries = 0, rc, k, nsubs;
 
 	if ((s.out = fopen(argv[2], "a")) == NULL)
 		return (1);
 	s.sleep_ms = atoi(argv[4]);
+	nsubs = argc > 5 ? atoi(argv[5]) : 1;
 	if ((h = ampsipc_create()) == NULL ||
 	    ampsipc_connect(h, sock, "slow", 5000) == -1)
 		return (finish(h, NULL, NULL, s.out, 3));
-	x = ampsipc_cmd_new(AMPSIPC_C_SUBSCRIBE);
-	ampsipc_cmd_set_str(x, AMPSIPC_FIELD_TOPIC, argv[1]);
-	if (strcmp(argv[3], "-") != 0) {	/* "-": a plain subscription */
-		ampsipc_cmd_set_str(x, AMPSIPC_FIELD_SUB_ID, argv[3]);
-		ampsipc_cmd_set_str(x, AMPSIPC_FIELD_BOOKMARK,
-		    AMPSIPC_BOOKMARK_MOST_RECENT);
-		ampsipc_cmd_set_flags(x, AMPSIPC_CMDF_DURABLE |
-		    AMPSIPC_CMDF_AUTO_DISCARD);
+	for (k = 0; k < nsubs; k++) {
+		x = ampsipc_cmd_new(AMPSIPC_C_SUBSCRIBE);
+		ampsipc_cmd_set_str(x, AMPSIPC_FIELD_TOPIC, argv[1]);
+		if (strcmp(argv[3], "-") != 0) {	/* "-": plain */
+			ampsipc_cmd_set_str(x, AMPSIPC_FIELD_SUB_ID, argv[3]);
+			ampsipc_cmd_set_str(x, AMPSIPC_FIELD_BOOKMARK,
+			    AMPSIPC_BOOKMARK_MOST_RECENT);
+			ampsipc_cmd_set_flags(x, AMPSIPC_CMDF_DURABLE |
+			    AMPSIPC_CMDF_AUTO_DISCARD);
+		}
+		while ((rc = ampsipc_execute_async(h, x, slow_h, &s)) == -1 &&
+		    ampsipc_error(h) == AMPSIPC_E_SUB_EXISTS && tries++ < 50)
+			usleep(100000);
+		ampsipc_cmd_free(x);
+		if (rc == -1) {
+			fprintf(stderr, "slow: %s\n", ampsipc_errmsg(h));
+			return (finish(h, NULL, NULL, s.out, 1));
+		}
 	}
-	while ((rc = ampsipc_execute_async(h, x, slow_h, &s)) == -1 &&
-	    ampsipc_error(h) == AMPSIPC_E_SUB_EXISTS && tries++ < 50)
-		usleep(100000);
-	if (rc == -1) {
-		fprintf(stderr, "slow: %s\n", ampsipc_errmsg(h));
-		return (finish(h, x, NULL, s.out, 1));
+	if (strcmp(argv[3], "-") == 0) {
+		snprintf(side, sizeof side, "%s-side", argv[1]);
+		x = ampsipc_cmd_new(AMPSIPC_C_SUBSCRIBE);
+		ampsipc_cmd_set_str(x, AMPSIPC_FIELD_TOPIC, side);
+		rc = ampsipc_execute_async(h, x, side_h, &s);
+		ampsipc_cmd_free(x);
+		if (rc == -1) {
+			fprintf(stderr, "slow: side: %s\n", ampsipc_errmsg(h));
+			return (finish(h, NULL, NULL, s.out, 1));
+		}
 	}
 	for (;;) {
 		if (ampsipc_poll(h, 1000) == -1) {
 			fflush(s.out);
 			fprintf(stderr, "slow: %s\n", ampsipc_errmsg(h));
-			return (finish(h, x, NULL, s.out, ampsipc_error(h) ==
+			return (finish(h, NULL, NULL, s.out, ampsipc_error(h) ==
 			    AMPSIPC_E_TOO_FAR_BEHIND ? 4 : 3));
 		}
 		fflush(s.out);
+		if (s.end != 0)
+			return (finish(h, NULL, NULL, s.out,
+			    slow_after_end(h, &s, argv[1])));
 	}
 }
 
