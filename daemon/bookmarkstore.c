@@ -68,6 +68,8 @@ static const char *const bookmarkstore_migrations[] = {
 	"  sub_id TEXT NOT NULL,"
 	"  bm TEXT NOT NULL,"
 	"  PRIMARY KEY (sub_id, bm)) WITHOUT ROWID;",
+	/* 1 -> 2: the uid of the program that defined it (-1: unknown) */
+	"ALTER TABLE sub ADD COLUMN owner INTEGER NOT NULL DEFAULT -1;",
 };
 
 static const struct store_schema bookmarkstore_schema = {
@@ -85,6 +87,7 @@ struct bsub {
 	char		*topic;
 	char		*filter;
 	char		*options;
+	int64_t		 owner;		/* uid, -1 = unknown */
 	struct bmsub	*t;
 	int		 dirty;
 	int		 dirty_txn;	/* written in the open txn */
@@ -324,6 +327,7 @@ bookmarkstore_load(struct bookmarkstore *bs, char **cause)
 			bsub_free(b);
 			goto oom;
 		}
+		b->owner = sqlite3_column_int64(st, 7);
 		b->next = bs->subs;
 		bs->subs = b;
 	}
@@ -395,9 +399,10 @@ bookmarkstore_open(const char *path, enum store_durability dur, int flags,
 		return (NULL);
 	}
 	if (store_prepare(bs->st, "INSERT INTO sub (sub_id, topic, filter, "
-	    "options, start) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (sub_id) "
-	    "DO UPDATE SET topic = excluded.topic, filter = excluded.filter, "
-	    "options = excluded.options", &bs->st_upsert, cause) != 0 ||
+	    "options, start, owner) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON "
+	    "CONFLICT (sub_id) DO UPDATE SET topic = excluded.topic, "
+	    "filter = excluded.filter, options = excluded.options, "
+	    "owner = excluded.owner", &bs->st_upsert, cause) != 0 ||
 	    store_prepare(bs->st, "UPDATE sub SET resume = ?2, popped = ?3 "
 	    "WHERE sub_id = ?1", &bs->st_progress, cause) != 0 ||
 	    store_prepare(bs->st, "DELETE FROM sub WHERE sub_id = ?1",
@@ -409,7 +414,8 @@ bookmarkstore_open(const char *path, enum store_durability dur, int flags,
 	    store_prepare(bs->st, "DELETE FROM disc WHERE sub_id = ?1 AND "
 	    "bm = ?2", &bs->st_disc_del, cause) != 0 ||
 	    store_prepare(bs->st, "SELECT sub_id, topic, filter, options, "
-	    "start, resume, popped FROM sub", &bs->st_load_sub, cause) != 0 ||
+	    "start, resume, popped, owner FROM sub", &bs->st_load_sub,
+	    cause) != 0 ||
 	    store_prepare(bs->st, "SELECT sub_id, bm FROM disc",
 	    &bs->st_load_disc, cause) != 0)
 		goto fail;
@@ -497,6 +503,8 @@ bookmarkstore_define(struct bookmarkstore *bs,
 	bs_bind(bs->st_upsert, 3, b->filter);
 	bs_bind(bs->st_upsert, 4, b->options);
 	bs_bind(bs->st_upsert, 5, bmsub_start(b->t));
+	b->owner = def->owner;
+	sqlite3_bind_int64(bs->st_upsert, 6, (sqlite3_int64)def->owner);
 	if (store_exec(bs->st, bs->st_upsert) == -1)
 		goto fail;
 	if (created) {
@@ -556,6 +564,7 @@ bookmarkstore_foreach(struct bookmarkstore *bs, bookmarkstore_cb cb,
 		d.filter = b->filter;
 		d.options = b->options;
 		d.start = bmsub_start(b->t);
+		d.owner = b->owner;
 		n++;
 		if (cb(&d, arg) != 0)
 			break;

@@ -37,6 +37,7 @@ struct bookmarkstore_sub {
 	const char	*filter;
 	const char	*options;
 	const char	*start;		/* start bookmark as given (may be "recent") */
+	int64_t		 owner;		/* uid of the defining program, -1 = ? */
 };
 
 #define BOOKMARKSTORE_MAX_FIELD	(64 * 1024)	/* per definition string */

@@ -154,6 +154,9 @@ pubpath_status_h(struct ipc_client *cl, const struct ipc_cmd *m, void *arg)
 		    (unsigned long long)mp->queued_bytes);
 	}
 	pubpath_snapshot_free(&snap);
+	if (pp->sp != NULL)	/* "sub" and "durable" lines */
+		subpath_status(pp->sp, f, one ?
+		    (int)pubpath_find(pp, want)->id : -1);
 	fclose(f);
 	ipc_client_reply_status(cl, m->hdr.reqid, text);
 	free(text);

@@ -137,6 +137,10 @@ void	sp_send_up(struct subpath *, uint32_t, const struct sp_up *);
 void	sp_drop_sub(struct subpath *, struct submgr_sub *, uint32_t,
 	    const char *, int);
 
+/* subpath-admin.c */
+int	sp_unsub_durable(struct subpath *, struct ipc_client *,
+	    const struct ipc_cmd *, const char *, int);
+
 /* subpath-deliver.c */
 void	sp_send_msg(struct subpath *, struct ipc_client *, uint32_t,
 	    const struct sp_msg *);

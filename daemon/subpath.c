@@ -15,7 +15,8 @@
  *   COMMAND sow / sow_delete -> a submgr_cmd; results and acks routed
  *                               back; STREAM_END after the last ack
  *   COMMAND unsubscribe      -> upstream unsubscribe, STREAM_END to the
- *                               ended subscriptions, OK
+ *                               ended subscriptions, OK; with
+ *                               DURABLE_NAME: subpath-admin.c
  *   DISCARD, QUEUE_ACK       -> subpath-queue.c
  *   program closes           -> its leases cancelled upstream at once,
  *                               its subscriptions unsubscribed (a
@@ -491,6 +492,7 @@ sp_subscribe(struct subpath *sp, struct ipc_client *cl,
 		def.filter = s->filter;
 		def.options = s->options;
 		def.start = s->bookmark != NULL ? s->bookmark : "recent";
+		def.owner = (int64_t)ipc_client_uid(cl);
 		if (bookmarkstore_define(sp->conns[connid].bs, &def) == -1) {
 			submgr_sub_remove(sp->sm, s);
 			return (sp_refuse(cl, m->hdr.reqid,
@@ -511,10 +513,19 @@ sp_unsubscribe(struct subpath *sp, struct ipc_client *cl,
 	struct amps_list_iter	 it;
 	struct submgr_sub	*s, *next;
 	const char		*ids = ipcwire_str(m, AMPSIPC_T_SUB_ID), *item;
+	const char		*name;
 	char			 one[600];
 	size_t			 ilen;
 	uint64_t		 cid = ipc_client_id(cl);
+	int			 conn;
 
+	if (ids == NULL && (name = ipcwire_str(m,
+	    AMPSIPC_T_DURABLE_NAME)) != NULL) {	/* an operator's */
+		if ((conn = sp_conn_of(sp, m)) < 0)
+			return (AMPSIPC_E_NO_SUCH_CONNECTION);
+		return (sp_unsub_durable(sp, cl, m, name,
+		    ipcwire_has(m, AMPSIPC_T_CONN) ? conn : -1));
+	}
 	if (ids == NULL)
 		return (sp_refuse(cl, m->hdr.reqid, AMPSIPC_E_COMMAND,
 		    "unsubscribe needs a sub_id"));

@@ -15,6 +15,7 @@
 #define AMPSD_SUBPATH_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "conn.h"
 #include "ipc.h"
@@ -40,6 +41,7 @@ void		 subpath_state(struct subpath *, struct conn *,
 void		 subpath_flush(struct subpath *);
 void		 subpath_stop(struct subpath *);
 size_t		 subpath_nsubs(const struct subpath *);
+void		 subpath_status(struct subpath *, FILE *, int);
 
 /* subpath-stats.c */
 void		 subpath_foreach_sub(struct subpath *, void (*)(

@@ -13,7 +13,8 @@
  *	ampsctl sow -topic T [-filter F] [-orderby O] [-topn N] [-skipn N]
  *	    [-batchsize N] [-keys K] [-bookmark BM] [-format FMT] [-stats]
  *	ampsctl sow_delete -topic T (-filter F | -keys K | -data D)
- *	ampsctl unsubscribe -subid ID
+ *	ampsctl unsubscribe -name NAME [-force] [-conn C]
+ *	ampsctl subscriptions [-conn C]
  *
  * subscribe and sow_and_subscribe use handler style (kept by the daemon
  * across failover); sow and sow_delete use a synchronous stream.  -n
@@ -62,6 +63,8 @@ struct sctl {
 	int		 discard;
 	int		 ack;
 	int		 stats;
+	int		 force;
+	const char	*name;
 	long		 got;
 	int		 failed;
 	char		 used_id[128];	/* the sub_id execute used */
@@ -85,7 +88,8 @@ sub_usage(void)
 	    "[-format FMT] [-stats]\n"
 	    "       ampsctl sow_delete -topic T (-filter F | -keys K | "
 	    "-data D)\n"
-	    "       ampsctl unsubscribe -subid ID\n");
+	    "       ampsctl unsubscribe -name NAME [-force] [-conn C]\n"
+	    "       ampsctl subscriptions [-conn C]\n");
 	exit(2);
 }
 
@@ -115,12 +119,14 @@ sub_parse(struct sctl *c, int argc, char **argv)
 		if (strcmp(f, "-discard") == 0) { c->discard = 1; continue; }
 		if (strcmp(f, "-ack") == 0) { c->ack = 1; continue; }
 		if (strcmp(f, "-stats") == 0) { c->stats = 1; continue; }
+		if (strcmp(f, "-force") == 0) { c->force = 1; continue; }
 		if (i + 1 >= argc)
 			sub_usage();
 		v = argv[++i];
 		if (strcmp(f, "-topic") == 0) c->topic = v;
 		else if (strcmp(f, "-filter") == 0) c->filter = v;
 		else if (strcmp(f, "-subid") == 0) c->subid = v;
+		else if (strcmp(f, "-name") == 0) c->name = v;
 		else if (strcmp(f, "-bookmark") == 0) c->bookmark = v;
 		else if (strcmp(f, "-options") == 0) c->options = v;
 		else if (strcmp(f, "-orderby") == 0) c->orderby = v;
@@ -351,6 +357,42 @@ sub_query(struct ampsipc *h, struct sctl *c, int cmd)
 	return (rc);
 }
 
+/*
+ * unsubscribe -name NAME: remove a durable subscription (an operator's
+ * request; the daemon checks who asks).
+ */
+static int
+sub_unsubscribe(struct ampsipc *h, struct sctl *c)
+{
+	const char	*name = c->name != NULL ? c->name : c->subid;
+
+	if (ampsipc_unsubscribe_durable(h, name, c->conn, c->force,
+	    c->timeout > 0 ? c->timeout : 10000) == -1)
+		return (sub_fail(h, "unsubscribe"));
+	printf("durable subscription %s removed\n", name);
+	return (0);
+}
+
+/* subscriptions: the "sub" and "durable" lines of the daemon's status. */
+static int
+sub_list(struct ampsipc *h, struct sctl *c)
+{
+	char	*text, *line, *next;
+
+	if (ampsipc_status(h, c->conn, &text, c->timeout > 0 ? c->timeout :
+	    10000) == -1)
+		return (sub_fail(h, "subscriptions"));
+	for (line = text; line != NULL && *line != '\0'; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		if (strncmp(line, "sub ", 4) == 0 ||
+		    strncmp(line, "durable ", 8) == 0)
+			printf("%s\n", line);
+	}
+	free(text);
+	return (0);
+}
+
 /* Entry from ampsctl's main; returns the exit status, -1 if not ours. */
 int
 ctl_sub_main(const char *cmd, int argc, char **argv)
@@ -369,17 +411,20 @@ ctl_sub_main(const char *cmd, int argc, char **argv)
 		kind = AMPSIPC_C_SOW_DELETE;
 	else if (strcmp(cmd, "unsubscribe") == 0)
 		kind = AMPSIPC_C_UNSUBSCRIBE;
+	else if (strcmp(cmd, "subscriptions") == 0)
+		kind = 0;
 	else
 		return (-1);
 	memset(&c, 0, sizeof c);
 	sub_parse(&c, argc, argv);
-	if (kind == AMPSIPC_C_UNSUBSCRIBE) {
-		fprintf(stderr, "ampsctl: unsubscribe: not supported: a "
-		    "subscription belongs to the program that made it and "
-		    "ends with it (ampsctl subscribe: -n or -timeout)\n");
-		return (1);
+	if (kind == AMPSIPC_C_UNSUBSCRIBE && c.name == NULL &&
+	    c.subid == NULL) {
+		fprintf(stderr, "ampsctl: unsubscribe: -name NAME of a durable "
+		    "subscription is needed (a program's own subscriptions "
+		    "end with it)\n");
+		return (2);
 	}
-	if (c.topic == NULL)
+	if (c.topic == NULL && kind != 0 && kind != AMPSIPC_C_UNSUBSCRIBE)
 		sub_usage();
 	if (c.delta && kind == AMPSIPC_C_SUBSCRIBE)
 		kind = AMPSIPC_C_DELTA_SUBSCRIBE;
@@ -401,7 +446,11 @@ ctl_sub_main(const char *cmd, int argc, char **argv)
 		ampsipc_close(h);
 		return (rc);
 	}
-	if (kind == AMPSIPC_C_SOW || kind == AMPSIPC_C_SOW_DELETE)
+	if (kind == AMPSIPC_C_UNSUBSCRIBE)
+		rc = sub_unsubscribe(h, &c);
+	else if (kind == 0)
+		rc = sub_list(h, &c);
+	else if (kind == AMPSIPC_C_SOW || kind == AMPSIPC_C_SOW_DELETE)
 		rc = sub_query(h, &c, kind);
 	else
 		rc = sub_subscribe(h, &c, kind);

@@ -13,6 +13,7 @@
  *	ampsctl ping [-socket P]
  *	ampsctl status [-json | -raw] [-conn C] [-socket P]
  *	ampsctl subscribe | sow | sow_and_subscribe | sow_delete | unsubscribe
+ *	    | subscriptions
  *	    ...: see ampsctl-sub.c
  *	ampsctl reload | trace | verbose ...: see ampsctl-admin.c
  *
@@ -71,7 +72,8 @@ usage(void)
 	    "       ampsctl ping [-socket P]\n"
 	    "       ampsctl status [-json | -raw] [-conn C] [-socket P]\n"
 	    "       ampsctl subscribe|sow|sow_and_subscribe|sow_delete ...\n"
-	    "       ampsctl reload | trace [[+|-]CAT ...] | verbose LEVEL\n");
+	    "       ampsctl reload | trace [[+|-]CAT ...] | verbose LEVEL\n"
+	    "       ampsctl unsubscribe -name NAME [-force] | subscriptions\n");
 	exit(2);
 }
 

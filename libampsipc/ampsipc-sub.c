@@ -729,6 +729,65 @@ sub_fill_unsub(struct ipcwire_enc *e, void *buf, size_t cap,
 	ipcwire_put_str(e, AMPSIPC_T_SUB_ID, arg);
 }
 
+/*
+ * The awaited request's outcome: 0, or -1 with its error code and the
+ * daemon's reason (copied first: h->errmsg is also the destination).
+ */
+static int
+sub_wait_result(struct ampsipc *h)
+{
+	char	msg[sizeof h->errmsg];
+
+	if (h->wait.code == 0)
+		return (0);
+	snprintf(msg, sizeof msg, "%s", h->errmsg);
+	return (ipclib_fail(h, h->wait.code, 0, "%s", msg));
+}
+
+struct sub_durable_arg {
+	const char	*name;
+	const char	*conn;
+	int		 force;
+};
+
+/* Fill: COMMAND unsubscribe of a durable name (an operator's). */
+static void
+sub_fill_unsub_durable(struct ipcwire_enc *e, void *buf, size_t cap,
+    uint32_t reqid, const void *arg)
+{
+	const struct sub_durable_arg	*a = arg;
+
+	ipcwire_begin(e, buf, cap, AMPSIPC_COMMAND, 0, reqid);
+	ipcwire_put_u32(e, AMPSIPC_T_CMD, AMPSIPC_CMD_UNSUBSCRIBE);
+	if (a->conn != NULL)
+		ipcwire_put_str(e, AMPSIPC_T_CONN, a->conn);
+	if (a->force)
+		ipcwire_put_str(e, AMPSIPC_T_OPTIONS, "force");
+	ipcwire_put_str(e, AMPSIPC_T_DURABLE_NAME, a->name);
+}
+
+/* Remove a durable subscription by name (see ampsipc.h). */
+int
+ampsipc_unsubscribe_durable(struct ampsipc *h, const char *name,
+    const char *conn, int force, int timeout_ms)
+{
+	struct sub_durable_arg	a;
+
+	if (name == NULL || *name == '\0')
+		return (ipclib_fail(h, AMPSIPC_E_USAGE, EINVAL,
+		    "a durable subscription name is needed"));
+	if (h->fd == -1)
+		return (ipclib_fail(h, AMPSIPC_E_USAGE, ENOTCONN,
+		    "not connected"));
+	a.name = name;
+	a.conn = conn != NULL && *conn != '\0' ? conn : NULL;
+	a.force = force;
+	if (ipclib_request(h, timeout_ms > 0 ? timeout_ms : 10000,
+	    sub_fill_unsub_durable, &a) == -1)
+		return (-1);
+	return (sub_wait_result(h));
+}
+
 /* Unsubscribe ids; local routes end at once. */
 int
 ampsipc_unsubscribe(struct ampsipc *h, const char *ids, int timeout_ms)
@@ -750,7 +809,5 @@ ampsipc_unsubscribe(struct ampsipc *h, const char *ids, int timeout_ms)
 	if (ipclib_request(h, timeout_ms, sub_fill_unsub, ids) == -1)
 		return (-1);
 	ipclib_sub_sweep(h);
-	if (h->wait.code != 0)
-		return (ipclib_fail(h, h->wait.code, 0, "%s", h->errmsg));
-	return (0);
+	return (sub_wait_result(h));
 }

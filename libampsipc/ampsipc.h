@@ -488,6 +488,19 @@ AMPSIPC_API int		 ampsipc_unsubscribe(struct ampsipc *,
 			    const char *sub_id, int timeout_ms);
 
 /*
+ * An operator's request: remove the durable subscription name (its
+ * bookmark store state) on connection conn (NULL: every connection that
+ * has it).  Refused with AMPSIPC_E_SUB_EXISTS while a program is
+ * attached, unless force, which ends that program's subscription
+ * (AMPSIPC_E_COMMAND, "unsubscribed by an operator").  Allowed to the
+ * uid that defined it, root and the daemon's uid (else
+ * AMPSIPC_E_NOT_PERMITTED).  Returns 0, or -1.
+ */
+AMPSIPC_API int		 ampsipc_unsubscribe_durable(struct ampsipc *,
+			    const char *name, const char *conn, int force,
+			    int timeout_ms);
+
+/*
  * Queue messages: acknowledge (remove) it, or with options "cancel"
  * return it to the queue or "expire" expire it.  The daemon batches
  * acks upstream.  ampsipc_ack() is a no-op (0) for non-queue messages.

@@ -724,6 +724,55 @@ sconf(void)
 	ampsipc_cmd_free(x);
 }
 
+/* unsub: a program's own unsubscribe by id, by list, and "all". */
+static void
+sunsub(void)
+{
+	static struct coll	 c[4];
+	struct ampsipc_command	*x;
+	char			 id[8], *text = NULL;
+	int			 i, want[4];
+
+	memset(c, 0, sizeof c);
+	for (i = 0; i < 4; i++) {
+		snprintf(id, sizeof id, "u%d", i + 1);
+		x = cmd(AMPSIPC_C_SUBSCRIBE, "un", NULL, NULL);
+		ampsipc_cmd_set_str(x, AMPSIPC_FIELD_SUB_ID, id);
+		check(ampsipc_execute_async(H, x, collect, &c[i]) == 0,
+		    "subscribe %s", id);
+		ampsipc_cmd_free(x);
+	}
+	/* each step: publish one, then every live subscription has it */
+#define STEP(a, b, cc, d) do {						\
+	pub("un", "{\"id\":1}", 0);					\
+	want[0] = (a); want[1] = (b); want[2] = (cc); want[3] = (d);	\
+	wait_n(&c[3], want[3], 5000);					\
+	settle(200);							\
+	for (i = 0; i < 4; i++)						\
+		check(c[i].n == want[i], "u%d has %d, not %d", i + 1,	\
+		    c[i].n, want[i]);					\
+} while (0)
+	STEP(1, 1, 1, 1);
+	check(ampsipc_unsubscribe(H, "u1", 5000) == 0, "unsubscribe u1");
+	STEP(1, 2, 2, 2);
+	check(ampsipc_unsubscribe(H, "u2,u3", 5000) == 0, "unsubscribe list");
+	check(ampsipc_unsubscribe(H, "nosuch", 5000) == 0, "unknown id");
+	STEP(1, 2, 2, 3);
+	check(ampsipc_status(H, NULL, &text, 5000) == 0, "status");
+	check(text != NULL && strstr(text, "sub id=u4 ") != NULL &&
+	    strstr(text, "sub id=u1 ") == NULL, "status lists u4 only");
+	free(text);
+	check(ampsipc_unsubscribe(H, "all", 5000) == 0, "unsubscribe all");
+	pub("un", "{\"id\":1}", 0);
+	settle(300);
+	check(c[3].n == 3, "u4 still got messages after all (%d)", c[3].n);
+	check(ampsipc_status(H, NULL, &text, 5000) == 0, "status");
+	check(text != NULL && strstr(text, "sub id=u") == NULL,
+	    "status lists no subscription");
+	free(text);
+#undef STEP
+}
+
 static const struct {
 	const char	*name;
 	void		(*fn)(void);
@@ -733,7 +782,7 @@ static const struct {
 	{ "20", s20 }, { "21", s21 }, { "22", s22 }, { "26", s26 },
 	{ "23", s23 }, { "25", s25 }, { "27", s27 },
 	{ "28", s28 }, { "29", s29 }, { "conflate", sconf },
-	{ "pause", spause },
+	{ "pause", spause }, { "unsub", sunsub },
 };
 
 /* Connect H. */
