@@ -32,7 +32,9 @@
  *  2. No emitted chunk holds more than limit bookmarks (and at least 1).
  *  3. After qack_take(now) no batch holds an ack that was due at now:
  *     qack_deadline() is then in the future, or there is nothing.
- *  4. A batch with no acks does not exist.
+ *  4. A batch with no acks does not exist (outside qack_take(), whose
+ *     emit callback may drop the batch's connection: qack_drop_conn()
+ *     then only empties it, and qack_take() unlinks it).
  */
 
 #include "config.h"
@@ -69,6 +71,7 @@ struct qack_batch {
 struct qack {
 	struct qack_batch	*batches;
 	size_t			 pending;
+	int			 taking;	/* inside qack_take() */
 	char			*buf;		/* a chunk being joined */
 	size_t			 bufcap;
 	void			**owners;	/* its owners */
@@ -291,6 +294,7 @@ qack_take(struct qack *q, uint64_t now, qack_emit_fn fn, void *arg)
 	struct qack_batch	**bp, *b;
 	size_t			  chunks = 0, lim, k;
 
+	q->taking = 1;
 	for (bp = &q->batches; (b = *bp) != NULL;) {
 		lim = qack_limit(b);
 		if (qack_due(b, now)) {
@@ -310,6 +314,7 @@ qack_take(struct qack *q, uint64_t now, qack_emit_fn fn, void *arg)
 		} else
 			bp = &b->next;
 	}
+	q->taking = 0;
 	return (chunks);
 }
 
@@ -338,9 +343,18 @@ void
 qack_drop_conn(struct qack *q, uint32_t connid)
 {
 	struct qack_batch	**bp, *b;
+	size_t			  i;
 
 	for (bp = &q->batches; (b = *bp) != NULL;) {
-		if (b->connid == connid) {
+		if (b->connid == connid && q->taking) {
+			/* The emit callback's send failed the connection:
+			 * empty the batch; qack_take() unlinks it. */
+			for (i = b->head; i < b->n; i++)
+				free(b->ent[i].bm);
+			q->pending -= qack_count(b);
+			b->head = b->n = 0;
+			bp = &b->next;
+		} else if (b->connid == connid) {
 			*bp = b->next;
 			q->pending -= qack_count(b);
 			qack_batch_free(b);

@@ -34,6 +34,7 @@ struct submgr_sub {
 #define SUBMGR_CONFIRMED	0x08	/* first processed ack forwarded */
 #define SUBMGR_QUEUE		0x10	/* leased messages seen */
 #define SUBMGR_DETACHED		0x20	/* durable: paused, program behind */
+#define SUBMGR_DROPPING		0x40	/* sp_drop_sub() is ending it */
 	char		*local_id;	/* the program's sub_id */
 	char		*up_id;		/* upstream sub_id (namespaced) */
 	char		*durable;	/* bookmark store key, or NULL */

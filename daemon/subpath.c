@@ -222,6 +222,11 @@ sp_drop_sub(struct subpath *sp, struct submgr_sub *s, uint32_t code,
 	struct sp_up		u;
 
 	/*
+	 * A send below may fail the connection, and subpath_state() then
+	 * runs at once: it leaves a sub being dropped to us.
+	 */
+	s->flags |= SUBMGR_DROPPING;
+	/*
 	 * Acks the program sent before this end must reach AMPS before the
 	 * unsubscribe: AMPS returns an unsubscribed subscription's leased
 	 * messages to the queue, and a later ack of them is too late.
@@ -644,7 +649,8 @@ subpath_state(struct subpath *sp, struct conn *cn, enum conn_state st)
 		while (s->nleases > 0)
 			(void)submgr_lease_drop(s, s->leases[0]);
 		s->qpending = 0;
-		if (s->flags & SUBMGR_STREAM) {
+		if ((s->flags & SUBMGR_STREAM) &&
+		    !(s->flags & SUBMGR_DROPPING)) {
 			sp_stream_end(sp, s->client, s->reqid,
 			    AMPSIPC_E_DISCONNECTED, "disconnected from AMPS");
 			submgr_sub_remove(sp->sm, s);

@@ -214,6 +214,32 @@ START_TEST(test_batch_one_and_many)
 }
 END_TEST
 
+/* Emit callback that drops the connection, as a failed send does. */
+static void
+emit_drop(uint32_t connid, const char *topic, const char *opt,
+    const char *list, size_t n, void *const *owners, void *arg)
+{
+	emit(connid, topic, opt, list, n, owners, NULL);
+	qack_drop_conn(arg, connid);
+}
+
+START_TEST(test_drop_inside_take)
+{
+	struct qack_policy	 p = { 2, 1000 };
+	struct qack		*q = qack_create();
+
+	ngot = 0;
+	add_range(q, &p, 1, 6, 0, NULL, 0);
+	ck_assert_uint_eq(qack_add(q, 1, "w", NULL, "9|1|", &p, 0, NULL, 0),
+	    1);
+	/* the first chunk's send "fails": the rest of connection 0 goes */
+	ck_assert_uint_eq(qack_take(q, 5000, emit_drop, q), 2);
+	ck_assert_uint_eq(qack_pending(q), 0);
+	ck_assert_uint_eq(qack_take(q, 5000, emit, NULL), 0);
+	qack_free(q);
+}
+END_TEST
+
 static Suite *
 qack_suite(void)
 {
@@ -226,6 +252,7 @@ qack_suite(void)
 	tcase_add_test(tc, test_urge);
 	tcase_add_test(tc, test_options_and_lists);
 	tcase_add_test(tc, test_batch_one_and_many);
+	tcase_add_test(tc, test_drop_inside_take);
 	suite_add_tcase(s, tc);
 	return (s);
 }
