@@ -35,6 +35,7 @@ struct submgr_sub {
 #define SUBMGR_QUEUE		0x10	/* leased messages seen */
 #define SUBMGR_DETACHED		0x20	/* durable: paused, program behind */
 #define SUBMGR_DROPPING		0x40	/* sp_drop_sub() is ending it */
+#define SUBMGR_UNSUBBING	0x80	/* detached: unsubscribe not acked */
 	char		*local_id;	/* the program's sub_id */
 	char		*up_id;		/* upstream sub_id (namespaced) */
 	char		*durable;	/* bookmark store key, or NULL */
@@ -80,6 +81,7 @@ struct submgr_cmd {
 	int		 flags;
 #define SUBMGR_CMD_RESUB	0x01	/* a resubscription */
 #define SUBMGR_CMD_TRANSIENT	0x02	/* STREAM_END after the last ack */
+#define SUBMGR_CMD_DETACH	0x04	/* the unsubscribe of a detach */
 	uint32_t	 up_acks;	/* requested upstream */
 	uint32_t	 user_acks;	/* forwarded to the program */
 	uint32_t	 seen;

@@ -298,6 +298,14 @@ sp_ack(struct subpath *sp, uint32_t connid, const struct amps_hdr *h)
 	status = sp_get(sp, h, AMPS_F_STATUS);
 	ok = status == NULL || strcmp(status, "success") == 0;
 	s = c->sub;
+	if (c->flags & SUBMGR_CMD_DETACH) {	/* old messages are all in */
+		submgr_cmd_remove(sp->sm, c);
+		if (s != NULL) {
+			s->flags &= ~SUBMGR_UNSUBBING;
+			sp_resume(sp, s);
+		}
+		return;
+	}
 	memset(&m, 0, sizeof m);
 	m.type = AMPSIPC_ACK;
 	m.cmd = (uint32_t)c->cmd;

@@ -129,6 +129,7 @@ void	sp_send_sub(struct subpath *, struct submgr_sub *);
 
 /* subpath-queue.c */
 void	sp_detach(struct subpath *, struct submgr_sub *);
+void	sp_resume(struct subpath *, struct submgr_sub *);
 void	sp_qack_add(struct subpath *, struct submgr_sub *, uint32_t,
 	    const char *, const char *, const char *);
 void	sp_qack_flush_sub(struct subpath *, struct submgr_sub *);

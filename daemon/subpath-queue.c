@@ -26,12 +26,15 @@
  *
  *	attached --more than SP_FLOW_* delivered, not discarded--> detached
  *	   ^          (unsubscribed upstream; deliveries dropped)      |
- *	   +------ every delivered message discarded: resubscribed ----+
- *	                from the bookmark store (MOST_RECENT)
+ *	   +--- every delivered message discarded AND the unsubscribe -+
+ *	        acked: resubscribed from the bookmark store (MOST_RECENT)
+ *	        (sp_detach, sp_resume)
  *
  * Invariants:
  *  1. A detached subscription never delivers; nothing it drops was
  *     logged in the bookmark store, so the resumed replay sends it.
+ *     No message of the old upstream subscription can arrive after the
+ *     resume: the resume waits for the unsubscribe's ack.
  *  2. A queue ack waits upstream-bound at most its connection's
  *     timeout, and never while its subscription's backlog is full;
  *     cancel and expire go in the flush phase of their pass.
@@ -62,21 +65,55 @@
 #include "subpath.h"
 #include "subpath-int.h"
 
-/* Detach durable s: the program is behind (SP_FLOW_*). */
+/*
+ * Detach durable s: the program is behind (SP_FLOW_*).  The unsubscribe
+ * asks for its processed ack: messages AMPS had already sent for the old
+ * subscription arrive before that ack (one stream, in order) and are
+ * dropped while detached.  Resuming before the ack would let them
+ * through as live messages ahead of the replay, and the replay's older
+ * messages would then be taken for duplicates and lost.
+ */
 void
 sp_detach(struct subpath *sp, struct submgr_sub *s)
 {
-	struct sp_up	u;
+	struct submgr_cmd	*c;
+	struct sp_up		 u;
 
 	log_info("durable subscription %s: program pid %ld is %zu messages "
 	    "(%llu bytes) behind; detached until it catches up",
 	    log_safe(s->durable, 100), (long)ipc_client_pid(s->client),
 	    s->fcount, (unsigned long long)s->fbytes);
-	s->flags |= SUBMGR_DETACHED;
+	s->flags |= SUBMGR_DETACHED | SUBMGR_UNSUBBING;
+	c = submgr_cmd_new(sp->sm, s->connid);
+	c->client = s->client;
+	c->reqid = s->reqid;
+	c->cmd = AMPSIPC_CMD_UNSUBSCRIBE;
+	c->flags = SUBMGR_CMD_DETACH;
+	c->sub = s;
+	c->up_acks = AMPSIPC_ACK_PROCESSED;
 	memset(&u, 0, sizeof u);
 	u.c = "unsubscribe";
+	u.cid = c->cid;
 	u.sub_id = s->up_id;
+	u.acks = AMPSIPC_ACK_PROCESSED;
 	sp_send_up(sp, s->connid, &u);
+}
+
+/*
+ * Resume detached s once both hold: the program has discarded all it
+ * was given, and AMPS acked the detach's unsubscribe.
+ */
+void
+sp_resume(struct subpath *sp, struct submgr_sub *s)
+{
+	if (!(s->flags & SUBMGR_DETACHED) || s->fcount != 0 ||
+	    (s->flags & SUBMGR_UNSUBBING))
+		return;
+	s->flags &= ~SUBMGR_DETACHED;
+	log_info("durable subscription %s: program caught up; resuming from "
+	    "the bookmark store", log_safe(s->durable, 100));
+	if (sp->conns[s->connid].up)
+		sp_send_sub(sp, s);
 }
 
 /*
@@ -133,14 +170,7 @@ subpath_discard(struct subpath *sp, struct ipc_client *cl,
 		    "discard: bookmark not delivered on this subscription");
 	if (rc == 0 || rc == 1)
 		submgr_flow_pop(s);
-	if ((s->flags & SUBMGR_DETACHED) && s->fcount == 0) {
-		s->flags &= ~SUBMGR_DETACHED;
-		log_info("durable subscription %s: program caught up; "
-		    "resuming from the bookmark store",
-		    log_safe(s->durable, 100));
-		if (sp->conns[s->connid].up)
-			sp_send_sub(sp, s);
-	}
+	sp_resume(sp, s);
 	return (0);
 }
 

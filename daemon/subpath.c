@@ -649,6 +649,9 @@ subpath_state(struct subpath *sp, struct conn *cn, enum conn_state st)
 		while (s->nleases > 0)
 			(void)submgr_lease_drop(s, s->leases[0]);
 		s->qpending = 0;
+		s->flags &= ~SUBMGR_UNSUBBING;	/* a new stream next time */
+		if ((s->flags & SUBMGR_DETACHED) && s->fcount == 0)
+			s->flags &= ~SUBMGR_DETACHED;	/* caught up: resubscribed */
 		if ((s->flags & SUBMGR_STREAM) &&
 		    !(s->flags & SUBMGR_DROPPING)) {
 			sp_stream_end(sp, s->client, s->reqid,

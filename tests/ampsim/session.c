@@ -115,6 +115,10 @@ sess_free_cb(evutil_socket_t fd, short ev, void *arg)
 	subs_sess_closed(s);
 	if (s->ev_batch != NULL)
 		event_free(s->ev_batch);
+	/* A command handled after the kill may have armed the conflation
+	 * timer again: it must not fire on freed memory. */
+	if (s->ev_pa != NULL)
+		event_free(s->ev_pa);
 	amps_reader_free(&s->rd);
 	sbuf_free(&s->out);
 	free(s->name);
