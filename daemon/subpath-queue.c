@@ -290,12 +290,18 @@ sp_qack_run(struct subpath *sp)
 	evtimer_add(sp->qtimer, &tv);
 }
 
-/* Before s goes away: its pending acks go upstream now. */
+/*
+ * Before s goes away: the pending acks of its connection go upstream
+ * now (its own, and any the program sent without a sub_id we could tie
+ * to a lease: they may be for s).
+ */
 void
 sp_qack_flush_sub(struct subpath *sp, struct submgr_sub *s)
 {
-	if (s->qpending > 0) {
-		qack_urge(sp->qa, s);
+	uint64_t	when;
+
+	if (qack_deadline(sp->qa, &when)) {
+		qack_urge_conn(sp->qa, s->connid);
 		sp_qack_run(sp);
 	}
 	qack_forget(sp->qa, s);
