@@ -28,7 +28,6 @@ struct sp_conn {
 	struct conn		*conn;
 	const char		*name;
 	struct bookmarkstore	*bs;
-	struct qack_policy	 qpol;		/* queue-ack batch, timeout */
 	int			 up;		/* logged on */
 };
 

@@ -57,6 +57,7 @@
 #include "ampsipc-wire.h"
 #include "bmtrack.h"
 #include "bookmarkstore.h"
+#include "conf.h"
 #include "conn.h"
 #include "ipc.h"
 #include "log.h"
@@ -184,11 +185,15 @@ void
 sp_qack_add(struct subpath *sp, struct submgr_sub *s, uint32_t connid,
     const char *topic, const char *opt, const char *bm)
 {
-	size_t	n;
+	struct qack_policy	pol;
+	size_t			n;
 
 	if (connid >= sp->nconns || topic == NULL || bm == NULL)
 		return;
-	n = qack_add(sp->qa, connid, topic, opt, bm, &sp->conns[connid].qpol,
+	/* Read each time: a reload changes queue-ack in place (live). */
+	pol.batch = sp->conf->conns[connid]->ack_batch;
+	pol.timeout_ms = sp->conf->conns[connid]->ack_timeout_ms;
+	n = qack_add(sp->qa, connid, topic, opt, bm, &pol,
 	    s != NULL ? s->granted : 0, s, loop_now_ms());
 	if (s == NULL)
 		return;

@@ -696,8 +696,6 @@ subpath_create(struct conf *conf, struct conn **conns, size_t n,
 	for (i = 0; i < n; i++) {
 		sp->conns[i].conn = conns[i];
 		sp->conns[i].name = conf->conns[i]->name;
-		sp->conns[i].qpol.batch = conf->conns[i]->ack_batch;
-		sp->conns[i].qpol.timeout_ms = conf->conns[i]->ack_timeout_ms;
 		if (conf->conns[i]->is_default)
 			sp->def = i;
 		xasprintf(&path, "%s/%s.bm.db", conf->state_dir,
