@@ -710,6 +710,28 @@ ampsipc_ping(struct ampsipc *h, int timeout_ms)
 	return (0);
 }
 
+/*
+ * A request answered with text (STATUS_REPLY, ADMIN_REPLY): on success
+ * the text moves to *textp (the caller frees it).
+ */
+static int
+ipclib_text_request(struct ampsipc *h, int timeout_ms, ipclib_fill fill,
+    const void *arg, char **textp)
+{
+	if (ipclib_request(h, timeout_ms, fill, arg) == -1)
+		return (-1);
+	if (h->wait.code != 0) {
+		errno = ipclib_errno(h->wait.code);
+		return (-1);
+	}
+	if (h->wait.text == NULL)
+		return (ipclib_fail(h, AMPSIPC_E_SYSTEM, ENOMEM,
+		    "out of memory"));
+	*textp = h->wait.text;
+	h->wait.text = NULL;
+	return (0);
+}
+
 /* Fill: STATUS for one connection or all. */
 static void
 ipclib_fill_status(struct ipcwire_enc *e, void *buf, size_t cap,
@@ -727,17 +749,9 @@ ampsipc_status(struct ampsipc *h, const char *conn, char **textp,
 	*textp = NULL;
 	if (ipclib_usable(h) == -1)
 		return (-1);
-	if (ipclib_request(h, timeout_ms, ipclib_fill_status, conn) == -1)
+	if (ipclib_text_request(h, timeout_ms, ipclib_fill_status, conn,
+	    textp) == -1)
 		return (-1);
-	if (h->wait.code != 0) {
-		errno = ipclib_errno(h->wait.code);
-		return (-1);
-	}
-	if (h->wait.text == NULL)
-		return (ipclib_fail(h, AMPSIPC_E_SYSTEM, ENOMEM,
-		    "out of memory"));
-	*textp = h->wait.text;
-	h->wait.text = NULL;
 	return (0);
 }
 
@@ -761,17 +775,9 @@ ampsipc_admin(struct ampsipc *h, const char *request, char **textp,
 	if (request == NULL || *request == '\0')
 		return (ipclib_fail(h, AMPSIPC_E_USAGE, EINVAL,
 		    "empty admin request"));
-	if (ipclib_request(h, timeout_ms, ipclib_fill_admin, request) == -1)
+	if (ipclib_text_request(h, timeout_ms, ipclib_fill_admin, request,
+	    textp) == -1)
 		return (-1);
-	if (h->wait.code != 0) {
-		errno = ipclib_errno(h->wait.code);
-		return (-1);
-	}
-	if (h->wait.text == NULL)
-		return (ipclib_fail(h, AMPSIPC_E_SYSTEM, ENOMEM,
-		    "out of memory"));
-	*textp = h->wait.text;
-	h->wait.text = NULL;
 	return (h->wait.status == AMPSIPC_STATUS_SUCCESS ? 0 : 1);
 }
 
