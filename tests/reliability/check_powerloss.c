@@ -317,37 +317,45 @@ pl_verify(const char *path, enum store_durability dur, struct pl_run *r)
 	pubstore_close(ps);
 }
 
+/* What crashvfs_cycle() runs: a fresh store, then the writer. */
+struct pl_job {
+	const char		*path;
+	enum store_durability	 dur;
+	uint64_t		 seed;
+	struct pl_run		*r;
+};
+
+/* The job: recreate the store, run the writer. */
+static void
+pl_job_run(void *arg)
+{
+	struct pl_job	*j = arg;
+
+	pl_create(j->path, j->dur);
+	pl_write(j->path, j->dur, j->seed, j->r);
+}
+
 /*
- * One cycle: a dry run of the seed to count its operations, then the
- * real run crashing at a point drawn from the seed, then the check.
- * at_sync > 0 crashes in that sync instead.
+ * One cycle (crashvfs_cycle(): a dry run of the seed to count its
+ * operations, then the real run crashing at a point drawn from the seed,
+ * or in sync at_sync), then the check.
  */
 static void
 pl_cycle(enum store_durability dur, enum cv_mode mode, uint64_t seed,
     uint64_t at_sync, struct pl_totals *tot)
 {
 	struct pl_run	*r;
+	struct pl_job	 job;
 	struct cv_stats	 st;
 	char		 path[256];
-	uint64_t	 ops, at;
 
 	r = calloc(1, sizeof *r);
 	ck_assert_ptr_nonnull(r);
 	snprintf(path, sizeof path, "%s/pub-main.db", pl_dir);
-	if (at_sync == 0) {
-		pl_create(path, dur);
-		crashvfs_arm(0, CV_COUNT_ALL, CV_KEEP, seed);
-		pl_write(path, dur, seed, r);
-		ops = crashvfs_ops();
-		ck_assert_uint_gt(ops, 0);
-		at = 1 + (seed * 0x9e3779b97f4a7c15ULL >> 17) % ops;
-		crashvfs_arm(at, CV_COUNT_ALL, mode, seed);
-	} else
-		crashvfs_arm(at_sync, CV_COUNT_SYNC, mode, seed);
-	pl_create(path, dur);
-	pl_write(path, dur, seed, r);
+	job = (struct pl_job){ path, dur, seed, r };
+	ck_assert_int_eq(crashvfs_cycle(mode, seed, at_sync, pl_job_run, &job,
+	    &st), 0);
 	tot->crashes += crashvfs_crashed();
-	ck_assert_int_eq(crashvfs_materialize(&st), 0);
 	pl_verify(path, dur, r);
 
 	tot->cycles++;

@@ -458,37 +458,45 @@ pb_verify(const char *path, enum store_durability dur, struct pb_run *r)
 	bookmarkstore_close(bs);
 }
 
+/* What crashvfs_cycle() runs: a fresh store, then the writer. */
+struct pb_job {
+	const char		*path;
+	enum store_durability	 dur;
+	uint64_t		 seed;
+	struct pb_run		*r;
+};
+
+/* The job: recreate the store, run the writer. */
+static void
+pb_job_run(void *arg)
+{
+	struct pb_job	*j = arg;
+
+	pb_create(j->path, j->dur);
+	pb_write(j->path, j->dur, j->seed, j->r);
+}
+
 /*
- * One cycle: a dry run of the seed to count its operations, then the
- * real run crashing at a point drawn from the seed, then the check.
- * at_sync > 0 crashes in that sync instead.
+ * One cycle (crashvfs_cycle(): a dry run of the seed to count its
+ * operations, then the real run crashing at a point drawn from the seed,
+ * or in sync at_sync), then the check.
  */
 static void
 pb_cycle(enum store_durability dur, enum cv_mode mode, uint64_t seed,
     uint64_t at_sync, struct pb_totals *tot)
 {
 	struct pb_run	*r;
+	struct pb_job	 job;
 	struct cv_stats	 st;
 	char		 path[256];
-	uint64_t	 ops, at;
 
 	r = calloc(1, sizeof *r);
 	ck_assert_ptr_nonnull(r);
 	snprintf(path, sizeof path, "%s/main.bm.db", pb_dir);
-	if (at_sync == 0) {
-		pb_create(path, dur);
-		crashvfs_arm(0, CV_COUNT_ALL, CV_KEEP, seed);
-		pb_write(path, dur, seed, r);
-		ops = crashvfs_ops();
-		ck_assert_uint_gt(ops, 0);
-		at = 1 + (seed * 0x9e3779b97f4a7c15ULL >> 17) % ops;
-		crashvfs_arm(at, CV_COUNT_ALL, mode, seed);
-	} else
-		crashvfs_arm(at_sync, CV_COUNT_SYNC, mode, seed);
-	pb_create(path, dur);
-	pb_write(path, dur, seed, r);
+	job = (struct pb_job){ path, dur, seed, r };
+	ck_assert_int_eq(crashvfs_cycle(mode, seed, at_sync, pb_job_run, &job,
+	    &st), 0);
 	tot->crashes += crashvfs_crashed();
-	ck_assert_int_eq(crashvfs_materialize(&st), 0);
 	pb_verify(path, dur, r);
 
 	tot->cycles++;
@@ -571,18 +579,16 @@ END_TEST
 START_TEST(full_every_sync)
 {
 	struct pb_totals	 t;
-	struct pb_run		*r;
+	struct pb_job		 job;
 	char			 path[256];
 	uint64_t		 n, nsync;
 
-	r = calloc(1, sizeof *r);
-	ck_assert_ptr_nonnull(r);
 	snprintf(path, sizeof path, "%s/main.bm.db", pb_dir);
-	pb_create(path, STORE_SYNC_FULL);
-	crashvfs_arm(0, CV_COUNT_SYNC, CV_KEEP, pb_seed + 2000);
-	pb_write(path, STORE_SYNC_FULL, pb_seed + 2000, r);
-	nsync = crashvfs_ops();
-	free(r);
+	job = (struct pb_job){ path, STORE_SYNC_FULL, pb_seed + 2000,
+	    calloc(1, sizeof *job.r) };
+	ck_assert_ptr_nonnull(job.r);
+	nsync = crashvfs_count(CV_COUNT_SYNC, job.seed, pb_job_run, &job);
+	free(job.r);
 	ck_assert_uint_gt(nsync, PB_PASSES);
 	memset(&t, 0, sizeof t);
 	for (n = 1; n <= nsync; n++)

@@ -778,3 +778,31 @@ crashvfs_materialize(struct cv_stats *stp)
 		*stp = st;
 	return (0);
 }
+
+/* Run run(arg) once without a crash; the operations of `count` kind. */
+uint64_t
+crashvfs_count(enum cv_count count, uint64_t seed, void (*run)(void *),
+    void *arg)
+{
+	crashvfs_arm(0, count, CV_KEEP, seed);
+	run(arg);
+	return (crashvfs_ops());
+}
+
+/* One power-loss cycle (see crashvfs.h). */
+int
+crashvfs_cycle(enum cv_mode mode, uint64_t seed, uint64_t at_sync,
+    void (*run)(void *), void *arg, struct cv_stats *st)
+{
+	uint64_t	ops;
+
+	if (at_sync == 0) {
+		if ((ops = crashvfs_count(CV_COUNT_ALL, seed, run, arg)) == 0)
+			return (-1);
+		crashvfs_arm(1 + (seed * 0x9e3779b97f4a7c15ULL >> 17) % ops,
+		    CV_COUNT_ALL, mode, seed);
+	} else
+		crashvfs_arm(at_sync, CV_COUNT_SYNC, mode, seed);
+	run(arg);
+	return (crashvfs_materialize(st));
+}

@@ -76,4 +76,19 @@ uint64_t	 crashvfs_ops(void);
  */
 int		 crashvfs_materialize(struct cv_stats *st);
 
+/*
+ * The skeleton of a power-loss cycle.  run(arg) must start from scratch
+ * (recreate its files) and work until the crash or its end.  With at_sync
+ * 0: run once counting every operation (nothing lost), then again with a
+ * crash armed at an operation drawn from seed; with at_sync > 0: once,
+ * crashing inside that sync.  Then the files are materialized into *st.
+ * Returns 0, or -1 if the dry run did nothing or materialize failed.
+ */
+int		 crashvfs_cycle(enum cv_mode, uint64_t seed, uint64_t at_sync,
+		    void (*run)(void *), void *arg, struct cv_stats *st);
+
+/* Run run(arg) once without a crash; the operations of `count` kind. */
+uint64_t	 crashvfs_count(enum cv_count, uint64_t seed,
+		    void (*run)(void *), void *arg);
+
 #endif /* AMPSD_CRASHVFS_H */
