@@ -44,7 +44,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -223,7 +222,6 @@ main(int argc, char **argv)
 	struct metrics		*metrics = NULL;
 	struct ipc_handlers	 h;
 	struct ipc_config	 icfg;
-	struct group		*gr;
 	const char		*file = CONF_DEFAULT_FILE;
 	char			*cause = NULL, *absfile, cwd[4096];
 	int			 ch, test = 0, fg = 0, verbose = 0;
@@ -252,8 +250,10 @@ main(int argc, char **argv)
 
 	conf = conf_new();
 	if (conf_parse_file(conf, file, &errs) == 0 &&
-	    conf_check(conf, &errs) == 0)
+	    conf_check(conf, &errs) == 0) {
 		conf_check_files(conf, &errs);
+		conf_check_names(conf, &errs);
+	}
 	if (errs.n > 0) {
 		conf_errs_print(&errs, stderr);
 		conf_errs_free(&errs);
@@ -309,10 +309,10 @@ main(int argc, char **argv)
 	icfg.mode = conf->socket_mode;
 	icfg.group = (gid_t)-1;
 	if (conf->socket_group != NULL) {
-		if ((gr = getgrnam(conf->socket_group)) == NULL)
+		if (conf_group(conf->socket_group, &icfg.group, NULL,
+		    NULL) == -1)
 			startup_fatal("socket group \"%s\" does not exist",
 			    conf->socket_group);
-		icfg.group = gr->gr_gid;
 	}
 	icfg.daemon_version = PACKAGE_VERSION;
 	pubpath_handlers(pp, &h, &icfg);

@@ -396,6 +396,7 @@ p_socket(struct lex *lx)
 			}
 			c->socket_mode = (mode_t)m;
 		} else if (conf_is(lx, "group")) {
+			c->socket_group_line = lx->tokline;
 			if ((s = conf_p_str(lx, "socket group")) == NULL)
 				return (-1);
 			free(c->socket_group);

@@ -17,6 +17,9 @@
  *       amps_uri_redact().
  *   (3) Every error message has the form "file:line: message" (or
  *       "file: message" for whole-file problems).
+ *   (4) conf_user() and conf_group() are the only places the daemon
+ *       looks up local user and group names (allow rules, socket group),
+ *       so `ampsd -t`, a reload and the daemon's startup agree on them.
  */
 
 #ifdef HAVE_CONFIG_H
@@ -26,6 +29,8 @@
 #include <sys/stat.h>
 
 #include <ctype.h>
+#include <grp.h>
+#include <pwd.h>
 #include <regex.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -429,6 +434,95 @@ conf_check_files(const struct conf *c, struct conf_errs *errs)
 		conf_check_file(c, cc, "tls ca", cc->tls.ca, 0, errs);
 		conf_check_file(c, cc, "tls cert", cc->tls.cert, 0, errs);
 		conf_check_file(c, cc, "tls key", cc->tls.key, 1, errs);
+	}
+	return (errs->n == n0 ? 0 : -1);
+}
+
+/*
+ * Look up the local user name; "*" is not a name (callers treat it as
+ * anyone).  Returns 0 with *uid, or -1 if there is no such user.
+ */
+int
+conf_user(const char *name, uid_t *uid)
+{
+	struct passwd	*pw;
+
+	if ((pw = getpwnam(name)) == NULL)
+		return (-1);
+	*uid = pw->pw_uid;
+	return (0);
+}
+
+/*
+ * Look up the local group name: *gid, and when members is not NULL an
+ * allocated array of the uids of its listed members that exist (free
+ * it; never NULL) in *members / *nmembers.  Returns 0, or -1 if there
+ * is no such group (nothing allocated).
+ */
+int
+conf_group(const char *name, gid_t *gid, uid_t **members, size_t *nmembers)
+{
+	struct group	*gr;
+	char		**names;
+	uid_t		*v, uid;
+	size_t		 i, n;
+
+	if ((gr = getgrnam(name)) == NULL)
+		return (-1);
+	*gid = gr->gr_gid;
+	if (members == NULL)
+		return (0);
+	for (n = 0; gr->gr_mem[n] != NULL; n++)
+		continue;
+	/* getpwnam() may reuse getgrnam()'s static buffer: copy first. */
+	names = xcalloc(n ? n : 1, sizeof *names);
+	for (i = 0; i < n; i++)
+		names[i] = xstrdup(gr->gr_mem[i]);
+	v = xcalloc(n ? n : 1, sizeof *v);
+	*nmembers = 0;
+	for (i = 0; i < n; i++) {
+		if (conf_user(names[i], &uid) == 0)
+			v[(*nmembers)++] = uid;
+		free(names[i]);
+	}
+	free(names);
+	*members = v;
+	return (0);
+}
+
+/*
+ * Check that the user and group names the configuration uses exist
+ * (allow rules, socket group).  Separate from conf_check() because it
+ * asks the system's user database.  Returns 0 or -1.
+ */
+int
+conf_check_names(const struct conf *c, struct conf_errs *errs)
+{
+	const char		*f = c->file ? c->file : "ampsd.conf";
+	const struct conf_conn	*cc;
+	const struct conf_allow	*a;
+	size_t			 i, j, n0 = errs->n;
+	uid_t			 uid;
+	gid_t			 gid;
+
+	if (c->socket_group != NULL &&
+	    conf_group(c->socket_group, &gid, NULL, NULL) == -1)
+		conf_errs_add(errs, f, c->socket_group_line, "no such group "
+		    "\"%s\" (socket group)", c->socket_group);
+	for (i = 0; i < c->nconns; i++) {
+		cc = c->conns[i];
+		for (j = 0; j < cc->nallows; j++) {
+			a = &cc->allows[j];
+			if (strcmp(a->name, "*") == 0)
+				continue;
+			if (a->is_group && conf_group(a->name, &gid, NULL,
+			    NULL) == -1)
+				conf_errs_add(errs, f, a->line, "no such group "
+				    "\"%s\"", a->name);
+			else if (!a->is_group && conf_user(a->name, &uid) == -1)
+				conf_errs_add(errs, f, a->line, "no such user "
+				    "\"%s\"", a->name);
+		}
 	}
 	return (errs->n == n0 ? 0 : -1);
 }

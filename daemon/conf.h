@@ -100,6 +100,7 @@ struct conf {
 	char			*socket_path;
 	mode_t			 socket_mode;
 	char			*socket_group;	/* NULL = daemon's group */
+	int			 socket_group_line;
 	char			*state_dir;
 	int			 log_target;	/* CONF_LOG_* */
 	char			*log_facility;	/* syslog facility name */
@@ -127,6 +128,9 @@ int		 conf_parse_file(struct conf *, const char *path,
 		     struct conf_errs *);
 int		 conf_check(struct conf *, struct conf_errs *);
 int		 conf_check_files(const struct conf *, struct conf_errs *);
+int		 conf_check_names(const struct conf *, struct conf_errs *);
+int		 conf_user(const char *, uid_t *);
+int		 conf_group(const char *, gid_t *, uid_t **, size_t *);
 struct conf_conn *conf_default_conn(const struct conf *);
 struct conf_conn *conf_find_conn(const struct conf *, const char *);
 uint64_t	 conf_conn_timeout(const struct conf_conn *);

@@ -26,8 +26,6 @@
 
 #include <sys/types.h>
 
-#include <grp.h>
-#include <pwd.h>
 #include <regex.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,8 +36,9 @@
 
 /*
  * Compile the allow rules of block cc into *rulesp / *np (free with
- * pubpath_acl_free).  User and group names are looked up now (a reload
- * looks them up again).  Returns 0, or -1 with *cause and nothing
+ * pubpath_acl_free).  User and group names are looked up now, by
+ * conf_user()/conf_group() as `ampsd -t` does (a reload looks them up
+ * again).  Returns 0, or -1 with *cause and nothing
  * allocated.
  */
 int
@@ -48,9 +47,7 @@ pubpath_acl_build(const struct conf_conn *cc, struct pp_allow **rulesp,
 {
 	const struct conf_allow	*a;
 	struct pp_allow		*rules, *r;
-	struct passwd		*pw;
-	struct group		*gr;
-	size_t			 i, j, n = 0;
+	size_t			 i, n = 0;
 
 	rules = xcalloc(cc->nallows ? cc->nallows : 1, sizeof *rules);
 	for (i = 0; i < cc->nallows; i++) {
@@ -61,26 +58,16 @@ pubpath_acl_build(const struct conf_conn *cc, struct pp_allow **rulesp,
 		if (strcmp(a->name, "*") == 0)
 			r->any = 1;
 		else if (!a->is_group) {
-			if ((pw = getpwnam(a->name)) == NULL) {
+			if (conf_user(a->name, &r->uid) == -1) {
 				xasprintf(cause, "connection %s: allow: no "
 				    "such user \"%s\"", cc->name, a->name);
 				goto fail;
 			}
-			r->uid = pw->pw_uid;
-		} else {
-			if ((gr = getgrnam(a->name)) == NULL) {
-				xasprintf(cause, "connection %s: allow: no "
-				    "such group \"%s\"", cc->name, a->name);
-				goto fail;
-			}
-			r->gid = gr->gr_gid;
-			for (j = 0; gr->gr_mem[j] != NULL; j++)
-				continue;
-			r->members = xcalloc(j ? j : 1, sizeof *r->members);
-			for (j = 0; gr->gr_mem[j] != NULL; j++) {
-				if ((pw = getpwnam(gr->gr_mem[j])) != NULL)
-					r->members[r->nmembers++] = pw->pw_uid;
-			}
+		} else if (conf_group(a->name, &r->gid, &r->members,
+		    &r->nmembers) == -1) {
+			xasprintf(cause, "connection %s: allow: no such group "
+			    "\"%s\"", cc->name, a->name);
+			goto fail;
 		}
 		if (regcomp(&r->re, a->topic, REG_EXTENDED | REG_NOSUB) != 0) {
 			xasprintf(cause, "connection %s: allow: bad topic "

@@ -179,8 +179,10 @@ reload_run(const char *who, char **text)
 	reload_notify_start();
 	next = conf_new();
 	if (conf_parse_file(next, reload_file, &errs) == 0 &&
-	    conf_check(next, &errs) == 0)
+	    conf_check(next, &errs) == 0) {
 		conf_check_files(next, &errs);
+		conf_check_names(next, &errs);
+	}
 	if (errs.n > 0) {
 		for (i = 0; i < errs.n; i++)
 			log_warnx("reload: %s", errs.v[i]);
