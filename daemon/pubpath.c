@@ -43,6 +43,10 @@
  *       (pending replies, trackers and flush waiters are cleared).
  *   (4) Store files are opened at startup and never recreated behind the
  *       user's back: pubstore_open() refuses damaged or foreign files.
+ *   (5) A store file of the state directory that no configured
+ *       connection uses (a connection renamed or removed) is reported
+ *       once at startup (pp_stale_stores()) and never written, moved or
+ *       deleted: only read, to count its unsent messages.
  */
 
 #ifdef HAVE_CONFIG_H
@@ -51,6 +55,7 @@
 
 #include <sys/types.h>
 
+#include <dirent.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -640,6 +645,89 @@ pp_probe_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* Is d_name the store file of a configured connection? */
+static int
+pp_store_used(const struct conf *conf, const char *d_name)
+{
+	const char	*c;
+	size_t		 i, len;
+
+	for (i = 0; i < conf->nconns; i++) {
+		c = conf->conns[i]->name;
+		len = strlen(c);
+		if (strncmp(d_name, "pub-", 4) == 0 &&
+		    strncmp(d_name + 4, c, len) == 0 &&
+		    strcmp(d_name + 4 + len, ".db") == 0)
+			return (1);
+		if (strncmp(d_name, c, len) == 0 &&
+		    strcmp(d_name + len, ".bm.db") == 0)
+			return (1);
+	}
+	return (0);
+}
+
+/* scandir() filter: publish (pub-*.db) and bookmark (*.bm.db) stores. */
+static int
+pp_store_name(const struct dirent *de)
+{
+	size_t	len = strlen(de->d_name);
+
+	if (len > 6 && strcmp(de->d_name + len - 6, ".bm.db") == 0)
+		return (1);
+	return (len > 7 && strncmp(de->d_name, "pub-", 4) == 0 &&
+	    strcmp(de->d_name + len - 3, ".db") == 0);
+}
+
+/*
+ * Warn once per store file in the state directory that no configured
+ * connection uses (invariant 5): a renamed connection leaves its old
+ * publish store, maybe with unpersisted messages, and its bookmark
+ * store behind.  Publish stores are recognised by their application_id
+ * (pubstore_peek_count), so "pub-x.bm.db" is classified by content.
+ */
+static void
+pp_stale_stores(const struct conf *conf)
+{
+	struct dirent	**v;
+	char		 *path;
+	uint64_t	  n;
+	int		  i, nv;
+
+	if ((nv = scandir(conf->state_dir, &v, pp_store_name,
+	    alphasort)) == -1) {
+		log_warn("scandir %s", conf->state_dir);
+		return;
+	}
+	for (i = 0; i < nv; i++) {
+		if (pp_store_used(conf, v[i]->d_name)) {
+			free(v[i]);
+			continue;
+		}
+		xasprintf(&path, "%s/%s", conf->state_dir, v[i]->d_name);
+		if (pubstore_peek_count(path, &n) == 0)
+			log_warnx("state directory holds %s, used by no "
+			    "configured connection (%llu unpersisted "
+			    "message(s) in it stay there; rename the "
+			    "connection back to send them)", v[i]->d_name,
+			    (unsigned long long)n);
+		else if (strncmp(v[i]->d_name, "pub-", 4) == 0 &&
+		    strcmp(v[i]->d_name + strlen(v[i]->d_name) - 6,
+		    ".bm.db") != 0)
+			log_warnx("state directory holds %s, used by no "
+			    "configured connection (any unpersisted "
+			    "messages in it stay there; rename the "
+			    "connection back to send them)", v[i]->d_name);
+		else
+			log_warnx("state directory holds %s, used by no "
+			    "configured connection (the bookmarks of its "
+			    "durable subscriptions stay there; rename the "
+			    "connection back to resume them)", v[i]->d_name);
+		free(path);
+		free(v[i]);
+	}
+	free(v);
+}
+
 /*
  * Open every publish store (<statedir>/pub-<connection>.db) and create
  * every connection.  Returns NULL with *cause set.  Needs loop_init().
@@ -714,6 +802,7 @@ pubpath_create(struct conf *conf, char **cause)
 	tv.tv_sec = 1;
 	tv.tv_usec = 0;
 	evtimer_add(pp->probe, &tv);
+	pp_stale_stores(conf);
 	return (pp);
 fail:
 	pubpath_free(pp);

@@ -137,6 +137,15 @@ int64_t		 pubstore_replay(struct pubstore *, uint64_t after_seq,
  */
 int		 pubstore_commit(struct pubstore *);
 
+/*
+ * Count the rows of the publish store file at path without a pubstore:
+ * for a file no connection opens.  Opened read-only and immutable (no
+ * lock, no -wal/-shm created, nothing written); refuses (-1) when a
+ * "<path>-wal" exists, whose rows an immutable open would not see, or
+ * when the file is not a publish store.  Returns 0 with *n, or -1.
+ */
+int		 pubstore_peek_count(const char *path, uint64_t *n);
+
 /* Rows not yet discarded (an SQL count: for status, not per message). */
 uint64_t	 pubstore_unpersisted(struct pubstore *);
 /* Rows removed because AMPS persisted them (committed), since open. */

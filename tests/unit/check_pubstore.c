@@ -205,6 +205,51 @@ START_TEST(test_acked_count)
 }
 END_TEST
 
+/*
+ * pubstore_peek_count: counts the rows of a closed store without writing
+ * anything (bytes unchanged, no -wal/-shm created), whatever the file's
+ * name holds; refuses while a -wal exists, and foreign or missing files.
+ */
+START_TEST(test_peek_count)
+{
+	struct pubstore	*ps = open_ps();
+	const char	*odd;
+	uint64_t	 n = 99;
+	void		*before, *after;
+	size_t		 lb, la;
+	char		*path;
+	int		 i;
+
+	for (i = 1; i <= 5; i++)
+		append(ps, i);
+	ck_assert_int_eq(pubstore_commit(ps), 0);
+	pubstore_discard_upto(ps, 2);
+	ck_assert_int_eq(pubstore_commit(ps), 0);
+	ck_assert_int_eq(pubstore_peek_count(tu_path("p.pub.db"), &n), -1);
+	pubstore_close(ps);
+
+	path = strdup(tu_path("p.pub.db"));
+	odd = tu_path("o%3F?#d.db");
+	ck_assert_int_eq(rename(path, odd), 0);
+	free(path);
+	before = tu_read(odd, &lb);
+	ck_assert_int_eq(pubstore_peek_count(odd, &n), 0);
+	ck_assert_uint_eq(n, 3);
+	after = tu_read(odd, &la);
+	ck_assert_uint_eq(la, lb);
+	ck_assert(memcmp(before, after, lb) == 0);
+	free(before);
+	free(after);
+	ck_assert(!tu_exists(tu_path("o%3F?#d.db-wal")));
+	ck_assert(!tu_exists(tu_path("o%3F?#d.db-shm")));
+
+	tu_write(tu_path("junk.db"), "not a database at all", 21);
+	ck_assert_int_eq(pubstore_peek_count(tu_path("junk.db"), &n), -1);
+	ck_assert_int_eq(pubstore_peek_count(tu_path("none.db"), &n), -1);
+	ck_assert(!tu_exists(tu_path("none.db")));
+}
+END_TEST
+
 START_TEST(test_replay_order)
 {
 	struct pubstore	*ps = open_ps();
@@ -513,6 +558,7 @@ pubstore_suite(void)
 	tcase_add_test(rows, test_replay_order);
 	tcase_add_test(rows, test_acked_count);
 	tcase_add_test(rows, test_fail_one);
+	tcase_add_test(rows, test_peek_count);
 	tcase_add_test(rows, test_limits);
 	tcase_add_test(fail, test_kill_safety);
 	tcase_add_test(fail, test_disk_full);
