@@ -69,6 +69,12 @@ stop_ampsd TERM
 sed -i 's/^connection "main"/connection "renamed"/' "$T/ampsd.conf"
 sum=$(cksum "$T/state/pub-main.db" "$T/state/main.bm.db")
 start_ampsd
+# A reload runs the same name checks as -t.
+sed -i 's/^\theartbeat 5s;/\tallow all user "ampsd-no-such-user" topic ".*";/' \
+    "$T/ampsd.conf"
+kill -HUP "$AMPSD_PID"
+wait_for 10 grep -qF "reload: $T/ampsd.conf:8: no such user \"ampsd-no-such-user\"" \
+    "$T/ampsd.log" || fail "reload did not check the allow user"
 stop_ampsd TERM
 grep -qF 'state directory holds pub-main.db, used by no configured connection (3 unpersisted message(s) in it stay there; rename the connection back to send them)' \
     "$T/ampsd.log" || fail "no warning for pub-main.db"
