@@ -206,6 +206,52 @@ ipc_client_free(struct ipc_client *c)
 	free(c);
 }
 
+/* Little-endian fields of a frame header (the length was checked). */
+static uint16_t
+ipc_client_hdr_type(const uint8_t *fr)
+{
+	return ((uint16_t)(fr[4] | (fr[5] << 8)));
+}
+
+static uint32_t
+ipc_client_hdr_reqid(const uint8_t *fr)
+{
+	return ((uint32_t)fr[8] | ((uint32_t)fr[9] << 8) |
+	    ((uint32_t)fr[10] << 16) | ((uint32_t)fr[11] << 24));
+}
+
+/*
+ * Trace one frame queued to the client (how: "queued", "urgent"): type,
+ * reqid, the sub id of a frame that has one, length.  Only called while
+ * tracing: it decodes the frame again to find the sub id.  The sub id is
+ * the program's own text, so it is cut and printed with '?' for any byte
+ * that is not printable ASCII.
+ */
+static void
+ipc_client_trace_out(struct ipc_client *c, const uint8_t *fr, size_t len,
+    const char *how)
+{
+	struct ipcwire_msg	 m;
+	const char		*why, *sid = NULL;
+	char			 safe[65];
+	size_t			 i;
+
+	if (ipcwire_decode(fr, len, IPCWIRE_FROM_DAEMON, &m, &why) == 0)
+		sid = ipcwire_str(&m, AMPSIPC_T_SUB_ID);
+	if (sid != NULL) {
+		for (i = 0; sid[i] != '\0' && i < sizeof safe - 1; i++)
+			safe[i] = (sid[i] >= 0x20 && sid[i] < 0x7f) ?
+			    sid[i] : '?';
+		safe[i] = '\0';
+	}
+	ipc_trace(c->ipc, "ipc: client %llu: %s %s reqid %lu%s%s len %zu "
+	    "(out %zu)", (unsigned long long)c->id, how,
+	    ipcwire_type_name(ipc_client_hdr_type(fr)),
+	    (unsigned long)ipc_client_hdr_reqid(fr),
+	    sid != NULL ? " sub_id " : "", sid != NULL ? safe : "", len,
+	    outq_pending(&c->out));
+}
+
 /* Pause reading until the output drains below half of out_high. */
 static void
 ipc_client_pause(struct ipc_client *c)
@@ -214,6 +260,9 @@ ipc_client_pause(struct ipc_client *c)
 		return;
 	c->flags |= IPC_CLIENT_PAUSED;
 	event_del(c->ev_read);
+	ipc_trace(c->ipc, "ipc: client %llu: reading paused: output %zu "
+	    "bytes > out_high %zu", (unsigned long long)c->id,
+	    outq_pending(&c->out), c->ipc->cfg.out_high);
 }
 
 /* Handle the rest of the input on the next loop pass (invariant 5). */
@@ -243,6 +292,8 @@ ipc_client_resume(struct ipc_client *c)
 		return;
 	c->flags &= ~IPC_CLIENT_PAUSED;
 	event_add(c->ev_read, NULL);
+	ipc_trace(c->ipc, "ipc: client %llu: reading resumed: output %zu "
+	    "bytes", (unsigned long long)c->id, outq_pending(&c->out));
 	if (c->inlen != 0)
 		ipc_client_yield(c);
 }
@@ -338,10 +389,13 @@ ipc_client_sendv(struct ipc_client *c, uint16_t type, uint16_t flags,
 	size_t			 len = 0, i;
 	int			 pass;
 
-	if (c->flags & IPC_CLIENT_CLOSED)
+	if ((c->flags & IPC_CLIENT_CLOSED) ||
+	    ((c->flags & IPC_CLIENT_DEAD) && !fatal)) {
+		ipc_trace(c->ipc, "ipc: client %llu: %s reqid %lu dropped: "
+		    "client closing", (unsigned long long)c->id,
+		    ipcwire_type_name(type), (unsigned long)reqid);
 		return (-1);
-	if ((c->flags & IPC_CLIENT_DEAD) && !fatal)
-		return (-1);
+	}
 	if (ipc_client_too_early(c, type, fatal))
 		return (0);
 	for (pass = 0; pass < 2; pass++) {
@@ -384,6 +438,8 @@ ipc_client_sendv(struct ipc_client *c, uint16_t type, uint16_t flags,
 			return (-1);
 		}
 	}
+	if (ipc_tracing(c->ipc))
+		ipc_client_trace_out(c, p, len, "queued");
 	ipc_client_out_commit(c, len);
 	return (0);
 }
@@ -399,10 +455,15 @@ ipc_client_send_frame(struct ipc_client *c, const void *frame, size_t len)
 {
 	uint8_t	*p;
 
-	if (c->flags & (IPC_CLIENT_CLOSED | IPC_CLIENT_DEAD))
-		return (-1);
 	if (len < AMPSIPC_HDR_LEN || len > AMPSIPC_MAX_FRAME)
 		return (-1);
+	if (c->flags & (IPC_CLIENT_CLOSED | IPC_CLIENT_DEAD)) {
+		ipc_trace(c->ipc, "ipc: client %llu: %s reqid %lu dropped: "
+		    "client closing", (unsigned long long)c->id,
+		    ipcwire_type_name(ipc_client_hdr_type(frame)),
+		    (unsigned long)ipc_client_hdr_reqid(frame));
+		return (-1);
+	}
 	if (ipc_client_too_early(c, ((const uint8_t *)frame)[4] |
 	    (((const uint8_t *)frame)[5] << 8), 0))
 		return (0);
@@ -416,6 +477,8 @@ ipc_client_send_frame(struct ipc_client *c, const void *frame, size_t len)
 		return (-1);
 	}
 	memcpy(p, frame, len);
+	if (ipc_tracing(c->ipc))
+		ipc_client_trace_out(c, p, len, "queued");
 	ipc_client_out_commit(c, len);
 	return (0);
 }
@@ -430,6 +493,7 @@ ipc_client_kill(struct ipc_client *c, uint32_t code, const char *text)
 {
 	struct ipc_fld	f[] = { FLD_U32(ERRCODE, code),
 	    FLD_STR(REASON, text != NULL ? text : ipcwire_error_text(code)) };
+	size_t		n;
 
 	if (c->flags & (IPC_CLIENT_DEAD | IPC_CLIENT_CLOSED))
 		return;
@@ -444,7 +508,10 @@ ipc_client_kill(struct ipc_client *c, uint32_t code, const char *text)
 	 */
 	if (code == AMPSIPC_E_TOO_FAR_BEHIND ||
 	    code == AMPSIPC_E_NO_RESOURCES) {
-		(void)outq_drop_all(&c->out);
+		n = outq_drop_all(&c->out);
+		ipc_trace(c->ipc, "ipc: client %llu: %zu queued messages "
+		    "dropped: %s", (unsigned long long)c->id, n,
+		    ipcwire_error_text(code));
 		c->flags |= IPC_CLIENT_BEHIND;	/* longer linger: it is slow */
 	}
 	(void)ipc_client_sendv(c, AMPSIPC_ERROR, AMPSIPC_F_FATAL, 0, f, 2, 1);
@@ -483,7 +550,14 @@ ipc_client_queued_req(const struct ipc_client *c, uint32_t reqid)
 size_t
 ipc_client_drop_queued(struct ipc_client *c, uint32_t reqid)
 {
-	return (outq_drop(&c->out, reqid));
+	size_t	n;
+
+	n = outq_drop(&c->out, reqid);
+	if (n != 0)
+		ipc_trace(c->ipc, "ipc: client %llu: %zu queued frames of "
+		    "reqid %lu dropped: request ended",
+		    (unsigned long long)c->id, n, (unsigned long)reqid);
+	return (n);
 }
 
 /*
@@ -504,6 +578,8 @@ ipc_client_send_urgent(struct ipc_client *c, const void *frame, size_t len)
 		return (0);
 	if (outq_urgent(&c->out, frame, len) == -1)
 		return (-1);
+	if (ipc_tracing(c->ipc))
+		ipc_client_trace_out(c, frame, len, "urgent");
 	ipc_client_kick(c);
 	return (0);
 }
@@ -714,6 +790,10 @@ ipc_client_dispatch(struct ipc_client *c, const uint8_t *fr, uint32_t len)
 	char			 reason[128];
 	const char		*why, *topic;
 
+	ipc_trace(ipc, "ipc: client %llu: received %s reqid %lu len %lu",
+	    (unsigned long long)c->id, ipcwire_type_name(
+	    ipc_client_hdr_type(fr)), (unsigned long)ipc_client_hdr_reqid(fr),
+	    (unsigned long)len);
 	if ((c->flags & IPC_CLIENT_GREETED) == 0) {
 		ipc_client_first(c, fr, len);
 		return;

@@ -89,6 +89,13 @@ struct ipc_client {
 };
 
 /* ipc.c */
+/* Trace line, formatted only when the trace switch is on (cheap off). */
+#define ipc_tracing(ipc)						\
+	((ipc)->cfg.trace != NULL && (*(ipc)->cfg.trace & (ipc)->cfg.trace_bit))
+#define ipc_trace(ipc, ...) do {					\
+	if (ipc_tracing(ipc))						\
+		ipc_log((ipc), IPC_LOG_TRACE, __VA_ARGS__);		\
+} while (0)
 void	ipc_log(struct ipc *, int, const char *, ...)
 	    __attribute__((__format__(printf, 3, 4)));
 void	ipc_client_gone(struct ipc *);

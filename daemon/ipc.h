@@ -53,8 +53,13 @@ enum ipc_op {
 typedef int (*ipc_acl_fn)(void *arg, uid_t uid, gid_t gid, const char *conn,
     const char *topic, enum ipc_op op);
 
-/* Log hook: level is a syslog priority (LOG_WARNING, LOG_INFO, LOG_DEBUG). */
+/*
+ * Log hook: level is a syslog priority (LOG_WARNING, LOG_INFO, LOG_DEBUG),
+ * or IPC_LOG_TRACE for a trace line (only sent while the trace switch is
+ * on, see ipc_config.trace).
+ */
 typedef void (*ipc_log_fn)(void *arg, int level, const char *msg);
+#define IPC_LOG_TRACE	(-1)
 
 /*
  * Listener configuration; copied by ipc_listen(), strings included.
@@ -84,6 +89,13 @@ struct ipc_config {
 	void		*acl_arg;
 	ipc_log_fn	 log;		/* NULL = silent */
 	void		*log_arg;
+	/*
+	 * Trace switch, read before each trace line (so it can change at
+	 * run time): trace lines are built only while *trace & trace_bit.
+	 * NULL = never trace.
+	 */
+	const unsigned int *trace;
+	unsigned int	 trace_bit;
 };
 
 /*

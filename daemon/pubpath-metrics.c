@@ -33,6 +33,7 @@
 #include "conf.h"
 #include "conn.h"
 #include "ipc.h"
+#include "log.h"
 #include "metrics.h"
 #include "pubpath.h"
 #include "pubpath-int.h"
@@ -61,8 +62,9 @@ struct pp_mgather {
 void
 pubpath_commit_observed(void *arg, struct store *s, double secs, int ok)
 {
-	struct pubpath	*pp = arg;
-	int		 k;
+	struct pubpath		*pp = arg;
+	struct store_rows	 rows;
+	int			 k;
 
 	k = strcmp(store_kind(s), "publish store") == 0 ? 0 : 1;
 	if (ok)
@@ -70,6 +72,21 @@ pubpath_commit_observed(void *arg, struct store *s, double secs, int ok)
 	else
 		pp->commit_failures[k]++;
 	metrics_hist_observe(&pp->commit_hist, secs);
+	if (log_tracemask & TRACE_STORE) {
+		store_last_rows(s, &rows);
+		if (ok)
+			log_trace0("store: %s %s: commit %llu: %llu rows "
+			    "inserted, %llu deleted, %llu updated in %.0f us",
+			    store_kind(s), store_path(s),
+			    (unsigned long long)store_commits(s),
+			    (unsigned long long)rows.inserted,
+			    (unsigned long long)rows.deleted,
+			    (unsigned long long)rows.updated, secs * 1e6);
+		else
+			log_trace0("store: %s %s: commit failed in %.0f us: "
+			    "%s", store_kind(s), store_path(s), secs * 1e6,
+			    log_safe(store_error(s), 300));
+	}
 }
 
 /* ipc_foreach: remember one client. */

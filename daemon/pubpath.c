@@ -97,7 +97,10 @@ pubpath_find(struct pubpath *pp, const char *name)
 static void
 pp_ipc_log(void *arg, int level, const char *msg)
 {
-	log_msg(level, "%s", msg);
+	if (level == IPC_LOG_TRACE)
+		log_trace0("%s", msg);
+	else
+		log_msg(level, "%s", msg);
 }
 
 /* Remember that cl published seq on pc. */
@@ -642,6 +645,11 @@ pp_probe_cb(evutil_socket_t fd, short what, void *arg)
 		if (store_probe(pubstore_store(pc->ps)) == 0)
 			log_info("connection %s: publish store writable again",
 			    pc->cc->name);
+		else
+			log_trace(TRACE_STORE, "store: connection %s: publish "
+			    "store probe failed, still degraded: %s",
+			    pc->cc->name, log_safe(pubstore_error(pc->ps),
+			    300));
 	}
 }
 
@@ -828,6 +836,8 @@ pubpath_handlers(struct pubpath *pp, struct ipc_handlers *h,
 	cfg->acl_arg = pp;
 	cfg->log = pp_ipc_log;
 	cfg->log_arg = pp;
+	cfg->trace = &log_tracemask;
+	cfg->trace_bit = TRACE_IPC;
 	cfg->default_conn = pp->def != NULL ? pp->def->cc->name : NULL;
 }
 

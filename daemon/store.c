@@ -52,6 +52,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <sqlite3.h>
@@ -73,6 +74,8 @@ struct store {
 	int			 txn_lost;
 	uint64_t		 commits;
 	struct store_hooks	 hooks;
+	struct store_rows	 txn_rows;	/* written in the open txn */
+	struct store_rows	 last_rows;	/* ... in the last commit */
 
 	sqlite3_stmt		*st_begin;
 	sqlite3_stmt		*st_commit;
@@ -445,7 +448,32 @@ store_begin(struct store *s)
 		return (-1);
 	}
 	s->in_txn = 1;
+	memset(&s->txn_rows, 0, sizeof s->txn_rows);
 	return (0);
+}
+
+/*
+ * Count the rows a write statement just changed, by the statement's
+ * first word (INSERT/REPLACE, DELETE, UPDATE).
+ */
+static void
+store_count_rows(struct store *s, sqlite3_stmt *st)
+{
+	const char	*sql;
+	uint64_t	 n;
+
+	if (sqlite3_stmt_readonly(st) || (sql = sqlite3_sql(st)) == NULL)
+		return;
+	n = (uint64_t)sqlite3_changes(s->db);
+	while (*sql == ' ' || *sql == '\t' || *sql == '\n')
+		sql++;
+	if (strncasecmp(sql, "INSERT", 6) == 0 ||
+	    strncasecmp(sql, "REPLACE", 7) == 0)
+		s->txn_rows.inserted += n;
+	else if (strncasecmp(sql, "DELETE", 6) == 0)
+		s->txn_rows.deleted += n;
+	else if (strncasecmp(sql, "UPDATE", 6) == 0)
+		s->txn_rows.updated += n;
 }
 
 /*
@@ -461,8 +489,10 @@ store_exec(struct store *s, sqlite3_stmt *st)
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
-	if (rc == SQLITE_DONE || rc == SQLITE_ROW)
+	if (rc == SQLITE_DONE || rc == SQLITE_ROW) {
+		store_count_rows(s, st);
 		return (rc);
+	}
 	if (store_rc_fatal(rc))
 		store_fail_txn(s, sqlite3_sql(st), rc);
 	else
@@ -519,6 +549,7 @@ store_do_commit(struct store *s)
 	}
 	s->in_txn = 0;
 	s->commits++;
+	s->last_rows = s->txn_rows;
 	s->state = STORE_OK;
 	s->err[0] = '\0';
 	return (0);
@@ -591,6 +622,7 @@ store_probe(struct store *s)
 		return (-1);
 	}
 	s->in_txn = 1;
+	memset(&s->txn_rows, 0, sizeof s->txn_rows);
 	sqlite3_bind_int(s->st_probe_ins, 1, STORE_PROBE_BYTES);
 	if (store_exec(s, s->st_probe_ins) == -1 ||
 	    store_exec(s, s->st_probe_del) == -1) {
@@ -646,6 +678,13 @@ const char *
 store_kind(const struct store *s)
 {
 	return (s->schema->kind);
+}
+
+/* Rows written by the last successful commit. */
+void
+store_last_rows(const struct store *s, struct store_rows *r)
+{
+	*r = s->last_rows;
 }
 
 /* Successful commits since open. */

@@ -167,6 +167,16 @@ const char	*store_error(const struct store *);
 int		 store_changes(const struct store *);
 /* Whether a write transaction is open. */
 int		 store_in_txn(const struct store *);
+/*
+ * Rows the last successful commit wrote, by statement kind (counted by
+ * store_exec() from sqlite3_changes(); the probe's rows count too).
+ */
+struct store_rows {
+	uint64_t	inserted;
+	uint64_t	deleted;
+	uint64_t	updated;
+};
+void		 store_last_rows(const struct store *, struct store_rows *);
 /* Successful commits since open (a generation counter). */
 uint64_t	 store_commits(const struct store *);
 /* The schema's kind ("publish store", "bookmark store"). */

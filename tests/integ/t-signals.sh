@@ -3,6 +3,7 @@
 # changes nothing, not even the store files; a new server list moves the
 # connection; new allow rules apply to new requests; log trace from the
 # file), SIGUSR1 reopens a rotated log file, run-time trace switches show
+# (wire, ipc and store lines)
 # and stop wire lines, and SIGTERM drains: promptly with a healthy
 # upstream, within shutdown-timeout with one that stops acking (the rest
 # is logged, kept, and replayed exactly once after a restart), and at
@@ -34,6 +35,11 @@ logged() {
 }
 count() {
 	grep -c -- "$1" "$LOG" || true
+}
+# traced: how many ipc frame and store trace lines were logged.
+traced() {
+	grep -c -e 'ipc: client [0-9]*: received ' \
+	    -e 'ipc: client [0-9]*: queued ' -e ' store: ' "$LOG" || true
 }
 count_at_least() {
 	[ "$(count "$1")" -ge "$2" ]
@@ -137,6 +143,22 @@ n=$(count ': wire ')
 run_pubtest -S "$T/ampsd.sock" -t orders -f 7 -n 1 -F -W 10000 ||
     fail "publish 7"
 [ "$(count ': wire ')" = "$n" ] || fail "wire lines after trace -wire"
+# ipc and store: a frame received, a frame queued, a group commit.
+ctl trace +ipc,+store | grep -q 'trace=ipc,store$' || fail "trace +ipc,+store"
+run_pubtest -S "$T/ampsd.sock" -t orders -f 8 -n 1 -F -W 10000 ||
+    fail "publish 8"
+logged 'ipc: client [0-9]*: received PUBLISH reqid [0-9]* len [0-9]*' ||
+    fail "no ipc line for a received PUBLISH"
+logged 'ipc: client [0-9]*: queued [A-Z_]* reqid [0-9]* len [0-9]*' ||
+    fail "no ipc line for a queued reply"
+logged 'store: publish store .*pub-main.db: commit [0-9]*: [1-9][0-9]* rows inserted, [0-9]* deleted, [0-9]* updated in [0-9]* us' ||
+    fail "no store commit line: $(grep 'store:' "$LOG" | tail -3)"
+ctl trace -ipc -store | grep -q 'trace=none$' || fail "trace -ipc -store"
+n=$(traced)
+run_pubtest -S "$T/ampsd.sock" -t orders -f 9 -n 1 -F -W 10000 ||
+    fail "publish 9"
+[ "$(traced)" = "$n" ] ||
+    fail "ipc/store lines after trace -ipc -store"
 ctl trace +wire,connection | grep -q 'trace=connection,wire' ||
     fail "trace +wire,connection"
 ctl verbose debug | grep -q '^level=debug trace=connection,wire' ||
