@@ -10,9 +10,13 @@
  * (-raw).  Pure: text in, text out; libc only, like the rest of ampsctl.
  *
  * JSON shape: {"ampsd":{...},"connections":[...],"stores":[...],
- * "commit":{...}|null,"programs":[...]}.  A value "-" is null; values
- * of the keys in ctl_status_strkeys are strings; other values that are
- * JSON numbers are numbers; everything else is a string.
+ * "commit":{...}|null,"programs":[...],"subscriptions":[...],
+ * "durable":[...]} ("subscriptions" from the "sub" lines, "durable" from
+ * the "durable" lines).  A value "-" is null; values of the keys in
+ * ctl_status_strkeys (and, in "sub" and "durable" records, in
+ * ctl_status_substrkeys: sub ids and names are the programs' own text)
+ * are strings; other values that are JSON numbers are numbers;
+ * everything else is a string.
  *
  * Invariants:
  *   (1) The JSON is valid whatever the text holds: every string goes
@@ -57,6 +61,30 @@ static const char *const ctl_status_strkeys[] = {
 	"version", "name", "state", "server", "client_name", "store",
 	"detail", "last_error", "kind", "server_index",
 };
+
+/* ... and in "sub" and "durable" records. */
+static const char *const ctl_status_substrkeys[] = {
+	"id", "conn", "topic",
+};
+
+/* Whether key's value is always a JSON string in records like r. */
+static int
+ctl_strkey(const struct ctl_rec *r, const char *key)
+{
+	size_t	j;
+
+	for (j = 0; j < sizeof ctl_status_strkeys /
+	    sizeof ctl_status_strkeys[0]; j++)
+		if (strcmp(key, ctl_status_strkeys[j]) == 0)
+			return (1);
+	if (strcmp(r->kw, "sub") != 0 && strcmp(r->kw, "durable") != 0)
+		return (0);
+	for (j = 0; j < sizeof ctl_status_substrkeys /
+	    sizeof ctl_status_substrkeys[0]; j++)
+		if (strcmp(key, ctl_status_substrkeys[j]) == 0)
+			return (1);
+	return (0);
+}
 
 /* Split text into records (invariant 3).  Returns 0 or -1 (memory). */
 static int
@@ -183,7 +211,7 @@ ctl_json_str(FILE *f, const char *s)
 static void
 ctl_json_rec(FILE *f, const struct ctl_rec *r)
 {
-	size_t	i, j;
+	size_t	i;
 	int	str;
 
 	fputc('{', f);
@@ -192,11 +220,7 @@ ctl_json_rec(FILE *f, const struct ctl_rec *r)
 			fputc(',', f);
 		ctl_json_str(f, r->k[i]);
 		fputc(':', f);
-		str = 0;
-		for (j = 0; j < sizeof ctl_status_strkeys /
-		    sizeof ctl_status_strkeys[0]; j++)
-			if (strcmp(r->k[i], ctl_status_strkeys[j]) == 0)
-				str = 1;
+		str = ctl_strkey(r, r->k[i]);
 		if (strcmp(r->v[i], "-") == 0)
 			fputs("null", f);
 		else if (!str && ctl_json_number(r->v[i]))
@@ -245,6 +269,8 @@ ctl_status_json(FILE *f, const struct ctl_status *st)
 	else
 		fputs("null", f);
 	ctl_json_array(f, st, "prog", "programs");
+	ctl_json_array(f, st, "sub", "subscriptions");
+	ctl_json_array(f, st, "durable", "durable");
 	fputs("\n}\n", f);
 }
 
@@ -437,6 +463,28 @@ ctl_status_table(FILE *f, const struct ctl_status *st)
 		{ "PENDING", "pending", 1 },
 		{ "QUEUED_BYTES", "queued_bytes", 1 },
 	};
+	static const struct ctl_col sub[] = {
+		{ "SUBSCRIPTION", "id", 0 },
+		{ "KIND", "kind", 0 },
+		{ "CONN", "conn", 0 },
+		{ "CLIENT", "client", 1 },
+		{ "PID", "pid", 1 },
+		{ "UID", "uid", 1 },
+		{ "NAME", "name", 0 },
+		{ "DELIVERED", "delivered", 1 },
+		{ "QUEUED_BYTES", "queued_bytes", 1 },
+		{ "LEASES", "leases", 1 },
+		{ "TOPIC", "topic", 0 },
+	};
+	static const struct ctl_col dur[] = {
+		{ "DURABLE", "name", 0 },
+		{ "CONN", "conn", 0 },
+		{ "OWNER_UID", "owner_uid", 1 },
+		{ "ATTACHED", "attached", 1 },
+		{ "PID", "pid", 1 },
+		{ "STATE", "state", 0 },
+		{ "TOPIC", "topic", 0 },
+	};
 	const char	*v;
 	size_t		 i;
 
@@ -461,6 +509,14 @@ ctl_status_table(FILE *f, const struct ctl_status *st)
 	if (ctl_first(st, "prog") != NULL) {
 		fputc('\n', f);
 		ctl_table(f, st, "prog", prog, sizeof prog / sizeof prog[0]);
+	}
+	if (ctl_first(st, "sub") != NULL) {
+		fputc('\n', f);
+		ctl_table(f, st, "sub", sub, sizeof sub / sizeof sub[0]);
+	}
+	if (ctl_first(st, "durable") != NULL) {
+		fputc('\n', f);
+		ctl_table(f, st, "durable", dur, sizeof dur / sizeof dur[0]);
 	}
 }
 

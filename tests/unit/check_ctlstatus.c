@@ -7,7 +7,8 @@
  * Unit tests for `ampsctl status` output (libampsipc/ampsctl-status.c):
  * the JSON is valid for any text (checked by tests/tools/jsoncheck.c)
  * and types its values as documented; the table shows the daemon lines,
- * one row per connection and per program; -raw passes the text through.
+ * one row per connection, per program, per subscription and per durable
+ * name; -raw passes the text through.
  */
 
 #ifdef HAVE_CONFIG_H
@@ -46,6 +47,19 @@ static const char sample[] =
     "queued_bytes=0\n"
     "prog uid=1000 name=- clients=1 subscriptions=3 pending=9 "
     "queued_bytes=4096\n";
+
+/* Subscription lines (docs/IPC.md §7), a sub id that looks numeric. */
+static const char subs[] =
+    "ampsd version=0.1.0 pid=7 uptime_s=5 clients=2 subscriptions=2 "
+    "durable_subscriptions=1\n"
+    "sub id=orders kind=plain conn=main client=3 pid=812 uid=1000 name=- "
+    "delivered=120 queued_bytes=0 leases=0 topic=orders\n"
+    "sub id=42 kind=durable conn=main client=4 pid=815 uid=1000 name=dur2 "
+    "delivered=5 queued_bytes=64 leases=0 topic=orders.eu\n"
+    "durable name=dur2 conn=main owner_uid=1000 attached=1 pid=815 "
+    "state=live topic=orders.eu\n"
+    "durable name=dur1 conn=main owner_uid=1000 attached=0 pid=- "
+    "state=idle topic=orders\n";
 
 /* Print text in mode into a string (caller frees). */
 static char *
@@ -113,6 +127,33 @@ START_TEST(test_json)
 }
 END_TEST
 
+/* Subscriptions and durable names in JSON: arrays, ids as strings. */
+START_TEST(test_json_subs)
+{
+	char	*out = print(subs, 1);
+
+	ck_assert_msg(valid(out), "invalid JSON:\n%s", out);
+	ck_assert_ptr_nonnull(strstr(out, "\"subscriptions\": [\n    "
+	    "{\"id\":\"orders\",\"kind\":\"plain\",\"conn\":\"main\","
+	    "\"client\":3,\"pid\":812,\"uid\":1000,\"name\":null,"
+	    "\"delivered\":120,\"queued_bytes\":0,\"leases\":0,"
+	    "\"topic\":\"orders\"},\n    {\"id\":\"42\","));
+	ck_assert_ptr_nonnull(strstr(out, "\"durable\": [\n    "
+	    "{\"name\":\"dur2\",\"conn\":\"main\",\"owner_uid\":1000,"
+	    "\"attached\":1,\"pid\":815,\"state\":\"live\","
+	    "\"topic\":\"orders.eu\"},\n    {\"name\":\"dur1\","));
+	ck_assert_ptr_nonnull(strstr(out, "\"pid\":null,\"state\":\"idle\""));
+	free(out);
+	/* Without sub lines: empty arrays; "id" of a conn stays a number. */
+	out = print(sample, 1);
+	ck_assert_msg(valid(out), "invalid JSON:\n%s", out);
+	ck_assert_ptr_nonnull(strstr(out, "\"subscriptions\": [],\n  "
+	    "\"durable\": []\n}\n"));
+	ck_assert_ptr_nonnull(strstr(out, "\"name\":\"main\",\"id\":0,"));
+	free(out);
+}
+END_TEST
+
 /* Whatever the text holds, the JSON stays valid (invariant 1). */
 START_TEST(test_json_hostile)
 {
@@ -124,6 +165,9 @@ START_TEST(test_json_hostile)
 		"conn name=\"\\ state=\t\n",
 		"prog a=1 a=2 a=3\n",
 		"commit count=1 le_inf=1\n",
+		"sub id=\"\\\x01\xff kind=\x7f topic=a\"b\\ client=1e999x\n"
+		"durable name=\" conn= =x pid==\n",
+		"sub\ndurable\nsub id=1 id=2 id\n",
 	};
 	char	*out, *big, *p;
 	size_t	 i;
@@ -181,6 +225,27 @@ START_TEST(test_table)
 }
 END_TEST
 
+/* The table's subscription and durable sections. */
+START_TEST(test_table_subs)
+{
+	char	*out = print(subs, 0);
+
+	ck_assert_msg(strcmp(out, "ampsd 0.1.0, pid 7, up 5s, 2 client(s), "
+	    "2 subscription(s) (1 durable)\n\n"
+	    "SUBSCRIPTION  KIND     CONN  CLIENT  PID   UID  NAME  DELIVERED  "
+	    "QUEUED_BYTES  LEASES  TOPIC\n"
+	    "orders        plain    main       3  812  1000  -           120  "
+	    "           0       0  orders\n"
+	    "42            durable  main       4  815  1000  dur2          5  "
+	    "          64       0  orders.eu\n\n"
+	    "DURABLE  CONN  OWNER_UID  ATTACHED  PID  STATE  TOPIC\n"
+	    "dur2     main       1000         1  815  live   orders.eu\n"
+	    "dur1     main       1000         0    -  idle   orders\n") == 0,
+	    "table:\n%s", out);
+	free(out);
+}
+END_TEST
+
 /* Quantiles beyond the last bound; no commits; a status without store. */
 START_TEST(test_table_edges)
 {
@@ -224,8 +289,10 @@ ctlstatus_suite(void)
 
 	tcase_add_test(tc, test_checker);
 	tcase_add_test(tc, test_json);
+	tcase_add_test(tc, test_json_subs);
 	tcase_add_test(tc, test_json_hostile);
 	tcase_add_test(tc, test_table);
+	tcase_add_test(tc, test_table_subs);
 	tcase_add_test(tc, test_table_edges);
 	tcase_add_test(tc, test_raw);
 	suite_add_tcase(s, tc);
