@@ -292,6 +292,55 @@ START_TEST(test_degraded_and_recovery)
 }
 END_TEST
 
+/* store_last_rows(): rows of the last commit, by kind; reset per txn. */
+START_TEST(test_last_rows)
+{
+	struct store		*s;
+	struct store_rows	 r;
+	sqlite3_stmt		*ins, *del, *upd, *sel;
+	char			*cause = NULL;
+	int			 i;
+
+	s = must_open("rows.db", &schema1);
+	ck_assert_int_eq(store_prepare(s, "INSERT INTO t (v) VALUES (x'01')",
+	    &ins, &cause), 0);
+	ck_assert_int_eq(store_prepare(s, "  DELETE FROM t WHERE k <= ?1",
+	    &del, &cause), 0);
+	ck_assert_int_eq(store_prepare(s, "UPDATE t SET v = x'02'", &upd,
+	    &cause), 0);
+	ck_assert_int_eq(store_prepare(s, "SELECT count(*) FROM t", &sel,
+	    &cause), 0);
+	ck_assert_int_eq(store_begin(s), 0);
+	for (i = 0; i < 5; i++)
+		ck_assert_int_eq(store_exec(s, ins), SQLITE_DONE);
+	ck_assert_int_eq(store_exec(s, sel), SQLITE_ROW);	/* not counted */
+	ck_assert_int_eq(store_commit(s), 0);
+	store_last_rows(s, &r);
+	ck_assert_uint_eq(r.inserted, 5);
+	ck_assert_uint_eq(r.deleted, 0);
+	ck_assert_uint_eq(r.updated, 0);
+
+	ck_assert_int_eq(store_begin(s), 0);
+	sqlite3_bind_int(del, 1, 2);
+	ck_assert_int_eq(store_exec(s, del), SQLITE_DONE);
+	ck_assert_int_eq(store_exec(s, upd), SQLITE_DONE);
+	ck_assert_int_eq(store_commit(s), 0);
+	store_last_rows(s, &r);
+	ck_assert_uint_eq(r.inserted, 0);
+	ck_assert_uint_eq(r.deleted, 2);
+	ck_assert_uint_eq(r.updated, 3);
+
+	/* A rolled-back transaction leaves the last commit's figures. */
+	ck_assert_int_eq(store_begin(s), 0);
+	ck_assert_int_eq(store_exec(s, ins), SQLITE_DONE);
+	store_rollback(s);
+	store_last_rows(s, &r);
+	ck_assert_uint_eq(r.inserted, 0);
+	ck_assert_uint_eq(r.deleted, 2);
+	store_close(s);
+}
+END_TEST
+
 START_TEST(test_store_set)
 {
 	struct store_set	*set;
@@ -447,6 +496,7 @@ store_suite(void)
 	tcase_add_test(refuse, test_pubstore_truncated_wal_kept);
 	tcase_add_test(health, test_degraded_and_recovery);
 	tcase_add_test(health, test_store_set);
+	tcase_add_test(health, test_last_rows);
 	tcase_add_test(health, test_observer);
 	suite_add_tcase(s, open);
 	suite_add_tcase(s, refuse);
