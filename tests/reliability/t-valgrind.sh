@@ -40,11 +40,6 @@ declare -A CASES=(
 )
 # Programs left out entirely: none today.  Add "[check_x]=reason".
 declare -A SKIP=()
-# check_loop resets no state between tests in one process (loop_init()
-# leaves loop_stop/loop_status set by the previous test's loop_exit()),
-# so it runs forked (CK_FORK=yes); valgrind follows the forks and a
-# child's error still fails the test through --error-exitcode.
-declare -A FORKED=([check_loop]=1)
 
 VG=(valgrind -q --error-exitcode=99 --leak-check=full
     --errors-for-leak-kinds=definite --suppressions="$SUPP"
@@ -70,18 +65,16 @@ for p in "$B"/tests/unit/check_* "$B"/tests/ampsim/check_*; do
 		skipped=$((skipped + 1))
 		continue
 	fi
-	fork=no
-	[ -n "${FORKED[$name]:-}" ] && fork=yes
 	for c in ${CASES[$name]:-ALL}; do
 		label=$name
 		[ "$c" = ALL ] || label="$name/$c"
 		log=$LOGDIR/${label//\//-}.log
 		t0=$(date +%s%N)
 		if [ "$c" = ALL ]; then
-			CK_FORK=$fork timeout "$PER_PROG" "${VG[@]}" "$p" \
+			CK_FORK=no timeout "$PER_PROG" "${VG[@]}" "$p" \
 			    >"$log" 2>&1
 		else
-			CK_FORK=$fork CK_RUN_CASE=$c timeout "$PER_PROG" \
+			CK_FORK=no CK_RUN_CASE=$c timeout "$PER_PROG" \
 			    "${VG[@]}" "$p" >"$log" 2>&1
 		fi
 		rc=$?
