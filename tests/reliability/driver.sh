@@ -40,9 +40,9 @@
 #   DRIVER_KINDS="k1 k2"  draw faults from these kinds only
 #   DRIVER_KNOWN_BUGS="discard-after-disconnect"
 #                     report, but do not fail on, a discarded message
-#                     delivered again after an upstream disconnect (see
-#                     docs/RELIABILITY.md, findings; t-driver-strict.sh
-#                     is the XFAIL reminder)
+#                     delivered again after an upstream disconnect
+#                     (docs/RELIABILITY.md, finding 5, fixed; empty by
+#                     default, as in t-driver.sh and t-driver-strict.sh)
 #
 # The seed fixes the sequence of faults and their parameters; process
 # timing still varies from run to run, so a failure is replayed with the
