@@ -84,7 +84,7 @@ sp_owner_cb(const struct bookmarkstore_sub *d, void *arg)
 }
 
 /* The stored owner uid of name on connection i (-1 unknown). */
-static int64_t
+int64_t
 sp_store_owner(struct subpath *sp, size_t i, const char *name)
 {
 	struct sp_owner_arg	a = { name, -1 };

@@ -138,6 +138,7 @@ void	sp_drop_sub(struct subpath *, struct submgr_sub *, uint32_t,
 	    const char *, int);
 
 /* subpath-admin.c */
+int64_t	sp_store_owner(struct subpath *, size_t, const char *);
 int	sp_unsub_durable(struct subpath *, struct ipc_client *,
 	    const struct ipc_cmd *, const char *, int);
 

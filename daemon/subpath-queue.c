@@ -50,6 +50,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -123,18 +124,30 @@ sp_resume(struct subpath *sp, struct submgr_sub *s)
  * messages it had (or a subscription just unsubscribed).  The discard
  * must still reach the bookmark store, or the next MOST_RECENT would
  * bring those messages back.  The store of the connection that defines
- * the name takes it.  Returns bookmarkstore_discard()'s result, -1 if
- * no store knows the name.
+ * the name takes it, if the sender may discard for it: no other program
+ * has the name attached, and the sender is its recorded owner, root or
+ * the daemon's own user (RELIABILITY.md finding 13).  Returns
+ * bookmarkstore_discard()'s result, -1 if no store knows the name, -2 if
+ * the sender may not.
  */
 static int
-sp_discard_orphan(struct subpath *sp, const char *name, const char *bm)
+sp_discard_orphan(struct subpath *sp, struct ipc_client *cl,
+    const char *name, const char *bm)
 {
+	uid_t	uid = ipc_client_uid(cl);
+	int64_t	owner;
 	size_t	i;
 
 	for (i = 0; i < sp->nconns; i++) {
 		if (sp->conns[i].bs == NULL || bmtrack_get(
 		    bookmarkstore_tracker(sp->conns[i].bs), name) == NULL)
 			continue;
+		if (submgr_sub_durable(sp->sm, name) != NULL)
+			return (-2);
+		owner = sp_store_owner(sp, i, name);
+		if (uid != 0 && uid != geteuid() &&
+		    (owner < 0 || (uid_t)owner != uid))
+			return (-2);
 		return (bookmarkstore_discard(sp->conns[i].bs, name, bm,
 		    strlen(bm)));
 	}
@@ -157,11 +170,17 @@ subpath_discard(struct subpath *sp, struct ipc_client *cl,
 	s = submgr_sub_local(sp->sm, ipc_client_id(cl), sid);
 	if (s == NULL || s->durable == NULL ||
 	    sp->conns[s->connid].bs == NULL) {
-		if (sp_discard_orphan(sp, sid, bm) == -1)
+		rc = sp_discard_orphan(sp, cl, sid, bm);
+		if (rc == -1)
 			ipc_client_reply_error(cl, m->hdr.reqid,
 			    AMPSIPC_E_COMMAND, "discard: no durable "
 			    "subscription by that name delivered that "
 			    "bookmark");
+		else if (rc == -2)
+			ipc_client_reply_error(cl, m->hdr.reqid,
+			    AMPSIPC_E_NOT_PERMITTED, "discard: the durable "
+			    "subscription is attached elsewhere or belongs "
+			    "to another user");
 		return (0);
 	}
 	rc = bookmarkstore_discard(sp->conns[s->connid].bs, s->durable, bm,
