@@ -60,7 +60,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -76,6 +75,7 @@
 #include "pubpath.h"
 #include "pubpath-int.h"
 #include "pubstore.h"
+#include "submgr.h"
 #include "subpath.h"
 #include "xmalloc.h"
 
@@ -227,31 +227,6 @@ pp_persisted(struct conn *c, uint64_t seq, void *arg)
 	pp_check_waiters(pp, pc);
 }
 
-/* Map an AMPS failure reason to an IPC error code (spec §16.2). */
-static uint32_t
-pp_reason_code(const char *reason)
-{
-	static const struct {
-		const char	*reason;
-		uint32_t	 code;
-	} map[] = {
-		{ "auth failure",		AMPSIPC_E_AUTHENTICATION },
-		{ "not entitled",		AMPSIPC_E_NOT_ENTITLED },
-		{ "bad filter",			AMPSIPC_E_BAD_FILTER },
-		{ "bad regex topic",		AMPSIPC_E_BAD_REGEX_TOPIC },
-		{ "bad regex",			AMPSIPC_E_BAD_REGEX_TOPIC },
-		{ "invalid topic",		AMPSIPC_E_INVALID_TOPIC },
-		{ "name in use",		AMPSIPC_E_NAME_IN_USE },
-		{ "subscription already exists", AMPSIPC_E_SUB_EXISTS },
-	};
-	size_t	i;
-
-	for (i = 0; i < sizeof map / sizeof map[0]; i++)
-		if (strcasecmp(reason, map[i].reason) == 0)
-			return (map[i].code);
-	return (AMPSIPC_E_COMMAND);
-}
-
 /* conn upcall: AMPS refused seq. */
 static void
 pp_failed(struct conn *c, uint64_t seq, const char *reason, void *arg)
@@ -266,7 +241,7 @@ pp_failed(struct conn *c, uint64_t seq, const char *reason, void *arg)
 		if (pc->track[i].cl != NULL)
 			ipc_client_send_publish_failed(pc->track[i].cl,
 			    pc->track[i].reqid, pc->id, seq,
-			    pp_reason_code(reason), reason);
+			    submgr_reason_code(reason), reason);
 		pc->track[i].cl = NULL;
 		break;
 	}
