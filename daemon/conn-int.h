@@ -36,6 +36,8 @@ struct conn {
 	uint32_t		 id;
 	struct pubstore		*ps;
 	struct conn_events	 ev;
+	char			*head;		/* header of a stored publish */
+	size_t			 headcap;
 	enum conn_state		 state;
 	uint64_t		 state_since;
 	struct connha		 ha;
