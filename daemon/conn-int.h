@@ -16,6 +16,7 @@
 #include "amps.h"
 #include "conn.h"
 #include "connha.h"
+#include "errmap.h"
 
 #define CONN_READ_CHUNK		(256 * 1024)
 #define CONN_READS_PER_CB	16
@@ -33,6 +34,8 @@ struct conn_obuf {
 
 struct conn {
 	const struct conf_conn	*cc;
+	char			*name;		/* cc's, or "<cc>.delta" */
+	char			*client_name;	/* the AMPS client name */
 	uint32_t		 id;
 	struct pubstore		*ps;
 	struct conn_events	 ev;
@@ -61,6 +64,9 @@ struct conn {
 	struct conn_obuf	 out;
 	uint64_t		 cid;
 	char			 logon_cid[24];
+	char			 flush_cid[32];	/* our flush awaiting its ack */
+	uint64_t		 flush_seq;	/* sent_seq when it was sent */
+	uint64_t		 flush_logon;	/* connects when it was sent */
 	int			 logon_retries;
 	char			*retry_user;
 	char			*retry_pw;
@@ -80,6 +86,9 @@ struct conn {
 	uint64_t		 max_sent;	/* highest seq ever sent, or in
 						   the store at startup */
 	char			 last_error[256];
+	enum errmap_conn	 why;		/* the next conn_fail()'s kind */
+	enum errmap_conn	 down_why;	/* why not up; NONE once ready */
+	char			 down_reason[256]; /* logon failure reason */
 };
 
 /* conn.c */

@@ -31,6 +31,8 @@ void		 subpath_free(struct subpath *);
 int		 subpath_command(struct subpath *, struct ipc_client *,
 		    const struct ipcwire_msg *);
 void		 subpath_closed(struct subpath *, struct ipc_client *);
+void		 subpath_sow_delete(struct subpath *, struct ipc_client *,
+		    const struct ipcwire_msg *, uint32_t, uint64_t);
 
 /* subpath-sub.c: IPC handlers (arg: the subpath). */
 int		 subpath_discard(struct ipc_client *,
@@ -46,7 +48,8 @@ void		 subpath_state(struct subpath *, struct conn *,
 void		 subpath_flush(struct subpath *);
 void		 subpath_stop(struct subpath *);
 size_t		 subpath_nsubs(const struct subpath *);
-void		 subpath_status(struct subpath *, FILE *, int);
+void		 subpath_status(struct subpath *, FILE *, int,
+		    const struct ipc_client *);
 
 /* subpath-stats.c */
 void		 subpath_foreach_sub(struct subpath *, void (*)(
