@@ -9,7 +9,7 @@
  *	ampsctl publish -topic T [-data D | -file F] [-delta] [-n N]
  *	    [-rate R] [-conn C] [-correlation X] [-sowkey K]
  *	    [-expiration S] [-wait stored|persisted|none] [-socket P]
- *	ampsctl flush [-timeout MS] [-socket P]
+ *	ampsctl flush [-conn C] [-timeout MS] [-socket P]
  *	ampsctl ping [-socket P]
  *	ampsctl status [-json | -raw] [-conn C] [-socket P]
  *	ampsctl subscribe | sow | sow_and_subscribe | sow_delete | unsubscribe
@@ -68,7 +68,7 @@ usage(void)
 	    "[-expiration S]\n"
 	    "           [-wait stored|persisted|none] [-timeout MS] "
 	    "[-socket P]\n"
-	    "       ampsctl flush [-timeout MS] [-socket P]\n"
+	    "       ampsctl flush [-conn C] [-timeout MS] [-socket P]\n"
 	    "       ampsctl ping [-socket P]\n"
 	    "       ampsctl status [-json | -raw] [-conn C] [-socket P]\n"
 	    "       ampsctl subscribe|sow|sow_and_subscribe|sow_delete ...\n"
@@ -227,10 +227,29 @@ slurp(const char *path, size_t *lenp)
 	return (buf);
 }
 
+/* What became of the publishes that failed: the first reason. */
+struct pub_failures {
+	int	 code;
+	char	 reason[256];
+};
+
+/* Publish events: remember why the first failed publish failed. */
+static void
+pub_event(struct ampsipc *h, const struct ampsipc_pubevent *ev, void *arg)
+{
+	struct pub_failures	*pf = arg;
+
+	if (ev->kind != AMPSIPC_PUB_FAILED || pf->code != 0)
+		return;
+	pf->code = ev->error != 0 ? ev->error : AMPSIPC_E_UNKNOWN;
+	snprintf(pf->reason, sizeof pf->reason, "%s", ev->reason);
+}
+
 /* ampsctl publish. */
 static int
 cmd_publish(struct ampsipc *h, struct ctl *c)
 {
+	struct pub_failures	 pf;
 	struct timespec	 start;
 	char		*buf = NULL, *line = NULL;
 	size_t		 len, cap = 0;
@@ -240,6 +259,8 @@ cmd_publish(struct ampsipc *h, struct ctl *c)
 
 	if (c->topic == NULL || (c->data != NULL && c->file != NULL))
 		usage();
+	memset(&pf, 0, sizeof pf);
+	ampsipc_set_pub_handler(h, pub_event, &pf);
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	if (c->data != NULL)
 		rc = pub_one(h, c, c->data, strlen(c->data), &sent, &start);
@@ -265,14 +286,18 @@ cmd_publish(struct ampsipc *h, struct ctl *c)
 		rc = ampsipc_wait_stored(h, 0) == -1 &&
 		    ampsipc_error(h) != AMPSIPC_E_TIMED_OUT ? -1 : 0;
 	else if (strcmp(c->wait, "persisted") == 0)
-		rc = ampsipc_publish_flush(h, c->timeout);
+		rc = c->opts.conn != NULL ? ampsipc_publish_flush_conn(h,
+		    c->opts.conn, c->timeout) : ampsipc_publish_flush(h,
+		    c->timeout);
 	else
 		rc = ampsipc_wait_stored(h, c->timeout);
 	if (rc == -1)
 		return (fail(h, "publish"));
 	if (ampsipc_failed(h) != 0) {
 		fprintf(stderr, "ampsctl: %" PRIu64 " of %ld publishes "
-		    "failed: %s\n", ampsipc_failed(h), sent, ampsipc_errmsg(h));
+		    "failed: %s: %s\n", ampsipc_failed(h), sent,
+		    ampsipc_strerror(pf.code), pf.reason[0] != '\0' ?
+		    pf.reason : "(no reason given)");
 		return (1);
 	}
 	return (0);
@@ -317,7 +342,9 @@ main(int argc, char **argv)
 	if (strcmp(cmd, "publish") == 0)
 		rc = cmd_publish(h, &c);
 	else if (strcmp(cmd, "flush") == 0) {
-		if (ampsipc_publish_flush(h, c.timeout) == -1)
+		if ((c.opts.conn != NULL ? ampsipc_publish_flush_conn(h,
+		    c.opts.conn, c.timeout) : ampsipc_publish_flush(h,
+		    c.timeout)) == -1)
 			rc = fail(h, "flush");
 	} else if (strcmp(cmd, "ping") == 0) {
 		if (ampsipc_ping(h, c.timeout) == -1)
