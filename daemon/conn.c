@@ -924,6 +924,13 @@ conn_name(const struct conn *c)
 	return (c->name);
 }
 
+/* The highest sequence sent upstream on this logon. */
+uint64_t
+conn_sent_seq(const struct conn *c)
+{
+	return (c->sent_seq);
+}
+
 /* Index given at creation. */
 uint32_t
 conn_id(const struct conn *c)

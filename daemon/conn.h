@@ -96,6 +96,7 @@ const char	*conn_state_name(enum conn_state);
 uint32_t	 conn_wire_state(enum conn_state);
 const char	*conn_name(const struct conn *);
 uint32_t	 conn_id(const struct conn *);
+uint64_t	 conn_sent_seq(const struct conn *);
 void		 conn_get_status(const struct conn *, struct conn_status *);
 int		 conn_send_raw(struct conn *, const void *, size_t);
 

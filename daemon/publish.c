@@ -96,7 +96,7 @@ publish_track_add(struct server_conn *sc, struct ipc_client *cl,
 }
 
 /* Everything of sc up to this is persisted or refused. */
-static uint64_t
+uint64_t
 publish_done_seq(struct server_conn *sc)
 {
 	uint64_t	done = pubstore_discarded_seq(sc->ps);
@@ -668,4 +668,33 @@ publish_free(struct server *srv)
 		free(srv->conns[i].failed);
 	}
 	free(srv->pending);
+}
+
+/*
+ * The receive path's question (subpath.c, sp_command): does program cl
+ * have publishes not yet upstream before a command for session sess?
+ * On the connection itself: stored and not yet sent (a command goes out
+ * after them, on the same AMPS connection).  On its delta session,
+ * another AMPS connection: not yet persisted, so that AMPS has them
+ * before it sees the command; a flush hurries them.
+ */
+int
+publish_unsent(void *arg, struct ipc_client *cl, uint32_t sess)
+{
+	struct server		*srv = arg;
+	struct server_conn	*sc;
+	uint64_t		*last = ipc_client_data(cl);
+	uint32_t		 id = sess >= srv->nconns_conf ?
+				    (uint32_t)(sess - srv->nconns_conf) : sess;
+
+	if (last == NULL || id >= srv->nconns || last[id] == 0)
+		return (0);
+	sc = &srv->conns[id];
+	if (sess < srv->nconns_conf)
+		return (last[id] > conn_sent_seq(sc->conn) &&
+		    last[id] > publish_done_seq(sc));
+	if (last[id] <= publish_done_seq(sc))
+		return (0);
+	conn_flush_upto(sc->conn, last[id]);
+	return (1);
 }

@@ -160,6 +160,8 @@ void		 publish_hello(struct server *, struct ipc_client *);
 void		 publish_closed(struct server *, struct ipc_client *);
 void		 publish_free(struct server *);
 void		 publish_flush_upstream(struct server *);
+uint64_t	 publish_done_seq(struct server_conn *);
+int		 publish_unsent(void *, struct ipc_client *, uint32_t);
 uint32_t	 publish_store_err(struct server_conn *);
 
 /* server-acl.c */

@@ -216,6 +216,7 @@ server_flush(void *arg)
 	for (i = 0; i < srv->nconns; i++)
 		conn_pump(srv->conns[i].conn);
 	publish_flush_upstream(srv);	/* a program waits: AMPS flush */
+	subpath_release_held(srv->sp);	/* commands after their publishes */
 	ipc_release(srv->ipc);		/* replies after the commit */
 }
 
@@ -401,6 +402,7 @@ server_create(struct conf *conf, char **cause)
 	}
 	if (subpath_open(srv->sp, cause) == -1)
 		goto fail;
+	subpath_set_unsent(srv->sp, publish_unsent, srv);
 	srv->probe = event_new(loop_base(), -1, EV_PERSIST, srv_probe_cb, srv);
 	if (srv->probe == NULL)
 		fatalx("server: event_new failed");

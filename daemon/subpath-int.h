@@ -120,6 +120,12 @@ struct subpath {
 	size_t			 nsess;		/* 2 * nconns */
 	size_t			 def;
 	struct sp_park		*parked;
+	struct sp_park		*held;		/* behind their publishes */
+	/* Does the program have publishes not yet upstream before a
+	 * command for this session?  (server.c; NULL: never) */
+	int			(*unsent)(void *, struct ipc_client *,
+				    uint32_t);
+	void			*unsent_arg;
 	struct submgr		*sm;
 	struct qack		*qa;		/* pending queue acks */
 	struct event		*qtimer;	/* oldest pending ack due */
@@ -171,6 +177,9 @@ struct sp_park *sp_park_take(struct subpath *, uint32_t);
 void	sp_park_free(struct sp_park *);
 void	sp_park_fail(struct subpath *, uint32_t);
 void	sp_park_closed(struct subpath *, struct ipc_client *);
+void	sp_hold(struct subpath *, struct ipc_client *,
+	    const struct ipcwire_msg *, uint32_t);
+int	sp_holds(struct subpath *, struct ipc_client *);
 
 /* subpath-admin.c (called by subpath.c) */
 int	sp_unsub_durable(struct subpath *, struct ipc_client *,

@@ -4,8 +4,9 @@
  */
 
 /*
- * subpath-park.c: commands that wait for their upstream session to come
- * up (docs/IPC.md §5, "While AMPS is unreachable").  A query (sow,
+ * subpath-park.c: commands that wait: for their upstream session to come
+ * up (docs/IPC.md §5, "While AMPS is unreachable"), or, held, for the
+ * program's earlier publishes to be upstream (sp_hold).  A query (sow,
  * sow_delete with acks) or a synchronous stream that arrives while its
  * session is down waits here, as a copy of the request, for at most the
  * request's TIMEOUT_MS; subpath.c runs it again when the session is up
@@ -95,28 +96,15 @@ sp_park_timer_cb(evutil_socket_t fd, short what, void *arg)
 	sp_park_answer(p, text);
 }
 
-/*
- * Keep a copy of m from cl until session sess is up, at most its
- * TIMEOUT_MS.  Returns 0 when parked, or an error code to answer at
- * once (DISCONNECTED without TIMEOUT_MS, or when the session gave up or
- * stopped: the caller says why).
- */
-int
-sp_park(struct subpath *sp, struct ipc_client *cl,
+/* A copy of request m of cl for session sess, not linked anywhere. */
+static struct sp_park *
+sp_park_copy(struct subpath *sp, struct ipc_client *cl,
     const struct ipcwire_msg *m, uint32_t sess)
 {
-	struct sp_park	*p, **pp;
-	struct timeval	 tv;
-	uint64_t	 ms;
+	struct sp_park	*p;
 	size_t		 len = 0, off = 0;
 	unsigned int	 t;
-	enum conn_state	 st = conn_state(sp->conns[sess].conn);
 
-	if (!ipcwire_has(m, AMPSIPC_T_TIMEOUT_MS) || st == CONN_GAVE_UP ||
-	    st == CONN_STOPPED)
-		return (AMPSIPC_E_DISCONNECTED);
-	if ((ms = ipcwire_num(m, AMPSIPC_T_TIMEOUT_MS, 0)) == 0)
-		return (AMPSIPC_E_DISCONNECTED);
 	p = xcalloc(1, sizeof *p);
 	p->sp = sp;
 	p->cl = cl;
@@ -134,15 +122,72 @@ sp_park(struct subpath *sp, struct ipc_client *cl,
 		p->m.f[t].ptr = p->buf + off;
 		off += m->f[t].len;
 	}
+	return (p);
+}
+
+/* Append p to the list at *head (arrival order). */
+static void
+sp_park_append(struct sp_park **head, struct sp_park *p)
+{
+	while (*head != NULL)
+		head = &(*head)->next;
+	*head = p;
+}
+
+/*
+ * Hold request m of cl, for session sess, until the program's earlier
+ * publishes on that connection are upstream (subpath.c releases it in
+ * the flush phase): a command never overtakes the program's own
+ * publishes, as on one AMPS connection.  Commands of one program stay
+ * in order.
+ */
+void
+sp_hold(struct subpath *sp, struct ipc_client *cl,
+    const struct ipcwire_msg *m, uint32_t sess)
+{
+	sp_park_append(&sp->held, sp_park_copy(sp, cl, m, sess));
+}
+
+/* Whether program cl has a held request (its later ones wait too). */
+int
+sp_holds(struct subpath *sp, struct ipc_client *cl)
+{
+	struct sp_park	*p;
+
+	for (p = sp->held; p != NULL; p = p->next)
+		if (p->cl == cl)
+			return (1);
+	return (0);
+}
+
+/*
+ * Keep a copy of m from cl until session sess is up, at most its
+ * TIMEOUT_MS.  Returns 0 when parked, or an error code to answer at
+ * once (DISCONNECTED without TIMEOUT_MS, or when the session gave up or
+ * stopped: the caller says why).
+ */
+int
+sp_park(struct subpath *sp, struct ipc_client *cl,
+    const struct ipcwire_msg *m, uint32_t sess)
+{
+	struct sp_park	*p;
+	struct timeval	 tv;
+	uint64_t	 ms;
+	enum conn_state	 st = conn_state(sp->conns[sess].conn);
+
+	if (!ipcwire_has(m, AMPSIPC_T_TIMEOUT_MS) || st == CONN_GAVE_UP ||
+	    st == CONN_STOPPED)
+		return (AMPSIPC_E_DISCONNECTED);
+	if ((ms = ipcwire_num(m, AMPSIPC_T_TIMEOUT_MS, 0)) == 0)
+		return (AMPSIPC_E_DISCONNECTED);
+	p = sp_park_copy(sp, cl, m, sess);
 	if ((p->timer = evtimer_new(loop_base(), sp_park_timer_cb,
 	    p)) == NULL)
 		fatalx("subpath: evtimer_new failed");
 	tv.tv_sec = (time_t)(ms / 1000);
 	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
 	evtimer_add(p->timer, &tv);
-	for (pp = &sp->parked; *pp != NULL; pp = &(*pp)->next)
-		;
-	*pp = p;		/* in arrival order (invariant 3) */
+	sp_park_append(&sp->parked, p);	/* in arrival order (invariant 3) */
 	log_debug("connection %s: %s from client %llu waits for the "
 	    "session (%llu ms at most)", sp->conns[sess].name,
 	    ipcwire_cmd_name((uint32_t)ipcwire_num(m, AMPSIPC_T_CMD, 0)),
@@ -187,11 +232,11 @@ sp_park_fail(struct subpath *sp, uint32_t sess)
 	}
 }
 
-/* A program went away: drop its parked commands unanswered. */
+/* A program went away: drop its parked and held commands unanswered. */
 void
 sp_park_closed(struct subpath *sp, struct ipc_client *cl)
 {
-	struct sp_park	*p, *next;
+	struct sp_park	*p, *next, **pp;
 
 	for (p = sp->parked; p != NULL; p = next) {
 		next = p->next;
@@ -199,5 +244,12 @@ sp_park_closed(struct subpath *sp, struct ipc_client *cl)
 			continue;
 		sp_park_unlink(sp, p);
 		sp_park_free(p);
+	}
+	for (pp = &sp->held; (p = *pp) != NULL;) {
+		if (p->cl == cl) {
+			*pp = p->next;
+			sp_park_free(p);
+		} else
+			pp = &p->next;
 	}
 }

@@ -85,6 +85,9 @@
 #include "subpath-int.h"
 #include "xmalloc.h"
 
+static int	sp_command(struct subpath *, struct ipc_client *,
+		    const struct ipcwire_msg *, int);
+
 /* strdup of a string field, or NULL. */
 static char *
 sp_dup(const struct ipcwire_msg *m, unsigned int tag)
@@ -640,7 +643,21 @@ int
 subpath_command(struct subpath *sp, struct ipc_client *cl,
     const struct ipcwire_msg *m)
 {
+	return (sp_command(sp, cl, m, 0));
+}
+
+/*
+ * A COMMAND, now or again (released: it was held and may not be held
+ * again).  A command of a program that has publishes on its connection
+ * not yet upstream is held until they are (sp_hold), and so are the
+ * program's later ones: its commands never overtake its publishes.
+ */
+static int
+sp_command(struct subpath *sp, struct ipc_client *cl,
+    const struct ipcwire_msg *m, int released)
+{
 	uint32_t	cmd = (uint32_t)ipcwire_num(m, AMPSIPC_T_CMD, 0);
+	uint32_t	sess;
 	const void	*hdrs;
 	size_t		 hlen = 0;
 	char		 why[160];
@@ -652,6 +669,18 @@ subpath_command(struct subpath *sp, struct ipc_client *cl,
 	    cmdhdr_check(hdrs, hlen, why, sizeof why) == -1)
 		return (sp_refuse(cl, m->hdr.reqid, AMPSIPC_E_COMMAND, "%s",
 		    why));
+	sess = (uint32_t)connid;
+	if ((cmd == AMPSIPC_CMD_DELTA_SUBSCRIBE ||
+	    cmd == AMPSIPC_CMD_SOW_AND_DELTA_SUBSCRIBE) &&
+	    !ipcwire_has(m, AMPSIPC_T_BOOKMARK) &&
+	    !(ipcwire_num(m, AMPSIPC_T_CMD_FLAGS, 0) & AMPSIPC_CF_DURABLE))
+		sess += (uint32_t)sp->nconns;
+	if (!released && cmd != AMPSIPC_CMD_UNSUBSCRIBE &&
+	    sp->unsent != NULL && (sp_holds(sp, cl) ||
+	    (sp->conns[connid].up && sp->unsent(sp->unsent_arg, cl, sess)))) {
+		sp_hold(sp, cl, m, sess);
+		return (0);
+	}
 	switch (cmd) {
 	case AMPSIPC_CMD_SUBSCRIBE:
 	case AMPSIPC_CMD_DELTA_SUBSCRIBE:
@@ -669,6 +698,50 @@ subpath_command(struct subpath *sp, struct ipc_client *cl,
 	default:
 		return (AMPSIPC_E_NOT_SUPPORTED);
 	}
+}
+
+/*
+ * The flush phase, once committed publishes are upstream: run the held
+ * commands whose programs' publishes have gone out, in order per
+ * program.
+ */
+void
+subpath_release_held(struct subpath *sp)
+{
+	struct sp_park		 *p, **pp;
+	struct ipc_client	**blocked = NULL;
+	size_t			  nb = 0, i;
+	int			  rc;
+
+	for (pp = &sp->held; (p = *pp) != NULL;) {
+		for (i = 0; i < nb && blocked[i] != p->cl; i++)
+			;
+		if (i < nb || (sp->conns[p->sess].up &&
+		    sp->unsent(sp->unsent_arg, p->cl, p->sess))) {
+			if (i == nb) {
+				blocked = xreallocarray(blocked, nb + 1,
+				    sizeof *blocked);
+				blocked[nb++] = p->cl;
+			}
+			pp = &p->next;
+			continue;
+		}
+		*pp = p->next;
+		if ((rc = sp_command(sp, p->cl, &p->m, 1)) > 0)
+			ipc_client_reply_error(p->cl, p->m.hdr.reqid,
+			    (uint32_t)rc, NULL);
+		sp_park_free(p);
+	}
+	free(blocked);
+}
+
+/* The server's test for a program's publishes not yet upstream. */
+void
+subpath_set_unsent(struct subpath *sp, int (*fn)(void *,
+    struct ipc_client *, uint32_t), void *arg)
+{
+	sp->unsent = fn;
+	sp->unsent_arg = arg;
 }
 
 /* IPC closed: end the program's subscriptions (invariant 1). */
@@ -740,7 +813,7 @@ subpath_state(struct subpath *sp, struct conn *cn, enum conn_state st)
 				sp_send_sub(sp, s);
 		/* Commands that waited for the session, in order. */
 		while (pc->up && (p = sp_park_take(sp, id)) != NULL) {
-			if ((rc = subpath_command(sp, p->cl, &p->m)) > 0)
+			if ((rc = sp_command(sp, p->cl, &p->m, 0)) > 0)
 				ipc_client_reply_error(p->cl, p->m.hdr.reqid,
 				    (uint32_t)rc, NULL);
 			sp_park_free(p);
@@ -880,6 +953,10 @@ subpath_free(struct subpath *sp)
 	}
 	while ((p = sp->parked) != NULL) {
 		sp->parked = p->next;
+		sp_park_free(p);
+	}
+	while ((p = sp->held) != NULL) {
+		sp->held = p->next;
 		sp_park_free(p);
 	}
 	submgr_free(sp->sm);

@@ -33,6 +33,9 @@ int		 subpath_command(struct subpath *, struct ipc_client *,
 void		 subpath_closed(struct subpath *, struct ipc_client *);
 void		 subpath_sow_delete(struct subpath *, struct ipc_client *,
 		    const struct ipcwire_msg *, uint32_t, uint64_t);
+void		 subpath_release_held(struct subpath *);
+void		 subpath_set_unsent(struct subpath *, int (*)(void *,
+		    struct ipc_client *, uint32_t), void *);
 
 /* subpath-sub.c: IPC handlers (arg: the subpath). */
 int		 subpath_discard(struct ipc_client *,
