@@ -21,6 +21,7 @@ struct ampsipc;
 extern char	bench_dir[256];		/* work directory */
 extern char	bench_sock[300];	/* ampsd's IPC socket */
 extern int	bench_sim_port;		/* ampsim's TCP port */
+extern int	bench_ack_conflation;	/* ampsim's, ms; < 0: its default */
 
 void		 bench_init(const char *);
 void		 bench_done(int);
