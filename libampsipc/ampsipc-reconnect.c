@@ -226,6 +226,7 @@ ipclib_reconnect(struct ampsipc *h)
 {
 	struct ampsipc_route	*rt;
 	int64_t			 deadline, left;
+	uint32_t		 waited = h->wait.reqid;
 	int			 saved_err = h->err;
 	char			 saved[sizeof h->errmsg];
 
@@ -258,7 +259,8 @@ ipclib_reconnect(struct ampsipc *h)
 	h->flags &= ~(AMPSIPC_LOST | AMPSIPC_RECONNECTING);
 	h->err = AMPSIPC_E_OK;
 	h->errmsg[0] = '\0';
-	if (h->wait.reqid != 0) {	/* that request is lost: ask again */
+	if (waited != 0) {	/* that request is lost: ask again */
+		h->wait.reqid = waited;
 		h->wait.done = 1;
 		h->wait.code = AMPSIPC_E_CLOSED;
 		ipclib_fail(h, AMPSIPC_E_CLOSED, 0, "ampsd restarted before "

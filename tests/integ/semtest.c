@@ -551,10 +551,71 @@ s_sowdelseq(void)
 	ampsipc_close(h);
 }
 
+/*
+ * An ampsd restart under a program that reconnects (ampsipc_set_reconnect):
+ * publishes stored before it and sent after it reach AMPS once each, its
+ * flush waits for every one of them (the new daemon adopts the earlier
+ * session's stored publishes), and its subscription, paused before the
+ * restart, is still paused after it.
+ */
+static void
+s_restart(void)
+{
+	struct ampsipc	*h = conn("semtest");
+	struct coll	 p, q;
+	struct ampsipc_command *x;
+	char		 json[64];
+	int		 i, ms, rc;
+
+	memset(&p, 0, sizeof p);
+	memset(&q, 0, sizeof q);
+	(void)ampsipc_set_reconnect(h, 30000);
+	x = mk(AMPSIPC_C_SUBSCRIBE, "rs", NULL, NULL);
+	ampsipc_cmd_set_str(x, AMPSIPC_FIELD_SUB_ID, "P");
+	ampsipc_cmd_set_str(x, AMPSIPC_FIELD_BOOKMARK, AMPSIPC_BOOKMARK_EPOCH);
+	check(h, ampsipc_execute_async(h, x, collect, &p) == 0, "bm sub");
+	ampsipc_cmd_free(x);
+	x = mk(AMPSIPC_C_SUBSCRIBE, "rs", NULL, NULL);
+	ampsipc_cmd_set_str(x, AMPSIPC_FIELD_SUB_ID, "Q");
+	check(h, ampsipc_execute_async(h, x, collect, &q) == 0, "plain sub");
+	ampsipc_cmd_free(x);
+	for (i = 1; i <= 50; i++) {
+		snprintf(json, sizeof json, "{\"n\":%d}", i);
+		check(h, ampsipc_publish(h, "rs", json, strlen(json), NULL,
+		    NULL) == 0, "publish %d", i);
+	}
+	check(h, ampsipc_wait_stored(h, 20000) == 0, "stored");
+	check(h, wait_cond(h, &p, has_msgs, 1, 20000), "P has a message");
+	x = mk(AMPSIPC_C_SUBSCRIBE, NULL, NULL, "pause");
+	ampsipc_cmd_set_str(x, AMPSIPC_FIELD_SUB_ID, "P");
+	check(h, ampsipc_execute_async(h, x, NULL, NULL) == 0, "pause");
+	ampsipc_cmd_free(x);
+	check(h, ampsipc_ping(h, 10000) == 0, "ping");
+	hook("restart-ampsd");
+	for (i = 51; i <= 100; i++) {
+		snprintf(json, sizeof json, "{\"n\":%d}", i);
+		check(h, ampsipc_publish(h, "rs", json, strlen(json), NULL,
+		    NULL) == 0, "publish %d", i);
+	}
+	rc = ampsipc_publish_flush(h, 30000);
+	check(h, rc == 0 && ampsipc_unpersisted(h) == 0, "flush after the "
+	    "restart (rc %d, error %d, %llu left)", rc, ampsipc_error(h),
+	    (unsigned long long)ampsipc_unpersisted(h));
+	check(h, ampsipc_reconnects(h) == 1, "reconnected once (%llu)",
+	    (unsigned long long)ampsipc_reconnects(h));
+	check(h, wait_cond(h, &q, has_msgs, 50, 20000),
+	    "the plain subscription is back (%d)", nmsg(&q));
+	ms = nmsg(&p);
+	(void)ampsipc_poll(h, 300);
+	check(h, nmsg(&p) == ms && ms < 100, "P stayed paused (%d)", nmsg(&p));
+	ampsipc_close(h);
+}
+
 static const struct {
 	const char	*name;
 	void		(*fn)(void);
 } scen[] = {
+	{ "restart", s_restart },
 	{ "flushconn", s_flushconn }, { "flushfast", s_flushfast },
 	{ "delta2", s_delta2 }, { "pausereconnect", s_pausereconnect },
 	{ "down", s_down }, { "authfail", s_authfail },

@@ -86,6 +86,13 @@ run_semtest() {
 			    "${SARGS[@]}" >>"$T/sim.log" 2>&1 ) &
 			EXTRA="$EXTRA $!"
 			;;
+		"HOOK restart-ampsd")
+			n=$(main_ready)
+			stop_ampsd
+			start_ampsd
+			wait_for 20 count_ge main_ready $((n + 1)) ||
+			    fail "ampsd not ready after its restart"
+			;;
 		HOOK*)
 			fail "unknown hook: $line"
 			;;
@@ -105,6 +112,15 @@ run_semtest() {
 run_semtest flushconn flushfast delta2 generic sowdelseq pausereconnect
 grep -q '^FAIL' "$T/results" && fail "scenarios failed: $(grep FAIL "$T/results")"
 [ "$(grep -c '^ok' "$T/results")" = 6 ] || fail "scenarios did not all run"
+
+# An ampsd restart under a program that reconnects: its 100 publishes
+# reach AMPS once each, in order.
+run_semtest restart
+grep -q '^ok scenario restart' "$T/results" || fail "scenario restart"
+"$AMPSUB" -p "$SIM_PORT" -t rs -q 700 -T 30000 >"$T/rs" ||
+    fail "ampsub rs"
+seq 1 100 | sed 's/.*/{"n":&}/' | diff - "$T/rs" >"$T/rs.diff" ||
+    fail "publishes across the restart: $(head -5 "$T/rs.diff")"
 
 # A sow_delete goes upstream with its sequence (PROTOCOL.md §7.1).
 grep -q 'wire -> .*"c":"sow_delete".*"s":' "$T/ampsd.log" ||
