@@ -259,7 +259,7 @@ s_flushconn(void)
 }
 
 /*
- * Defect 7: with AMPS conflating persisted acks for a minute, a flush
+ * Defect 7: with AMPS conflating persisted acks for ten minutes, a flush
  * still returns: the daemon asks AMPS for a flush.
  */
 static void
@@ -271,7 +271,7 @@ s_flushfast(void)
 	check(h, ampsipc_publish(h, "ff", "{\"id\":1}", 8, NULL, NULL) == 0,
 	    "publish");
 	check(h, ampsipc_publish_flush(h, 30000) == 0,
-	    "flush returns before the 60 s ack conflation");
+	    "flush returns before the 10 min ack conflation");
 	fprintf(stderr, "  flush took %lld ms\n", now_ms() - t0);
 	ampsipc_close(h);
 }
@@ -519,7 +519,7 @@ s_generic(void)
  * Defect 10: a sow_delete goes upstream sequenced, stays in the store
  * until AMPS persisted it, and after a reconnect is sent again and
  * dropped by AMPS as a duplicate: a record published after it
- * survives.  (AMPS holds its persisted acks for a minute.)
+ * survives.  (AMPS holds its persisted acks for ten minutes.)
  */
 static void
 s_sowdelseq(void)

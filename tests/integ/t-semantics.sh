@@ -17,7 +17,7 @@ AMPSCTL=$B/ampsctl/ampsctl
 EXTRA=""			# ampsim restarted by a hook
 trap 'for p in $EXTRA; do kill -9 "$p" 2>/dev/null; done; cleanup' EXIT
 
-SIMARGS="--ack-conflation 60000 --conf-line txlog_.* --conf-line sow_dz_key=/id
+SIMARGS="--ack-conflation 600000 --conf-line txlog_.* --conf-line sow_dz_key=/id
 --conf-line sow_gc_key=/id --conf-line sow_sd_key=/id --conf-line sow_dsow_key=/id"
 sim_args() {
 	echo "$SIMARGS" | tr ' _' '\n ' | sed '/^$/d'
