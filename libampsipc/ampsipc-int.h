@@ -94,6 +94,7 @@ struct ampsipc {
 	void			*exc_arg;
 	ampsipc_pub_handler	 failed_cb;
 	void			*failed_arg;
+	ampsipc_release_handler	 release_cb;
 };
 
 /*
