@@ -1,0 +1,986 @@
+/*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The ampsd authors
+ */
+
+/*
+ * client.c: the Client type's core: the libampsipc handle, its lock,
+ * the receive thread, connect/close, publishing and the publish waits.
+ * Subscriptions and listeners are in client-sub.c.
+ *
+ * It owns struct pycore (pyamps.h states the lock order and threads).
+ * Invariants:
+ *  1. Every libampsipc call on core->h is made with core->mu held.
+ *  2. Output the library queued is written by the receive thread: a
+ *     caller that leaves output queued kicks it once (core_kick); the
+ *     receive thread clears the kick before it writes, so output queued
+ *     after that is covered by the next kick or by its POLLOUT.
+ *  3. core->h is closed exactly once: by close() or deallocation from
+ *     outside a dispatch, or by the receive thread when close() was
+ *     asked from inside one of its handlers (rx_closes).
+ *  4. Blocking waits run in slices of PYAMPS_SLICE_MS with the GIL
+ *     released, checking for signals (Ctrl-C) between slices; none is
+ *     allowed from inside a handler (the library forbids it).
+ */
+
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pyamps.h"
+
+#define DEFAULT_CONNECT_MS	10000
+
+/* Take a reference to the core. */
+void
+core_ref(struct pycore *c)
+{
+	__atomic_add_fetch(&c->refs, 1, __ATOMIC_ACQ_REL);
+}
+
+/* Drop a reference; the last one frees it (GIL held). */
+void
+core_unref(struct pycore *c)
+{
+	if (c == NULL || __atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) > 0)
+		return;
+	Py_CLEAR(c->exc_listener);
+	Py_CLEAR(c->last_chance);
+	Py_CLEAR(c->failed_write);
+	Py_CLEAR(c->disconnect_handler);
+	Py_CLEAR(c->state_listeners);
+	Py_CLEAR(c->pending_exc);
+	Py_CLEAR(c->msg_cache);
+	if (c->pid == getpid()) {
+		pthread_mutex_destroy(&c->mu);
+		close(c->wake[0]);
+		close(c->wake[1]);
+	}
+	free(c->conn);
+	free(c);
+}
+
+/* A new core, not connected.  NULL with a Python error. */
+static struct pycore *
+core_new(void)
+{
+	struct pycore		*c;
+	pthread_mutexattr_t	 attr;
+
+	if ((c = calloc(1, sizeof *c)) == NULL) {
+		PyErr_NoMemory();
+		return (NULL);
+	}
+	if (pipe2(c->wake, O_CLOEXEC | O_NONBLOCK) == -1) {
+		PyErr_SetFromErrno(PyExc_OSError);
+		free(c);
+		return (NULL);
+	}
+	pthread_mutexattr_init(&attr);
+	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(&c->mu, &attr);
+	pthread_mutexattr_destroy(&attr);
+	c->pid = getpid();
+	c->refs = 1;
+	c->auto_ack = 0;
+	if ((c->state_listeners = PyList_New(0)) == NULL) {
+		core_unref(c);
+		return (NULL);
+	}
+	return (c);
+}
+
+/* Lock the core (GIL held on entry and exit; lock order of pyamps.h). */
+int
+core_lock(struct pycore *c)
+{
+	if (pthread_mutex_trylock(&c->mu) != 0) {
+		Py_BEGIN_ALLOW_THREADS
+		pthread_mutex_lock(&c->mu);
+		Py_END_ALLOW_THREADS
+	}
+	c->owner = pthread_self();
+	c->depth++;
+	return (0);
+}
+
+static void	core_close(struct pycore *);
+
+/* Unlock; a close() deferred by a handler on this thread happens now. */
+void
+core_unlock(struct pycore *c)
+{
+	c->depth--;
+	pthread_mutex_unlock(&c->mu);
+	if (c->close_pending && !c->closing && !c->rx_closes &&
+	    !core_in_dispatch(c))
+		core_close(c);
+}
+
+/* Is this thread inside a dispatch of this core (a handler)? */
+int
+core_in_dispatch(struct pycore *c)
+{
+	return (c->depth > 0 && pthread_equal(c->owner, pthread_self()));
+}
+
+/*
+ * Can calls go to the daemon?  1, or 0 with a Python error set.  Called
+ * with the lock held (or from the creating thread before any exists).
+ */
+int
+core_usable(struct pycore *c)
+{
+	if (c->pid != getpid()) {
+		pyamps_error(AMPSIPC_E_DISCONNECTED, "this client belongs to "
+		    "the process that created it (fork): connect a new one");
+		return (0);
+	}
+	if (c->h == NULL || c->close_pending) {
+		pyamps_error(AMPSIPC_E_DISCONNECTED, "not connected");
+		return (0);
+	}
+	if (c->broken) {
+		pyamps_error(AMPSIPC_E_DISCONNECTED,
+		    "the connection to ampsd was lost");
+		return (0);
+	}
+	return (1);
+}
+
+/* Wake the receive thread to write queued output (lock held). */
+void
+core_kick(struct pycore *c)
+{
+	char	b = 'k';
+
+	if (c->kicked || c->h == NULL || ampsipc_outq(c->h) == 0 ||
+	    !c->rx_running)
+		return;
+	c->kicked = 1;
+	(void)write(c->wake[1], &b, 1);
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+/*
+ * Run fn(h, slice) until it returns 0, in slices (invariant 4).
+ * timeout_ms <= 0 waits for ever.  Returns 0, or -1 with a Python error
+ * (TimedOutError naming what, the handle's error, KeyboardInterrupt).
+ */
+int
+core_wait(struct pycore *c, int (*fn)(struct ampsipc *, int), int timeout_ms,
+    const char *what)
+{
+	int64_t	deadline = timeout_ms > 0 ? now_ms() + timeout_ms : 0;
+	int64_t	left;
+	int	rc, slice;
+
+	if (core_in_dispatch(c)) {
+		pyamps_error(AMPSIPC_E_USAGE, "a message handler cannot wait "
+		    "(publish_flush, wait_stored, a stream): return first");
+		return (-1);
+	}
+	for (;;) {
+		slice = PYAMPS_SLICE_MS;
+		if (deadline != 0) {
+			left = deadline - now_ms();
+			if (left <= 0) {
+				PyErr_Format(pyamps_error_obj(
+				    AMPSIPC_E_TIMED_OUT, NULL),
+				    "%s: timed out after %d ms", what,
+				    timeout_ms);
+				return (-1);
+			}
+			if (left < slice)
+				slice = (int)left;
+		}
+		core_lock(c);
+		if (!core_usable(c)) {
+			core_unlock(c);
+			return (-1);
+		}
+		Py_BEGIN_ALLOW_THREADS
+		rc = fn(c->h, slice);
+		Py_END_ALLOW_THREADS
+		if (rc != -1) {
+			core_kick(c);
+			core_unlock(c);
+			return (0);
+		}
+		if (ampsipc_error(c->h) != AMPSIPC_E_TIMED_OUT) {
+			pyamps_raise_handle(c->h, what);
+			core_unlock(c);
+			return (-1);
+		}
+		core_kick(c);
+		core_unlock(c);
+		if (PyErr_CheckSignals() < 0)
+			return (-1);
+	}
+}
+
+/* Tell the Python connection-state listeners (GIL held). */
+static void
+core_tell_state(struct pycore *c, int state)
+{
+	PyObject	*list, *fn, *r;
+	Py_ssize_t	 i;
+
+	if (c->state_listeners == NULL)
+		return;
+	if ((list = PyList_GetSlice(c->state_listeners, 0,
+	    PY_SSIZE_T_MAX)) == NULL) {
+		PyErr_WriteUnraisable(NULL);
+		return;
+	}
+	for (i = 0; i < PyList_GET_SIZE(list); i++) {
+		fn = PyList_GET_ITEM(list, i);
+		if ((r = PyObject_CallFunction(fn, "i", state)) == NULL)
+			pyamps_report(c, NULL);
+		Py_XDECREF(r);
+	}
+	Py_DECREF(list);
+}
+
+/* The receive thread lost the daemon: tell Python (no lock held). */
+static void
+rx_lost(struct pycore *c, int code, const char *text)
+{
+	PyGILState_STATE	 g;
+	PyObject		*r, *exc;
+
+	g = PyGILState_Ensure();
+	if (!c->stop) {
+		exc = pyamps_error_obj(code, text);
+		if (c->disconnect_handler != NULL) {
+			r = PyObject_CallFunction(c->disconnect_handler, "O",
+			    exc != NULL ? exc : Py_None);
+			if (r == NULL)
+				pyamps_report(c, NULL);
+			Py_XDECREF(r);
+		}
+		core_tell_state(c, 0);		/* Disconnected */
+		Py_XDECREF(exc);
+	}
+	PyGILState_Release(g);
+}
+
+/* The receive thread: poll, write, read, dispatch (invariants 1-3). */
+static void *
+rx_main(void *arg)
+{
+	struct pycore	*c = arg;
+	struct pollfd	 pfd[2];
+	char		 buf[64], errtext[256];
+	int		 n, lost = 0, code = 0;
+
+	for (;;) {
+		pthread_mutex_lock(&c->mu);
+		if (c->stop || c->h == NULL) {
+			pthread_mutex_unlock(&c->mu);
+			break;
+		}
+		pfd[0].fd = ampsipc_fd(c->h);
+		pfd[0].events = POLLIN | (ampsipc_outq(c->h) > 0 ? POLLOUT : 0);
+		pthread_mutex_unlock(&c->mu);
+		pfd[1].fd = c->wake[0];
+		pfd[1].events = POLLIN;
+		pfd[0].revents = pfd[1].revents = 0;
+		if (poll(pfd, 2, -1) == -1 && errno != EINTR)
+			break;
+		if (pfd[1].revents & POLLIN)
+			while (read(c->wake[0], buf, sizeof buf) > 0)
+				continue;
+		pthread_mutex_lock(&c->mu);
+		c->owner = pthread_self();
+		c->depth++;
+		if (c->stop || c->h == NULL) {
+			c->depth--;
+			pthread_mutex_unlock(&c->mu);
+			break;
+		}
+		c->kicked = 0;
+		n = 0;
+		if (ampsipc_write(c->h) == -1)
+			lost = 1;
+		else if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+			if (ampsipc_read(c->h) == -1 ||
+			    (n = ampsipc_dispatch(c->h)) == -1)
+				lost = 1;
+		}
+		if (lost) {
+			c->broken = 1;
+			code = ampsipc_error(c->h);
+			snprintf(errtext, sizeof errtext, "%s",
+			    ampsipc_errmsg(c->h));
+		}
+		if (c->rx_gil) {
+			c->rx_gil = 0;
+			PyGILState_Release(c->rx_gstate);
+		}
+		c->depth--;
+		pthread_mutex_unlock(&c->mu);
+		if (lost) {
+			rx_lost(c, code != 0 ? code : AMPSIPC_E_CLOSED,
+			    errtext[0] != '\0' ? errtext :
+			    "connection to ampsd closed");
+			break;
+		}
+		(void)n;
+	}
+	pthread_mutex_lock(&c->mu);
+	c->owner = pthread_self();
+	c->depth++;
+	if (c->rx_closes && c->h != NULL) {
+		ampsipc_close(c->h);	/* release callbacks take the GIL */
+		c->h = NULL;
+	}
+	if (c->rx_gil) {
+		c->rx_gil = 0;
+		PyGILState_Release(c->rx_gstate);
+	}
+	c->depth--;
+	pthread_mutex_unlock(&c->mu);
+	if (c->rx_closes) {
+		PyGILState_STATE g = PyGILState_Ensure();
+
+		core_unref(c);
+		PyGILState_Release(g);
+	}
+	return (NULL);
+}
+
+/*
+ * Close: stop the receive thread and close the handle (invariant 3).
+ * GIL held.  From inside a dispatch of this core the work is deferred:
+ * to the receive thread when it is that thread, else to the end of the
+ * blocking call that is dispatching (client_finish_close).
+ */
+static void
+core_close(struct pycore *c)
+{
+	char	b = 's';
+	int	joined = 0;
+
+	if (c == NULL || c->pid != getpid())
+		return;
+	if (c->rx_running && pthread_equal(c->rx, pthread_self())) {
+		if (!c->rx_closes) {
+			c->rx_closes = 1;
+			c->stop = 1;
+			c->close_pending = 1;
+			core_ref(c);	/* the thread's, dropped at its exit */
+			pthread_detach(c->rx);
+			c->rx_running = 0;
+		}
+		return;
+	}
+	if (core_in_dispatch(c)) {
+		c->close_pending = 1;
+		return;
+	}
+	if (c->closing)
+		return;
+	c->closing = 1;
+	if (c->rx_running) {
+		core_lock(c);
+		c->stop = 1;
+		core_unlock(c);
+		(void)write(c->wake[1], &b, 1);
+		Py_BEGIN_ALLOW_THREADS
+		pthread_join(c->rx, NULL);
+		Py_END_ALLOW_THREADS
+		c->rx_running = 0;
+		joined = 1;
+	}
+	core_lock(c);
+	if (c->h != NULL) {
+		ampsipc_close(c->h);
+		c->h = NULL;
+	}
+	c->close_pending = 0;
+	c->stop = 1;
+	core_unlock(c);
+	c->closing = 0;
+	if (joined)
+		core_tell_state(c, 1);		/* Shutdown */
+}
+
+static PyObject *
+Client_new(PyTypeObject *type, PyObject *args, PyObject *kw)
+{
+	ClientObject	*self;
+
+	if ((self = (ClientObject *)type->tp_alloc(type, 0)) == NULL)
+		return (NULL);
+	if ((self->core = core_new()) == NULL) {
+		Py_DECREF(self);
+		return (NULL);
+	}
+	self->name = Py_NewRef(Py_None);
+	self->uri = Py_NewRef(Py_None);
+	return ((PyObject *)self);
+}
+
+static int
+Client_init(ClientObject *self, PyObject *args, PyObject *kw)
+{
+	static char	*kwlist[] = { "name", NULL };
+	PyObject	*name = Py_None;
+
+	if (!PyArg_ParseTupleAndKeywords(args, kw, "|O:Client", kwlist,
+	    &name))
+		return (-1);
+	if (name != Py_None && !PyUnicode_Check(name)) {
+		PyErr_SetString(PyExc_TypeError, "name must be a str");
+		return (-1);
+	}
+	Py_XSETREF(self->name, Py_NewRef(name));
+	return (0);
+}
+
+static void
+Client_dealloc(ClientObject *self)
+{
+	struct pycore	*c = self->core;
+
+	if (self->weakrefs != NULL)
+		PyObject_ClearWeakRefs((PyObject *)self);
+	if (c != NULL) {
+		if (c->pid == getpid())
+			core_close(c);
+		else if (c->h != NULL) {
+			/* fork child: the parent's handle is not ours to use;
+			 * close our copy of the descriptor only. */
+			close(ampsipc_fd(c->h));
+			c->h = NULL;
+		}
+		self->core = NULL;
+		core_unref(c);
+	}
+	Py_CLEAR(self->name);
+	Py_CLEAR(self->uri);
+	Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* Connection-state handler installed on the handle. */
+static void
+client_conn_cb(struct ampsipc *h, const char *conn, uint32_t conn_id,
+    int state, const char *server, void *arg)
+{
+	struct pycore		*c = arg;
+	PyGILState_STATE	 g;
+	int			 give, s;
+
+	switch (state) {
+	case AMPSIPC_CONN_CONNECTED:
+		s = 32;		/* Resubscribed: AMPS is usable again */
+		break;
+	case AMPSIPC_CONN_LOGGING_ON:
+		s = 2;		/* Connected */
+		break;
+	case AMPSIPC_CONN_RECOVERING:
+		s = 4;		/* LoggedOn */
+		break;
+	case AMPSIPC_CONN_STOPPED:
+		s = 1;		/* Shutdown */
+		break;
+	default:
+		s = 0;		/* Disconnected (connecting, back-off) */
+		break;
+	}
+	give = pyamps_gil_take(c, &g);
+	core_tell_state(c, s);
+	pyamps_gil_give(c, g, give);
+}
+
+void	client_install_handlers(struct pycore *);	/* client-sub.c */
+
+/* _connect(path, connection, timeout_ms): path/connection may be None. */
+static PyObject *
+Client_connect(ClientObject *self, PyObject *args)
+{
+	struct pycore	*c = self->core;
+	const char	*path = NULL, *conn = NULL, *name = NULL;
+	struct ampsipc	*h;
+	int		 timeout_ms = DEFAULT_CONNECT_MS, rc, err, code;
+
+	if (!PyArg_ParseTuple(args, "zz|i:_connect", &path, &conn,
+	    &timeout_ms))
+		return (NULL);
+	if (c->pid != getpid())
+		return (pyamps_error(AMPSIPC_E_DISCONNECTED, "this client "
+		    "belongs to the process that created it (fork)"));
+	if (c->h != NULL)
+		return (pyamps_error(-1, "already connected"));
+	if (c->stop)
+		return (pyamps_error(AMPSIPC_E_USAGE, "a closed client "
+		    "cannot connect again: create a new Client"));
+	if (self->name != Py_None &&
+	    (name = PyUnicode_AsUTF8(self->name)) == NULL)
+		return (NULL);
+	if ((h = ampsipc_create()) == NULL)
+		return (PyErr_NoMemory());
+	Py_BEGIN_ALLOW_THREADS
+	rc = ampsipc_connect(h, path, name, timeout_ms);
+	Py_END_ALLOW_THREADS
+	if (rc == -1) {
+		err = errno;
+		code = ampsipc_error(h);
+		if (code == AMPSIPC_E_SYSTEM && (err == ENOENT ||
+		    err == ECONNREFUSED))
+			code = AMPSIPC_E_CONNECTION_REFUSED;
+		PyErr_Format(pyamps_error_obj(code, NULL),
+		    "cannot connect to ampsd at %s: %s", path != NULL ? path :
+		    getenv("AMPSD_SOCKET") != NULL ? getenv("AMPSD_SOCKET") :
+		    AMPSD_SOCK, ampsipc_errmsg(h));
+		ampsipc_close(h);
+		return (NULL);
+	}
+	(void)ampsipc_set_nonblock(h, 1);
+	free(c->conn);
+	c->conn = NULL;
+	if (conn != NULL && (c->conn = strdup(conn)) == NULL) {
+		ampsipc_close(h);
+		return (PyErr_NoMemory());
+	}
+	core_lock(c);
+	c->h = h;
+	c->broken = 0;
+	ampsipc_set_conn_handler(h, client_conn_cb, c);
+	client_install_handlers(c);
+	c->stop = 0;
+	c->rx_closes = 0;
+	if ((rc = pthread_create(&c->rx, NULL, rx_main, c)) != 0) {
+		c->h = NULL;
+		core_unlock(c);
+		ampsipc_close(h);
+		errno = rc;
+		return (PyErr_SetFromErrno(PyExc_OSError));
+	}
+	c->rx_running = 1;
+	core_unlock(c);
+	core_tell_state(c, 2);		/* Connected */
+	core_tell_state(c, 4);		/* LoggedOn */
+	Py_RETURN_NONE;
+}
+
+static PyObject *
+Client_close(ClientObject *self, PyObject *unused)
+{
+	core_close(self->core);
+	Py_RETURN_NONE;
+}
+
+/* The str or bytes-like value of a publish: pointer and length. */
+static int
+pub_bytes(PyObject *o, const char **p, Py_ssize_t *len, Py_buffer *view)
+{
+	view->obj = NULL;
+	if (PyBytes_Check(o)) {
+		*p = PyBytes_AS_STRING(o);
+		*len = PyBytes_GET_SIZE(o);
+		return (0);
+	}
+	if (PyUnicode_Check(o))
+		return ((*p = PyUnicode_AsUTF8AndSize(o, len)) == NULL ? -1 : 0);
+	if (PyObject_GetBuffer(o, view, PyBUF_SIMPLE) == -1)
+		return (-1);
+	*p = view->buf;
+	*len = view->len;
+	return (0);
+}
+
+/* Wait condition for a full output queue: let the daemon take some. */
+static int
+pub_drain(struct ampsipc *h, int ms)
+{
+	if (ampsipc_poll(h, ms) == -1)
+		return (-1);
+	if (ampsipc_outq(h) >= 2U * 1024 * 1024) {
+		errno = ETIMEDOUT;
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * publish / delta_publish: (topic, data, expiration=None) and the
+ * keyword-only correlation_id and sow_key (Command publishes).
+ */
+static PyObject *
+client_publish(ClientObject *self, int delta, PyObject *const *args,
+    Py_ssize_t nargs, PyObject *kwnames)
+{
+	struct pycore		*c = self->core;
+	struct ampsipc_pubopts	 o, *op = NULL;
+	PyObject		*topic, *data, *exp = Py_None, *cid = NULL,
+				*key = NULL, *v;
+	const char		*t, *d;
+	Py_ssize_t		 tlen, dlen, i, nkw;
+	Py_buffer		 view;
+	int			 rc;
+
+	nkw = kwnames != NULL ? PyTuple_GET_SIZE(kwnames) : 0;
+	if (nargs < 2 || nargs > 3) {
+		PyErr_SetString(PyExc_TypeError,
+		    "publish(topic, data, expiration=None)");
+		return (NULL);
+	}
+	topic = args[0];
+	data = args[1];
+	if (nargs == 3)
+		exp = args[2];
+	for (i = 0; i < nkw; i++) {
+		const char *k = PyUnicode_AsUTF8(PyTuple_GET_ITEM(kwnames, i));
+
+		v = args[nargs + i];
+		if (k == NULL)
+			return (NULL);
+		if (strcmp(k, "expiration") == 0)
+			exp = v;
+		else if (strcmp(k, "correlation_id") == 0)
+			cid = v;
+		else if (strcmp(k, "sow_key") == 0)
+			key = v;
+		else {
+			PyErr_Format(PyExc_TypeError,
+			    "publish() got an unexpected keyword '%s'", k);
+			return (NULL);
+		}
+	}
+	if (!PyUnicode_Check(topic)) {
+		PyErr_SetString(PyExc_TypeError, "topic must be a str");
+		return (NULL);
+	}
+	if ((t = PyUnicode_AsUTF8AndSize(topic, &tlen)) == NULL)
+		return (NULL);
+	memset(&o, 0, sizeof o);
+	if (exp != Py_None || c->conn != NULL || (cid != NULL &&
+	    cid != Py_None) || (key != NULL && key != Py_None)) {
+		op = &o;
+		o.conn = c->conn;
+		if (exp != Py_None) {
+			unsigned long e = PyLong_AsUnsignedLong(exp);
+
+			if (e == (unsigned long)-1 && PyErr_Occurred())
+				return (NULL);
+			if (e > UINT32_MAX) {
+				PyErr_SetString(PyExc_ValueError,
+				    "expiration is above 2^32-1 seconds");
+				return (NULL);
+			}
+			o.expiration = (uint32_t)e;
+			o.flags |= AMPSIPC_PUB_EXPIRATION;
+		}
+		if (cid != NULL && cid != Py_None &&
+		    (o.correlation_id = PyUnicode_AsUTF8(cid)) == NULL)
+			return (NULL);
+		if (key != NULL && key != Py_None &&
+		    (o.sow_key = PyUnicode_AsUTF8(key)) == NULL)
+			return (NULL);
+	}
+	if (pub_bytes(data, &d, &dlen, &view) == -1)
+		return (NULL);
+	core_lock(c);
+	for (;;) {
+		if (!core_usable(c)) {
+			rc = -1;
+			break;
+		}
+		rc = delta ? ampsipc_delta_publish(c->h, t, d, (size_t)dlen,
+		    op, NULL) : ampsipc_publish(c->h, t, d, (size_t)dlen, op,
+		    NULL);
+		if (rc == 0 || errno != EAGAIN) {
+			if (rc == -1)
+				pyamps_raise_handle(c->h, "publish");
+			break;
+		}
+		/* The output limit: wait (not from a handler: the library
+		 * queues beyond the limit there instead of failing). */
+		core_unlock(c);
+		if (core_wait(c, pub_drain, 0, "publish") == -1) {
+			if (view.obj != NULL)
+				PyBuffer_Release(&view);
+			return (NULL);
+		}
+		core_lock(c);
+	}
+	if (rc == 0)
+		core_kick(c);
+	core_unlock(c);
+	if (view.obj != NULL)
+		PyBuffer_Release(&view);
+	if (rc == -1)
+		return (NULL);
+	Py_RETURN_NONE;
+}
+
+static PyObject *
+Client_publish(ClientObject *self, PyObject *const *args, Py_ssize_t nargs,
+    PyObject *kwnames)
+{
+	return (client_publish(self, 0, args, nargs, kwnames));
+}
+
+static PyObject *
+Client_delta_publish(ClientObject *self, PyObject *const *args,
+    Py_ssize_t nargs, PyObject *kwnames)
+{
+	return (client_publish(self, 1, args, nargs, kwnames));
+}
+
+/* A timeout argument in ms (AMPS style: 0 or None waits for ever). */
+static int
+timeout_arg(PyObject *args, PyObject *kw, const char *fmt, int *ms)
+{
+	static char	*kwlist[] = { "timeout", NULL };
+	PyObject	*t = Py_None;
+	long		 v;
+
+	if (!PyArg_ParseTupleAndKeywords(args, kw, fmt, kwlist, &t))
+		return (-1);
+	*ms = 0;
+	if (t == Py_None)
+		return (0);
+	if ((v = PyLong_AsLong(t)) == -1 && PyErr_Occurred())
+		return (-1);
+	*ms = v < 0 ? 0 : v > INT32_MAX ? INT32_MAX : (int)v;
+	return (0);
+}
+
+static PyObject *
+Client_publish_flush(ClientObject *self, PyObject *args, PyObject *kw)
+{
+	int	ms;
+
+	if (timeout_arg(args, kw, "|O:publish_flush", &ms) == -1)
+		return (NULL);
+	/* Stored first (no request per slice), then persisted by AMPS. */
+	if (core_wait(self->core, ampsipc_wait_stored, ms,
+	    "publish_flush") == -1 ||
+	    core_wait(self->core, ampsipc_publish_flush, ms,
+	    "publish_flush") == -1)
+		return (NULL);
+	Py_RETURN_NONE;
+}
+
+static PyObject *
+Client_wait_stored(ClientObject *self, PyObject *args, PyObject *kw)
+{
+	int	ms;
+
+	if (timeout_arg(args, kw, "|O:wait_stored", &ms) == -1)
+		return (NULL);
+	if (core_wait(self->core, ampsipc_wait_stored, ms,
+	    "wait_stored") == -1)
+		return (NULL);
+	Py_RETURN_NONE;
+}
+
+/* One of the handle's counters, 0 when not connected. */
+static PyObject *
+client_count(ClientObject *self, uint64_t (*fn)(const struct ampsipc *))
+{
+	struct pycore	*c = self->core;
+	uint64_t	 n = 0;
+
+	if (c->pid != getpid())
+		return (PyLong_FromLong(0));
+	core_lock(c);
+	if (c->h != NULL)
+		n = fn(c->h);
+	core_unlock(c);
+	return (PyLong_FromUnsignedLongLong(n));
+}
+
+static PyObject *
+Client_get_unpersisted_count(ClientObject *self, PyObject *unused)
+{
+	return (client_count(self, ampsipc_unpersisted));
+}
+
+static PyObject *
+Client_get_unstored_count(ClientObject *self, PyObject *unused)
+{
+	return (client_count(self, ampsipc_unstored));
+}
+
+static PyObject *
+Client_get_failed_count(ClientObject *self, PyObject *unused)
+{
+	return (client_count(self, ampsipc_failed));
+}
+
+static PyObject *
+Client_ping(ClientObject *self, PyObject *args, PyObject *kw)
+{
+	struct pycore	*c = self->core;
+	int		 ms, rc;
+
+	if (timeout_arg(args, kw, "|O:ping", &ms) == -1)
+		return (NULL);
+	if (core_in_dispatch(c))
+		return (pyamps_error(AMPSIPC_E_USAGE,
+		    "a message handler cannot wait"));
+	core_lock(c);
+	if (!core_usable(c)) {
+		core_unlock(c);
+		return (NULL);
+	}
+	Py_BEGIN_ALLOW_THREADS
+	rc = ampsipc_ping(c->h, ms > 0 ? ms : 10000);
+	Py_END_ALLOW_THREADS
+	if (rc == -1)
+		pyamps_raise_handle(c->h, "ping");
+	core_unlock(c);
+	if (rc == -1)
+		return (NULL);
+	Py_RETURN_NONE;
+}
+
+/* The daemon's version and default connection, from the handshake. */
+static PyObject *
+client_hello(ClientObject *self, int which)
+{
+	struct pycore	*c = self->core;
+	PyObject	*r;
+
+	if (c->pid != getpid())
+		Py_RETURN_NONE;
+	core_lock(c);
+	if (c->h == NULL)
+		r = Py_NewRef(Py_None);
+	else
+		r = PyUnicode_FromString(which ? ampsipc_default_conn(c->h) :
+		    ampsipc_daemon_version(c->h));
+	core_unlock(c);
+	return (r);
+}
+
+static PyObject *
+Client_get_server_version(ClientObject *self, PyObject *unused)
+{
+	return (client_hello(self, 0));
+}
+
+static PyObject *
+Client_get_default_connection(ClientObject *self, PyObject *unused)
+{
+	return (client_hello(self, 1));
+}
+
+static PyObject *
+Client_is_connected(ClientObject *self, PyObject *unused)
+{
+	struct pycore	*c = self->core;
+
+	return (PyBool_FromLong(c->pid == getpid() && c->h != NULL &&
+	    !c->broken && !c->close_pending));
+}
+
+static PyObject *
+Client_get_name(ClientObject *self, PyObject *unused)
+{
+	return (Py_NewRef(self->name));
+}
+
+static PyObject *
+Client_get_connection(ClientObject *self, PyObject *unused)
+{
+	if (self->core->conn == NULL)
+		Py_RETURN_NONE;
+	return (PyUnicode_FromString(self->core->conn));
+}
+
+static PyMethodDef Client_methods[] = {
+	{ "_connect", (PyCFunction)Client_connect, METH_VARARGS,
+	  "_connect(path, connection, timeout_ms): connect to ampsd." },
+	{ "close", (PyCFunction)Client_close, METH_NOARGS,
+	  "Stop the receive thread and close the connection to ampsd." },
+	{ "publish", (PyCFunction)(void (*)(void))Client_publish,
+	  METH_FASTCALL | METH_KEYWORDS,
+	  "publish(topic, data, expiration=None): queue a publish." },
+	{ "delta_publish", (PyCFunction)(void (*)(void))Client_delta_publish,
+	  METH_FASTCALL | METH_KEYWORDS,
+	  "delta_publish(topic, data, expiration=None)." },
+	{ "publish_flush", (PyCFunction)(void (*)(void))Client_publish_flush,
+	  METH_VARARGS | METH_KEYWORDS,
+	  "publish_flush(timeout=0): wait until AMPS persisted every "
+	  "publish (ms; 0 waits for ever)." },
+	{ "wait_stored", (PyCFunction)(void (*)(void))Client_wait_stored,
+	  METH_VARARGS | METH_KEYWORDS,
+	  "wait_stored(timeout=0): wait until ampsd stored every publish; "
+	  "the program may then exit." },
+	{ "ping", (PyCFunction)(void (*)(void))Client_ping,
+	  METH_VARARGS | METH_KEYWORDS, "Round trip to ampsd." },
+	{ "get_unpersisted_count", (PyCFunction)Client_get_unpersisted_count,
+	  METH_NOARGS, "Publishes not yet persisted by AMPS (nor failed)." },
+	{ "get_unstored_count", (PyCFunction)Client_get_unstored_count,
+	  METH_NOARGS, "Publishes not yet stored by ampsd." },
+	{ "get_failed_count", (PyCFunction)Client_get_failed_count,
+	  METH_NOARGS, "Publishes AMPS refused." },
+	{ "get_server_version", (PyCFunction)Client_get_server_version,
+	  METH_NOARGS, "ampsd's version." },
+	{ "get_default_connection",
+	  (PyCFunction)Client_get_default_connection, METH_NOARGS,
+	  "ampsd's default connection name." },
+	{ "get_connection", (PyCFunction)Client_get_connection, METH_NOARGS,
+	  "The ampsd connection this client uses (None: the default)." },
+	{ "is_connected", (PyCFunction)Client_is_connected, METH_NOARGS,
+	  "True while connected to ampsd." },
+	{ "get_name", (PyCFunction)Client_get_name, METH_NOARGS,
+	  "The name given to the constructor." },
+	{ NULL, NULL, 0, NULL }
+};
+
+PyTypeObject Client_Type = {
+	PyVarObject_HEAD_INIT(NULL, 0)
+	.tp_name = "AMPS._amps.Client",
+	.tp_basicsize = sizeof(ClientObject),
+	.tp_dealloc = (destructor)Client_dealloc,
+	.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+	.tp_doc = "A connection to ampsd (the C core of AMPS.Client).",
+	.tp_methods = Client_methods,
+	.tp_init = (initproc)Client_init,
+	.tp_new = Client_new,
+	.tp_weaklistoffset = offsetof(ClientObject, weakrefs),
+};
+
+/* Add the methods of client-sub.c (called once at module init). */
+int	client_type_ready(void);
+int
+client_type_ready(void)
+{
+	PyMethodDef	*m;
+	PyObject	*f;
+
+	if (PyType_Ready(&Client_Type) < 0)
+		return (-1);
+	for (m = client_sub_methods; m->ml_name != NULL; m++) {
+		if ((f = PyDescr_NewMethod(&Client_Type, m)) == NULL)
+			return (-1);
+		if (PyDict_SetItemString(Client_Type.tp_dict, m->ml_name,
+		    f) == -1) {
+			Py_DECREF(f);
+			return (-1);
+		}
+		Py_DECREF(f);
+	}
+	PyType_Modified(&Client_Type);
+	return (0);
+}
