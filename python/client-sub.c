@@ -164,7 +164,11 @@ last_chance_cb(struct ampsipc *h, const struct ampsipc_message *m,
 	return (0);
 }
 
-/* A publish AMPS refused: failed_write(message, reason). */
+/*
+ * Publish events: a publish AMPS or ampsd refused goes to
+ * failed_write(message, reason).  The library's failed-write handler
+ * sees only AMPS's refusals; its publish handler sees both.
+ */
 static void
 failed_cb(struct ampsipc *h, const struct ampsipc_pubevent *ev, void *arg)
 {
@@ -174,6 +178,8 @@ failed_cb(struct ampsipc *h, const struct ampsipc_pubevent *ev, void *arg)
 	PyObject		*msg, *r;
 	int			 give;
 
+	if (ev->kind != AMPSIPC_PUB_FAILED || c->failed_write == NULL)
+		return;
 	give = pyamps_gil_take(c, &g);
 	if (c->failed_write != NULL) {
 		memset(&m, 0, sizeof m);
@@ -207,7 +213,7 @@ client_install_handlers(struct pycore *c)
 	ampsipc_set_release_handler(c->h, pyamps_release_cb);
 	ampsipc_set_exception_listener(c->h, exc_cb, c);
 	ampsipc_set_last_chance_handler(c->h, last_chance_cb, c);
-	ampsipc_set_failed_write_handler(c->h, failed_cb, c);
+	ampsipc_set_pub_handler(c->h, failed_cb, c);
 }
 
 /* Replace one listener slot (None clears it). */

@@ -187,7 +187,7 @@ core_wait(struct pycore *c, int (*fn)(struct ampsipc *, int), int timeout_ms,
 {
 	int64_t	deadline = timeout_ms > 0 ? now_ms() + timeout_ms : 0;
 	int64_t	left;
-	int	rc, slice;
+	int	rc, slice, err;
 
 	if (core_in_dispatch(c)) {
 		pyamps_error(AMPSIPC_E_USAGE, "a message handler cannot wait "
@@ -215,13 +215,14 @@ core_wait(struct pycore *c, int (*fn)(struct ampsipc *, int), int timeout_ms,
 		}
 		Py_BEGIN_ALLOW_THREADS
 		rc = fn(c->h, slice);
+		err = errno;
 		Py_END_ALLOW_THREADS
 		if (rc != -1) {
 			core_kick(c);
 			core_unlock(c);
 			return (0);
 		}
-		if (ampsipc_error(c->h) != AMPSIPC_E_TIMED_OUT) {
+		if (err != ETIMEDOUT) {
 			pyamps_raise_handle(c->h, what);
 			core_unlock(c);
 			return (-1);
