@@ -87,7 +87,8 @@ pyamps_route_cb(struct ampsipc *h, const struct ampsipc_message *m,
 	PyObject		*msg, *res;
 	int			 give, rc = 0;
 
-	if (m->command == AMPSIPC_C_END)	/* the listener hears it */
+	if (m->command == AMPSIPC_C_END ||	/* the listener hears it */
+	    c->close_pending)			/* closed by a handler */
 		return (0);
 	give = pyamps_gil_take(c, &g);
 	if ((msg = message_wrap(c, m)) == NULL)
