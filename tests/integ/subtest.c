@@ -774,6 +774,7 @@ sunsub(void)
 }
 
 static int	released[4];
+static void	connect_h(void);
 
 /* A handler that takes every message. */
 static int
