@@ -207,7 +207,8 @@ os._exit(0)          # no close, no flush: ampsd has them
             c.publish_flush(20000)
         gc.collect()
         self.assertLess(len(gc.get_objects()) - objs, 100)
-        self.assertLess(rss_kb() - rss, 8 * 1024, "RSS grew by > 8 MiB")
+        if not harness.ASAN:    # ASan's quarantine keeps freed memory
+            self.assertLess(rss_kb() - rss, 8 * 1024, "RSS grew > 8 MiB")
 
 
 if __name__ == "__main__":

@@ -129,13 +129,14 @@ except KeyboardInterrupt:
         env = dict(harness.py_env(), AMPSD_SOCKET=self.env.sock)
         p = subprocess.Popen([harness.PY, "-c", code],
                              stdout=subprocess.PIPE, text=True, env=env)
+        self.addCleanup(p.stdout.close)
         try:
             self.assertEqual(p.stdout.readline().strip(), "ready")
+            self.env.admin("pause-acks")     # the flush cannot finish
             time.sleep(0.3)
             p.send_signal(signal.SIGINT)
             self.assertEqual(p.stdout.readline().strip(),
                              "interrupted stream")
-            self.env.admin("pause-acks")     # the flush cannot finish
             self.assertEqual(p.stdout.readline().strip(), "ready2")
             time.sleep(0.3)
             p.send_signal(signal.SIGINT)
@@ -176,7 +177,8 @@ except KeyboardInterrupt:
         sink.clear()
         gc.collect()
         self.assertLess(len(gc.get_objects()) - objs, 50)
-        self.assertLess(rss_kb() - rss, 4 * 1024, "RSS grew by > 4 MiB")
+        if not harness.ASAN:    # ASan's quarantine keeps freed memory
+            self.assertLess(rss_kb() - rss, 4 * 1024, "RSS grew by > 4 MiB")
         # every route released its handler
         self.assertEqual(__import__("sys").getrefcount(h), refs)
 
