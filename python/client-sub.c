@@ -590,29 +590,30 @@ Client_remove_durable(ClientObject *self, PyObject *args, PyObject *kw)
 	Py_RETURN_NONE;
 }
 
+struct ack_args {
+	const char	*topic, *bm, *opts, *sid;
+};
+
+static int
+do_ack_bookmark(struct ampsipc *h, void *arg)
+{
+	struct ack_args	*a = arg;
+
+	return (ampsipc_ack_bookmark(h, a->topic, a->bm, a->sid, a->opts));
+}
+
 /* ack(topic, bookmark, options=None, sub_id=None): a queue ack. */
 static PyObject *
 Client_ack(ClientObject *self, PyObject *args, PyObject *kw)
 {
 	static char	*kwlist[] = { "topic", "bookmark", "options",
 	    "sub_id", NULL };
-	struct pycore	*c = self->core;
-	const char	*topic, *bm, *opts = NULL, *sid = NULL;
-	int		 rc;
+	struct ack_args	 a = { NULL, NULL, NULL, NULL };
 
 	if (!PyArg_ParseTupleAndKeywords(args, kw, "ss|zz:ack", kwlist,
-	    &topic, &bm, &opts, &sid))
+	    &a.topic, &a.bm, &a.opts, &a.sid))
 		return (NULL);
-	core_lock(c);
-	if (!core_usable(c)) {
-		core_unlock(c);
-		return (NULL);
-	}
-	if ((rc = ampsipc_ack_bookmark(c->h, topic, bm, sid, opts)) == -1)
-		pyamps_raise_handle(c->h, "ack");
-	core_kick(c);
-	core_unlock(c);
-	if (rc == -1)
+	if (core_do(self->core, "ack", do_ack_bookmark, &a) == -1)
 		return (NULL);
 	Py_RETURN_NONE;
 }

@@ -318,66 +318,63 @@ Message_get_status(MessageObject *self, PyObject *unused)
 	return (PyUnicode_FromString(m->status == 0 ? "success" : "failure"));
 }
 
+struct msg_act {
+	const struct ampsipc_message	*m;
+	const char			*opts;
+};
+
+static int
+do_ack(struct ampsipc *h, void *arg)
+{
+	struct msg_act	*a = arg;
+
+	return (ampsipc_ack(h, a->m, a->opts));
+}
+
+static int
+do_discard(struct ampsipc *h, void *arg)
+{
+	return (ampsipc_discard(h, ((struct msg_act *)arg)->m));
+}
+
+/* Ack or discard self through its client. */
+static PyObject *
+message_act(MessageObject *self, const char *what,
+    int (*fn)(struct ampsipc *, void *), const char *opts)
+{
+	struct msg_act	a;
+
+	if ((a.m = msg(self)) == NULL)
+		return (NULL);
+	if (self->core == NULL)
+		return (pyamps_error(AMPSIPC_E_USAGE,
+		    "this message did not come from a client"));
+	a.opts = opts;
+	if (core_do(self->core, what, fn, &a) == -1)
+		return (NULL);
+	Py_RETURN_NONE;
+}
+
 /* ack(options=None): acknowledge a queue message (no-op otherwise). */
 static PyObject *
 Message_ack(MessageObject *self, PyObject *args, PyObject *kw)
 {
-	static char			*kwlist[] = { "options", NULL };
-	const struct ampsipc_message	*m;
-	struct pycore			*c = self->core;
-	const char			*opts = NULL;
-	int				 rc;
+	static char	*kwlist[] = { "options", NULL };
+	const char	*opts = NULL;
 
 	if (!PyArg_ParseTupleAndKeywords(args, kw, "|z:ack", kwlist, &opts))
 		return (NULL);
-	if ((m = msg(self)) == NULL)
-		return (NULL);
-	if (c == NULL)
-		return (pyamps_error(AMPSIPC_E_USAGE,
-		    "this message did not come from a client"));
-	if (m->lease_period[0] == '\0')
+	if (self->m != NULL && self->m->lease_period[0] == '\0' &&
+	    self->core != NULL)
 		Py_RETURN_NONE;
-	core_lock(c);
-	if (!core_usable(c)) {
-		core_unlock(c);
-		return (NULL);
-	}
-	if ((rc = ampsipc_ack(c->h, m, opts)) == -1)
-		pyamps_raise_handle(c->h, "ack");
-	else
-		core_kick(c);
-	core_unlock(c);
-	if (rc == -1)
-		return (NULL);
-	Py_RETURN_NONE;
+	return (message_act(self, "ack", do_ack, opts));
 }
 
 /* discard(): a durable subscription processed this message. */
 static PyObject *
 Message_discard(MessageObject *self, PyObject *unused)
 {
-	const struct ampsipc_message	*m;
-	struct pycore			*c = self->core;
-	int				 rc;
-
-	if ((m = msg(self)) == NULL)
-		return (NULL);
-	if (c == NULL)
-		return (pyamps_error(AMPSIPC_E_USAGE,
-		    "this message did not come from a client"));
-	core_lock(c);
-	if (!core_usable(c)) {
-		core_unlock(c);
-		return (NULL);
-	}
-	if ((rc = ampsipc_discard(c->h, m)) == -1)
-		pyamps_raise_handle(c->h, "discard");
-	else
-		core_kick(c);
-	core_unlock(c);
-	if (rc == -1)
-		return (NULL);
-	Py_RETURN_NONE;
+	return (message_act(self, "discard", do_discard, NULL));
 }
 
 /* copy(): a detached copy (the AMPS client's handlers reuse messages). */

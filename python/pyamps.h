@@ -139,6 +139,11 @@ void		 core_kick(struct pycore *);
 int		 core_in_dispatch(struct pycore *);
 int		 core_wait(struct pycore *, int (*)(struct ampsipc *, int),
 		    int timeout_ms, const char *what);
+int		 core_do(struct pycore *, const char *,
+		    int (*)(struct ampsipc *, void *), void *);
+
+/* client-pub.c */
+extern PyMethodDef	 client_pub_methods[];
 
 /* client-sub.c */
 extern PyMethodDef	 client_sub_methods[];
