@@ -22,7 +22,10 @@
 #include "ampsipc-wire.h"
 
 #define AMPSIPC_OUT_LIMIT	(4U * 1024 * 1024)	/* publish blocks above */
-#define AMPSIPC_OUT_EAGER	(64U * 1024)		/* publish writes above */
+#define AMPSIPC_OUT_EAGER	(64U * 1024)		/* publish writes above,
+							 * then every 64 KiB more
+							 * while the socket is
+							 * full */
 #define AMPSIPC_IN_INITIAL	(64U * 1024)
 
 /* One publish this handle sent whose fate is not known yet. */
@@ -64,6 +67,7 @@ struct ampsipc {
 	size_t			 outoff;
 	size_t			 outlen;
 	size_t			 outcap;
+	size_t			 eager_at;	/* publish writes at this outq */
 
 	char			 daemon_version[64];
 	char			 default_conn[128];
