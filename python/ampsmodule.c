@@ -18,8 +18,11 @@
 
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "pyamps.h"
+
+pid_t		 pyamps_pid;	/* this process (pyamps.h) */
 
 static PyObject	*error_map;	/* dict: int code -> class */
 static PyObject	*error_base;	/* AMPSError */
@@ -198,11 +201,24 @@ add_codes(PyObject *m)
 	return (0);
 }
 
+/* In a fork child: the process every core is checked against. */
+static void
+pyamps_after_fork(void)
+{
+	pyamps_pid = getpid();
+}
+
 PyMODINIT_FUNC PyInit__amps(void);
 PyMODINIT_FUNC
 PyInit__amps(void)
 {
 	PyObject	*m;
+
+	pyamps_pid = getpid();
+	if (pthread_atfork(NULL, NULL, pyamps_after_fork) != 0) {
+		PyErr_SetString(PyExc_OSError, "pthread_atfork failed");
+		return (NULL);
+	}
 
 	if (client_type_ready() < 0 || PyType_Ready(&Message_Type) < 0 ||
 	    PyType_Ready(&Stream_Type) < 0 || PyType_Ready(&Command_Type) < 0)

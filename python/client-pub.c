@@ -237,7 +237,7 @@ client_count(ClientObject *self, uint64_t (*fn)(const struct ampsipc *))
 	struct pycore	*c = self->core;
 	uint64_t	 n = 0;
 
-	if (c->pid != getpid())
+	if (c->pid != pyamps_pid)
 		return (PyLong_FromLong(0));
 	core_lock(c);
 	if (c->h != NULL)
@@ -298,7 +298,7 @@ client_hello(ClientObject *self, int which)
 	struct pycore	*c = self->core;
 	PyObject	*r;
 
-	if (c->pid != getpid())
+	if (c->pid != pyamps_pid)
 		Py_RETURN_NONE;
 	core_lock(c);
 	if (c->h == NULL)

@@ -58,7 +58,7 @@ core_unref(struct pycore *c)
 	Py_CLEAR(c->state_listeners);
 	Py_CLEAR(c->pending_exc);
 	Py_CLEAR(c->msg_cache);
-	if (c->pid == getpid()) {
+	if (c->pid == pyamps_pid) {
 		pthread_mutex_destroy(&c->mu);
 		close(c->wake[0]);
 		close(c->wake[1]);
@@ -87,7 +87,7 @@ core_new(void)
 	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
 	pthread_mutex_init(&c->mu, &attr);
 	pthread_mutexattr_destroy(&attr);
-	c->pid = getpid();
+	c->pid = pyamps_pid;
 	c->refs = 1;
 	c->auto_ack = 0;
 	if ((c->state_listeners = PyList_New(0)) == NULL) {
@@ -138,7 +138,7 @@ core_in_dispatch(struct pycore *c)
 int
 core_usable(struct pycore *c)
 {
-	if (c->pid != getpid()) {
+	if (c->pid != pyamps_pid) {
 		pyamps_error(AMPSIPC_E_DISCONNECTED, "this client belongs to "
 		    "the process that created it (fork): connect a new one");
 		return (0);
@@ -169,12 +169,18 @@ core_kick(struct pycore *c)
 }
 
 static int64_t
-now_ms(void)
+mono_us(void)
 {
 	struct timespec	ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+	return ((int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
+}
+
+static int64_t
+now_ms(void)
+{
+	return (mono_us() / 1000);
 }
 
 /*
@@ -305,28 +311,51 @@ rx_lost(struct pycore *c, int code, const char *text)
 	PyGILState_Release(g);
 }
 
-/* The receive thread: poll, write, read, dispatch (invariants 1-3). */
+/* Write queued output (receive thread, lock held).  -1: connection lost. */
+static int
+rx_flush(struct pycore *c, int64_t now)
+{
+	int	rc;
+
+	c->kicked = 0;
+	c->flush_due = 0;
+	c->last_flush = now;
+	if ((rc = ampsipc_write(c->h)) == -1)
+		return (-1);
+	c->out_pending = rc == 1;
+	return (0);
+}
+
+/*
+ * The receive thread: poll, write, read, dispatch (invariants 1-3).  A
+ * kick is served at once when the last flush is older than
+ * PYAMPS_FLUSH_GAP_US, else at that point: a publishing loop gets one
+ * write per gap (and libampsipc's own write every 64 KiB), not one
+ * wake-up per publish.
+ */
 static void *
 rx_main(void *arg)
 {
 	struct pycore	*c = arg;
 	struct pollfd	 pfd[2];
 	char		 buf[64], errtext[256];
-	int		 n, lost = 0, code = 0;
+	int64_t		 now;
+	int		 lost = 0, code = 0, timeout;
 
+	errtext[0] = '\0';
 	for (;;) {
-		pthread_mutex_lock(&c->mu);
-		if (c->stop || c->h == NULL) {
-			pthread_mutex_unlock(&c->mu);
-			break;
-		}
-		pfd[0].fd = ampsipc_fd(c->h);
-		pfd[0].events = POLLIN | (ampsipc_outq(c->h) > 0 ? POLLOUT : 0);
-		pthread_mutex_unlock(&c->mu);
+		pfd[0].fd = c->fd;
+		pfd[0].events = POLLIN | (c->out_pending ? POLLOUT : 0);
 		pfd[1].fd = c->wake[0];
 		pfd[1].events = POLLIN;
 		pfd[0].revents = pfd[1].revents = 0;
-		if (poll(pfd, 2, -1) == -1 && errno != EINTR)
+		timeout = -1;
+		if (c->flush_due != 0) {
+			now = mono_us();
+			timeout = c->flush_due > now ?
+			    (int)((c->flush_due - now + 999) / 1000) : 0;
+		}
+		if (poll(pfd, 2, timeout) == -1 && errno != EINTR)
 			break;
 		if (pfd[1].revents & POLLIN)
 			while (read(c->wake[0], buf, sizeof buf) > 0)
@@ -339,14 +368,22 @@ rx_main(void *arg)
 			pthread_mutex_unlock(&c->mu);
 			break;
 		}
-		c->kicked = 0;
-		n = 0;
-		if (ampsipc_write(c->h) == -1)
-			lost = 1;
-		else if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+		now = mono_us();
+		if ((pfd[1].revents & POLLIN) && c->kicked && c->flush_due == 0)
+			c->flush_due = c->last_flush + PYAMPS_FLUSH_GAP_US;
+		if ((pfd[0].revents & POLLOUT) ||
+		    (c->flush_due != 0 && now >= c->flush_due))
+			lost = rx_flush(c, now) == -1;
+		if (!lost && (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))) {
 			if (ampsipc_read(c->h) == -1 ||
-			    (n = ampsipc_dispatch(c->h)) == -1)
+			    ampsipc_dispatch(c->h) == -1)
 				lost = 1;
+			/* handlers may have published, the library acked */
+			else if (ampsipc_outq(c->h) > 0 && c->flush_due == 0) {
+				c->kicked = 1;
+				c->flush_due = c->last_flush +
+				    PYAMPS_FLUSH_GAP_US;
+			}
 		}
 		if (lost) {
 			c->broken = 1;
@@ -366,7 +403,6 @@ rx_main(void *arg)
 			    "connection to ampsd closed");
 			break;
 		}
-		(void)n;
 	}
 	pthread_mutex_lock(&c->mu);
 	c->owner = pthread_self();
@@ -402,7 +438,7 @@ core_close(struct pycore *c)
 	char	b = 's';
 	int	joined = 0;
 
-	if (c == NULL || c->pid != getpid())
+	if (c == NULL || c->pid != pyamps_pid)
 		return;
 	if (c->rx_running && pthread_equal(c->rx, pthread_self())) {
 		if (!c->rx_closes) {
@@ -487,7 +523,7 @@ Client_dealloc(ClientObject *self)
 	if (self->weakrefs != NULL)
 		PyObject_ClearWeakRefs((PyObject *)self);
 	if (c != NULL) {
-		if (c->pid == getpid())
+		if (c->pid == pyamps_pid)
 			core_close(c);
 		else if (c->h != NULL) {
 			/* fork child: the parent's handle is not ours to use;
@@ -548,7 +584,7 @@ Client_connect(ClientObject *self, PyObject *args)
 	if (!PyArg_ParseTuple(args, "zz|i:_connect", &path, &conn,
 	    &timeout_ms))
 		return (NULL);
-	if (c->pid != getpid())
+	if (c->pid != pyamps_pid)
 		return (pyamps_error(AMPSIPC_E_DISCONNECTED, "this client "
 		    "belongs to the process that created it (fork)"));
 	if (c->h != NULL)
@@ -586,6 +622,7 @@ Client_connect(ClientObject *self, PyObject *args)
 	}
 	core_lock(c);
 	c->h = h;
+	c->fd = ampsipc_fd(h);
 	c->broken = 0;
 	ampsipc_set_conn_handler(h, client_conn_cb, c);
 	client_install_handlers(c);
@@ -617,7 +654,7 @@ Client_is_connected(ClientObject *self, PyObject *unused)
 {
 	struct pycore	*c = self->core;
 
-	return (PyBool_FromLong(c->pid == getpid() && c->h != NULL &&
+	return (PyBool_FromLong(c->pid == pyamps_pid && c->h != NULL &&
 	    !c->broken && !c->close_pending));
 }
 

@@ -37,6 +37,9 @@
 #include "ampsipc.h"
 
 #define PYAMPS_SLICE_MS		200	/* blocking waits check signals */
+#define PYAMPS_FLUSH_GAP_US	250	/* receive thread: writes at most */
+
+extern pid_t	 pyamps_pid;		/* getpid(), kept by a fork handler */
 
 struct pyroute;
 
@@ -48,6 +51,10 @@ struct pycore {
 	char		*conn;		/* daemon connection, NULL: default */
 	int		 wake[2];	/* pipe waking the receive thread */
 	int		 kicked;	/* a wake byte is pending */
+	int		 fd;		/* the handle's socket */
+	int		 out_pending;	/* receive thread: output left */
+	int64_t		 flush_due;	/* receive thread: write then (us) */
+	int64_t		 last_flush;	/* receive thread: last write (us) */
 	pthread_t	 rx;
 	int		 rx_running;
 	int		 stop;		/* receive thread: leave the loop */

@@ -45,7 +45,7 @@ stream_close(StreamObject *self)
 
 	if (self->st == NULL)
 		return;
-	if (c->pid != getpid()) {
+	if (c->pid != pyamps_pid) {
 		self->st = NULL;	/* the parent's; leave it alone */
 		return;
 	}
@@ -90,7 +90,7 @@ Stream_next(StreamObject *self)
 
 	if (self->st == NULL || self->done)
 		return (NULL);
-	if (c->pid != getpid())
+	if (c->pid != pyamps_pid)
 		return (pyamps_error(AMPSIPC_E_DISCONNECTED, "this stream "
 		    "belongs to the process that created it (fork)"));
 	if (core_in_dispatch(c))
@@ -170,7 +170,7 @@ Stream_conflate(StreamObject *self, PyObject *unused)
 {
 	struct pycore	*c = self->core;
 
-	if (self->st != NULL && c->pid == getpid()) {
+	if (self->st != NULL && c->pid == pyamps_pid) {
 		core_lock(c);
 		ampsipc_stream_conflate(self->st);
 		core_unlock(c);
@@ -184,7 +184,7 @@ Stream_get_depth(StreamObject *self, PyObject *unused)
 	struct pycore	*c = self->core;
 	size_t		 n = 0;
 
-	if (self->st != NULL && c->pid == getpid()) {
+	if (self->st != NULL && c->pid == pyamps_pid) {
 		core_lock(c);
 		n = ampsipc_stream_pending(self->st);
 		core_unlock(c);
