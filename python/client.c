@@ -14,8 +14,10 @@
  *  1. Every libampsipc call on core->h is made with core->mu held.
  *  2. Output the library queued is written by the receive thread: a
  *     caller that leaves output queued kicks it once (core_kick); the
- *     receive thread clears the kick before it writes, so output queued
- *     after that is covered by the next kick or by its POLLOUT.
+ *     receive thread writes at most every PYAMPS_FLUSH_GAP_US after a
+ *     kick, and after a dispatch that left output (auto-acks); it
+ *     clears the kick as it writes, so output queued after that is
+ *     covered by the next kick or by its POLLOUT.
  *  3. core->h is closed exactly once: by close() or deallocation from
  *     outside a dispatch, or by the receive thread when close() was
  *     asked from inside one of its handlers (rx_closes).

@@ -15,8 +15,11 @@ Per run:
             (stored/s) and until publish_flush() returns (persisted/s).
   ratio     Python stored/s over C stored/s.
 Then once: DELIVER_N messages published and persisted, then replayed
-from bookmark EPOCH to a Python handler (it counts and reads the data);
-timed from subscribe() until the handler saw the last one.
+from bookmark EPOCH to a Python handler (it counts and reads the data),
+timed from subscribe() until the handler saw the last one: first a plain
+subscription (which ampsd ends, TOO_FAR_BEHIND, if the program falls
+16 MiB behind), then a durable one whose handler discards each message
+(ampsd's flow control pauses it instead).
 Medians over the runs are printed last.  ampsim runs with
 --ack-conflation 20, on a disk directory (TMPDIR, default /var/tmp).
 """
@@ -61,27 +64,44 @@ def py_publish(client, n, topic):
     return n / (t1 - t0), n / (t2 - t0)
 
 
-def deliver(client, n):
-    topic = "deliver"
+def publish_n(client, topic, n):
     data = "y" * 128
     for _ in range(n):
         client.publish(topic, data)
     client.publish_flush(600000)
+
+
+def deliver(client, topic, n, durable):
+    """Replay n messages of topic from EPOCH to a Python handler; the
+    rate, or the error that ended the subscription."""
     count = [0, 0]
     done = threading.Event()
+    errors = []
 
     def handler(m):
         count[0] += 1
         count[1] += len(m.get_data_raw())
+        if durable:
+            m.discard()
         if count[0] == n:
             done.set()
+
+    def on_error(e):
+        errors.append(e)
+        done.set()
+    client.set_exception_listener(on_error)
+    kw = {"sub_id": "bench-durable"} if durable else {}
     t0 = time.perf_counter()
-    client.subscribe(handler, topic, bookmark=AMPS.Client.Bookmarks.EPOCH)
+    client.subscribe(handler, topic, bookmark=AMPS.Client.Bookmarks.EPOCH,
+                     **kw)
     if not done.wait(600):
-        raise RuntimeError("delivery: %d of %d" % (count[0], n))
+        errors.append("%d of %d in 600 s" % (count[0], n))
     t1 = time.perf_counter()
     client.unsubscribe()
-    return n / (t1 - t0), count[1]
+    client.set_exception_listener(None)
+    if errors:
+        return "ended after %d messages: %s" % (count[0], errors[0])
+    return "%.0f msg/s (%d bytes)" % (n / (t1 - t0), count[1])
 
 
 def main():
@@ -111,9 +131,13 @@ def main():
         print("%-4s %12.0f %12.0f %12.0f %12.0f %7.2f" % (("med",) +
                                                           tuple(med)))
         if a.d > 0:
-            rate, nbytes = deliver(client, a.d)
-            print("delivery: %d replayed messages (%d bytes) to a Python "
-                  "handler: %.0f msg/s" % (a.d, nbytes, rate))
+            publish_n(client, "deliver", a.d)
+            print("delivery of %d replayed messages to a Python handler:"
+                  % a.d)
+            print("  plain subscription:", deliver(client, "deliver", a.d,
+                                                   False), flush=True)
+            print("  durable, discarding each:",
+                  deliver(client, "deliver", a.d, True), flush=True)
         client.close()
     finally:
         env.stop()
