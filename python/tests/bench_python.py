@@ -14,6 +14,8 @@ Per run:
             timed from the first publish until wait_stored() returns
             (stored/s) and until publish_flush() returns (persisted/s).
   ratio     Python stored/s over C stored/s.
+  py cpu    CPU time of the Python process (all its threads) per
+            message, from the first publish to wait_stored().
 Then once: DELIVER_N messages published and persisted, then replayed
 from bookmark EPOCH to a Python handler (it counts and reads the data),
 timed from subscribe() until the handler saw the last one: first a plain
@@ -26,6 +28,7 @@ Medians over the runs are printed last.  ampsim runs with
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -51,17 +54,25 @@ def c_publish(env, n):
     raise RuntimeError("bench-publish: %s%s" % (r.stdout, r.stderr))
 
 
+def cpu_s():
+    """CPU seconds of this process (every thread)."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
 def py_publish(client, n, topic):
     data = ("x" * 127) + str(n % 10)        # 128 bytes
     pub = client.publish
+    c0 = cpu_s()
     t0 = time.perf_counter()
     for _ in range(n):
         pub(topic, data)
     client.wait_stored(600000)
     t1 = time.perf_counter()
+    c1 = cpu_s()
     client.publish_flush(600000)
     t2 = time.perf_counter()
-    return n / (t1 - t0), n / (t2 - t0)
+    return n / (t1 - t0), n / (t2 - t0), (c1 - c0) / n * 1e6
 
 
 def publish_n(client, topic, n):
@@ -91,17 +102,20 @@ def deliver(client, topic, n, durable):
         done.set()
     client.set_exception_listener(on_error)
     kw = {"sub_id": "bench-durable"} if durable else {}
+    c0 = cpu_s()
     t0 = time.perf_counter()
     client.subscribe(handler, topic, bookmark=AMPS.Client.Bookmarks.EPOCH,
                      **kw)
     if not done.wait(600):
         errors.append("%d of %d in 600 s" % (count[0], n))
     t1 = time.perf_counter()
+    c1 = cpu_s()
     client.unsubscribe()
     client.set_exception_listener(None)
     if errors:
         return "ended after %d messages: %s" % (count[0], errors[0])
-    return "%.0f msg/s (%d bytes)" % (n / (t1 - t0), count[1])
+    return "%.0f msg/s (%d bytes), %.2f us of CPU per message" % (
+        n / (t1 - t0), count[1], (c1 - c0) / n * 1e6)
 
 
 def main():
@@ -117,19 +131,19 @@ def main():
         print("bench-python: N=%d size=128 runs=%d, deliver %d; %s; "
               "python %s" % (a.n, a.r, a.d, env.T,
                              sys.version.split()[0]))
-        print("%-4s %12s %12s %12s %12s %7s" % (
+        print("%-4s %12s %12s %12s %12s %7s %8s" % (
             "run", "C stored/s", "C single/s", "py stored/s",
-            "py single/s", "py/C"))
+            "py single/s", "py/C", "py cpu us"))
         rows = []
         for r in range(a.r):
             cs, cp = c_publish(env, a.n)
-            ps, pp = py_publish(client, a.n, "pybench")
-            rows.append((cs, cp, ps, pp, ps / cs))
-            print("%-4d %12.0f %12.0f %12.0f %12.0f %7.2f" % (
+            ps, pp, us = py_publish(client, a.n, "pybench")
+            rows.append((cs, cp, ps, pp, ps / cs, us))
+            print("%-4d %12.0f %12.0f %12.0f %12.0f %7.2f %8.2f" % (
                 (r + 1,) + rows[-1]), flush=True)
-        med = [statistics.median(x[i] for x in rows) for i in range(5)]
-        print("%-4s %12.0f %12.0f %12.0f %12.0f %7.2f" % (("med",) +
-                                                          tuple(med)))
+        med = [statistics.median(x[i] for x in rows) for i in range(6)]
+        print("%-4s %12.0f %12.0f %12.0f %12.0f %7.2f %8.2f" % (
+            ("med",) + tuple(med)))
         if a.d > 0:
             publish_n(client, "deliver", a.d)
             print("delivery of %d replayed messages to a Python handler:"

@@ -67,7 +67,7 @@ def py_env():
 class Env:
     """One ampsim and one ampsd in a temporary directory."""
 
-    def __init__(self, sim_args=(), conf_extra=""):
+    def __init__(self, sim_args=(), conf_extra="", socket_mode=None):
         for p in (AMPSIM, AMPSD):
             if not os.access(p, os.X_OK):
                 raise unittest.SkipTest("%s not built" % p)
@@ -76,6 +76,7 @@ class Env:
         self.failed = False
         self.sim_args = list(sim_args)
         self.conf_extra = conf_extra
+        self.socket_mode = socket_mode
         self.sock = os.path.join(self.T, "ampsd.sock")
         try:
             self.start_ampsim()
@@ -116,7 +117,7 @@ class Env:
 
     def write_conf(self):
         with open(os.path.join(self.T, "ampsd.conf"), "w") as f:
-            f.write("""socket "%s";
+            f.write("""socket "%s"%s;
 state-directory "%s";
 log stderr;
 connection "main" {
@@ -125,7 +126,8 @@ connection "main" {
 	reconnect exponential initial 50ms max 1s factor 2 give-up never;
 	%s
 }
-""" % (self.sock, os.path.join(self.T, "state"), os.getpid(),
+""" % (self.sock, " mode " + self.socket_mode if self.socket_mode else "",
+                os.path.join(self.T, "state"), os.getpid(),
                 self.simport, self.conf_extra))
 
     def ready_count(self):
@@ -215,10 +217,11 @@ class EnvTestCase(unittest.TestCase):
 
     SIM_ARGS = ()
     CONF_EXTRA = ""
+    SOCKET_MODE = None
 
     @classmethod
     def setUpClass(cls):
-        cls.env = Env(cls.SIM_ARGS, cls.CONF_EXTRA)
+        cls.env = Env(cls.SIM_ARGS, cls.CONF_EXTRA, cls.SOCKET_MODE)
         cls._failed = False
 
     @classmethod
@@ -240,10 +243,12 @@ class EnvTestCase(unittest.TestCase):
         self.addCleanup(c.close)
         return c
 
-    def run_py(self, code_or_path, *args, timeout=60, env=None, **kw):
+    def run_py(self, code_or_path, *args, timeout=60, env=None, prefix=(),
+               **kw):
         """Run a Python child (a file path or -c code) to its end."""
-        argv = [PY] + ([code_or_path] if code_or_path.endswith(".py")
-                       else ["-c", code_or_path]) + list(args)
+        argv = list(prefix) + [PY] + (
+            [code_or_path] if code_or_path.endswith(".py")
+            else ["-c", code_or_path]) + list(args)
         e = py_env()
         e["AMPSD_SOCKET"] = self.env.sock
         if env:

@@ -37,6 +37,7 @@ fi
 asan=$(${CC:-cc} -print-file-name=libasan.so)
 [ -f "$asan" ] || { echo "FAIL: libasan.so not found ($asan)"; exit 1; }
 logs=$(mktemp -d "${TMPDIR:-/tmp}/ampsd-pyasan.XXXXXX")
+chmod 1777 "$logs"	# children run as another user (AclTest) report too
 LD_PRELOAD=$asan${LD_PRELOAD:+:$LD_PRELOAD}
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:log_path=$logs/asan:verify_asan_link_order=0
 LSAN_OPTIONS=exitcode=0:suppressions=$S/python/tests/lsan.supp:print_suppressions=0

@@ -9,6 +9,7 @@ messages kept after their handler returned.
 """
 
 import json
+import os
 import threading
 
 import AMPS
@@ -292,6 +293,49 @@ class ReceiveTest(harness.EnvTestCase):
         self.assertEqual(got[-1], 3)
         self.assertLess(len(got), 3)
         self.assertEqual(s.max_depth(100).get_max_depth(), 100)
+
+
+ACL_PROGRAM = """
+import AMPS
+c = AMPS.Client("acl")
+c.connect()
+ok = c.subscribe("ok.orders")
+print("subscribed ok.orders", flush=True)
+try:
+    c.subscribe("secret")
+except AMPS.NotEntitledError as e:
+    print("refused secret", e.code, flush=True)
+c.publish("secret", "{}")
+c.publish_flush(10000)
+print("failed", c.get_failed_count(), flush=True)
+"""
+
+
+class AclTest(harness.EnvTestCase):
+    """ampsd's allow rules refuse a user's topic: NotEntitledError (and a
+    failed publish), for a program running as "nobody"."""
+
+    SOCKET_MODE = "0666"
+    CONF_EXTRA = 'allow all user "nobody" topic "^ok\\\\.";'
+
+    def test_not_permitted(self):
+        import pwd
+        import shutil
+        if os.getuid() != 0 or not shutil.which("setpriv"):
+            self.skipTest("needs root and setpriv")
+        try:
+            nobody = pwd.getpwnam("nobody")
+        except KeyError:
+            self.skipTest("no user nobody")
+        os.chmod(self.env.T, 0o755)
+        r = self.run_py(ACL_PROGRAM, prefix=[
+            "setpriv", "--reuid=%d" % nobody.pw_uid,
+            "--regid=%d" % nobody.pw_gid, "--clear-groups"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("subscribed ok.orders", r.stdout)
+        self.assertIn("refused secret %d" % AMPS._amps.ERR_NOT_PERMITTED,
+                      r.stdout)
+        self.assertIn("failed 1", r.stdout)
 
 
 if __name__ == "__main__":
