@@ -103,6 +103,12 @@ core_new(void)
 int
 core_lock(struct pycore *c)
 {
+	if (c->pid != pyamps_pid) {
+		/* A fork child: the parent's threads are gone and may have
+		 * left mu locked; calls only fail (core_usable). */
+		c->depth++;
+		return (0);
+	}
 	if (pthread_mutex_trylock(&c->mu) != 0) {
 		Py_BEGIN_ALLOW_THREADS
 		pthread_mutex_lock(&c->mu);
@@ -120,6 +126,8 @@ void
 core_unlock(struct pycore *c)
 {
 	c->depth--;
+	if (c->pid != pyamps_pid)
+		return;
 	pthread_mutex_unlock(&c->mu);
 	if (c->close_pending && !c->closing && !c->rx_closes &&
 	    !core_in_dispatch(c))
@@ -346,6 +354,8 @@ rx_main(void *arg)
 
 	errtext[0] = '\0';
 	for (;;) {
+		if (c->stop)		/* close() from one of our handlers */
+			break;
 		pfd[0].fd = c->fd;
 		pfd[0].events = POLLIN | (c->out_pending ? POLLOUT : 0);
 		pfd[1].fd = c->wake[0];

@@ -107,6 +107,45 @@ class ThreadTest(harness.EnvTestCase):
                c.subscribe("th4", bookmark="0").timeout(3000)]
         self.assertEqual(sorted(got), ["child2", "parent"])
 
+    def test_fork_while_receiving(self):
+        """Forks while the receive thread is busy (it may hold the
+        client's lock): each child fails fast instead of hanging."""
+        c = self.client()
+        c.subscribe(lambda m: None, "th7")
+        stop = threading.Event()
+
+        def pump():
+            while not stop.is_set():
+                c.publish("th7", "x" * 64)
+        t = threading.Thread(target=pump)
+        t.start()
+        try:
+            for i in range(20):
+                pid = os.fork()
+                if pid == 0:
+                    code = 1
+                    try:
+                        c.publish("th7", "child")
+                    except AMPS.DisconnectedError:
+                        code = 0
+                    finally:
+                        os._exit(code)
+                end = time.monotonic() + 10
+                while True:
+                    done, status = os.waitpid(pid, os.WNOHANG)
+                    if done:
+                        break
+                    if time.monotonic() > end:
+                        os.kill(pid, signal.SIGKILL)
+                        os.waitpid(pid, 0)
+                        self.fail("fork child %d hung" % i)
+                    time.sleep(0.01)
+                self.assertEqual(os.waitstatus_to_exitcode(status), 0)
+        finally:
+            stop.set()
+            t.join(10)
+        c.publish_flush(10000)
+
     def test_ctrl_c_in_blocking_calls(self):
         code = """
 import AMPS, sys, time
