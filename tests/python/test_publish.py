@@ -191,6 +191,29 @@ os._exit(0)          # no close, no flush: ampsd has them
         self.assertEqual(c.get_ack_batch_size(), 10)
         self.assertIs(AMPS.HAClient, AMPS.Client)
 
+    def test_zz_disconnect_handler(self):
+        """ampsd goes away: the disconnect handler and the state
+        listeners hear it, calls fail with DisconnectedError, and a new
+        client works once ampsd is back."""
+        c = self.client()
+        lost, states = [], []
+        c.set_disconnect_handler(lost.append)
+        c.add_connection_state_listener(states.append)
+        self.env.stop_ampsd()
+        try:
+            harness.wait_until(lambda: lost, 10, "the disconnect handler")
+            self.assertIsInstance(lost[0], AMPS.DisconnectedError)
+            self.assertEqual(states, [AMPS.ConnectionStateListener
+                                      .Disconnected])
+            self.assertFalse(c.is_connected())
+            with self.assertRaises(AMPS.DisconnectedError):
+                c.publish("t", "x")
+        finally:
+            self.env.start_ampsd()
+        d = self.client()
+        d.publish("back", "{}")
+        d.publish_flush(10000)
+
     def test_publish_loop_memory_bounded(self):
         """Publishing does not leak: objects and RSS stay bounded."""
         c = self.client()
