@@ -48,9 +48,6 @@
  *       precedes every newer publish.  The store is online (its commits
  *       raise the horizon) exactly while the state is RECOVERING or
  *       READY.
- *   (8) RECOVERING ends when nothing sendable is left to replay, even
- *       if the server's sequence is behind the store's (a server that
- *       lost its log): that case is logged as a warning.
  *   (4) A row leaves the store only on a persisted ack (or logon s)
  *       covering it, or a failure ack naming it.
  *   (5) Every state change goes through conn_set_state(), which logs it.
@@ -58,6 +55,12 @@
  *       from a timer, so callers up the stack may still hold frames.
  *   (7) Nothing the server sends can reach fatal(): bad input fails the
  *       connection only.
+ *   (8) RECOVERING ends when nothing sendable is left to replay, even
+ *       if the server's sequence is behind the store's (a server that
+ *       lost its log): that case is logged as a warning.
+ *   (9) A server heartbeat is answered with a beat only if no beat went
+ *       out in the last half interval (conn_beat_gap()): a server that
+ *       answers beats itself cannot start a beat storm.
  */
 
 #ifdef HAVE_CONFIG_H
@@ -319,7 +322,7 @@ conn_timeout_cb(evutil_socket_t fd, short what, void *arg)
 	if (c->state == CONN_CONNECTING || c->state == CONN_LOGGING_ON)
 		conn_fail(c, "%s timed out after %llu ms",
 		    c->state == CONN_CONNECTING ? "connect" : "logon",
-		    (unsigned long long)c->cc->logon_timeout_ms);
+		    (unsigned long long)conf_conn_logon_timeout(c->cc));
 }
 
 /* Connect to the current server now. */
@@ -337,7 +340,7 @@ conn_connect(struct conn *c)
 		free(cause);
 		return;
 	}
-	conn_arm(c->ev_timer, c->cc->logon_timeout_ms);
+	conn_arm(c->ev_timer, conf_conn_logon_timeout(c->cc));
 }
 
 /* Timer: the backoff wait is over. */
@@ -357,16 +360,22 @@ conn_backoff_cb(evutil_socket_t fd, short what, void *arg)
 static void
 conn_attempt(struct conn *c)
 {
-	uint64_t	d;
+	uint64_t	d, giveup = c->cc->reconnect.giveup_ms;
 
 	if (connha_next_delay(&c->ha, loop_now_ms(), &d) == CONNHA_GIVE_UP) {
-		log_warnx("connection %s: giving up reconnecting (give-up "
-		    "time %llu ms passed); last error: %s", c->cc->name,
-		    (unsigned long long)c->cc->reconnect.giveup_ms,
-		    c->last_error);
+		log_warnx("connection %s: GAVE UP reconnecting (reconnect "
+		    "give-up %llu ms passed): stored messages wait until a "
+		    "reload (SIGHUP) restarts the connection; last error: %s",
+		    c->cc->name, (unsigned long long)giveup, c->last_error);
 		conn_set_state(c, CONN_GAVE_UP);
 		return;
 	}
+	/* A configured give-up is said at the start of each streak. */
+	if (giveup != 0 && c->state != CONN_IDLE && c->ha.attempts == 1)
+		log_warnx("connection %s: reconnecting; this connection gives "
+		    "up for good if no server answers within %llu ms "
+		    "(reconnect give-up)", c->cc->name,
+		    (unsigned long long)giveup);
 	if (c->state != CONN_IDLE)
 		conn_set_state(c, CONN_BACKOFF);
 	if (d > 0)
@@ -379,27 +388,48 @@ conn_attempt(struct conn *c)
 
 /*
  * The connection failed (connect, TLS, logon, read/write, heartbeat).
- * Report it to connha, close, and schedule the next attempt.
+ * Report it to connha (hung: the established link went silent, so the
+ * next server is tried first), close, and schedule the next attempt.
  */
-void
-conn_fail(struct conn *c, const char *fmt, ...)
+static void
+conn_failv(struct conn *c, int hung, const char *fmt, va_list ap)
 {
-	va_list	ap;
 	int	was_up;
 
-	va_start(ap, fmt);
 	vsnprintf(c->last_error, sizeof c->last_error, fmt, ap);
-	va_end(ap);
 	was_up = c->state == CONN_READY || c->state == CONN_RECOVERING;
 	log_warnx("connection %s: %s: %s", c->cc->name,
 	    c->redacted[connha_current(&c->ha)], c->last_error);
 	c->failures++;
-	if (was_up)
+	if (was_up && hung)
+		connha_report_hung(&c->ha, loop_now_ms());
+	else if (was_up)
 		connha_report_disconnect(&c->ha, loop_now_ms());
 	else
 		connha_report_failure(&c->ha, loop_now_ms());
 	conn_io_close(c);
 	conn_attempt(c);
+}
+
+void
+conn_fail(struct conn *c, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	conn_failv(c, 0, fmt, ap);
+	va_end(ap);
+}
+
+/* The server went silent: fail over to the next server first. */
+static void __attribute__((__format__(printf, 2, 3)))
+conn_fail_hung(struct conn *c, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	conn_failv(c, 1, fmt, ap);
+	va_end(ap);
 }
 
 /* Fill a logon frame (PROTOCOL.md §4.1.1). */
@@ -454,6 +484,16 @@ conn_fill_heartbeat(struct conn *c, struct amps_wr *w, void *arg)
 	amps_wr_cstr(w, AMPS_F_O, arg);
 }
 
+/*
+ * The least time between two beats we send: half the heartbeat
+ * interval (500 ms with heartbeats off, when a server beats anyway).
+ */
+static uint64_t
+conn_beat_gap(const struct conn *c)
+{
+	return (c->cc->heartbeat_ms != 0 ? c->cc->heartbeat_ms / 2 : 500);
+}
+
 /* Send a "beat". */
 static void
 conn_send_beat(struct conn *c)
@@ -472,8 +512,8 @@ conn_idle_cb(evutil_socket_t fd, short what, void *arg)
 	if (c->fd == -1)
 		return;
 	if (now - c->last_rx >= t) {
-		conn_fail(c, "no data or heartbeat from the server for %llu "
-		    "ms", (unsigned long long)(now - c->last_rx));
+		conn_fail_hung(c, "no data or heartbeat from the server for "
+		    "%llu ms", (unsigned long long)(now - c->last_rx));
 		return;
 	}
 	conn_arm(c->ev_idle, c->last_rx + t - now);
@@ -489,8 +529,7 @@ conn_beat_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn	*c = arg;
 
-	if (c->fd != -1 &&
-	    loop_now_ms() - c->last_beat >= c->cc->heartbeat_ms / 2)
+	if (c->fd != -1 && loop_now_ms() - c->last_beat >= conn_beat_gap(c))
 		conn_send_beat(c);
 }
 
@@ -715,7 +754,9 @@ conn_frame(struct conn *c, const char *body, uint32_t len)
 	conn_trace_frame(c, 0, body, len, h.hdr_len);
 	cmd = amps_hdr_cmd(&h);
 	if (cmd == AMPS_CMD_HEARTBEAT) {
-		if (c->state == CONN_READY || c->state == CONN_RECOVERING)
+		/* At most one answer per half interval (invariant 9). */
+		if ((c->state == CONN_READY || c->state == CONN_RECOVERING) &&
+		    loop_now_ms() - c->last_beat >= conn_beat_gap(c))
 			conn_send_beat(c);
 		return (0);
 	}
