@@ -363,10 +363,11 @@ conn_attempt(struct conn *c)
 	uint64_t	d, giveup = c->cc->reconnect.giveup_ms;
 
 	if (connha_next_delay(&c->ha, loop_now_ms(), &d) == CONNHA_GIVE_UP) {
-		log_warnx("connection %s: GAVE UP reconnecting (reconnect "
-		    "give-up %llu ms passed): stored messages wait until a "
-		    "reload (SIGHUP) restarts the connection; last error: %s",
-		    c->cc->name, (unsigned long long)giveup, c->last_error);
+		log_warnx("connection %s: GAVE UP: giving up reconnecting "
+		    "(reconnect give-up %llu ms passed); stored messages wait "
+		    "until a reload (SIGHUP) restarts the connection; last "
+		    "error: %s", c->cc->name, (unsigned long long)giveup,
+		    c->last_error);
 		conn_set_state(c, CONN_GAVE_UP);
 		return;
 	}

@@ -69,6 +69,8 @@
 
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -439,8 +441,9 @@ store_open(const char *path, const struct store_schema *sc,
     enum store_durability dur, int flags, char **cause)
 {
 	struct store	*s;
-	char		 mode[32], sql[96];
-	int		 oflags, fresh = 0, create = 0;
+	struct stat	 sb;
+	char		 mode[32], sql[96], *wal = NULL;
+	int		 oflags, fresh = 0, create = 0, had_wal;
 
 	assert(path != NULL && sc != NULL && sc->nmigrations >= 1);
 	if (cause != NULL)
@@ -455,6 +458,10 @@ store_open(const char *path, const struct store_schema *sc,
 		store_cause(cause, "%s: out of memory", path);
 		return (NULL);
 	}
+	/* Whether a -wal was there: SQLite creates one when it reads. */
+	if (asprintf(&wal, "%s-wal", path) == -1)
+		wal = NULL;
+	had_wal = wal == NULL || lstat(wal, &sb) == 0;
 	s->schema = sc;
 	s->dur = dur;
 	s->cfd = -1;
@@ -526,9 +533,15 @@ store_open(const char *path, const struct store_schema *sc,
 	    store_prepare(s, "UPDATE store_commits SET n = ?1 WHERE k = 0",
 	    &s->st_count, cause) != 0)
 		goto fail;
+	free(wal);
 	return (s);
 fail:
 	store_close(s);
+	/* Leave a refused store as it was: no empty -wal of our making. */
+	if (!had_wal && lstat(wal, &sb) == 0 && S_ISREG(sb.st_mode) &&
+	    sb.st_size == 0)
+		unlink(wal);
+	free(wal);
 	return (NULL);
 }
 
