@@ -179,7 +179,9 @@ log_file_line(int pri, const char *text)
 		n = sizeof line - 1;
 		line[n - 1] = '\n';
 	}
-	(void)write(log_fd, line, (size_t)n);	/* invariant 4 */
+	/* Invariant 4.  A failed write has nowhere to be reported. */
+	if (write(log_fd, line, (size_t)n) == -1)
+		return;
 }
 
 /* Write one formatted line at priority pri. */
