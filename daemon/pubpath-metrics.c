@@ -257,6 +257,9 @@ pubpath_metrics_text(void *arg, FILE *f)
 	int		rc;
 
 	pubpath_snapshot(arg, &snap);
+	if (metrics_proc_read(&snap.m.proc) == -1)
+		log_debug("metrics: cannot read /proc/self: no process_* "
+		    "metrics");
 	rc = metrics_render(&snap.m, f);
 	pubpath_snapshot_free(&snap);
 	return (rc);
