@@ -34,7 +34,8 @@
  * stores close and the socket is removed; a second SIGTERM/SIGINT ends
  * the drain at once.  SIGUSR1 reopens the log file; SIGUSR2 toggles
  * debug output.  Under systemd (Type=notify) READY=1, RELOADING=1,
- * WATCHDOG=1 and STOPPING=1 are sent (sdnotify.c).
+ * WATCHDOG=1, STOPPING=1 and STATUS= (connections ready, unpersisted)
+ * are sent (sdnotify.c).
  *
  * Invariants:
  *   (1) -t never creates or opens anything but the configuration file.
@@ -384,11 +385,13 @@ main(int argc, char **argv)
 	pubpath_start(pp);
 	sdnotify_watchdog_start();
 	sdnotify("READY=1");
+	sdnotify_status_start(pubpath_sd_status, pp);
 	status = loop_run();
 
 	if (!drain_active())
 		sdnotify("STOPPING=1");
 	sdnotify_watchdog_stop();
+	sdnotify_status_stop();
 	log_info("shutting down");
 	metrics_close(metrics);
 	ipc_close(ipc);

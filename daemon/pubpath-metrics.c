@@ -264,3 +264,22 @@ pubpath_metrics_text(void *arg, FILE *f)
 	pubpath_snapshot_free(&snap);
 	return (rc);
 }
+
+/*
+ * The service status for systemd (sdnotify_status_fn): "R/N connections
+ * ready, U unpersisted", U summed over the publish stores.
+ */
+void
+pubpath_sd_status(void *arg, char *buf, size_t len)
+{
+	struct pubpath	*pp = arg;
+	uint64_t	 unp = 0;
+	size_t		 i, ready = 0;
+
+	for (i = 0; i < pp->nconns; i++) {
+		ready += conn_state(pp->conns[i].conn) == CONN_READY;
+		unp += pubstore_unpersisted(pp->conns[i].ps);
+	}
+	snprintf(buf, len, "%zu/%zu connections ready, %llu unpersisted",
+	    ready, pp->nconns, (unsigned long long)unp);
+}

@@ -33,6 +33,7 @@ void		 pubpath_free(struct pubpath *);
 
 /* pubpath-metrics.c: the /metrics text (a metrics_text_fn). */
 int		 pubpath_metrics_text(void *, FILE *);
+void		 pubpath_sd_status(void *, char *, size_t);
 
 /* pubpath-reload.c: a configuration reload, in two steps. */
 struct conf_diff;
