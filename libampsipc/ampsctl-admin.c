@@ -60,7 +60,7 @@ ctl_admin(struct ctl_args *a)
 	char		 req[1024], *text = NULL;
 	int		 i, rc, timeout;
 
-	timeout = a->timeout >= 0 ? (int)a->timeout : ADM_TIMEOUT;
+	timeout = a->has_timeout ? (int)a->timeout : ADM_TIMEOUT;
 	req[0] = '\0';
 	if (adm_add(req, sizeof req, cmd) == -1)
 		return (2);

@@ -74,8 +74,8 @@ static const struct ctl_opt ctl_opts[O__COUNT] = {
 	[O_EXPIRATION] = { "expiration", "S", "expiration in seconds" },
 	[O_WAIT] = { "wait", "W", "stored (default): the daemon has it; "
 	    "persisted: AMPS has it; none" },
-	[O_TIMEOUT] = { "timeout", "MS", "milliseconds to wait (receive: "
-	    "without a message)" },
+	[O_TIMEOUT] = { "timeout", "MS", "milliseconds to wait, -1 forever "
+	    "(subscribe: without a message)" },
 	[O_SOCKET] = { "socket", "P", "ampsd's socket (default $AMPSD_SOCKET, "
 	    "else " AMPSD_SOCK ")" },
 	[O_SERVER] = { "server", "H", NULL },
@@ -296,9 +296,10 @@ ctl_set(const struct ctl_cmd *c, struct ctl_args *a, int o, const char *v,
 		a->has_expiration = 1;
 		break;
 	case O_TIMEOUT:
-		if (ctl_num(v, 0, INT_MAX, &l) == -1)
-			what = "milliseconds, a whole number >= 0";
+		if (ctl_num(v, -1, INT_MAX, &l) == -1)
+			what = "milliseconds, -1 (forever) or more";
 		a->timeout = (long)l;
+		a->has_timeout = 1;
 		break;
 	case O_N:
 		if (ctl_num(v, 0, LONG_MAX, &l) == -1)
@@ -470,7 +471,6 @@ ctl_args_parse(const struct ctl_cmd *c, int argc, char **argv,
 
 	memset(a, 0, sizeof *a);
 	a->cmd = c;
-	a->timeout = -1;
 	a->n = -1;
 	a->wait = "stored";
 	err[0] = '\0';

@@ -46,7 +46,7 @@ struct sctl {
 	const struct ctl_args	*a;
 	const char		*format;
 	long			 n;		/* 0: no limit */
-	int			 timeout;	/* ms; 0: none */
+	int			 timeout;	/* ms; -1: not given */
 	int			 durable;	/* -durable or -discard */
 	long			 got;
 	int			 failed;
@@ -231,8 +231,11 @@ sub_query(struct ampsipc *h, struct sctl *c, int cmd)
 
 	if ((x = sub_cmd(c, cmd)) == NULL)
 		return (sub_fail(h, "command"));
-	timeout = c->timeout > 0 ? c->timeout : 30000;
-	ampsipc_cmd_set_num(x, AMPSIPC_FIELD_TIMEOUT, (uint64_t)timeout);
+	/* Default 30 s; -1 waits forever, and the daemon takes its own. */
+	timeout = !c->a->has_timeout || c->timeout == 0 ? 30000 : c->timeout;
+	if (timeout > 0)
+		ampsipc_cmd_set_num(x, AMPSIPC_FIELD_TIMEOUT,
+		    (uint64_t)timeout);
 	st = ampsipc_execute(h, x);
 	ampsipc_cmd_free(x);
 	if (st == NULL)
@@ -280,7 +283,7 @@ sub_unsubscribe(struct ampsipc *h, struct sctl *sc)
 	const char		*name = c->name != NULL ? c->name : c->subid;
 
 	if (ampsipc_unsubscribe_durable(h, name, c->conn, c->force,
-	    sc->timeout > 0 ? sc->timeout : 10000) == -1)
+	    c->has_timeout ? sc->timeout : 10000) == -1)
 		return (sub_fail(h, "unsubscribe"));
 	printf("durable subscription %s removed\n", name);
 	return (0);
@@ -292,7 +295,7 @@ sub_list(struct ampsipc *h, struct sctl *c)
 {
 	char	*text, *line, *next;
 
-	if (ampsipc_status(h, c->a->conn, &text, c->timeout > 0 ?
+	if (ampsipc_status(h, c->a->conn, &text, c->a->has_timeout ?
 	    c->timeout : 10000) == -1)
 		return (sub_fail(h, "subscriptions"));
 	for (line = text; line != NULL && *line != '\0'; line = next) {
@@ -340,7 +343,7 @@ ctl_receive(struct ctl_args *a)
 	c.a = a;
 	c.format = a->fmt;
 	c.n = a->n > 0 ? a->n : 0;
-	c.timeout = a->timeout > 0 ? (int)a->timeout : 0;
+	c.timeout = a->has_timeout ? (int)a->timeout : -1;
 	c.durable = a->durable || a->discard;
 	if ((h = ampsipc_create()) == NULL) {
 		fprintf(stderr, "ampsctl: %s\n", strerror(errno));

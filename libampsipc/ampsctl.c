@@ -170,7 +170,7 @@ cmd_publish(struct ampsipc *h, const struct ctl_args *a)
 		c->opts.expiration = a->expiration;
 		c->opts.flags |= AMPSIPC_PUB_EXPIRATION;
 	}
-	timeout = a->timeout >= 0 ? (int)a->timeout : CTL_TIMEOUT;
+	timeout = a->has_timeout ? (int)a->timeout : CTL_TIMEOUT;
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	if (a->data != NULL)
 		rc = pub_one(h, c, a->data, strlen(a->data), &sent, &start);
@@ -255,7 +255,7 @@ ctl_send(const struct ctl_args *a)
 	char		*text;
 	int		 rc = 0, timeout;
 
-	timeout = a->timeout >= 0 ? (int)a->timeout : CTL_TIMEOUT;
+	timeout = a->has_timeout ? (int)a->timeout : CTL_TIMEOUT;
 	if ((h = ampsipc_create()) == NULL)
 		return (fail(NULL, "ampsipc_create"));
 	if (ampsipc_connect(h, a->sock, "ampsctl", timeout) == -1) {

@@ -29,7 +29,8 @@ struct ctl_args {
 	int			 version;	/* --version given */
 	/* common */
 	const char		*sock;
-	long			 timeout;	/* ms; -1 when not given */
+	long			 timeout;	/* ms; -1: wait forever */
+	int			 has_timeout;	/* -timeout given */
 	const char		*conn;
 	/* publish */
 	const char		*topic;

@@ -60,7 +60,7 @@ START_TEST(test_forms)
 	ck_assert_str_eq(a.data, "{}");
 	ck_assert_str_eq(a.wait, "stored");
 	ck_assert_int_eq(a.n, -1);
-	ck_assert_int_eq(a.timeout, -1);
+	ck_assert_int_eq(a.has_timeout, 0);
 	ck_assert_ptr_null(a.sock);
 	OK("publish", "--topic", "t2", "-topic=t3", "-wait", "persisted",
 	    "-n", "5", "-rate", "2.5", "-expiration", "4294967295",
@@ -73,7 +73,11 @@ START_TEST(test_forms)
 	ck_assert_int_eq(a.has_expiration, 1);
 	ck_assert_str_eq(a.sock, "/s");
 	ck_assert_int_eq(a.timeout, 0);
+	ck_assert_int_eq(a.has_timeout, 1);
 	ck_assert_int_eq(a.delta, 1);
+	OK("flush", "-timeout", "-1");
+	ck_assert_int_eq(a.timeout, -1);
+	ck_assert_int_eq(a.has_timeout, 1);
 	/* A value that starts with '-' is a value. */
 	OK("publish", "-topic", "t", "-data", "-1");
 	ck_assert_str_eq(a.data, "-1");
@@ -129,11 +133,14 @@ START_TEST(test_bad_values)
 	    "subscribe", "-topic", "t", "-n", "abc");
 	BAD("subscribe: bad value \"-1\" for -n (a whole number >= 0)",
 	    "subscribe", "-topic", "t", "-n", "-1");
-	BAD("subscribe: bad value \"12x\" for -timeout (milliseconds, a whole "
-	    "number >= 0)", "subscribe", "-topic", "t", "-timeout", "12x");
+	BAD("subscribe: bad value \"12x\" for -timeout (milliseconds, -1 "
+	    "(forever) or more)", "subscribe", "-topic", "t", "-timeout",
+	    "12x");
 	BAD("subscribe: bad value \"99999999999\" for -timeout (milliseconds, "
-	    "a whole number >= 0)", "subscribe", "-topic", "t", "-timeout",
+	    "-1 (forever) or more)", "subscribe", "-topic", "t", "-timeout",
 	    "99999999999");
+	BAD("ping: bad value \"-2\" for -timeout (milliseconds, -1 (forever) "
+	    "or more)", "ping", "-timeout", "-2");
 	BAD("publish: bad value \"nan\" for -rate (messages per second, a "
 	    "number >= 0)", "publish", "-topic", "t", "-rate", "nan");
 	BAD("publish: bad value \"4294967296\" for -expiration (seconds, 0 to "
@@ -215,8 +222,8 @@ START_TEST(test_trace)
 	ck_assert_int_eq(a.nwords, 0);
 	BAD("trace: option -socket needs a value (-socket P)", "trace",
 	    "-socket");
-	BAD("trace: bad value \"x\" for -timeout (milliseconds, a whole number "
-	    ">= 0)", "trace", "-timeout", "x");
+	BAD("trace: bad value \"x\" for -timeout (milliseconds, -1 (forever) "
+	    "or more)", "trace", "-timeout", "x");
 	OK("verbose", "debug", "-socket", "/s");
 	ck_assert_int_eq(a.nwords, 1);
 	ck_assert_str_eq(a.words[0], "debug");
