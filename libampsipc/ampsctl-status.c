@@ -77,17 +77,25 @@ static const char *const ctl_status_textkeys[] = {
 	"last_error",
 };
 
+#define NELEM(a)	(sizeof (a) / sizeof (a)[0])
+
+/* Whether key is one of the n words of list. */
+static int
+ctl_in(const char *const *list, size_t n, const char *key)
+{
+	size_t	j;
+
+	for (j = 0; j < n; j++)
+		if (strcmp(key, list[j]) == 0)
+			return (1);
+	return (0);
+}
+
 /* Whether key's value is free text (ctl_status_textkeys). */
 static int
 ctl_textkey(const char *key)
 {
-	size_t	j;
-
-	for (j = 0; j < sizeof ctl_status_textkeys /
-	    sizeof ctl_status_textkeys[0]; j++)
-		if (strcmp(key, ctl_status_textkeys[j]) == 0)
-			return (1);
-	return (0);
+	return (ctl_in(ctl_status_textkeys, NELEM(ctl_status_textkeys), key));
 }
 
 /* Write free text with its '_' shown as spaces. */
@@ -102,19 +110,12 @@ ctl_put_text(FILE *f, const char *v)
 static int
 ctl_strkey(const struct ctl_rec *r, const char *key)
 {
-	size_t	j;
-
-	for (j = 0; j < sizeof ctl_status_strkeys /
-	    sizeof ctl_status_strkeys[0]; j++)
-		if (strcmp(key, ctl_status_strkeys[j]) == 0)
-			return (1);
+	if (ctl_in(ctl_status_strkeys, NELEM(ctl_status_strkeys), key))
+		return (1);
 	if (strcmp(r->kw, "sub") != 0 && strcmp(r->kw, "durable") != 0)
 		return (0);
-	for (j = 0; j < sizeof ctl_status_substrkeys /
-	    sizeof ctl_status_substrkeys[0]; j++)
-		if (strcmp(key, ctl_status_substrkeys[j]) == 0)
-			return (1);
-	return (0);
+	return (ctl_in(ctl_status_substrkeys, NELEM(ctl_status_substrkeys),
+	    key));
 }
 
 /* Split text into records (invariant 3).  Returns 0 or -1 (memory). */
