@@ -105,7 +105,7 @@ static const struct ctl_opt ctl_opts[O__COUNT] = {
 	[O_NAME] = { "name", "NAME", "the durable subscription's name" },
 	[O_FORCE] = { "force", NULL, "end the subscription of the program "
 	    "attached to it" },
-	[O_HELP] = { "help", NULL, "this help (also -h)" },
+	[O_HELP] = { "help", NULL, "this help (also -h, --help)" },
 	[O_VERSION] = { "version", NULL, "print the version" },
 };
 
@@ -132,8 +132,8 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "publish", CTL_C_PUBLISH, COMMON | B(O_TOPIC) | B(O_DATA) |
 	    B(O_FILE) | B(O_DELTA) | B(O_N) | B(O_RATE) | B(O_CONN) |
 	    B(O_CORRELATION) | B(O_SOWKEY) | B(O_EXPIRATION) | B(O_WAIT),
-	    W_NONE, "-topic T [-data D | -file F] [-delta] [-n N] [-rate R] "
-	    "[-conn C]\n\t[-correlation X] [-sowkey K] [-expiration S] "
+	    W_NONE, "-topic T [-data D | -file F] [-delta] [-n N] [-rate R]"
+	    "\n\t[-conn C] [-correlation X] [-sowkey K] [-expiration S]\n\t"
 	    "[-wait stored|persisted|none]",
 	    "publish messages (one per line of stdin without -data or "
 	    "-file)" },
@@ -147,14 +147,14 @@ static const struct ctl_cmd ctl_cmds[] = {
 	    "connections, stores, programs and subscriptions (root and the "
 	    "daemon's user)" },
 	{ "subscribe", CTL_C_SUBSCRIBE, RECV_OPTS, W_NONE,
-	    "-topic T [-filter F] [-subid ID] [-bookmark BM] [-durable]\n\t"
-	    "[-discard] [-delta] [-backlog N] [-ack] [-options O] "
-	    "[-format FMT]\n\t[-n N] [-conn C]",
+	    "-topic T [-filter F] [-subid ID] [-bookmark BM]\n\t[-durable] "
+	    "[-discard] [-delta] [-backlog N] [-ack] [-options O]\n\t"
+	    "[-format FMT] [-n N] [-conn C]",
 	    "subscribe and print each message" },
 	{ "sow_and_subscribe", CTL_C_SOW_AND_SUBSCRIBE, RECV_OPTS, W_NONE,
-	    "-topic T [-filter F] [-subid ID] [-bookmark BM]\n\t[-delta] "
-	    "[-orderby O] [-topn N] [-batchsize N] [-options O] "
-	    "[-format FMT]\n\t[-n N] [-conn C]",
+	    "-topic T [-filter F] [-subid ID]\n\t[-bookmark BM] [-delta] "
+	    "[-orderby O] [-topn N] [-batchsize N]\n\t[-options O] "
+	    "[-format FMT] [-n N] [-conn C]",
 	    "query the SOW, then subscribe; print each message" },
 	{ "sow", CTL_C_SOW, COMMON | B(O_TOPIC) | B(O_FILTER) | B(O_ORDERBY) |
 	    B(O_TOPN) | B(O_SKIPN) | B(O_BATCHSIZE) | B(O_KEYS) |
@@ -533,6 +533,30 @@ ctl_args_parse(const struct ctl_cmd *c, int argc, char **argv,
 	return (ctl_check(c, a, err, len));
 }
 
+/* Write text from column col, wrapped at 78 columns, indented to col. */
+static void
+ctl_wrap(FILE *f, const char *text, size_t col)
+{
+	const char	*p = text, *sp;
+	size_t		 at = col, n;
+
+	while (*p != '\0') {
+		n = strcspn(p, " ");
+		if (at > col && at + 1 + n > 78) {
+			fprintf(f, "\n%*s", (int)col, "");
+			at = col;
+		} else if (at > col) {
+			fputc(' ', f);
+			at++;
+		}
+		fwrite(p, 1, n, f);
+		at += n;
+		sp = p + n;
+		p = *sp == ' ' ? sp + 1 : sp;
+	}
+	fputc('\n', f);
+}
+
 /* The options part of a command's help. */
 static void
 ctl_help_opts(FILE *f, uint64_t mask)
@@ -543,10 +567,11 @@ ctl_help_opts(FILE *f, uint64_t mask)
 	for (i = 0; i < O__COUNT; i++) {
 		if (!(mask & B(i)) || ctl_opts[i].help == NULL)
 			continue;
-		snprintf(left, sizeof left, "-%s%s%s", ctl_opts[i].name,
-		    ctl_opts[i].arg != NULL ? " " : "",
+		snprintf(left, sizeof left, "%s%s%s%s", i == O_VERSION ? "--" :
+		    "-", ctl_opts[i].name, ctl_opts[i].arg != NULL ? " " : "",
 		    ctl_opts[i].arg != NULL ? ctl_opts[i].arg : "");
-		fprintf(f, "  %-16s %s\n", left, ctl_opts[i].help);
+		fprintf(f, "  %-16s ", left);
+		ctl_wrap(f, ctl_opts[i].help, 19);
 	}
 }
 
@@ -554,7 +579,8 @@ ctl_help_opts(FILE *f, uint64_t mask)
 void
 ctl_help(FILE *f, const struct ctl_cmd *c)
 {
-	size_t	i;
+	const char	*last;
+	size_t		 i, col;
 
 	if (c == NULL) {
 		fprintf(f, "usage: ampsctl COMMAND [options]\n"
@@ -572,9 +598,13 @@ ctl_help(FILE *f, const struct ctl_cmd *c)
 	}
 	fprintf(f, "usage: ampsctl %s%s%s", c->name, *c->synopsis != '\0' ?
 	    " " : "", c->synopsis);
+	/* The common options on the last line if they fit in 72 columns. */
+	last = strrchr(c->synopsis, '\t');
+	col = last != NULL ? 8 + strlen(last + 1) : 15 + strlen(c->name) +
+	    strlen(c->synopsis);
 	if (c->opts & B(O_SOCKET))
 		fprintf(f, "%s[-socket P] [-timeout MS]",
-		    strlen(c->synopsis) > 40 ? "\n\t" : " ");
+		    col + 26 > 72 ? "\n\t" : " ");
 	fprintf(f, "\n\n%s.\n", c->summary);
 	if (c->id == CTL_C_TRACE)
 		fprintf(f, "Each word switches a category on (CAT or +CAT) "
