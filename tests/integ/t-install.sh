@@ -167,7 +167,7 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null &&
 	    done
 	    group=$(stat -c %G "$sock")
 	    [ "$group" = "$user" ] || { echo "socket group $group"; exit 1; }
-	    AMPSD_SOCKET=$sock "$ctl" ping
+	    AMPSD_SOCKET=$sock "$ctl" ping -daemon	# the servers are away
 	    kill $pid
 	    wait $pid
 	' start "$R" "$user" "$sock" "$state" "$D$sbindir/ampsd" "$conf" \
