@@ -9,7 +9,7 @@
 # status -json shows the last error with its spaces.
 . "$(dirname "$0")/lib.sh"
 
-CTL=$B/libampsipc/ampsctl
+CTL=$B/ampsctl/ampsctl
 JSONCHECK=$B/tests/tools/jsoncheck
 [ -x "$CTL" ] && [ -x "$JSONCHECK" ] ||
     { OK=1; echo "SKIP: no ampsctl or jsoncheck"; exit 77; }
@@ -133,7 +133,7 @@ run 0 "$CTL" subscribe "${S[@]}" -topic clitest -bookmark 0 -n 1 \
 # A user who may not read the status: alive, and told why there is no more.
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null &&
     id nobody >/dev/null 2>&1; then
-	REAL=$B/libampsipc/.libs/ampsctl
+	REAL=$B/ampsctl/.libs/ampsctl
 	[ -x "$REAL" ] || REAL=$CTL
 	run 0 setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups \
 	    env LD_LIBRARY_PATH="$B/libampsipc/.libs" "$REAL" ping "${S[@]}"

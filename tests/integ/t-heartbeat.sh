@@ -1,6 +1,6 @@
 #!/bin/bash
 # When the server stops heartbeating, ampsd notices within the idle
-# timeout (2 x interval) and is logged on again promptly (spec §14).
+# timeout (2 x interval) and is logged on again promptly (PROTOCOL.md §14).
 . "$(dirname "$0")/lib.sh"
 
 start_ampsim sim

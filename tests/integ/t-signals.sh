@@ -10,7 +10,7 @@
 # once on a second signal.
 . "$(dirname "$0")/lib.sh"
 
-CTL=$B/libampsipc/ampsctl
+CTL=$B/ampsctl/ampsctl
 [ -x "$CTL" ] || { OK=1; echo "SKIP: no ampsctl"; exit 77; }
 LOG=$T/ampsd-file.log
 
@@ -184,7 +184,7 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null &&
 	chmod 755 "$T"
 	REAL=$B/tests/integ/.libs/pubtest
 	[ -x "$REAL" ] || REAL=$PUBTEST
-	REALCTL=$B/libampsipc/.libs/ampsctl
+	REALCTL=$B/ampsctl/.libs/ampsctl
 	[ -x "$REALCTL" ] || REALCTL=$CTL
 	as_nobody() {
 		setpriv --reuid=nobody --regid="$(id -g nobody)" \

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Subscriptions across failover to a replica (spec §15.4, §17.4 scenario
+# Subscriptions across failover to a replica (PROTOCOL.md §15.4, §17.4 scenario
 # 30): a durable bookmark subscription resumes on the replica from its
 # bookmark store with nothing missing; a sow_and_subscribe is re-run
 # (the program sees a second group_begin) and keeps receiving; a

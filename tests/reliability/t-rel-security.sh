@@ -1,6 +1,6 @@
 #!/bin/bash
 # shellcheck disable=SC2317 # functions called indirectly (wait_for)
-# Security promises with real processes and real users (architecture
+# Security promises with real processes and real users (DESIGN.md §4
 # promises 3, 4 and 6), beyond t-acl.sh and t-tls.sh:
 #  1. the socket gets the configured mode and group; the kernel keeps
 #     out users outside them;
@@ -20,8 +20,8 @@
 . "$(dirname "$0")/rel.sh"
 
 IPCRAW=$B/tests/reliability/ipcraw
-CTL=$B/libampsipc/.libs/ampsctl
-[ -x "$CTL" ] || CTL=$B/libampsipc/ampsctl
+CTL=$B/ampsctl/.libs/ampsctl
+[ -x "$CTL" ] || CTL=$B/ampsctl/ampsctl
 [ "$(id -u)" = 0 ] || skip "needs root"
 command -v setpriv >/dev/null || skip "needs setpriv"
 { id nobody && id daemon; } >/dev/null 2>&1 ||

@@ -4,7 +4,7 @@
  */
 
 /*
- * Unit tests for ampsctl's command line (libampsipc/ampsctl-args.c):
+ * Unit tests for ampsctl's command line (ampsctl/ampsctl-args.c):
  * spark's single-dash flags and the GNU forms, every bad or unused
  * option named in one line, values checked, help and --version, trace's
  * option-like words, -server refused with the way to name the socket.
