@@ -24,7 +24,7 @@ while time.time() < end:
     out.flush()
 ' "$T/notify.sock" "$T/notify.txt" &
 PIDS="$PIDS $!"
-wait_for 5 test -S "$T/notify.sock" || fail "listener"
+wait_for 20 test -S "$T/notify.sock" || fail "the listener did not bind in 20 s"
 start_ampsim sim
 write_conf "$SIMPORT" "heartbeat 5s;"
 NOTIFY_SOCKET=$T/notify.sock WATCHDOG_USEC=400000 start_ampsd
