@@ -6,7 +6,8 @@
 # ampsim: ping reports each connection and fails while one is down
 # (-daemon checks the daemon only; a user who may not read the status is
 # told so), a subscribe that got fewer than -n messages exits 1, and
-# status -json shows the last error with its spaces.
+# status -json shows the last error with its spaces; ampsd's stderr lines
+# have timestamps when stderr is not the journal.
 . "$(dirname "$0")/lib.sh"
 
 CTL=$B/ampsctl/ampsctl
@@ -112,6 +113,9 @@ connection "main" {
 EOC
 start_ampsd
 S=(-socket "$T/ampsd.sock")
+# Its stderr is a file, not the journal: lines carry a timestamp.
+grep -qE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}[+-][0-9]{4} ampsd\[[0-9]+\]: info: ampsd [^ ]* started' \
+    "$T/ampsd.log" || fail "no timestamped start line: $(head -n 3 "$T/ampsd.log")"
 wait_for 20 "$CTL" ping "${S[@]}" || fail "ping never saw the connection up"
 run 0 "$CTL" ping "${S[@]}"
 [ "$(sed -n 1p "$T/out")" = "ampsd $(sed -n 1p "$T/out" |
