@@ -3,7 +3,8 @@
 # address is refused by ampsd -t unless allow-remote; GET /metrics is
 # Prometheus text whose every line parses, with published = acked = N,
 # commits in the histogram, state, build info, programs and subscriptions;
-# 404 and 405; ampsctl status -json is valid and has the same numbers;
+# 404 and 405, HEAD without a body; process_* from /proc agree with the
+# daemon's; ampsctl status -json is valid and has the same numbers;
 # after the server dies the state leaves "connected" and reconnects count;
 # a backlog found in the store at startup counts as replayed.
 . "$(dirname "$0")/lib.sh"
@@ -138,7 +139,33 @@ fetch /nothing >"$T/r404" && head -n 1 "$T/r404" | grep -q ' 404 ' ||
     fail "404: $(head -n 1 "$T/r404")"
 fetch /metrics POST >"$T/r405" && head -n 1 "$T/r405" | grep -q ' 405 ' ||
     fail "405: $(head -n 1 "$T/r405")"
-grep -qi '^Allow: GET' "$T/r405" || fail "no Allow header"
+grep -qi '^Allow: GET, HEAD' "$T/r405" || fail "no Allow header"
+# HEAD: 200, the type and the length a GET body has, and no body.
+fetch /metrics HEAD >"$T/rhead" || fail "HEAD"
+head -n 1 "$T/rhead" | grep -q '^HTTP/1\.[01] 200 ' ||
+    fail "HEAD: $(head -n 1 "$T/rhead")"
+grep -qi '^Content-Type: text/plain; version=0\.0\.4' "$T/rhead" ||
+    fail "HEAD content type: $(cat "$T/rhead")"
+hlen=$(sed -n 's/^Content-Length: \([0-9]*\)\r$/\1/ip' "$T/rhead")
+[ "${hlen:-0}" -gt 1000 ] || fail "HEAD content length: $(cat "$T/rhead")"
+[ -z "$(sed '1,/^\r$/d' "$T/rhead")" ] || fail "HEAD sent a body"
+
+# process_* from /proc: this daemon's figures.
+scrape || fail "scrape"
+[ "$(metric process_open_fds)" -ge 5 ] ||
+    fail "open fds: $(grep '^process_' "$T/m.txt")"
+[ "$(metric process_open_fds)" -le "$(metric process_max_fds)" ] ||
+    fail "max fds: $(grep '^process_' "$T/m.txt")"
+rss=$(awk '/^VmRSS:/ { print $2 * 1024 }' "/proc/$AMPSD_PID/status")
+m=$(metric process_resident_memory_bytes)
+[ "$m" -gt $((rss / 2)) ] && [ "$m" -lt $((rss * 2)) ] ||
+    fail "rss $m, /proc says $rss"
+start=$(metric process_start_time_seconds)
+[ "${start%.*}" -le "$(date +%s)" ] &&
+    [ "${start%.*}" -ge $(($(date +%s) - 600)) ] ||
+    fail "start time $start"
+cpu=$(metric process_cpu_seconds_total)
+[ -n "$cpu" ] || fail "no process_cpu_seconds_total"
 
 # ampsctl status: the same numbers, as JSON and as a table.
 "$CTL" status -json -socket "$T/ampsd.sock" >"$T/status.json" ||

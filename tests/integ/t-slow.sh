@@ -37,7 +37,7 @@ PIDS="$PIDS $PLAIN $MULTI $SLOW"
 sleep 0.5
 run_pubtest -S "$T/ampsd.sock" -t big -n $N -s 1000 -F -W 120000 ||
     fail "publish failed"
-"$B/ampsctl/ampsctl" ping -socket "$T/ampsd.sock" >/dev/null ||
+"$B/ampsctl/ampsctl" ping -daemon -socket "$T/ampsd.sock" >/dev/null ||
     fail "daemon hurt"
 durable_count() {
 	sed -n 's/^R //p' "$T/out" | sort -un | wc -l
