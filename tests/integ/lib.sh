@@ -108,6 +108,58 @@ wait_for() {
 	return 0
 }
 
+# wait_exit SECONDS PID WHAT: wait for our child PID to exit, SECONDS at
+# most, and return its exit status; fails the test ("WHAT did not end")
+# if it is still running then.  Never a bare "wait PID": that one has no
+# bound.
+wait_exit() {
+	_end=$(($(now_ms) + $1 * 1000))
+	while kill -0 "$2" 2>/dev/null; do
+		[ "$(now_ms)" -lt "$_end" ] ||
+		    fail "$3 did not end within $1 s (pid $2 still running)"
+		sleep 0.1
+	done
+	wait "$2"
+}
+
+# log_has SECONDS FILE PATTERN: poll FILE (SECONDS at most) until it has a
+# line matching the extended regular expression PATTERN.  A log line
+# may be written a moment after the event a scenario waited for: a log
+# is never grepped once for what may not be written yet.
+log_has() {
+	wait_for "$1" grep -qE -- "$3" "$2"
+}
+
+# user_bin PROG...: copies of PROG (programs of the build tree, real
+# binaries, not libtool wrappers) and of libampsipc's shared library in
+# $T/ubin, for running as another user (as_user).  The clone may sit in
+# a directory other users cannot enter (root's home is mode 0700): $T
+# (under /tmp) and $T/ubin are made searchable instead, and the clone's
+# own permissions are never touched.
+user_bin() {
+	mkdir -p "$T/ubin/lib"
+	chmod 755 "$T" "$T/ubin" "$T/ubin/lib"
+	cp -P "$B"/libampsipc/.libs/libampsipc.so* "$T/ubin/lib/" 2>/dev/null
+	for _p in "$@"; do
+		_src=$(dirname "$_p")/.libs/$(basename "$_p")
+		[ -x "$_src" ] || _src=$_p
+		cp "$_src" "$T/ubin/$(basename "$_p")" ||
+		    fail "cannot copy $_p for another user"
+		chmod 755 "$T/ubin/$(basename "$_p")"
+	done
+}
+
+# as_user USER PROG [ARGS...]: run $T/ubin/PROG (copied by user_bin) as
+# USER with USER's primary group only.
+as_user() {
+	_u=$1
+	shift
+	_p=$1
+	shift
+	setpriv --reuid="$_u" --regid="$(id -g "$_u")" --clear-groups \
+	    env LD_LIBRARY_PATH="$T/ubin/lib" "$T/ubin/$_p" "$@"
+}
+
 # start_ampsim NAME [ampsim options]: sets SIMPORT and ADMINPORT.
 start_ampsim() {
 	_n=$1
@@ -126,7 +178,7 @@ start_ampsim() {
 sim_admin() {
 	exec 3<>"/dev/tcp/127.0.0.1/$ADMINPORT" || fail "admin connect"
 	printf '%s\n' "$1" >&3
-	read -r _reply <&3
+	read -r -t 30 _reply <&3 || _reply="(no reply in 30 s)"
 	exec 3<&-
 	echo "$_reply"
 	case $_reply in ok*) return 0 ;; *) return 1 ;; esac
@@ -158,10 +210,11 @@ start_ampsd() {
 	wait_for 20 test -S "$T/ampsd.sock" || fail "ampsd did not start"
 }
 
-# stop_ampsd [SIGNAL]: kill our daemon by pid and wait for it.
+# stop_ampsd [SIGNAL]: kill our daemon by pid and wait for it (60 s at
+# most: a drain ends within its own bound; ASan builds exit slowly).
 stop_ampsd() {
 	kill "-${1:-TERM}" "$AMPSD_PID" 2>/dev/null
-	wait "$AMPSD_PID" 2>/dev/null
+	wait_exit 60 "$AMPSD_PID" "ampsd (SIG${1:-TERM})" 2>/dev/null
 }
 
 # ready_count: how many times the daemon reached "ready".

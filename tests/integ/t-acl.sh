@@ -10,14 +10,10 @@ if [ "$(id -u)" != 0 ] || ! command -v setpriv >/dev/null ||
 	echo "SKIP: needs root, setpriv and user nobody"
 	exit 77
 fi
-REAL=$B/tests/integ/.libs/pubtest
-[ -x "$REAL" ] || REAL=$PUBTEST
+user_bin "$PUBTEST"
 as_nobody() {
-	setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups \
-	    env LD_LIBRARY_PATH="$B/libampsipc/.libs" "$REAL" "$@" \
-	    2>>"$T/nobody.log"
+	as_user nobody pubtest "$@" 2>>"$T/nobody.log"
 }
-chmod 755 "$T"
 start_ampsim sim
 cat >"$T/ampsd.conf" <<EOC
 socket "$T/ampsd.sock" mode 0666;

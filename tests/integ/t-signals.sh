@@ -181,33 +181,27 @@ grep -q 'reopened' "$LOG.1" && fail "reopen line went to the old file"
 # and user nobody to publish as someone else).
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null &&
     id nobody >/dev/null 2>&1; then
-	chmod 755 "$T"
-	REAL=$B/tests/integ/.libs/pubtest
-	[ -x "$REAL" ] || REAL=$PUBTEST
-	REALCTL=$B/libampsipc/.libs/ampsctl
-	[ -x "$REALCTL" ] || REALCTL=$CTL
+	user_bin "$PUBTEST" "$B/libampsipc/ampsctl"
 	as_nobody() {
-		setpriv --reuid=nobody --regid="$(id -g nobody)" \
-		    --clear-groups env LD_LIBRARY_PATH="$B/libampsipc/.libs" \
-		    "$@" 2>>"$T/nobody.log"
+		as_user nobody "$@" 2>>"$T/nobody.log"
 	}
-	as_nobody "$REAL" -S "$T/ampsd.sock" -t ok.x -n 1 -W 5000 &&
+	as_nobody pubtest -S "$T/ampsd.sock" -t ok.x -n 1 -W 5000 &&
 	    fail "nobody published without a rule"
 	conf "$PB" "" "allow publish user \"nobody\" topic \"^ok\\\\.\";"
 	ctl reload | grep -q 'applied: .*connection main: allow' ||
 	    fail "allow rule not applied"
-	as_nobody "$REAL" -S "$T/ampsd.sock" -t ok.x -f 200 -n 1 -W 5000 ||
+	as_nobody pubtest -S "$T/ampsd.sock" -t ok.x -f 200 -n 1 -W 5000 ||
 	    fail "allowed publish refused: $(tail -3 "$T/nobody.log")"
-	as_nobody "$REAL" -S "$T/ampsd.sock" -t secret -n 1 -W 5000 &&
+	as_nobody pubtest -S "$T/ampsd.sock" -t secret -n 1 -W 5000 &&
 	    fail "publish outside the rule accepted"
-	as_nobody "$REALCTL" trace -socket "$T/ampsd.sock" &&
+	as_nobody ampsctl trace -socket "$T/ampsd.sock" &&
 	    fail "nobody may switch traces"
 	grep -q -i 'not permitted' "$T/nobody.log" ||
 	    fail "no NOT_PERMITTED: $(cat "$T/nobody.log")"
 	conf "$PB"
 	ctl reload | grep -q 'applied: .*connection main: allow' ||
 	    fail "allow rule not removed"
-	as_nobody "$REAL" -S "$T/ampsd.sock" -t ok.x -n 1 -W 5000 &&
+	as_nobody pubtest -S "$T/ampsd.sock" -t ok.x -n 1 -W 5000 &&
 	    fail "nobody published after the rule was removed"
 else
 	echo "note: allow-rule reload not checked (needs root, setpriv, nobody)"

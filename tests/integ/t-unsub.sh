@@ -55,10 +55,8 @@ grep -q "^sub id=dur2 kind=durable .*pid=$D2 " "$T/list1" ||
 # another user may not remove what root defined
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null &&
     id nobody >/dev/null 2>&1; then
-	REAL=$B/libampsipc/.libs/ampsctl
-	[ -x "$REAL" ] || REAL=$CTL
-	setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups \
-	    env LD_LIBRARY_PATH="$B/libampsipc/.libs" "$REAL" unsubscribe \
+	user_bin "$B/libampsipc/ampsctl"
+	as_user nobody ampsctl unsubscribe \
 	    -name dur1 -socket "$T/ampsd.sock" 2>"$T/nobody.err" &&
 	    fail "nobody removed root's durable subscription"
 	cat "$T/nobody.err"
