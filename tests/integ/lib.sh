@@ -150,12 +150,18 @@ user_bin() {
 }
 
 # as_user USER PROG [ARGS...]: run $T/ubin/PROG (copied by user_bin) as
-# USER with USER's primary group only.
+# USER with USER's primary group only.  In a subshell (as_user ... &)
+# it execs, so $! is the program's own pid, to be signalled and waited
+# for.
 as_user() {
 	_u=$1
-	shift
-	_p=$1
-	shift
+	_p=$2
+	shift 2
+	if [ "$BASHPID" != "$$" ]; then
+		exec setpriv --reuid="$_u" --regid="$(id -g "$_u")" \
+		    --clear-groups env LD_LIBRARY_PATH="$T/ubin/lib" \
+		    "$T/ubin/$_p" "$@"
+	fi
 	setpriv --reuid="$_u" --regid="$(id -g "$_u")" --clear-groups \
 	    env LD_LIBRARY_PATH="$T/ubin/lib" "$T/ubin/$_p" "$@"
 }

@@ -50,7 +50,7 @@ out=$("$T/publish" orders 5 2>>"$T/publish.log") ||
     fail "publish failed: $(cat "$T/publish.log")"
 [ "$out" = "published 5 to orders: 5 stored, 5 persisted, 0 failed" ] ||
     fail "publish printed: $out"
-wait "$SUB" || fail "subscribe failed: $(cat "$T/sub.log")"
+wait_exit 30 "$SUB" "the subscriber (3 messages)" || fail "subscribe failed: $(cat "$T/sub.log")"
 [ "$(cat "$T/sub.out")" = '{"id":3,"text":"hello"}
 {"id":4,"text":"hello"}
 {"id":5,"text":"hello"}' ] || fail "subscribe printed: $(cat "$T/sub.out")"

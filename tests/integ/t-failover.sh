@@ -29,7 +29,7 @@ wait_for 10 ready_at_least 2 || fail "not back after a drop"
 kill -9 "$(cat "$T/a.pid")"
 run_pubtest -S "$T/ampsd.sock" -t orders -n 500 -F -W 20000 ||
     fail "publish after failover failed"
-grep -q -- "-> ready (server tcp://127.0.0.1:$PB/" "$T/ampsd.log" ||
+log_has 10 "$T/ampsd.log" "-> ready \\(server tcp://127.0.0.1:$PB/" ||
     fail "never ready on the second server"
 SIMPORT=$PB
 seq 0 499 >"$T/want"

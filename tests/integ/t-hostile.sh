@@ -30,7 +30,7 @@ for what in 'bad frame from server' 'bad header from server' \
     'logon ack with a bad sequence' 'logon timed out' \
     'server refused message 99' \
     'but only 0 were sent'; do
-	grep -q "$what" "$T/ampsd.log" || fail "not reported: $what"
+	log_has 10 "$T/ampsd.log" "$what" || fail "not reported: $what"
 done
 grep -q "$(printf '\001')" "$T/ampsd.log" && fail "control byte in the log"
 wait_for 5 ready_at_least 2 || fail "did not log on at the end"

@@ -27,6 +27,10 @@ wait_for 15 got || fail "AMPS should hold 1..4 exactly"
 stop_ampsd TERM
 start_ampsd
 wait_for 10 ready_at_least 2 || fail "not ready after restart"
-sleep 1
-got || fail "refused message was replayed after restart"
+# A replay of the refused message would reach AMPS before anything
+# published after the restart: publish a marker and wait for it.
+run_pubtest -S "$T/ampsd.sock" -t orders -f 5 -n 1 -F -W 10000 ||
+    fail "publish after restart"
+printf '1\n2\n3\n4\n5\n' >"$T/want"
+wait_for 15 got || fail "refused message replayed after restart: $(cat "$T/got")"
 pass

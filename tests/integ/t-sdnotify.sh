@@ -12,7 +12,7 @@ s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.bind(sys.argv[1])
 s.settimeout(0.2)
 out = open(sys.argv[2], "a")
-end = time.time() + 20
+end = time.time() + 300
 while time.time() < end:
     try:
         d = s.recv(4096)
@@ -30,7 +30,7 @@ wait_for 10 grep -q '^READY=1' "$T/notify.txt" || fail "no READY=1"
 pings() {
 	[ "$(grep -c '^WATCHDOG=1' "$T/notify.txt")" -ge 3 ]
 }
-wait_for 5 pings || fail "no watchdog pings"
+wait_for 10 pings || fail "no watchdog pings"
 kill -HUP "$AMPSD_PID"
 reloaded() {
 	grep -q '^RELOADING=1$' "$T/notify.txt" &&

@@ -65,9 +65,12 @@ got=$("$AMPSCTL" sow -topic qctl | tr -d '\n')
 
 # One live attachment per durable name; the second gets a clear error.
 "$AMPSCTL" subscribe -topic orders -durable -subid dx -bookmark recent \
-    -timeout 3000 >/dev/null 2>&1 &
+    -timeout 120000 >/dev/null 2>&1 &
 PIDS="$PIDS $!"
-sleep 0.5
+dx_attached() {
+	"$AMPSCTL" subscriptions | grep -q '^durable name=dx .*attached=1'
+}
+wait_for 20 dx_attached || fail "the first attachment of dx never attached"
 "$AMPSCTL" subscribe -topic orders -durable -subid dx -bookmark recent \
     -timeout 500 2>"$T/err" && fail "second attachment accepted"
 grep -q "attached to another program" "$T/err" ||

@@ -90,7 +90,7 @@ wait_for 10 grep -q "^END 12 unsubscribed by an operator" "$T/dur2" ||
 kill -0 "$D2" || fail "the program's connection was dropped"
 ctl subscriptions >"$T/list3" || fail "subscriptions 3"
 grep -q "dur2" "$T/list3" && fail "dur2 still listed: $(cat "$T/list3")"
-grep -q "forced unsubscribe" "$T/ampsd.log" || fail "not logged"
+log_has 10 "$T/ampsd.log" "forced unsubscribe" || fail "not logged"
 
 # a program's own subscriptions: by id, by list, all
 "$SUBTEST" -S "$T/ampsd.sock" scenario unsub || fail "scenario unsub"

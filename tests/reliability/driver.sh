@@ -169,6 +169,7 @@ supervise() {
 	[ "$AMPSD_UP" = 1 ] || return 0
 	for j in $(seq 1 "$NPUB"); do
 		if ! alive "${PPID_[$j]}" && [ "$STOP_PUBS" = 0 ]; then
+			# gone already: wait only collects its status
 			[ -n "${PPID_[$j]}" ] && wait "${PPID_[$j]}" 2>/dev/null
 			PRUN[$j]=$((PRUN[$j] + 1))
 			PUBRUNS=$((PUBRUNS + 1))
@@ -271,7 +272,7 @@ for cyc in $(seq 1 "$CYCLES"); do
 	server-kill9)
 		o=$(other "$cur")
 		kill -9 "${SPID[$cur]}"
-		wait "${SPID[$cur]}" 2>/dev/null
+		wait_exit 30 "${SPID[$cur]}" "ampsim $cur after kill -9"
 		SPID[$cur]=
 		count_fault "$kind" "$cur"
 		rnd 2000
@@ -425,7 +426,7 @@ wait_for 90 processed_all || {
 }
 for j in $(seq 1 "$NPUB"); do
 	kill -9 "${SPID_[$j]}" 2>/dev/null
-	wait "${SPID_[$j]}" 2>/dev/null
+	wait_exit 30 "${SPID_[$j]}" "subscriber d$j after kill -9"
 done
 sdeliv=0
 sredel=0

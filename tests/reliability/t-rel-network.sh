@@ -113,7 +113,7 @@ while [ $i -lt 12 ] && kill -0 "$pub" 2>/dev/null; do
 	fi
 done
 px pass
-wait "$pub"
+wait_exit 120 "$pub" "the publisher through the faults"
 rc=$?
 [ $rc -eq 0 ] || fail "publisher exit $rc (stored $(wc -l <"$T/stored"))"
 [ "$(wc -l <"$T/stored")" -eq "$N" ] || fail "not everything was stored"
