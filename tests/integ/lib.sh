@@ -122,6 +122,28 @@ wait_exit() {
 	wait "$2"
 }
 
+# wait_progress STALL MAX DONE-CMD COUNT-CMD: poll until DONE-CMD
+# succeeds, for a consumer that catches up at its own pace (slower with
+# ASan on a loaded machine): fails (returns 1) once COUNT-CMD's output
+# has not changed for STALL seconds, or after MAX seconds in all.  A
+# real loss makes no progress and still fails.
+wait_progress() {
+	_stall=$(($(now_ms) + $1 * 1000))
+	_max=$(($(now_ms) + $2 * 1000))
+	_last=
+	while ! $3 >/dev/null 2>&1; do
+		_n=$($4)
+		if [ "$_n" != "$_last" ]; then
+			_last=$_n
+			_stall=$(($(now_ms) + $1 * 1000))
+		fi
+		[ "$(now_ms)" -lt "$_stall" ] && [ "$(now_ms)" -lt "$_max" ] ||
+		    return 1
+		sleep 0.5
+	done
+	return 0
+}
+
 # log_has SECONDS FILE PATTERN: poll FILE (SECONDS at most) until it has a
 # line matching the extended regular expression PATTERN.  A log line
 # may be written a moment after the event a scenario waited for: a log

@@ -63,22 +63,12 @@ touch "$GO"
 durable_count() {
 	sed -n 's/^R //p' "$T/out" | sort -un | wc -l
 }
+durable_all() {
+	[ "$(durable_count)" -ge $N ]
+}
 # Wait while the durable consumer makes progress (30 s without any
-# is a failure), up to 10 minutes in all.
-last=-1
-end=$(($(now_ms) + 600000))
-while [ "$(now_ms)" -lt "$end" ]; do
-	n=$(durable_count)
-	[ "$n" -ge $N ] && break
-	if [ "$n" = "$last" ]; then
-		[ "$(now_ms)" -lt "$stall" ] || break
-	else
-		last=$n
-		stall=$(($(now_ms) + 30000))
-	fi
-	sleep 0.5
-done
-[ "$(durable_count)" -ge $N ] ||
+# is a failure), up to 5 minutes in all.
+wait_progress 30 300 durable_all durable_count ||
     fail "durable: only $(durable_count) of $N (no progress for 30 s)"
 kill -0 "$SLOW" || fail "the durable consumer was dropped"
 
