@@ -26,7 +26,7 @@ if ! build=$(cd "$build" 2>/dev/null && pwd); then
 	    "(run ./bootstrap build first)" >&2
 	exit 1
 fi
-for p in tests/ampsim/ampsim daemon/ampsd libampsipc/ampsctl; do
+for p in ampsim/ampsim daemon/ampsd ampsctl/ampsctl; do
 	if [ ! -x "$build/$p" ]; then
 		echo "demo: $build/$p is not built (run ./bootstrap build)" >&2
 		exit 1
@@ -39,7 +39,7 @@ for p in timeout seq sed ps; do
 	}
 done
 # The printed command lines are exactly what runs.
-PATH=$build/libampsipc:$build/daemon:$build/tests/ampsim:$PATH
+PATH=$build/ampsctl:$build/daemon:$build/ampsim:$PATH
 W=$(mktemp -d "${TMPDIR:-/tmp}/ampsd-demo.XXXXXX") || exit 1
 AMPSD_SOCKET=$W/ampsd.sock
 export PATH W AMPSD_SOCKET

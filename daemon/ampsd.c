@@ -56,7 +56,7 @@
 #include "log.h"
 #include "loop.h"
 #include "metrics.h"
-#include "pubpath.h"
+#include "server.h"
 #include "reload.h"
 #include "sdlisten.h"
 #include "sdnotify.h"
@@ -217,7 +217,7 @@ main(int argc, char **argv)
 {
 	struct conf		*conf;
 	struct conf_errs	 errs = { NULL, 0 };
-	struct pubpath		*pp;
+	struct server		*srv;
 	struct ipc		*ipc;
 	struct metrics		*metrics = NULL;
 	struct ipc_handlers	 h;
@@ -300,7 +300,7 @@ main(int argc, char **argv)
 	lock_write_pid(lockfd);
 
 	loop_init();
-	if ((pp = pubpath_create(conf, &cause)) == NULL)
+	if ((srv = server_create(conf, &cause)) == NULL)
 		startup_fatal("%s", cause);
 
 	memset(&icfg, 0, sizeof icfg);
@@ -315,25 +315,26 @@ main(int argc, char **argv)
 			    conf->socket_group);
 	}
 	icfg.daemon_version = PACKAGE_VERSION;
-	pubpath_handlers(pp, &h, &icfg);
-	h.admin = control_admin_h;
+	server_handlers(srv, &h, &icfg);
+	h.admin.fn = control_admin_h;
+	h.admin.arg = srv;
 	if ((ipc = ipc_listen(loop_base(), &icfg, &h, &cause)) == NULL)
 		startup_fatal("%s", cause);
-	pubpath_set_ipc(pp, ipc);
+	server_set_ipc(srv, ipc);
 	if (conf->metrics.listen != NULL && (metrics = metrics_listen(
-	    loop_base(), &conf->metrics, pubpath_metrics_text, pp,
+	    loop_base(), &conf->metrics, server_metrics_text, srv,
 	    &cause)) == NULL)
 		startup_fatal("%s", cause);
-	reload_init(conf, absfile, fg, verbose, pp);
-	drain_init(pp, ipc, conf);
-	loop_set_flush(pubpath_flush, pp);
+	reload_init(conf, absfile, fg, verbose, srv);
+	drain_init(srv, ipc, conf);
+	loop_set_flush(server_flush, srv);
 	loop_set_hup(reload_hup, NULL);
 	loop_set_term(drain_start, NULL);
 
 	log_info("ampsd %s started: %zu connection(s), socket %s, state %s",
 	    PACKAGE_VERSION, conf->nconns, conf->socket_path, conf->state_dir);
 	detach_done();
-	pubpath_start(pp);
+	server_start(srv);
 	sdnotify_watchdog_start();
 	sdnotify("READY=1");
 	status = loop_run();
@@ -344,11 +345,11 @@ main(int argc, char **argv)
 	log_info("shutting down");
 	metrics_close(metrics);
 	ipc_close(ipc);
-	pubpath_set_ipc(pp, NULL);
-	pubpath_flush(pp);
+	server_set_ipc(srv, NULL);
+	server_flush(srv);
 	drain_report();
-	pubpath_stop(pp);
-	pubpath_free(pp);
+	server_stop(srv);
+	server_free(srv);
 	loop_done();
 	conf_free(conf);
 	free(absfile);

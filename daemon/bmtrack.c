@@ -4,7 +4,7 @@
  */
 
 /*
- * bmtrack.c: the bookmark-store algorithm of spec §8.6, per sub_id, as
+ * bmtrack.c: the bookmark-store algorithm of PROTOCOL.md §8.6, per sub_id, as
  * pure logic (no I/O, no SQLite, no global state; only malloc).  It owns
  * every struct bmsub and its entries.  bookmarkstore.c persists what it
  * needs to rebuild this state after a restart; unit tests drive it
@@ -27,7 +27,7 @@
  *     heads are popped at once by bmtrack_discard()/bmtrack_settle()).
  *  2. Every entry of Q is in `seen` exactly once, and nothing else is.
  *  3. A bookmark <pub>|<seq>| with seq <= pubs[pub] is a duplicate:
- *     messages of one publisher arrive in sequence order (spec §8.6), so
+ *     messages of one publisher arrive in sequence order (PROTOCOL.md §8.6), so
  *     everything up to that point was discarded or never matched.
  *  4. pubs[p] never decreases; resume is the bookmark of the most
  *     recently popped entry.
@@ -388,7 +388,7 @@ bmsub_enqueue(struct bmsub *sub, struct bment *e)
 }
 
 /*
- * Log bm before delivery (spec §8.6 log()).  Returns BMTRACK_NEW,
+ * Log bm before delivery (PROTOCOL.md §8.6 log()).  Returns BMTRACK_NEW,
  * BMTRACK_DUPLICATE, BMTRACK_REDELIVERY or -1.
  */
 int
@@ -460,7 +460,7 @@ bmtrack_settle(struct bmsub *sub, bmtrack_pop_cb cb, void *arg)
 }
 
 /*
- * The application processed bm (spec §8.6 discard()).  Returns 1 if the
+ * The application processed bm (PROTOCOL.md §8.6 discard()).  Returns 1 if the
  * resume point advanced, 0 if queued out of order, 2 if already
  * discarded, -1 if bm is unknown.
  */
@@ -497,7 +497,7 @@ bmtrack_discard(struct bmsub *sub, const char *bm, size_t len,
 }
 
 /*
- * A persisted ack carried bm (spec §8.6 persisted(), rule 4): once the
+ * A persisted ack carried bm (PROTOCOL.md §8.6 persisted(), rule 4): once the
  * replay is over (live) and with nothing outstanding, the resume point
  * moves there.  1 moved, 0 not, -1.
  */
@@ -569,7 +569,7 @@ bmsub_popped_list(const struct bmsub *sub, char *out, size_t cap)
 }
 
 /*
- * MOST_RECENT for a subscription (spec §8.6 most_recent()), written like
+ * MOST_RECENT for a subscription (PROTOCOL.md §8.6 most_recent()), written like
  * snprintf.  See bmtrack.h for the cases.
  */
 int

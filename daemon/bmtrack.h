@@ -4,7 +4,7 @@
  */
 
 /*
- * bmtrack.h: bookmark bookkeeping per subscription (spec §8.6), pure
+ * bmtrack.h: bookmark bookkeeping per subscription (PROTOCOL.md §8.6), pure
  * logic: no I/O, no SQLite, no global state.  bookmarkstore.c makes it
  * durable; tests drive it directly.
  *
@@ -108,7 +108,7 @@ int		 bmtrack_persisted(struct bmsub *, const char *bm, size_t len);
  * arrived) or running (on = 0: a subscribe with a bookmark was just
  * sent).  While replaying, the queue can be momentarily empty with
  * undelivered messages still ahead in the log, so persisted acks must
- * not move the resume point (spec §8.6 rule 4 would open a gap there).
+ * not move the resume point (PROTOCOL.md §8.6 rule 4 would open a gap there).
  * New and restored subscriptions start not live.
  */
 void		 bmtrack_live(struct bmsub *, int on);

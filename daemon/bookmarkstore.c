@@ -4,8 +4,8 @@
  */
 
 /*
- * bookmarkstore.c: durable bookmark subscriptions (architecture §3,
- * §4 promise 2; spec §8.5-§8.6).  It owns the in-memory bmtrack of one
+ * bookmarkstore.c: durable bookmark subscriptions (DESIGN.md §3,
+ * §4 promise 2; PROTOCOL.md §8.5-§8.6).  It owns the in-memory bmtrack of one
  * upstream connection and two tables in its SQLite file (via store.c):
  *
  *	sub(sub_id, topic, filter, options, start, resume, popped)

@@ -4,8 +4,8 @@
  */
 
 /*
- * bookmarkstore.h: durable bookmark subscriptions (architecture §3
- * "Subscription", spec §8.5-§8.6).  One SQLite file per upstream
+ * bookmarkstore.h: durable bookmark subscriptions (DESIGN.md §3
+ * "Subscription", PROTOCOL.md §8.5-§8.6).  One SQLite file per upstream
  * connection, e.g. <statedir>/<connection>.bm.db.
  *
  * It keeps, per durable subscription (sub_id): its definition (topic,

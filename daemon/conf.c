@@ -228,7 +228,7 @@ conf_facility(const char *name)
 	return (-1);
 }
 
-/* True when s holds a control byte or a square bracket (spec §4.1.1). */
+/* True when s holds a control byte or a square bracket (PROTOCOL.md §4.1.1). */
 static int
 bad_client_name(const char *s)
 {

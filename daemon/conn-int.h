@@ -4,8 +4,11 @@
  */
 
 /*
- * Private to conn.c (protocol, states, recovery) and conn-io.c (sockets,
- * TLS, buffers).  Nothing else includes this file.
+ * Private to the upstream connection's files: conn.c (protocol, states,
+ * recovery), conn-io.c (sockets, TLS, buffers), conn-reload.c (a
+ * reload seen by one connection) and conn-trace.c (the wire trace);
+ * tests/unit/check_log.c includes it for conn_trace_redact().  Nothing
+ * else includes this file.
  */
 
 #ifndef AMPSD_CONN_INT_H
@@ -36,6 +39,8 @@ struct conn {
 	uint32_t		 id;
 	struct pubstore		*ps;
 	struct conn_events	 ev;
+	char			*head;		/* header of a stored publish */
+	size_t			 headcap;
 	enum conn_state		 state;
 	uint64_t		 state_since;
 	struct connha		 ha;

@@ -97,7 +97,7 @@ conn_out_pending(const struct conn *c)
 	return (c->out.len - c->out.off);
 }
 
-/* Apply the URI's TCP options (spec §1.1). */
+/* Apply the URI's TCP options (PROTOCOL.md §1.1). */
 static void
 conn_io_sockopts(struct conn *c, int fd, const struct amps_uri *u)
 {

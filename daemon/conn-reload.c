@@ -16,7 +16,7 @@
  *				context and the reconnect policy
  *	conn_reload_abort()	drop what prepare built
  *
- * The caller (pubpath-reload.c) commits before conf_diff_apply() moves
+ * The caller (server-reload.c) commits before conf_diff_apply() moves
  * the new values into the running configuration block, which conn.c
  * reads directly for what only matters at the next connect or logon
  * (heartbeat, timeouts, TLS server name and verify, client name).

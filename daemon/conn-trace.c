@@ -6,8 +6,8 @@
 /*
  * The wire trace (trace category "wire"): every frame sent to or read
  * from an AMPS server, one log line each, the role the AMPS client's
- * transport filter plays for its users (spec, "Transport filter").  conn.c
- * calls in just before a frame is queued for writing and just after it
+ * transport filter plays for its users (PROTOCOL.md §E.7, "Transport filter").
+ * conn.c calls in just before a frame is queued for writing and just after it
  * was read, with TLS already removed:
  *
  *	connection main: wire -> 71 bytes: {"c":"p","t":"orders",...}{"id":1}

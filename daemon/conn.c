@@ -7,7 +7,7 @@
  * Upstream AMPS connection.
  *
  * There is one struct conn per configured connection block.  It performs
- * logon (spec §4.1), sends and checks heartbeats (§14), recovers the
+ * logon (PROTOCOL.md §4.1), sends and checks heartbeats (§14), recovers the
  * publish store after every logon (§7.5), sends committed publishes with
  * `s` and a=persisted (§7.3), applies persisted acks (§7.4, §6.6), and on
  * any failure asks connha.c which server to try next and how long to
@@ -243,6 +243,7 @@ conn_free(struct conn *c)
 	amps_reader_free(&c->rd);
 	if (c->ctx != NULL)
 		SSL_CTX_free(c->ctx);
+	free(c->head);
 	free(c->retry_user);
 	free(c->retry_pw);
 	free(c->out.p);
@@ -391,7 +392,7 @@ conn_fail(struct conn *c, const char *fmt, ...)
 	conn_attempt(c);
 }
 
-/* Fill a logon frame (spec §4.1.1). */
+/* Fill a logon frame (PROTOCOL.md §4.1.1). */
 static void
 conn_fill_logon(struct conn *c, struct amps_wr *w, void *arg)
 {
@@ -469,7 +470,7 @@ conn_idle_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /*
- * Periodic (every interval): keep the server's watchdog fed (spec §14.1
+ * Periodic (every interval): keep the server's watchdog fed (PROTOCOL.md §14.1
  * rule 3) even when the server's own heartbeats stop, so a client beat
  * goes out at least once per interval.
  */
@@ -483,7 +484,7 @@ conn_beat_cb(evutil_socket_t fd, short what, void *arg)
 		conn_send_beat(c);
 }
 
-/* Start heartbeating after logon (spec §14.1 rule 1). */
+/* Start heartbeating after logon (PROTOCOL.md §14.1 rule 1). */
 static void
 conn_start_heartbeat(struct conn *c)
 {
@@ -503,7 +504,7 @@ conn_start_heartbeat(struct conn *c)
 
 /*
  * Logon succeeded with s = the last sequence the server holds for our
- * client name: recover the publish store (spec §7.5, invariant 3).
+ * client name: recover the publish store (PROTOCOL.md §7.5, invariant 3).
  */
 static void
 conn_logon_done(struct conn *c, uint64_t s)
@@ -548,7 +549,7 @@ conn_logon_done(struct conn *c, uint64_t s)
 	conn_pump(c);
 }
 
-/* Handle the ack of our logon (spec §4.1.3). */
+/* Handle the ack of our logon (PROTOCOL.md §4.1.3). */
 static void
 conn_logon_ack(struct conn *c, const struct amps_hdr *h)
 {
@@ -592,7 +593,7 @@ conn_logon_ack(struct conn *c, const struct amps_hdr *h)
 		    log_safe(reason, 200) : "(no reason given)");
 }
 
-/* Handle a persisted ack (spec §7.4, §6.6, §7.6). */
+/* Handle a persisted ack (PROTOCOL.md §7.4, §6.6, §7.6). */
 static void
 conn_persisted_ack(struct conn *c, const struct amps_hdr *h)
 {
@@ -677,7 +678,7 @@ conn_frame(struct conn *c, const char *body, uint32_t len)
 	}
 	if (c->ev.frame != NULL)
 		c->ev.frame(c, &h, body + h.hdr_len, len - h.hdr_len,
-		    c->ev.arg);
+		    c->ev.frame_arg);
 	return (0);
 }
 
@@ -696,48 +697,42 @@ conn_kind_cmd(enum pubstore_kind k)
 }
 
 /*
- * Queue one stored record as a frame:
- * {"c":CMD,"t":TOPIC,"a":"persisted","s":SEQ[,FRAGMENT]} + data.
+ * Queue one stored record as a frame: the header
+ * {"c":CMD,"t":TOPIC,"a":"persisted","s":SEQ,<stored fields>} written
+ * by the codec into c->head, then the data as it is in the store.
  */
 static int
 conn_replay_cb(const struct pubstore_rec *r, void *arg)
 {
 	struct conn	*c = arg;
-	char		 pre[4], head[96], *esc;
-	size_t		 elen, hlen, tail, total;
-	int		 n;
+	struct amps_wr	 w;
+	long long	 n;
 
 	if (r->seq > pubstore_durable_seq(c->ps) || r->seq <= c->sent_seq)
 		return (1);
-	elen = amps_escape(r->topic, r->topic_len, NULL, 0);
-	n = snprintf(head, sizeof head, "{\"c\":\"%s\",\"t\":\"",
-	    conn_kind_cmd(r->kind));
-	hlen = (size_t)n;
-	tail = 40 + r->hdr_len + 1;
-	total = hlen + elen + tail + r->data_len;
-	if (total > AMPS_FRAME_MAX_DEFAULT) {
-		log_warnx("connection %s: stored message %llu too large",
-		    c->cc->name, (unsigned long long)r->seq);
-		c->sent_seq = r->seq;
-		return (0);
+	for (;;) {
+		amps_wr_begin(&w, c->head, c->headcap);
+		amps_wr_cstr(&w, AMPS_F_C, conn_kind_cmd(r->kind));
+		amps_wr_str(&w, AMPS_F_T, r->topic, r->topic_len);
+		amps_wr_cstr(&w, AMPS_F_A, "persisted");
+		amps_wr_u64(&w, AMPS_F_S, r->seq);
+		amps_wr_fields(&w, r->hdr, r->hdr_len);
+		n = amps_wr_finish_head(&w, r->data_len);
+		if (n < 0 || (size_t)n + r->data_len > AMPS_FRAME_MAX_DEFAULT) {
+			log_warnx("connection %s: stored message %llu too "
+			    "large", c->cc->name, (unsigned long long)r->seq);
+			c->sent_seq = r->seq;
+			return (0);
+		}
+		if ((size_t)n <= c->headcap)
+			break;
+		c->headcap = (size_t)n + 256;
+		c->head = xreallocarray(c->head, c->headcap, 1);
 	}
-	esc = xmalloc(elen + tail + 1);
-	amps_escape(r->topic, r->topic_len, esc, elen + 1);
-	n = snprintf(esc + elen, tail + 1, "\",\"a\":\"persisted\","
-	    "\"s\":%llu%s", (unsigned long long)r->seq,
-	    r->hdr_len ? "," : "");
-	elen += (size_t)n;
-	if (r->hdr_len > 0)
-		memcpy(esc + elen, r->hdr, r->hdr_len);
-	elen += r->hdr_len;
-	esc[elen++] = '}';
-	amps_frame_put_len(pre, (uint32_t)(hlen + elen + r->data_len));
-	conn_trace_parts(c, 1, head, hlen, esc, elen, r->data, r->data_len);
-	conn_out_put(c, pre, 4);
-	conn_out_put(c, head, hlen);
-	conn_out_put(c, esc, elen);
+	conn_trace_parts(c, 1, c->head + 4, (size_t)n - 4, NULL, 0, r->data,
+	    r->data_len);
+	conn_out_put(c, c->head, (size_t)n);
 	conn_out_put(c, r->data, r->data_len);
-	free(esc);
 	c->frames_out++;
 	c->pub_sent++;
 	if (r->seq <= c->max_sent)

@@ -70,10 +70,11 @@ struct conn_events {
 		    void *);
 	/* The state changed. */
 	void	(*state)(struct conn *, enum conn_state, void *);
+	void	*arg;		/* of persisted, failed and state */
 	/* Any other frame (deliveries, acks of commands); may be NULL. */
 	void	(*frame)(struct conn *, const struct amps_hdr *,
 		    const char *data, size_t len, void *);
-	void	*arg;
+	void	*frame_arg;
 };
 
 struct conn	*conn_create(const struct conf_conn *, uint32_t id,

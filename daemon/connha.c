@@ -5,7 +5,7 @@
 
 /*
  * HA policy for one upstream connection: the server chooser and the
- * reconnect delay strategy of spec §15, as pure logic.  conn.c owns the
+ * reconnect delay strategy of PROTOCOL.md §15, as pure logic.  conn.c owns the
  * sockets and timers; it asks this module where to connect and how long
  * to wait, and reports what happened.  Time is passed in as monotonic
  * milliseconds, so every sequence is reproducible in unit tests.
@@ -48,7 +48,7 @@
 #include "connha.h"
 #include "xmalloc.h"
 
-/* Fill p with the defaults of spec §E.6. */
+/* Fill p with the defaults of PROTOCOL.md §E.6. */
 void
 connha_default_policy(struct connha_policy *p)
 {

@@ -4,7 +4,7 @@
  */
 
 /*
- * Pure HA policy for one upstream connection (spec §15): which server of
+ * Pure HA policy for one upstream connection (PROTOCOL.md §15): which server of
  * the ordered list to try next, and how long to wait before trying.  No
  * I/O, no clock: the caller passes monotonic milliseconds in.
  */
@@ -30,7 +30,7 @@ struct connha_policy {
 	int		 jitter;	/* scale each delay into [3/4 d, d] */
 };
 
-/* Defaults from spec §E.6: exponential 200 ms x 1.5 up to 5 s, 60 s. */
+/* Defaults from PROTOCOL.md §E.6: exponential 200 ms x 1.5 up to 5 s, 60 s. */
 #define CONNHA_DEFAULT_INITIAL_MS	200
 #define CONNHA_DEFAULT_MAX_MS		5000
 #define CONNHA_DEFAULT_FACTOR		1.5

@@ -18,7 +18,7 @@
  *
  * Invariants:
  *   (1) Only root and the daemon's own uid get here: the IPC layer asks
- *       the ACL hook with IPC_OP_ADMIN first (pubpath-acl.c rule 2).
+ *       the ACL hook with IPC_OP_ADMIN first (server-acl.c rule 2).
  *   (2) Every change is logged at info level with the uid and pid that
  *       asked for it.
  *   (3) The request text reaches a log line only through log_safe().

@@ -14,7 +14,7 @@
  *   OFF -> WAIT     drain_start(): STOPPING=1 to systemd; reloads are
  *                   refused; the listening socket stops taking programs
  *                   (ipc_stop_accepting); new publishes and commands are
- *                   refused and programs are told (pubpath_drain_begin);
+ *                   refused and programs are told (server_drain_begin);
  *                   the upstream connections stay up
  *   WAIT -> CLOSE   drain_check() after a flush phase, when AMPS has
  *                   settled every stored message or no connection that
@@ -50,7 +50,7 @@
 #include "ipc.h"
 #include "log.h"
 #include "loop.h"
-#include "pubpath.h"
+#include "server.h"
 #include "reload.h"
 #include "sdnotify.h"
 
@@ -63,7 +63,7 @@ enum drain_phase {
 };
 
 static enum drain_phase	 drain_phase;
-static struct pubpath	*drain_pp;
+static struct server	*drain_srv;
 static struct ipc	*drain_ipc;
 static const struct conf *drain_conf;
 static struct event	*drain_timer;
@@ -73,9 +73,9 @@ static void	drain_timeout_cb(evutil_socket_t, short, void *);
 
 /* Remember what the drain works on; conf is read at drain_start(). */
 void
-drain_init(struct pubpath *pp, struct ipc *ipc, const struct conf *conf)
+drain_init(struct server *srv, struct ipc *ipc, const struct conf *conf)
 {
-	drain_pp = pp;
+	drain_srv = srv;
 	drain_ipc = ipc;
 	drain_conf = conf;
 	drain_phase = DRAIN_OFF;
@@ -121,7 +121,7 @@ static void
 drain_close(void)
 {
 	drain_phase = DRAIN_CLOSE;
-	pubpath_drain_end(drain_pp);
+	server_drain_end(drain_srv);
 	drain_arm(DRAIN_CLOSE_MS);
 	drain_check_closed();
 }
@@ -138,7 +138,7 @@ drain_check(void)
 	}
 	if (drain_phase != DRAIN_WAIT)
 		return;
-	if (pubpath_drain_left(drain_pp, &left))
+	if (server_drain_left(drain_srv, &left))
 		return;
 	if (left == 0)
 		log_info("drain: AMPS has every stored message (after %llu "
@@ -154,7 +154,7 @@ drain_check(void)
 static void
 drain_flush(void *arg)
 {
-	pubpath_flush(arg);
+	server_flush(arg);
 	drain_check();
 }
 
@@ -165,7 +165,7 @@ drain_timeout_cb(evutil_socket_t fd, short what, void *arg)
 	uint64_t	left;
 
 	if (drain_phase == DRAIN_WAIT) {
-		(void)pubpath_drain_left(drain_pp, &left);
+		(void)server_drain_left(drain_srv, &left);
 		log_warnx("drain: shutdown-timeout (%llu ms) passed with %llu "
 		    "stored message(s) not yet persisted by AMPS",
 		    (unsigned long long)drain_conf->shutdown_ms,
@@ -193,9 +193,9 @@ drain_start(void *arg)
 	reload_stop();
 	if (drain_ipc != NULL)
 		ipc_stop_accepting(drain_ipc);
-	pubpath_drain_begin(drain_pp);
-	loop_set_flush(drain_flush, drain_pp);
-	(void)pubpath_drain_left(drain_pp, &left);
+	server_drain_begin(drain_srv);
+	loop_set_flush(drain_flush, drain_srv);
+	(void)server_drain_left(drain_srv, &left);
 	log_info("drain: no new programs or publishes; waiting up to %llu ms "
 	    "for AMPS to persist %llu stored message(s)",
 	    (unsigned long long)drain_conf->shutdown_ms,
@@ -212,5 +212,5 @@ drain_report(void)
 		event_free(drain_timer);
 		drain_timer = NULL;
 	}
-	pubpath_drain_report(drain_pp);
+	server_drain_report(drain_srv);
 }

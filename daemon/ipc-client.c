@@ -720,8 +720,7 @@ ipc_client_cmd_op(const struct ipcwire_msg *m)
 /* Run a core handler and turn its result into a reply or a kill. */
 static void
 ipc_client_call(struct ipc_client *c, const struct ipcwire_msg *m,
-    int (*fn)(struct ipc_client *, const struct ipc_cmd *, void *),
-    enum ipc_op op)
+    const struct ipc_handler *hd, enum ipc_op op)
 {
 	int	rc;
 
@@ -730,12 +729,12 @@ ipc_client_call(struct ipc_client *c, const struct ipcwire_msg *m,
 		    AMPSIPC_E_NOT_PERMITTED, NULL);
 		return;
 	}
-	if (fn == NULL) {
+	if (hd->fn == NULL) {
 		ipc_client_reply_error(c, m->hdr.reqid,
 		    AMPSIPC_E_NOT_SUPPORTED, NULL);
 		return;
 	}
-	rc = fn(c, m, c->ipc->h.arg);
+	rc = hd->fn(c, m, hd->arg);
 	if (rc < 0)
 		ipc_client_kill(c, AMPSIPC_E_PROTOCOL, "request refused as "
 		    "malformed");
@@ -822,25 +821,25 @@ ipc_client_dispatch(struct ipc_client *c, const uint8_t *fr, uint32_t len)
 			    AMPSIPC_E_INVALID_TOPIC, "empty topic");
 			break;
 		}
-		ipc_client_call(c, &m, ipc->h.publish, IPC_OP_PUBLISH);
+		ipc_client_call(c, &m, &ipc->h.publish, IPC_OP_PUBLISH);
 		break;
 	case AMPSIPC_PUBLISH_FLUSH:
-		ipc_client_call(c, &m, ipc->h.flush, IPC_OP_PUBLISH);
+		ipc_client_call(c, &m, &ipc->h.flush, IPC_OP_PUBLISH);
 		break;
 	case AMPSIPC_COMMAND:
-		ipc_client_call(c, &m, ipc->h.command, ipc_client_cmd_op(&m));
+		ipc_client_call(c, &m, &ipc->h.command, ipc_client_cmd_op(&m));
 		break;
 	case AMPSIPC_DISCARD:
-		ipc_client_call(c, &m, ipc->h.discard, IPC_OP_SUBSCRIBE);
+		ipc_client_call(c, &m, &ipc->h.discard, IPC_OP_SUBSCRIBE);
 		break;
 	case AMPSIPC_QUEUE_ACK:
-		ipc_client_call(c, &m, ipc->h.queue_ack, IPC_OP_SUBSCRIBE);
+		ipc_client_call(c, &m, &ipc->h.queue_ack, IPC_OP_SUBSCRIBE);
 		break;
 	case AMPSIPC_STATUS:
-		ipc_client_call(c, &m, ipc->h.status, IPC_OP_ADMIN);
+		ipc_client_call(c, &m, &ipc->h.status, IPC_OP_ADMIN);
 		break;
 	case AMPSIPC_ADMIN:
-		ipc_client_call(c, &m, ipc->h.admin, IPC_OP_ADMIN);
+		ipc_client_call(c, &m, &ipc->h.admin, IPC_OP_ADMIN);
 		break;
 	default:
 		ipc_client_kill(c, AMPSIPC_E_PROTOCOL, "unexpected message");

@@ -33,9 +33,6 @@ struct event_base;
 struct ipc;
 struct ipc_client;
 
-/* A decoded request; every pointer is valid until the handler returns. */
-#define ipc_cmd ipcwire_msg
-
 /* What the ACL hook is asked about. */
 enum ipc_op {
 	IPC_OP_CONNECT,		/* at accept: conn and topic are NULL */
@@ -108,26 +105,37 @@ struct ipc_config {
  * A NULL handler makes that request answer ERROR NOT_SUPPORTED.
  * The ACL hook has already allowed the request when a handler runs.
  */
+/* One request handler and its argument. */
+struct ipc_handler {
+	int	(*fn)(struct ipc_client *, const struct ipcwire_msg *, void *);
+	void	*arg;
+};
+
+/*
+ * What the core does with each request; a handler with no fn answers
+ * NOT_SUPPORTED.  Each has its own argument, so a request goes straight
+ * to the module that serves it.
+ */
 struct ipc_handlers {
 	/* PUBLISH and DELTA_PUBLISH: store, then ipc_client_reply_stored(). */
-	int	(*publish)(struct ipc_client *, const struct ipc_cmd *, void *);
+	struct ipc_handler	 publish;
 	/* PUBLISH_FLUSH: reply FLUSHED when everything stored is persisted. */
-	int	(*flush)(struct ipc_client *, const struct ipc_cmd *, void *);
-	/* COMMAND: subscribe, sow, sow_delete, unsubscribe, ... (next round) */
-	int	(*command)(struct ipc_client *, const struct ipc_cmd *, void *);
-	/* DISCARD: durable subscription bookmark discard (next round). */
-	int	(*discard)(struct ipc_client *, const struct ipc_cmd *, void *);
-	/* QUEUE_ACK: ack or cancel leased queue messages (next round). */
-	int	(*queue_ack)(struct ipc_client *, const struct ipc_cmd *, void *);
+	struct ipc_handler	 flush;
+	/* COMMAND: subscribe, sow, sow_delete, unsubscribe, ... */
+	struct ipc_handler	 command;
+	/* DISCARD: durable subscription bookmark discard. */
+	struct ipc_handler	 discard;
+	/* QUEUE_ACK: ack or cancel leased queue messages. */
+	struct ipc_handler	 queue_ack;
 	/* STATUS: ipc_client_reply_status() with the text of docs/IPC.md. */
-	int	(*status)(struct ipc_client *, const struct ipc_cmd *, void *);
+	struct ipc_handler	 status;
 	/* ADMIN: reload, trace, verbose; ipc_client_reply_admin(). */
-	int	(*admin)(struct ipc_client *, const struct ipc_cmd *, void *);
+	struct ipc_handler	 admin;
 	/* Optional: a client finished its handshake. */
 	void	(*hello)(struct ipc_client *, void *);
 	/* A client is going away: drop every reference to it. */
 	void	(*closed)(struct ipc_client *, void *);
-	void	*arg;
+	void	*arg;			/* of hello and closed */
 };
 
 /* ipc.c */

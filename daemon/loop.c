@@ -8,7 +8,7 @@
  * deferred-free list.  loop_run() runs event_base_loop(EVLOOP_ONCE) and
  * after every pass calls the flush hook, which commits the store
  * transaction(s) written during the pass and only then releases the
- * "stored" replies that waited for that commit (architecture §5, R9).
+ * "stored" replies that waited for that commit (DESIGN.md §5 rule 2).
  *
  * Signals: SIGTERM and SIGINT call the term hook once (the daemon's
  * drain, drain.c), which ends the loop with loop_exit() when it is done;

@@ -13,7 +13,7 @@
  *	<other method>	405 with "Allow: GET"
  *
  * and nothing else.  What is rendered is the caller's business (a
- * metrics_text_fn writing to a FILE; pubpath_metrics_text() in ampsd).
+ * metrics_text_fn writing to a FILE; server_metrics_text() in ampsd).
  *
  * Invariants:
  *   (1) Requests are bounded: headers at most METRICS_MAX_HEADERS bytes,

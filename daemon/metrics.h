@@ -5,7 +5,7 @@
 
 /*
  * Metrics: a snapshot of the daemon's figures (filled by
- * pubpath-metrics.c, which also feeds the STATUS text, so both show the
+ * server-metrics.c, which also feeds the STATUS text, so both show the
  * same numbers), its rendering as Prometheus text exposition format
  * 0.0.4 (metrics-text.c: pure, no I/O), the commit-latency histogram
  * (metrics-text.c), and the HTTP endpoint on the daemon's event base

@@ -5,7 +5,7 @@
 
 /*
  * pubstore.c: the durable publish store of one upstream connection
- * (spec §7.2-§7.5; architecture §3 "Publish", §4 promise 1, §7).
+ * (PROTOCOL.md §7.2-§7.5; DESIGN.md §3 "Publish", §4 promise 1, §7).
  *
  * It owns two tables in its own SQLite file (via store.c):
  *

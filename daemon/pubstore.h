@@ -5,7 +5,7 @@
 
 /*
  * pubstore.h: the durable publish store of one upstream connection
- * (spec §7.2-§7.5, architecture §3 "Publish").  One SQLite file per
+ * (PROTOCOL.md §7.2-§7.5, DESIGN.md §3 "Publish").  One SQLite file per
  * configured connection, e.g. <statedir>/<connection>.pub.db.
  *
  * Use from the event loop:

@@ -6,10 +6,11 @@
 /*
  * qack.c: pending queue acknowledgements, batched per (upstream
  * connection, topic, option), and the policy deciding when a batch
- * goes upstream as one `sow_delete` with comma-joined bookmarks (spec
- * §10: "send when the batch reaches ack_batch_size, capped to the
- * granted backlog, or ack_timeout elapses").  Pure logic: the caller
- * gives the monotonic time and sends what qack_take() emits.
+ * goes upstream as one `sow_delete` with comma-joined bookmarks
+ * (PROTOCOL.md §10.5: a batch goes when it reaches ack_batch_size,
+ * capped to the granted backlog, or when ack_timeout passes).  Pure
+ * logic: the caller gives the monotonic time and sends what qack_take()
+ * emits.
  *
  * A batch's chunk size is limit = min(policy batch, smallest granted
  * backlog of the acks in it).  qack_take(now) emits, per batch:

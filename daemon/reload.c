@@ -12,10 +12,10 @@
  *	read + check	broken: log every error (file:line) at warning
  *			level, change nothing, answer "rejected"
  *	diff		conf_diff(running, next)
- *	prepare		pubpath_reload_prepare (servers, TLS files, allow
+ *	prepare		server_reload_prepare (servers, TLS files, allow
  *			rules: can fail -> rejected, nothing changed)
  *	log target	log_open (can fail -> rejected, nothing changed)
- *	commit		pubpath_reload_commit, conf_diff_apply, log level
+ *	commit		server_reload_commit, conf_diff_apply, log level
  *			and trace, restart connections that gave up
  *	report		each setting that needs a restart at warning level
  *			("... requires a restart; keeping the old value"),
@@ -54,7 +54,7 @@
 #include "conf.h"
 #include "conf-diff.h"
 #include "log.h"
-#include "pubpath.h"
+#include "server.h"
 #include "reload.h"
 #include "sdnotify.h"
 #include "xmalloc.h"
@@ -63,7 +63,7 @@ static struct conf	*reload_conf;		/* the running configuration */
 static char		*reload_file;
 static int		 reload_fg;		/* -f */
 static int		 reload_cmd_verbose;	/* -v count */
-static struct pubpath	*reload_pp;
+static struct server	*reload_pp;
 static int		 reload_stopping;
 
 /*
@@ -73,14 +73,14 @@ static int		 reload_stopping;
  */
 void
 reload_init(struct conf *conf, const char *file, int fg, int cmd_verbose,
-    struct pubpath *pp)
+    struct server *srv)
 {
 	reload_conf = conf;
 	free(reload_file);
 	reload_file = xstrdup(file);
 	reload_fg = fg;
 	reload_cmd_verbose = cmd_verbose;
-	reload_pp = pp;
+	reload_pp = srv;
 	reload_stopping = 0;
 }
 
@@ -165,7 +165,7 @@ reload_run(const char *who, char **text)
 	struct conf		*next;
 	struct conf_errs	 errs = { NULL, 0 };
 	struct conf_diff	 d;
-	struct pubpath_reload	*prl;
+	struct server_reload	*prl;
 	char			*cause = NULL, *sum;
 	size_t			 i;
 	int			 to, rc;
@@ -196,7 +196,7 @@ reload_run(const char *who, char **text)
 	}
 
 	conf_diff(reload_conf, next, &d);
-	if ((prl = pubpath_reload_prepare(reload_pp, next, &d,
+	if ((prl = server_reload_prepare(reload_pp, next, &d,
 	    &cause)) == NULL)
 		goto reject;
 	/*
@@ -214,16 +214,16 @@ reload_run(const char *who, char **text)
 		    to == LOG_TO_SYSLOG ? next->log_facility : "");
 		if (log_open(to, next->log_file, conf_facility(
 		    next->log_facility), &cause) == -1) {
-			pubpath_reload_abort(prl);
+			server_reload_abort(prl);
 			goto reject;
 		}
 	}
 
-	pubpath_reload_commit(reload_pp, prl);
+	server_reload_commit(reload_pp, prl);
 	conf_diff_apply(reload_conf, next, &d);
 	reload_log_levels(reload_conf, reload_cmd_verbose,
 	    d.top & (CONF_CH_LOG_LEVEL | CONF_CH_LOG_TRACE));
-	pubpath_restart_gave_up(reload_pp);
+	server_restart_gave_up(reload_pp);
 
 	for (i = 0; i < d.n; i++)
 		if (!d.v[i].live)

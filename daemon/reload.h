@@ -16,11 +16,11 @@ struct conf;
 struct ipc;
 struct ipc_client;
 struct ipcwire_msg;
-struct pubpath;
+struct server;
 
 /* reload.c */
 void	 reload_init(struct conf *, const char *file, int fg, int cmd_verbose,
-	    struct pubpath *);
+	    struct server *);
 void	 reload_stop(void);
 int	 reload_log_to(const struct conf *, int fg);
 void	 reload_log_levels(const struct conf *, int cmd_verbose, unsigned);
@@ -32,7 +32,7 @@ int	 control_admin_h(struct ipc_client *, const struct ipcwire_msg *,
 	    void *);
 
 /* drain.c */
-void	 drain_init(struct pubpath *, struct ipc *, const struct conf *);
+void	 drain_init(struct server *, struct ipc *, const struct conf *);
 void	 drain_start(void *);
 int	 drain_active(void);
 void	 drain_report(void);

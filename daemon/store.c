@@ -791,8 +791,8 @@ store_set_observe(struct store_set *set, store_observe_fn fn, void *arg)
 }
 
 /*
- * The flush phase of a loop pass (R9): commit every store of the set,
- * timing each commit on the monotonic clock for the observer.  Returns
+ * The flush phase of a loop pass (DESIGN.md §5 rule 2): commit every store of
+ * the set, timing each commit on the monotonic clock for the observer.  Returns
  * the number of stores whose commit failed (0: all durable).
  */
 int

@@ -9,7 +9,7 @@
  * pubstore.c and bookmarkstore.c includes <sqlite3.h>; other modules see
  * only the opaque struct store and the flush/health calls below.
  *
- * Life of a store, seen from the event loop (architecture §5, R9):
+ * Life of a store, seen from the event loop (DESIGN.md §5 rule 2):
  *
  *	open ──> OK ──(first write of a pass: store_begin)──> OK, txn open
  *	          ^                                               │

@@ -32,7 +32,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "amps.h"
 #include "ampsipc-wire.h"
@@ -413,34 +412,6 @@ struct submgr_cmd *
 submgr_cmd_first(struct submgr *sm)
 {
 	return (sm->cmds);
-}
-
-/* Map an AMPS failure reason to an IPC error code (spec §16.2). */
-uint32_t
-submgr_reason_code(const char *reason)
-{
-	static const struct {
-		const char	*reason;
-		uint32_t	 code;
-	} map[] = {
-		{ "auth failure",		AMPSIPC_E_AUTHENTICATION },
-		{ "not entitled",		AMPSIPC_E_NOT_ENTITLED },
-		{ "bad filter",			AMPSIPC_E_BAD_FILTER },
-		{ "bad regex topic",		AMPSIPC_E_BAD_REGEX_TOPIC },
-		{ "bad regex",			AMPSIPC_E_BAD_REGEX_TOPIC },
-		{ "invalid topic",		AMPSIPC_E_INVALID_TOPIC },
-		{ "name in use",		AMPSIPC_E_NAME_IN_USE },
-		{ "subscription already exists", AMPSIPC_E_SUB_EXISTS },
-		{ "already exists",		AMPSIPC_E_SUB_EXISTS },
-	};
-	size_t	i;
-
-	if (reason == NULL)
-		return (AMPSIPC_E_COMMAND);
-	for (i = 0; i < sizeof map / sizeof map[0]; i++)
-		if (strcasecmp(reason, map[i].reason) == 0)
-			return (map[i].code);
-	return (AMPSIPC_E_COMMAND);
 }
 
 /* o without option name; NULL when nothing is left. */

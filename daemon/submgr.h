@@ -134,8 +134,6 @@ struct submgr_cmd *submgr_cmd_first(struct submgr *);
 /* Clear every cmd's pointer to sub (the sub is going away). */
 void		 submgr_cmd_unlink_sub(struct submgr *, struct submgr_sub *);
 
-/* AMPS failure reason -> enum ampsipc_error (spec §16.2). */
-uint32_t	 submgr_reason_code(const char *);
 /*
  * Options for resubscription: o without "replace" (and without "pause"
  * when pause is 0).  Returns a new string (caller frees), or NULL.

@@ -5,7 +5,8 @@
 
 /*
  * subpath-admin.c: what an operator does to subscriptions
- * (`ampsctl unsubscribe -name`, `ampsctl subscriptions`).
+ * (`ampsctl unsubscribe -name`, `ampsctl subscriptions`).  Calls
+ * subpath-sub.c and subpath-out.c below it.
  *
  *   COMMAND unsubscribe + DURABLE_NAME [OPTIONS force] [CONN]
  *	-> the durable subscription NAME is deleted: its definition and
@@ -58,48 +59,13 @@ sp_status_val(FILE *f, const char *s)
 		fputc(*p == ' ' ? '_' : *p, f);
 }
 
-/* Whether connection i's bookmark store defines name. */
-static int
-sp_store_has(struct subpath *sp, size_t i, const char *name)
-{
-	return (sp->conns[i].bs != NULL && bmtrack_get(
-	    bookmarkstore_tracker(sp->conns[i].bs), name) != NULL);
-}
-
-struct sp_owner_arg {
-	const char	*name;
-	int64_t		 owner;
-};
-
-/* bookmarkstore_foreach callback: the owner of one name. */
-static int
-sp_owner_cb(const struct bookmarkstore_sub *d, void *arg)
-{
-	struct sp_owner_arg	*a = arg;
-
-	if (strcmp(d->sub_id, a->name) != 0)
-		return (0);
-	a->owner = d->owner;
-	return (1);
-}
-
-/* The stored owner uid of name on connection i (-1 unknown). */
-int64_t
-sp_store_owner(struct subpath *sp, size_t i, const char *name)
-{
-	struct sp_owner_arg	a = { name, -1 };
-
-	(void)bookmarkstore_foreach(sp->conns[i].bs, sp_owner_cb, &a);
-	return (a.owner);
-}
-
 /*
  * COMMAND unsubscribe with DURABLE_NAME (see above).  conn is the
  * connection the request named, or -1 for all.  Returns 0 (replied).
  */
 int
 sp_unsub_durable(struct subpath *sp, struct ipc_client *cl,
-    const struct ipc_cmd *m, const char *name, int conn)
+    const struct ipcwire_msg *m, const char *name, int conn)
 {
 	struct submgr_sub	*s;
 	const char		*opts = ipcwire_str(m, AMPSIPC_T_OPTIONS);

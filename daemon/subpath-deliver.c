@@ -4,7 +4,8 @@
  */
 
 /*
- * subpath-deliver.c: frames from AMPS to programs (spec §5.7 routing).
+ * subpath-deliver.c: frames from AMPS to programs (docs/PROTOCOL.md §5.7
+ * routing).  Calls subpath-sub.c and subpath-out.c below it.
  *
  *   ack        -> by cid to the waiting command (submgr_cmd): forwarded
  *                 when the program asked for that ack type (failures
@@ -14,7 +15,7 @@
  *                 live in its bookmark store
  *   p, oof     -> by sids / sub_id (upstream ids) to each subscription;
  *                 durable ones log the bookmark first and drop
- *                 duplicates (spec §8.6); queue messages are leased
+ *                 duplicates (PROTOCOL.md §8.6); queue messages are leased
  *   sow, group_begin, group_end -> by query_id (= our cid) to the command
  *
  * Invariants:
@@ -30,7 +31,7 @@
  *     SP_PLAIN_MAX_BYTES of its messages (plus one) queued for its
  *     program: past that it is ended with TOO_FAR_BEHIND
  *     (sp_too_far_behind); a durable one detaches instead
- *     (subpath-queue.c).
+ *     (subpath-sub.c).
  */
 
 #include "config.h"
@@ -44,8 +45,10 @@
 #include "ampsipc-wire.h"
 #include "bookmarkstore.h"
 #include "conn.h"
+#include "errmap.h"
 #include "ipc.h"
 #include "log.h"
+#include "subpath.h"
 #include "subpath-int.h"
 #include "xmalloc.h"
 
@@ -85,123 +88,6 @@ sp_get(struct subpath *sp, const struct amps_hdr *h, enum amps_field f)
 		return (NULL);
 	sp->alen += (size_t)n + 1;
 	return (out);
-}
-
-/* Fill an IPC frame for m (counting when buf is NULL). */
-static void
-sp_fill_msg(struct ipcwire_enc *e, void *buf, size_t cap, uint32_t reqid,
-    const struct sp_msg *m)
-{
-	static const uint16_t	stats_tags[6] = { AMPSIPC_T_MATCHES,
-	    AMPSIPC_T_TOPIC_MATCHES, AMPSIPC_T_RECORDS_RETURNED,
-	    AMPSIPC_T_RECORDS_INSERTED, AMPSIPC_T_RECORDS_UPDATED,
-	    AMPSIPC_T_RECORDS_DELETED };
-	int			i;
-
-	ipcwire_begin(e, buf, cap, m->type, 0, reqid);
-	ipcwire_put_u32(e, AMPSIPC_T_CMD, m->cmd);
-	if (m->topic != NULL)
-		ipcwire_put_str(e, AMPSIPC_T_TOPIC, m->topic);
-	if (m->type == AMPSIPC_MESSAGE)
-		ipcwire_put_bytes(e, AMPSIPC_T_DATA, m->data, m->len);
-	if (m->type == AMPSIPC_MESSAGE && m->x != NULL)
-		ipcwire_put_str(e, AMPSIPC_T_CORRELATION_ID, m->x);
-	if (m->type == AMPSIPC_MESSAGE && m->k != NULL)
-		ipcwire_put_str(e, AMPSIPC_T_SOW_KEY, m->k);
-	if (m->type == AMPSIPC_ACK && m->options != NULL)
-		ipcwire_put_str(e, AMPSIPC_T_OPTIONS, m->options);
-	if (m->sub_id != NULL)
-		ipcwire_put_str(e, AMPSIPC_T_SUB_ID, m->sub_id);
-	if (m->query_id != NULL)
-		ipcwire_put_str(e, AMPSIPC_T_QUERY_ID, m->query_id);
-	if (m->bm != NULL)
-		ipcwire_put_str(e, AMPSIPC_T_BOOKMARK, m->bm);
-	if (m->type == AMPSIPC_ACK) {
-		ipcwire_put_u32(e, AMPSIPC_T_ACK_TYPES, m->ack);
-		ipcwire_put_u32(e, AMPSIPC_T_STATUS, m->status);
-	}
-	if (m->has_seq)
-		ipcwire_put_u64(e, AMPSIPC_T_SEQ, m->seq);
-	if (m->reason != NULL)
-		ipcwire_put_str(e, AMPSIPC_T_REASON, m->reason);
-	if (m->type == AMPSIPC_ACK && m->errcode != 0)
-		ipcwire_put_u32(e, AMPSIPC_T_ERRCODE, m->errcode);
-	for (i = 0; m->type == AMPSIPC_ACK && i < 6; i++)
-		if (m->has_stats & (1U << i))
-			ipcwire_put_u64(e, stats_tags[i], m->stats[i]);
-	if (m->type == AMPSIPC_MESSAGE) {
-		if (m->ts != NULL)
-			ipcwire_put_str(e, AMPSIPC_T_TIMESTAMP, m->ts);
-		if (m->lp != NULL)
-			ipcwire_put_str(e, AMPSIPC_T_LEASE_PERIOD, m->lp);
-		if (m->user_id != NULL)
-			ipcwire_put_str(e, AMPSIPC_T_USER_ID, m->user_id);
-	}
-	ipcwire_put_u32(e, AMPSIPC_T_CONN_ID, m->connid);
-	if (m->type == AMPSIPC_ACK && m->backlog != 0)
-		ipcwire_put_u32(e, AMPSIPC_T_MAX_BACKLOG, m->backlog);
-	if (m->type == AMPSIPC_MESSAGE && m->has_gseq)
-		ipcwire_put_u64(e, AMPSIPC_T_GROUP_SEQ, m->gseq);
-}
-
-/* Encode m and queue it on the program's output. */
-void
-sp_send_msg(struct subpath *sp, struct ipc_client *cl, uint32_t reqid,
-    const struct sp_msg *m)
-{
-	struct ipcwire_enc	e;
-	size_t			len;
-
-	if (cl == NULL)
-		return;
-	sp_fill_msg(&e, NULL, 0, reqid, m);
-	if (ipcwire_end(&e, &len) == -1 || len > AMPSIPC_MAX_FRAME) {
-		log_warnx("subscription: message too large for IPC (%zu "
-		    "bytes of data); dropped", m->len);
-		return;
-	}
-	if (len > sp->ecap) {
-		free(sp->ebuf);
-		sp->ecap = len < 65536 ? 65536 : len;
-		sp->ebuf = xmalloc(sp->ecap);
-	}
-	sp_fill_msg(&e, sp->ebuf, sp->ecap, reqid, m);
-	if (ipcwire_end(&e, &len) == -1)
-		return;
-	(void)ipc_client_send_frame(cl, sp->ebuf, len);
-}
-
-/* STREAM_END(code, reason) for reqid; urgent: ahead of the backlog. */
-static void
-sp_stream_end_q(struct ipc_client *cl, uint32_t reqid, uint32_t code,
-    const char *reason, int urgent)
-{
-	struct ipcwire_enc	e;
-	uint8_t			buf[1024];
-	size_t			len;
-
-	if (cl == NULL)
-		return;
-	ipcwire_begin(&e, buf, sizeof buf, AMPSIPC_STREAM_END, 0, reqid);
-	if (code != 0)
-		ipcwire_put_u32(&e, AMPSIPC_T_ERRCODE, code);
-	if (reason != NULL)
-		ipcwire_put_str(&e, AMPSIPC_T_REASON, reason);
-	if (ipcwire_end(&e, &len) != 0)
-		return;
-	if (urgent)
-		(void)ipc_client_send_urgent(cl, buf, len);
-	else
-		(void)ipc_client_send_frame(cl, buf, len);
-}
-
-/* STREAM_END(code, reason) for reqid. */
-void
-sp_stream_end(struct subpath *sp, struct ipc_client *cl, uint32_t reqid,
-    uint32_t code, const char *reason)
-{
-	(void)sp;
-	sp_stream_end_q(cl, reqid, code, reason, 0);
 }
 
 /*
@@ -253,7 +139,7 @@ sp_need(const struct submgr_cmd *c)
 }
 
 /*
- * A periodic persisted ack of a bookmark subscription (spec §8.4).  It
+ * A periodic persisted ack of a bookmark subscription (PROTOCOL.md §8.4).  It
  * is not fed to the bookmark store (§8.6 rule 4 is optional): the server
  * may send it before the messages up to its bookmark reached us, and a
  * resume point moved there would then drop them as duplicates.  Only
@@ -323,7 +209,7 @@ sp_ack(struct subpath *sp, uint32_t connid, const struct amps_hdr *h)
 			m.has_stats |= 1U << i;
 	c->seen |= bit;
 	if (!ok) {
-		m.errcode = submgr_reason_code(m.reason);
+		m.errcode = errmap_reason(m.reason);
 		log_debug("subscription: %s %s failed: %s",
 		    ipcwire_cmd_name((uint32_t)c->cmd), c->cid,
 		    m.reason != NULL ? log_safe(m.reason, 100) : "-");
@@ -504,12 +390,14 @@ sp_query(struct subpath *sp, uint32_t connid, const struct amps_hdr *h,
 	}
 }
 
-/* Entry: one non-publish-store frame from AMPS on connection connid. */
+/* conn upcall: a frame from AMPS that is not the publish store's. */
 void
-sp_deliver_frame(struct subpath *sp, uint32_t connid,
-    const struct amps_hdr *h, const char *data, size_t len)
+subpath_frame(struct conn *c, const struct amps_hdr *h, const char *data,
+    size_t len, void *arg)
 {
-	enum amps_cmd	cmd = amps_hdr_cmd(h);
+	struct subpath	*sp = arg;
+	uint32_t	 connid = conn_id(c);
+	enum amps_cmd	 cmd = amps_hdr_cmd(h);
 
 	sp_arena_reset(sp, h->hdr_len + len);
 	switch (cmd) {

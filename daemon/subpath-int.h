@@ -4,8 +4,12 @@
  */
 
 /*
- * Private to subpath.c (IPC requests, upstream commands, failover) and
- * subpath-deliver.c (frames from AMPS to programs, IPC encoding).
+ * The receive path's private types and the functions its files share:
+ * subpath.c (IPC requests, program exit, connection states),
+ * subpath-admin.c (durable names by name, status lines),
+ * subpath-deliver.c (frames from AMPS to programs), subpath-sub.c (a
+ * subscription's life upstream, DISCARD, QUEUE_ACK), subpath-out.c
+ * (frames out, lookups) and subpath-stats.c.  Nothing else includes it.
  */
 
 #ifndef AMPSD_SUBPATH_INT_H
@@ -122,32 +126,36 @@ struct subpath {
 /* Subscriptions one program may hold (bad input must not exhaust us). */
 #define SP_MAX_SUBS	10000
 
-/* subpath.c */
-int	sp_conn_of(struct subpath *, const struct ipc_cmd *);
-void	sp_send_sub(struct subpath *, struct submgr_sub *);
+/*
+ * The receive path's layers: each file calls only the ones listed after
+ * it (subpath-out.c is the bottom).
+ */
 
-/* subpath-queue.c */
+/* subpath-admin.c (called by subpath.c) */
+int	sp_unsub_durable(struct subpath *, struct ipc_client *,
+	    const struct ipcwire_msg *, const char *, int);
+
+/* subpath-sub.c */
+void	sp_send_sub(struct subpath *, struct submgr_sub *);
+void	sp_drop_sub(struct subpath *, struct submgr_sub *, uint32_t,
+	    const char *, int);
 void	sp_detach(struct subpath *, struct submgr_sub *);
 void	sp_resume(struct subpath *, struct submgr_sub *);
 void	sp_qack_add(struct subpath *, struct submgr_sub *, uint32_t,
 	    const char *, const char *, const char *);
 void	sp_qack_flush_sub(struct subpath *, struct submgr_sub *);
 void	sp_qack_timer_cb(int, short, void *);
+
+/* subpath-out.c */
 void	sp_send_up(struct subpath *, uint32_t, const struct sp_up *);
-void	sp_drop_sub(struct subpath *, struct submgr_sub *, uint32_t,
-	    const char *, int);
-
-/* subpath-admin.c */
-int64_t	sp_store_owner(struct subpath *, size_t, const char *);
-int	sp_unsub_durable(struct subpath *, struct ipc_client *,
-	    const struct ipc_cmd *, const char *, int);
-
-/* subpath-deliver.c */
 void	sp_send_msg(struct subpath *, struct ipc_client *, uint32_t,
 	    const struct sp_msg *);
 void	sp_stream_end(struct subpath *, struct ipc_client *, uint32_t,
 	    uint32_t, const char *);
-void	sp_deliver_frame(struct subpath *, uint32_t, const struct amps_hdr *,
-	    const char *, size_t);
+void	sp_stream_end_q(struct ipc_client *, uint32_t, uint32_t,
+	    const char *, int);
+int	sp_conn_of(struct subpath *, const struct ipcwire_msg *);
+int	sp_store_has(struct subpath *, size_t, const char *);
+int64_t	sp_store_owner(struct subpath *, size_t, const char *);
 
 #endif /* AMPSD_SUBPATH_INT_H */

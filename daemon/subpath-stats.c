@@ -5,7 +5,7 @@
 
 /*
  * Read-only figures of the receive path for status and metrics
- * (pubpath-metrics.c): every program subscription with its owner, whether
+ * (server-metrics.c): every program subscription with its owner, whether
  * it is durable, and how many delivered messages still wait for the
  * program's discard (durable) or ack (queue leases).  Changes nothing.
  */

@@ -5,7 +5,7 @@
 
 /*
  * subpath.c: the receive path's requests and upstream commands
- * (architecture §3 "Subscription" and "Queues"; deliveries are in
+ * (DESIGN.md §3 "Subscription" and "Queues"; deliveries are in
  * subpath-deliver.c, bookkeeping in submgr.c).
  *
  *   COMMAND subscribe family -> a submgr_sub (kept across failover
@@ -17,7 +17,7 @@
  *   COMMAND unsubscribe      -> upstream unsubscribe, STREAM_END to the
  *                               ended subscriptions, OK; with
  *                               DURABLE_NAME: subpath-admin.c
- *   DISCARD, QUEUE_ACK       -> subpath-queue.c
+ *   DISCARD, QUEUE_ACK       -> subpath-sub.c
  *   program closes           -> its leases cancelled upstream at once,
  *                               its subscriptions unsubscribed (a
  *                               durable one keeps its bookmark store)
@@ -25,7 +25,7 @@
  * Upstream connection states (per connection):
  *
  *	down --logon (RECOVERING/READY)--> up: every kept subscription is
- *	   ^                                sent again (spec §15.4): new
+ *	   ^                                sent again (PROTOCOL.md §15.4): new
  *	   |                                cid, no "replace", durable ones
  *	   |                                from MOST_RECENT (per-publisher
  *	   |                                list), others with a bookmark
@@ -68,204 +68,9 @@
 #include "subpath-int.h"
 #include "xmalloc.h"
 
-/* Build an upstream frame and queue it on connection connid. */
-void
-sp_send_up(struct subpath *sp, uint32_t connid, const struct sp_up *u)
-{
-	struct amps_wr	 w;
-	char		 acks[96];
-	long long	 n;
-	int		 tries;
-
-	if (connid >= sp->nconns || !sp->conns[connid].up)
-		return;
-	if (u->acks != 0)
-		amps_ack_format(acks, sizeof acks, u->acks);
-	for (tries = 0; tries < 2; tries++) {
-		amps_wr_begin(&w, sp->wbuf, sp->wcap);
-#define WS(f, v)	do { if ((v) != NULL) amps_wr_cstr(&w, f, v); } while (0)
-		WS(AMPS_F_C, u->c);
-		WS(AMPS_F_CID, u->cid);
-		WS(AMPS_F_T, u->t);
-		WS(AMPS_F_SUB_ID, u->sub_id);
-		WS(AMPS_F_QUERY_ID, u->query_id);
-		WS(AMPS_F_F, u->f);
-		WS(AMPS_F_O, u->o);
-		WS(AMPS_F_BM, u->bm);
-		WS(AMPS_F_ORDERBY, u->orderby);
-		WS(AMPS_F_SOW_KEYS, u->sow_keys);
-		WS(AMPS_F_K, u->k);
-		WS(AMPS_F_X, u->x);
-#undef WS
-		if (u->bs != 0)
-			amps_wr_u64(&w, AMPS_F_BS, u->bs);
-		if (u->top_n != 0)
-			amps_wr_u64(&w, AMPS_F_TOP_N, u->top_n);
-		if (u->acks != 0)
-			amps_wr_cstr(&w, AMPS_F_A, acks);
-		n = amps_wr_finish(&w, u->data, u->len);
-		if (n < 0)
-			return;
-		if ((size_t)n <= sp->wcap)
-			break;
-		free(sp->wbuf);
-		sp->wcap = (size_t)n + 4096;
-		sp->wbuf = xmalloc(sp->wcap);
-	}
-	log_trace(TRACE_CONN, "connection %s: -> %s %s",
-	    sp->conns[connid].name, u->c, u->cid != NULL ? u->cid : "");
-	(void)conn_send_raw(sp->conns[connid].conn, sp->wbuf, (size_t)n);
-}
-
-/* Send the subscription s upstream (first time or again). */
-void
-sp_send_sub(struct subpath *sp, struct submgr_sub *s)
-{
-	struct sp_conn		*pc = &sp->conns[s->connid];
-	struct submgr_cmd	*c;
-	struct sp_up		 u;
-	char			 bm[4096], extra[64], *opts = NULL, *prev;
-	const char		*bmp = s->bookmark;
-	int			 resub = (s->flags & SUBMGR_CONFIRMED) != 0;
-
-	c = submgr_cmd_new(sp->sm, s->connid);
-	c->client = s->client;
-	c->reqid = s->reqid;
-	c->cmd = s->cmd;
-	c->sub = s;
-	c->local_id = xstrdup(s->local_id);
-	if (s->query_id != NULL)
-		c->query_id = xstrdup(s->query_id);
-	if (resub)
-		c->flags |= SUBMGR_CMD_RESUB;
-	if (s->durable != NULL && pc->bs != NULL) {
-		if (resub || bmp == NULL || strcmp(bmp, "recent") == 0) {
-			if (bookmarkstore_most_recent(pc->bs, s->durable,
-			    BMTRACK_LIST, bm, sizeof bm) >= (int)sizeof bm)
-				snprintf(bm, sizeof bm, "0");
-			bmp = bm;
-		}
-		(void)bookmarkstore_live(pc->bs, s->durable, 0);
-	} else if (resub && s->bookmark != NULL && s->last_bm != NULL)
-		bmp = s->last_bm;
-	c->user_acks = s->user_acks;
-	c->up_acks = AMPSIPC_ACK_PROCESSED | (s->user_acks &
-	    (AMPSIPC_ACK_RECEIVED | AMPSIPC_ACK_STATS));
-	if (bmp != NULL || s->cmd == AMPSIPC_CMD_SOW_AND_SUBSCRIBE ||
-	    s->cmd == AMPSIPC_CMD_SOW_AND_DELTA_SUBSCRIBE)
-		c->up_acks |= AMPSIPC_ACK_COMPLETED;
-	memset(&u, 0, sizeof u);
-	u.c = ipcwire_cmd_name((uint32_t)s->cmd);
-	u.cid = c->cid;
-	u.t = s->topic;
-	u.sub_id = s->up_id;
-	if (s->cmd == AMPSIPC_CMD_SOW_AND_SUBSCRIBE ||
-	    s->cmd == AMPSIPC_CMD_SOW_AND_DELTA_SUBSCRIBE)
-		u.query_id = c->cid;
-	u.f = s->filter;
-	xasprintf(&opts, "%s", s->options != NULL ? s->options : "");
-	if (s->max_backlog != 0) {
-		snprintf(extra, sizeof extra, "max_backlog=%u", s->max_backlog);
-		prev = opts;
-		xasprintf(&opts, "%s%s%s", prev, *prev ? "," : "", extra);
-		free(prev);
-	}
-	if (s->skip_n != 0) {
-		snprintf(extra, sizeof extra, "skip_n=%u", s->skip_n);
-		prev = opts;
-		xasprintf(&opts, "%s%s%s", prev, *prev ? "," : "", extra);
-		free(prev);
-	}
-	u.o = *opts != '\0' ? opts : NULL;
-	u.bm = bmp;
-	u.orderby = s->orderby;
-	u.sow_keys = s->sow_keys;
-	u.bs = s->bs;
-	u.top_n = s->top_n;
-	u.acks = c->up_acks;
-	log_debug("connection %s: subscribe %s (%s) bm=%s%s", pc->name,
-	    s->up_id, log_safe(s->topic != NULL ? s->topic : "", 100),
-	    bmp != NULL ? log_safe(bmp, 200) : "-", resub ? " (again)" : "");
-	sp_send_up(sp, s->connid, &u);
-	free(opts);
-}
-
-/* Cancel s's leases upstream (chunk callback). */
-struct sp_cancel_arg {
-	struct subpath		*sp;
-	struct submgr_sub	*s;
-};
-
-static void
-sp_cancel_chunk(const char *list, void *arg)
-{
-	struct sp_cancel_arg	*a = arg;
-	struct sp_up		 u;
-
-	memset(&u, 0, sizeof u);
-	u.c = "sow_delete";
-	u.t = a->s->topic;
-	u.bm = list;
-	u.o = "cancel";
-	sp_send_up(a->sp, a->s->connid, &u);
-}
-
-/*
- * End subscription s: cancel its leases and unsubscribe upstream, tell
- * the program (STREAM_END code/reason) if notify, and forget it.
- */
-void
-sp_drop_sub(struct subpath *sp, struct submgr_sub *s, uint32_t code,
-    const char *reason, int notify)
-{
-	struct sp_cancel_arg	a;
-	struct sp_up		u;
-
-	/*
-	 * A send below may fail the connection, and subpath_state() then
-	 * runs at once: it leaves a sub being dropped to us.
-	 */
-	s->flags |= SUBMGR_DROPPING;
-	/*
-	 * Acks the program sent before this end must reach AMPS before the
-	 * unsubscribe: AMPS returns an unsubscribed subscription's leased
-	 * messages to the queue, and a later ack of them is too late.
-	 */
-	sp_qack_flush_sub(sp, s);	/* its acks before its cancels */
-	if (s->nleases > 0) {
-		a.sp = sp;
-		a.s = s;
-		log_debug("subscription %s: returning %zu leased message(s)",
-		    s->up_id, s->nleases);
-		submgr_lease_chunks(s, 1000, sp_cancel_chunk, &a);
-	}
-	memset(&u, 0, sizeof u);
-	u.c = "unsubscribe";
-	u.sub_id = s->up_id;
-	sp_send_up(sp, s->connid, &u);
-	if (notify)
-		sp_stream_end(sp, s->client, s->reqid, code, reason);
-	submgr_sub_remove(sp->sm, s);
-}
-
-/* Find the connection a request names; -1 if unknown. */
-int
-sp_conn_of(struct subpath *sp, const struct ipc_cmd *m)
-{
-	const char	*name = ipcwire_str(m, AMPSIPC_T_CONN);
-	size_t		 i;
-
-	if (name == NULL || *name == '\0')
-		return ((int)sp->def);
-	for (i = 0; i < sp->nconns; i++)
-		if (strcmp(sp->conns[i].name, name) == 0)
-			return ((int)i);
-	return (-1);
-}
-
 /* strdup of a string field, or NULL. */
 static char *
-sp_dup(const struct ipc_cmd *m, unsigned int tag)
+sp_dup(const struct ipcwire_msg *m, unsigned int tag)
 {
 	const char	*s = ipcwire_str(m, tag);
 
@@ -306,7 +111,7 @@ bad:
 /* A command whose results go to (cl, reqid) only, until its last ack. */
 static int
 sp_transient(struct subpath *sp, struct ipc_client *cl,
-    const struct ipc_cmd *m, uint32_t connid, struct submgr_sub *s,
+    const struct ipcwire_msg *m, uint32_t connid, struct submgr_sub *s,
     const char *sub_id_up)
 {
 	struct submgr_cmd	*c;
@@ -398,7 +203,7 @@ sp_count_client(struct subpath *sp, struct ipc_client *cl)
 /* COMMAND subscribe, delta_subscribe, sow_and_subscribe, ... */
 static int
 sp_subscribe(struct subpath *sp, struct ipc_client *cl,
-    const struct ipc_cmd *m, uint32_t connid)
+    const struct ipcwire_msg *m, uint32_t connid)
 {
 	struct submgr_sub	*s;
 	const char		*local, *opts, *name = NULL;
@@ -513,7 +318,7 @@ sp_subscribe(struct subpath *sp, struct ipc_client *cl,
 /* COMMAND unsubscribe: one id, a list, or "all". */
 static int
 sp_unsubscribe(struct subpath *sp, struct ipc_client *cl,
-    const struct ipc_cmd *m)
+    const struct ipcwire_msg *m)
 {
 	struct amps_list_iter	 it;
 	struct submgr_sub	*s, *next;
@@ -558,7 +363,7 @@ sp_unsubscribe(struct subpath *sp, struct ipc_client *cl,
 /* IPC COMMAND (everything but a stored sow_delete). */
 int
 subpath_command(struct subpath *sp, struct ipc_client *cl,
-    const struct ipc_cmd *m)
+    const struct ipcwire_msg *m)
 {
 	uint32_t	cmd = (uint32_t)ipcwire_num(m, AMPSIPC_T_CMD, 0);
 	int		connid;
@@ -602,14 +407,6 @@ subpath_closed(struct subpath *sp, struct ipc_client *cl)
 	for (c = submgr_cmd_first(sp->sm); c != NULL; c = c->next)
 		if (c->client == cl)
 			c->client = NULL;
-}
-
-/* conn upcall: a frame that is not the publish store's. */
-void
-subpath_frame(struct subpath *sp, struct conn *c, const struct amps_hdr *h,
-    const char *data, size_t len)
-{
-	sp_deliver_frame(sp, conn_id(c), h, data, len);
 }
 
 /* The connection came up or went down (state diagram above). */
@@ -669,15 +466,14 @@ subpath_nsubs(const struct subpath *sp)
 }
 
 /*
- * Open one bookmark store per connection (<statedir>/<conn>.bm.db) in
- * the store set (so the flush phase commits discards), and set up.
+ * Set up the receive path of conf's connections.  Its stores are opened
+ * later by subpath_open() and its connections attached by
+ * subpath_attach(), before the loop runs.
  */
 struct subpath *
-subpath_create(struct conf *conf, struct conn **conns, size_t n,
-    struct store_set *set, char **cause)
+subpath_create(struct conf *conf, struct store_set *set)
 {
 	struct subpath	*sp;
-	char		*path;
 	size_t		 i;
 
 	sp = xcalloc(1, sizeof *sp);
@@ -686,18 +482,34 @@ subpath_create(struct conf *conf, struct conn **conns, size_t n,
 	sp->qa = qack_create();
 	if (loop_base() != NULL &&
 	    (sp->qtimer = evtimer_new(loop_base(), sp_qack_timer_cb,
-	    sp)) == NULL) {
-		xasprintf(cause, "evtimer_new failed");
-		goto fail;
-	}
-	sp->conns = xcalloc(n, sizeof *sp->conns);
-	sp->nconns = n;
+	    sp)) == NULL)
+		fatalx("subpath: evtimer_new failed");
+	sp->conns = xcalloc(conf->nconns, sizeof *sp->conns);
+	sp->nconns = conf->nconns;
 	sp->set = set;
-	for (i = 0; i < n; i++) {
-		sp->conns[i].conn = conns[i];
+	for (i = 0; i < sp->nconns; i++) {
 		sp->conns[i].name = conf->conns[i]->name;
 		if (conf->conns[i]->is_default)
 			sp->def = i;
+	}
+	return (sp);
+}
+
+/*
+ * Open one bookmark store per configured connection
+ * (<statedir>/<conn>.bm.db) in the store set, so the flush phase commits
+ * discards.  Called after the publish stores are open: a damaged publish
+ * store is refused before any bookmark store is opened.  Returns -1 with
+ * *cause set.
+ */
+int
+subpath_open(struct subpath *sp, char **cause)
+{
+	struct conf	*conf = sp->conf;
+	char		*path;
+	size_t		 i;
+
+	for (i = 0; i < sp->nconns; i++) {
 		xasprintf(&path, "%s/%s.bm.db", conf->state_dir,
 		    conf->conns[i]->name);
 		sp->conns[i].bs = bookmarkstore_open(path,
@@ -705,24 +517,23 @@ subpath_create(struct conf *conf, struct conn **conns, size_t n,
 		    STORE_SYNC_FULL : STORE_SYNC_NORMAL, STORE_CREATE, cause);
 		free(path);
 		if (sp->conns[i].bs == NULL)
-			goto fail;
-		if (store_set_add(set,
+			return (-1);
+		if (store_set_add(sp->set,
 		    bookmarkstore_store(sp->conns[i].bs)) == -1) {
-			xasprintf(cause, "store_set_add failed");
-			goto fail;
-		}
-	}
-	return (sp);
-fail:
-	for (i = 0; i < n; i++)
-		if (sp->conns[i].bs != NULL) {
-			store_set_remove(set,
-			    bookmarkstore_store(sp->conns[i].bs));
 			bookmarkstore_close(sp->conns[i].bs);
 			sp->conns[i].bs = NULL;
+			xasprintf(cause, "store_set_add failed");
+			return (-1);
 		}
-	subpath_free(sp);
-	return (NULL);
+	}
+	return (0);
+}
+
+/* Give the receive path connection id's upstream connection. */
+void
+subpath_attach(struct subpath *sp, uint32_t id, struct conn *c)
+{
+	sp->conns[id].conn = c;
 }
 
 /* Free everything; the bookmark stores leave the store set first. */

@@ -4,7 +4,7 @@
  */
 
 /*
- * The receive path (architecture §3 "Subscription", "Queues"): IPC
+ * The receive path (DESIGN.md §3 "Subscription", "Queues"): IPC
  * COMMAND / DISCARD / QUEUE_ACK handling, upstream subscribe/sow
  * commands, routing of deliveries and acks back to programs,
  * resubscription after failover, durable bookmark subscriptions and
@@ -24,18 +24,23 @@ struct conf;
 struct store_set;
 struct subpath;
 
-struct subpath	*subpath_create(struct conf *, struct conn **, size_t,
-		    struct store_set *, char **);
+struct subpath	*subpath_create(struct conf *, struct store_set *);
+int		 subpath_open(struct subpath *, char **);
+void		 subpath_attach(struct subpath *, uint32_t, struct conn *);
 void		 subpath_free(struct subpath *);
 int		 subpath_command(struct subpath *, struct ipc_client *,
-		    const struct ipc_cmd *);
-int		 subpath_discard(struct subpath *, struct ipc_client *,
-		    const struct ipc_cmd *);
-int		 subpath_queue_ack(struct subpath *, struct ipc_client *,
-		    const struct ipc_cmd *);
+		    const struct ipcwire_msg *);
 void		 subpath_closed(struct subpath *, struct ipc_client *);
-void		 subpath_frame(struct subpath *, struct conn *,
-		    const struct amps_hdr *, const char *, size_t);
+
+/* subpath-sub.c: IPC handlers (arg: the subpath). */
+int		 subpath_discard(struct ipc_client *,
+		    const struct ipcwire_msg *, void *);
+int		 subpath_queue_ack(struct ipc_client *,
+		    const struct ipcwire_msg *, void *);
+
+/* subpath-deliver.c: the conn frame upcall (arg: the subpath). */
+void		 subpath_frame(struct conn *, const struct amps_hdr *,
+		    const char *, size_t, void *);
 void		 subpath_state(struct subpath *, struct conn *,
 		    enum conn_state);
 void		 subpath_flush(struct subpath *);

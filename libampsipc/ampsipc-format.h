@@ -10,7 +10,7 @@
  * FIXBuilder/Shredder.  They work on bytes only; nothing here talks to
  * ampsd, and no handle (struct ampsipc) is involved.
  *
- * Payload formats (docs: the protocol notes, Appendix D):
+ * Payload formats (docs/PROTOCOL.md Appendix D):
  * - composite: the concatenation of parts, each a 4-byte big-endian
  *   length followed by that many bytes.  Zero parts is the empty
  *   payload; a part may be empty.

@@ -6,7 +6,7 @@
 /*
  * ampsipc-stream.c: the message queue of a synchronous stream, pure
  * logic (no I/O): deep copies of messages, a FIFO ring, and client-side
- * conflation by sow key (spec §9.9).
+ * conflation by sow key (PROTOCOL.md §9.9).
  *
  * It owns: struct ipclib_sq and the struct ipclib_qmsg copies in it.
  *

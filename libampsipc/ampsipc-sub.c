@@ -463,7 +463,7 @@ ipclib_msg_from_wire(struct ampsipc_message *m, const struct ipcwire_msg *w)
 	m->records_deleted = ipcwire_num(w, AMPSIPC_T_RECORDS_DELETED, 0);
 }
 
-/* After a handler: auto-ack / auto-discard (spec §10.5). */
+/* After a handler: auto-ack / auto-discard (PROTOCOL.md §10.5). */
 static void
 sub_after(struct ampsipc *h, struct ampsipc_route *rt,
     const struct ampsipc_message *m, int rc)

@@ -191,7 +191,7 @@ enum ampsipc_cmd {
 #undef AMPSIPC_CMD_ENUM
 };
 
-/* ACK_TYPES bits: the AMPS client's values (spec §6.1). */
+/* ACK_TYPES bits: the AMPS client's values (PROTOCOL.md §6.1). */
 #define AMPSIPC_ACK_RECEIVED	0x01
 #define AMPSIPC_ACK_PARSED	0x02
 #define AMPSIPC_ACK_PROCESSED	0x04

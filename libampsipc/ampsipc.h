@@ -374,7 +374,7 @@ AMPSIPC_API const char	*ampsipc_strerror(int);
 #define AMPSIPC_FIELD_SKIP_N		45	/* num: skip_n */
 #define AMPSIPC_FIELD_MAX_BACKLOG	46	/* num: queue max_backlog */
 
-/* Bookmark constants (spec §8.2). */
+/* Bookmark constants (PROTOCOL.md §8.2). */
 #define AMPSIPC_BOOKMARK_EPOCH		"0"
 #define AMPSIPC_BOOKMARK_NOW		"0|1|"
 #define AMPSIPC_BOOKMARK_MOST_RECENT	"recent"
@@ -473,7 +473,7 @@ AMPSIPC_API struct ampsipc_stream *ampsipc_execute(struct ampsipc *,
  */
 AMPSIPC_API int		 ampsipc_stream_next(struct ampsipc_stream *,
 			    const struct ampsipc_message **mp, int timeout_ms);
-/* Conflate by sow key from now on (spec §9.9). */
+/* Conflate by sow key from now on (PROTOCOL.md §9.9). */
 AMPSIPC_API void	 ampsipc_stream_conflate(struct ampsipc_stream *);
 /* Messages waiting in the stream. */
 AMPSIPC_API size_t	 ampsipc_stream_pending(const struct ampsipc_stream *);

@@ -4,7 +4,7 @@
  */
 
 /*
- * Conformance tests for ampsim, part 1: sessions and publishing (spec
+ * Conformance tests for ampsim, part 1: sessions and publishing (PROTOCOL.md
  * §17.4 scenarios 1-11, 31, bad input, the fuzz corpus, restarts).
  * Each test starts a real ampsim in a temporary directory and talks to
  * it over real sockets with the test client; waits have deadlines and

@@ -5,7 +5,7 @@
 
 /*
  * Conformance tests for ampsim, part 2: subscriptions, SOW, delta,
- * bookmarks and queues (spec §17.4 scenarios 12-29 and 32).  Same rules
+ * bookmarks and queues (PROTOCOL.md §17.4 scenarios 12-29 and 32).  Same rules
  * as part 1: a real server per test, deadlines, flush barriers.
  */
 

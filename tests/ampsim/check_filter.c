@@ -4,7 +4,7 @@
  */
 
 /*
- * Unit tests for the content filter (spec §12): table-driven checks of
+ * Unit tests for the content filter (PROTOCOL.md §12): table-driven checks of
  * three-valued results (a filter F is NULL when neither F nor NOT (F)
  * matches), the §12.7 examples, precedence, coercion, arrays, functions,
  * syntax errors and a deterministic fuzz pass that must never crash.
@@ -81,7 +81,7 @@ run_table(const struct fcase *c, size_t n)
 
 #define RUN(tab)	run_table(tab, sizeof tab / sizeof tab[0])
 
-/* Every example filter of spec §12.7, plus a negative twin. */
+/* Every example filter of PROTOCOL.md §12.7, plus a negative twin. */
 START_TEST(test_spec_examples)
 {
 	static const struct fcase c[] = {

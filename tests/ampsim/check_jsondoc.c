@@ -4,7 +4,7 @@
  */
 
 /*
- * Unit tests for jsondoc (spec §9.1, §9.4, §11, §12.3, §13): paths and
+ * Unit tests for jsondoc (PROTOCOL.md §9.1, §9.4, §11, §12.3, §13): paths and
  * array flattening, SowKeys, delta merge, delta output, select and
  * orderby.
  */
@@ -166,7 +166,7 @@ struct mcase {
 	const char	*old, *delta, *want;
 };
 
-/* Delta merge (§11.1), including spec §17.4 scenario 21. */
+/* Delta merge (§11.1), including PROTOCOL.md §17.4 scenario 21. */
 START_TEST(test_merge)
 {
 	static const struct mcase rows[] = {

@@ -4,7 +4,7 @@
  */
 
 /*
- * Unit tests for tests/ampsim/queuestore.c: spec §17.4 scenario 26, lease
+ * Unit tests for ampsim/queuestore.c: PROTOCOL.md §17.4 scenario 26, lease
  * expiry, at-most-once, round-robin, owners, filters, limits, a 1M message
  * run, and a randomized model test with a fixed, printed seed.
  */

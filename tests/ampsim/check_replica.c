@@ -4,7 +4,7 @@
  */
 
 /*
- * Conformance test for a replicated ampsim pair (spec §17.4 scenario 30,
+ * Conformance test for a replicated ampsim pair (PROTOCOL.md §17.4 scenario 30,
  * server side): a client failing over from A to B finds its publishes,
  * its last sequence in the logon ack and the same bookmarks; with
  * --repl-sync persisted acks wait until the peer has the message.

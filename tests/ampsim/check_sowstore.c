@@ -4,7 +4,7 @@
  */
 
 /*
- * Unit tests for tests/ampsim/sowstore.c: spec §17.4 scenarios 15, 16, 19,
+ * Unit tests for ampsim/sowstore.c: PROTOCOL.md §17.4 scenarios 15, 16, 19,
  * 20 and 21 at the store level, user keys, errors, expiration order and
  * record lifetime.
  */

@@ -4,8 +4,8 @@
  */
 
 /*
- * Unit tests for topic matching (spec §12.8): regex detection, unanchored
- * matching, non_regex_topic, malformed patterns.
+ * Unit tests for topic matching (PROTOCOL.md §12.8): regex detection,
+ * unanchored matching, non_regex_topic, malformed patterns.
  */
 
 #include <check.h>

@@ -58,7 +58,7 @@ ampsim_path(char *out, size_t cap)
 	if (p != NULL)
 		snprintf(out, cap, "%s", p);
 	else
-		snprintf(out, cap, "%s/tests/ampsim/ampsim", b ? b : ".");
+		snprintf(out, cap, "%s/ampsim/ampsim", b ? b : ".");
 }
 
 /* Read the port file; 0 when complete. */

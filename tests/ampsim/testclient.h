@@ -32,7 +32,7 @@ struct tc_srv {
 };
 
 /*
- * Start ampsim (path from $AMPSIM, else $top_builddir/tests/ampsim/ampsim)
+ * Start ampsim (path from $AMPSIM, else $top_builddir/ampsim/ampsim)
  * with "-p 0 --port-file --admin-port 0 -d <dir>/log -q" and the extra
  * arguments (NULL-terminated).  Waits up to 10 s for the port file.
  * Returns 0 or -1.

@@ -16,8 +16,8 @@
  * Each case runs RUNS times with a fresh server (default configuration:
  * every topic transaction-logged to a temporary directory, no fsync);
  * the median msg/s is printed.  Usage: bench-ampsim [messages] [runs].
- * The server is $AMPSIM or $top_builddir/tests/ampsim/ampsim (default
- * ./tests/ampsim/ampsim from the build directory).
+ * The server is $AMPSIM or $top_builddir/ampsim/ampsim (default
+ * ./ampsim/ampsim from the build directory).
  */
 
 #include <pthread.h>

@@ -5,7 +5,7 @@
 
 /*
  * Codec micro-benchmark: ns/op for parsing and writing the typical
- * delivery header (spec A.7 plus "s"), for a whole frame with payload,
+ * delivery header (PROTOCOL.md A.7 plus "s"), for a whole frame with payload,
  * and for a memcpy of the same bytes measured in the same run, so the
  * figures can be compared across noisy machines as ratios.
  *

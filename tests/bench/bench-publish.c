@@ -23,7 +23,7 @@
  *   raw       the ceiling: B-row transactions of the store's schema,
  *             INSERT x B + DELETE of the previous transaction's rows +
  *             COMMIT, WAL, synchronous=FULL, secure_delete=OFF, in the
- *             daemon's state directory, for -t seconds (architecture §7,
+ *             daemon's state directory, for -t seconds (DESIGN.md §7,
  *             tests/bench/bench-store.c "raw").
  *   procs     P forked programs publish N/P messages each, started
  *             together once all are connected; timed until the last one
@@ -40,7 +40,7 @@
  * ampsim's own default is 1000, which adds up to 1 s to every flush).
  * -S uses a running ampsd (nothing is started; the raw case then runs
  * in -d or /var/tmp); -k keeps the work directory.  The programs are
- * $AMPSIM and $AMPSD, else $top_builddir/tests/ampsim/ampsim and
+ * $AMPSIM and $AMPSD, else $top_builddir/ampsim/ampsim and
  * $top_builddir/daemon/ampsd (top_builddir defaults to ".").
  *
  * Invariants:
@@ -236,7 +236,7 @@ start_servers(void)
 	char	*sargv[12], *dargv[6];
 	FILE	*f;
 
-	program(sim, sizeof sim, "AMPSIM", "tests/ampsim/ampsim");
+	program(sim, sizeof sim, "AMPSIM", "ampsim/ampsim");
 	program(amps, sizeof amps, "AMPSD", "daemon/ampsd");
 	snprintf(portf, sizeof portf, "%s/sim.port", workdir);
 	snprintf(txlog, sizeof txlog, "%s/sim.txlog", workdir);

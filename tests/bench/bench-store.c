@@ -5,7 +5,7 @@
 
 /*
  * bench-store: the publish store's group-commit rate against the raw
- * SQLite ceiling of the same pattern (architecture §7).
+ * SQLite ceiling of the same pattern (DESIGN.md §7).
  *
  * For each batch size B (1, 10, 100, 1000 by default) and each run, a
  * fresh database in a temporary directory on a real disk (not tmpfs)

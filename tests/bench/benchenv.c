@@ -10,7 +10,7 @@
  * one ampsim (`--ack-conflation 20`, transaction log in the directory)
  * and one ampsd (`-f`, one connection "main" to that ampsim, durability
  * as asked), plus the echo child of a round-trip measurement.  Programs:
- * $AMPSIM / $AMPSD, else $top_builddir/tests/ampsim/ampsim and
+ * $AMPSIM / $AMPSD, else $top_builddir/ampsim/ampsim and
  * $top_builddir/daemon/ampsd (top_builddir defaults to ".").
  *
  * Invariants:
@@ -153,7 +153,7 @@ bench_start(const char *durability, const char *uriopts)
 
 	if (top == NULL)
 		top = ".";
-	snprintf(sim, sizeof sim, "%s/tests/ampsim/ampsim", top);
+	snprintf(sim, sizeof sim, "%s/ampsim/ampsim", top);
 	snprintf(amd, sizeof amd, "%s/daemon/ampsd", top);
 	if (getenv("AMPSIM") != NULL)
 		snprintf(sim, sizeof sim, "%s", getenv("AMPSIM"));

@@ -4,8 +4,8 @@
  */
 
 /*
- * Fuzz target for ampsim's content filter (spec §12):
- * filter_compile / filter_match / filter_free (tests/ampsim/filter*.c).
+ * Fuzz target for ampsim's content filter (PROTOCOL.md §12):
+ * filter_compile / filter_match / filter_free (ampsim/filter*.c).
  *
  * The input is the filter text (not NUL-terminated: filter_compile gets
  * the exact length, so an over-read is an ASan error).  When it compiles,

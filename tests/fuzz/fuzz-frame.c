@@ -4,9 +4,9 @@
  */
 
 /*
- * Fuzz target for the frame layer (daemon/amps-frame.c), the header
- * parser and writer (daemon/amps-header.c) and the SOW batch splitter
- * (daemon/amps-sow.c).
+ * Fuzz target for the frame layer (codec/amps-frame.c), the header
+ * parser and writer (codec/amps-header.c) and the SOW batch splitter
+ * (codec/amps-sow.c).
  *
  * The input is a byte stream as read from a socket.  It is split twice:
  * once in one piece with amps_frame_next, and once through a struct

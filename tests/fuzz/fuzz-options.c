@@ -6,7 +6,7 @@
 /*
  * Fuzz target for the small string grammars: options (§13), ack-type
  * lists (§6.1), bookmarks, timestamps and comma lists (§8)
- * (daemon/amps-options.c, daemon/amps-bookmark.c).
+ * (codec/amps-options.c, codec/amps-bookmark.c).
  *
  * The input is used as-is, in an exact-size copy without a NUL.  Checked
  * invariants (abort() on violation):

@@ -5,7 +5,7 @@
 
 /*
  * Fuzz target for amps_uri_parse / amps_uri_free / amps_uri_redact
- * (daemon/amps-uri.c).
+ * (codec/amps-uri.c).
  *
  * The input, NUL-terminated, is parsed as a connection string.  Checked
  * invariants (abort() on violation):

@@ -7,8 +7,8 @@
  * fakeamps: a hostile AMPS "server" for robustness tests.  It listens on
  * a unix socket and answers each successive connection with the next
  * misbehaviour of its script (one per connection), then exits after the
- * last one.  The daemon must survive all of them (spec rule 25: malformed
- * input is fatal for the connection, never for the process).
+ * last one.  The daemon must survive all of them (PROTOCOL.md §0.4 rule 25:
+ * malformed input is fatal for the connection, never for the process).
  *
  *	fakeamps -u socket-path
  */

@@ -7,8 +7,8 @@
 
 set -u
 
-B=${top_builddir:-$(cd "$(dirname "$0")/../.." && pwd)}
-AMPSIM=$B/tests/ampsim/ampsim
+. "$(dirname "$0")/../dirs.sh"
+AMPSIM=$B/ampsim/ampsim
 AMPSD=$B/daemon/ampsd
 PUBTEST=$B/tests/integ/pubtest
 AMPSUB=$B/tests/integ/ampsub

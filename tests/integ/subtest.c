@@ -4,7 +4,7 @@
  */
 
 /*
- * subtest: the client-side conformance scenarios of spec §17.4 (12-29,
+ * subtest: the client-side conformance scenarios of PROTOCOL.md §17.4 (12-29,
  * client-side conflation) through libampsipc against ampsd and
  * ampsim, plus a durable consumer for the kill tests.
  *
@@ -264,7 +264,7 @@ s13(void)
 	ampsipc_cmd_free(x);
 }
 
-/* Paused bookmark subscription, resumed by sub_id (spec §8.4). */
+/* Paused bookmark subscription, resumed by sub_id (PROTOCOL.md §8.4). */
 static void
 spause(void)
 {

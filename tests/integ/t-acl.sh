@@ -1,6 +1,6 @@
 #!/bin/bash
 # Only local users the configuration allows may connect, and only to the
-# topics they are allowed (architecture promise 4).  Needs root (to run
+# topics they are allowed (DESIGN.md §4 promise 4).  Needs root (to run
 # the publisher as "nobody"); skipped otherwise.
 . "$(dirname "$0")/lib.sh"
 

@@ -4,7 +4,6 @@
 # and leaves neither its directory nor a process behind.
 . "$(dirname "$0")/lib.sh"
 
-S=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 timeout 60 sh "$S/contrib/demo.sh" "$B" >"$T/demo.log" 2>&1
 rc=$?
 cat "$T/demo.log"

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Durable bookmark subscription (architecture promise 2): the consumer is
+# Durable bookmark subscription (DESIGN.md §4 promise 2): the consumer is
 # killed at random points (fixed seed), then ampsd is killed -9 several
 # times, while a publisher streams N messages.  Every message must be
 # processed at least once, none that was discarded (confirmed "D") may be

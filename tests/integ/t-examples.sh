@@ -7,8 +7,6 @@
 # the publisher reports every message stored and persisted.
 . "$(dirname "$0")/lib.sh"
 
-S=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-
 # The compiler and flags of this build (a sanitizer build needs its
 # flags at link time too).
 vars=$(

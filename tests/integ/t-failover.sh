@@ -1,5 +1,5 @@
 #!/bin/bash
-# A dropped link is retried on the same server first (spec §15.2); when
+# A dropped link is retried on the same server first (PROTOCOL.md §15.2); when
 # the primary dies, ampsd moves to the next server of the list and a
 # program's publishes are persisted there, in order.
 . "$(dirname "$0")/lib.sh"

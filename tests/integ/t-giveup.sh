@@ -4,7 +4,7 @@
 # reconnects and delivers them once the server is there.
 . "$(dirname "$0")/lib.sh"
 
-[ -x "$B/libampsipc/ampsctl" ] || { OK=1; echo "SKIP: no ampsctl"; exit 77; }
+[ -x "$B/ampsctl/ampsctl" ] || { OK=1; echo "SKIP: no ampsctl"; exit 77; }
 start_ampsim probe
 PORT=$SIMPORT
 kill -9 "$(cat "$T/probe.pid")"
@@ -13,7 +13,7 @@ write_conf "$PORT" "heartbeat 1s;
 start_ampsd
 wait_for 10 grep -q 'giving up reconnecting' "$T/ampsd.log" ||
     fail "never gave up"
-"$B/libampsipc/ampsctl" status -raw -socket "$T/ampsd.sock" >"$T/status" 2>&1
+"$B/ampsctl/ampsctl" status -raw -socket "$T/ampsd.sock" >"$T/status" 2>&1
 grep -q "state=stopped .*detail=gave-up" "$T/status" || fail "status: $(cat "$T/status")"
 run_pubtest -S "$T/ampsd.sock" -t orders -n 100 || fail "not stored"
 # A flush cannot complete while no server is reachable: it times out, and

@@ -1,6 +1,6 @@
 #!/bin/bash
 # When the server stops heartbeating, ampsd notices within the idle
-# timeout (2 x interval) and is logged on again promptly (spec §14).
+# timeout (2 x interval) and is logged on again promptly (PROTOCOL.md §14).
 # Times come from the daemon's own log timestamps (log file), so a slow
 # shell on a loaded machine does not count; only the daemon's timers do.
 . "$(dirname "$0")/lib.sh"

@@ -1,8 +1,8 @@
 #!/bin/bash
 # A hostile server (huge length, bad JSON, frames before the logon ack,
 # refused logon, bad sequence, silence, absurd acks, truncated frames)
-# fails the connection each time but never the daemon (spec rule 25,
-# brief: no fatal() reachable from server input).
+# fails the connection each time but never the daemon (PROTOCOL.md §0.4
+# rule 25; DESIGN.md §5 rule 8: no fatal() reachable from server input).
 . "$(dirname "$0")/lib.sh"
 
 FAKE=$B/tests/integ/fakeamps

@@ -11,8 +11,7 @@
 # an unedited install).
 set -u
 
-B=${top_builddir:-$(cd "$(dirname "$0")/../.." && pwd)}
-S=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$(dirname "$0")/../dirs.sh"
 OK=0
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/ampsd-install.XXXXXX")
@@ -176,7 +175,7 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null &&
 		{ echo "ampsd did not stop within 30 s of SIGTERM"; exit 1; }
 	    wait $pid
 	' start "$R" "$user" "$sock" "$state" "$D$sbindir/ampsd" "$conf" \
-	    "$B/libampsipc/ampsctl" "$T/start.log" >"$T/start.out" 2>&1 ||
+	    "$B/ampsctl/ampsctl" "$T/start.log" >"$T/start.out" 2>&1 ||
 	    fail "the installed daemon did not start as $user with the" \
 		"installed configuration: $(cat "$T/start.out")"
 	grep -q ': alive$' "$T/start.out" || fail "ping: $(cat "$T/start.out")"

@@ -1,7 +1,7 @@
 #!/bin/bash
 # kill -9 of ampsd at 10 pseudo-random points (fixed seed) during publish
 # streams, then restart: every message acknowledged as stored reaches AMPS
-# exactly once and in order (architecture promise 1).
+# exactly once and in order (DESIGN.md §4 promise 1).
 . "$(dirname "$0")/lib.sh"
 
 RANDOM=4242

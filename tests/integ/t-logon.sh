@@ -1,5 +1,5 @@
 #!/bin/bash
-# Logon outcomes (spec §4.1.3): a wrong password is reported as an
+# Logon outcomes (PROTOCOL.md §4.1.3): a wrong password is reported as an
 # authentication failure and retried with backoff; the right one logs on;
 # a challenge (status retry) is answered.
 . "$(dirname "$0")/lib.sh"

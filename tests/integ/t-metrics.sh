@@ -8,7 +8,7 @@
 # a backlog found in the store at startup counts as replayed.
 . "$(dirname "$0")/lib.sh"
 
-CTL=$B/libampsipc/ampsctl
+CTL=$B/ampsctl/ampsctl
 JSONCHECK=$B/tests/tools/jsoncheck
 [ -x "$CTL" ] && [ -x "$JSONCHECK" ] ||
     { OK=1; echo "SKIP: no ampsctl or jsoncheck"; exit 77; }

@@ -1,7 +1,7 @@
 #!/bin/bash
 # A publish AMPS refuses (failure persisted ack) is reported to the
 # program that published it, removed from the store (not retried), and
-# does not hold back the messages after it (spec §7.4, §6.6).
+# does not hold back the messages after it (PROTOCOL.md §7.4, §6.6).
 . "$(dirname "$0")/lib.sh"
 
 start_ampsim sim

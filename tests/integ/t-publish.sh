@@ -1,6 +1,6 @@
 #!/bin/bash
 # 10 000 publishes from a program that exits right after the last
-# "stored" reach AMPS exactly once, in order (architecture promise 1).
+# "stored" reach AMPS exactly once, in order (DESIGN.md §4 promise 1).
 . "$(dirname "$0")/lib.sh"
 
 N=10000

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Failover to a replica (architecture promise 1, spec §17.4 scenario 30):
+# Failover to a replica (DESIGN.md §4 promise 1, PROTOCOL.md §17.4 scenario 30):
 # two ampsim instances replicate each other, the primary acknowledges
 # persisted only once its peer has the message (--repl-sync).  The
 # primary is killed with -9 in the middle of a publish stream; ampsd

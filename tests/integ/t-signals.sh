@@ -10,7 +10,7 @@
 # once on a second signal.
 . "$(dirname "$0")/lib.sh"
 
-CTL=$B/libampsipc/ampsctl
+CTL=$B/ampsctl/ampsctl
 [ -x "$CTL" ] || { OK=1; echo "SKIP: no ampsctl"; exit 77; }
 LOG=$T/ampsd-file.log
 
@@ -181,7 +181,7 @@ grep -q 'reopened' "$LOG.1" && fail "reopen line went to the old file"
 # and user nobody to publish as someone else).
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null &&
     id nobody >/dev/null 2>&1; then
-	user_bin "$PUBTEST" "$B/libampsipc/ampsctl"
+	user_bin "$PUBTEST" "$B/ampsctl/ampsctl"
 	as_nobody() {
 		as_user nobody "$@" 2>>"$T/nobody.log"
 	}

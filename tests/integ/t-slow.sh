@@ -44,7 +44,7 @@ for f in plain multi out; do
 done
 run_pubtest -S "$T/ampsd.sock" -t big -n $N -s 1000 -F -W 300000 ||
     fail "publish failed"
-"$B/libampsipc/ampsctl" ping -socket "$T/ampsd.sock" >/dev/null ||
+"$B/ampsctl/ampsctl" ping -socket "$T/ampsd.sock" >/dev/null ||
     fail "daemon hurt"
 for f in plain multi out; do
 	wait_for 30 grep -qx PAUSED "$T/$f" ||

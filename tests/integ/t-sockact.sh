@@ -10,7 +10,7 @@
 # unlinks the socket file on exit.
 . "$(dirname "$0")/lib.sh"
 
-AMPSCTL=$B/libampsipc/ampsctl
+AMPSCTL=$B/ampsctl/ampsctl
 [ -x "$AMPSCTL" ] || { OK=1; echo "SKIP: ampsctl not built"; exit 77; }
 command -v python3 >/dev/null || { OK=1; echo "SKIP: no python3"; exit 77; }
 SOCK=$T/ampsd.sock

@@ -1,6 +1,6 @@
 #!/bin/bash
 # test-timeout: 400
-# Subscriptions across failover to a replica (spec §15.4, §17.4 scenario
+# Subscriptions across failover to a replica (PROTOCOL.md §15.4, §17.4 scenario
 # 30): a durable bookmark subscription resumes on the replica from its
 # bookmark store with nothing missing; a sow_and_subscribe is re-run
 # (the program sees a second group_begin) and keeps receiving; a
@@ -64,7 +64,7 @@ run_pubtest -S "$T/ampsd.sock" -t dur -f $((part + 200)) \
 pub=$!
 PIDS="$PIDS $pub"
 unpersisted() {
-	"$B/libampsipc/ampsctl" status -raw -socket "$T/ampsd.sock" |
+	"$B/ampsctl/ampsctl" status -raw -socket "$T/ampsd.sock" |
 	    sed -n 's/^conn name=main .* unpersisted=\([0-9]*\) .*/\1/p'
 }
 third_going() {

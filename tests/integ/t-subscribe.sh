@@ -1,11 +1,11 @@
 #!/bin/bash
-# Client-side conformance scenarios of spec §17.4 (12-29; 23 and 24 in
+# Client-side conformance scenarios of PROTOCOL.md §17.4 (12-29; 23 and 24 in
 # one), pause/resume and client-side conflation through libampsipc, ampsd
 # and ampsim, plus the ampsctl receiving commands.
 . "$(dirname "$0")/lib.sh"
 
 SUBTEST=$B/tests/integ/subtest
-AMPSCTL=$B/libampsipc/ampsctl
+AMPSCTL=$B/ampsctl/ampsctl
 start_ampsim sim --ack-conflation 10 --conf-line "sow orders key=/id" \
     --conf-line "sow s15 key=/id" --conf-line "sow s16 key=/id" \
     --conf-line "sow s18 key=/id" --conf-line "sow s19 key=/id" \

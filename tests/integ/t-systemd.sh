@@ -11,8 +11,7 @@
 # nothing else in the units is changed.
 set -u
 
-B=${top_builddir:-$(cd "$(dirname "$0")/../.." && pwd)}
-S=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$(dirname "$0")/../dirs.sh"
 MAX_EXPOSURE=3.0
 OK=0
 

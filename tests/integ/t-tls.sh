@@ -1,5 +1,5 @@
 #!/bin/bash
-# TLS to AMPS (architecture promise 6): the certificate chain and host
+# TLS to AMPS (DESIGN.md §4 promise 6): the certificate chain and host
 # name are verified; a wrong name fails; "verify no" connects with a
 # warning.
 . "$(dirname "$0")/lib.sh"

@@ -12,7 +12,7 @@
 . "$(dirname "$0")/lib.sh"
 
 SUBTEST=$B/tests/integ/subtest
-CTL=$B/libampsipc/ampsctl
+CTL=$B/ampsctl/ampsctl
 ctl() {
 	"$CTL" "$@" -socket "$T/ampsd.sock"
 }
@@ -55,7 +55,7 @@ grep -q "^sub id=dur2 kind=durable .*pid=$D2 " "$T/list1" ||
 # another user may not remove what root defined
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null &&
     id nobody >/dev/null 2>&1; then
-	user_bin "$B/libampsipc/ampsctl"
+	user_bin "$B/ampsctl/ampsctl"
 	as_user nobody ampsctl unsubscribe \
 	    -name dur1 -socket "$T/ampsd.sock" 2>"$T/nobody.err" &&
 	    fail "nobody removed root's durable subscription"

@@ -5,13 +5,13 @@
 
 /*
  * check_powerloss: power loss against the real publish store
- * (architecture §4 promises 1 and 5, §5 "synchronous=FULL by default").
+ * (DESIGN.md §4 promises 1 and 5, §5 "synchronous=FULL by default").
  *
  * Each cycle creates a publish store, then runs a writer through
  * crashvfs (made the default VFS for the writer only, so pubstore_open()
  * and store.c run unchanged): batches of appends, each followed by
  * pubstore_commit(), with persisted-ack discards joining the batches the
- * way pubpath does.  Every seq whose commit returned 0 is "reported
+ * way server does.  Every seq whose commit returned 0 is "reported
  * durable" (ampsd would have answered STORED).  At a crash point chosen
  * from the cycle's seed the disk loses (CV_DROP) or tears (CV_TEAR) what
  * was not synced; the store is then reopened through the unix VFS and

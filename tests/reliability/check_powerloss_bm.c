@@ -5,9 +5,9 @@
 
 /*
  * check_powerloss_bm: power loss against the real bookmark store
- * (architecture §4 promises 2 and 5; bookmarkstore.c, bmtrack.c).
+ * (DESIGN.md §4 promises 2 and 5; bookmarkstore.c, bmtrack.c).
  *
- * The contract under test (bookmarkstore.h, subpath-queue.c): a
+ * The contract under test (bookmarkstore.h, subpath-sub.c): a
  * DISCARD and a subscription's definition are durable once the pass's
  * commit returned 0; only then does ampsd answer what the program sent
  * after them (the PING of a durable consumer).  Logged but undiscarded

@@ -1,6 +1,6 @@
 #!/bin/bash
 # shellcheck disable=SC2317 # functions called indirectly (wait_for)
-# Randomized reliability driver (architecture §4, promises 1 and 2).
+# Randomized reliability driver (DESIGN.md §4, promises 1 and 2).
 #
 # A replicated ampsim pair (A, B; --repl-sync on both, so a persisted ack
 # means both servers have the message), each behind a loopback faultproxy,

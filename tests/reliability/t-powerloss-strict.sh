@@ -4,7 +4,7 @@
 # disk, the file's extension did not).  Seed 1 hits that case; it passes
 # because daemon/store-file.c skips its size checks while a non-empty -wal
 # file exists and leaves the repair to SQLite.
-B=${top_builddir:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$(dirname "$0")/../dirs.sh"
 P=$B/tests/reliability/check_powerloss
 if [ ! -x "$P" ]; then
 	echo "SKIP: $P not built"

@@ -1,7 +1,7 @@
 #!/bin/bash
 # shellcheck disable=SC2317 # functions called indirectly (wait_for)
 # Network faults between ampsd and AMPS, through tests/tools/faultproxy
-# (architecture promise 1):
+# (DESIGN.md §4 promise 1):
 #  1. a blackholed upstream (TCP up, nothing arrives) is detected by the
 #     heartbeat timeout and ampsd fails over to the next server, where
 #     publishing goes on;

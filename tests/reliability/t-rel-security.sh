@@ -1,6 +1,6 @@
 #!/bin/bash
 # shellcheck disable=SC2317 # functions called indirectly (wait_for)
-# Security promises with real processes and real users (architecture
+# Security promises with real processes and real users (DESIGN.md §4
 # promises 3, 4 and 6), beyond t-acl.sh and t-tls.sh:
 #  1. the socket gets the configured mode and group; the kernel keeps
 #     out users outside them;
@@ -28,7 +28,7 @@ command -v setpriv >/dev/null || skip "needs setpriv"
 CHECKS=0
 
 # The programs run as nobody and daemon: copies they can reach.
-user_bin "$B/libampsipc/ampsctl" "$IPCRAW"
+user_bin "$B/ampsctl/ampsctl" "$IPCRAW"
 # pub USER CONN TOPIC ID: one publish with ampsctl, waiting for STORED.
 pub() {
 	as_user "$1" ampsctl publish -topic "$3" -data "{\"id\":$4}" -conn "$2" \

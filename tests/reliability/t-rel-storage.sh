@@ -1,6 +1,6 @@
 #!/bin/bash
 # shellcheck disable=SC2317 # functions called indirectly (trap, wait_for)
-# Storage faults never lose stored data silently (architecture promise 5,
+# Storage faults never lose stored data silently (DESIGN.md §4 promise 5,
 # with promise 1 for what was stored):
 #  1. disk full (a small tmpfs as the state directory): publishes are
 #     refused with a "full" error, none is acknowledged as stored or sent,

@@ -22,8 +22,7 @@ if [ "${AMPSD_ASAN:-0}" = 1 ]; then
 	exit 77
 fi
 
-B=${top_builddir:-$(cd "$(dirname "$0")/../.." && pwd)}
-S=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$(dirname "$0")/../dirs.sh"
 SUPP=$S/tests/reliability/valgrind.supp
 
 if ! command -v valgrind >/dev/null 2>&1; then

@@ -4,7 +4,7 @@
  */
 
 /*
- * Unit tests for daemon/bmtrack.c, the spec §8.6 bookmark-store
+ * Unit tests for daemon/bmtrack.c, the PROTOCOL.md §8.6 bookmark-store
  * algorithm: conformance scenarios 23 (resume after discarding 1-3 of 5)
  * and 24 (duplicate suppression on replay), out-of-order discards, the
  * per-publisher list (option B), the persisted-ack rule, EPOCH for

@@ -4,7 +4,7 @@
  */
 
 /*
- * Unit tests for daemon/amps-bookmark.c (spec §8.1-8.3): bookmark ids,
+ * Unit tests for codec/amps-bookmark.c (PROTOCOL.md §8.1-8.3): bookmark ids,
  * classification of special values, lists and ranges, timestamps (with a
  * random round trip checked against gmtime_r, seed printed), the FNV-1a
  * client-name hash and comma-list iteration.

@@ -4,7 +4,7 @@
  */
 
 /*
- * Unit tests for `ampsctl status` output (libampsipc/ampsctl-status.c):
+ * Unit tests for `ampsctl status` output (ampsctl/ampsctl-status.c):
  * the JSON is valid for any text (checked by tests/tools/jsoncheck.c)
  * and types its values as documented; the table shows the daemon lines,
  * one row per connection, per program, per subscription and per durable

@@ -4,7 +4,7 @@
  */
 
 /*
- * Unit tests for daemon/amps-frame.c: the 4-byte big-endian prefix, the
+ * Unit tests for codec/amps-frame.c: the 4-byte big-endian prefix, the
  * stateless splitter amps_frame_next() and the streaming amps_reader.
  *
  * The random tests use a fixed seed (printed) so a failure can be

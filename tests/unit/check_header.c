@@ -4,10 +4,10 @@
  */
 
 /*
- * Unit tests for daemon/amps-header.c: the field dictionary, the header
+ * Unit tests for codec/amps-header.c: the field dictionary, the header
  * parser, unescaping, the writer, re-encoding and command names.
  *
- * Every frame of spec Appendix A is typed in below (hex dumps as hex,
+ * Every frame of PROTOCOL.md Appendix A is typed in below (hex dumps as hex,
  * header-only frames as text) and must decode to the listed fields and
  * re-encode byte for byte.  The random tests use a fixed seed (printed);
  * set AMPS_TEST_SEED to try another one.
@@ -137,7 +137,7 @@ check_fields(const struct amps_hdr *h, const char *exp)
 /* A frame given as a hex dump. */
 struct hexframe {
 	const char	*name;
-	uint32_t	 len;		/* the "len" the spec prints */
+	uint32_t	 len;		/* the "len" PROTOCOL.md prints */
 	const char	*pfx;		/* the prefix bytes it prints */
 	uint32_t	 hdr;		/* header bytes (0: the whole body) */
 	const char	*hex;
@@ -359,7 +359,7 @@ static const struct textframe textframes[] = {
 
 /*
  * Decode frame[0..n) (prefix included), check the prefix against the
- * spec's len and bytes, the header against fields, and re-encode it byte
+ * documented len and bytes, the header against fields, and re-encode it byte
  * for byte.  hdr is the expected header length (0: the whole body).
  */
 static void
@@ -373,7 +373,7 @@ check_frame_bytes(const char *name, const char *frame, size_t n,
 	size_t		 used;
 	long long	 total;
 
-	ck_assert_msg(n == (size_t)len + 4, "%s: %zu bytes, spec len %u",
+	ck_assert_msg(n == (size_t)len + 4, "%s: %zu bytes, PROTOCOL.md len %u",
 	    name, n, len);
 	ck_assert_uint_eq(hex2bin(pfxhex, pfx, sizeof pfx), 4);
 	ck_assert_msg(memcmp(frame, pfx, 4) == 0, "%s: prefix", name);

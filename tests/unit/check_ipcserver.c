@@ -56,7 +56,7 @@ acl(void *arg, uid_t uid, gid_t gid, const char *conn, const char *topic,
 
 /* Publish handler: "store" at once. */
 static int
-on_publish(struct ipc_client *c, const struct ipc_cmd *m, void *arg)
+on_publish(struct ipc_client *c, const struct ipcwire_msg *m, void *arg)
 {
 	if (strcmp(ipcwire_str(m, AMPSIPC_T_TOPIC), "disk") == 0)
 		return (AMPSIPC_E_DISK_FULL);
@@ -66,7 +66,7 @@ on_publish(struct ipc_client *c, const struct ipc_cmd *m, void *arg)
 
 /* Admin handler: "did: <request>", status 1 for requests starting "bad". */
 static int
-on_admin(struct ipc_client *c, const struct ipc_cmd *m, void *arg)
+on_admin(struct ipc_client *c, const struct ipcwire_msg *m, void *arg)
 {
 	const char	*req = ipcwire_str(m, AMPSIPC_T_OPTIONS);
 	char		 text[128];
@@ -114,8 +114,8 @@ listen_with(const char *p, unsigned int per_uid, unsigned int budget,
 	cfg.default_conn = "main";
 	cfg.acl = acl;
 	memset(&h, 0, sizeof h);
-	h.publish = on_publish;
-	h.admin = on_admin;
+	h.publish.fn = on_publish;
+	h.admin.fn = on_admin;
 	h.closed = on_closed;
 	return (ipc_listen(base, &cfg, &h, cause));
 }

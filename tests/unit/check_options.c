@@ -4,8 +4,8 @@
  */
 
 /*
- * Unit tests for daemon/amps-options.c: the options splitter (spec §13)
- * and ack-type lists (spec §6.1).  Inputs are exact-size heap copies (no
+ * Unit tests for codec/amps-options.c: the options splitter (PROTOCOL.md §13)
+ * and ack-type lists (PROTOCOL.md §6.1).  Inputs are exact-size heap copies (no
  * NUL after them) so AddressSanitizer catches over-reads.
  */
 

@@ -4,9 +4,9 @@
  */
 
 /*
- * Unit tests for daemon/amps-sow.c (SOW batch splitting, spec §2.4) and
- * amps_hdr_overlay().  The batch of spec Appendix A.8 is typed in as hex,
- * split, and rebuilt byte for byte with amps_wr_begin_bare record headers.
+ * Unit tests for codec/amps-sow.c (SOW batch splitting, PROTOCOL.md §2.4) and
+ * amps_hdr_overlay().  The batch of PROTOCOL.md Appendix A.8 is typed in as
+ * hex, split, and rebuilt byte for byte with amps_wr_begin_bare record headers.
  */
 
 #include <check.h>
@@ -33,7 +33,7 @@ static const char a8_hex[] =
     "3a 31 37 7d 7b 22 69 64 22 3a 32 2c 22 71 74 79"
     "22 3a 38 30 7d";
 
-/* What the spec says the batch decodes to. */
+/* What PROTOCOL.md says the batch decodes to. */
 static const char a8_outer[] =
     "{\"c\":\"sow\",\"t\":\"orders\",\"query_id\":\"4\",\"bs\":2}";
 static const char *const a8_rec_hdr[2] = {

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "ampsipc-wire.h"
+#include "errmap.h"
 #include "submgr.h"
 
 START_TEST(test_up_id)
@@ -133,13 +134,13 @@ START_TEST(test_opts)
 	    5);
 	ck_assert_uint_eq(submgr_opts_num("max_backlog=x", "max_backlog", 1),
 	    1);
-	ck_assert_uint_eq(submgr_reason_code("bad filter"),
+	ck_assert_uint_eq(errmap_reason("bad filter"),
 	    AMPSIPC_E_BAD_FILTER);
-	ck_assert_uint_eq(submgr_reason_code("Bad Regex"),
+	ck_assert_uint_eq(errmap_reason("Bad Regex"),
 	    AMPSIPC_E_BAD_REGEX_TOPIC);
-	ck_assert_uint_eq(submgr_reason_code("invalid topic"),
+	ck_assert_uint_eq(errmap_reason("invalid topic"),
 	    AMPSIPC_E_INVALID_TOPIC);
-	ck_assert_uint_eq(submgr_reason_code("something else"),
+	ck_assert_uint_eq(errmap_reason("something else"),
 	    AMPSIPC_E_COMMAND);
 }
 END_TEST

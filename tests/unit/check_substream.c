@@ -5,7 +5,7 @@
 
 /*
  * Unit tests for libampsipc/ampsipc-stream.c: deep copies, FIFO order
- * and client-side conflation by sow key (spec §9.9).
+ * and client-side conflation by sow key (PROTOCOL.md §9.9).
  */
 
 #include "config.h"

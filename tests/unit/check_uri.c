@@ -4,7 +4,7 @@
  */
 
 /*
- * Unit tests for daemon/amps-uri.c: connection strings (spec §1.1).
+ * Unit tests for codec/amps-uri.c: connection strings (PROTOCOL.md §1.1).
  *
  * Tables of good URIs (every field checked), bad URIs (error kind, a word
  * the message must name, the struct left zeroed, the password never in the

@@ -1,0 +1,502 @@
+/*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The ampsd authors
+ */
+
+/*
+ * The publish path (docs/DESIGN.md §3 "Publish"): what happens to a
+ * message a program hands over, until AMPS has persisted it.  The server
+ * (server.c) owns the stores and the connections and calls in here:
+ *
+ *   PUBLISH / DELTA_PUBLISH  -> publish_h(): pubstore_append() in the
+ *   stored sow_delete           pass's open transaction; the reply waits
+ *   (publish_sow_delete)        in srv->pending
+ *   flush phase              -> server_flush() commits every store, then
+ *                               publish_answer(): each pending request
+ *                               gets STORED (its seq is durable) or ERROR
+ *                               (its commit failed); conn_pump() then
+ *                               sends what is committed
+ *   persisted ack            -> publish_persisted() (conn.c discarded the
+ *                               rows): PERSISTED to the programs that
+ *                               published, FLUSHED to covered waiters
+ *   failure ack              -> publish_failed() (conn.c marked the row):
+ *                               PUBLISH_FAILED to the program
+ *   PUBLISH_FLUSH            -> publish_flush_h(): wait until everything
+ *                               this program stored on that connection is
+ *                               persisted or refused
+ *
+ * While the server drains (SIGTERM), publishes are not stored: they take
+ * their turn in `pending` and are answered ERROR SHUTTING_DOWN.
+ *
+ * Invariants:
+ *   (1) Replies to publishes go out in the order the publishes arrived,
+ *       errors included (docs/IPC.md §8).
+ *   (2) No STORED reply is queued before the commit covering its row has
+ *       returned successfully (pubstore_durable_seq() >= seq).
+ *   (3) A request whose row was lost with a failed commit gets an ERROR,
+ *       never STORED.
+ *   (4) After publish_closed() no pointer to that program remains here
+ *       (pending replies, trackers and flush waiters are cleared).
+ *   (5) sc->settled only grows: every seq <= settled was persisted or
+ *       refused by AMPS, so a waiter whose target <= settled is done.
+ */
+
+#include "config.h"
+
+#include <sys/types.h>
+
+#include <regex.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "amps.h"
+#include "conf.h"
+#include "conn.h"
+#include "errmap.h"
+#include "ipc.h"
+#include "log.h"
+#include "loop.h"
+#include "pubstore.h"
+#include "server-int.h"
+#include "xmalloc.h"
+
+/* Remember that cl published seq on sc. */
+static void
+publish_track_add(struct server_conn *sc, struct ipc_client *cl,
+    uint32_t reqid, uint64_t seq)
+{
+	if (sc->thead > 0 && sc->thead == sc->tlen)
+		sc->thead = sc->tlen = 0;
+	if (sc->tlen == sc->tcap) {
+		if (sc->thead > sc->tcap / 2) {
+			memmove(sc->track, sc->track + sc->thead,
+			    (sc->tlen - sc->thead) * sizeof *sc->track);
+			sc->tlen -= sc->thead;
+			sc->thead = 0;
+		} else {
+			sc->tcap = sc->tcap ? sc->tcap * 2 : 1024;
+			sc->track = xreallocarray(sc->track, sc->tcap,
+			    sizeof *sc->track);
+		}
+	}
+	sc->track[sc->tlen].cl = cl;
+	sc->track[sc->tlen].reqid = reqid;
+	sc->track[sc->tlen].seq = seq;
+	sc->tlen++;
+}
+
+/* Answer a flush waiter and free it (it must be unlinked already). */
+static void
+publish_waiter_done(struct publish_waiter *w, int timed_out)
+{
+	if (w->cl != NULL) {
+		if (timed_out)
+			ipc_client_reply_error(w->cl, w->reqid,
+			    AMPSIPC_E_TIMED_OUT, "messages not yet persisted; "
+			    "they stay stored and will be sent");
+		else
+			ipc_client_reply_flushed(w->cl, w->reqid);
+	}
+	if (w->timer != NULL)
+		event_free(w->timer);
+	free(w);
+}
+
+/* Release the flush waiters of sc that are now covered. */
+static void
+publish_check_waiters(struct server *srv, struct server_conn *sc)
+{
+	struct publish_waiter	**wp, *w;
+	uint64_t		  done;
+
+	done = pubstore_discarded_seq(sc->ps);
+	if (done < sc->settled)
+		done = sc->settled;
+	for (wp = &srv->waiters; (w = *wp) != NULL;) {
+		if (w->connid == sc->id && w->target <= done) {
+			*wp = w->next;
+			publish_waiter_done(w, 0);
+		} else
+			wp = &w->next;
+	}
+}
+
+/*
+ * Advance sc->settled: to seq when AMPS persisted everything up to it
+ * (seq may be 0 for "nothing new"), then over refused seqs that now
+ * follow it without a gap.
+ */
+static void
+publish_settle(struct server_conn *sc, uint64_t seq)
+{
+	size_t	 i, n;
+
+	if (seq > sc->settled)
+		sc->settled = seq;
+	for (i = 0; i < sc->nfailed && sc->failed[i] <= sc->settled + 1; i++)
+		if (sc->failed[i] == sc->settled + 1)
+			sc->settled++;
+	if (i == 0)
+		return;
+	n = sc->nfailed - i;
+	memmove(sc->failed, sc->failed + i, n * sizeof *sc->failed);
+	sc->nfailed = n;
+}
+
+/* Remember a refused seq above the settled point, keeping failed[] sorted. */
+static void
+publish_settle_failed(struct server_conn *sc, uint64_t seq)
+{
+	size_t	 i;
+
+	if (seq <= sc->settled)
+		return;
+	for (i = 0; i < sc->nfailed && sc->failed[i] < seq; i++)
+		;
+	if (i < sc->nfailed && sc->failed[i] == seq)
+		return;
+	sc->failed = xreallocarray(sc->failed, sc->nfailed + 1,
+	    sizeof *sc->failed);
+	memmove(sc->failed + i + 1, sc->failed + i,
+	    (sc->nfailed - i) * sizeof *sc->failed);
+	sc->failed[i] = seq;
+	sc->nfailed++;
+	publish_settle(sc, 0);
+}
+
+/* conn upcall: AMPS persisted everything <= seq. */
+void
+publish_persisted(struct conn *c, uint64_t seq, void *arg)
+{
+	struct server		*srv = arg;
+	struct server_conn	*sc = &srv->conns[conn_id(c)];
+	struct ipc_client	*last = NULL;
+	struct publish_track	*t;
+
+	while (sc->thead < sc->tlen && sc->track[sc->thead].seq <= seq) {
+		t = &sc->track[sc->thead++];
+		if (t->cl != NULL && t->cl != last) {
+			ipc_client_send_persisted(t->cl, sc->id, seq);
+			last = t->cl;
+		}
+	}
+	publish_settle(sc, seq);
+	publish_check_waiters(srv, sc);
+}
+
+/* conn upcall: AMPS refused seq. */
+void
+publish_failed(struct conn *c, uint64_t seq, const char *reason, void *arg)
+{
+	struct server		*srv = arg;
+	struct server_conn	*sc = &srv->conns[conn_id(c)];
+	size_t			 i;
+
+	for (i = sc->thead; i < sc->tlen; i++) {
+		if (sc->track[i].seq != seq)
+			continue;
+		if (sc->track[i].cl != NULL)
+			ipc_client_send_publish_failed(sc->track[i].cl,
+			    sc->track[i].reqid, sc->id, seq,
+			    errmap_reason(reason), reason);
+		sc->track[i].cl = NULL;
+		break;
+	}
+	sc->refused++;
+	publish_settle_failed(sc, seq);
+	publish_check_waiters(srv, sc);
+}
+
+/* Map a store failure to an IPC error code. */
+uint32_t
+publish_store_err(struct server_conn *sc)
+{
+	if (strstr(pubstore_error(sc->ps), "full") != NULL)
+		return (AMPSIPC_E_DISK_FULL);
+	return (AMPSIPC_E_STORE_UNAVAILABLE);
+}
+
+/*
+ * The per-program array (one slot per connection) of the last sequence
+ * this program appended: what its PUBLISH_FLUSH waits for.  Allocated at
+ * the handshake or on first use, freed by publish_closed().
+ */
+static uint64_t *
+publish_client_last(struct server *srv, struct ipc_client *cl)
+{
+	uint64_t	*last;
+
+	if ((last = ipc_client_data(cl)) == NULL) {
+		last = xcalloc(srv->nconns, sizeof *last);
+		ipc_client_set_data(cl, last);
+	}
+	return (last);
+}
+
+/*
+ * The optional header fields a message keeps in the store, as a
+ * brace-less field list (codec/amps.h, amps_wr_begin_fields) that
+ * conn.c splices into the frame.  Returns its length; *out is NULL when
+ * there is none, else the caller frees it.
+ */
+static size_t
+publish_fields(const struct ipcwire_msg *m, char **out)
+{
+	struct amps_wr	 w;
+	const char	*s;
+	char		*buf = NULL;
+	size_t		 cap = 0;
+
+	for (;;) {
+		amps_wr_begin_fields(&w, buf, cap);
+		if ((s = ipcwire_str(m, AMPSIPC_T_CORRELATION_ID)) != NULL)
+			amps_wr_cstr(&w, AMPS_F_X, s);
+		if ((s = ipcwire_str(m, AMPSIPC_T_SOW_KEY)) != NULL)
+			amps_wr_cstr(&w, AMPS_F_K, s);
+		if ((s = ipcwire_str(m, AMPSIPC_T_FILTER)) != NULL)
+			amps_wr_cstr(&w, AMPS_F_F, s);
+		if ((s = ipcwire_str(m, AMPSIPC_T_SOW_KEYS)) != NULL)
+			amps_wr_cstr(&w, AMPS_F_SOW_KEYS, s);
+		if (ipcwire_has(m, AMPSIPC_T_EXPIRATION))
+			amps_wr_u64(&w, AMPS_F_E,
+			    ipcwire_num(m, AMPSIPC_T_EXPIRATION, 0));
+		if (w.len <= cap)
+			break;
+		cap = w.len;
+		buf = xreallocarray(buf, cap, 1);
+	}
+	*out = buf;
+	return (w.len);
+}
+
+/* Store one command and queue its reply for the flush phase. */
+static int
+publish_store(struct server *srv, struct server_conn *sc,
+    struct ipc_client *cl, const struct ipcwire_msg *m, enum pubstore_kind kind)
+{
+	struct pubstore_rec	 r;
+	struct publish_pending	*p;
+	const char		*topic;
+	char			*fields;
+	size_t			 dlen = 0;
+	const void		*data;
+	uint64_t		 seq;
+	int			 rc;
+
+	if ((topic = ipcwire_str(m, AMPSIPC_T_TOPIC)) == NULL || *topic == 0)
+		return (AMPSIPC_E_INVALID_TOPIC);
+	data = ipcwire_bytes(m, AMPSIPC_T_DATA, &dlen);
+	memset(&r, 0, sizeof r);
+	r.kind = kind;
+	r.topic = topic;
+	r.topic_len = strlen(topic);
+	r.hdr_len = publish_fields(m, &fields);
+	r.hdr = fields;
+	r.data = data != NULL ? data : "";
+	r.data_len = data != NULL ? dlen : 0;
+	rc = srv->draining ? -1 : pubstore_append(sc->ps, &r, &seq);
+	free(fields);
+	if (rc == -1 && !srv->draining)
+		log_warnx("connection %s: publish store refused a message: %s",
+		    sc->cc->name, log_safe(pubstore_error(sc->ps), 200));
+	if (rc == -1)
+		seq = 0;
+	if (srv->npending == srv->cpending) {
+		srv->cpending = srv->cpending ? srv->cpending * 2 : 256;
+		srv->pending = xreallocarray(srv->pending, srv->cpending,
+		    sizeof *srv->pending);
+	}
+	p = &srv->pending[srv->npending++];
+	p->cl = cl;
+	p->reqid = m->hdr.reqid;
+	p->connid = sc->id;
+	p->seq = seq;
+	p->err = rc == 0 ? 0 : srv->draining ? AMPSIPC_E_SHUTTING_DOWN :
+	    publish_store_err(sc);
+	if (rc == 0)
+		publish_client_last(srv, cl)[sc->id] = seq;
+	return (0);
+}
+
+/* IPC PUBLISH and DELTA_PUBLISH. */
+int
+publish_h(struct ipc_client *cl, const struct ipcwire_msg *m, void *arg)
+{
+	struct server		*srv = arg;
+	struct server_conn	*sc;
+
+	if ((sc = server_find(srv, ipcwire_str(m, AMPSIPC_T_CONN))) == NULL)
+		return (AMPSIPC_E_NO_SUCH_CONNECTION);
+	return (publish_store(srv, sc, cl, m,
+	    m->hdr.type == AMPSIPC_DELTA_PUBLISH ? PUBSTORE_DELTA_PUBLISH :
+	    PUBSTORE_PUBLISH));
+}
+
+/* A sow_delete kept in the publish store like a publish. */
+int
+publish_sow_delete(struct server *srv, struct ipc_client *cl,
+    const struct ipcwire_msg *m)
+{
+	struct server_conn	*sc;
+
+	if ((sc = server_find(srv, ipcwire_str(m, AMPSIPC_T_CONN))) == NULL)
+		return (AMPSIPC_E_NO_SUCH_CONNECTION);
+	return (publish_store(srv, sc, cl, m, PUBSTORE_SOW_DELETE));
+}
+
+/* Timer: a flush waiter ran out of time. */
+static void
+publish_waiter_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct publish_waiter	*w = arg, **wp;
+
+	for (wp = &w->srv->waiters; *wp != NULL; wp = &(*wp)->next)
+		if (*wp == w) {
+			*wp = w->next;
+			break;
+		}
+	publish_waiter_done(w, 1);
+}
+
+/* IPC PUBLISH_FLUSH: wait until everything stored so far is persisted. */
+int
+publish_flush_h(struct ipc_client *cl, const struct ipcwire_msg *m, void *arg)
+{
+	struct server		*srv = arg;
+	struct server_conn	*sc;
+	struct publish_waiter	*w;
+	struct timeval		 tv;
+	uint64_t		 ms;
+
+	if ((sc = server_find(srv, ipcwire_str(m, AMPSIPC_T_CONN))) == NULL)
+		return (AMPSIPC_E_NO_SUCH_CONNECTION);
+	w = xcalloc(1, sizeof *w);
+	w->srv = srv;
+	w->cl = cl;
+	w->reqid = m->hdr.reqid;
+	w->connid = sc->id;
+	w->target = publish_client_last(srv, cl)[sc->id];
+	log_debug("connection %s: flush request %u waits for %llu",
+	    sc->cc->name, w->reqid, (unsigned long long)w->target);
+	w->next = srv->waiters;
+	srv->waiters = w;
+	ms = ipcwire_num(m, AMPSIPC_T_TIMEOUT_MS, 0);
+	if (ms > 0) {
+		w->timer = evtimer_new(loop_base(), publish_waiter_cb, w);
+		if (w->timer == NULL)
+			fatalx("publish: evtimer_new failed");
+		tv.tv_sec = (time_t)(ms / 1000);
+		tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+		evtimer_add(w->timer, &tv);
+	}
+	publish_check_waiters(srv, sc);
+	return (0);
+}
+
+/*
+ * After the flush phase's commit (failed: how many commits failed):
+ * answer the requests of this pass in order (invariants 1 to 3).
+ */
+void
+publish_answer(struct server *srv, int failed)
+{
+	struct publish_pending	*p;
+	struct server_conn	*sc;
+	size_t			 i, j, lost;
+
+	for (i = 0; i < srv->npending; i++) {
+		p = &srv->pending[i];
+		sc = &srv->conns[p->connid];
+		if (p->err != 0) {
+			if (p->err != AMPSIPC_E_SHUTTING_DOWN)
+				sc->failed_writes++;
+			if (p->cl != NULL)
+				ipc_client_reply_error(p->cl, p->reqid, p->err,
+				    p->err == AMPSIPC_E_SHUTTING_DOWN ?
+				    "daemon shutting down: not stored" :
+				    pubstore_error(sc->ps));
+		} else if (pubstore_durable_seq(sc->ps) >= p->seq) {
+			sc->published++;
+			if (p->cl != NULL) {
+				publish_track_add(sc, p->cl, p->reqid, p->seq);
+				ipc_client_reply_stored(p->cl, p->reqid,
+				    p->connid, p->seq);
+			}
+		} else {
+			sc->failed_writes++;
+			if (p->cl != NULL)
+				ipc_client_reply_error(p->cl, p->reqid,
+				    publish_store_err(sc),
+				    pubstore_error(sc->ps));
+		}
+	}
+	/* Say, per connection, how many messages a failed commit refused. */
+	for (i = 0; failed != 0 && i < srv->nconns; i++) {
+		sc = &srv->conns[i];
+		lost = 0;
+		for (j = 0; j < srv->npending; j++) {
+			p = &srv->pending[j];
+			if (p->connid == sc->id && p->err == 0 &&
+			    pubstore_durable_seq(sc->ps) < p->seq)
+				lost++;
+		}
+		if (lost > 0)
+			log_warnx("connection %s: publish store refused %zu "
+			    "message(s) (commit failed): %s", sc->cc->name,
+			    lost, log_safe(pubstore_error(sc->ps), 200));
+	}
+	srv->npending = 0;
+}
+
+/* IPC hello hook: the program finished its handshake. */
+void
+publish_hello(struct server *srv, struct ipc_client *cl)
+{
+	(void)publish_client_last(srv, cl);
+}
+
+/* A program went away: forget every pointer to cl (invariant 4). */
+void
+publish_closed(struct server *srv, struct ipc_client *cl)
+{
+	struct publish_waiter	*w;
+	struct server_conn	*sc;
+	size_t			 i, j;
+
+	for (i = 0; i < srv->npending; i++)
+		if (srv->pending[i].cl == cl)
+			srv->pending[i].cl = NULL;
+	for (w = srv->waiters; w != NULL; w = w->next)
+		if (w->cl == cl)
+			w->cl = NULL;
+	free(ipc_client_data(cl));
+	ipc_client_set_data(cl, NULL);
+	for (i = 0; i < srv->nconns; i++) {
+		sc = &srv->conns[i];
+		for (j = sc->thead; j < sc->tlen; j++)
+			if (sc->track[j].cl == cl)
+				sc->track[j].cl = NULL;
+	}
+}
+
+/* Free the flush waiters (their programs are gone) and the trackers. */
+void
+publish_free(struct server *srv)
+{
+	struct publish_waiter	*w;
+	size_t			 i;
+
+	while ((w = srv->waiters) != NULL) {
+		srv->waiters = w->next;
+		w->cl = NULL;
+		publish_waiter_done(w, 1);
+	}
+	for (i = 0; i < srv->nconns; i++) {
+		free(srv->conns[i].track);
+		free(srv->conns[i].failed);
+	}
+	free(srv->pending);
+}

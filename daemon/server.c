@@ -1,0 +1,466 @@
+/*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The ampsd authors
+ */
+
+/*
+ * The server: the daemon's central object (struct server), created once
+ * by main() from the configuration.  It owns, for each configured
+ * connection, the publish store (pubstore.c) and the upstream connection
+ * (conn.c), and it owns the receive path (subpath.c) with its bookmark
+ * stores, and the set of stores committed together.  It wires them:
+ *
+ *   IPC requests     -> the handler table (server_handlers): PUBLISH,
+ *                       DELTA_PUBLISH, PUBLISH_FLUSH and stored
+ *                       sow_deletes to publish.c; other COMMANDs,
+ *                       DISCARD and QUEUE_ACK to the receive path;
+ *                       STATUS to server-status.c; the allow rules
+ *                       (server-acl.c) checked by ipc.c before each
+ *   upstream events  -> persisted and failure acks to publish.c, other
+ *                       frames to the receive path, state changes to
+ *                       the receive path and to every program
+ *                       (CONN_STATE)
+ *   flush phase      -> server_flush(), after every loop pass: commit
+ *                       every store, answer the publishes of the pass
+ *                       (publish_answer), let the receive path send what
+ *                       waited, pump committed publishes upstream, then
+ *                       release the replies held for the commit
+ *
+ * Its other faces: server-status.c (STATUS text), server-metrics.c (the
+ * snapshot behind STATUS and /metrics), server-reload.c (configuration
+ * reload), server-drain.c (SIGTERM drain).  While draining, publishes
+ * are answered SHUTTING_DOWN in their turn (publish.c) and every other
+ * COMMAND but unsubscribe at once.
+ *
+ * Invariants:
+ *   (1) The flush phase commits before it answers: no reply that waited
+ *       for a commit leaves before ipc_release() at its end.
+ *   (2) After ipc's closed() hook no pointer to that client remains here
+ *       or in the modules it owns (publish_closed, subpath_closed).
+ *   (3) Store files are opened at startup and never recreated behind the
+ *       user's back: pubstore_open() refuses damaged or foreign files.
+ *   (4) A store file of the state directory that no configured
+ *       connection uses (a connection renamed or removed) is reported
+ *       once at startup (srv_stale_stores()) and never written, moved or
+ *       deleted: only read, to count its unsent messages.
+ */
+
+#include "config.h"
+
+#include <sys/types.h>
+
+#include <dirent.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "amps.h"
+#include "conf.h"
+#include "conn.h"
+#include "ipc.h"
+#include "log.h"
+#include "loop.h"
+#include "pubstore.h"
+#include "server.h"
+#include "server-int.h"
+#include "subpath.h"
+#include "xmalloc.h"
+
+/* Find a connection by IPC name (NULL = the default). */
+struct server_conn *
+server_find(struct server *srv, const char *name)
+{
+	size_t	i;
+
+	if (name == NULL || *name == '\0')
+		return (srv->def);
+	for (i = 0; i < srv->nconns; i++)
+		if (strcmp(srv->conns[i].cc->name, name) == 0)
+			return (&srv->conns[i]);
+	return (NULL);
+}
+
+/* ipc.c log hook. */
+static void
+srv_ipc_log(void *arg, int level, const char *msg)
+{
+	if (level == IPC_LOG_TRACE)
+		log_trace0("%s", msg);
+	else
+		log_msg(level, "%s", msg);
+}
+
+struct server_state_arg {
+	struct conn_status	 st;
+	uint32_t		 id;
+};
+
+/*
+ * Tell one program about a state change; only programs that finished the
+ * handshake (srv_hello gave them their data), since CONN_STATE may not
+ * precede WELCOME.
+ */
+static void
+srv_state_one(struct ipc_client *cl, void *arg)
+{
+	struct server_state_arg	*a = arg;
+
+	if (ipc_client_data(cl) == NULL)
+		return;
+	ipc_client_send_conn_state(cl, a->st.name, a->id, a->st.wire_state,
+	    a->st.state == CONN_IDLE || a->st.state == CONN_GAVE_UP ||
+	    a->st.state == CONN_STOPPED ? NULL : a->st.server);
+}
+
+/* conn upcall: state changed; the receive path, then every program. */
+static void
+srv_state(struct conn *c, enum conn_state s, void *arg)
+{
+	struct server		*srv = arg;
+	struct server_state_arg	 a;
+
+	subpath_state(srv->sp, c, s);
+	if (srv->ipc == NULL)
+		return;
+	conn_get_status(c, &a.st);
+	a.id = conn_id(c);
+	ipc_foreach(srv->ipc, srv_state_one, &a);
+}
+
+/*
+ * IPC COMMAND: a sow_delete without ACK_TYPES is stored like a publish
+ * (STORED, then PERSISTED); everything else is the receive path's.
+ */
+static int
+srv_command_h(struct ipc_client *cl, const struct ipcwire_msg *m, void *arg)
+{
+	struct server	*srv = arg;
+
+	if (ipcwire_num(m, AMPSIPC_T_CMD, 0) == AMPSIPC_CMD_SOW_DELETE &&
+	    !ipcwire_has(m, AMPSIPC_T_ACK_TYPES))
+		return (publish_sow_delete(srv, cl, m));
+	if (srv->draining && ipcwire_num(m, AMPSIPC_T_CMD, 0) !=
+	    AMPSIPC_CMD_UNSUBSCRIBE)
+		return (AMPSIPC_E_SHUTTING_DOWN);
+	return (subpath_command(srv->sp, cl, m));
+}
+
+/* IPC hello hook: the program finished its handshake. */
+static void
+srv_hello(struct ipc_client *cl, void *arg)
+{
+	publish_hello(arg, cl);
+}
+
+/* IPC closed hook: forget every pointer to cl (invariant 2). */
+static void
+srv_closed(struct ipc_client *cl, void *arg)
+{
+	struct server	*srv = arg;
+
+	subpath_closed(srv->sp, cl);
+	publish_closed(srv, cl);
+}
+
+/*
+ * The flush phase, run by loop.c after every pass: commit every store,
+ * then answer the requests of this pass, then send what is now
+ * committed (invariant 1).
+ */
+void
+server_flush(void *arg)
+{
+	struct server	*srv = arg;
+	size_t		 i;
+	int		 failed;
+
+	failed = store_flush(srv->set);
+	if (failed != 0)
+		log_warnx("server: %d store commit(s) failed", failed);
+	publish_answer(srv, failed);
+	subpath_flush(srv->sp);
+	for (i = 0; i < srv->nconns; i++)
+		conn_pump(srv->conns[i].conn);
+	ipc_release(srv->ipc);		/* replies after the commit */
+}
+
+
+/* Timer: try to bring degraded stores back (store.h, DEGRADED). */
+static void
+srv_probe_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct server	*srv = arg;
+	struct server_conn	*sc;
+	size_t		 i;
+
+	for (i = 0; i < srv->nconns; i++) {
+		sc = &srv->conns[i];
+		if (pubstore_state(sc->ps) != STORE_DEGRADED)
+			continue;
+		if (store_probe(pubstore_store(sc->ps)) == 0)
+			log_info("connection %s: publish store writable again",
+			    sc->cc->name);
+		else
+			log_trace(TRACE_STORE, "store: connection %s: publish "
+			    "store probe failed, still degraded: %s",
+			    sc->cc->name, log_safe(pubstore_error(sc->ps),
+			    300));
+	}
+}
+
+/* Is d_name the store file of a configured connection? */
+static int
+srv_store_used(const struct conf *conf, const char *d_name)
+{
+	const char	*c;
+	size_t		 i, len;
+
+	for (i = 0; i < conf->nconns; i++) {
+		c = conf->conns[i]->name;
+		len = strlen(c);
+		if (strncmp(d_name, "pub-", 4) == 0 &&
+		    strncmp(d_name + 4, c, len) == 0 &&
+		    strcmp(d_name + 4 + len, ".db") == 0)
+			return (1);
+		if (strncmp(d_name, c, len) == 0 &&
+		    strcmp(d_name + len, ".bm.db") == 0)
+			return (1);
+	}
+	return (0);
+}
+
+/* scandir() filter: publish (pub-*.db) and bookmark (*.bm.db) stores. */
+static int
+srv_store_name(const struct dirent *de)
+{
+	size_t	len = strlen(de->d_name);
+
+	if (len > 6 && strcmp(de->d_name + len - 6, ".bm.db") == 0)
+		return (1);
+	return (len > 7 && strncmp(de->d_name, "pub-", 4) == 0 &&
+	    strcmp(de->d_name + len - 3, ".db") == 0);
+}
+
+/*
+ * Warn once per store file in the state directory that no configured
+ * connection uses (invariant 5): a renamed connection leaves its old
+ * publish store, maybe with unpersisted messages, and its bookmark
+ * store behind.  Publish stores are recognised by their application_id
+ * (pubstore_peek_count), so "pub-x.bm.db" is classified by content.
+ */
+static void
+srv_stale_stores(const struct conf *conf)
+{
+	struct dirent	**v;
+	char		 *path;
+	uint64_t	  n;
+	int		  i, nv;
+
+	if ((nv = scandir(conf->state_dir, &v, srv_store_name,
+	    alphasort)) == -1) {
+		log_warn("scandir %s", conf->state_dir);
+		return;
+	}
+	for (i = 0; i < nv; i++) {
+		if (srv_store_used(conf, v[i]->d_name)) {
+			free(v[i]);
+			continue;
+		}
+		xasprintf(&path, "%s/%s", conf->state_dir, v[i]->d_name);
+		if (pubstore_peek_count(path, &n) == 0)
+			log_warnx("state directory holds %s, used by no "
+			    "configured connection (%llu unpersisted "
+			    "message(s) in it stay there; rename the "
+			    "connection back to send them)", v[i]->d_name,
+			    (unsigned long long)n);
+		else if (strncmp(v[i]->d_name, "pub-", 4) == 0 &&
+		    strcmp(v[i]->d_name + strlen(v[i]->d_name) - 6,
+		    ".bm.db") != 0)
+			log_warnx("state directory holds %s, used by no "
+			    "configured connection (any unpersisted "
+			    "messages in it stay there; rename the "
+			    "connection back to send them)", v[i]->d_name);
+		else
+			log_warnx("state directory holds %s, used by no "
+			    "configured connection (the bookmarks of its "
+			    "durable subscriptions stay there; rename the "
+			    "connection back to resume them)", v[i]->d_name);
+		free(path);
+		free(v[i]);
+	}
+	free(v);
+}
+
+/*
+ * Open every publish store (<statedir>/pub-<connection>.db) and create
+ * every connection, then open the receive path's bookmark stores: the
+ * publish stores are checked first (invariant 3).  Returns NULL with
+ * *cause set.  Needs loop_init().
+ */
+struct server *
+server_create(struct conf *conf, char **cause)
+{
+	struct server		*srv;
+	struct server_conn	*sc;
+	struct conn_events	 ev;
+	struct timeval		 tv;
+	char			*path;
+	size_t			 i;
+
+	srv = xcalloc(1, sizeof *srv);
+	srv->conf = conf;
+	srv->self = geteuid();
+	srv->started = loop_now_ms();
+	srv->started_wall = (double)time(NULL);
+	srv->set = store_set_create();
+	store_set_observe(srv->set, server_commit_observed, srv);
+	srv->conns = xcalloc(conf->nconns, sizeof *srv->conns);
+	srv->sp = subpath_create(conf, srv->set);
+	memset(&ev, 0, sizeof ev);
+	ev.persisted = publish_persisted;
+	ev.failed = publish_failed;
+	ev.state = srv_state;
+	ev.arg = srv;
+	ev.frame = subpath_frame;
+	ev.frame_arg = srv->sp;
+	for (i = 0; i < conf->nconns; i++) {
+		sc = &srv->conns[i];
+		sc->srv = srv;
+		sc->cc = conf->conns[i];
+		sc->id = (uint32_t)i;
+		srv->nconns = i + 1;
+		if (sc->cc->is_default)
+			srv->def = sc;
+		if (server_acl_compile(sc, cause) == -1)
+			goto fail;
+		xasprintf(&path, "%s/pub-%s.db", conf->state_dir,
+		    sc->cc->name);
+		sc->ps = pubstore_open(path, sc->cc->durability ==
+		    CONF_DURABILITY_FULL ? STORE_SYNC_FULL : STORE_SYNC_NORMAL,
+		    STORE_CREATE, cause);
+		free(path);
+		if (sc->ps == NULL)
+			goto fail;
+		if (store_set_add(srv->set, pubstore_store(sc->ps)) == -1) {
+			xasprintf(cause, "store_set_add failed");
+			goto fail;
+		}
+		if ((sc->conn = conn_create(sc->cc, sc->id, sc->ps, &ev,
+		    cause)) == NULL)
+			goto fail;
+		subpath_attach(srv->sp, sc->id, sc->conn);
+		log_info("connection %s: publish store has %llu unpersisted "
+		    "message(s), last sequence %llu", sc->cc->name,
+		    (unsigned long long)pubstore_unpersisted(sc->ps),
+		    (unsigned long long)pubstore_last_seq(sc->ps));
+	}
+	if (subpath_open(srv->sp, cause) == -1)
+		goto fail;
+	srv->probe = event_new(loop_base(), -1, EV_PERSIST, srv_probe_cb, srv);
+	if (srv->probe == NULL)
+		fatalx("server: event_new failed");
+	tv.tv_sec = 1;
+	tv.tv_usec = 0;
+	evtimer_add(srv->probe, &tv);
+	srv_stale_stores(conf);
+	return (srv);
+fail:
+	server_free(srv);
+	return (NULL);
+}
+
+/*
+ * Fill the IPC handler table (each request straight to the module that
+ * serves it) and the ACL and log parts of the IPC configuration.
+ */
+void
+server_handlers(struct server *srv, struct ipc_handlers *h,
+    struct ipc_config *cfg)
+{
+	memset(h, 0, sizeof *h);
+	h->publish.fn = publish_h;
+	h->publish.arg = srv;
+	h->flush.fn = publish_flush_h;
+	h->flush.arg = srv;
+	h->command.fn = srv_command_h;
+	h->command.arg = srv;
+	h->discard.fn = subpath_discard;
+	h->discard.arg = srv->sp;
+	h->queue_ack.fn = subpath_queue_ack;
+	h->queue_ack.arg = srv->sp;
+	h->status.fn = server_status_h;
+	h->status.arg = srv;
+	h->hello = srv_hello;
+	h->closed = srv_closed;
+	h->arg = srv;
+	cfg->acl = server_acl;
+	cfg->acl_arg = srv;
+	cfg->log = srv_ipc_log;
+	cfg->log_arg = srv;
+	cfg->trace = &log_tracemask;
+	cfg->trace_bit = TRACE_IPC;
+	cfg->default_conn = srv->def != NULL ? srv->def->cc->name : NULL;
+}
+
+/* Remember the listener (for status and state notifications). */
+void
+server_set_ipc(struct server *srv, struct ipc *ipc)
+{
+	srv->ipc = ipc;
+}
+
+/* Start every connection. */
+void
+server_start(struct server *srv)
+{
+	size_t	i;
+
+	for (i = 0; i < srv->nconns; i++)
+		conn_start(srv->conns[i].conn);
+}
+
+/* Stop every connection (shutdown); stores stay open until free. */
+void
+server_stop(struct server *srv)
+{
+	size_t	i;
+
+	if (srv->sp != NULL)
+		subpath_stop(srv->sp);	/* pending queue acks go first */
+	for (i = 0; i < srv->nconns; i++)
+		if (srv->conns[i].conn != NULL)
+			conn_stop(srv->conns[i].conn);
+}
+
+/* Free everything; uncommitted rows are rolled back by the stores. */
+void
+server_free(struct server *srv)
+{
+	struct server_conn	*sc;
+	size_t			 i;
+
+	if (srv == NULL)
+		return;
+	publish_free(srv);
+	subpath_free(srv->sp);
+	srv->sp = NULL;
+	for (i = 0; i < srv->nconns; i++) {
+		sc = &srv->conns[i];
+		conn_free(sc->conn);
+		if (sc->ps != NULL)
+			store_set_remove(srv->set, pubstore_store(sc->ps));
+		pubstore_close(sc->ps);
+		server_acl_free(sc->allows, sc->nallows);
+	}
+	if (srv->probe != NULL)
+		event_free(srv->probe);
+	store_set_free(srv->set);
+	free(srv->conns);
+	free(srv->drain);
+	free(srv);
+}

@@ -1,0 +1,260 @@
+/*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The ampsd authors
+ */
+
+/*
+ * subpath-out.c: what leaves the receive path, and the lookups every
+ * part of it needs.  The bottom layer of the receive path: it calls
+ * nothing in the other subpath files.
+ *
+ *   sp_send_up      an upstream command (struct sp_up) written by the
+ *                   codec and queued on its connection
+ *   sp_send_msg     a MESSAGE or ACK (struct sp_msg) to one program
+ *   sp_stream_end   STREAM_END to one program, in order or urgent
+ *   sp_conn_of      the connection a request names
+ *   sp_store_owner  the uid that owns a durable name in a bookmark store
+ *
+ * The layers above, each calling only those below it:
+ *   subpath-sub.c      one subscription's life upstream, DISCARD and
+ *                      QUEUE_ACK
+ *   subpath-deliver.c  frames from AMPS to programs
+ *   subpath-admin.c    durable names removed by name, status lines
+ *   subpath.c          IPC COMMAND, program exit, connection states
+ *
+ * Invariant: nothing from a program reaches AMPS except through
+ * sp_send_up, which drops it while the connection is not logged on.
+ */
+
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "amps.h"
+#include "ampsipc-wire.h"
+#include "bmtrack.h"
+#include "bookmarkstore.h"
+#include "conn.h"
+#include "ipc.h"
+#include "log.h"
+#include "subpath.h"
+#include "subpath-int.h"
+#include "xmalloc.h"
+
+/* Build an upstream frame and queue it on connection connid. */
+void
+sp_send_up(struct subpath *sp, uint32_t connid, const struct sp_up *u)
+{
+	struct amps_wr	 w;
+	char		 acks[96];
+	long long	 n;
+	int		 tries;
+
+	if (connid >= sp->nconns || !sp->conns[connid].up)
+		return;
+	if (u->acks != 0)
+		amps_ack_format(acks, sizeof acks, u->acks);
+	for (tries = 0; tries < 2; tries++) {
+		amps_wr_begin(&w, sp->wbuf, sp->wcap);
+#define WS(f, v)	do { if ((v) != NULL) amps_wr_cstr(&w, f, v); } while (0)
+		WS(AMPS_F_C, u->c);
+		WS(AMPS_F_CID, u->cid);
+		WS(AMPS_F_T, u->t);
+		WS(AMPS_F_SUB_ID, u->sub_id);
+		WS(AMPS_F_QUERY_ID, u->query_id);
+		WS(AMPS_F_F, u->f);
+		WS(AMPS_F_O, u->o);
+		WS(AMPS_F_BM, u->bm);
+		WS(AMPS_F_ORDERBY, u->orderby);
+		WS(AMPS_F_SOW_KEYS, u->sow_keys);
+		WS(AMPS_F_K, u->k);
+		WS(AMPS_F_X, u->x);
+#undef WS
+		if (u->bs != 0)
+			amps_wr_u64(&w, AMPS_F_BS, u->bs);
+		if (u->top_n != 0)
+			amps_wr_u64(&w, AMPS_F_TOP_N, u->top_n);
+		if (u->acks != 0)
+			amps_wr_cstr(&w, AMPS_F_A, acks);
+		n = amps_wr_finish(&w, u->data, u->len);
+		if (n < 0)
+			return;
+		if ((size_t)n <= sp->wcap)
+			break;
+		free(sp->wbuf);
+		sp->wcap = (size_t)n + 4096;
+		sp->wbuf = xmalloc(sp->wcap);
+	}
+	log_trace(TRACE_CONN, "connection %s: -> %s %s",
+	    sp->conns[connid].name, u->c, u->cid != NULL ? u->cid : "");
+	(void)conn_send_raw(sp->conns[connid].conn, sp->wbuf, (size_t)n);
+}
+
+/* Find the connection a request names; -1 if unknown. */
+int
+sp_conn_of(struct subpath *sp, const struct ipcwire_msg *m)
+{
+	const char	*name = ipcwire_str(m, AMPSIPC_T_CONN);
+	size_t		 i;
+
+	if (name == NULL || *name == '\0')
+		return ((int)sp->def);
+	for (i = 0; i < sp->nconns; i++)
+		if (strcmp(sp->conns[i].name, name) == 0)
+			return ((int)i);
+	return (-1);
+}
+
+/* Fill an IPC frame for m (counting when buf is NULL). */
+static void
+sp_fill_msg(struct ipcwire_enc *e, void *buf, size_t cap, uint32_t reqid,
+    const struct sp_msg *m)
+{
+	static const uint16_t	stats_tags[6] = { AMPSIPC_T_MATCHES,
+	    AMPSIPC_T_TOPIC_MATCHES, AMPSIPC_T_RECORDS_RETURNED,
+	    AMPSIPC_T_RECORDS_INSERTED, AMPSIPC_T_RECORDS_UPDATED,
+	    AMPSIPC_T_RECORDS_DELETED };
+	int			i;
+
+	ipcwire_begin(e, buf, cap, m->type, 0, reqid);
+	ipcwire_put_u32(e, AMPSIPC_T_CMD, m->cmd);
+	if (m->topic != NULL)
+		ipcwire_put_str(e, AMPSIPC_T_TOPIC, m->topic);
+	if (m->type == AMPSIPC_MESSAGE)
+		ipcwire_put_bytes(e, AMPSIPC_T_DATA, m->data, m->len);
+	if (m->type == AMPSIPC_MESSAGE && m->x != NULL)
+		ipcwire_put_str(e, AMPSIPC_T_CORRELATION_ID, m->x);
+	if (m->type == AMPSIPC_MESSAGE && m->k != NULL)
+		ipcwire_put_str(e, AMPSIPC_T_SOW_KEY, m->k);
+	if (m->type == AMPSIPC_ACK && m->options != NULL)
+		ipcwire_put_str(e, AMPSIPC_T_OPTIONS, m->options);
+	if (m->sub_id != NULL)
+		ipcwire_put_str(e, AMPSIPC_T_SUB_ID, m->sub_id);
+	if (m->query_id != NULL)
+		ipcwire_put_str(e, AMPSIPC_T_QUERY_ID, m->query_id);
+	if (m->bm != NULL)
+		ipcwire_put_str(e, AMPSIPC_T_BOOKMARK, m->bm);
+	if (m->type == AMPSIPC_ACK) {
+		ipcwire_put_u32(e, AMPSIPC_T_ACK_TYPES, m->ack);
+		ipcwire_put_u32(e, AMPSIPC_T_STATUS, m->status);
+	}
+	if (m->has_seq)
+		ipcwire_put_u64(e, AMPSIPC_T_SEQ, m->seq);
+	if (m->reason != NULL)
+		ipcwire_put_str(e, AMPSIPC_T_REASON, m->reason);
+	if (m->type == AMPSIPC_ACK && m->errcode != 0)
+		ipcwire_put_u32(e, AMPSIPC_T_ERRCODE, m->errcode);
+	for (i = 0; m->type == AMPSIPC_ACK && i < 6; i++)
+		if (m->has_stats & (1U << i))
+			ipcwire_put_u64(e, stats_tags[i], m->stats[i]);
+	if (m->type == AMPSIPC_MESSAGE) {
+		if (m->ts != NULL)
+			ipcwire_put_str(e, AMPSIPC_T_TIMESTAMP, m->ts);
+		if (m->lp != NULL)
+			ipcwire_put_str(e, AMPSIPC_T_LEASE_PERIOD, m->lp);
+		if (m->user_id != NULL)
+			ipcwire_put_str(e, AMPSIPC_T_USER_ID, m->user_id);
+	}
+	ipcwire_put_u32(e, AMPSIPC_T_CONN_ID, m->connid);
+	if (m->type == AMPSIPC_ACK && m->backlog != 0)
+		ipcwire_put_u32(e, AMPSIPC_T_MAX_BACKLOG, m->backlog);
+	if (m->type == AMPSIPC_MESSAGE && m->has_gseq)
+		ipcwire_put_u64(e, AMPSIPC_T_GROUP_SEQ, m->gseq);
+}
+
+/* Encode m and queue it on the program's output. */
+void
+sp_send_msg(struct subpath *sp, struct ipc_client *cl, uint32_t reqid,
+    const struct sp_msg *m)
+{
+	struct ipcwire_enc	e;
+	size_t			len;
+
+	if (cl == NULL)
+		return;
+	sp_fill_msg(&e, NULL, 0, reqid, m);
+	if (ipcwire_end(&e, &len) == -1 || len > AMPSIPC_MAX_FRAME) {
+		log_warnx("subscription: message too large for IPC (%zu "
+		    "bytes of data); dropped", m->len);
+		return;
+	}
+	if (len > sp->ecap) {
+		free(sp->ebuf);
+		sp->ecap = len < 65536 ? 65536 : len;
+		sp->ebuf = xmalloc(sp->ecap);
+	}
+	sp_fill_msg(&e, sp->ebuf, sp->ecap, reqid, m);
+	if (ipcwire_end(&e, &len) == -1)
+		return;
+	(void)ipc_client_send_frame(cl, sp->ebuf, len);
+}
+
+/* STREAM_END(code, reason) for reqid; urgent: ahead of the backlog. */
+void
+sp_stream_end_q(struct ipc_client *cl, uint32_t reqid, uint32_t code,
+    const char *reason, int urgent)
+{
+	struct ipcwire_enc	e;
+	uint8_t			buf[1024];
+	size_t			len;
+
+	if (cl == NULL)
+		return;
+	ipcwire_begin(&e, buf, sizeof buf, AMPSIPC_STREAM_END, 0, reqid);
+	if (code != 0)
+		ipcwire_put_u32(&e, AMPSIPC_T_ERRCODE, code);
+	if (reason != NULL)
+		ipcwire_put_str(&e, AMPSIPC_T_REASON, reason);
+	if (ipcwire_end(&e, &len) != 0)
+		return;
+	if (urgent)
+		(void)ipc_client_send_urgent(cl, buf, len);
+	else
+		(void)ipc_client_send_frame(cl, buf, len);
+}
+
+/* STREAM_END(code, reason) for reqid. */
+void
+sp_stream_end(struct subpath *sp, struct ipc_client *cl, uint32_t reqid,
+    uint32_t code, const char *reason)
+{
+	(void)sp;
+	sp_stream_end_q(cl, reqid, code, reason, 0);
+}
+
+/* Whether connection i's bookmark store defines name. */
+int
+sp_store_has(struct subpath *sp, size_t i, const char *name)
+{
+	return (sp->conns[i].bs != NULL && bmtrack_get(
+	    bookmarkstore_tracker(sp->conns[i].bs), name) != NULL);
+}
+
+struct sp_owner_arg {
+	const char	*name;
+	int64_t		 owner;
+};
+
+/* bookmarkstore_foreach callback: the owner of one name. */
+static int
+sp_owner_cb(const struct bookmarkstore_sub *d, void *arg)
+{
+	struct sp_owner_arg	*a = arg;
+
+	if (strcmp(d->sub_id, a->name) != 0)
+		return (0);
+	a->owner = d->owner;
+	return (1);
+}
+
+/* The stored owner uid of name on connection i (-1 unknown). */
+int64_t
+sp_store_owner(struct subpath *sp, size_t i, const char *name)
+{
+	struct sp_owner_arg	a = { name, -1 };
+
+	(void)bookmarkstore_foreach(sp->conns[i].bs, sp_owner_cb, &a);
+	return (a.owner);
+}
