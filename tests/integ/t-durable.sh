@@ -12,7 +12,7 @@ RANDOM=4242
 start_ampsim sim --ack-conflation 10
 write_conf "$SIMPORT"
 start_ampsd
-wait_for 10 ready_at_least 1 || fail "daemon never ready"
+wait_for 30 ready_at_least 1 || fail "daemon never ready"
 
 CPID=
 consume() {
@@ -61,7 +61,7 @@ for i in 1 2 3; do
 	stop_ampsd KILL
 	wait_exit 30 "$CPID" "the consumer after the daemon's kill -9"
 	start_ampsd
-	wait_for 10 ready_at_least $((i + 1)) || fail "daemon not ready again"
+	wait_for 30 ready_at_least $((i + 1)) || fail "daemon not ready again"
 done
 wait_exit 120 "$PUB" "the publisher" || {
 	# The publisher may have lost its daemon; publish the rest.

@@ -9,7 +9,7 @@ start_ampsim sim
 write_conf "$SIMPORT" "heartbeat 1s timeout 2s;"
 sed -i "s|^log stderr;|log file \"$T/ampsd.log\";|" "$T/ampsd.conf"
 start_ampsd
-wait_for 10 ready_at_least 1 || fail "never ready"
+wait_for 30 ready_at_least 1 || fail "never ready"
 # log_ms PATTERN [N]: the time (ms) of the Nth log line matching PATTERN.
 log_ms() {
 	_l=$(grep -- "$1" "$T/ampsd.log" | sed -n "${2:-1}p")
@@ -18,10 +18,10 @@ log_ms() {
 }
 t0=$(now_ms)
 sim_admin "fault no_heartbeats=1" >/dev/null || fail "fault not set"
-log_has 10 "$T/ampsd.log" 'no data or heartbeat' ||
-    fail "silence not detected within 10 s"
+log_has 30 "$T/ampsd.log" 'no data or heartbeat' ||
+    fail "silence not detected within 30 s"
 sim_admin "fault no_heartbeats=0" >/dev/null
-wait_for 10 ready_at_least 2 || fail "not logged on again"
+wait_for 30 ready_at_least 2 || fail "not logged on again"
 t1=$(log_ms 'no data or heartbeat') || fail "no timestamp on the detection"
 t2=$(log_ms '-> ready' 2) || fail "no timestamp on the second ready"
 echo "detected after $((t1 - t0)) ms, ready again $((t2 - t1)) ms later"

@@ -31,7 +31,7 @@ start_ampsim sim --ack-conflation 10 --conf-line "txlog .*" \
     --conf-line "queue small topic=small-in semantics=at-least-once lease=30s backlog=3"
 write_conf "$SIMPORT" "queue-ack batch 10 timeout 200ms;"
 start_ampsd
-wait_for 10 ready_at_least 1 || fail "daemon never ready"
+wait_for 30 ready_at_least 1 || fail "daemon never ready"
 
 # 1: 25 held, then acked together.
 "$SUBTEST" -S "$T/ampsd.sock" ackq jobs 100 25 "$T/jobs" all \
@@ -39,9 +39,9 @@ wait_for 10 ready_at_least 1 || fail "daemon never ready"
 C1=$!
 PIDS="$PIDS $C1"
 run_pubtest -S "$T/ampsd.sock" -t jobs-in -n 25 -F || fail "publish"
-wait_for 20 qlines "$T/jobs" 25 || fail "25 leased messages never came"
-wait_for 10 grep -q '^A ' "$T/jobs" || fail "consumer never acked"
-wait_for 10 qack_frames_at_least 3 || fail "acks: $(sim_admin qacks)"
+wait_for 30 qlines "$T/jobs" 25 || fail "25 leased messages never came"
+wait_for 30 grep -q '^A ' "$T/jobs" || fail "consumer never acked"
+wait_for 30 qack_frames_at_least 3 || fail "acks: $(sim_admin qacks)"
 t3=$(now_ms)
 ta=$(sed -n 's/^A //p' "$T/jobs")
 [ "$(qack sizes)" = "10,10,5" ] ||
@@ -60,7 +60,7 @@ C2=$!
 PIDS="$PIDS $C2"
 run_pubtest -S "$T/ampsd.sock" -t jobs-in -f 100 -n 5 -F || fail "publish"
 wait_exit 60 "$C2" "consumer 2" || fail "consumer 2 failed"
-wait_for 20 qack_frames_at_least 4 || fail "acks of a closed program lost"
+wait_for 30 qack_frames_at_least 4 || fail "acks of a closed program lost"
 case $(qack sizes) in *,5) ;; *) fail "sizes $(qack sizes)" ;; esac
 [ "$(qack bookmarks)" = 30 ] || fail "acked $(qack bookmarks) of 30"
 
@@ -68,7 +68,7 @@ case $(qack sizes) in *,5) ;; *) fail "sizes $(qack sizes)" ;; esac
 stop_ampsd
 write_conf "$SIMPORT" "queue-ack batch 10 timeout 30s;"
 start_ampsd
-wait_for 10 ready_at_least 2 || fail "daemon never ready again"
+wait_for 30 ready_at_least 2 || fail "daemon never ready again"
 before=$(qack frames)
 "$SUBTEST" -S "$T/ampsd.sock" ackq small 3 20 "$T/small" each \
     2>>"$T/ackq3.log" &
@@ -76,7 +76,7 @@ C3=$!
 PIDS="$PIDS $C3"
 t0=$(now_ms)
 run_pubtest -S "$T/ampsd.sock" -t small-in -f 200 -n 20 -F || fail "publish"
-wait_for 20 qlines "$T/small" 20 ||
+wait_for 30 qlines "$T/small" 20 ||
     fail "delivery stalled: $(grep -c '^Q ' "$T/small") of 20"
 dt=$(($(now_ms) - t0))
 echo "20 messages with backlog 3 and batch 10 in $dt ms"

@@ -14,7 +14,7 @@ start_ampsim sim --ack-conflation 10 --conf-line "txlog .*" \
     --conf-line "queue work topic=work-in semantics=at-least-once lease=30s backlog=10"
 write_conf "$SIMPORT"
 start_ampsd
-wait_for 10 ready_at_least 1 || fail "daemon never ready"
+wait_for 30 ready_at_least 1 || fail "daemon never ready"
 
 "$SUBTEST" -S "$T/ampsd.sock" queue work "$T/held" 2>>"$T/holder.log" &
 HOLDER=$!
@@ -23,18 +23,18 @@ PIDS="$PIDS $HOLDER"
 # published before a consumer subscribes, and the holder has its 2
 # leases before the second consumer exists.
 run_pubtest -S "$T/ampsd.sock" -t work-in -n 2 -F || fail "publish"
-wait_for 20 lines "$T/held" 2 ||
+wait_for 30 lines "$T/held" 2 ||
     fail "holder did not get 2 leased messages"
 "$SUBTEST" -S "$T/ampsd.sock" drain work 5 "$T/drained" \
     2>>"$T/drain.log" &
 DRAIN=$!
 PIDS="$PIDS $DRAIN"
 run_pubtest -S "$T/ampsd.sock" -t work-in -f 2 -n 3 -F || fail "publish"
-wait_for 20 lines "$T/drained" 3 ||
+wait_for 30 lines "$T/drained" 3 ||
     fail "second consumer did not get the 3 free messages"
 t0=$(now_ms)
 kill -9 "$HOLDER"
-wait_for 20 lines "$T/drained" 5 ||
+wait_for 30 lines "$T/drained" 5 ||
     fail "leased messages of the killed program never arrived"
 dt=$(($(now_ms) - t0))
 echo "leased messages reached the other program in $dt ms"

@@ -34,7 +34,7 @@ connection "main" {
 }
 EOC
 start_ampsd
-wait_for 10 ready_at_least 1 || fail "never ready on the primary"
+wait_for 30 ready_at_least 1 || fail "never ready on the primary"
 
 : >"$T/stored"
 # Part 1 persisted on the primary; then the primary holds every ack

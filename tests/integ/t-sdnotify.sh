@@ -22,22 +22,22 @@ while time.time() < end:
     out.flush()
 ' "$T/notify.sock" "$T/notify.txt" &
 PIDS="$PIDS $!"
-wait_for 5 test -S "$T/notify.sock" || fail "listener"
+wait_for 30 test -S "$T/notify.sock" || fail "listener"
 start_ampsim sim
 write_conf "$SIMPORT" "heartbeat 5s;"
 NOTIFY_SOCKET=$T/notify.sock WATCHDOG_USEC=400000 start_ampsd
-wait_for 10 grep -q '^READY=1' "$T/notify.txt" || fail "no READY=1"
+wait_for 30 grep -q '^READY=1' "$T/notify.txt" || fail "no READY=1"
 pings() {
 	[ "$(grep -c '^WATCHDOG=1' "$T/notify.txt")" -ge 3 ]
 }
-wait_for 10 pings || fail "no watchdog pings"
+wait_for 30 pings || fail "no watchdog pings"
 kill -HUP "$AMPSD_PID"
 reloaded() {
 	grep -q '^RELOADING=1$' "$T/notify.txt" &&
 	    grep -q '^MONOTONIC_USEC=[0-9][0-9]*$' "$T/notify.txt" &&
 	    [ "$(grep -c '^READY=1' "$T/notify.txt")" -ge 2 ]
 }
-wait_for 10 reloaded || fail "no RELOADING=1 / READY=1 around SIGHUP"
+wait_for 30 reloaded || fail "no RELOADING=1 / READY=1 around SIGHUP"
 stop_ampsd TERM
-wait_for 5 grep -q '^STOPPING=1' "$T/notify.txt" || fail "no STOPPING=1"
+wait_for 30 grep -q '^STOPPING=1' "$T/notify.txt" || fail "no STOPPING=1"
 pass

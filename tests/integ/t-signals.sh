@@ -86,7 +86,7 @@ ADMB=$ADMINPORT
 
 conf "$PA"
 start_ampsd
-wait_for 10 logged '-> ready' || fail "not ready"
+wait_for 30 logged '-> ready' || fail "not ready"
 run_pubtest -S "$T/ampsd.sock" -t orders -n 3 -F -W 10000 ||
     fail "publish to a"
 
@@ -95,7 +95,7 @@ sum0=$(store_settled)
 cp "$T/ampsd.conf" "$T/good.conf"
 conf "$PB" "log trace wire;" "heartbeat 3;"
 kill -HUP "$AMPSD_PID"
-wait_for 10 logged 'reload (SIGHUP): 1 error(s); keeping the running' ||
+wait_for 30 logged 'reload (SIGHUP): 1 error(s); keeping the running' ||
     fail "broken file not rejected"
 logged "warning: reload: $T/ampsd.conf:10: heartbeat: invalid duration" ||
     fail "no file:line error: $(grep reload "$LOG")"
@@ -113,16 +113,16 @@ run_pubtest -S "$T/ampsd.sock" -t orders -f 3 -n 2 -F -W 10000 ||
 # restart are named and keep their old value.
 conf "$PB" "log trace wire;" "durability normal;"
 kill -HUP "$AMPSD_PID"
-wait_for 10 logged 'reload (SIGHUP): applied: log trace, connection main: server; needs a restart (old value kept): connection main: durability' ||
+wait_for 30 logged 'reload (SIGHUP): applied: log trace, connection main: server; needs a restart (old value kept): connection main: durability' ||
     fail "reload summary: $(grep 'reload (SIGHUP)' "$LOG" | tail -1)"
-wait_for 10 logged 'reload: connection main: durability requires a restart; keeping the old value' ||
+wait_for 30 logged 'reload: connection main: durability requires a restart; keeping the old value' ||
     fail "no refusal line"
 out=$(ctl reload 2>&1) && fail "ampsctl reload exit 0 with a restart-only change"
 [ "$out" = "reload: needs a restart (old value kept): connection main: durability" ] ||
     fail "ampsctl reload: $out"
-wait_for 10 logged "is no longer listed; moving to tcp://127.0.0.1:$PB/" ||
+wait_for 30 logged "is no longer listed; moving to tcp://127.0.0.1:$PB/" ||
     fail "connection did not move"
-wait_for 10 count_at_least '-> ready' 2 || fail "not ready on b"
+wait_for 30 count_at_least '-> ready' 2 || fail "not ready on b"
 ctl status -raw | grep -q "state=connected server=tcp://127.0.0.1:$PB/" ||
     fail "status: $(ctl status -raw)"
 ctl trace | grep -q 'trace=wire' || fail "log trace from the file not applied"
@@ -171,7 +171,7 @@ ctl trace -all >/dev/null || fail "trace -all"
 # 4. SIGUSR1 after a rotation: a new file, written from then on.
 mv "$LOG" "$LOG.1"
 kill -USR1 "$AMPSD_PID"
-wait_for 10 logged 'loop: SIGUSR1: log file reopened' ||
+wait_for 30 logged 'loop: SIGUSR1: log file reopened' ||
     fail "log not reopened"
 case $(stat -c %a "$LOG") in 640|600) ;;
 *) fail "log file mode $(stat -c %a "$LOG")" ;; esac
@@ -229,7 +229,7 @@ logged 'shutdown: connection main: 0 unpersisted message(s)' ||
 conf 1 "shutdown-timeout 20s;"
 sed -i '/^shutdown-timeout 2s;$/d' "$T/ampsd.conf"
 start_ampsd
-wait_for 10 logged 'tcp://127.0.0.1:1/amps/json: connect' ||
+wait_for 30 logged 'tcp://127.0.0.1:1/amps/json: connect' ||
     fail "no failed connect"
 kill -TERM "$AMPSD_PID"
 stopped_within 10 || fail "empty drain did not end"
@@ -244,7 +244,7 @@ stopped_within 10 || fail "empty drain did not end"
 conf "$PB"
 r=$(count '-> ready')
 start_ampsd
-wait_for 10 count_at_least '-> ready' $((r + 1)) ||
+wait_for 30 count_at_least '-> ready' $((r + 1)) ||
     fail "not ready after restart"
 sim_admin "fault deny_acks=persisted" >/dev/null || fail "ampsim fault"
 run_pubtest -S "$T/ampsd.sock" -t orders -f 100 -n 20 -W 10000 ||
@@ -254,7 +254,7 @@ r=$(count 'name ampsctl')
     >"$T/sub.out" 2>"$T/sub.err" &
 SUB=$!
 PIDS="$PIDS $SUB"
-wait_for 10 count_at_least 'name ampsctl' $((r + 1)) ||
+wait_for 30 count_at_least 'name ampsctl' $((r + 1)) ||
     fail "subscriber not connected"
 "$PUBTEST" -S "$T/ampsd.sock" -t orders -f 1000 -n 1000000 -d 20000 \
     -o "$T/stored.slow" -W 10000 2>"$T/slow.err" &
@@ -263,7 +263,7 @@ PIDS="$PIDS $SLOW"
 slow_started() {
 	[ -s "$T/stored.slow" ] && [ "$(wc -l <"$T/stored.slow")" -ge 64 ]
 }
-wait_for 10 slow_started || fail "slow publisher"
+wait_for 30 slow_started || fail "slow publisher"
 kill -TERM "$AMPSD_PID"
 stopped_within 10 || fail "drain did not end"
 [ "$STATUS" = 0 ] || fail "exit status $STATUS"
@@ -290,22 +290,22 @@ wait_exit 30 "$(cat "$T/b.pid")" "ampsim b after kill -9"
     -d "$T/b2.txlog" --fault deny_acks=persisted >>"$T/b2.log" 2>&1 &
 echo $! >"$T/b2.pid"
 PIDS="$PIDS $!"
-wait_for 10 test -s "$T/b2.port" || fail "ampsim b2 did not start"
+wait_for 30 test -s "$T/b2.port" || fail "ampsim b2 did not start"
 conf "$PB" "shutdown-timeout 20s;"
 sed -i '/^shutdown-timeout 2s;$/d' "$T/ampsd.conf"
 start_ampsd
-wait_for 10 logged "publish store has $N unpersisted message(s)" ||
+wait_for 30 logged "publish store has $N unpersisted message(s)" ||
     fail "store lost messages"
 { seq 100 119; cat "$T/stored.slow"; } >"$T/want.b2"
 got_b2() {
 	replay_ids orders >"$T/got.b2"
 	cmp -s "$T/want.b2" "$T/got.b2"
 }
-wait_for 15 got_b2 || fail "replay: $(tr '\n' ' ' <"$T/got.b2")"
+wait_for 30 got_b2 || fail "replay: $(tr '\n' ' ' <"$T/got.b2")"
 
 # 9. A second SIGTERM ends the drain at once.
 kill -TERM "$AMPSD_PID"
-wait_for 5 logged 'waiting up to 20000 ms' || fail "no second drain"
+wait_for 30 logged 'waiting up to 20000 ms' || fail "no second drain"
 kill -TERM "$AMPSD_PID"
 stopped_within 5 || fail "second SIGTERM did not end the drain"
 [ "$ELAPSED" -lt 10000 ] || fail "second SIGTERM took $ELAPSED ms (timeout 20 s)"

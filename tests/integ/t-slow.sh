@@ -27,7 +27,7 @@ GO=$T/go
 start_ampsim sim --ack-conflation 10 --out-limit 1073741824
 write_conf "$SIMPORT"
 start_ampsd
-wait_for 10 ready_at_least 1 || fail "daemon never ready"
+wait_for 30 ready_at_least 1 || fail "daemon never ready"
 
 "$SUBTEST" -S "$T/ampsd.sock" slow big "$T/plain" - "$GO" \
     2>>"$T/plain.log" &

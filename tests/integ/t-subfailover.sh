@@ -34,7 +34,7 @@ connection "main" {
 }
 EOC
 start_ampsd
-wait_for 10 ready_at_least 1 || fail "never ready on the primary"
+wait_for 30 ready_at_least 1 || fail "never ready on the primary"
 
 "$SUBTEST" -S "$T/ampsd.sock" async dur "$T/dur" d1 2>>"$T/sub.log" &
 PIDS="$PIDS $!"

@@ -16,7 +16,7 @@ start_ampsim sim --ack-conflation 10 --conf-line "sow orders key=/id" \
     --conf-line "queue qctl topic=qctl-in semantics=at-least-once lease=30s backlog=10"
 write_conf "$SIMPORT"
 start_ampsd
-wait_for 10 ready_at_least 1 || fail "daemon never ready"
+wait_for 30 ready_at_least 1 || fail "daemon never ready"
 
 timeout 120 "$SUBTEST" -S "$T/ampsd.sock" scenario 12 13 14 15 16 17 18 19 \
     20 21 22 23 25 26 27 28 29 conflate pause >"$T/subtest.log" 2>&1
@@ -70,7 +70,7 @@ PIDS="$PIDS $!"
 dx_attached() {
 	"$AMPSCTL" subscriptions | grep -q '^durable name=dx .*attached=1'
 }
-wait_for 20 dx_attached || fail "the first attachment of dx never attached"
+wait_for 30 dx_attached || fail "the first attachment of dx never attached"
 "$AMPSCTL" subscribe -topic orders -durable -subid dx -bookmark recent \
     -timeout 500 2>"$T/err" && fail "second attachment accepted"
 grep -q "attached to another program" "$T/err" ||

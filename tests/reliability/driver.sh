@@ -94,7 +94,7 @@ srv_start() {
 	"$AMPSIM" "${args[@]}" >>"$T/$n.log" 2>&1 &
 	SPID[$n]=$!
 	PIDS="$PIDS $!"
-	wait_for 10 test -s "$T/$n.port" || fail "ampsim $n did not start"
+	wait_for 30 test -s "$T/$n.port" || fail "ampsim $n did not start"
 	SPORT[$n]=$(head -n 1 "$T/$n.port")
 	SADMIN[$n]=$(sed -n 's/^admin=//p' "$T/$n.port")
 	SREPL[$n]=$(sed -n 's/^repl=//p' "$T/$n.port")
@@ -136,7 +136,7 @@ connection "main" {
 EOC
 start_ampsd
 AMPSD_UP=1
-wait_for 10 ready_at_least 1 || fail "ampsd never ready"
+wait_for 30 ready_at_least 1 || fail "ampsd never ready"
 
 # current_server: the server of ampsd's last "ready" (a or b).
 current_server() {
