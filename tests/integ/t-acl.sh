@@ -26,7 +26,7 @@ connection "main" {
 }
 EOC
 start_ampsd
-as_nobody -S "$T/ampsd.sock" -t ok.orders -n 3 -F -W 10000 ||
+as_nobody -S "$T/ampsd.sock" -t ok.orders -n 3 -F -W 30000 ||
     fail "allowed publish refused: $(cat "$T/nobody.log")"
 as_nobody -S "$T/ampsd.sock" -t secret -n 1 -W 5000 &&
     fail "publish to a topic outside the rule was accepted"

@@ -29,5 +29,5 @@ conf s3cret
 start_ampsd
 wait_for 30 ready_at_least 1 || fail "not ready with the right password"
 grep -q 'logon retry requested' "$T/ampsd.log" || fail "retry not seen"
-run_pubtest -S "$T/ampsd.sock" -n 10 -F -W 10000 || fail "publish failed"
+run_pubtest -S "$T/ampsd.sock" -n 10 -F -W 30000 || fail "publish failed"
 pass

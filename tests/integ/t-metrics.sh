@@ -28,7 +28,7 @@ tcp_listeners() {
 fetch() {
 	exec 3<>"/dev/tcp/127.0.0.1/$MPORT" || return 1
 	printf '%s %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' "${2:-GET}" "$1" >&3
-	timeout 10 cat <&3
+	timeout 30 cat <&3
 	exec 3<&-
 }
 

@@ -87,7 +87,7 @@ ADMB=$ADMINPORT
 conf "$PA"
 start_ampsd
 wait_for 30 logged '-> ready' || fail "not ready"
-run_pubtest -S "$T/ampsd.sock" -t orders -n 3 -F -W 10000 ||
+run_pubtest -S "$T/ampsd.sock" -t orders -n 3 -F -W 30000 ||
     fail "publish to a"
 
 # 1. A broken file is rejected with file:line; nothing changes.
@@ -106,7 +106,7 @@ case $out in *"ampsd.conf:10: heartbeat: invalid duration"*) ;;
 ctl status -raw | grep -q "state=connected server=tcp://127.0.0.1:$PA/" ||
     fail "connection moved after a rejected reload"
 ctl trace | grep -q 'trace=none$' || fail "trace changed: $(ctl trace)"
-run_pubtest -S "$T/ampsd.sock" -t orders -f 3 -n 2 -F -W 10000 ||
+run_pubtest -S "$T/ampsd.sock" -t orders -f 3 -n 2 -F -W 30000 ||
     fail "publish after the rejected reload"
 
 # 2. A new server list moves the connection; settings that need a
@@ -126,7 +126,7 @@ wait_for 30 count_at_least '-> ready' 2 || fail "not ready on b"
 ctl status -raw | grep -q "state=connected server=tcp://127.0.0.1:$PB/" ||
     fail "status: $(ctl status -raw)"
 ctl trace | grep -q 'trace=wire' || fail "log trace from the file not applied"
-run_pubtest -S "$T/ampsd.sock" -t orders -f 5 -n 2 -F -W 10000 ||
+run_pubtest -S "$T/ampsd.sock" -t orders -f 5 -n 2 -F -W 30000 ||
     fail "publish to b"
 printf '5\n6\n' >"$T/want.b"
 SIMPORT=$PB
@@ -140,12 +140,12 @@ logged 'wire <- [0-9]* bytes: {"c":"ack","a":"persisted"' ||
     fail "no wire line for an ack"
 ctl trace -wire | grep -q 'trace=none' || fail "trace -wire"
 n=$(count ': wire ')
-run_pubtest -S "$T/ampsd.sock" -t orders -f 7 -n 1 -F -W 10000 ||
+run_pubtest -S "$T/ampsd.sock" -t orders -f 7 -n 1 -F -W 30000 ||
     fail "publish 7"
 [ "$(count ': wire ')" = "$n" ] || fail "wire lines after trace -wire"
 # ipc and store: a frame received, a frame queued, a group commit.
 ctl trace +ipc,+store | grep -q 'trace=ipc,store$' || fail "trace +ipc,+store"
-run_pubtest -S "$T/ampsd.sock" -t orders -f 8 -n 1 -F -W 10000 ||
+run_pubtest -S "$T/ampsd.sock" -t orders -f 8 -n 1 -F -W 30000 ||
     fail "publish 8"
 logged 'ipc: client [0-9]*: received PUBLISH reqid [0-9]* len [0-9]*' ||
     fail "no ipc line for a received PUBLISH"
@@ -155,7 +155,7 @@ logged 'store: publish store .*pub-main.db: commit [0-9]*: [1-9][0-9]* rows inse
     fail "no store commit line: $(grep 'store:' "$LOG" | tail -3)"
 ctl trace -ipc -store | grep -q 'trace=none$' || fail "trace -ipc -store"
 n=$(traced)
-run_pubtest -S "$T/ampsd.sock" -t orders -f 9 -n 1 -F -W 10000 ||
+run_pubtest -S "$T/ampsd.sock" -t orders -f 9 -n 1 -F -W 30000 ||
     fail "publish 9"
 [ "$(traced)" = "$n" ] ||
     fail "ipc/store lines after trace -ipc -store"
@@ -190,7 +190,7 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null &&
 	conf "$PB" "" "allow publish user \"nobody\" topic \"^ok\\\\.\";"
 	ctl reload | grep -q 'applied: .*connection main: allow' ||
 	    fail "allow rule not applied"
-	as_nobody pubtest -S "$T/ampsd.sock" -t ok.x -f 200 -n 1 -W 5000 ||
+	as_nobody pubtest -S "$T/ampsd.sock" -t ok.x -f 200 -n 1 -W 30000 ||
 	    fail "allowed publish refused: $(tail -3 "$T/nobody.log")"
 	as_nobody pubtest -S "$T/ampsd.sock" -t secret -n 1 -W 5000 &&
 	    fail "publish outside the rule accepted"
@@ -213,7 +213,7 @@ fi
 conf "$PB" "shutdown-timeout 30s;"
 sed -i '/^shutdown-timeout 2s;$/d' "$T/ampsd.conf"
 ctl reload | grep -q 'applied: .*shutdown-timeout' || fail "shutdown-timeout"
-run_pubtest -S "$T/ampsd.sock" -t orders -f 10 -n 5 -W 10000 ||
+run_pubtest -S "$T/ampsd.sock" -t orders -f 10 -n 5 -W 30000 ||
     fail "publish 10..14"
 kill -TERM "$AMPSD_PID"
 stopped_within 10 || fail "healthy drain did not end"
@@ -247,7 +247,7 @@ start_ampsd
 wait_for 30 count_at_least '-> ready' $((r + 1)) ||
     fail "not ready after restart"
 sim_admin "fault deny_acks=persisted" >/dev/null || fail "ampsim fault"
-run_pubtest -S "$T/ampsd.sock" -t orders -f 100 -n 20 -W 10000 ||
+run_pubtest -S "$T/ampsd.sock" -t orders -f 100 -n 20 -W 30000 ||
     fail "publish 100..119"
 r=$(count 'name ampsctl')
 "$CTL" subscribe -topic nothing -socket "$T/ampsd.sock" \

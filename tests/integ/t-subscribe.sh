@@ -35,7 +35,7 @@ got=$("$AMPSCTL" sow -topic orders -orderby '/qty DESC' -topn 2 \
 got=$("$AMPSCTL" sow_delete -topic orders -filter '/id = 1') ||
     fail "ampsctl sow_delete"
 [ "$got" = "records_deleted=1 matches=1" ] || fail "sow_delete: $got"
-got=$(timeout 10 "$AMPSCTL" subscribe -topic orders -bookmark 0 -n 3 \
+got=$(timeout 30 "$AMPSCTL" subscribe -topic orders -bookmark 0 -n 3 \
     -format '{command} {data}') || fail "ampsctl subscribe"
 [ "$(echo "$got" | wc -l)" = 3 ] || fail "subscribe replay: $got"
 "$AMPSCTL" sow -topic orders -filter '/qty >>> 1' 2>"$T/err" &&
