@@ -168,6 +168,12 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null &&
 	    [ "$group" = "$user" ] || { echo "socket group $group"; exit 1; }
 	    AMPSD_SOCKET=$sock "$ctl" ping -daemon	# the servers are away
 	    kill $pid
+	    for i in $(seq 300); do
+		kill -0 $pid 2>/dev/null || break
+		sleep 0.1
+	    done
+	    kill -0 $pid 2>/dev/null &&
+		{ echo "ampsd did not stop within 30 s of SIGTERM"; exit 1; }
 	    wait $pid
 	' start "$R" "$user" "$sock" "$state" "$D$sbindir/ampsd" "$conf" \
 	    "$B/ampsctl/ampsctl" "$T/start.log" >"$T/start.out" 2>&1 ||
