@@ -116,7 +116,7 @@ S=(-socket "$T/ampsd.sock")
 # Its stderr is a file, not the journal: lines carry a timestamp.
 grep -qE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}[+-][0-9]{4} ampsd\[[0-9]+\]: info: ampsd [^ ]* started' \
     "$T/ampsd.log" || fail "no timestamped start line: $(head -n 3 "$T/ampsd.log")"
-wait_for 20 "$CTL" ping "${S[@]}" || fail "ping never saw the connection up"
+wait_for 30 "$CTL" ping "${S[@]}" || fail "ping never saw the connection up"
 run 0 "$CTL" ping "${S[@]}"
 [ "$(sed -n 1p "$T/out")" = "ampsd $(sed -n 1p "$T/out" |
     sed 's/^ampsd \([^:]*\):.*/\1/'): alive" ] || fail "ping: $(cat "$T/out")"
@@ -151,7 +151,7 @@ kill -9 "$(cat "$T/sim.pid")"
 conn_refused() {
 	"$CTL" status -raw "${S[@]}" | grep -q 'last_error=connect:'
 }
-wait_for 20 conn_refused || fail "no connect error in the status"
+wait_for 30 conn_refused || fail "no connect error in the status"
 run 1 "$CTL" ping "${S[@]}"
 grep -q "^main: [a-z-]*\( [^ ,]*\)\?, last error: connect: [A-Z]" "$T/out" ||
     fail "ping with the server down: $(cat "$T/out")"

@@ -203,7 +203,7 @@ E=/tmp/pkgtest/e2e
 mkdir -p "$E/state"
 ampsim -p 0 --port-file "$E/sim.port" >ampsim.log 2>&1 &
 PIDS="$PIDS $!"
-wait_for 20 "ampsim did not start" test -s "$E/sim.port"
+wait_for 30 "ampsim did not start" test -s "$E/sim.port"
 cat >"$E/ampsd.conf" <<EOF
 socket "$E/ampsd.sock" mode 0666;
 state-directory "$E/state";
@@ -217,8 +217,8 @@ chown -R ampsd:ampsd "$E"
 setpriv --reuid ampsd --regid ampsd --init-groups \
     ampsd -f -c "$E/ampsd.conf" >ampsd.log 2>&1 &
 PIDS="$PIDS $!"
-wait_for 20 "ampsd did not start" test -S "$E/ampsd.sock"
-wait_for 20 "ampsctl ping: the connection did not come up" \
+wait_for 30 "ampsd did not start" test -S "$E/ampsd.sock"
+wait_for 30 "ampsctl ping: the connection did not come up" \
     ampsctl ping -socket "$E/ampsd.sock"
 ampsctl ping -socket "$E/ampsd.sock" >ping.out 2>&1 || fail "ping"
 grep -q "^main: connected tcp://127.0.0.1:" ping.out ||
