@@ -20,8 +20,10 @@
  *  2. A count is given only when it is exact: a "-wal" or "-journal"
  *     file next to the store (an ampsd runs on it, or was killed with
  *     it open: an immutable open would not see the rows in it), a file
- *     SQLite cannot read, or anything but a regular file make the
- *     answer "cannot tell", never 0.
+ *     that fails store-file.c's checks (SQLite header, page size,
+ *     truncation) or a query, or anything but a regular file make the
+ *     answer "cannot tell", never 0.  Only an empty file or an SQLite
+ *     file of another kind (application_id) is "not a publish store".
  *
  *  3. pubstore_census() returns 0 ("nothing unsent") only when the
  *     directory was listed and every "pub-*.db" file in it was read and
@@ -44,6 +46,7 @@
 #include <sqlite3.h>
 
 #include "pubstore.h"
+#include "store-file.h"
 
 static int __attribute__((__format__(printf, 2, 3)))
 peek_why(struct pubstore_peek *pk, const char *fmt, ...)
@@ -99,7 +102,7 @@ pubstore_peek(const char *path, struct pubstore_peek *pk)
 	static const char	 hex[] = "0123456789ABCDEF";
 	struct stat		 sb;
 	sqlite3			*db = NULL;
-	char			*uri, *u;
+	char			*uri, *u, *cause = NULL;
 	const char		*p;
 	uint64_t		 appid = 0, qtable = 0;
 	int			 rc = -1;
@@ -112,6 +115,18 @@ pubstore_peek(const char *path, struct pubstore_peek *pk)
 	if (peek_sibling(path, "-wal", pk) == -1 ||
 	    peek_sibling(path, "-journal", pk) == -1)
 		return (-1);
+	switch (store_file_check(path, &cause)) {
+	case 1:
+		return (1);		/* empty: never initialised */
+	case -1:
+		p = cause;
+		if (strncmp(p, path, strlen(path)) == 0 &&
+		    strncmp(p + strlen(path), ": ", 2) == 0)
+			p += strlen(path) + 2;
+		peek_why(pk, "%s", p);
+		free(cause);
+		return (-1);
+	}
 	if ((uri = malloc(strlen(path) * 3 + sizeof "file:?mode=ro&"
 	    "immutable=1")) == NULL)
 		return (peek_why(pk, "out of memory"));

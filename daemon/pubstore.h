@@ -204,9 +204,10 @@ int		 pubstore_commit(struct pubstore *);
  * when it is a readable SQLite file that is not one (a bookmark store,
  * an empty file); -1 when it cannot tell, with the reason in why: a
  * "-wal" or "-journal" file next to it (an ampsd has it open, or did
- * not close it: an immutable open would not see those rows), a file
- * SQLite cannot read, a missing file.  Opened read-only and immutable:
- * no lock, no -wal/-shm created, nothing written.
+ * not close it: an immutable open would not see those rows), a damaged
+ * file (store_file_check(), or a failing query), a missing file.
+ * Opened read-only and immutable: no lock, no -wal/-shm created,
+ * nothing written.
  */
 struct pubstore_peek {
 	uint64_t	 rows;		/* messages AMPS has not persisted */

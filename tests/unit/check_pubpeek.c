@@ -8,7 +8,8 @@
  * unpersisted and quarantined rows of a closed publish store without
  * writing anything, says "not a publish store" for other SQLite files
  * and "cannot tell" (with the reason) for a store with a -wal or
- * -journal beside it, a damaged, missing or non-regular file;
+ * -journal beside it, a damaged (bad header, truncated), missing or
+ * non-regular file;
  * pubstore_census() reports every pub-*.db of a directory and returns 0
  * only when all of them are provably empty.  Real SQLite files in a
  * temporary directory per test.
@@ -143,6 +144,7 @@ END_TEST
 START_TEST(test_peek_refusals)
 {
 	struct pubstore_peek	pk;
+	struct stat		sb;
 
 	make_foreign("pub-x.bm.db");
 	ck_assert_int_eq(peek("pub-x.bm.db", &pk), 1);
@@ -162,8 +164,15 @@ START_TEST(test_peek_refusals)
 
 	tu_write(tu_path("pub-junk.db"), "not a database at all, no, no", 30);
 	ck_assert_int_eq(peek("pub-junk.db", &pk), -1);
-	ck_assert_msg(strstr(pk.why, "not a database") != NULL, "why: %s",
-	    pk.why);
+	ck_assert_msg(strncmp(pk.why, "not a SQLite database", 21) == 0,
+	    "why: %s", pk.why);
+	tu_write(tu_path("pub-byte.db"), "x", 1);	/* SQLite would take it */
+	ck_assert_int_eq(peek("pub-byte.db", &pk), -1);
+	make_store("pub-t.db", 50, 0);
+	ck_assert_int_eq(stat(tu_path("pub-t.db"), &sb), 0);
+	ck_assert_int_eq(truncate(tu_path("pub-t.db"), sb.st_size - 1), 0);
+	ck_assert_int_eq(peek("pub-t.db", &pk), -1);
+	ck_assert_msg(strncmp(pk.why, "truncated", 9) == 0, "why: %s", pk.why);
 	ck_assert_int_eq(peek("pub-none.db", &pk), -1);
 	ck_assert_str_eq(pk.why, "No such file or directory");
 	ck_assert(!tu_exists(tu_path("pub-none.db")));
