@@ -166,16 +166,17 @@ core_usable(struct pycore *c)
 }
 
 /*
- * One byte into the wake-up pipe of the receive thread.  The pipe is
- * nonblocking: when it is full (EAGAIN) a wake-up is already pending.
+ * Wake the receive thread's poll.  The pipe is ours and non-blocking: a
+ * write fails only when it is full (EAGAIN), and then a wake-up is
+ * already pending, which is all that is needed.
  */
 static void
 core_wake(struct pycore *c)
 {
-	char	b = 'w';
+	char	b = 'k';
 
-	while (write(c->wake[1], &b, 1) == -1 && errno == EINTR)
-		continue;
+	if (write(c->wake[1], &b, 1) == -1)
+		return;
 }
 
 /* Wake the receive thread to write queued output (lock held). */
