@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "amps.h"
+#include "testutil.h"
 
 /* An exact-size copy of s without a terminating NUL. */
 static char *
@@ -543,11 +544,5 @@ bookmark_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(bookmark_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? 0 : 1);
+	return (check_main(bookmark_suite()));
 }

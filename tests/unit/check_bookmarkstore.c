@@ -26,6 +26,7 @@
 #include "bookmarkstore.h"
 #include "pubstore.h"
 #include "store_testutil.h"
+#include "testutil.h"
 
 #define PUB_A	"9518329128413381245"
 
@@ -361,11 +362,5 @@ bookmarkstore_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(bookmarkstore_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (check_main(bookmarkstore_suite()));
 }

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "testutil.h"
 
 #define OK_BASE \
 	"connection \"main\" {\n" \
@@ -488,11 +489,5 @@ conf_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(conf_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (check_main(conf_suite()));
 }

@@ -22,6 +22,7 @@
 
 #include "conf.h"
 #include "conf-diff.h"
+#include "testutil.h"
 
 /* A base file; %s slots: top-level extra, block "main" extra. */
 #define BASE \
@@ -307,11 +308,5 @@ confdiff_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(confdiff_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (check_main(confdiff_suite()));
 }

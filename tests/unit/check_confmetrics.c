@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "conf.h"
+#include "testutil.h"
 
 #define CONN \
 	"connection \"main\" {\n" \
@@ -255,11 +256,5 @@ confmetrics_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(confmetrics_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (check_main(confmetrics_suite()));
 }

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "amps.h"
+#include "testutil.h"
 
 #define TEST_TIMEOUT	20	/* seconds per test */
 #define DEFAULT_SEED	0x5eed0001u
@@ -473,11 +474,5 @@ frame_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(frame_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (check_main(frame_suite()));
 }

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "amps.h"
+#include "testutil.h"
 
 #define TEST_TIMEOUT	30	/* seconds per test */
 #define DEFAULT_SEED	0x5eed0002u
@@ -1325,11 +1326,5 @@ header_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(header_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (check_main(header_suite()));
 }

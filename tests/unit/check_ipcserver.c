@@ -34,6 +34,7 @@
 #include <event2/event.h>
 
 #include "ipc.h"
+#include "testutil.h"
 
 static struct event_base	*base;
 static struct ipc		*ipc;
@@ -933,11 +934,5 @@ ipcserver_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(ipcserver_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (check_main(ipcserver_suite()));
 }

@@ -26,6 +26,7 @@
 
 #include "ampsipc.h"
 #include "ampsipc-wire.h"
+#include "testutil.h"
 
 enum mode {
 	FK_NORMAL, FK_VERSION, FK_REFUSE, FK_SILENT, FK_GARBAGE, FK_NOFLUSH,
@@ -558,12 +559,6 @@ libampsipc_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(libampsipc_suite());
-	int	 failed;
-
 	signal(SIGPIPE, SIG_IGN);
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (check_main(libampsipc_suite()));
 }

@@ -20,6 +20,7 @@
 
 #include "ampsipc-wire.h"
 #include "outq.h"
+#include "testutil.h"
 
 /* Append a frame of len bytes (>= 17): type, reqid, filler byte tag. */
 static void
@@ -272,11 +273,5 @@ outq_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(outq_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (check_main(outq_suite()));
 }

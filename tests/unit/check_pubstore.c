@@ -23,6 +23,7 @@
 
 #include "pubstore.h"
 #include "store_testutil.h"
+#include "testutil.h"
 
 /* Append one publish with payload "msg-<i>"; returns its seq. */
 static uint64_t
@@ -572,11 +573,5 @@ pubstore_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(pubstore_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (check_main(pubstore_suite()));
 }

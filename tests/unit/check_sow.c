@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "amps.h"
+#include "testutil.h"
 
 #define TEST_TIMEOUT	20	/* seconds per test */
 
@@ -330,11 +331,5 @@ sow_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(sow_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (check_main(sow_suite()));
 }

@@ -24,6 +24,7 @@
 #include "pubstore.h"
 #include "store.h"
 #include "store_testutil.h"
+#include "testutil.h"
 
 static const char *const t_mig1[] = {
 	"CREATE TABLE t (k INTEGER PRIMARY KEY, v BLOB NOT NULL);",
@@ -507,11 +508,5 @@ store_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(store_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (check_main(store_suite()));
 }
