@@ -16,6 +16,7 @@
 
 #include "filter.h"
 #include "queuestore.h"
+#include "testutil.h"
 
 #define SEC	(1000ULL * 1000)
 
@@ -786,11 +787,5 @@ queuestore_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(queuestore_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (check_main(queuestore_suite()));
 }

@@ -17,6 +17,7 @@
 #include "filter.h"
 #include "jsondoc.h"
 #include "sowstore.h"
+#include "testutil.h"
 
 static char *idpath[] = { "/id" };
 static uint64_t rng_state;
@@ -567,11 +568,5 @@ sowstore_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(sowstore_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (check_main(sowstore_suite()));
 }
