@@ -49,6 +49,7 @@
 #include "crashvfs.h"
 #include "pubstore.h"
 #include "store.h"
+#include "testutil.h"
 
 #define PL_BATCHES	40
 #define PL_MAXBATCH	24
@@ -494,8 +495,6 @@ main(void)
 {
 	Suite		*s = suite_create("powerloss");
 	TCase		*tc = tcase_create("crashvfs");
-	SRunner		*sr;
-	int		 nf;
 
 	const char	*seed;
 
@@ -513,9 +512,5 @@ main(void)
 	tcase_add_test(tc, full_every_sync);
 	tcase_add_test(tc, normal_detects_loss);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	nf = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (nf == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (check_main(s));
 }

@@ -61,6 +61,7 @@
 #include "bookmarkstore.h"
 #include "crashvfs.h"
 #include "store.h"
+#include "testutil.h"
 
 #define PB_PASSES	60
 #define PB_NSUB		3
@@ -644,9 +645,7 @@ main(void)
 {
 	Suite		*s = suite_create("powerloss-bm");
 	TCase		*tc = tcase_create("crashvfs");
-	SRunner		*sr;
 	const char	*seed;
-	int		 nf;
 
 	if ((seed = getenv("POWERLOSS_SEED")) != NULL && *seed != '\0')
 		pb_seed = strtoull(seed, NULL, 10);
@@ -660,9 +659,5 @@ main(void)
 	tcase_add_test(tc, full_every_sync);
 	tcase_add_test(tc, normal_detects_loss);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	nf = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (nf == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (check_main(s));
 }
