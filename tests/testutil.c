@@ -69,6 +69,25 @@ test_rng_below(size_t n)
 	return ((size_t)(test_rng_next() % n));
 }
 
+size_t
+test_hex2bin(const char *hex, char *out, size_t cap)
+{
+	size_t		 n = 0;
+	unsigned	 v;
+
+	while (*hex != '\0') {
+		if (*hex == ' ') {
+			hex++;
+			continue;
+		}
+		ck_assert_int_eq(sscanf(hex, "%2x", &v), 1);
+		ck_assert_uint_lt(n, cap);
+		out[n++] = (char)v;
+		hex += 2;
+	}
+	return (n);
+}
+
 int
 test_unix_socket(const char *path, struct sockaddr_un *sun)
 {

@@ -6,8 +6,9 @@
 /*
  * testutil.h: what the Check programs of every test folder share
  * (tests/libtestutil.a, libc and Check only): the body of their main(),
- * the seeded generator of the randomized tests, and unix socket
- * plumbing.  A test's own assertions stay in the test.
+ * the seeded generator of the randomized tests, a hex decoder for frames
+ * typed in as hex dumps, and unix socket plumbing.  A test's own
+ * assertions stay in the test.
  */
 
 #ifndef TESTUTIL_H
@@ -36,6 +37,13 @@ int		 check_main(Suite *);
 void		 test_rng_seed(const char *, uint64_t);
 uint64_t	 test_rng_next(void);
 size_t		 test_rng_below(size_t);	/* in [0, n), n > 0 */
+
+/*
+ * Decode "00 0a ff ..." (pairs of hex digits, spaces between them
+ * ignored) into out; returns the byte count.  The test fails on a bad
+ * digit or if out[cap] is too small.
+ */
+size_t		 test_hex2bin(const char *, char *, size_t);
 
 /*
  * A unix stream socket and the address of path in *sun (the test fails

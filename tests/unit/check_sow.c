@@ -46,26 +46,6 @@ static const char *const a8_rec_data[2] = {
 	"{\"id\":2,\"qty\":80}",
 };
 
-/* Decode "00 0a ff ..." into out; returns the byte count. */
-static size_t
-hex2bin(const char *hex, char *out, size_t cap)
-{
-	size_t		 n = 0;
-	unsigned	 v;
-
-	while (*hex != '\0') {
-		if (*hex == ' ') {
-			hex++;
-			continue;
-		}
-		ck_assert_int_eq(sscanf(hex, "%2x", &v), 1);
-		ck_assert_uint_lt(n, cap);
-		out[n++] = (char)v;
-		hex += 2;
-	}
-	return (n);
-}
-
 /*
  * Split body[0..len) (a whole sow frame body) and return the number of
  * records, or the first error.
@@ -102,7 +82,7 @@ START_TEST(test_a8_split)
 	uint64_t		 x;
 	int			 i;
 
-	n = hex2bin(a8_hex, frame, sizeof frame);
+	n = test_hex2bin(a8_hex, frame, sizeof frame);
 	ck_assert_uint_eq(n, 181);
 	ck_assert(memcmp(frame, "\0\0\0\xb1", 4) == 0);
 	ck_assert_int_eq(amps_frame_next(frame, n, AMPS_FRAME_MAX_DEFAULT,
@@ -159,7 +139,7 @@ START_TEST(test_a8_reencode)
 	unsigned		 i;
 	int			 k = 0;
 
-	n = hex2bin(a8_hex, frame, sizeof frame);
+	n = test_hex2bin(a8_hex, frame, sizeof frame);
 	ck_assert_int_eq(amps_frame_next(frame, n, AMPS_FRAME_MAX_DEFAULT,
 	    &body, &blen, &used), 1);
 	ck_assert_int_eq(amps_hdr_parse(body, blen, &outer), 0);
