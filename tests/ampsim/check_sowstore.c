@@ -20,17 +20,6 @@
 #include "testutil.h"
 
 static char *idpath[] = { "/id" };
-static uint64_t rng_state;
-
-/* xorshift64: a fixed-seed generator independent of libc. */
-static uint64_t
-rng(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return (rng_state);
-}
 
 /* A store keyed by /id. */
 static struct sowstore *
@@ -507,16 +496,15 @@ START_TEST(test_bulk)
 	struct sow_stats	 st;
 	struct filter		*f;
 	char			 buf[96];
-	unsigned		 seed = 20260101, i, n = 100000;
+	unsigned		 i, n = 100000;
 	uint64_t		 last = 0, t;
 	size_t			 j, total = 0;
 
-	printf("test_bulk seed %u\n", seed);
-	rng_state = seed;
+	test_rng_seed("test_bulk", 20260101);
 	for (i = 0; i < n; i++) {
 		snprintf(buf, sizeof buf, "{\"id\":%u,\"v\":%u}",
-		    (unsigned)(rng() % 50000), i);
-		pub(s, buf, 1 + (uint64_t)(rng() % 1000000));
+		    (unsigned)(test_rng_next() % 50000), i);
+		pub(s, buf, 1 + (uint64_t)(test_rng_next() % 1000000));
 	}
 	f = mkfilter("/v >= 0");
 	for (t = 0; t <= 1000000; t += 50000) {
