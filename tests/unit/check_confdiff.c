@@ -22,6 +22,7 @@
 
 #include "conf.h"
 #include "conf-diff.h"
+#include "conf_testutil.h"
 #include "testutil.h"
 
 /* A base file; %s slots: top-level extra, block "main" extra. */
@@ -44,16 +45,15 @@
 static struct conf *
 load(const char *top, const char *main_extra)
 {
-	struct conf		*c = conf_new();
-	struct conf_errs	 errs = { NULL, 0 };
-	char			*text;
+	struct conf	*c;
+	char		*text, *errs;
 
 	if (asprintf(&text, BASE, top, main_extra) == -1)
 		ck_abort_msg("asprintf");
-	if (conf_parse_buffer(c, "t.conf", text, strlen(text), &errs) == 0)
-		conf_check(c, &errs);
-	if (errs.n > 0)
-		ck_abort_msg("unexpected error: %s", errs.v[0]);
+	errs = ct_run(text, &c);
+	if (*errs != '\0')
+		ck_abort_msg("unexpected error: %s", errs);
+	free(errs);
 	free(text);
 	return (c);
 }
