@@ -339,13 +339,9 @@ static Suite *
 bookmarkstore_suite(void)
 {
 	Suite	*s = suite_create("bookmarkstore");
-	TCase	*dur = tcase_create("durable");
-	TCase	*misc = tcase_create("misc");
+	TCase	*dur = tu_tcase("durable", 30);
+	TCase	*misc = tu_tcase("misc", 30);
 
-	tcase_add_checked_fixture(dur, tu_setup, tu_teardown);
-	tcase_add_checked_fixture(misc, tu_setup, tu_teardown);
-	tcase_set_timeout(dur, 30);
-	tcase_set_timeout(misc, 30);
 	tcase_add_test(dur, test_reopen_same_most_recent);
 	tcase_add_test(dur, test_child_exit);
 	tcase_add_test(dur, test_out_of_order_durable);
