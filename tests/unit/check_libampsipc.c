@@ -231,10 +231,7 @@ start_fake(enum mode mode)
 	snprintf(dir, sizeof dir, "/tmp/check_libampsipc.XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(path, sizeof path, "%s/sock", dir);
-	memset(&sun, 0, sizeof sun);
-	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", path);
-	lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	lfd = test_unix_socket(path, &sun);
 	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sun, sizeof sun), 0);
 	ck_assert_int_eq(listen(lfd, 4), 0);
 	child = fork();
