@@ -25,11 +25,8 @@ static struct tc_srv	srv_b;
 static struct tc *
 client_at(struct tc_srv *s, const char *name, uint64_t *seq)
 {
-	struct tc	*t = tc_connect(s->port);
+	struct tc	*t = conf_connect(s);
 
-	ck_assert_ptr_nonnull(t);
-	if (nclients < 64)
-		clients[nclients++] = t;
 	ck_assert_int_eq(tc_logon(t, name, seq), 0);
 	return (t);
 }
