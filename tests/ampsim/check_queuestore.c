@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ampsim_testutil.h"
 #include "filter.h"
 #include "queuestore.h"
 #include "testutil.h"
@@ -69,18 +70,6 @@ enq(struct queuestore *q, unsigned first, unsigned last)
 		MUST(queue_enqueue(q, bm(i), "orders", data, (size_t)len,
 		    NULL, NULL, NULL) == 0);
 	}
-}
-
-/* Compile a filter or fail. */
-static struct filter *
-mkfilter(const char *text)
-{
-	struct filter	*f;
-	char		 err[128];
-
-	f = filter_compile(text, strlen(text), err, sizeof err);
-	ck_assert_msg(f != NULL, "filter %s: %s", text, err);
-	return (f);
 }
 
 /* Message number of an assignment (seq is the enqueue number). */
@@ -330,8 +319,8 @@ START_TEST(test_filters)
 	struct queuestore	*q = mkq(QUEUE_AT_LEAST_ONCE, SEC, 10, 0, 0);
 	struct queue_assignlist	 l = { NULL, 0, 0 };
 	struct queue_counts	 c;
-	struct filter		*big = mkfilter("/n > 3");
-	struct filter		*two = mkfilter("/n > 1");
+	struct filter		*big = at_mkfilter("/n > 3");
+	struct filter		*two = at_mkfilter("/n > 1");
 
 	queue_add_subscriber(q, 1, 10, NULL, big, 10);
 	queue_add_subscriber(q, 2, 20, NULL, NULL, 1);
