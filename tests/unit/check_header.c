@@ -8,8 +8,8 @@
  * parser, unescaping, the writer, re-encoding and command names.
  *
  * Every frame of PROTOCOL.md Appendix A is typed in below (hex dumps as hex,
- * header-only frames as text) and must decode to the listed fields and
- * re-encode byte for byte.  The random tests use a fixed seed (printed);
+ * header-only frames as text; A.8's batch in appendix_a8.h) and must
+ * decode to the listed fields and re-encode byte for byte.  The random tests use a fixed seed (printed);
  * set AMPS_TEST_SEED to try another one.
  */
 
@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "amps.h"
+#include "appendix_a8.h"
 #include "testutil.h"
 
 #define TEST_TIMEOUT	30	/* seconds per test */
@@ -154,18 +155,7 @@ static const struct hexframe hexframes[] = {
 	    "c=p\nt=orders\nsub_id=3\nbm=9518329128413381245|42|\n"
 	    "k=12081749325163098011" },
 	{ "A.8 sow batch (outer header)", 177, "00 00 00 b1", 46,
-	    "00 00 00 b1 7b 22 63 22 3a 22 73 6f 77 22 2c 22"
-	    "74 22 3a 22 6f 72 64 65 72 73 22 2c 22 71 75 65"
-	    "72 79 5f 69 64 22 3a 22 34 22 2c 22 62 73 22 3a"
-	    "32 7d 7b 22 6b 22 3a 22 31 30 31 22 2c 22 62 6d"
-	    "22 3a 22 39 35 31 38 33 32 39 31 32 38 34 31 33"
-	    "33 38 31 32 34 35 7c 34 30 7c 22 2c 22 6c 22 3a"
-	    "31 36 7d 7b 22 69 64 22 3a 31 2c 22 71 74 79 22"
-	    "3a 35 7d 7b 22 6b 22 3a 22 31 30 32 22 2c 22 62"
-	    "6d 22 3a 22 39 35 31 38 33 32 39 31 32 38 34 31"
-	    "33 33 38 31 32 34 35 7c 34 31 7c 22 2c 22 6c 22"
-	    "3a 31 37 7d 7b 22 69 64 22 3a 32 2c 22 71 74 79"
-	    "22 3a 38 30 7d",
+	    A8_BATCH_HEX,
 	    "c=sow\nt=orders\nquery_id=4\nbs=2" },
 	{ "A.9 oof", 98, "00 00 00 62", 81,
 	    "00 00 00 62 7b 22 63 22 3a 22 6f 6f 66 22 2c 22"
