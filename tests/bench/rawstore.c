@@ -65,7 +65,7 @@ rs_step(sqlite3 *db, sqlite3_stmt *st)
 	sqlite3_reset(st);
 }
 
-/* Remove a database and its -wal and -shm files. */
+/* Remove a database and its -wal, -shm and -commits files. */
 void
 rawstore_rmdb(const char *path)
 {
@@ -75,6 +75,8 @@ rawstore_rmdb(const char *path)
 	snprintf(p, sizeof p, "%s-wal", path);
 	unlink(p);
 	snprintf(p, sizeof p, "%s-shm", path);
+	unlink(p);
+	snprintf(p, sizeof p, "%s-commits", path);
 	unlink(p);
 }
 
