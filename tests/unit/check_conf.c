@@ -294,14 +294,14 @@ START_TEST(test_logon_timeout_default)
 		    "\tclient-name \"c\";\n"
 		    "\tserver \"tcp://127.0.0.1:9007/amps/json\";\n"
 		    "\t%s\n}\n", v[i].line);
-		got = run(text, &c);
+		got = ct_run(text, &c);
 		ck_assert_msg(*got == '\0', "%s: %s", v[i].line, got);
 		ck_assert_uint_eq(conf_conn_logon_timeout(conf_default_conn(c)),
 		    v[i].want);
 		free(got);
 		conf_free(c);
 	}
-	got = run("connection \"main\" {\n\tclient-name \"c\";\n"
+	got = ct_run("connection \"main\" {\n\tclient-name \"c\";\n"
 	    "\tserver \"tcp://h:1/amps/json\";\n\tlogon-timeout 0s;\n}\n",
 	    NULL);
 	ck_assert_msg(strstr(got, "logon-timeout must not be 0") != NULL,
