@@ -49,7 +49,7 @@ pw_rand(uint64_t *state)
 void
 pw_rmdir(char *dir, const char *tmpl, const char *db)
 {
-	static const char *const sfx[] = { "", "-wal", "-shm" };
+	static const char *const sfx[] = { "", "-wal", "-shm", "-commits" };
 	char			 p[300];
 	size_t			 i;
 

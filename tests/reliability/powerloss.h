@@ -46,8 +46,8 @@ uint64_t	 pw_seed(const char *, uint64_t, const char *);
 uint64_t	 pw_rand(uint64_t *);
 
 /*
- * Remove db and its -wal and -shm files from dir, remove dir, and put
- * the mkdtemp() template tmpl back into dir for the next test.
+ * Remove db and its -wal, -shm and -commits files from dir, remove dir,
+ * and put the mkdtemp() template tmpl back into dir for the next test.
  */
 void		 pw_rmdir(char *, const char *, const char *);
 
