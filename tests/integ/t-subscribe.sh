@@ -19,7 +19,7 @@ start_ampsd
 wait_for 10 ready_at_least 1 || fail "daemon never ready"
 
 timeout 120 "$SUBTEST" -S "$T/ampsd.sock" scenario 12 13 14 15 16 17 18 19 \
-    20 21 22 23 25 26 27 28 29 conflate pause >"$T/subtest.log" 2>&1
+    20 21 22 23 25 26 27 28 29 conflate pause release >"$T/subtest.log" 2>&1
 rc=$?
 cat "$T/subtest.log"
 [ $rc = 0 ] || fail "scenarios failed"
