@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "ampsipc.h"
+#include "../tools/lifetime.h"
 
 #define MAXM	256
 
@@ -863,6 +864,8 @@ main(int argc, char **argv)
 	size_t	i;
 	int	a, rc = 0, found;
 
+	lifetime_start("subtest", 600,
+	    "a scenario or a consumer that never ended");
 	if (argc < 4 || strcmp(argv[1], "-S") != 0) {
 		fprintf(stderr, "usage: subtest -S socket scenario NAME...\n");
 		return (2);
