@@ -226,14 +226,20 @@ server_status_h(struct ipc_client *cl, const struct ipcwire_msg *m, void *arg)
 		fprintf(f, " own_unpersisted=%llu",
 		    (unsigned long long)srv_own_unpersisted(sc, cl));
 		fprintf(f, " reconnects=%llu published=%llu acked=%llu "
-		    "failed_writes=%llu refused=%llu sent=%llu replayed=%llu\n",
+		    "failed_writes=%llu refused=%llu sent=%llu replayed=%llu "
+		    "renumbered=%llu seq_assumed=%llu server_lost=%llu "
+		    "damaged=%llu\n",
 		    (unsigned long long)mc->reconnects,
 		    (unsigned long long)mc->published,
 		    (unsigned long long)mc->acked,
 		    (unsigned long long)mc->failed_writes,
 		    (unsigned long long)mc->refused,
 		    (unsigned long long)mc->sent,
-		    (unsigned long long)mc->replayed);
+		    (unsigned long long)mc->replayed,
+		    (unsigned long long)mc->renumbered,
+		    (unsigned long long)mc->seq_assumed,
+		    (unsigned long long)mc->server_lost,
+		    (unsigned long long)mc->damaged);
 	}
 	for (i = 0; !one && i < snap.m.nstores; i++)
 		fprintf(f, "store kind=%s commits=%llu failures=%llu\n",

@@ -151,6 +151,7 @@ ampsipc_create(void)
 		return (NULL);
 	h->fd = -1;
 	h->max_frame = AMPSIPC_MAX_FRAME;
+	h->eager_at = AMPSIPC_OUT_EAGER;
 	return (h);
 }
 
@@ -427,6 +428,7 @@ ampsipc_write(struct ampsipc *h)
 		h->outoff += (size_t)n;
 	}
 	h->outoff = h->outlen = 0;
+	h->eager_at = AMPSIPC_OUT_EAGER;
 	return (0);
 }
 

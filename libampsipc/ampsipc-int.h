@@ -4,11 +4,14 @@
  */
 
 /*
- * libampsipc internals shared by ampsipc-conn.c (connection, I/O,
- * dispatch, blocking waits, errors), ampsipc-pub.c (publishing and its
+ * libampsipc internals shared by its files: ampsipc-conn.c (connection,
+ * I/O, dispatch, blocking waits, errors), ampsipc-reconnect.c
+ * (reconnecting to a restarted ampsd), ampsipc-pub.c (publishing and its
  * bookkeeping), ampsipc-cmd.c (command objects, publish and flush
- * commands), ampsipc-sub.c (subscriptions and routing), ampsipc-ack.c
- * and ampsipc-stream.c.  Not installed.  Internal names use the prefix
+ * commands), ampsipc-sub.c (commands and their routing),
+ * ampsipc-stream.c (the queue of a synchronous stream) and ampsipc-ack.c
+ * (acks, discards, handlers); tests/unit/check_substream.c tests the
+ * stream queue through it.  Not installed.  Internal names use the prefix
  * ipclib_ (and ipcwire_ for the codec) so that the export list,
  * ^ampsipc_, never picks them up; the library is also built with
  * -fvisibility=hidden.
@@ -24,7 +27,10 @@
 #include "ampsipc-wire.h"
 
 #define AMPSIPC_OUT_LIMIT	(4U * 1024 * 1024)	/* publish blocks above */
-#define AMPSIPC_OUT_EAGER	(64U * 1024)		/* publish writes above */
+#define AMPSIPC_OUT_EAGER	(64U * 1024)		/* publish writes above,
+							 * then every 64 KiB more
+							 * while the socket is
+							 * full */
 #define AMPSIPC_IN_INITIAL	(64U * 1024)
 
 /* One publish this handle sent whose fate is not known yet. */
@@ -83,6 +89,7 @@ struct ampsipc {
 	size_t			 outoff;
 	size_t			 outlen;
 	size_t			 outcap;
+	size_t			 eager_at;	/* publish writes at this outq */
 
 	char			 daemon_version[64];
 	char			 default_conn[128];
@@ -121,6 +128,7 @@ struct ampsipc {
 	void			*exc_arg;
 	ampsipc_pub_handler	 failed_cb;
 	void			*failed_arg;
+	ampsipc_release_handler	 release_cb;
 };
 
 /*
@@ -234,7 +242,7 @@ void		 ipclib_route_end(struct ampsipc *, struct ampsipc_route *, int,
 int		 ipclib_route_deliver(struct ampsipc *, struct ampsipc_route *,
 		    const struct ampsipc_message *);
 int		 ipclib_route_acked(struct ampsipc *, void *);
-void		 ipclib_route_free(struct ampsipc_route *);
+void		 ipclib_route_free(struct ampsipc *, struct ampsipc_route *);
 void		 ipclib_sub_fill(struct ipcwire_enc *, void *, size_t, uint32_t,
 		    const void *);
 int		 ipclib_sub_frame(struct ampsipc *, const struct ipcwire_msg *);

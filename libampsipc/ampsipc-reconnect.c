@@ -242,6 +242,7 @@ ipclib_reconnect(struct ampsipc *h)
 	for (;;) {
 		h->flags &= ~(AMPSIPC_BROKEN | AMPSIPC_WELCOMED);
 		h->inoff = h->inlen = h->outoff = h->outlen = 0;
+		h->eager_at = AMPSIPC_OUT_EAGER;
 		left = deadline - ipclib_now();
 		if (left > 0 && ipclib_handshake(h, (int)left) == 0)
 			break;

@@ -152,6 +152,14 @@ ipclib_route_end(struct ampsipc *h, struct ampsipc_route *rt, int code,
 		sub_exception(h, code, text != NULL ? text : "");
 }
 
+/* Tell the program a handler route's arg is no longer used. */
+static void
+sub_release(struct ampsipc *h, ampsipc_msg_handler fn, void *arg)
+{
+	if (fn != NULL && h->release_cb != NULL)
+		h->release_cb(h, arg);
+}
+
 /* Wait condition: the route's processed ack (or its end) came. */
 int
 ipclib_route_acked(struct ampsipc *h, void *arg)
@@ -172,9 +180,11 @@ sub_start(struct ampsipc *h, struct ampsipc_command *c, ampsipc_msg_handler fn,
 
 	if (h->fd == -1) {
 		ipclib_fail(h, AMPSIPC_E_USAGE, ENOTCONN, "not connected");
+		sub_release(h, fn, arg);
 		return (NULL);
 	}
 	if (h->flags & AMPSIPC_BROKEN) {
+		sub_release(h, fn, arg);
 		errno = ECONNRESET;
 		return (NULL);
 	}
@@ -189,10 +199,12 @@ sub_start(struct ampsipc *h, struct ampsipc_command *c, ampsipc_msg_handler fn,
 		ipclib_fail(h, AMPSIPC_E_INVALID_TOPIC, EINVAL,
 		    "%s needs a topic", ipclib_is_subscribe(c->cmd) ?
 		    "a subscription" : "a publish");
+		sub_release(h, fn, arg);
 		return (NULL);
 	}
 	if ((rt = calloc(1, sizeof *rt)) == NULL) {
 		ipclib_fail(h, AMPSIPC_E_SYSTEM, ENOMEM, "out of memory");
+		sub_release(h, fn, arg);
 		return (NULL);
 	}
 	reqid = ipclib_reqid(h);
@@ -235,9 +247,7 @@ sub_start(struct ampsipc *h, struct ampsipc_command *c, ampsipc_msg_handler fn,
 		rc = ipclib_queue(h, reqid, ipclib_sub_fill, c);
 	c->flags &= ~0x100;
 	if (rc == -1) {
-		free(rt->sub_id);
-		free(rt->cmd_id);
-		free(rt);
+		ipclib_route_free(h, rt);
 		return (NULL);
 	}
 	rt->next = h->routes;
@@ -287,9 +297,9 @@ sub_start(struct ampsipc *h, struct ampsipc_command *c, ampsipc_msg_handler fn,
 	return (rt);
 
 nomem:
-	free(rt->sub_id);
-	free(rt->cmd_id);
-	free(rt);
+	rt->fn = fn;
+	rt->arg = arg;
+	ipclib_route_free(h, rt);
 	ipclib_fail(h, AMPSIPC_E_SYSTEM, ENOMEM, "out of memory");
 	return (NULL);
 }
@@ -484,10 +494,11 @@ ipclib_sub_frame(struct ampsipc *h, const struct ipcwire_msg *w)
 	return (ipclib_route_deliver(h, rt, &m));
 }
 
-/* Free a route's memory. */
+/* Free one unlinked route, releasing its handler's arg. */
 void
-ipclib_route_free(struct ampsipc_route *rt)
+ipclib_route_free(struct ampsipc *h, struct ampsipc_route *rt)
 {
+	sub_release(h, rt->fn, rt->arg);
 	free(rt->sub_id);
 	free(rt->cmd_id);
 	free(rt->text);
@@ -508,7 +519,7 @@ ipclib_sub_sweep(struct ampsipc *h)
 	for (rp = &h->routes; (rt = *rp) != NULL;) {
 		if (rt->dead && rt->stream == NULL && !rt->pinned) {
 			*rp = rt->next;
-			ipclib_route_free(rt);
+			ipclib_route_free(h, rt);
 		} else
 			rp = &rt->next;
 	}
@@ -528,7 +539,7 @@ ipclib_sub_free(struct ampsipc *h)
 			rt->stream->rt = NULL;
 			rt->stream->h = NULL;
 		}
-		ipclib_route_free(rt);
+		ipclib_route_free(h, rt);
 	}
 	h->last_route = NULL;
 }

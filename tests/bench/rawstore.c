@@ -19,22 +19,12 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
 
+#include "benchutil.h"
 #include "rawstore.h"
-
-/* Monotonic seconds. */
-static double
-rs_now(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
-}
 
 /* Report an SQLite failure and exit (benchmark only). */
 static void
@@ -75,7 +65,7 @@ rs_step(sqlite3 *db, sqlite3_stmt *st)
 	sqlite3_reset(st);
 }
 
-/* Remove a database and its -wal and -shm files. */
+/* Remove a database and its -wal, -shm and -commits files. */
 void
 rawstore_rmdb(const char *path)
 {
@@ -85,6 +75,8 @@ rawstore_rmdb(const char *path)
 	snprintf(p, sizeof p, "%s-wal", path);
 	unlink(p);
 	snprintf(p, sizeof p, "%s-shm", path);
+	unlink(p);
+	snprintf(p, sizeof p, "%s-commits", path);
 	unlink(p);
 }
 
@@ -116,7 +108,7 @@ rawstore_run(const char *path, int batch, int normal, const void *payload,
 	begin = rs_prep(db, "BEGIN IMMEDIATE");
 	commit = rs_prep(db, "COMMIT");
 
-	t0 = rs_now();
+	t0 = bu_now();
 	do {
 		rs_step(db, begin);
 		for (i = 0; i < batch; i++) {
@@ -136,7 +128,7 @@ rawstore_run(const char *path, int batch, int normal, const void *payload,
 		rs_step(db, commit);
 		prev = seq;
 		rows += (uint64_t)batch;
-		t1 = rs_now();
+		t1 = bu_now();
 	} while (t1 - t0 < secs);
 
 	sqlite3_finalize(ins);
