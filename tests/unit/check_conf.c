@@ -164,7 +164,7 @@ START_TEST(test_amps_message_types)
 	for (i = 0; i < sizeof mt / sizeof mt[0]; i++) {
 		snprintf(text, sizeof text, "connection \"a\" {\n client-name "
 		    "\"x\";\n server \"tcp://h:1/amps%s\";\n}\n", mt[i]);
-		got = run(text, NULL);
+		got = ct_run(text, NULL);
 		ck_assert_msg(*got == '\0', "/amps%s: %s", mt[i], got);
 		free(got);
 	}
