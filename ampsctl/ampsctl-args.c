@@ -144,8 +144,8 @@ static const struct ctl_cmd ctl_cmds[] = {
 	    "one is down)" },
 	{ "status", CTL_C_STATUS, COMMON | B(O_JSON) | B(O_RAW) | B(O_CONN),
 	    W_NONE, "[-json | -raw] [-conn C]",
-	    "connections, stores, programs and subscriptions (root and the "
-	    "daemon's user)" },
+	    "connections, stores, programs and subscriptions (others: "
+	    "their own view)" },
 	{ "subscribe", CTL_C_SUBSCRIBE, RECV_OPTS, W_NONE,
 	    "-topic T [-filter F] [-subid ID] [-bookmark BM]\n\t[-durable] "
 	    "[-discard] [-delta] [-backlog N] [-ack] [-options O]\n\t"
