@@ -206,6 +206,8 @@ void	sp_stream_end_q(struct ipc_client *, uint32_t, uint32_t,
 	    const char *, int);
 int	sp_conn_of(struct subpath *, const struct ipcwire_msg *);
 void	sp_down_text(struct subpath *, uint32_t, char *, size_t);
+void	sp_ack_down(struct subpath *, struct ipc_client *, uint32_t,
+	    uint32_t, const char *, uint32_t, int, const char *);
 void	sp_ack_pending(struct subpath *, struct ipc_client *, uint32_t,
 	    uint32_t, const char *, uint32_t, int);
 int	sp_store_has(struct subpath *, size_t, const char *);

@@ -12,8 +12,9 @@
  *                   codec and queued on its connection
  *   sp_send_msg     a MESSAGE or ACK (struct sp_msg) to one program
  *   sp_stream_end   STREAM_END to one program, in order or urgent
- *   sp_ack_pending  "accepted" for a subscription kept while its session
- *                   is down; sp_down_text says why it is down
+ *   sp_ack_down     the processed ack of a command kept while its
+ *                   session is down (sp_ack_pending: a subscription's
+ *                   "accepted"); sp_down_text says why it is down
  *   sp_conn_of      the connection a request names
  *   sp_store_owner  the uid that owns a durable name in a bookmark store
  *
@@ -132,22 +133,23 @@ sp_down_text(struct subpath *sp, uint32_t sess, char *buf, size_t cap)
 }
 
 /*
- * Answer a subscription command (cmd, reqid) that the daemon keeps
- * while its session sess is down (docs/IPC.md §5): a processed ack,
- * success, whose reason says it is entered when the session is up; then
- * STREAM_END when the command only changed a kept subscription
- * (replace, pause, resume).
+ * Answer a command (cmd, reqid) that the daemon keeps while its session
+ * sess is down (docs/IPC.md §5): a processed ack, success, whose reason
+ * says what (e.g. "accepted; entered") happens when the session is up
+ * and why it is down; then STREAM_END when the command has no stream of
+ * its own (transient).
  */
 void
-sp_ack_pending(struct subpath *sp, struct ipc_client *cl, uint32_t reqid,
-    uint32_t cmd, const char *local_id, uint32_t sess, int transient)
+sp_ack_down(struct subpath *sp, struct ipc_client *cl, uint32_t reqid,
+    uint32_t cmd, const char *local_id, uint32_t sess, int transient,
+    const char *what)
 {
 	struct sp_msg	m;
 	char		why[400], reason[480];
 
 	sp_down_text(sp, sess, why, sizeof why);
-	snprintf(reason, sizeof reason, "accepted; entered when the "
-	    "connection is up again: %s", why);
+	snprintf(reason, sizeof reason, "%s when the connection is up "
+	    "again: %s", what, why);
 	memset(&m, 0, sizeof m);
 	m.type = AMPSIPC_ACK;
 	m.cmd = cmd;
@@ -159,6 +161,19 @@ sp_ack_pending(struct subpath *sp, struct ipc_client *cl, uint32_t reqid,
 	sp_send_msg(sp, cl, reqid, &m);
 	if (transient)
 		sp_stream_end(sp, cl, reqid, 0, NULL);
+}
+
+/*
+ * sp_ack_down() for a subscription command kept while its session is
+ * down: it is entered when the session is up; STREAM_END when it only
+ * changed a kept subscription (replace, pause, resume).
+ */
+void
+sp_ack_pending(struct subpath *sp, struct ipc_client *cl, uint32_t reqid,
+    uint32_t cmd, const char *local_id, uint32_t sess, int transient)
+{
+	sp_ack_down(sp, cl, reqid, cmd, local_id, sess, transient,
+	    "accepted; entered");
 }
 
 /* Fill an IPC frame for m (counting when buf is NULL). */

@@ -606,23 +606,12 @@ subpath_sow_delete(struct subpath *sp, struct ipc_client *cl,
     const struct ipcwire_msg *m, uint32_t connid, uint64_t seq)
 {
 	struct submgr_cmd	*c;
-	struct sp_msg		 sm;
-	char			 cid[32], why[400], reason[480];
+	char			 cid[32];
 	uint32_t		 acks;
 
 	if (!sp->conns[connid].up) {
-		sp_down_text(sp, connid, why, sizeof why);
-		snprintf(reason, sizeof reason, "stored; sent to AMPS (once) "
-		    "when the connection is up again: %s", why);
-		memset(&sm, 0, sizeof sm);
-		sm.type = AMPSIPC_ACK;
-		sm.cmd = AMPSIPC_CMD_SOW_DELETE;
-		sm.ack = AMPSIPC_ACK_PROCESSED;
-		sm.status = AMPSIPC_STATUS_SUCCESS;
-		sm.reason = reason;
-		sm.connid = connid;
-		sp_send_msg(sp, cl, m->hdr.reqid, &sm);
-		sp_stream_end(sp, cl, m->hdr.reqid, 0, NULL);
+		sp_ack_down(sp, cl, m->hdr.reqid, AMPSIPC_CMD_SOW_DELETE, NULL,
+		    connid, 1, "stored; sent to AMPS (once)");
 		return;
 	}
 	acks = (uint32_t)ipcwire_num(m, AMPSIPC_T_ACK_TYPES, 0);

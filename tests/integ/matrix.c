@@ -451,22 +451,6 @@ static int		 Rqdone, Rqack;		/* the running query */
 static uint64_t		 Rqdeleted;
 static int		 Rcid;
 
-static void	ref_send(struct tc *, const char *, const char *, ...)
-		    __attribute__((__format__(printf, 3, 4)));
-
-/* Send a header (printf) and payload; a failed send is a dead link. */
-static void
-ref_send(struct tc *t, const char *payload, const char *fmt, ...)
-{
-	char	hdr[2048];
-	va_list	ap;
-
-	va_start(ap, fmt);
-	vsnprintf(hdr, sizeof hdr, fmt, ap);
-	va_end(ap);
-	(void)tc_send(t, hdr, payload);
-}
-
 static void	ref_subscribe(struct sub *);
 
 /* s as the inside of a JSON string (our values need \\ and \" only). */
@@ -638,25 +622,26 @@ ref_sub(struct sub *s)
 static void
 ref_unsub(struct sub *s)
 {
-	ref_send(R, NULL, "{\"c\":\"unsubscribe\",\"sub_id\":\"%s\"}", s->id);
+	(void)tc_sendf(R, NULL, "{\"c\":\"unsubscribe\",\"sub_id\":\"%s\"}",
+	    s->id);
 	s->live = 0;
 }
 
 static void
 ref_replace(struct sub *s)
 {
-	ref_send(R, NULL, "{\"c\":\"subscribe\",\"cid\":\"r%d\",\"t\":\"%s\","
-	    "\"sub_id\":\"%s\",\"f\":\"%s\",\"o\":\"replace\",\"a\":"
-	    "\"processed\"}", ++Rcid, s->topic, s->id, s->filter);
+	(void)tc_sendf(R, NULL, "{\"c\":\"subscribe\",\"cid\":\"r%d\","
+	    "\"t\":\"%s\",\"sub_id\":\"%s\",\"f\":\"%s\",\"o\":\"replace\","
+	    "\"a\":\"processed\"}", ++Rcid, s->topic, s->id, s->filter);
 }
 
 static void
 ref_pause(struct sub *s, int pause)
 {
 	s->paused = pause;
-	ref_send(R, NULL, "{\"c\":\"subscribe\",\"cid\":\"r%d\",\"sub_id\":"
-	    "\"%s\",\"o\":\"%s\",\"a\":\"processed\"}", ++Rcid, s->id,
-	    pause ? "pause" : "resume");
+	(void)tc_sendf(R, NULL, "{\"c\":\"subscribe\",\"cid\":\"r%d\","
+	    "\"sub_id\":\"%s\",\"o\":\"%s\",\"a\":\"processed\"}", ++Rcid,
+	    s->id, pause ? "pause" : "resume");
 }
 
 /* Publish with a sequence and wait for its persisted ack (the store). */
@@ -669,7 +654,7 @@ ref_pub(const char *topic, const char *json, int delta)
 
 	for (;;) {
 		gen = Rgen;
-		ref_send(R, json, "{\"c\":\"%s\",\"t\":\"%s\",\"s\":%llu,"
+		(void)tc_sendf(R, json, "{\"c\":\"%s\",\"t\":\"%s\",\"s\":%llu,"
 		    "\"a\":\"persisted\"}", delta ? "delta_publish" : "p",
 		    topic, (unsigned long long)seq);
 		/* A new link (ref_recover): send it again; AMPS drops a
@@ -751,8 +736,8 @@ ref_sowdel(const char *topic, const char *filter)
 static void
 ref_ack(struct sub *s, int i)
 {
-	ref_send(R, NULL, "{\"c\":\"sow_delete\",\"t\":\"%s\",\"bm\":\"%s\"}",
-	    s->topic, s->bm[i]);
+	(void)tc_sendf(R, NULL, "{\"c\":\"sow_delete\",\"t\":\"%s\","
+	    "\"bm\":\"%s\"}", s->topic, s->bm[i]);
 }
 
 static void
@@ -777,7 +762,8 @@ ref_other(void)
 static void
 ref_other_pub(const char *topic)
 {
-	ref_send(R2, "{\"id\":\"other\"}", "{\"c\":\"p\",\"t\":\"%s\"}", topic);
+	(void)tc_sendf(R2, "{\"id\":\"other\"}", "{\"c\":\"p\",\"t\":\"%s\"}",
+	    topic);
 }
 
 static const struct backend ref_be = {
