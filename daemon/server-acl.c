@@ -127,7 +127,7 @@ srv_allow_who(const struct server_allow *r, uid_t uid, gid_t gid)
 /* The ACL hook for ipc.c (DESIGN.md §4 promise 4). */
 int
 server_acl(void *arg, uid_t uid, gid_t gid, const char *conn,
-    const char *topic, enum ipc_op op)
+    const char *topic, enum ipc_op op, const char **why)
 {
 	struct server	*srv = arg;
 	struct server_conn	*sc;
@@ -148,8 +148,8 @@ server_acl(void *arg, uid_t uid, gid_t gid, const char *conn,
 	}
 	if ((sc = server_find(srv, conn)) == NULL)
 		return (0);
-	want = op == IPC_OP_PUBLISH ? CONF_ALLOW_PUBLISH :
-	    CONF_ALLOW_SUBSCRIBE;
+	want = op == IPC_OP_PUBLISH || op == IPC_OP_DELETE ?
+	    CONF_ALLOW_PUBLISH : CONF_ALLOW_SUBSCRIBE;
 	for (j = 0; j < sc->nallows; j++) {
 		if (!(sc->allows[j].what & want) ||
 		    !srv_allow_who(&sc->allows[j], uid, gid))
@@ -158,5 +158,6 @@ server_acl(void *arg, uid_t uid, gid_t gid, const char *conn,
 		    regexec(&sc->allows[j].re, topic, 0, NULL, 0) == 0)
 			return (1);
 	}
+	*why = "not permitted: topic not allowed by the allow rules";
 	return (0);
 }

@@ -156,7 +156,7 @@ int		 server_acl_build(const struct conf_conn *,
 void		 server_acl_free(struct server_allow *, size_t);
 int		 server_acl_compile(struct server_conn *, char **);
 int		 server_acl(void *, uid_t, gid_t, const char *, const char *,
-		     enum ipc_op);
+		     enum ipc_op, const char **);
 
 /* server-metrics.c */
 void		 server_snapshot(struct server *, struct server_snap *);

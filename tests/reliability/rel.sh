@@ -82,3 +82,43 @@ ids_exactly() {
 	replay_ids "$2" >"$T/got"
 	cmp -s "$1" "$T/got"
 }
+
+# user_bin PROG... / as_user USER PROG [ARGS...]: copies of build-tree
+# programs (and libampsipc) in $T/ubin that other users can reach, and
+# one of them run as USER with USER's primary group only.  The clone may
+# sit in a directory other users cannot enter: $T (under /tmp) is made
+# searchable instead, the clone's own permissions are never touched.
+# Defined here only where tests/integ/lib.sh does not define them.
+if ! command -v as_user >/dev/null 2>&1; then
+user_bin() {
+	mkdir -p "$T/ubin/lib"
+	chmod 755 "$T" "$T/ubin" "$T/ubin/lib"
+	cp -P "$B"/libampsipc/.libs/libampsipc.so* "$T/ubin/lib/" 2>/dev/null
+	for _p in "$@"; do
+		_src=$(dirname "$_p")/.libs/$(basename "$_p")
+		[ -x "$_src" ] || _src=$_p
+		cp "$_src" "$T/ubin/$(basename "$_p")" ||
+		    fail "cannot copy $_p for another user"
+		chmod 755 "$T/ubin/$(basename "$_p")"
+	done
+}
+as_user() {
+	_u=$1
+	_p=$2
+	shift 2
+	if [ "$BASHPID" != "$$" ]; then
+		exec setpriv --reuid="$_u" --regid="$(id -g "$_u")" \
+		    --clear-groups env LD_LIBRARY_PATH="$T/ubin/lib" \
+		    "$T/ubin/$_p" "$@"
+	fi
+	setpriv --reuid="$_u" --regid="$(id -g "$_u")" --clear-groups \
+	    env LD_LIBRARY_PATH="$T/ubin/lib" "$T/ubin/$_p" "$@"
+}
+fi
+
+# status_val CONN KEY: the value of KEY on connection CONN's "conn" line
+# of the daemon's status, asked with $CTL (as the caller) on $SOCK.
+status_val() {
+	"$CTL" status -raw -socket "$SOCK" 2>/dev/null |
+	    sed -n "s/^conn name=$1 .* $2=\\([^ ]*\\).*/\\1/p"
+}
