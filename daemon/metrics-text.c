@@ -192,6 +192,10 @@ metrics_render_conns(const struct metrics_snap *s, FILE *f)
 		F("ampsd_connection_replayed_total", "counter",
 		    "Publishes sent again from the store after a reconnect "
 		    "or a restart.", replayed),
+		F("ampsd_connection_acl_dropped_total", "counter",
+		    "Messages, SOW records and queue messages from this "
+		    "connection not delivered to a program because its allow "
+		    "rules do not allow their topic.", acl_dropped),
 		F("ampsd_connection_persisted_sequence", "gauge",
 		    "Highest publish sequence AMPS persisted.", persisted_seq),
 #undef F

@@ -56,6 +56,7 @@ struct metrics_conn {
 	uint64_t	 refused;	/* publishes AMPS refused (failure ack) */
 	uint64_t	 sent;		/* publishes sent upstream */
 	uint64_t	 replayed;	/* ... of which sent again (recovery) */
+	uint64_t	 acl_dropped;	/* deliveries the allow rules refused */
 	uint64_t	 persisted_seq;
 };
 

@@ -234,6 +234,7 @@ server_snapshot(struct server *srv, struct server_snap *snap)
 		mc->refused = sc->refused;
 		mc->sent = st->pub_sent;
 		mc->replayed = st->pub_replayed;
+		mc->acl_dropped = subpath_acl_dropped(srv->sp, i);
 		mc->persisted_seq = pubstore_discarded_seq(sc->ps);
 	}
 	srv_snapshot_progs(srv, m);

@@ -214,8 +214,9 @@ subpath_status(struct subpath *sp, FILE *f, int want)
 		    (unsigned long)ipc_client_uid(s->client));
 		sp_status_val(f, s->durable);
 		fprintf(f, " delivered=%llu queued_bytes=%zu leases=%zu "
-		    "topic=", (unsigned long long)s->delivered,
-		    ipc_client_queued_req(s->client, s->reqid), s->nleases);
+		    "acl_dropped=%llu topic=", (unsigned long long)s->delivered,
+		    ipc_client_queued_req(s->client, s->reqid), s->nleases,
+		    (unsigned long long)s->acl.dropped);
 		sp_status_val(f, s->topic);
 		fputc('\n', f);
 	}
