@@ -167,5 +167,8 @@ void	sp_stream_end_q(struct ipc_client *, uint32_t, uint32_t,
 int	sp_conn_of(struct subpath *, const struct ipcwire_msg *);
 int	sp_store_has(struct subpath *, size_t, const char *);
 int64_t	sp_store_owner(struct subpath *, size_t, const char *);
+int64_t	sp_durable_owner(struct subpath *, const char *);
+int	sp_durable_may(struct subpath *, struct ipc_client *, uint32_t,
+	    const char *, int);
 
 #endif /* AMPSD_SUBPATH_INT_H */
