@@ -43,9 +43,16 @@
  *
  *  6. Every statement is prepared once with SQLITE_PREPARE_PERSISTENT,
  *     reset after use, and finalized by store_close().
+ *
+ *  7. A store file is created mode 0600 whatever the process umask (the
+ *     stores hold message payloads); existing files are made private by
+ *     ampsd.c before any store is opened.
  */
 
 #include "config.h"
+
+#include <sys/types.h>
+#include <sys/stat.h>
 
 #include <assert.h>
 #include <stdarg.h>
@@ -284,7 +291,8 @@ store_open(const char *path, const struct store_schema *sc,
 {
 	struct store	*s;
 	char		 mode[32], sql[96];
-	int		 oflags, fresh = 0, create = 0;
+	mode_t		 mask;
+	int		 oflags, rc, fresh = 0, create = 0;
 
 	assert(path != NULL && sc != NULL && sc->nmigrations >= 1);
 	if (cause != NULL)
@@ -303,7 +311,12 @@ store_open(const char *path, const struct store_schema *sc,
 	oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
 	if (create)
 		oflags |= SQLITE_OPEN_CREATE;
-	if (sqlite3_open_v2(path, &s->db, oflags, NULL) != SQLITE_OK) {
+	/* A new file is 0600 whatever the umask; SQLite gives its -wal,
+	 * -shm and -journal files the mode of the database (invariant 7). */
+	mask = umask(077);
+	rc = sqlite3_open_v2(path, &s->db, oflags, NULL);
+	umask(mask);
+	if (rc != SQLITE_OK) {
 		store_cause(cause, "%s: %s", path, s->db != NULL ?
 		    sqlite3_errmsg(s->db) : "cannot open");
 		goto fail;
