@@ -21,25 +21,13 @@
 
 IPCRAW=$B/tests/reliability/ipcraw
 CTL=$B/ampsctl/ampsctl
-[ "$(id -u)" = 0 ] || skip "needs root"
-command -v setpriv >/dev/null || skip "needs setpriv"
-{ id nobody && id daemon; } >/dev/null 2>&1 ||
-    skip "needs users nobody and daemon"
+need_users
 [ -x "$IPCRAW" ] || skip "$IPCRAW not built"
 user_bin "$CTL" "$IPCRAW"
 SOCK=$T/ampsd.sock
 A=nobody
 AUID=$(id -u nobody)
 
-# pub TOPIC ID...: root publishes {"id":ID} to TOPIC, waits for persisted.
-pub() {
-	_t=$1
-	shift
-	for _i in "$@"; do
-		printf '{"id":%s}\n' "$_i"
-	done | "$CTL" publish -topic "$_t" -socket "$SOCK" -wait persisted \
-	    >>"$T/ctl.log" 2>&1 || fail "publish to $_t"
-}
 # durable USER TOPIC N OUT: USER's durable subscription "shared" to
 # TOPIC (from EPOCH the first time), N messages, "bookmark data" lines.
 durable() {
@@ -51,10 +39,6 @@ durable() {
 refused() {
 	grep -q "belongs to uid $AUID" "$2" ||
 	    fail "$1: not refused with the owner named: $(cat "$2")"
-}
-# listed PATTERN: root's "ampsctl subscriptions" has a matching line.
-listed() {
-	"$CTL" subscriptions -socket "$SOCK" | grep -qE "$1"
 }
 # b_tries STEP: user B's three attempts, each must be refused.
 b_tries() {
@@ -89,8 +73,8 @@ start_ampsd
 wait_for 20 ready_at_least 1 || fail "ampsd did not log on"
 
 # A defines "shared" and processes messages 1..8.
-pub a.t 1 2 3 4 5 6 7 8
-pub b.t 1
+pub_ids a.t 1 2 3 4 5 6 7 8
+pub_ids b.t 1
 durable "$A" a.t 8 "$T/a1.out" || fail "A's subscription: $(cat "$T/a1.out.err")"
 [ "$(sed 's/^[^ ]* //' "$T/a1.out" | tr -d '\n')" = \
     '{"id":1}{"id":2}{"id":3}{"id":4}{"id":5}{"id":6}{"id":7}{"id":8}' ] ||
@@ -115,14 +99,14 @@ as_user daemon ipcraw -S "$SOCK" discard shared "$BM8" >"$T/d3.out" ||
     fail "ipcraw discard (A attached)"
 [ "$(cat "$T/d3.out")" = "discard: error=50" ] ||
     fail "B's DISCARD while A is attached: $(cat "$T/d3.out")"
-pub a.t 9 10
+pub_ids a.t 9 10
 wait "$a2" || fail "A's resume failed: $(cat "$T/a2.out.err")"
 [ "$(sed 's/^[^ ]* //' "$T/a2.out" | tr -d '\n')" = '{"id":9}{"id":10}' ] ||
     fail "A resumed with: $(cat "$T/a2.out") (messages it had discarded?)"
 echo "4. after a restart: B refused again; A resumed after its 8 messages"
 
 # Root may attach A's name; the owner stays A.
-pub a.t 11
+pub_ids a.t 11
 "$CTL" subscribe -topic a.t -durable -subid shared -n 1 -format '{data}' \
     -timeout 20000 -socket "$SOCK" >"$T/r.out" 2>&1 || fail "root attach"
 [ "$(cat "$T/r.out")" = '{"id":11}' ] || fail "root got: $(cat "$T/r.out")"

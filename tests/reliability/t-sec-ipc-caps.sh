@@ -21,11 +21,8 @@
 
 IPCRAW=$B/tests/reliability/ipcraw
 CTL=$B/ampsctl/ampsctl
-[ "$(id -u)" = 0 ] || skip "needs root"
-command -v setpriv >/dev/null || skip "needs setpriv"
+need_users
 command -v ss >/dev/null || skip "needs ss (iproute2)"
-{ id nobody && id daemon; } >/dev/null 2>&1 ||
-    skip "needs users nobody and daemon"
 [ -x "$IPCRAW" ] || skip "$IPCRAW not built"
 user_bin "$AMPSD" "$CTL" "$IPCRAW"
 SOCK=$T/run/ampsd.sock

@@ -27,10 +27,7 @@
 . "$(dirname "$0")/rel.sh"
 
 CTL=$B/ampsctl/ampsctl
-[ "$(id -u)" = 0 ] || skip "needs root"
-command -v setpriv >/dev/null || skip "needs setpriv"
-{ id nobody && id daemon; } >/dev/null 2>&1 ||
-    skip "needs users nobody and daemon"
+need_users
 user_bin "$CTL"
 SOCK=$T/run/ampsd.sock
 mkdir -m 755 "$T/run"
@@ -45,15 +42,6 @@ ctl() {
 		as_user "$_u" ampsctl "$@" -socket "$SOCK"
 	fi
 }
-# pub TOPIC ID...: root publishes {"id":ID} to TOPIC, waits for persisted.
-pub() {
-	_t=$1
-	shift
-	for _i in "$@"; do
-		printf '{"id":%s}\n' "$_i"
-	done | ctl root publish -topic "$_t" -wait persisted >>"$T/ctl.log" \
-	    2>&1 || fail "publish to $_t"
-}
 # dropped: the daemon's acl_dropped count for connection main.
 dropped() {
 	status_val main acl_dropped
@@ -65,10 +53,6 @@ only() {
 # lines_ge FILE N: FILE has at least N lines (for wait_for).
 lines_ge() {
 	[ "$(wc -l <"$1")" -ge "$2" ]
-}
-# listed PATTERN: root's "ampsctl subscriptions" has a matching line.
-listed() {
-	"$CTL" subscriptions -socket "$SOCK" | grep -qE "$1"
 }
 
 start_ampsim sim --conf-line 'txlog .*' --conf-line 'sow orders key=/id' \
@@ -100,12 +84,11 @@ PIDS="$PIDS $AMPSD_PID"
 wait_for 20 test -S "$SOCK" || fail "ampsd did not start"
 wait_for 20 ready_at_least 1 || fail "ampsd did not log on"
 
-pub orders 1 2 3 4 5
-pub grp.x 100 101 102
-pub grp.y 200
-pub orders 6 7 8
-pub grp.end 999
-[ "$(dropped)" = 0 ] || fail "acl_dropped is $(dropped) before any delivery"
+pub_ids orders 1 2 3 4 5
+pub_ids grp.x 100 101 102
+pub_ids grp.y 200
+pub_ids orders 6 7 8
+pub_ids grp.end 999
 
 # 1. Whole-topic rules.
 ctl nobody publish -topic payroll-orders-secret -data '{"id":66}' \
@@ -162,10 +145,10 @@ wait_for 10 lines_ge "$T/s4.out" 3 ||
     fail "sow_and_subscribe: no SOW records: $(cat "$T/s4.err")"
 ctl root sow_delete -topic orders -filter '/id = 1' >>"$T/ctl.log" 2>&1 ||
     fail "root sow_delete orders"
-pub orders 9
+pub_ids orders 9
 ctl root sow_delete -topic grp.x -filter '/id = 100' >>"$T/ctl.log" 2>&1 ||
     fail "root sow_delete grp.x"
-pub grp.x 103
+pub_ids grp.x 103
 wait "$sas" || fail "sow_and_subscribe failed: $(cat "$T/s4.err")"
 printf '%s\n' 'sow grp.x {"id":100}' 'sow grp.x {"id":101}' \
     'sow grp.x {"id":102}' 'oof grp.x {"id":100}' 'p grp.x {"id":103}' \
@@ -179,8 +162,8 @@ dsub=$!
 PIDS="$PIDS $dsub"
 wait_for 10 listed "uid=$(id -u nobody) .*topic=grp.y" ||
     fail "delta subscription not registered"
-pub orders 10
-pub grp.y 201
+pub_ids orders 10
+pub_ids grp.y 201
 wait "$dsub" || fail "delta subscription failed: $(cat "$T/s4d.err")"
 [ "$(cat "$T/s4d.out")" = 'grp.y {"id":201}' ] ||
     fail "delta subscription brought: $(cat "$T/s4d.out")"
@@ -211,12 +194,12 @@ qsub=$!
 PIDS="$PIDS $qsub"
 wait_for 10 listed 'topic=grp\.work$' ||
     fail "queue subscription not registered"
-pub grp.work-in 1
+pub_ids grp.work-in 1
 wait_for 10 grep -q '"id":1' "$T/s6.out" || fail "queue message 1 not delivered"
 base=$(dropped)
 conf 'grp\\.[xy].*'
 ctl root reload >>"$T/ctl.log" 2>&1 || fail "reload refused"
-pub grp.work-in 2
+pub_ids grp.work-in 2
 wait_for 10 eval "! kill -0 $qsub" ||
     fail "the queue subscription did not end after the reload"
 wait "$qsub" && fail "the queue subscription ended without an error"

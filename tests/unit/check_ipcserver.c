@@ -633,26 +633,44 @@ START_TEST(test_bad_topic)
 }
 END_TEST
 
-START_TEST(test_per_uid_cap)
+/* Listen again with a per-uid cap, for a uid that is not an admin. */
+static void
+relisten_capped(unsigned int per_uid)
 {
-	static uint8_t		buf[65536];
-	struct ipcwire_msg	m;
-	size_t			have = 0;
-	char			*cause = NULL;
-	int			a, b, c;
+	char	*cause = NULL;
 
 	ipc_close(ipc);
 	admin_ok = 0;
-	ipc = listen_on(path, 2, &cause);
-	ck_assert_ptr_nonnull(ipc);
+	ipc = listen_on(path, per_uid, &cause);
+	if (ipc == NULL)
+		ck_abort_msg("ipc_listen: %s", cause);
+}
+
+/* Expect a connection refused with LIMIT (the accept is pumped). */
+static void
+expect_limit(int fd, uint8_t *buf, size_t *have)
+{
+	struct ipcwire_msg	m;
+
+	pump(20);
+	expect(fd, buf, have, AMPSIPC_ERROR, &m);
+	ck_assert_uint_eq(ipcwire_num(&m, AMPSIPC_T_ERRCODE, 0),
+	    AMPSIPC_E_LIMIT);
+	ck_assert_uint_eq(m.hdr.flags, AMPSIPC_F_FATAL);
+}
+
+START_TEST(test_per_uid_cap)
+{
+	static uint8_t		buf[65536];
+	size_t			have = 0;
+	int			a, b, c;
+
+	relisten_capped(2);
 	a = peer();
 	b = peer();
 	pump(20);
 	c = peer();
-	pump(20);
-	expect(c, buf, &have, AMPSIPC_ERROR, &m);
-	ck_assert_uint_eq(ipcwire_num(&m, AMPSIPC_T_ERRCODE, 0),
-	    AMPSIPC_E_LIMIT);
+	expect_limit(c, buf, &have);
 	expect_eof(c, buf, &have);
 	ck_assert_uint_eq(ipc_nclients(ipc), 2);
 	ck_assert_ptr_nonnull(strstr(last_log, "per-uid connection limit"));
@@ -672,23 +690,15 @@ END_TEST
 START_TEST(test_admin_reserve)
 {
 	static uint8_t		buf[65536];
-	struct ipcwire_msg	m;
 	size_t			have = 0;
-	char			*cause = NULL;
 	int			fd[6], i;
 
-	ipc_close(ipc);
-	admin_ok = 0;
 	max_clients = 2;
-	ipc = listen_on(path, 0, &cause);
-	ck_assert_ptr_nonnull(ipc);
+	relisten_capped(0);
 	fd[0] = greeted_peer(buf, &have);
 	fd[1] = greeted_peer(buf, &have);
 	fd[2] = peer();
-	pump(20);
-	expect(fd[2], buf, &have, AMPSIPC_ERROR, &m);
-	ck_assert_uint_eq(ipcwire_num(&m, AMPSIPC_T_ERRCODE, 0),
-	    AMPSIPC_E_LIMIT);
+	expect_limit(fd[2], buf, &have);
 	expect_eof(fd[2], buf, &have);
 	close(fd[2]);
 	admin_ok = 1;		/* the reserve of 2 */
@@ -696,10 +706,7 @@ START_TEST(test_admin_reserve)
 	fd[2] = greeted_peer(buf, &have);
 	fd[3] = greeted_peer(buf, &have);
 	fd[4] = peer();
-	pump(20);
-	expect(fd[4], buf, &have, AMPSIPC_ERROR, &m);
-	ck_assert_uint_eq(ipcwire_num(&m, AMPSIPC_T_ERRCODE, 0),
-	    AMPSIPC_E_LIMIT);
+	expect_limit(fd[4], buf, &have);
 	ck_assert_uint_eq(ipc_nclients(ipc), 4);
 	for (i = 0; i < 5; i++)
 		close(fd[i]);
@@ -716,13 +723,9 @@ START_TEST(test_gone_not_counted)
 	static uint8_t		buf[65536];
 	struct ipcwire_msg	m;
 	size_t			have = 0;
-	char			*cause = NULL;
 	int			a, b, c;
 
-	ipc_close(ipc);
-	admin_ok = 0;
-	ipc = listen_on(path, 2, &cause);
-	ck_assert_ptr_nonnull(ipc);
+	relisten_capped(2);
 	a = greeted_peer(buf, &have);
 	b = greeted_peer(buf, &have);
 	/* c is queued on the listener before a goes: accept sees it first. */
