@@ -47,6 +47,7 @@
 
 char		 bench_dir[256];
 char		 bench_sock[300];
+const char	*bench_conn_extra = "";
 int		 bench_sim_port;
 
 static const char	*bench_prog = "bench";
@@ -183,11 +184,12 @@ bench_start(const char *durability, const char *uriopts)
 	snprintf(bench_sock, sizeof bench_sock, "%s/ampsd.sock", bench_dir);
 	if ((f = fopen(conf, "w")) == NULL)
 		bench_die("conf");
-	fprintf(f, "socket \"%s\";\nstate-directory \"%s/state-%u\";\n"
+	fprintf(f, "socket \"%s\"%s;\nstate-directory \"%s/state-%u\";\n"
 	    "log stderr;\nconnection \"main\" {\n\tclient-name \"bench-%u\";"
 	    "\n\tserver \"tcp://127.0.0.1:%s/amps/json%s\";\n"
-	    "\tdurability %s;\n}\n", bench_sock, bench_dir, nstarts,
-	    nstarts, port, uriopts, durability);
+	    "\tdurability %s;\n%s\n}\n", bench_sock,
+	    *bench_conn_extra != '\0' ? " mode 0666" : "", bench_dir, nstarts,
+	    nstarts, port, uriopts, durability, bench_conn_extra);
 	fclose(f);
 	unlink(bench_sock);
 	{
@@ -199,6 +201,32 @@ bench_start(const char *durability, const char *uriopts)
 	if (access(bench_sock, F_OK) != 0)
 		bench_die("ampsd did not start");
 	usleep(300000);		/* logged on */
+}
+
+/*
+ * CPU time (user + system) ampsd has used so far, in microseconds, from
+ * /proc (0 if unknown).  Unlike wall time it does not grow while other
+ * processes hold the CPUs.
+ */
+uint64_t
+bench_ampsd_cpu_us(void)
+{
+	char		 path[64], buf[1024], *p;
+	unsigned long	 ut, st;
+	FILE		*f;
+	size_t		 n;
+
+	snprintf(path, sizeof path, "/proc/%ld/stat", (long)d_pid);
+	if (d_pid <= 0 || (f = fopen(path, "r")) == NULL)
+		return (0);
+	n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* Fields 14 and 15 (utime, stime) follow the ")" ending field 2. */
+	if ((p = strrchr(buf, ')')) == NULL || sscanf(p + 2, "%*c %*d %*d "
+	    "%*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+		return (0);
+	return ((uint64_t)(ut + st) * 1000000 / (uint64_t)sysconf(_SC_CLK_TCK));
 }
 
 /* Connect a handle to the daemon. */
