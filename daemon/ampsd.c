@@ -216,6 +216,7 @@ static void
 private_statedir(const char *dir)
 {
 	static const char *const sfx[] = { ".db", ".db-wal", ".db-shm",
+	    ".db-commits",
 	    ".db-journal", "ampsd.lock" };
 	struct dirent	*de;
 	struct stat	 sb;

@@ -7,14 +7,27 @@
  * pubstore.c: the durable publish store of one upstream connection
  * (PROTOCOL.md §7.2-§7.5; DESIGN.md §3 "Publish", §4 promise 1, §7).
  *
- * It owns two tables in its own SQLite file (via store.c):
+ * It owns three tables in its own SQLite file (via store.c), schema
+ * version 2:
  *
- *	pub(seq INTEGER PRIMARY KEY, kind, topic, hdr, data)
+ *	pub(seq INTEGER PRIMARY KEY, kind, topic, hdr, data, crc)
  *		one row per publish/delta_publish/sow_delete not yet
  *		reported persisted by the server; seq is the rowid, so rows
  *		are appended at the right of the b-tree and deleted from
- *		the left.
- *	meta(k, v): 'next_seq' = the floor of the next sequence.
+ *		the left.  crc is the CRC-32C of (seq, kind, topic, hdr,
+ *		data) as store_crc_int()/store_crc_blob() compute it.
+ *	meta(k, v): 'next_seq' = the floor of the next sequence;
+ *		'acked' = the highest seq the server reported persisted
+ *		(rows up to it are deleted); 'sent' = the transmit horizon:
+ *		no row above it has ever been handed to a socket.
+ *	quarantine(seq, kind, topic, hdr, data, crc, why)
+ *		rows that failed their checksum, kept for inspection and
+ *		never sent.
+ *
+ * Version 1 (no crc, no acked, no sent, no quarantine) is migrated in
+ * place: every row gets the checksum of what it holds, 'sent' becomes
+ * next_seq - 1 (any old row may have been sent: it keeps its number),
+ * 'acked' 0.  store.c refuses a newer version with a clear message.
  *
  * Writes join the store's batched transaction of the event-loop pass;
  * deletes for persisted acks are deferred to that transaction's
@@ -44,6 +57,22 @@
  *
  *  4. durable is the highest seq whose transaction committed; rows with
  *     seq in (durable, next) are either in the open transaction or lost.
+ *
+ *  5. Transmit horizon: sent_disk (meta.sent, committed) >= every seq
+ *     that any process ever handed to a socket.  It is raised only by a
+ *     commit made while the store is online (pubstore_logon() until
+ *     pubstore_set_online(0)), to next - 1 in that commit, and rows are
+ *     sent only up to pubstore_sendable_seq() = min(durable, sent_disk).
+ *     So a row above the horizon was never transmitted: its number may
+ *     change (pubstore_logon() renumbers such rows above the server's
+ *     sequence, by one delta, keeping their order and after every row
+ *     at or below the horizon, which keep theirs: the server's
+ *     duplicate check by seq is what protects a row that may have been
+ *     sent).
+ *
+ *  6. Every row passed to a replay callback as good matched its crc;
+ *     a row that does not is passed with damaged = 1, moved to
+ *     quarantine in a transaction of its own, and never sent.
  */
 
 #include "config.h"
@@ -77,6 +106,21 @@ static const char *const pubstore_migrations[] = {
 	"CREATE TABLE meta (k TEXT PRIMARY KEY, v INTEGER NOT NULL) "
 	"  WITHOUT ROWID;"
 	"INSERT INTO meta (k, v) VALUES ('next_seq', 1);",
+	/* 1 -> 2: checksums, persisted point, transmit horizon, quarantine */
+	"ALTER TABLE pub ADD COLUMN crc INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE pub SET crc = ampsd_crc32c(seq, kind, topic, hdr, data);"
+	"INSERT INTO meta (k, v) VALUES ('acked', 0);"
+	"INSERT INTO meta (k, v) SELECT 'sent', max(v - 1, "
+	"  coalesce((SELECT max(seq) FROM pub), 0)) FROM meta "
+	"  WHERE k = 'next_seq';"
+	"CREATE TABLE quarantine ("
+	"  seq INTEGER PRIMARY KEY,"
+	"  kind INTEGER NOT NULL,"
+	"  topic BLOB NOT NULL,"
+	"  hdr BLOB NOT NULL,"
+	"  data BLOB NOT NULL,"
+	"  crc INTEGER NOT NULL,"
+	"  why TEXT NOT NULL);",
 };
 
 static const struct store_schema pubstore_schema = {
@@ -105,20 +149,44 @@ struct pubstore {
 	uint64_t	 acked_txn;	  /* ... in the open txn */
 	int		 floor_dirty;	  /* seed/fail: write next_seq */
 	int		 floor_txn;	  /* next_seq written in open txn */
+	uint64_t	 acked_disk;	  /* meta.acked, committed */
+	uint64_t	 acked_seq_txn;	  /* meta.acked written in open txn */
+	uint64_t	 sent_disk;	  /* meta.sent, committed (inv. 5) */
+	uint64_t	 sent_txn;	  /* meta.sent written in open txn */
+	int		 online;	  /* commits raise the horizon */
+	uint64_t	 quarantined;	  /* damaged rows found, since open */
+	uint64_t	 renumbered;	  /* rows renumbered, since open */
 
 	sqlite3_stmt	*st_ins;
 	sqlite3_stmt	*st_del_upto;
 	sqlite3_stmt	*st_del_one;
-	sqlite3_stmt	*st_set_next;
-	sqlite3_stmt	*st_get_next;
+	sqlite3_stmt	*st_set_meta;
+	sqlite3_stmt	*st_get_meta;
 	sqlite3_stmt	*st_max;
 	sqlite3_stmt	*st_replay;
 	sqlite3_stmt	*st_count;
+	sqlite3_stmt	*st_count_range;
+	sqlite3_stmt	*st_min_above;
+	sqlite3_stmt	*st_renum_neg;
+	sqlite3_stmt	*st_renum_set;
+	sqlite3_stmt	*st_quarantine;
 
 	char		 err[256];
 };
 
-/* Pre-commit hook: deferred DELETE and the sequence floor (inv. 1, 3). */
+/* Write meta.k = v in the open transaction; 0 or -1. */
+static int
+pubstore_set_meta(struct pubstore *ps, const char *k, uint64_t v)
+{
+	sqlite3_bind_text(ps->st_set_meta, 1, k, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(ps->st_set_meta, 2, (sqlite3_int64)v);
+	return (store_exec(ps->st, ps->st_set_meta) == -1 ? -1 : 0);
+}
+
+/*
+ * Pre-commit hook: deferred DELETE, the persisted point, the sequence
+ * floor and the transmit horizon (invariants 1, 3, 5).
+ */
 static int
 pubstore_precommit(void *arg)
 {
@@ -134,13 +202,23 @@ pubstore_precommit(void *arg)
 		ps->acked_txn = (uint64_t)store_changes(ps->st);
 		ps->discard_txn = ps->discard_pending;
 		deleting = 1;
+		if (ps->discard_pending > ps->acked_disk) {
+			if (pubstore_set_meta(ps, "acked",
+			    ps->discard_pending) != 0)
+				return (-1);
+			ps->acked_seq_txn = ps->discard_pending;
+		}
 	}
 	ps->floor_txn = ps->floor_dirty;
 	if (deleting && ps->next != ps->next_disk) {
-		sqlite3_bind_int64(ps->st_set_next, 1, (sqlite3_int64)ps->next);
-		if (store_exec(ps->st, ps->st_set_next) == -1)
+		if (pubstore_set_meta(ps, "next_seq", ps->next) != 0)
 			return (-1);
 		ps->next_txn = ps->next;
+	}
+	if (ps->online && ps->next - 1 > ps->sent_disk) {
+		if (pubstore_set_meta(ps, "sent", ps->next - 1) != 0)
+			return (-1);
+		ps->sent_txn = ps->next - 1;
 	}
 	return (0);
 }
@@ -161,7 +239,13 @@ pubstore_postcommit(void *arg, int ok)
 		if (ps->pending > 0 && ps->txn_last > ps->durable)
 			ps->durable = ps->txn_last;
 		ps->acked += ps->acked_txn;
+		if (ps->acked_seq_txn > ps->acked_disk)
+			ps->acked_disk = ps->acked_seq_txn;
+		if (ps->sent_txn > ps->sent_disk)
+			ps->sent_disk = ps->sent_txn;
 	}
+	ps->acked_seq_txn = 0;
+	ps->sent_txn = 0;
 	ps->acked_txn = 0;
 	ps->discard_txn = 0;
 	ps->next_txn = 0;
@@ -176,7 +260,8 @@ pubstore_needtxn(void *arg)
 	struct pubstore	*ps = arg;
 
 	return (ps->discard_pending > ps->discard_applied ||
-	    (ps->floor_dirty && ps->next != ps->next_disk));
+	    (ps->floor_dirty && ps->next != ps->next_disk) ||
+	    (ps->online && ps->next - 1 > ps->sent_disk));
 }
 
 /* Read a single integer from a one-row query; -1 on error. */
@@ -196,6 +281,28 @@ pubstore_scalar(struct pubstore *ps, sqlite3_stmt *st, int64_t *v)
 	return (0);
 }
 
+/* Read meta.k into *v; -1 on error (a missing key reads as 0). */
+static int
+pubstore_meta(struct pubstore *ps, const char *k, int64_t *v)
+{
+	sqlite3_bind_text(ps->st_get_meta, 1, k, -1, SQLITE_STATIC);
+	return (pubstore_scalar(ps, ps->st_get_meta, v));
+}
+
+/* The checksum of a row (invariant 6; the SQL ampsd_crc32c() agrees). */
+static uint32_t
+pubstore_rowcrc(uint64_t seq, int kind, const void *topic, size_t topic_len,
+    const void *hdr, size_t hdr_len, const void *data, size_t data_len)
+{
+	uint32_t	 crc;
+
+	crc = store_crc_int(0, (int64_t)seq);
+	crc = store_crc_int(crc, kind);
+	crc = store_crc_blob(crc, topic, topic_len);
+	crc = store_crc_blob(crc, hdr, hdr_len);
+	return (store_crc_blob(crc, data, data_len));
+}
+
 /*
  * Open the publish store at path.  See pubstore.h.  Returns NULL with
  * *cause set on failure; the file is then untouched.
@@ -206,7 +313,7 @@ pubstore_open(const char *path, enum store_durability dur, int flags,
 {
 	struct pubstore		*ps;
 	struct store_hooks	 h;
-	int64_t			 next, max;
+	int64_t			 next, max, acked, sent;
 
 	if ((ps = calloc(1, sizeof *ps)) == NULL) {
 		if (cause != NULL)
@@ -219,32 +326,48 @@ pubstore_open(const char *path, enum store_durability dur, int flags,
 		return (NULL);
 	}
 	if (store_prepare(ps->st, "INSERT INTO pub (seq, kind, topic, hdr, "
-	    "data) VALUES (?1, ?2, ?3, ?4, ?5)", &ps->st_ins, cause) != 0 ||
+	    "data, crc) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", &ps->st_ins,
+	    cause) != 0 ||
 	    store_prepare(ps->st, "DELETE FROM pub WHERE seq <= ?1",
 	    &ps->st_del_upto, cause) != 0 ||
 	    store_prepare(ps->st, "DELETE FROM pub WHERE seq = ?1",
 	    &ps->st_del_one, cause) != 0 ||
-	    store_prepare(ps->st, "UPDATE meta SET v = ?1 WHERE k = "
-	    "'next_seq'", &ps->st_set_next, cause) != 0 ||
-	    store_prepare(ps->st, "SELECT v FROM meta WHERE k = 'next_seq'",
-	    &ps->st_get_next, cause) != 0 ||
+	    store_prepare(ps->st, "UPDATE meta SET v = ?2 WHERE k = ?1",
+	    &ps->st_set_meta, cause) != 0 ||
+	    store_prepare(ps->st, "SELECT v FROM meta WHERE k = ?1",
+	    &ps->st_get_meta, cause) != 0 ||
 	    store_prepare(ps->st, "SELECT max(seq) FROM pub", &ps->st_max,
 	    cause) != 0 ||
-	    store_prepare(ps->st, "SELECT seq, kind, topic, hdr, data FROM "
-	    "pub WHERE seq > ?1 ORDER BY seq LIMIT ?2", &ps->st_replay,
+	    store_prepare(ps->st, "SELECT seq, kind, topic, hdr, data, crc "
+	    "FROM pub WHERE seq > ?1 ORDER BY seq LIMIT ?2", &ps->st_replay,
 	    cause) != 0 ||
 	    store_prepare(ps->st, "SELECT count(*) FROM pub WHERE seq > ?1",
-	    &ps->st_count, cause) != 0)
+	    &ps->st_count, cause) != 0 ||
+	    store_prepare(ps->st, "SELECT count(*) FROM pub WHERE seq > ?1 "
+	    "AND seq <= ?2", &ps->st_count_range, cause) != 0 ||
+	    store_prepare(ps->st, "SELECT min(seq) FROM pub WHERE seq > ?1",
+	    &ps->st_min_above, cause) != 0 ||
+	    store_prepare(ps->st, "UPDATE pub SET seq = -seq WHERE seq > ?1",
+	    &ps->st_renum_neg, cause) != 0 ||
+	    store_prepare(ps->st, "UPDATE pub SET seq = ?1 - seq, crc = "
+	    "ampsd_crc32c(?1 - seq, kind, topic, hdr, data) WHERE seq < 0",
+	    &ps->st_renum_set, cause) != 0 ||
+	    store_prepare(ps->st, "INSERT OR REPLACE INTO quarantine (seq, "
+	    "kind, topic, hdr, data, crc, why) SELECT seq, kind, topic, hdr, "
+	    "data, crc, ?2 FROM pub WHERE seq = ?1", &ps->st_quarantine,
+	    cause) != 0)
 		goto fail;
 
-	if (pubstore_scalar(ps, ps->st_get_next, &next) != 0 ||
+	if (pubstore_meta(ps, "next_seq", &next) != 0 ||
+	    pubstore_meta(ps, "acked", &acked) != 0 ||
+	    pubstore_meta(ps, "sent", &sent) != 0 ||
 	    pubstore_scalar(ps, ps->st_max, &max) != 0) {
 		if (cause != NULL && asprintf(cause, "%s",
 		    store_error(ps->st)) == -1)
 			*cause = NULL;
 		goto fail;
 	}
-	if (next < 1 || max < 0) {
+	if (next < 1 || max < 0 || acked < 0 || sent < 0) {
 		if (cause != NULL && asprintf(cause, "%s: publish store has "
 		    "a bad sequence counter (%lld, max %lld); refusing to use "
 		    "it", path, (long long)next, (long long)max) == -1)
@@ -256,6 +379,11 @@ pubstore_open(const char *path, enum store_durability dur, int flags,
 		ps->next = (uint64_t)max + 1;
 	ps->next_disk = (uint64_t)next;
 	ps->durable = ps->next - 1;
+	/* A persisted point beyond the counter cannot be: clamp it. */
+	ps->acked_disk = (uint64_t)acked < ps->next ? (uint64_t)acked :
+	    ps->next - 1;
+	ps->discard_pending = ps->discard_applied = ps->acked_disk;
+	ps->sent_disk = (uint64_t)sent;
 
 	memset(&h, 0, sizeof h);
 	h.precommit = pubstore_precommit;
@@ -352,6 +480,9 @@ pubstore_append(struct pubstore *ps, const struct pubstore_rec *rec,
 	pubstore_bind(st, 3, rec->topic, rec->topic_len);
 	pubstore_bind(st, 4, rec->hdr, rec->hdr_len);
 	pubstore_bind(st, 5, rec->data, rec->data_len);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)pubstore_rowcrc(s, rec->kind,
+	    rec->topic, rec->topic_len, rec->hdr, rec->hdr_len, rec->data,
+	    rec->data_len));
 	if (store_exec(ps->st, st) == -1)
 		return (-1);
 	ps->next = s + 1;		/* invariant 2: even if later lost */
@@ -414,8 +545,30 @@ pubstore_seed(struct pubstore *ps, uint64_t s)
 }
 
 /*
+ * Move row seq to the quarantine table in this pass's transaction
+ * (invariant 6).  Returns 0 or -1.
+ */
+static int
+pubstore_quarantine(struct pubstore *ps, uint64_t seq, const char *why)
+{
+	if (store_begin(ps->st) != 0)
+		return (-1);
+	sqlite3_bind_int64(ps->st_quarantine, 1, (sqlite3_int64)seq);
+	sqlite3_bind_text(ps->st_quarantine, 2, why, -1, SQLITE_TRANSIENT);
+	if (store_exec(ps->st, ps->st_quarantine) == -1)
+		return (-1);
+	sqlite3_bind_int64(ps->st_del_one, 1, (sqlite3_int64)seq);
+	if (store_exec(ps->st, ps->st_del_one) == -1)
+		return (-1);
+	ps->floor_dirty = 1;		/* a delete: keep the counter */
+	return (0);
+}
+
+/*
  * Replay rows with seq > max(after_seq, discard point), ascending, at
- * most limit of them (0: all).  Returns the count passed to cb, or -1.
+ * most limit of them (0: all).  A row whose checksum does not match is
+ * passed with damaged set, then quarantined, and the replay stops there
+ * (invariant 6).  Returns the count passed to cb, or -1.
  */
 int64_t
 pubstore_replay(struct pubstore *ps, uint64_t after_seq, size_t limit,
@@ -423,8 +576,10 @@ pubstore_replay(struct pubstore *ps, uint64_t after_seq, size_t limit,
 {
 	sqlite3_stmt		*st = ps->st_replay;
 	struct pubstore_rec	 r;
-	int64_t			 n = 0;
-	int			 rc;
+	int64_t			 n = 0, crc;
+	int			 rc, stop;
+	uint64_t		 bad = 0;
+	char			 why[128];
 
 	assert(ps != NULL && cb != NULL);
 	ps->err[0] = '\0';
@@ -445,8 +600,19 @@ pubstore_replay(struct pubstore *ps, uint64_t after_seq, size_t limit,
 		r.hdr_len = (size_t)sqlite3_column_bytes(st, 3);
 		r.data = sqlite3_column_blob(st, 4);
 		r.data_len = (size_t)sqlite3_column_bytes(st, 4);
+		crc = sqlite3_column_int64(st, 5);
+		if (crc != (int64_t)pubstore_rowcrc(r.seq, (int)r.kind,
+		    r.topic, r.topic_len, r.hdr, r.hdr_len, r.data,
+		    r.data_len) || r.topic_len == 0 ||
+		    (r.kind != PUBSTORE_PUBLISH &&
+		    r.kind != PUBSTORE_DELTA_PUBLISH &&
+		    r.kind != PUBSTORE_SOW_DELETE)) {
+			r.damaged = 1;
+			bad = r.seq;
+		}
 		n++;
-		if (cb(&r, arg) != 0) {
+		stop = cb(&r, arg);
+		if (stop != 0 || bad != 0) {
 			sqlite3_reset(st);
 			break;
 		}
@@ -454,7 +620,150 @@ pubstore_replay(struct pubstore *ps, uint64_t after_seq, size_t limit,
 	sqlite3_clear_bindings(st);
 	if (rc == -1)
 		return (-1);
+	if (bad != 0) {
+		ps->quarantined++;
+		snprintf(why, sizeof why, "checksum mismatch (found on "
+		    "replay)");
+		if (pubstore_quarantine(ps, bad, why) != 0)
+			pubstore_seterr(ps, "publish store: cannot quarantine "
+			    "damaged message %llu: %s", (unsigned long long)bad,
+			    store_error(ps->st));
+		else
+			pubstore_seterr(ps, "publish store: message %llu "
+			    "failed its checksum; moved to the quarantine "
+			    "table of %s", (unsigned long long)bad,
+			    store_path(ps->st));
+	}
 	return (n);
+}
+
+/*
+ * The logon ack says the server holds s for our client name (see
+ * pubstore.h; invariant 5).  Renumber the rows above the horizon that
+ * would fall at or below s, take everything <= s as persisted, seed the
+ * counter, go online, and commit at once.
+ */
+int
+pubstore_logon(struct pubstore *ps, uint64_t s, struct pubstore_logon *lo)
+{
+	int64_t		 m, v;
+	uint64_t	 h, delta = 0, durable = ps->durable;
+
+	assert(ps != NULL && lo != NULL);
+	memset(lo, 0, sizeof *lo);
+	ps->err[0] = '\0';
+	if (s > PUBSTORE_SEQ_MAX / 2) {
+		pubstore_seterr(ps, "publish store: server sequence %llu out "
+		    "of range", (unsigned long long)s);
+		return (-1);
+	}
+	h = ps->sent_disk;
+	lo->horizon = h;
+	sqlite3_bind_int64(ps->st_min_above, 1, (sqlite3_int64)h);
+	if (pubstore_scalar(ps, ps->st_min_above, &m) != 0)
+		return (-1);
+	if (m > 0 && (uint64_t)m <= s) {
+		delta = s + 1 - (uint64_t)m;
+		if (ps->next - 1 + delta > PUBSTORE_SEQ_MAX) {
+			pubstore_seterr(ps, "publish store: sequence "
+			    "exhausted");
+			return (-1);
+		}
+		if (store_begin(ps->st) != 0)
+			return (-1);
+		sqlite3_bind_int64(ps->st_renum_neg, 1, (sqlite3_int64)h);
+		if (store_exec(ps->st, ps->st_renum_neg) == -1)
+			return (-1);
+		lo->renumbered = (uint64_t)store_changes(ps->st);
+		sqlite3_bind_int64(ps->st_renum_set, 1, (sqlite3_int64)delta);
+		if (store_exec(ps->st, ps->st_renum_set) == -1)
+			return (-1);
+		lo->after = h;
+		lo->delta = delta;
+		lo->first = (uint64_t)m;
+		lo->last = ps->next - 1;
+		ps->next += delta;
+		ps->floor_dirty = 1;
+		if (ps->durable > h)
+			ps->durable += delta;
+		if (ps->txn_last > h)
+			ps->txn_last += delta;
+	}
+	if (s > h) {
+		/* Rows the server's number covers although it is not ours. */
+		sqlite3_bind_int64(ps->st_count_range, 1,
+		    (sqlite3_int64)ps->discard_pending);
+		sqlite3_bind_int64(ps->st_count_range, 2, (sqlite3_int64)h);
+		if (pubstore_scalar(ps, ps->st_count_range, &v) != 0)
+			goto lost;
+		lo->assumed = v > 0 ? (uint64_t)v : 0;
+	}
+	pubstore_discard_upto(ps, s);
+	pubstore_seed(ps, s);
+	ps->online = 1;
+	if (store_commit(ps->st) != 0)
+		goto lost;
+	ps->renumbered += lo->renumbered;
+	return (0);
+lost:
+	/* The renumbering did not happen: nothing moved on disk. */
+	if (store_in_txn(ps->st))
+		store_rollback(ps->st);
+	ps->online = 0;
+	ps->durable = durable;
+	if (ps->err[0] == '\0')
+		pubstore_seterr(ps, "%s", store_error(ps->st));
+	memset(lo, 0, sizeof *lo);
+	return (-1);
+}
+
+/* Whether commits raise the transmit horizon (see pubstore.h). */
+void
+pubstore_set_online(struct pubstore *ps, int on)
+{
+	ps->online = on != 0;
+}
+
+/* Whether the store is online (pubstore_logon() succeeded). */
+int
+pubstore_online(const struct pubstore *ps)
+{
+	return (ps->online);
+}
+
+/* The highest seq that may be sent now (invariant 5). */
+uint64_t
+pubstore_sendable_seq(const struct pubstore *ps)
+{
+	return (ps->durable < ps->sent_disk ? ps->durable : ps->sent_disk);
+}
+
+/* The committed transmit horizon (invariant 5). */
+uint64_t
+pubstore_sent_horizon(const struct pubstore *ps)
+{
+	return (ps->sent_disk);
+}
+
+/* Damaged rows found (and quarantined) since open. */
+uint64_t
+pubstore_quarantined(const struct pubstore *ps)
+{
+	return (ps->quarantined);
+}
+
+/* Rows renumbered by pubstore_logon() since open. */
+uint64_t
+pubstore_renumbered(const struct pubstore *ps)
+{
+	return (ps->renumbered);
+}
+
+/* The persisted point known at open, then as acks arrive. */
+uint64_t
+pubstore_acked_seq(const struct pubstore *ps)
+{
+	return (ps->acked_disk);
 }
 
 /* Commit this pass (see pubstore.h). */

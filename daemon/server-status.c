@@ -128,7 +128,8 @@ server_status_h(struct ipc_client *cl, const struct ipcwire_msg *m, void *arg)
 		srv_status_val(f, st->last_error);
 		fprintf(f, " reconnects=%llu published=%llu acked=%llu "
 		    "failed_writes=%llu refused=%llu sent=%llu replayed=%llu "
-		    "acl_dropped=%llu\n",
+		    "renumbered=%llu seq_assumed=%llu server_lost=%llu "
+		    "damaged=%llu acl_dropped=%llu\n",
 		    (unsigned long long)mc->reconnects,
 		    (unsigned long long)mc->published,
 		    (unsigned long long)mc->acked,
@@ -136,6 +137,10 @@ server_status_h(struct ipc_client *cl, const struct ipcwire_msg *m, void *arg)
 		    (unsigned long long)mc->refused,
 		    (unsigned long long)mc->sent,
 		    (unsigned long long)mc->replayed,
+		    (unsigned long long)mc->renumbered,
+		    (unsigned long long)mc->seq_assumed,
+		    (unsigned long long)mc->server_lost,
+		    (unsigned long long)mc->damaged,
 		    (unsigned long long)mc->acl_dropped);
 	}
 	for (i = 0; !one && i < snap.m.nstores; i++)

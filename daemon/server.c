@@ -326,6 +326,7 @@ server_create(struct conf *conf, char **cause)
 	memset(&ev, 0, sizeof ev);
 	ev.persisted = publish_persisted;
 	ev.failed = publish_failed;
+	ev.renumbered = publish_renumbered;
 	ev.state = srv_state;
 	ev.arg = srv;
 	ev.frame = subpath_frame;
@@ -348,6 +349,9 @@ server_create(struct conf *conf, char **cause)
 		free(path);
 		if (sc->ps == NULL)
 			goto fail;
+		if (*store_notice(pubstore_store(sc->ps)) != '\0')
+			log_warnx("connection %s: publish store: %s",
+			    sc->cc->name, store_notice(pubstore_store(sc->ps)));
 		if (store_set_add(srv->set, pubstore_store(sc->ps)) == -1) {
 			xasprintf(cause, "store_set_add failed");
 			goto fail;
