@@ -75,7 +75,7 @@ replay_read(uint64_t n, const char *user)
 	struct ampsipc_command	*c;
 	uint64_t		 t0, t1, cpu0, cpu1;
 
-	cpu0 = bench_ampsd_cpu_us();
+	cpu0 = bench_ampsd_cpu_ns();
 	c = ampsipc_cmd_new(AMPSIPC_C_SUBSCRIBE);
 	ampsipc_cmd_set_str(c, AMPSIPC_FIELD_TOPIC, "replay");
 	ampsipc_cmd_set_str(c, AMPSIPC_FIELD_BOOKMARK, AMPSIPC_BOOKMARK_EPOCH);
@@ -89,9 +89,9 @@ replay_read(uint64_t n, const char *user)
 	if (got < n)
 		bench_die("the subscription ended before the last message");
 	t1 = bench_now_ns();
-	cpu1 = bench_ampsd_cpu_us();
+	cpu1 = bench_ampsd_cpu_ns();
 	printf("replay     %llu messages of 128 B%s%s: %.2f s, %.0f msg/s, "
-	    "ampsd CPU %.2f us/msg\n", (unsigned long long)n,
+	    "ampsd CPU %.0f ns/msg\n", (unsigned long long)n,
 	    user != NULL ? " to user " : "", user != NULL ? user : "",
 	    (double)(t1 - t0) / 1e9, (double)n / ((double)(t1 - t0) / 1e9),
 	    (double)(cpu1 - cpu0) / (double)n);

@@ -204,29 +204,24 @@ bench_start(const char *durability, const char *uriopts)
 }
 
 /*
- * CPU time (user + system) ampsd has used so far, in microseconds, from
- * /proc (0 if unknown).  Unlike wall time it does not grow while other
- * processes hold the CPUs.
+ * CPU time ampsd has run so far, in nanoseconds, from
+ * /proc/PID/schedstat (0 if unknown).  Unlike wall time it does not grow
+ * while other processes hold the CPUs.
  */
 uint64_t
-bench_ampsd_cpu_us(void)
+bench_ampsd_cpu_ns(void)
 {
-	char		 path[64], buf[1024], *p;
-	unsigned long	 ut, st;
-	FILE		*f;
-	size_t		 n;
+	char			 path[64];
+	unsigned long long	 ns;
+	FILE			*f;
+	int			 n;
 
-	snprintf(path, sizeof path, "/proc/%ld/stat", (long)d_pid);
+	snprintf(path, sizeof path, "/proc/%ld/schedstat", (long)d_pid);
 	if (d_pid <= 0 || (f = fopen(path, "r")) == NULL)
 		return (0);
-	n = fread(buf, 1, sizeof buf - 1, f);
+	n = fscanf(f, "%llu", &ns);
 	fclose(f);
-	buf[n] = '\0';
-	/* Fields 14 and 15 (utime, stime) follow the ")" ending field 2. */
-	if ((p = strrchr(buf, ')')) == NULL || sscanf(p + 2, "%*c %*d %*d "
-	    "%*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
-		return (0);
-	return ((uint64_t)(ut + st) * 1000000 / (uint64_t)sysconf(_SC_CLK_TCK));
+	return (n == 1 ? (uint64_t)ns : 0);
 }
 
 /* Connect a handle to the daemon. */

@@ -33,7 +33,7 @@ uint64_t	 bench_now_ns(void);
 void		 bench_start(const char *, const char *);
 void		 bench_stop(void);
 struct ampsipc	*bench_open(void);
-uint64_t	 bench_ampsd_cpu_us(void);
+uint64_t	 bench_ampsd_cpu_ns(void);
 
 int		 bench_raw_logon(void);
 void		 bench_raw_drain(int);
