@@ -37,7 +37,7 @@ start_proxy() {
 	rm -f "$T/$1.pxport"
 	"$FAULTPROXY" -t "$2" -P "$T/$1.pxport" >>"$T/$1.log" 2>&1 &
 	PIDS="$PIDS $!"
-	wait_for 10 test -s "$T/$1.pxport" || fail "faultproxy $1 did not start"
+	wait_for 30 test -s "$T/$1.pxport" || fail "faultproxy $1 did not start"
 	PXPORT=$(head -n 1 "$T/$1.pxport")
 	PXCTL=$(sed -n 's/^ctl=//p' "$T/$1.pxport")
 }
@@ -82,39 +82,6 @@ ids_exactly() {
 	replay_ids "$2" >"$T/got"
 	cmp -s "$1" "$T/got"
 }
-
-# user_bin PROG... / as_user USER PROG [ARGS...]: copies of build-tree
-# programs (and libampsipc) in $T/ubin that other users can reach, and
-# one of them run as USER with USER's primary group only.  The clone may
-# sit in a directory other users cannot enter: $T (under /tmp) is made
-# searchable instead, the clone's own permissions are never touched.
-# Defined here only where tests/integ/lib.sh does not define them.
-if ! command -v as_user >/dev/null 2>&1; then
-user_bin() {
-	mkdir -p "$T/ubin/lib"
-	chmod 755 "$T" "$T/ubin" "$T/ubin/lib"
-	cp -P "$B"/libampsipc/.libs/libampsipc.so* "$T/ubin/lib/" 2>/dev/null
-	for _p in "$@"; do
-		_src=$(dirname "$_p")/.libs/$(basename "$_p")
-		[ -x "$_src" ] || _src=$_p
-		cp "$_src" "$T/ubin/$(basename "$_p")" ||
-		    fail "cannot copy $_p for another user"
-		chmod 755 "$T/ubin/$(basename "$_p")"
-	done
-}
-as_user() {
-	_u=$1
-	_p=$2
-	shift 2
-	if [ "$BASHPID" != "$$" ]; then
-		exec setpriv --reuid="$_u" --regid="$(id -g "$_u")" \
-		    --clear-groups env LD_LIBRARY_PATH="$T/ubin/lib" \
-		    "$T/ubin/$_p" "$@"
-	fi
-	setpriv --reuid="$_u" --regid="$(id -g "$_u")" --clear-groups \
-	    env LD_LIBRARY_PATH="$T/ubin/lib" "$T/ubin/$_p" "$@"
-}
-fi
 
 # need_users: skip unless root with setpriv and the users nobody and
 # daemon (the scenarios run programs as them).

@@ -16,7 +16,7 @@ SOCK=$T/ampsd.sock
 start_ampsim sim
 write_conf "$SIMPORT"
 start_ampsd
-wait_for 20 ready_at_least 1 || fail "ampsd did not log on"
+wait_for 30 ready_at_least 1 || fail "ampsd did not log on"
 
 LONG=$(head -c 65537 /dev/zero | tr '\0' 'x')
 BADUTF=$(printf 'caf\303')

@@ -32,7 +32,7 @@ AUID=$(id -u nobody)
 # TOPIC (from EPOCH the first time), N messages, "bookmark data" lines.
 durable() {
 	as_user "$1" ampsctl subscribe -topic "$2" -durable -subid shared \
-	    -bookmark 0 -n "$3" -format '{bookmark} {data}' -timeout 20000 \
+	    -bookmark 0 -n "$3" -format '{bookmark} {data}' -timeout 30000 \
 	    -socket "$SOCK" >"$4" 2>"$4.err"
 }
 # refused WHAT FILE: FILE holds NOT_PERMITTED naming A's uid as owner.
@@ -70,7 +70,7 @@ connection "main" {
 }
 EOC
 start_ampsd
-wait_for 20 ready_at_least 1 || fail "ampsd did not log on"
+wait_for 30 ready_at_least 1 || fail "ampsd did not log on"
 
 # A defines "shared" and processes messages 1..8.
 pub_ids a.t 1 2 3 4 5 6 7 8
@@ -88,12 +88,12 @@ echo "1-3. B refused: subscribe, unsubscribe -name, DISCARD (A detached)"
 # 4. After a restart, the same; and B's DISCARD while A is attached.
 stop_ampsd TERM
 start_ampsd
-wait_for 20 ready_at_least 2 || fail "ampsd did not log on again"
+wait_for 30 ready_at_least 2 || fail "ampsd did not log on again"
 b_tries 2
 durable "$A" a.t 2 "$T/a2.out" &
 a2=$!
 PIDS="$PIDS $a2"
-wait_for 10 listed "^sub id=shared kind=durable .*uid=$AUID " ||
+wait_for 30 listed "^sub id=shared kind=durable .*uid=$AUID " ||
     fail "A's resumed subscription not listed"
 as_user daemon ipcraw -S "$SOCK" discard shared "$BM8" >"$T/d3.out" ||
     fail "ipcraw discard (A attached)"
@@ -108,7 +108,7 @@ echo "4. after a restart: B refused again; A resumed after its 8 messages"
 # Root may attach A's name; the owner stays A.
 pub_ids a.t 11
 "$CTL" subscribe -topic a.t -durable -subid shared -n 1 -format '{data}' \
-    -timeout 20000 -socket "$SOCK" >"$T/r.out" 2>&1 || fail "root attach"
+    -timeout 30000 -socket "$SOCK" >"$T/r.out" 2>&1 || fail "root attach"
 [ "$(cat "$T/r.out")" = '{"id":11}' ] || fail "root got: $(cat "$T/r.out")"
 listed "^durable name=shared .*owner_uid=$AUID " ||
     fail "root's attach changed the owner"

@@ -35,8 +35,8 @@ run_case() {
 	    >>"$T/ampsd.log" 2>&1 &
 	AMPSD_PID=$!
 	PIDS="$PIDS $AMPSD_PID"
-	wait_for 20 test -S "$T/ampsd.sock" || fail "ampsd did not start"
-	wait_for 20 ready_at_least 1 || fail "no logon"
+	wait_for 30 test -S "$T/ampsd.sock" || fail "ampsd did not start"
+	wait_for 30 ready_at_least 1 || fail "no logon"
 	(umask "$1" && "$CTL" publish -topic t -data '{"id":1}' \
 	    -socket "$T/ampsd.sock" -wait persisted) >>"$T/ctl.log" 2>&1 ||
 	    fail "publish"
@@ -63,7 +63,7 @@ chmod 644 "$T/state"/*
 (umask 022 && exec "$AMPSD" -f -v -c "$T/ampsd.conf") >>"$T/ampsd.log" 2>&1 &
 AMPSD_PID=$!
 PIDS="$PIDS $AMPSD_PID"
-wait_for 20 test -S "$T/ampsd.sock" || fail "ampsd did not restart"
+wait_for 30 test -S "$T/ampsd.sock" || fail "ampsd did not restart"
 for f in "$T"/state/*; do
 	[ "$(stat -c %a "$f")" = 600 ] || fail "$f left $(stat -c %a "$f")"
 	case $f in

@@ -35,7 +35,7 @@ hold() {
 	as_user "$1" ipcraw -S "$SOCK" hold "$2" 120000 >"$T/$3.out" 2>&1 &
 	eval "$3=\$!"
 	PIDS="$PIDS $!"
-	wait_for 20 test -s "$T/$3.out" || fail "$3: no verdict"
+	wait_for 30 test -s "$T/$3.out" || fail "$3: no verdict"
 	grep -q "^welcome=$2 refused=0 " "$T/$3.out" ||
 	    fail "$3: $(cat "$T/$3.out")"
 }
@@ -69,7 +69,7 @@ chown daemon "$T/ampsd.conf"
 as_user daemon ampsd -f -v -c "$T/ampsd.conf" >>"$T/ampsd.log" 2>&1 &
 AMPSD_PID=$!
 PIDS="$PIDS $AMPSD_PID"
-wait_for 20 test -S "$SOCK" || fail "ampsd did not start"
+wait_for 30 test -S "$SOCK" || fail "ampsd did not start"
 
 # 1. The daemon's user at 64 connections; its ampsctl and root's get in.
 hold daemon 64 hd
@@ -97,7 +97,7 @@ kill -STOP "$AMPSD_PID"
 as_user nobody ampsctl ping -socket "$SOCK" >"$T/p3.out" 2>&1 &
 late=$!
 PIDS="$PIDS $late"
-wait_for 10 queued_is 1 ||
+wait_for 30 queued_is 1 ||
     fail "the new program did not reach the listen queue ($(queued))"
 unhold h1
 kill -CONT "$AMPSD_PID"

@@ -67,6 +67,11 @@ static const struct {
 	{ "metrics listen [::]:9187 allow-remote yes;\n", "::", 9187, 0, 1 },
 	{ "metrics listen 0.0.0.0:80 allow-remote yes;\n", "0.0.0.0", 80, 0,
 	  1 },
+	/* Without a port: CONF_METRICS_PORT. */
+	{ "metrics listen 127.0.0.1;\n", "127.0.0.1", 19007, 1, 0 },
+	{ "metrics listen [::1];\n", "::1", 19007, 1, 0 },
+	{ "metrics listen 0.0.0.0 allow-remote yes;\n", "0.0.0.0", 19007, 0,
+	  1 },
 };
 
 static const struct {
@@ -88,8 +93,12 @@ static const struct {
 	{ "metrics listen localhost:9187;\n",
 	  "t.conf:1: metrics listen \"localhost:9187\": expected a numeric "
 	  "IPv4 or [IPv6] address" },
-	{ "metrics listen 127.0.0.1;\n",
-	  "t.conf:1: metrics listen \"127.0.0.1\": expected ADDR:PORT" },
+	{ "metrics listen 127.0.0.1.5;\n",
+	  "t.conf:1: metrics listen \"127.0.0.1.5\": expected a numeric "
+	  "IPv4 or [IPv6] address" },
+	{ "metrics listen [::1;\n",
+	  "t.conf:1: metrics listen \"[::1\": an IPv6 address is written "
+	  "[ADDR]:PORT" },
 	{ "metrics listen 127.0.0.1:65536;\n",
 	  "t.conf:1: metrics listen \"127.0.0.1:65536\": expected a port "
 	  "from 0 to 65535" },
