@@ -175,7 +175,8 @@ core_kick(struct pycore *c)
 	    !c->rx_running)
 		return;
 	c->kicked = 1;
-	(void)write(c->wake[1], &b, 1);
+	if (write(c->wake[1], &b, 1) == -1)
+		return;		/* the pipe is full: a wake-up is pending */
 }
 
 static int64_t
@@ -474,7 +475,9 @@ core_close(struct pycore *c)
 		core_lock(c);
 		c->stop = 1;
 		core_unlock(c);
-		(void)write(c->wake[1], &b, 1);
+		if (write(c->wake[1], &b, 1) == -1) {
+			/* the pipe is full: a wake-up is pending */
+		}
 		Py_BEGIN_ALLOW_THREADS
 		pthread_join(c->rx, NULL);
 		Py_END_ALLOW_THREADS
