@@ -6,7 +6,7 @@
 /*
  * ampsd main(): options, configuration, startup and shutdown order only.
  *
- *	ampsd [-ftv] [-c file] | -h | --version
+ *	ampsd [-ftv] [-c file] | --count-unpersisted dir | -h | --version
  *
  *   -c, --config file  configuration (default /etc/ampsd/ampsd.conf)
  *   -t, --test         check the configuration and exit: prints
@@ -16,6 +16,11 @@
  *   -v, --verbose      more verbose (debug; twice: trace everything)
  *   -h, --help         usage on stdout, exit 0
  *   --version          "ampsd VERSION" on stdout, exit 0
+ *   --count-unpersisted dir
+ *                      one line per publish store in the state directory
+ *                      dir with the messages AMPS has not persisted
+ *                      (pubstore_census(), read-only); exit 0 only when
+ *                      there are provably none; reads no configuration
  *
  * A bad option or a stray argument is named in one line on stderr, with
  * exit status 2.
@@ -38,7 +43,9 @@
  * are sent (sdnotify.c).
  *
  * Invariants:
- *   (1) -t never creates or opens anything but the configuration file.
+ *   (1) -t never creates or opens anything but the configuration file;
+ *       --count-unpersisted reads the directory's store files and
+ *       creates, opens for writing or locks nothing.
  *   (2) No SQLite handle or event base crosses the fork of detach().
  *   (3) Whatever the umask it was started with, the state files ampsd
  *       creates or uses are readable by its own user only: the state
@@ -70,6 +77,7 @@
 #include "log.h"
 #include "loop.h"
 #include "metrics.h"
+#include "pubstore.h"
 #include "server.h"
 #include "reload.h"
 #include "sdlisten.h"
@@ -171,12 +179,16 @@ static void __attribute__((__noreturn__))
 usage(FILE *f, int rc)
 {
 	fprintf(f, "usage: ampsd [-ftv] [-c file]\n"
+	    "       ampsd --count-unpersisted DIR\n"
 	    "  -c, --config FILE  configuration (default %s)\n"
 	    "  -t, --test         check the configuration and exit\n"
 	    "  -f, --foreground   stay in the foreground, log to stderr\n"
 	    "  -v, --verbose      more output (twice: trace everything)\n"
 	    "  -h, --help         this help\n"
 	    "      --version      print the version\n"
+	    "      --count-unpersisted DIR\n"
+	    "                         the messages AMPS has not persisted in\n"
+	    "                         the publish stores in DIR (exit 0: none)\n"
 	    "See ampsd(8) and ampsd.conf(5).\n", CONF_DEFAULT_FILE);
 	exit(rc);
 }
@@ -314,9 +326,9 @@ main(int argc, char **argv)
 	struct metrics		*metrics = NULL;
 	struct ipc_handlers	 h;
 	struct ipc_config	 icfg;
-	const char		*file = CONF_DEFAULT_FILE;
+	const char		*file = CONF_DEFAULT_FILE, *census = NULL;
 	char			*cause = NULL, *absfile, cwd[4096];
-	int			 ch, test = 0, fg = 0, verbose = 0;
+	int			 ch, test = 0, fg = 0, verbose = 0, cfile = 0;
 	int			 lockfd, to, status, sdfd;
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -325,6 +337,7 @@ main(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "count-unpersisted", required_argument, NULL, 'U' },
 		{ NULL, 0, NULL, 0 }
 	};
 
@@ -334,6 +347,7 @@ main(int argc, char **argv)
 		switch (ch) {
 		case 'c':
 			file = optarg;
+			cfile = 1;
 			break;
 		case 'f':
 			fg = 1;
@@ -349,8 +363,12 @@ main(int argc, char **argv)
 		case 'V':
 			printf("ampsd %s\n", PACKAGE_VERSION);
 			return (0);
+		case 'U':
+			census = optarg;
+			break;
 		case ':':
-			usage_error("option %s needs a file", argv[optind - 1]);
+			usage_error("option %s needs %s", argv[optind - 1],
+			    optopt == 'U' ? "a directory" : "a file");
 		default:
 			if (optopt != 0)
 				usage_error("unknown option -%c", optopt);
@@ -359,6 +377,11 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage_error("unexpected argument \"%s\"", argv[optind]);
+	if (census != NULL) {
+		if (cfile || test || fg || verbose)
+			usage_error("--count-unpersisted takes no other option");
+		return (pubstore_census(census, stdout, stderr));
+	}
 
 	conf = conf_new();
 	if (conf_parse_file(conf, file, &errs) == 0 &&

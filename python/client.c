@@ -165,18 +165,29 @@ core_usable(struct pycore *c)
 	return (1);
 }
 
+/*
+ * Wake the receive thread's poll.  The pipe is ours and non-blocking: a
+ * write fails only when it is full (EAGAIN), and then a wake-up is
+ * already pending, which is all that is needed.
+ */
+static void
+core_wake(struct pycore *c)
+{
+	char	b = 'k';
+
+	if (write(c->wake[1], &b, 1) == -1)
+		return;
+}
+
 /* Wake the receive thread to write queued output (lock held). */
 void
 core_kick(struct pycore *c)
 {
-	char	b = 'k';
-
 	if (c->kicked || c->h == NULL || ampsipc_outq(c->h) == 0 ||
 	    !c->rx_running)
 		return;
 	c->kicked = 1;
-	if (write(c->wake[1], &b, 1) == -1)
-		return;		/* the pipe is full: a wake-up is pending */
+	core_wake(c);
 }
 
 static int64_t
@@ -448,7 +459,6 @@ rx_main(void *arg)
 static void
 core_close(struct pycore *c)
 {
-	char	b = 's';
 	int	joined = 0;
 
 	if (c == NULL || c->pid != pyamps_pid)
@@ -475,9 +485,7 @@ core_close(struct pycore *c)
 		core_lock(c);
 		c->stop = 1;
 		core_unlock(c);
-		if (write(c->wake[1], &b, 1) == -1) {
-			/* the pipe is full: a wake-up is pending */
-		}
+		core_wake(c);
 		Py_BEGIN_ALLOW_THREADS
 		pthread_join(c->rx, NULL);
 		Py_END_ALLOW_THREADS

@@ -54,7 +54,6 @@
 
 #include <sys/stat.h>
 #include <sys/types.h>
-#include <sys/vfs.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -71,11 +70,11 @@
 
 
 #include "ampsipc.h"
+#include "benchutil.h"
 #include "rawstore.h"
 
 #define MAX_RUNS	15
 #define MAX_PROCS	256
-#define TMPFS_MAGIC_	0x01021994
 #define WAIT_MS		600000	/* flush timeout: 10 minutes */
 
 static long	 opt_n = 200000;
@@ -96,16 +95,6 @@ static char	 sockpath[600];
 static char	 statedir[600];
 static pid_t	 sim_pid = -1, amps_pid = -1;
 static unsigned char *payload;
-
-/* Monotonic seconds. */
-static double
-now(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
-}
 
 /* Stop the processes we started (invariant 1) and remove the work dir. */
 static void
@@ -150,24 +139,8 @@ die(const char *fmt, ...)
 static void
 make_workdir(void)
 {
-	const char	*base = opt_dir;
-	struct statfs	 sf;
-
-	if (base == NULL) {
-		base = "/tmp";
-		if (statfs(base, &sf) == 0 && sf.f_type == TMPFS_MAGIC_)
-			base = "/var/tmp";
-	}
-	if (statfs(base, &sf) == 0 && sf.f_type == TMPFS_MAGIC_)
-		fprintf(stderr, "bench-publish: warning: %s is tmpfs; fsync "
-		    "costs nothing there\n", base);
-	if ((size_t)snprintf(workdir, sizeof workdir, "%s/bench-publish-XXXXXX",
-	    base) >= sizeof workdir)
-		die("work directory name too long");
-	if (mkdtemp(workdir) == NULL) {
-		workdir[0] = '\0';
-		die("%s: %s", base, strerror(errno));
-	}
+	if (bu_workdir(workdir, sizeof workdir, opt_dir, "bench-publish") == -1)
+		die("work directory: %s", strerror(errno));
 	snprintf(statedir, sizeof statedir, "%s/state", workdir);
 	snprintf(sockpath, sizeof sockpath, "%s/ampsd.sock", workdir);
 }
@@ -214,9 +187,9 @@ static int
 wait_path(const char *path, double secs, pid_t pid)
 {
 	struct stat	sb;
-	double		end = now() + secs;
+	double		end = bu_now() + secs;
 
-	while (now() < end) {
+	while (bu_now() < end) {
 		if (stat(path, &sb) == 0 && sb.st_size >= 0 &&
 		    (S_ISSOCK(sb.st_mode) || sb.st_size > 0))
 			return (0);
@@ -317,7 +290,7 @@ publish_n(struct ampsipc *h, long n, const char *topic, double *stored)
 	if (ampsipc_wait_stored(h, WAIT_MS) == -1)
 		return (-1);
 	if (stored != NULL)
-		*stored = now();
+		*stored = bu_now();
 	if (ampsipc_publish_flush(h, WAIT_MS) == -1 || ampsipc_failed(h) != 0)
 		return (-1);
 	return (0);
@@ -331,13 +304,13 @@ run_single(double *stored_rate)
 	double		 t0, ts, t1;
 
 	*stored_rate = 0;
-	t0 = now();
+	t0 = bu_now();
 	if (publish_n(h, opt_n, "bench", &ts) == -1) {
 		fprintf(stderr, "single: %s\n", ampsipc_errmsg(h));
 		ampsipc_close(h);
 		return (0);
 	}
-	t1 = now();
+	t1 = bu_now();
 	ampsipc_close(h);
 	*stored_rate = (double)opt_n / (ts - t0);
 	return ((double)opt_n / (t1 - t0));
@@ -396,14 +369,14 @@ run_procs(void)
 			ok = 0;		/* a child could not connect */
 			break;
 		}
-	t0 = now();
+	t0 = bu_now();
 	close(go[1]);		/* EOF: everyone starts */
 	for (i = 0; i < opt_procs; i++) {
 		if (waitpid(pids[i], &st, 0) == -1 || !WIFEXITED(st) ||
 		    WEXITSTATUS(st) != 0)
 			ok = 0;
 	}
-	t1 = now();
+	t1 = bu_now();
 	close(ready[0]);
 	if (!ok) {
 		fprintf(stderr, "procs: a publisher failed\n");
@@ -430,16 +403,7 @@ lat_event(struct ampsipc *h, const struct ampsipc_pubevent *ev, void *arg)
 
 	if (ev->kind != AMPSIPC_PUB_STORED || i >= l->n || l->nlat >= l->n)
 		return;
-	l->lat[l->nlat++] = now() - l->sent[i];
-}
-
-/* Compare doubles for qsort. */
-static int
-cmpd(const void *a, const void *b)
-{
-	double	x = *(const double *)a, y = *(const double *)b;
-
-	return (x < y ? -1 : x > y);
+	l->lat[l->nlat++] = bu_now() - l->sent[i];
 }
 
 /* Case latency: p50 and p99 of STORED latency at a paced rate. */
@@ -458,14 +422,14 @@ run_latency(double *p50, double *p99)
 	    (l.lat = calloc(l.n, sizeof *l.lat)) == NULL)
 		die("latency: out of memory");
 	ampsipc_set_pub_handler(h, lat_event, &l);
-	t0 = now();
+	t0 = bu_now();
 	while (sent < l.n) {
-		t = now();
+		t = bu_now();
 		target = (size_t)((t - t0) * opt_rate) + 1;
 		if (target > l.n)
 			target = l.n;
 		for (; sent < target; sent++) {
-			l.sent[sent] = now();
+			l.sent[sent] = bu_now();
 			if (ampsipc_publish(h, "bench-lat", payload, opt_size,
 			    NULL, &reqid) == -1)
 				goto fail;
@@ -478,7 +442,7 @@ run_latency(double *p50, double *p99)
 	if (ampsipc_wait_stored(h, WAIT_MS) == -1 ||
 	    ampsipc_publish_flush(h, WAIT_MS) == -1 || l.nlat != l.n)
 		goto fail;
-	qsort(l.lat, l.nlat, sizeof *l.lat, cmpd);
+	qsort(l.lat, l.nlat, sizeof *l.lat, bu_cmpd);
 	*p50 = l.lat[l.nlat / 2] * 1e6;
 	*p99 = l.lat[(size_t)((double)l.nlat * 0.99)] * 1e6;
 	free(l.sent);
@@ -519,26 +483,16 @@ fsync_us(const char *dir)
 		die("%s: %s", path, strerror(errno));
 	memset(buf, 'f', sizeof buf);
 	for (i = 0; i < 21; i++) {
-		t0 = now();
+		t0 = bu_now();
 		if (pwrite(fd, buf, sizeof buf, 0) != (ssize_t)sizeof buf ||
 		    fdatasync(fd) == -1)
 			die("%s: %s", path, strerror(errno));
-		v[i] = (now() - t0) * 1e6;
+		v[i] = (bu_now() - t0) * 1e6;
 	}
 	close(fd);
 	unlink(path);
-	qsort(v, 21, sizeof *v, cmpd);
+	qsort(v, 21, sizeof *v, bu_cmpd);
 	return (v[10]);
-}
-
-/* Median of n values (sorted in place); 0 for none. */
-static double
-median(double *v, int n)
-{
-	if (n == 0)
-		return (0);
-	qsort(v, (size_t)n, sizeof *v, cmpd);
-	return (n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2);
 }
 
 /* Parse a positive number option or die. */
@@ -660,12 +614,12 @@ main(int argc, char **argv)
 			nok++;
 	}
 	if (nok > 0) {
-		double ms = median(single, nok), mr = median(raw, nok);
-		double mp = median(procs, nok), mst = median(stored, nok);
+		double ms = bu_median(single, nok), mr = bu_median(raw, nok);
+		double mp = bu_median(procs, nok), mst = bu_median(stored, nok);
 
 		printf("%-4s %10.0f %10.0f %10.0f %6.2f %10.0f %6.2f %8.0f "
 		    "%8.0f\n", "med", mst, ms, mr, ms / mr, mp, mp / ms,
-		    median(p50, nlat), median(p99, nlat));
+		    bu_median(p50, nlat), bu_median(p99, nlat));
 		printf("(ratio 1 = single/raw, ratio 2 = procs/single; single "
 		    "and procs are timed until persisted)\n");
 	}

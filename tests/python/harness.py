@@ -13,6 +13,7 @@ fails the test (the --enable-asan pass).
 
 import os
 import re
+import select
 import shutil
 import signal
 import socket
@@ -46,6 +47,27 @@ def wait_until(cond, seconds, what):
             raise AssertionError("timed out after %.1f s waiting for %s"
                                  % (seconds, what))
         time.sleep(0.02)
+
+
+def read_line(stream, seconds, what):
+    """One line from a child's pipe, waiting at most seconds: a child
+    that hangs fails the test, naming what did not come, instead of
+    hanging it.  Reads the fd a byte at a time, so nothing is left in
+    the stream's buffer for a later communicate().  "" at end of file."""
+    fd = stream.fileno()
+    end = time.monotonic() + seconds
+    line = b""
+    while not line.endswith(b"\n"):
+        left = end - time.monotonic()
+        r = select.select([fd], [], [], max(left, 0))[0] if left > 0 else []
+        if not r:
+            raise AssertionError("timed out after %.1f s waiting for %s"
+                                 " (got %r)" % (seconds, what, line))
+        c = os.read(fd, 1)
+        if not c:
+            break
+        line += c
+    return line.decode()
 
 
 def child_env(extra=None):

@@ -59,7 +59,8 @@ class DurableTest(harness.EnvTestCase):
         seen = []
         try:
             while True:
-                line = first.stdout.readline()
+                line = harness.read_line(first.stdout, 30,
+                                         "the first consumer's next line")
                 self.assertTrue(line, "first consumer ended early")
                 seen.append(line.split())
                 if line.split() == ["D", "4"]:

@@ -33,7 +33,8 @@ class ExamplesTest(harness.EnvTestCase):
     def test_publisher_and_subscriber(self):
         sub = self.bg("subscriber.py", "ampsd://", "ex1", "/id > 6", "3")
         # the subscriber says "subscribed" once AMPS accepted it
-        self.assertIn("subscribed", sub.stderr.readline())
+        said = harness.read_line(sub.stderr, 30, "subscribed")
+        self.assertIn("subscribed", said)
         out = self.ex("publisher.py", self.env.uri(), "ex1", "10")
         self.assertIn("published 10 messages", out)
         o, e = sub.communicate(timeout=30)
@@ -53,7 +54,8 @@ class ExamplesTest(harness.EnvTestCase):
         c.publish_flush(10000)
         p = self.bg("sow_and_subscribe.py", "ampsd://", "orders",
                     "/qty > 100 AND /id >= 900", "2")
-        self.assertTrue(p.stdout.readline().startswith("sow "))
+        said = harness.read_line(p.stdout, 30, "the sow line")
+        self.assertTrue(said.startswith("sow "))
         c.publish("orders", '{"id":901,"qty":200}')
         c.publish("orders", '{"id":900,"qty":50}')
         o, e = p.communicate(timeout=30)

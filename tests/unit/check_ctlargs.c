@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "ampsctl.h"
+#include "testutil.h"
 
 static struct ctl_args	a;
 static char		err[1024];
@@ -291,11 +292,5 @@ ctlargs_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(ctlargs_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (check_main(ctlargs_suite()));
 }

@@ -21,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "testutil.h"
+
 #define JSONCHECK_NO_MAIN
 #include "../tools/jsoncheck.c"
 
@@ -337,11 +339,5 @@ ctlstatus_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(ctlstatus_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (check_main(ctlstatus_suite()));
 }

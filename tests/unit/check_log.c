@@ -26,6 +26,7 @@
 
 #include "conn-int.h"
 #include "log.h"
+#include "testutil.h"
 
 /* Edits apply in order; a bad word changes nothing. */
 START_TEST(test_trace_edit)
@@ -273,11 +274,5 @@ log_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(log_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (check_main(log_suite()));
 }

@@ -23,6 +23,7 @@
 #include <time.h>
 
 #include "metrics.h"
+#include "testutil.h"
 
 /* Render s into a string (caller frees). */
 static char *
@@ -573,11 +574,5 @@ metrics_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(metrics_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (check_main(metrics_suite()));
 }

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "topic.h"
+#include "testutil.h"
 
 /* topic_check() of a C string. */
 static int
@@ -156,11 +157,5 @@ topic_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(topic_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (check_main(topic_suite()));
 }
