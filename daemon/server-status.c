@@ -76,9 +76,11 @@ srv_own_unpersisted(struct server_conn *sc, const struct ipc_client *cl)
 static int
 srv_may_use(struct server *srv, struct server_conn *sc, uid_t uid, gid_t gid)
 {
+	const char	*why;
+
 	return (server_acl(srv, uid, gid, sc->cc->name, NULL,
-	    IPC_OP_PUBLISH) || server_acl(srv, uid, gid, sc->cc->name, NULL,
-	    IPC_OP_SUBSCRIBE));
+	    IPC_OP_PUBLISH, &why) || server_acl(srv, uid, gid, sc->cc->name,
+	    NULL, IPC_OP_SUBSCRIBE, &why));
 }
 
 /* The "error" and "reason" keys: why the connection is not up. */
@@ -228,7 +230,7 @@ server_status_h(struct ipc_client *cl, const struct ipcwire_msg *m, void *arg)
 		fprintf(f, " reconnects=%llu published=%llu acked=%llu "
 		    "failed_writes=%llu refused=%llu sent=%llu replayed=%llu "
 		    "renumbered=%llu seq_assumed=%llu server_lost=%llu "
-		    "damaged=%llu\n",
+		    "damaged=%llu acl_dropped=%llu\n",
 		    (unsigned long long)mc->reconnects,
 		    (unsigned long long)mc->published,
 		    (unsigned long long)mc->acked,
@@ -239,7 +241,8 @@ server_status_h(struct ipc_client *cl, const struct ipcwire_msg *m, void *arg)
 		    (unsigned long long)mc->renumbered,
 		    (unsigned long long)mc->seq_assumed,
 		    (unsigned long long)mc->server_lost,
-		    (unsigned long long)mc->damaged);
+		    (unsigned long long)mc->damaged,
+		    (unsigned long long)mc->acl_dropped);
 	}
 	for (i = 0; !one && i < snap.m.nstores; i++)
 		fprintf(f, "store kind=%s commits=%llu failures=%llu\n",

@@ -346,12 +346,14 @@ server_create(struct conf *conf, char **cause)
 	srv = xcalloc(1, sizeof *srv);
 	srv->conf = conf;
 	srv->self = geteuid();
+	srv->acl_gen = 1;
 	srv->started = loop_now_ms();
 	srv->started_wall = (double)time(NULL);
 	srv->set = store_set_create();
 	store_set_observe(srv->set, server_commit_observed, srv);
 	srv->conns = xcalloc(conf->nconns, sizeof *srv->conns);
 	srv->sp = subpath_create(conf, srv->set);
+	subpath_set_acl(srv->sp, server_acl_deliver, srv, &srv->acl_gen);
 	memset(&ev, 0, sizeof ev);
 	ev.persisted = publish_persisted;
 	ev.failed = publish_failed;

@@ -91,6 +91,7 @@ sm_sub_free(struct submgr_sub *s)
 	free(s->hdrs);
 	free(s->last_bm);
 	free(s->flow);
+	free(s->acl.topic);
 	free(s);
 }
 
@@ -100,6 +101,7 @@ sm_cmd_free(struct submgr_cmd *c)
 {
 	free(c->query_id);
 	free(c->local_id);
+	free(c->acl.topic);
 	free(c);
 }
 

@@ -49,6 +49,7 @@
 int		 bench_ack_conflation = 20;	/* ms; < 0: ampsim's default */
 char		 bench_dir[256];
 char		 bench_sock[300];
+const char	*bench_conn_extra = "";
 int		 bench_sim_port;
 
 static const char	*bench_prog = "bench";
@@ -190,11 +191,12 @@ bench_start(const char *durability, const char *uriopts)
 	snprintf(bench_sock, sizeof bench_sock, "%s/ampsd.sock", bench_dir);
 	if ((f = fopen(conf, "w")) == NULL)
 		bench_die("conf");
-	fprintf(f, "socket \"%s\";\nstate-directory \"%s/state-%u\";\n"
+	fprintf(f, "socket \"%s\"%s;\nstate-directory \"%s/state-%u\";\n"
 	    "log stderr;\nconnection \"main\" {\n\tclient-name \"bench-%u\";"
 	    "\n\tserver \"tcp://127.0.0.1:%s/amps/json%s\";\n"
-	    "\tdurability %s;\n}\n", bench_sock, bench_dir, nstarts,
-	    nstarts, port, uriopts, durability);
+	    "\tdurability %s;\n%s\n}\n", bench_sock,
+	    *bench_conn_extra != '\0' ? " mode 0666" : "", bench_dir, nstarts,
+	    nstarts, port, uriopts, durability, bench_conn_extra);
 	fclose(f);
 	unlink(bench_sock);
 	{
@@ -206,6 +208,27 @@ bench_start(const char *durability, const char *uriopts)
 	if (access(bench_sock, F_OK) != 0)
 		bench_die("ampsd did not start");
 	usleep(300000);		/* logged on */
+}
+
+/*
+ * CPU time ampsd has run so far, in nanoseconds, from
+ * /proc/PID/schedstat (0 if unknown).  Unlike wall time it does not grow
+ * while other processes hold the CPUs.
+ */
+uint64_t
+bench_ampsd_cpu_ns(void)
+{
+	char			 path[64];
+	unsigned long long	 ns;
+	FILE			*f;
+	int			 n;
+
+	snprintf(path, sizeof path, "/proc/%ld/schedstat", (long)d_pid);
+	if (d_pid <= 0 || (f = fopen(path, "r")) == NULL)
+		return (0);
+	n = fscanf(f, "%llu", &ns);
+	fclose(f);
+	return (n == 1 ? (uint64_t)ns : 0);
 }
 
 /* Connect a handle to the daemon. */

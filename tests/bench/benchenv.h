@@ -22,6 +22,9 @@ extern char	bench_dir[256];		/* work directory */
 extern char	bench_sock[300];	/* ampsd's IPC socket */
 extern int	bench_sim_port;		/* ampsim's TCP port */
 extern int	bench_ack_conflation;	/* ampsim's, ms; < 0: its default */
+/* Extra statements for the connection block of the next bench_start()
+ * (e.g. an allow rule); with any, the socket is made mode 0666. */
+extern const char *bench_conn_extra;
 
 void		 bench_init(const char *);
 void		 bench_done(int);
@@ -31,6 +34,7 @@ uint64_t	 bench_now_ns(void);
 void		 bench_start(const char *, const char *);
 void		 bench_stop(void);
 struct ampsipc	*bench_open(void);
+uint64_t	 bench_ampsd_cpu_ns(void);
 
 int		 bench_raw_logon(void);
 void		 bench_raw_drain(int);

@@ -88,10 +88,21 @@ ready_ge() {
 }
 wait_for 20 ready_ge 1 || fail "ampsd never ready"
 
+# The port of the server connection main is on now (its last "-> ready").
+ampsd_on() {
+	sed -n 's|.*connection main: [a-z-]* -> ready (server tcp://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' \
+	    "$T/ampsd.log" | tail -n 1
+}
+
 # The disruption of one condition, for one kind of run.
 disrupt() {	# KIND COND BASE
 	local n port admin
 	n=$(main_ready)
+	# ampsd's own run disrupts the server ampsd is on: a reference
+	# run's failover may have sent ampsd back to the restarted server.
+	if [ "$1" = ipc ]; then
+		if [ "$(ampsd_on)" = "$PA" ]; then PRIMARY=a; else PRIMARY=b; fi
+	fi
 	if [ "$PRIMARY" = a ]; then admin=$AA; else admin=$AB; fi
 	case $1$2 in
 	refc)
