@@ -169,6 +169,26 @@ mk(int c, const char *topic, const char *filter, const char *opts)
 	return (x);
 }
 
+/*
+ * Subscribe on h with sub_id id (opts "pause", "resume", "replace":
+ * change it), from bookmark bm (NULL: none), collecting into c (NULL:
+ * no handler); what names the check.
+ */
+static void
+sub(struct ampsipc *h, const char *topic, const char *filter,
+    const char *opts, const char *id, const char *bm, struct coll *c,
+    const char *what)
+{
+	struct ampsipc_command	*x;
+
+	x = mk(AMPSIPC_C_SUBSCRIBE, topic, filter, opts);
+	ampsipc_cmd_set_str(x, AMPSIPC_FIELD_SUB_ID, id);
+	ampsipc_cmd_set_str(x, AMPSIPC_FIELD_BOOKMARK, bm);
+	check(h, ampsipc_execute_async(h, x, c != NULL ? collect : NULL, c) ==
+	    0, "%s", what);
+	ampsipc_cmd_free(x);
+}
+
 /* Publish on conn (NULL: default) and wait for AMPS to persist it. */
 static void
 pub(struct ampsipc *h, const char *topic, const char *json)
@@ -320,36 +340,19 @@ s_pausereconnect(void)
 {
 	struct ampsipc	*h = conn("semtest");
 	struct coll	 p, q, r;
-	struct ampsipc_command *x;
 	int		 ms;
 
 	memset(&p, 0, sizeof p);
 	memset(&q, 0, sizeof q);
 	memset(&r, 0, sizeof r);
-	x = mk(AMPSIPC_C_SUBSCRIBE, "pr", NULL, NULL);
-	ampsipc_cmd_set_str(x, AMPSIPC_FIELD_SUB_ID, "P");
-	ampsipc_cmd_set_str(x, AMPSIPC_FIELD_BOOKMARK, AMPSIPC_BOOKMARK_EPOCH);
-	check(h, ampsipc_execute_async(h, x, collect, &p) == 0, "bm sub");
-	ampsipc_cmd_free(x);
-	x = mk(AMPSIPC_C_SUBSCRIBE, "pr", NULL, NULL);
-	ampsipc_cmd_set_str(x, AMPSIPC_FIELD_SUB_ID, "Q");
-	check(h, ampsipc_execute_async(h, x, collect, &q) == 0, "plain sub");
-	ampsipc_cmd_free(x);
-	x = mk(AMPSIPC_C_SUBSCRIBE, "rf", "/v = 1", NULL);
-	ampsipc_cmd_set_str(x, AMPSIPC_FIELD_SUB_ID, "R");
-	check(h, ampsipc_execute_async(h, x, collect, &r) == 0, "filtered");
-	ampsipc_cmd_free(x);
-	x = mk(AMPSIPC_C_SUBSCRIBE, "rf", "/v = 2", "replace");
-	ampsipc_cmd_set_str(x, AMPSIPC_FIELD_SUB_ID, "R");
-	check(h, ampsipc_execute_async(h, x, collect, &r) == 0, "replace");
-	ampsipc_cmd_free(x);
+	sub(h, "pr", NULL, NULL, "P", AMPSIPC_BOOKMARK_EPOCH, &p, "bm sub");
+	sub(h, "pr", NULL, NULL, "Q", NULL, &q, "plain sub");
+	sub(h, "rf", "/v = 1", NULL, "R", NULL, &r, "filtered");
+	sub(h, "rf", "/v = 2", "replace", "R", NULL, &r, "replace");
 	pub(h, "pr", "{\"n\":1}");
 	pub(h, "pr", "{\"n\":2}");
 	check(h, wait_cond(h, &p, has_msgs, 2, 10000), "P has 1, 2");
-	x = mk(AMPSIPC_C_SUBSCRIBE, NULL, NULL, "pause");
-	ampsipc_cmd_set_str(x, AMPSIPC_FIELD_SUB_ID, "P");
-	check(h, ampsipc_execute_async(h, x, NULL, NULL) == 0, "pause");
-	ampsipc_cmd_free(x);
+	sub(h, NULL, NULL, "pause", "P", NULL, NULL, "pause");
 	pub(h, "pr", "{\"n\":3}");
 	hook("disconnect");		/* back once ampsd is ready again */
 	pub(h, "pr", "{\"n\":4}");
@@ -363,10 +366,7 @@ s_pausereconnect(void)
 	    nmsg(&p));
 	check(h, nmsg(&r) == 1 && strstr(r.data[r.n - 1], "\"v\":2"),
 	    "the replaced filter holds after the reconnect");
-	x = mk(AMPSIPC_C_SUBSCRIBE, NULL, NULL, "resume");
-	ampsipc_cmd_set_str(x, AMPSIPC_FIELD_SUB_ID, "P");
-	check(h, ampsipc_execute_async(h, x, NULL, NULL) == 0, "resume");
-	ampsipc_cmd_free(x);
+	sub(h, NULL, NULL, "resume", "P", NULL, NULL, "resume");
 	check(h, wait_cond(h, &p, has_msgs, 4, 10000), "P has 3, 4");
 	pub(h, "pr", "{\"n\":5}");
 	check(h, wait_cond(h, &q, has_msgs, 3, 10000), "Q has 5");
@@ -563,22 +563,14 @@ s_restart(void)
 {
 	struct ampsipc	*h = conn("semtest");
 	struct coll	 p, q;
-	struct ampsipc_command *x;
 	char		 json[64];
 	int		 i, ms, rc;
 
 	memset(&p, 0, sizeof p);
 	memset(&q, 0, sizeof q);
 	(void)ampsipc_set_reconnect(h, 30000);
-	x = mk(AMPSIPC_C_SUBSCRIBE, "rs", NULL, NULL);
-	ampsipc_cmd_set_str(x, AMPSIPC_FIELD_SUB_ID, "P");
-	ampsipc_cmd_set_str(x, AMPSIPC_FIELD_BOOKMARK, AMPSIPC_BOOKMARK_EPOCH);
-	check(h, ampsipc_execute_async(h, x, collect, &p) == 0, "bm sub");
-	ampsipc_cmd_free(x);
-	x = mk(AMPSIPC_C_SUBSCRIBE, "rs", NULL, NULL);
-	ampsipc_cmd_set_str(x, AMPSIPC_FIELD_SUB_ID, "Q");
-	check(h, ampsipc_execute_async(h, x, collect, &q) == 0, "plain sub");
-	ampsipc_cmd_free(x);
+	sub(h, "rs", NULL, NULL, "P", AMPSIPC_BOOKMARK_EPOCH, &p, "bm sub");
+	sub(h, "rs", NULL, NULL, "Q", NULL, &q, "plain sub");
 	for (i = 1; i <= 50; i++) {
 		snprintf(json, sizeof json, "{\"n\":%d}", i);
 		check(h, ampsipc_publish(h, "rs", json, strlen(json), NULL,
@@ -586,10 +578,7 @@ s_restart(void)
 	}
 	check(h, ampsipc_wait_stored(h, 20000) == 0, "stored");
 	check(h, wait_cond(h, &p, has_msgs, 1, 20000), "P has a message");
-	x = mk(AMPSIPC_C_SUBSCRIBE, NULL, NULL, "pause");
-	ampsipc_cmd_set_str(x, AMPSIPC_FIELD_SUB_ID, "P");
-	check(h, ampsipc_execute_async(h, x, NULL, NULL) == 0, "pause");
-	ampsipc_cmd_free(x);
+	sub(h, NULL, NULL, "pause", "P", NULL, NULL, "pause");
 	check(h, ampsipc_ping(h, 10000) == 0, "ping");
 	hook("restart-ampsd");
 	for (i = 51; i <= 100; i++) {
