@@ -224,8 +224,19 @@ connection "main" {
                     if not os.path.islink(os.path.join(d, f)):
                         os.chmod(os.path.join(d, f), 0o755)
             os.chmod(self.T, 0o755)
-        return {"PYTHONPATH": os.path.join(ub, "py"),
-                "LD_LIBRARY_PATH": os.path.join(ub, "lib")}
+        env = {"PYTHONPATH": os.path.join(ub, "py"),
+               "LD_LIBRARY_PATH": os.path.join(ub, "lib")}
+        # The ASan pass's LeakSanitizer suppressions too: a file it
+        # cannot read makes it abort the program.
+        lsan = os.environ.get("LSAN_OPTIONS", "")
+        m = re.search(r"suppressions=([^:]+)", lsan)
+        if m:
+            supp = os.path.join(ub, "lsan.supp")
+            shutil.copy(m.group(1), supp)
+            os.chmod(supp, 0o644)
+            env["LSAN_OPTIONS"] = lsan.replace(m.group(0),
+                                               "suppressions=" + supp)
+        return env
 
     def uri(self, connection=None):
         u = "ampsd://" + self.sock

@@ -12,6 +12,7 @@ import signal
 import subprocess
 import threading
 import time
+import unittest
 
 import AMPS
 import harness
@@ -27,6 +28,30 @@ def rss_kb():
 
 def threads():
     return len(os.listdir("/proc/self/task"))
+
+
+# GCC 12's libasan does not hold its allocator's locks across fork():
+# a child of a multithreaded process deadlocks in malloc when another
+# thread held one at the fork (seen: the child's new receive thread
+# stuck in the ASan allocator).  glibc's malloc does, so the fork tests
+# run in the plain pass only.
+NO_FORK_UNDER_ASAN = unittest.skipIf(
+    harness.ASAN, "fork() of a threaded process under GCC 12's ASan "
+    "runtime can deadlock in its allocator (tested in the plain pass)")
+
+
+def wait_child(test, pid, seconds, what):
+    """waitpid with a bound: a hung child is killed and fails the test."""
+    end = time.monotonic() + seconds
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        if time.monotonic() > end:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            test.fail("%s (pid %d) hung for %d s" % (what, pid, seconds))
+        time.sleep(0.01)
 
 
 class ThreadTest(harness.EnvTestCase):
@@ -82,6 +107,7 @@ class ThreadTest(harness.EnvTestCase):
         self.assertEqual(list(s.timeout(100)), [])
         del s
 
+    @NO_FORK_UNDER_ASAN
     def test_fork(self):
         c = self.client()
         c.publish("th4", "parent")
@@ -100,13 +126,13 @@ class ThreadTest(harness.EnvTestCase):
                     code = 0
             finally:
                 os._exit(code)
-        _, status = os.waitpid(pid, 0)
-        self.assertEqual(os.waitstatus_to_exitcode(status), 0)
+        self.assertEqual(wait_child(self, pid, 30, "the fork child"), 0)
         c.publish_flush(10000)
         got = [m.get_data() for m in
                c.subscribe("th4", bookmark="0").timeout(3000)]
         self.assertEqual(sorted(got), ["child2", "parent"])
 
+    @NO_FORK_UNDER_ASAN
     def test_fork_while_receiving(self):
         """Forks while the receive thread is busy (it may hold the
         client's lock): each child fails fast instead of hanging."""
@@ -130,17 +156,8 @@ class ThreadTest(harness.EnvTestCase):
                         code = 0
                     finally:
                         os._exit(code)
-                end = time.monotonic() + 10
-                while True:
-                    done, status = os.waitpid(pid, os.WNOHANG)
-                    if done:
-                        break
-                    if time.monotonic() > end:
-                        os.kill(pid, signal.SIGKILL)
-                        os.waitpid(pid, 0)
-                        self.fail("fork child %d hung" % i)
-                    time.sleep(0.01)
-                self.assertEqual(os.waitstatus_to_exitcode(status), 0)
+                self.assertEqual(wait_child(self, pid, 30,
+                                            "fork child %d" % i), 0)
         finally:
             stop.set()
             t.join(10)
