@@ -28,6 +28,7 @@
  *                     | "verify" ( "yes" | "no" ) ";"
  *                     | "server-name" STR ";" } "}"
  *             | "durability" ( "full" | "normal" ) ";"
+ *             | "durability" "memory" [ "limit" SIZE ] ";"
  *             | "queue-ack" { "batch" NUMBER | "timeout" DUR } ";"
  *             | "allow" WHAT ( "user" | "group" ) STR "topic" STR ";"
  *   ropt      = "give-up" ( DUR | "never" ) | "jitter" ( "yes" | "no" )
@@ -58,6 +59,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "amps.h"
@@ -316,6 +318,53 @@ conf_parse_duration(const char *s, uint64_t *ms)
 		return (-1);
 	*ms = v * mul;
 	return (0);
+}
+
+/*
+ * Parse a size: digits, optionally followed by K, M or G (powers of
+ * 1024; k, m, g too).  Returns 0 and the value in bytes, or -1.
+ */
+int
+conf_parse_size(const char *s, uint64_t *bytes)
+{
+	unsigned long long	 v;
+	char			*ep;
+	uint64_t		 mul;
+
+	if (!isdigit((unsigned char)*s))
+		return (-1);
+	errno = 0;
+	v = strtoull(s, &ep, 10);
+	if (errno != 0)
+		return (-1);
+	if (*ep == '\0')
+		mul = 1;
+	else if (strcasecmp(ep, "k") == 0)
+		mul = 1024;
+	else if (strcasecmp(ep, "m") == 0)
+		mul = 1024 * 1024;
+	else if (strcasecmp(ep, "g") == 0)
+		mul = 1024 * 1024 * 1024;
+	else
+		return (-1);
+	if (v > UINT64_MAX / mul)
+		return (-1);
+	*bytes = v * mul;
+	return (0);
+}
+
+/* The keyword of a durability. */
+const char *
+conf_durability_name(enum conf_durability d)
+{
+	switch (d) {
+	case CONF_DURABILITY_NORMAL:
+		return ("normal");
+	case CONF_DURABILITY_MEMORY:
+		return ("memory");
+	default:
+		return ("full");
+	}
 }
 
 /* Read a duration argument. */

@@ -753,6 +753,7 @@ conn_pump(struct conn *c)
 {
 	uint64_t	before;
 	int64_t		n;
+	int		done = 0;
 
 	if (c->ps == NULL || (c->state != CONN_READY &&
 	    c->state != CONN_RECOVERING))
@@ -767,12 +768,17 @@ conn_pump(struct conn *c)
 			    c->cc->name, pubstore_error(c->ps));
 			break;
 		}
-		if (n == 0 || c->sent_seq == before)
+		/* No row, or the first one not committed yet: every
+		 * committed row is sent, whatever recover_target says
+		 * (numbers may be unused: a memory store starts high). */
+		if (n == 0 || c->sent_seq == before) {
+			done = 1;
 			break;
+		}
 	}
 	conn_io_flush(c);
 	if (c->fd != -1 && c->state == CONN_RECOVERING &&
-	    c->sent_seq >= c->recover_target)
+	    (c->sent_seq >= c->recover_target || done))
 		conn_set_state(c, CONN_READY);
 }
 

@@ -4,9 +4,20 @@
  */
 
 /*
- * pubstore.h: the durable publish store of one upstream connection
- * (PROTOCOL.md §7.2-§7.5, DESIGN.md §3 "Publish").  One SQLite file per
- * configured connection, e.g. <statedir>/<connection>.pub.db.
+ * pubstore.h: the publish store of one upstream connection (PROTOCOL.md
+ * §7.2-§7.5, DESIGN.md §3 "Publish"): every message handed over and not
+ * yet persisted by AMPS, with its sequence number.  Two backends behind
+ * this one interface (pubstore.c dispatches):
+ *
+ *	pubstore_open()		durable: one SQLite file per configured
+ *				connection, <statedir>/pub-<connection>.db
+ *				(pubstore-sqlite.c)
+ *	pubstore_open_memory()	`durability memory`: the rows live in the
+ *				daemon's memory, up to a byte limit
+ *				(pubstore-mem.c); they survive program
+ *				restarts and upstream failover, not a daemon
+ *				crash or restart, like an AMPS HA client's
+ *				memory publish store.  A commit is immediate.
  *
  * Use from the event loop:
  *
@@ -37,6 +48,7 @@
 #include "store.h"
 
 struct pubstore;
+struct store_set;
 
 /* Stored command kinds (stable on disk: never renumber). */
 enum pubstore_kind {
@@ -78,6 +90,16 @@ struct pubstore_rec {
 struct pubstore	*pubstore_open(const char *path, enum store_durability,
 		    int flags, char **cause);
 
+/*
+ * Open a memory publish store holding at most limit bytes (rows and
+ * their index; 0: no limit).  Its first sequence number is the wall
+ * clock in microseconds, so a restarted daemon's numbers stay above
+ * those AMPS keeps for the client name from an earlier run as long as
+ * that run published fewer than one message per microsecond on average.
+ * Returns NULL with *cause set (caller frees) when memory runs out.
+ */
+struct pubstore	*pubstore_open_memory(uint64_t limit, char **cause);
+
 /* Roll back anything uncommitted and close.  Accepts NULL. */
 void		 pubstore_close(struct pubstore *);
 
@@ -87,7 +109,8 @@ void		 pubstore_close(struct pubstore *);
  * transaction of this loop pass and is durable only when
  * pubstore_commit() returns 0: the caller must not acknowledge it or
  * send it upstream before that.  Returns 0, or -1 (store degraded, a
- * length above the limits, or SQLite failed; pubstore_error() says why).
+ * length above the limits, a memory store full, or SQLite failed;
+ * pubstore_error() says why).
  */
 int		 pubstore_append(struct pubstore *,
 		    const struct pubstore_rec *, uint64_t *seq);
@@ -158,9 +181,33 @@ uint64_t	 pubstore_durable_seq(const struct pubstore *);
 uint64_t	 pubstore_discarded_seq(const struct pubstore *);
 /* Appends waiting in the open transaction. */
 size_t		 pubstore_pending_commit(const struct pubstore *);
-/* Health, error message, and the underlying store (for a store_set). */
+/* Health, error message, and the underlying store (NULL in memory). */
 enum store_state pubstore_state(const struct pubstore *);
 const char	*pubstore_error(const struct pubstore *);
 struct store	*pubstore_store(struct pubstore *);
+/* "sqlite" or "memory". */
+const char	*pubstore_medium(const struct pubstore *);
+
+/*
+ * Join (leave) the caller's set of stores committed together after each
+ * loop pass; a memory store has nothing to commit and joins no set.
+ * Join returns 0 or -1 (out of memory).
+ */
+int		 pubstore_join(struct pubstore *, struct store_set *);
+void		 pubstore_leave(struct pubstore *, struct store_set *);
+
+/*
+ * Try to leave STORE_DEGRADED (store_probe() on the SQLite store; a
+ * memory store is never degraded).  Returns 0 when the store is OK.
+ */
+int		 pubstore_probe(struct pubstore *);
+
+/* A memory store's bytes in use and its limit (both 0 for SQLite). */
+struct pubstore_memory {
+	uint64_t	 used;
+	uint64_t	 limit;
+};
+void		 pubstore_memory(const struct pubstore *,
+		    struct pubstore_memory *);
 
 #endif /* AMPSD_PUBSTORE_H */

@@ -202,7 +202,7 @@ srv_probe_cb(evutil_socket_t fd, short what, void *arg)
 		sc = &srv->conns[i];
 		if (pubstore_state(sc->ps) != STORE_DEGRADED)
 			continue;
-		if (store_probe(pubstore_store(sc->ps)) == 0)
+		if (pubstore_probe(sc->ps) == 0)
 			log_info("connection %s: publish store writable again",
 			    sc->cc->name);
 		else
@@ -297,6 +297,26 @@ srv_stale_stores(const struct conf *conf)
 }
 
 /*
+ * The publish store of connection cc: <statedir>/pub-<connection>.db, or
+ * in memory with `durability memory` (pubstore.h).  NULL with *cause.
+ */
+static struct pubstore *
+srv_open_pubstore(const struct conf *conf, const struct conf_conn *cc,
+    char **cause)
+{
+	struct pubstore	*ps;
+	char		*path;
+
+	if (cc->durability == CONF_DURABILITY_MEMORY)
+		return (pubstore_open_memory(cc->memory_limit, cause));
+	xasprintf(&path, "%s/pub-%s.db", conf->state_dir, cc->name);
+	ps = pubstore_open(path, cc->durability == CONF_DURABILITY_FULL ?
+	    STORE_SYNC_FULL : STORE_SYNC_NORMAL, STORE_CREATE, cause);
+	free(path);
+	return (ps);
+}
+
+/*
  * Open every publish store (<statedir>/pub-<connection>.db) and create
  * every connection, then open the receive path's bookmark stores: the
  * publish stores are checked first (invariant 3).  Returns NULL with
@@ -309,7 +329,6 @@ server_create(struct conf *conf, char **cause)
 	struct server_conn	*sc;
 	struct conn_events	 ev;
 	struct timeval		 tv;
-	char			*path;
 	size_t			 i;
 
 	srv = xcalloc(1, sizeof *srv);
@@ -338,15 +357,9 @@ server_create(struct conf *conf, char **cause)
 			srv->def = sc;
 		if (server_acl_compile(sc, cause) == -1)
 			goto fail;
-		xasprintf(&path, "%s/pub-%s.db", conf->state_dir,
-		    sc->cc->name);
-		sc->ps = pubstore_open(path, sc->cc->durability ==
-		    CONF_DURABILITY_FULL ? STORE_SYNC_FULL : STORE_SYNC_NORMAL,
-		    STORE_CREATE, cause);
-		free(path);
-		if (sc->ps == NULL)
+		if ((sc->ps = srv_open_pubstore(conf, sc->cc, cause)) == NULL)
 			goto fail;
-		if (store_set_add(srv->set, pubstore_store(sc->ps)) == -1) {
+		if (pubstore_join(sc->ps, srv->set) == -1) {
 			xasprintf(cause, "store_set_add failed");
 			goto fail;
 		}
@@ -354,8 +367,9 @@ server_create(struct conf *conf, char **cause)
 		    cause)) == NULL)
 			goto fail;
 		subpath_attach(srv->sp, sc->id, sc->conn);
-		log_info("connection %s: publish store has %llu unpersisted "
-		    "message(s), last sequence %llu", sc->cc->name,
+		log_info("connection %s: %s publish store has %llu "
+		    "unpersisted message(s), last sequence %llu", sc->cc->name,
+		    pubstore_medium(sc->ps),
 		    (unsigned long long)pubstore_unpersisted(sc->ps),
 		    (unsigned long long)pubstore_last_seq(sc->ps));
 	}
@@ -453,7 +467,7 @@ server_free(struct server *srv)
 		sc = &srv->conns[i];
 		conn_free(sc->conn);
 		if (sc->ps != NULL)
-			store_set_remove(srv->set, pubstore_store(sc->ps));
+			pubstore_leave(sc->ps, srv->set);
 		pubstore_close(sc->ps);
 		server_acl_free(sc->allows, sc->nallows);
 	}

@@ -4,9 +4,10 @@
  */
 
 /*
- * Unit tests for daemon/pubstore.c: sequence numbering across reopen and
- * total discard, discard_upto, fail, seed, replay order, kill -9 safety
- * and the disk-full (degraded) path.  Every store is opened inside the
+ * Unit tests for the publish store (daemon/pubstore*.c): sequence
+ * numbering across reopen and total discard, discard_upto, fail, seed,
+ * replay order, kill -9 safety and the disk-full (degraded) path of the
+ * SQLite store; the same operations and the bound of the memory store.  Every store is opened inside the
  * test body (Check's per-test child), in a temporary directory.
  */
 
@@ -536,6 +537,124 @@ START_TEST(test_refuse_garbage)
 }
 END_TEST
 
+/* Open a memory store with limit bytes. */
+static struct pubstore *
+open_mem(uint64_t limit)
+{
+	struct pubstore	*ps;
+	char		*cause = NULL;
+
+	ps = pubstore_open_memory(limit, &cause);
+	ck_assert_msg(ps != NULL, "open: %s", cause ? cause : "?");
+	ck_assert_str_eq(pubstore_medium(ps), "memory");
+	ck_assert_ptr_null(pubstore_store(ps));
+	return (ps);
+}
+
+/*
+ * The memory store: numbers start at the wall clock in microseconds and
+ * increase; every append is durable at once; replay, discard, fail,
+ * seed and the counts behave as in the SQLite store.
+ */
+START_TEST(test_mem_rows)
+{
+	struct pubstore	*ps = open_mem(0);
+	struct collect	 c;
+	uint64_t	 first, s;
+	int		 i;
+
+	first = append(ps, 1);
+	ck_assert_uint_gt(first, 1000000000000000ULL);	/* after 2001 */
+	ck_assert_uint_eq(pubstore_durable_seq(ps), first);
+	ck_assert_uint_eq(pubstore_pending_commit(ps), 0);
+	for (i = 2; i <= 20; i++)
+		ck_assert_uint_eq(append(ps, i), first + (uint64_t)i - 1);
+	ck_assert_int_eq(pubstore_commit(ps), 0);
+	ck_assert_uint_eq(pubstore_unpersisted(ps), 20);
+	ck_assert_uint_eq(pubstore_durable_seq(ps), first + 19);
+
+	/* Replay in slices and with a stop, like conn_pump(). */
+	memset(&c, 0, sizeof c);
+	ck_assert_int_eq(pubstore_replay(ps, first + 4, 10, collect_cb, &c),
+	    10);
+	ck_assert_uint_eq(c.seqs[0], first + 5);
+	ck_assert_int_eq(atoi(c.data[9] + 4), 15);
+	c.stop_at = 11;
+	ck_assert_int_eq(pubstore_replay(ps, c.seqs[9], 0, collect_cb, &c),
+	    1);
+
+	/* Persisted ack and a failure. */
+	pubstore_discard_upto(ps, first + 4);
+	ck_assert_uint_eq(pubstore_discarded_seq(ps), first + 4);
+	ck_assert_uint_eq(pubstore_acked(ps), 5);
+	ck_assert_int_eq(pubstore_fail(ps, first + 6), 1);
+	ck_assert_int_eq(pubstore_fail(ps, first + 6), 0);
+	ck_assert_int_eq(pubstore_fail(ps, first + 2), 0);	/* discarded */
+	ck_assert_uint_eq(pubstore_unpersisted(ps), 14);
+	memset(&c, 0, sizeof c);
+	ck_assert_int_eq(pubstore_replay(ps, 0, 0, collect_cb, &c), 14);
+	ck_assert_uint_eq(c.seqs[0], first + 5);
+	ck_assert_uint_eq(c.seqs[1], first + 7);
+
+	/* A logon seed above moves the counter; below does not. */
+	pubstore_seed(ps, first + 100);
+	ck_assert_uint_eq(append(ps, 21), first + 101);
+	pubstore_seed(ps, 5);
+	ck_assert_uint_eq(append(ps, 22), first + 102);
+	pubstore_discard_upto(ps, UINT64_MAX);		/* clamped */
+	ck_assert_uint_eq(pubstore_discarded_seq(ps), first + 102);
+	ck_assert_uint_eq(pubstore_unpersisted(ps), 0);
+	ck_assert_uint_eq(pubstore_acked(ps), 21);
+	s = append(ps, 23);
+	ck_assert_uint_eq(s, first + 103);		/* not hidden */
+	ck_assert_uint_eq(pubstore_unpersisted(ps), 1);
+	ck_assert_int_eq(pubstore_state(ps), STORE_OK);
+	ck_assert_int_eq(pubstore_probe(ps), 0);
+	pubstore_close(ps);
+}
+END_TEST
+
+/*
+ * The bound: an append that would pass it is refused with an error
+ * naming the limit (it contains "full", which the daemon maps to
+ * DISK_FULL) and changes nothing; discards make room again.
+ */
+START_TEST(test_mem_limit)
+{
+	struct pubstore		*ps = open_mem(4096);
+	struct pubstore_memory	 m;
+	struct pubstore_rec	 r;
+	static char		 data[1000];
+	uint64_t		 s, last = 0;
+	int			 n = 0;
+
+	memset(&r, 0, sizeof r);
+	r.kind = PUBSTORE_PUBLISH;
+	r.topic = "orders";
+	r.topic_len = 6;
+	r.data = data;
+	r.data_len = sizeof data;
+	while (pubstore_append(ps, &r, &s) == 0) {
+		last = s;
+		n++;
+		ck_assert_int_lt(n, 10);
+	}
+	ck_assert_int_eq(n, 3);
+	ck_assert_msg(strstr(pubstore_error(ps), "full") != NULL &&
+	    strstr(pubstore_error(ps), "limit 4096") != NULL, "error: %s",
+	    pubstore_error(ps));
+	ck_assert_uint_eq(pubstore_last_seq(ps), last);	/* nothing taken */
+	pubstore_memory(ps, &m);
+	ck_assert_uint_eq(m.limit, 4096);
+	ck_assert_uint_le(m.used, 4096);
+	ck_assert_uint_gt(m.used, 3000);
+	pubstore_discard_upto(ps, last - 1);
+	ck_assert_int_eq(pubstore_append(ps, &r, &s), 0);
+	ck_assert_uint_eq(s, last + 1);
+	pubstore_close(ps);
+}
+END_TEST
+
 static Suite *
 pubstore_suite(void)
 {
@@ -543,6 +662,7 @@ pubstore_suite(void)
 	TCase	*seq = tcase_create("sequence");
 	TCase	*rows = tcase_create("rows");
 	TCase	*fail = tcase_create("failure");
+	TCase	*mem = tcase_create("memory");
 
 	tcase_add_checked_fixture(seq, tu_setup, tu_teardown);
 	tcase_add_checked_fixture(rows, tu_setup, tu_teardown);
@@ -565,7 +685,10 @@ pubstore_suite(void)
 	tcase_add_test(fail, test_refuse_garbage);
 	suite_add_tcase(s, seq);
 	suite_add_tcase(s, rows);
+	tcase_add_test(mem, test_mem_rows);
+	tcase_add_test(mem, test_mem_limit);
 	suite_add_tcase(s, fail);
+	suite_add_tcase(s, mem);
 	return (s);
 }
 

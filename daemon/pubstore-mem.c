@@ -1,0 +1,296 @@
+/*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The ampsd authors
+ */
+
+/*
+ * pubstore-mem.c: the memory backend of the publish store
+ * (`durability memory`, pubstore.h, docs/DESIGN.md §3 "Publish").  The
+ * rows of one upstream connection live in a pubqueue (pubqueue.c) in the
+ * daemon's memory: they survive program restarts and upstream failover,
+ * not a daemon crash or restart, like an AMPS HA client's memory publish
+ * store.  Semantics are otherwise those of the SQLite store: sequence
+ * numbers, replay after logon, discards on persisted acks, failures,
+ * counts; a commit is immediate, so a row is "stored" once it is
+ * enqueued.  pubstore.c has checked every record before append().  It
+ * never prints.
+ *
+ * Invariants:
+ *  1. next > every seq handed out; it never decreases.  It starts at the
+ *     wall clock in microseconds (pubstore.h), then follows appends and
+ *     logon seeds.
+ *  2. The queue holds exactly the rows appended, not discarded (seq >
+ *     discarded) and not failed (dead records are not counted).
+ *  3. The records' bytes (pubqueue rec_bytes) never exceed limit (when
+ *     limit > 0): an append that would pass it is refused with an error
+ *     naming the limit, and nothing changes.
+ *  4. durable == the last seq appended (or next - 1 before any append):
+ *     every append is durable as soon as it returns.
+ */
+
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "pubqueue.h"
+#include "pubstore-int.h"
+
+struct pubmem {
+	struct pubstore	 base;		/* first: see pubstore-int.h */
+	struct pubqueue	 q;
+	uint64_t	 next;		/* next seq to hand out */
+	uint64_t	 durable;	/* last seq appended */
+	uint64_t	 discarded;	/* highest discard point */
+	uint64_t	 acked;		/* rows removed by discards */
+	uint64_t	 limit;		/* records' bytes, 0: none */
+	char		 err[256];
+};
+
+static const struct pubstore_ops mem_ops;
+
+/* Remember an error. */
+static void __attribute__((__format__(printf, 2, 3)))
+mem_seterr(struct pubmem *pm, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(pm->err, sizeof pm->err, fmt, ap);
+	va_end(ap);
+}
+
+/* Open an empty memory store (invariant 1 for the first seq). */
+struct pubstore *
+pubstore_open_memory(uint64_t limit, char **cause)
+{
+	struct pubmem	*pm;
+	struct timespec	 ts;
+	uint64_t	 us = 0;
+
+	if ((pm = calloc(1, sizeof *pm)) == NULL) {
+		if (cause != NULL)
+			*cause = strdup("out of memory");
+		return (NULL);
+	}
+	pm->base.ops = &mem_ops;
+	pubqueue_init(&pm->q);
+	if (clock_gettime(CLOCK_REALTIME, &ts) == 0 && ts.tv_sec > 0)
+		us = (uint64_t)ts.tv_sec * 1000000 +
+		    (uint64_t)ts.tv_nsec / 1000;
+	pm->next = us > 0 && us < PUBSTORE_SEQ_MAX / 2 ? us : 1;
+	pm->durable = pm->next - 1;
+	pm->limit = limit;
+	return (&pm->base);
+}
+
+static void
+mem_close(struct pubstore *b)
+{
+	struct pubmem	*pm = (struct pubmem *)b;
+
+	pubqueue_free(&pm->q);
+	free(pm);
+}
+
+/* Enqueue a copy of the record (invariants 1, 3, 4). */
+static int
+mem_append(struct pubstore *b, const struct pubstore_rec *rec, uint64_t *seq)
+{
+	struct pubmem	*pm = (struct pubmem *)b;
+	size_t		 size;
+
+	pm->err[0] = '\0';
+	size = pubqueue_rec_size(rec->topic_len, rec->hdr_len, rec->data_len);
+	if (pm->limit > 0 && pm->q.rec_bytes + size > pm->limit) {
+		mem_seterr(pm, "memory publish store full: %llu bytes in %zu "
+		    "message(s) not yet persisted, limit %llu bytes "
+		    "(durability memory limit)",
+		    (unsigned long long)pm->q.rec_bytes, pm->q.live,
+		    (unsigned long long)pm->limit);
+		return (-1);
+	}
+	if (pubqueue_push(&pm->q, pm->next, (int)rec->kind, rec->topic,
+	    rec->topic_len, rec->hdr, rec->hdr_len, rec->data,
+	    rec->data_len) == NULL) {
+		mem_seterr(pm, "memory publish store: out of memory");
+		return (-1);
+	}
+	*seq = pm->next;
+	pm->durable = pm->next;
+	pm->next++;
+	return (0);
+}
+
+/* Persisted up to seq: drop those rows now (invariant 2). */
+static void
+mem_discard_upto(struct pubstore *b, uint64_t seq)
+{
+	struct pubmem	*pm = (struct pubmem *)b;
+
+	if (seq > pm->next - 1)
+		seq = pm->next - 1;
+	if (seq <= pm->discarded)
+		return;
+	pm->discarded = seq;
+	pm->acked += pubqueue_pop_upto(&pm->q, seq);
+}
+
+/* AMPS refused seq: drop that row.  1 if it was there, else 0. */
+static int
+mem_fail(struct pubstore *b, uint64_t seq)
+{
+	struct pubmem	*pm = (struct pubmem *)b;
+
+	pm->err[0] = '\0';
+	if (seq == 0 || seq <= pm->discarded)
+		return (0);
+	return (pubqueue_remove(&pm->q, seq));
+}
+
+/* Logon ack: next = max(next, s + 1) (invariant 1). */
+static void
+mem_seed(struct pubstore *b, uint64_t s)
+{
+	struct pubmem	*pm = (struct pubmem *)b;
+
+	if (s >= PUBSTORE_SEQ_MAX)
+		s = PUBSTORE_SEQ_MAX;
+	if (s + 1 > pm->next)
+		pm->next = s + 1;
+}
+
+/* Rows above max(after_seq, discard point), in order, at most limit. */
+static int64_t
+mem_replay(struct pubstore *b, uint64_t after_seq, size_t limit,
+    pubstore_replay_cb cb, void *arg)
+{
+	struct pubmem		*pm = (struct pubmem *)b;
+	struct pubqueue_rec	*qr;
+	struct pubstore_rec	 r;
+	int64_t			 n = 0;
+	size_t			 i;
+
+	if (after_seq < pm->discarded)
+		after_seq = pm->discarded;
+	for (i = pubqueue_find_after(&pm->q, after_seq); i < pm->q.n; i++) {
+		qr = pubqueue_at(&pm->q, i);
+		if (qr->dead)
+			continue;
+		r.seq = qr->seq;
+		r.kind = (enum pubstore_kind)qr->kind;
+		r.topic = PUBQUEUE_TOPIC(qr);
+		r.topic_len = qr->topic_len;
+		r.hdr = PUBQUEUE_HDR(qr);
+		r.hdr_len = qr->hdr_len;
+		r.data = PUBQUEUE_DATA(qr);
+		r.data_len = qr->data_len;
+		n++;
+		if (cb(&r, arg) != 0 || (limit != 0 && (size_t)n == limit))
+			break;
+	}
+	return (n);
+}
+
+/* Nothing to commit: every append is durable (invariant 4). */
+static int
+mem_commit(struct pubstore *b)
+{
+	return (0);
+}
+
+/* Never degraded. */
+static int
+mem_probe(struct pubstore *b)
+{
+	return (0);
+}
+
+static uint64_t
+mem_unpersisted(struct pubstore *b)
+{
+	return (((struct pubmem *)b)->q.live);
+}
+
+static uint64_t
+mem_acked(const struct pubstore *b)
+{
+	return (((const struct pubmem *)b)->acked);
+}
+
+static uint64_t
+mem_last_seq(const struct pubstore *b)
+{
+	return (((const struct pubmem *)b)->next - 1);
+}
+
+static uint64_t
+mem_durable_seq(const struct pubstore *b)
+{
+	return (((const struct pubmem *)b)->durable);
+}
+
+static uint64_t
+mem_discarded_seq(const struct pubstore *b)
+{
+	return (((const struct pubmem *)b)->discarded);
+}
+
+static size_t
+mem_pending_commit(const struct pubstore *b)
+{
+	return (0);
+}
+
+static enum store_state
+mem_state(const struct pubstore *b)
+{
+	return (STORE_OK);
+}
+
+static const char *
+mem_error(const struct pubstore *b)
+{
+	return (((const struct pubmem *)b)->err);
+}
+
+static struct store *
+mem_store(struct pubstore *b)
+{
+	return (NULL);
+}
+
+/* Bytes held by the records and their limit. */
+static void
+mem_memory(const struct pubstore *b, struct pubstore_memory *m)
+{
+	const struct pubmem	*pm = (const struct pubmem *)b;
+
+	m->used = pm->q.rec_bytes;
+	m->limit = pm->limit;
+}
+
+static const struct pubstore_ops mem_ops = {
+	.medium = "memory",
+	.close = mem_close,
+	.append = mem_append,
+	.discard_upto = mem_discard_upto,
+	.fail = mem_fail,
+	.seed = mem_seed,
+	.replay = mem_replay,
+	.commit = mem_commit,
+	.probe = mem_probe,
+	.unpersisted = mem_unpersisted,
+	.acked = mem_acked,
+	.last_seq = mem_last_seq,
+	.durable_seq = mem_durable_seq,
+	.discarded_seq = mem_discarded_seq,
+	.pending_commit = mem_pending_commit,
+	.state = mem_state,
+	.error = mem_error,
+	.store = mem_store,
+	.memory = mem_memory,
+};
