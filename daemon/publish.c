@@ -11,11 +11,14 @@
  *   PUBLISH / DELTA_PUBLISH  -> publish_h(): pubstore_append() in the
  *   stored sow_delete           pass's open transaction; the reply waits
  *   (publish_sow_delete)        in srv->pending
- *   flush phase              -> server_flush() commits every store, then
- *                               publish_answer(): each pending request
- *                               gets STORED (its seq is durable) or ERROR
- *                               (its commit failed); conn_pump() then
- *                               sends what is committed
+ *   flush phase              -> server_flush(): pubstore_flush() hands
+ *                               the pass's rows to the commit thread (or
+ *                               commits them inline); publish_answer():
+ *                               each pending request whose commit has
+ *                               returned gets STORED (its seq is
+ *                               durable) or ERROR (its commit failed),
+ *                               the others wait for a later flush;
+ *                               conn_pump() then sends what is committed
  *   persisted ack            -> publish_persisted() (conn.c discarded the
  *                               rows): PERSISTED to the programs that
  *                               published, FLUSHED to covered waiters
@@ -30,9 +33,10 @@
  *
  * Invariants:
  *   (1) Replies to publishes go out in the order the publishes arrived,
- *       errors included (docs/IPC.md §8).
+ *       per program, errors included (docs/IPC.md §8): a request that
+ *       waits for its commit holds back that program's later ones.
  *   (2) No STORED reply is queued before the commit covering its row has
- *       returned successfully (pubstore_durable_seq() >= seq).
+ *       returned successfully (pubstore_seq_state() == 1).
  *   (3) A request whose row was lost with a failed commit gets an ERROR,
  *       never STORED.
  *   (4) After publish_closed() no pointer to that program remains here
@@ -220,20 +224,26 @@ publish_store_err(struct server_conn *sc)
 }
 
 /*
- * The per-program array (one slot per connection) of the last sequence
- * this program appended: what its PUBLISH_FLUSH waits for.  Allocated at
+ * What the publish path keeps per program: the answer pass that left one
+ * of its replies waiting (publish_answer), and per connection the last
+ * sequence it appended, what its PUBLISH_FLUSH waits for.  Allocated at
  * the handshake or on first use, freed by publish_closed().
  */
-static uint64_t *
-publish_client_last(struct server *srv, struct ipc_client *cl)
-{
-	uint64_t	*last;
+struct publish_client {
+	uint64_t	 blocked;
+	uint64_t	 last[];
+};
 
-	if ((last = ipc_client_data(cl)) == NULL) {
-		last = xcalloc(srv->nconns, sizeof *last);
-		ipc_client_set_data(cl, last);
+static struct publish_client *
+publish_client(struct server *srv, struct ipc_client *cl)
+{
+	struct publish_client	*pc;
+
+	if ((pc = ipc_client_data(cl)) == NULL) {
+		pc = xcalloc(1, sizeof *pc + srv->nconns * sizeof pc->last[0]);
+		ipc_client_set_data(cl, pc);
 	}
-	return (last);
+	return (pc);
 }
 
 /*
@@ -317,7 +327,7 @@ publish_store(struct server *srv, struct server_conn *sc,
 	p->err = rc == 0 ? 0 : srv->draining ? AMPSIPC_E_SHUTTING_DOWN :
 	    publish_store_err(sc);
 	if (rc == 0)
-		publish_client_last(srv, cl)[sc->id] = seq;
+		publish_client(srv, cl)->last[sc->id] = seq;
 	return (0);
 }
 
@@ -378,7 +388,7 @@ publish_flush_h(struct ipc_client *cl, const struct ipcwire_msg *m, void *arg)
 	w->cl = cl;
 	w->reqid = m->hdr.reqid;
 	w->connid = sc->id;
-	w->target = publish_client_last(srv, cl)[sc->id];
+	w->target = publish_client(srv, cl)->last[sc->id];
 	log_debug("connection %s: flush request %u waits for %llu",
 	    sc->cc->name, w->reqid, (unsigned long long)w->target);
 	w->next = srv->waiters;
@@ -397,65 +407,85 @@ publish_flush_h(struct ipc_client *cl, const struct ipcwire_msg *m, void *arg)
 }
 
 /*
- * After the flush phase's commit (failed: how many commits failed):
- * answer the requests of this pass in order (invariants 1 to 3).
+ * Answer one decided request: STORED (durable) or an ERROR (refused at
+ * append, or lost with a failed commit; counted in *lost).
+ */
+static void
+publish_reply(struct server_conn *sc, struct publish_pending *p, int st,
+    size_t *lost)
+{
+	if (p->err != 0) {
+		if (p->err != AMPSIPC_E_SHUTTING_DOWN)
+			sc->failed_writes++;
+		if (p->cl != NULL)
+			ipc_client_reply_error(p->cl, p->reqid, p->err,
+			    p->err == AMPSIPC_E_SHUTTING_DOWN ?
+			    "daemon shutting down: not stored" :
+			    pubstore_error(sc->ps));
+	} else if (st > 0) {
+		sc->published++;
+		if (p->cl != NULL) {
+			publish_track_add(sc, p->cl, p->reqid, p->seq);
+			ipc_client_reply_stored(p->cl, p->reqid, p->connid,
+			    p->seq);
+		}
+	} else {
+		sc->failed_writes++;
+		lost[sc->id]++;
+		if (p->cl != NULL)
+			ipc_client_reply_error(p->cl, p->reqid,
+			    publish_store_err(sc), pubstore_error(sc->ps));
+	}
+}
+
+/*
+ * In the flush phase: answer every request whose fate is known
+ * (pubstore_seq_state()), in arrival order per program (invariants 1 to
+ * 3): a program's request that must wait holds back its later ones; the
+ * others go.  What waits stays in `pending`, in order, for a later flush.
  */
 void
-publish_answer(struct server *srv, int failed)
+publish_answer(struct server *srv)
 {
 	struct publish_pending	*p;
+	struct publish_client	*pc;
 	struct server_conn	*sc;
-	size_t			 i, j, lost;
+	size_t			 i, kept = 0, *lost;
+	int			 st;
 
+	if (srv->npending == 0)
+		return;
+	lost = xcalloc(srv->nconns, sizeof *lost);
+	srv->answer_pass++;
 	for (i = 0; i < srv->npending; i++) {
 		p = &srv->pending[i];
 		sc = &srv->conns[p->connid];
-		if (p->err != 0) {
-			if (p->err != AMPSIPC_E_SHUTTING_DOWN)
-				sc->failed_writes++;
-			if (p->cl != NULL)
-				ipc_client_reply_error(p->cl, p->reqid, p->err,
-				    p->err == AMPSIPC_E_SHUTTING_DOWN ?
-				    "daemon shutting down: not stored" :
-				    pubstore_error(sc->ps));
-		} else if (pubstore_durable_seq(sc->ps) >= p->seq) {
-			sc->published++;
-			if (p->cl != NULL) {
-				publish_track_add(sc, p->cl, p->reqid, p->seq);
-				ipc_client_reply_stored(p->cl, p->reqid,
-				    p->connid, p->seq);
-			}
-		} else {
-			sc->failed_writes++;
-			if (p->cl != NULL)
-				ipc_client_reply_error(p->cl, p->reqid,
-				    publish_store_err(sc),
-				    pubstore_error(sc->ps));
+		pc = p->cl != NULL ? publish_client(srv, p->cl) : NULL;
+		st = p->err != 0 ? -1 : pubstore_seq_state(sc->ps, p->seq);
+		if (st == 0 || (pc != NULL && pc->blocked == srv->answer_pass)) {
+			if (pc != NULL)
+				pc->blocked = srv->answer_pass;
+			srv->pending[kept++] = *p;
+			continue;
 		}
+		publish_reply(sc, p, st, lost);
 	}
-	/* Say, per connection, how many messages a failed commit refused. */
-	for (i = 0; failed != 0 && i < srv->nconns; i++) {
-		sc = &srv->conns[i];
-		lost = 0;
-		for (j = 0; j < srv->npending; j++) {
-			p = &srv->pending[j];
-			if (p->connid == sc->id && p->err == 0 &&
-			    pubstore_durable_seq(sc->ps) < p->seq)
-				lost++;
-		}
-		if (lost > 0)
+	srv->npending = kept;
+	/* Say, per connection, how many messages a failed commit lost. */
+	for (i = 0; i < srv->nconns; i++)
+		if (lost[i] > 0)
 			log_warnx("connection %s: publish store refused %zu "
-			    "message(s) (commit failed): %s", sc->cc->name,
-			    lost, log_safe(pubstore_error(sc->ps), 200));
-	}
-	srv->npending = 0;
+			    "message(s) (commit failed): %s",
+			    srv->conns[i].cc->name, lost[i],
+			    log_safe(pubstore_error(srv->conns[i].ps), 200));
+	free(lost);
 }
 
 /* IPC hello hook: the program finished its handshake. */
 void
 publish_hello(struct server *srv, struct ipc_client *cl)
 {
-	(void)publish_client_last(srv, cl);
+	(void)publish_client(srv, cl);
 }
 
 /* A program went away: forget every pointer to cl (invariant 4). */

@@ -33,6 +33,10 @@ struct pubstore_ops {
 	int64_t		 (*replay)(struct pubstore *, uint64_t, size_t,
 			    pubstore_replay_cb, void *);
 	int		 (*commit)(struct pubstore *);
+	int		 (*flush)(struct pubstore *);
+	int		 (*seq_state)(const struct pubstore *, uint64_t);
+	void		 (*set_committer)(struct pubstore *,
+			    struct committer *, pubstore_commit_fn, void *);
 	int		 (*probe)(struct pubstore *);
 	uint64_t	 (*unpersisted)(struct pubstore *);
 	uint64_t	 (*acked)(const struct pubstore *);
@@ -50,7 +54,7 @@ struct pubstore_ops {
 /* The head of every backend's handle. */
 struct pubstore {
 	const struct pubstore_ops	*ops;
-	char				 err[256];	/* pubstore.c's checks */
+	char				 err[512];	/* pubstore.c's checks */
 };
 
 #endif /* AMPSD_PUBSTORE_INT_H */

@@ -202,6 +202,26 @@ mem_commit(struct pubstore *b)
 	return (0);
 }
 
+/* Every append is durable already (invariant 4). */
+static int
+mem_flush(struct pubstore *b)
+{
+	return (0);
+}
+
+static int
+mem_seq_state(const struct pubstore *b, uint64_t seq)
+{
+	return (1);
+}
+
+/* No commits, so no thread and nothing to tell. */
+static void
+mem_set_committer(struct pubstore *b, struct committer *cm,
+    pubstore_commit_fn fn, void *arg)
+{
+}
+
 /* Never degraded. */
 static int
 mem_probe(struct pubstore *b)
@@ -282,6 +302,9 @@ static const struct pubstore_ops mem_ops = {
 	.seed = mem_seed,
 	.replay = mem_replay,
 	.commit = mem_commit,
+	.flush = mem_flush,
+	.seq_state = mem_seq_state,
+	.set_committer = mem_set_committer,
 	.probe = mem_probe,
 	.unpersisted = mem_unpersisted,
 	.acked = mem_acked,

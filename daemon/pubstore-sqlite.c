@@ -6,374 +6,476 @@
 /*
  * pubstore-sqlite.c: the durable backend of the publish store of one
  * upstream connection (pubstore.h; PROTOCOL.md §7.2-§7.5; DESIGN.md §3
- * "Publish", §4 promise 1, §7).  pubstore.c has checked every record
- * before append().
+ * "Publish", §4 promise 1, §5 rules 1-2).  pubstore.c has checked every
+ * record before append().
  *
- * It owns two tables in its own SQLite file (via store.c):
+ * An append copies the row into an in-memory queue (pubqueue.c) and
+ * hands out its sequence number; nothing touches the disk.  The flush
+ * phase (pubstore_flush()) turns what the passes appended, discarded and
+ * refused into one batch, committed in one transaction of the SQLite
+ * file (pubstore-db.c): on the commit thread (committer.c) when one is
+ * set, the loop going on reading and preparing the next batch while the
+ * disk syncs, or inline.  Rows are read back for sending from the queue,
+ * not from the file; the queue lets go of a committed row when AMPS has
+ * persisted it, or early (it is "evicted": on disk only, read back from
+ * the file if needed) when the queue holds more than `cache` bytes.  It
+ * never prints.
  *
- *	pub(seq INTEGER PRIMARY KEY, kind, topic, hdr, data)
- *		one row per publish/delta_publish/sow_delete not yet
- *		reported persisted by the server; seq is the rowid, so rows
- *		are appended at the right of the b-tree and deleted from
- *		the left.
- *	meta(k, v): 'next_seq' = the floor of the next sequence.
- *
- * Writes join the store's batched transaction of the event-loop pass;
- * deletes for persisted acks are deferred to that transaction's
- * pre-commit hook (one DELETE per pass, never a transaction of their own
- * while appends are flowing).  It never prints.
+ * Hand-off rule (committer.h): while a batch is in flight the loop does
+ * not touch the file's connection, the batch, or the records the batch
+ * points to (they are neither freed nor changed: pops stop below the
+ * batch's first row, kills and evictions wait for its completion).
+ * Anything that must read the file first waits for the batch
+ * (committer_wait()).
  *
  * Invariants:
- *
- *  1. next > every seq ever handed out, in memory.  On disk, every
- *     committed seq is covered either by a row still present or by
- *     meta.next_seq: any transaction that deletes rows (discard, fail)
- *     or follows a seed also writes meta.next_seq = next.  So the counter
- *     survives the deletion of every row, close/reopen and kill -9, and
- *     transactions that only append (the common case: persisted acks
- *     are conflated) write no extra row.  On open,
- *     next = max(meta.next_seq, max(pub.seq) + 1, 1).
- *
- *  2. next never decreases, even when a transaction is lost: numbers of
- *     lost rows are not reused while the process lives.  (After a crash
- *     they may be, which is harmless: rows are sent upstream only after
- *     their commit succeeded, so a lost number was never seen by AMPS.)
- *
- *  3. discard_pending >= discard_applied; rows <= discard_pending are
- *     invisible to replay and counting even before the DELETE runs.
- *     discard_pending never exceeds next - 1, so a discard can never hide
- *     a row appended later.
- *
- *  4. durable is the highest seq whose transaction committed; rows with
- *     seq in (durable, next) are either in the open transaction or lost.
+ *  1. next > every seq ever handed out; it never decreases, even when a
+ *     batch is lost (numbers of lost rows are not reused while the
+ *     process lives; after a crash they may be, which is harmless: a row
+ *     is sent upstream only after its commit, so AMPS never saw them).
+ *     A batch that deletes rows or follows a seed carries the floor
+ *     meta.next_seq = next (pubstore-db.c invariant 1).
+ *  2. durable is the highest seq whose batch committed; queued the
+ *     highest seq handed to a batch.  durable <= queued <= next - 1.
+ *     Rows in (queued, next) are only in the queue.
+ *  3. Every row present (not discarded, failed or lost) with seq <=
+ *     evicted is on disk and not in the queue; every one above it is in
+ *     the queue.  evicted <= durable.
+ *  4. discard_pending >= discard_applied; rows <= discard_pending are
+ *     invisible to replay and counting even before the DELETE commits,
+ *     and discard_pending never exceeds next - 1.
+ *  5. fails[] (sorted) holds refused seqs <= queued whose DELETE has not
+ *     committed; replay skips them.
+ *  6. A failed batch loses every row above durable (the batch's and any
+ *     appended since): they are killed in the queue, their range is
+ *     remembered in lost[] for pubstore_seq_state(), and the store is
+ *     DEGRADED until a probe commits (appends are refused meanwhile).
+ *     lost[] keeps the last PS_LOST ranges, far more than the replies of
+ *     one pass can refer to (a failure costs at least a probe interval).
  */
 
 #include "config.h"
 
-#include <sys/stat.h>
-
 #include <assert.h>
-#include <errno.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <sqlite3.h>
 
+#include "committer.h"
+#include "pubqueue.h"
+#include "pubstore-db.h"
 #include "pubstore-int.h"
 #include "store.h"
 
-/* "AMPB": the application_id of publish store files. */
-#define PUBSTORE_APPID		0x414d5042
-
-static const char *const pubstore_migrations[] = {
-	/* 0 -> 1 */
-	"CREATE TABLE pub ("
-	"  seq INTEGER PRIMARY KEY,"
-	"  kind INTEGER NOT NULL,"
-	"  topic BLOB NOT NULL,"
-	"  hdr BLOB NOT NULL,"
-	"  data BLOB NOT NULL);"
-	"CREATE TABLE meta (k TEXT PRIMARY KEY, v INTEGER NOT NULL) "
-	"  WITHOUT ROWID;"
-	"INSERT INTO meta (k, v) VALUES ('next_seq', 1);",
-};
-
-static const struct store_schema pubstore_schema = {
-	"publish store",
-	PUBSTORE_APPID,
-	pubstore_migrations,
-	(int)(sizeof pubstore_migrations / sizeof pubstore_migrations[0]),
-};
+#define PS_LOST		64
+#define PS_CACHE	(32ULL * 1024 * 1024)
 
 static const struct pubstore_ops sql_ops;
 
 struct pubsql {
-	struct pubstore	 base;		  /* first: see pubstore-int.h */
-	struct store	*st;
+	struct pubstore		 base;		/* first: pubstore-int.h */
+	struct pubdb		*db;
+	struct pubqueue		 q;
+	struct committer	*cm;		/* NULL: commit inline */
+	pubstore_commit_fn	 observe;
+	void			*observe_arg;
 
-	uint64_t	 next;		  /* next seq to hand out */
-	uint64_t	 next_disk;	  /* meta.next_seq, committed */
-	uint64_t	 next_txn;	  /* meta.next_seq written in txn */
-	uint64_t	 discard_pending; /* highest seq to discard */
-	uint64_t	 discard_applied; /* committed DELETE up to here */
-	uint64_t	 discard_txn;	  /* DELETE run in the open txn */
-	uint64_t	 durable;	  /* highest committed seq */
-	uint64_t	 txn_last;	  /* last seq appended in open txn */
-	size_t		 pending;	  /* appends in open txn */
-	uint64_t	 acked;		  /* rows deleted by discards, committed */
-	uint64_t	 acked_txn;	  /* ... in the open txn */
-	int		 floor_dirty;	  /* seed/fail: write next_seq */
-	int		 floor_txn;	  /* next_seq written in open txn */
+	struct committer_job	 job;
+	struct pubdb_batch	 b;		/* built, or in flight */
+	size_t			 caprecs;
+	uint64_t		 b_first;	/* first seq of b.recs, 0 */
+	uint64_t		 b_last;	/* last seq of b.recs, 0 */
+	int			 b_floor;	/* b carries a dirty floor */
+	int			 inflight;
 
-	sqlite3_stmt	*st_ins;
-	sqlite3_stmt	*st_del_upto;
-	sqlite3_stmt	*st_del_one;
-	sqlite3_stmt	*st_set_next;
-	sqlite3_stmt	*st_get_next;
-	sqlite3_stmt	*st_max;
-	sqlite3_stmt	*st_replay;
-	sqlite3_stmt	*st_count;
+	uint64_t		 next;		/* invariant 1 */
+	uint64_t		 next_disk;	/* meta.next_seq, committed */
+	uint64_t		 durable;	/* invariant 2 */
+	uint64_t		 queued;
+	uint64_t		 evicted;	/* invariant 3 */
+	uint64_t		 discard_pending; /* invariant 4 */
+	uint64_t		 discard_applied;
+	uint64_t		 acked;		/* rows discards deleted */
+	int			 floor_dirty;	/* seed or fail since */
+	uint64_t		*fails;		/* invariant 5 */
+	size_t			 nfails;
+	size_t			 capfails;
+	struct {
+		uint64_t	 lo, hi;
+	}			 lost[PS_LOST];	/* invariant 6 */
+	size_t			 nlost;
+	uint64_t		 cache;
+	enum store_state	 state;		/* the store's, while */
+	char			 err[512];	/* ... a batch is out */
 };
 
-/* Pre-commit hook: deferred DELETE and the sequence floor (inv. 1, 3). */
+/* Grow an array of n elements of size sz to hold one more.  0 or -1. */
 static int
-pubstore_precommit(void *arg)
+ps_grow(void **v, size_t *cap, size_t n, size_t sz)
 {
-	struct pubsql	*ps = arg;
+	void	*nv;
+	size_t	 ncap;
 
-	int		 deleting = ps->floor_dirty;
-
-	if (ps->discard_pending > ps->discard_applied) {
-		sqlite3_bind_int64(ps->st_del_upto, 1,
-		    (sqlite3_int64)ps->discard_pending);
-		if (store_exec(ps->st, ps->st_del_upto) == -1)
-			return (-1);
-		ps->acked_txn = (uint64_t)store_changes(ps->st);
-		ps->discard_txn = ps->discard_pending;
-		deleting = 1;
-	}
-	ps->floor_txn = ps->floor_dirty;
-	if (deleting && ps->next != ps->next_disk) {
-		sqlite3_bind_int64(ps->st_set_next, 1, (sqlite3_int64)ps->next);
-		if (store_exec(ps->st, ps->st_set_next) == -1)
-			return (-1);
-		ps->next_txn = ps->next;
-	}
-	return (0);
-}
-
-/* Post-commit hook: advance the committed marks, or forget the txn. */
-static void
-pubstore_postcommit(void *arg, int ok)
-{
-	struct pubsql	*ps = arg;
-
-	if (ok) {
-		if (ps->discard_txn > ps->discard_applied)
-			ps->discard_applied = ps->discard_txn;
-		if (ps->next_txn > ps->next_disk)
-			ps->next_disk = ps->next_txn;
-		if (ps->floor_txn)
-			ps->floor_dirty = 0;
-		if (ps->pending > 0 && ps->txn_last > ps->durable)
-			ps->durable = ps->txn_last;
-		ps->acked += ps->acked_txn;
-	}
-	ps->acked_txn = 0;
-	ps->discard_txn = 0;
-	ps->next_txn = 0;
-	ps->floor_txn = 0;
-	ps->pending = 0;
-}
-
-/* Whether deferred work deserves a transaction at flush time. */
-static int
-pubstore_needtxn(void *arg)
-{
-	struct pubsql	*ps = arg;
-
-	return (ps->discard_pending > ps->discard_applied ||
-	    (ps->floor_dirty && ps->next != ps->next_disk));
-}
-
-/* Read a single integer from a one-row query; -1 on error. */
-static int
-pubstore_scalar(struct pubsql *ps, sqlite3_stmt *st, int64_t *v)
-{
-	int	 rc;
-
-	*v = 0;
-	rc = store_step(ps->st, st);
-	if (rc == -1)
+	if (n < *cap)
+		return (0);
+	ncap = *cap == 0 ? 64 : *cap * 2;
+	if ((nv = reallocarray(*v, ncap, sz)) == NULL)
 		return (-1);
-	if (rc == SQLITE_ROW) {
-		*v = sqlite3_column_int64(st, 0);
-		sqlite3_reset(st);
-	}
+	*v = nv;
+	*cap = ncap;
 	return (0);
 }
 
-/*
- * Open the publish store at path.  See pubstore.h.  Returns NULL with
- * *cause set on failure; the file is then untouched.
- */
+/* Open the store at path.  See pubstore.h.  NULL with *cause set. */
 struct pubstore *
 pubstore_open(const char *path, enum store_durability dur, int flags,
     char **cause)
 {
 	struct pubsql		*ps;
-	struct store_hooks	 h;
-	int64_t			 next, max;
+	struct pubdb_info	 info;
 
 	if ((ps = calloc(1, sizeof *ps)) == NULL) {
 		if (cause != NULL)
 			*cause = strdup("out of memory");
 		return (NULL);
 	}
-	ps->base.ops = &sql_ops;
-	if ((ps->st = store_open(path, &pubstore_schema, dur, flags,
-	    cause)) == NULL) {
+	if ((ps->db = pubdb_open(path, dur, flags, &info, cause)) == NULL) {
 		free(ps);
 		return (NULL);
 	}
-	if (store_prepare(ps->st, "INSERT INTO pub (seq, kind, topic, hdr, "
-	    "data) VALUES (?1, ?2, ?3, ?4, ?5)", &ps->st_ins, cause) != 0 ||
-	    store_prepare(ps->st, "DELETE FROM pub WHERE seq <= ?1",
-	    &ps->st_del_upto, cause) != 0 ||
-	    store_prepare(ps->st, "DELETE FROM pub WHERE seq = ?1",
-	    &ps->st_del_one, cause) != 0 ||
-	    store_prepare(ps->st, "UPDATE meta SET v = ?1 WHERE k = "
-	    "'next_seq'", &ps->st_set_next, cause) != 0 ||
-	    store_prepare(ps->st, "SELECT v FROM meta WHERE k = 'next_seq'",
-	    &ps->st_get_next, cause) != 0 ||
-	    store_prepare(ps->st, "SELECT max(seq) FROM pub", &ps->st_max,
-	    cause) != 0 ||
-	    store_prepare(ps->st, "SELECT seq, kind, topic, hdr, data FROM "
-	    "pub WHERE seq > ?1 ORDER BY seq LIMIT ?2", &ps->st_replay,
-	    cause) != 0 ||
-	    store_prepare(ps->st, "SELECT count(*) FROM pub WHERE seq > ?1",
-	    &ps->st_count, cause) != 0)
-		goto fail;
-
-	if (pubstore_scalar(ps, ps->st_get_next, &next) != 0 ||
-	    pubstore_scalar(ps, ps->st_max, &max) != 0) {
-		if (cause != NULL && asprintf(cause, "%s",
-		    store_error(ps->st)) == -1)
-			*cause = NULL;
-		goto fail;
-	}
-	if (next < 1 || max < 0) {
-		if (cause != NULL && asprintf(cause, "%s: publish store has "
-		    "a bad sequence counter (%lld, max %lld); refusing to use "
-		    "it", path, (long long)next, (long long)max) == -1)
-			*cause = NULL;
-		goto fail;
-	}
-	ps->next = (uint64_t)next;
-	if ((uint64_t)max + 1 > ps->next)
-		ps->next = (uint64_t)max + 1;
-	ps->next_disk = (uint64_t)next;
-	ps->durable = ps->next - 1;
-
-	memset(&h, 0, sizeof h);
-	h.precommit = pubstore_precommit;
-	h.postcommit = pubstore_postcommit;
-	h.needtxn = pubstore_needtxn;
-	h.arg = ps;
-	store_set_hooks(ps->st, &h);
+	ps->base.ops = &sql_ops;
+	pubqueue_init(&ps->q);
+	ps->next = info.next;
+	ps->next_disk = info.next_disk;
+	ps->durable = ps->queued = ps->next - 1;
+	ps->evicted = info.max;		/* invariant 3: all on disk */
+	ps->cache = PS_CACHE;
 	return (&ps->base);
-fail:
-	store_close(ps->st);
-	free(ps);
-	return (NULL);
 }
 
-/* Close: uncommitted rows are rolled back.  Accepts NULL. */
+/* Health: the batch's while one is in flight, else the store's. */
+static enum store_state
+ps_state(const struct pubsql *ps)
+{
+	return (ps->inflight ? ps->state : store_state(pubdb_store(ps->db)));
+}
+
+/* The last failure: the store's, or its copy while a batch is out. */
+static const char *
+ps_error(const struct pubsql *ps)
+{
+	return (ps->inflight ? ps->err : store_error(pubdb_store(ps->db)));
+}
+
+/* Let the queue go of what it no longer needs (invariants 3, 4). */
 static void
-sql_close(struct pubstore *b)
+ps_trim(struct pubsql *ps)
 {
-	struct pubsql	*ps = (struct pubsql *)b;
+	struct pubqueue_rec	*r;
+	uint64_t		 upto = ps->discard_pending;
 
-	store_close(ps->st);
-	free(ps);
+	if (ps->inflight && ps->b_first > 0 && upto >= ps->b_first)
+		upto = ps->b_first - 1;
+	pubqueue_pop_upto(&ps->q, upto);
+	while (!ps->inflight && ps->q.rec_bytes > ps->cache && ps->q.n > 0) {
+		r = pubqueue_at(&ps->q, 0);
+		if (r->seq > ps->durable)
+			break;
+		ps->evicted = r->seq;
+		pubqueue_pop_upto(&ps->q, r->seq);
+	}
 }
 
-/* Bind a blob, never as NULL (a zero-length blob for len 0). */
+/* Insert seq into the sorted fails[] (no duplicate).  0 or -1. */
 static int
-pubstore_bind(sqlite3_stmt *st, int i, const void *p, size_t len)
+ps_add_fail(struct pubsql *ps, uint64_t seq)
 {
-	if (len == 0 || p == NULL)
-		return (sqlite3_bind_zeroblob(st, i, 0));
-	return (sqlite3_bind_blob(st, i, p, (int)len, SQLITE_STATIC));
-}
+	size_t	 i;
 
-/*
- * Append one command with the next sequence number (invariant 1).
- *
- * The row joins this pass's transaction; it is durable only once
- * pubstore_commit() (or store_flush() on a set holding this store) has
- * returned 0, so the caller queues the client's "stored" reply and the
- * upstream send until then.  rec's buffers are copied by SQLite before
- * this returns.  Returns 0 with *seq set, or -1: the store degraded, or
- * SQLite failing (pubstore_error() says which).
- */
-static int
-sql_append(struct pubstore *b, const struct pubstore_rec *rec,
-    uint64_t *seq)
-{
-	struct pubsql	*ps = (struct pubsql *)b;
-	sqlite3_stmt	*st = ps->st_ins;
-	uint64_t	 s;
-
-	if (store_begin(ps->st) != 0)
+	for (i = 0; i < ps->nfails && ps->fails[i] < seq; i++)
+		;
+	if (i < ps->nfails && ps->fails[i] == seq)
+		return (0);
+	if (ps_grow((void **)&ps->fails, &ps->capfails, ps->nfails,
+	    sizeof *ps->fails) != 0)
 		return (-1);
-
-	s = ps->next;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)s);
-	sqlite3_bind_int(st, 2, (int)rec->kind);
-	pubstore_bind(st, 3, rec->topic, rec->topic_len);
-	pubstore_bind(st, 4, rec->hdr, rec->hdr_len);
-	pubstore_bind(st, 5, rec->data, rec->data_len);
-	if (store_exec(ps->st, st) == -1)
-		return (-1);
-	ps->next = s + 1;		/* invariant 2: even if later lost */
-	ps->txn_last = s;
-	ps->pending++;
-	*seq = s;
+	memmove(ps->fails + i + 1, ps->fails + i,
+	    (ps->nfails - i) * sizeof *ps->fails);
+	ps->fails[i] = seq;
+	ps->nfails++;
 	return (0);
 }
 
 /*
- * Everything up to seq is persisted upstream: delete it in the next
- * commit (invariant 3).  Callable any time; never fails.
+ * Build the batch of this flush: the rows appended since the last one,
+ * the discard, the fails, the floor.  Returns 0 when there is nothing to
+ * commit, 1 when b is ready, -1 when memory ran out (nothing changed).
  */
-static void
-sql_discard_upto(struct pubstore *b, uint64_t seq)
+static int
+ps_build(struct pubsql *ps)
 {
-	struct pubsql	*ps = (struct pubsql *)b;
+	struct pubdb_batch	*b = &ps->b;
+	struct pubqueue_rec	*r;
+	size_t			 i, n = 0;
 
-	assert(ps != NULL);
+	for (i = pubqueue_find_after(&ps->q, ps->queued); i < ps->q.n; i++)
+		if (!pubqueue_at(&ps->q, i)->dead)
+			n++;
+	if (n > ps->caprecs) {
+		free(b->recs);
+		if ((b->recs = calloc(n, sizeof *b->recs)) == NULL) {
+			ps->caprecs = 0;
+			return (-1);
+		}
+		ps->caprecs = n;
+	}
+	b->nrecs = 0;
+	ps->b_first = ps->b_last = 0;
+	for (i = pubqueue_find_after(&ps->q, ps->queued); i < ps->q.n; i++) {
+		r = pubqueue_at(&ps->q, i);
+		if (r->dead)
+			continue;
+		b->recs[b->nrecs++] = r;
+		if (ps->b_first == 0)
+			ps->b_first = r->seq;
+		ps->b_last = r->seq;
+	}
+	b->discard = ps->discard_pending > ps->discard_applied ?
+	    ps->discard_pending : 0;
+	b->fails = ps->fails;
+	b->nfails = ps->nfails;
+	ps->b_floor = ps->floor_dirty;
+	b->floor = (b->discard > 0 || b->nfails > 0 || ps->floor_dirty) &&
+	    ps->next != ps->next_disk ? ps->next : 0;
+	if (b->nrecs == 0 && b->discard == 0 && b->nfails == 0 &&
+	    b->floor == 0) {
+		ps->floor_dirty = 0;	/* the floor is on disk already */
+		return (0);
+	}
+	/* The fails travel with the batch (back on failure). */
+	ps->fails = NULL;
+	ps->nfails = ps->capfails = 0;
+	ps->queued = ps->next - 1;
+	return (1);
+}
+
+/* Remember a lost range (invariant 6), dropping the oldest if full. */
+static void
+ps_lose(struct pubsql *ps, uint64_t lo, uint64_t hi)
+{
+	if (lo > hi)
+		return;
+	if (ps->nlost == PS_LOST) {
+		memmove(ps->lost, ps->lost + 1, (PS_LOST - 1) *
+		    sizeof *ps->lost);
+		ps->nlost--;
+	}
+	ps->lost[ps->nlost].lo = lo;
+	ps->lost[ps->nlost].hi = hi;
+	ps->nlost++;
+}
+
+/* The batch is over (loop's thread): apply its outcome. */
+static void
+ps_done(void *arg)
+{
+	struct pubsql		*ps = arg;
+	struct pubdb_batch	*b = &ps->b;
+	size_t			 i;
+
+	ps->inflight = 0;
+	if (b->ok) {
+		if (ps->b_last > ps->durable)
+			ps->durable = ps->b_last;
+		if (b->discard > ps->discard_applied)
+			ps->discard_applied = b->discard;
+		if (b->floor > ps->next_disk)
+			ps->next_disk = b->floor;
+		if (ps->b_floor)
+			ps->floor_dirty = 0;
+		ps->acked += b->deleted;
+		free(b->fails);
+	} else {
+		/* Invariant 6: everything above durable is gone. */
+		ps_lose(ps, ps->durable + 1, ps->next - 1);
+		for (i = pubqueue_find_after(&ps->q, ps->durable);
+		    i < ps->q.n; i++)
+			pubqueue_at(&ps->q, i)->dead = 1;
+		ps->queued = ps->next - 1;
+		for (i = 0; i < b->nfails; i++)
+			(void)ps_add_fail(ps, b->fails[i]);
+		free(b->fails);
+	}
+	b->fails = NULL;
+	b->nfails = 0;
+	ps->b_first = ps->b_last = 0;
+	ps_trim(ps);
+	if (ps->observe != NULL)
+		ps->observe(ps->observe_arg, &ps->base, b->secs, b->ok);
+}
+
+/* The commit thread's part: one transaction (pubstore-db.c). */
+static void
+ps_run(void *arg)
+{
+	struct pubsql	*ps = arg;
+
+	pubdb_apply(ps->db, &ps->b);
+}
+
+/* Wait for the batch in flight, if any (the file is ours afterwards). */
+static void
+ps_wait(struct pubsql *ps)
+{
+	if (ps->inflight)
+		committer_wait(ps->cm, &ps->job);
+}
+
+/* The flush phase: submit (or commit inline) what the passes wrote. */
+static int
+sql_flush(struct pubstore *base)
+{
+	struct pubsql	*ps = (struct pubsql *)base;
+	int		 r;
+
+	if (ps->inflight)
+		return (0);	/* the next batch waits for this one */
+	if (ps_state(ps) == STORE_DEGRADED)
+		return (0);	/* until a probe commits (invariant 6) */
+	if ((r = ps_build(ps)) <= 0)
+		return (r);
+	if (ps->cm != NULL) {
+		ps->inflight = 1;
+		ps->state = store_state(pubdb_store(ps->db));
+		snprintf(ps->err, sizeof ps->err, "%s",
+		    store_error(pubdb_store(ps->db)));
+		ps->job.run = ps_run;
+		ps->job.done = ps_done;
+		ps->job.arg = ps;
+		committer_submit(ps->cm, &ps->job);
+		return (0);
+	}
+	pubdb_apply(ps->db, &ps->b);
+	r = ps->b.ok ? 0 : -1;
+	ps_done(ps);
+	return (r);
+}
+
+/* Commit everything now (pubstore.h): wait, then flush inline. */
+static int
+sql_commit(struct pubstore *base)
+{
+	struct pubsql		*ps = (struct pubsql *)base;
+	struct committer	*cm = ps->cm;
+	int			 r;
+
+	ps_wait(ps);
+	ps->cm = NULL;
+	r = sql_flush(base);
+	ps->cm = cm;
+	return (r);
+}
+
+/* Close: wait for the batch in flight; what was not flushed is lost. */
+static void
+sql_close(struct pubstore *base)
+{
+	struct pubsql	*ps = (struct pubsql *)base;
+
+	ps_wait(ps);
+	pubdb_close(ps->db);
+	pubqueue_free(&ps->q);
+	free(ps->b.recs);
+	free(ps->fails);
+	free(ps);
+}
+
+/* Append into the queue with the next number (invariants 1, 6). */
+static int
+sql_append(struct pubstore *base, const struct pubstore_rec *rec,
+    uint64_t *seq)
+{
+	struct pubsql	*ps = (struct pubsql *)base;
+
+	if (ps_state(ps) == STORE_DEGRADED) {
+		snprintf(ps->base.err, sizeof ps->base.err, "%s",
+		    *ps_error(ps) != '\0' ? ps_error(ps) :
+		    "publish store degraded, writes refused");
+		return (-1);
+	}
+	if (pubqueue_push(&ps->q, ps->next, (int)rec->kind, rec->topic,
+	    rec->topic_len, rec->hdr, rec->hdr_len, rec->data,
+	    rec->data_len) == NULL) {
+		snprintf(ps->base.err, sizeof ps->base.err, "publish store: "
+		    "out of memory");
+		return (-1);
+	}
+	*seq = ps->next++;
+	return (0);
+}
+
+/* Persisted up to seq: hidden now, deleted by the next batch. */
+static void
+sql_discard_upto(struct pubstore *base, uint64_t seq)
+{
+	struct pubsql	*ps = (struct pubsql *)base;
+
 	if (seq > ps->next - 1)
 		seq = ps->next - 1;
-	if (seq > ps->discard_pending)
-		ps->discard_pending = seq;
+	if (seq <= ps->discard_pending)
+		return;
+	ps->discard_pending = seq;
+	while (ps->nfails > 0 && ps->fails[0] <= seq) {
+		ps->nfails--;
+		memmove(ps->fails, ps->fails + 1, ps->nfails *
+		    sizeof *ps->fails);
+	}
+	ps_trim(ps);
 }
 
 /*
- * Remove entry seq after a failure persisted ack, in this pass's
- * transaction.  Returns 1 if a row went, 0 if there was none, -1 on error.
+ * AMPS refused seq: forget it.  Returns 1 when a row may have been
+ * there (it is deleted by the next batch if it reached the file), 0
+ * when certainly not, -1 when memory ran out.
  */
 static int
-sql_fail(struct pubstore *b, uint64_t seq)
+sql_fail(struct pubstore *base, uint64_t seq)
 {
-	struct pubsql	*ps = (struct pubsql *)b;
+	struct pubsql		*ps = (struct pubsql *)base;
+	struct pubqueue_rec	*r = NULL;
+	size_t			 i;
 
-	assert(ps != NULL);
-	if (seq == 0 || seq > PUBSTORE_SEQ_MAX || seq <= ps->discard_pending)
+	if (seq == 0 || seq > ps->next - 1 || seq <= ps->discard_pending)
 		return (0);
-	if (store_begin(ps->st) != 0)
-		return (-1);
-	sqlite3_bind_int64(ps->st_del_one, 1, (sqlite3_int64)seq);
-	if (store_exec(ps->st, ps->st_del_one) == -1)
-		return (-1);
-	if (store_changes(ps->st) == 0)
-		return (0);
+	i = pubqueue_find_after(&ps->q, seq - 1);
+	if (i < ps->q.n && (r = pubqueue_at(&ps->q, i))->seq == seq) {
+		if (r->dead)
+			return (0);
+		pubqueue_remove(&ps->q, seq);
+	} else if (seq > ps->evicted)
+		return (0);		/* lost, or never there */
+	if (seq <= ps->queued) {
+		for (i = 0; i < ps->nfails; i++)
+			if (ps->fails[i] == seq)
+				return (0);
+		if (ps_add_fail(ps, seq) != 0) {
+			snprintf(ps->base.err, sizeof ps->base.err,
+			    "publish store: out of memory");
+			return (-1);
+		}
+	}
 	ps->floor_dirty = 1;
 	return (1);
 }
 
-/*
- * Seed from the logon ack's s: next = max(next, s + 1).  Persisted by
- * the next commit (the flush opens one for it).
- */
+/* Seed from the logon ack's s: next = max(next, s + 1). */
 static void
-sql_seed(struct pubstore *b, uint64_t s)
+sql_seed(struct pubstore *base, uint64_t s)
 {
-	struct pubsql	*ps = (struct pubsql *)b;
+	struct pubsql	*ps = (struct pubsql *)base;
 
-	assert(ps != NULL);
 	if (s >= PUBSTORE_SEQ_MAX)
 		s = PUBSTORE_SEQ_MAX;
 	if (s + 1 > ps->next) {
@@ -382,207 +484,205 @@ sql_seed(struct pubstore *b, uint64_t s)
 	}
 }
 
+/* Passes the file's rows on to the caller's callback, noting a stop. */
+struct ps_relay {
+	pubstore_replay_cb	 cb;
+	void			*arg;
+	int			 stopped;
+};
+
+static int
+ps_relay_cb(const struct pubstore_rec *r, void *arg)
+{
+	struct ps_relay	*rl = arg;
+
+	return (rl->stopped = rl->cb(r, rl->arg) != 0);
+}
+
 /*
- * Replay rows with seq > max(after_seq, discard point), ascending, at
- * most limit of them (0: all).  Returns the count passed to cb, or -1.
+ * Rows above max(after_seq, discard point), ascending, at most limit
+ * (0: all): evicted ones from the file (waiting for the batch in flight
+ * first), then the queue's.  Returns the count passed to cb, or -1.
  */
 static int64_t
-sql_replay(struct pubstore *b, uint64_t after_seq, size_t limit,
+sql_replay(struct pubstore *base, uint64_t after, size_t limit,
     pubstore_replay_cb cb, void *arg)
 {
-	struct pubsql		*ps = (struct pubsql *)b;
-	sqlite3_stmt		*st = ps->st_replay;
+	struct pubsql		*ps = (struct pubsql *)base;
+	struct pubqueue_rec	*qr;
 	struct pubstore_rec	 r;
+	struct ps_relay		 rl;
 	int64_t			 n = 0;
-	int			 rc;
+	size_t			 i;
 
-	assert(ps != NULL && cb != NULL);
-	if (after_seq < ps->discard_pending)
-		after_seq = ps->discard_pending;
-	if (after_seq > PUBSTORE_SEQ_MAX)
-		return (0);
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)after_seq);
-	sqlite3_bind_int64(st, 2, limit == 0 || limit > INT64_MAX ? -1 :
-	    (sqlite3_int64)limit);
-	while ((rc = store_step(ps->st, st)) == SQLITE_ROW) {
-		memset(&r, 0, sizeof r);
-		r.seq = (uint64_t)sqlite3_column_int64(st, 0);
-		r.kind = (enum pubstore_kind)sqlite3_column_int(st, 1);
-		r.topic = sqlite3_column_blob(st, 2);
-		r.topic_len = (size_t)sqlite3_column_bytes(st, 2);
-		r.hdr = sqlite3_column_blob(st, 3);
-		r.hdr_len = (size_t)sqlite3_column_bytes(st, 3);
-		r.data = sqlite3_column_blob(st, 4);
-		r.data_len = (size_t)sqlite3_column_bytes(st, 4);
-		n++;
-		if (cb(&r, arg) != 0) {
-			sqlite3_reset(st);
-			break;
-		}
+	if (after < ps->discard_pending)
+		after = ps->discard_pending;
+	if (after < ps->evicted) {
+		ps_wait(ps);
+		rl.cb = cb;
+		rl.arg = arg;
+		rl.stopped = 0;
+		n = pubdb_read(ps->db, after, ps->evicted, ps->fails,
+		    ps->nfails, limit, ps_relay_cb, &rl);
+		if (n < 0 || rl.stopped || (limit != 0 && (size_t)n >= limit))
+			return (n);
+		after = ps->evicted;
 	}
-	sqlite3_clear_bindings(st);
-	if (rc == -1)
-		return (-1);
+	for (i = pubqueue_find_after(&ps->q, after); i < ps->q.n; i++) {
+		qr = pubqueue_at(&ps->q, i);
+		if (qr->dead)
+			continue;
+		r.seq = qr->seq;
+		r.kind = (enum pubstore_kind)qr->kind;
+		r.topic = PUBQUEUE_TOPIC(qr);
+		r.topic_len = qr->topic_len;
+		r.hdr = PUBQUEUE_HDR(qr);
+		r.hdr_len = qr->hdr_len;
+		r.data = PUBQUEUE_DATA(qr);
+		r.data_len = qr->data_len;
+		n++;
+		if (cb(&r, arg) != 0 || (limit != 0 && (size_t)n == limit))
+			break;
+	}
 	return (n);
 }
 
-/* Commit this pass (see pubstore.h). */
+/* Rows not yet discarded (a count of the file's part: status only). */
+static uint64_t
+sql_unpersisted(struct pubstore *base)
+{
+	struct pubsql	*ps = (struct pubsql *)base;
+	uint64_t	 n = 0;
+	size_t		 i;
+
+	if (ps->evicted > ps->discard_pending) {
+		ps_wait(ps);
+		if (pubdb_count(ps->db, ps->discard_pending, ps->evicted,
+		    &n) != 0)
+			n = 0;
+		for (i = 0; i < ps->nfails; i++)
+			if (ps->fails[i] <= ps->evicted && n > 0)
+				n--;
+	}
+	for (i = pubqueue_find_after(&ps->q, ps->discard_pending);
+	    i < ps->q.n; i++)
+		if (!pubqueue_at(&ps->q, i)->dead)
+			n++;
+	return (n);
+}
+
+/* Whether seq is durable (1), lost (-1) or not decided yet (0). */
 static int
-sql_commit(struct pubstore *b)
+sql_seq_state(const struct pubstore *base, uint64_t seq)
 {
-	struct pubsql	*ps = (struct pubsql *)b;
+	const struct pubsql	*ps = (const struct pubsql *)base;
+	size_t			 i;
 
-	return (store_commit(ps->st));
+	for (i = 0; i < ps->nlost; i++)
+		if (seq >= ps->lost[i].lo && seq <= ps->lost[i].hi)
+			return (-1);
+	return (seq <= ps->durable ? 1 : 0);
 }
 
-/* See pubstore.h.  The path is percent-encoded into a file: URI. */
-int
-pubstore_peek_count(const char *path, uint64_t *n)
+/* Leave DEGRADED with a probe commit (never while a batch is out). */
+static int
+sql_probe(struct pubstore *base)
 {
-	static const char	 hex[] = "0123456789ABCDEF";
-	struct stat		 sb;
-	sqlite3			*db = NULL;
-	sqlite3_stmt		*st = NULL;
-	char			*wal, *uri, *u;
-	const char		*p;
-	int			 rc = -1, appid = 0;
+	struct pubsql	*ps = (struct pubsql *)base;
 
-	if (asprintf(&wal, "%s-wal", path) == -1)
+	if (ps->inflight)
 		return (-1);
-	if (lstat(wal, &sb) == 0 || errno != ENOENT) {
-		free(wal);
-		return (-1);
-	}
-	free(wal);
-	if ((uri = malloc(strlen(path) * 3 + sizeof "file:?mode=ro&"
-	    "immutable=1")) == NULL)
-		return (-1);
-	u = uri + strlen(strcpy(uri, "file:"));
-	for (p = path; *p != '\0'; p++) {
-		if (*p == '%' || *p == '?' || *p == '#') {
-			*u++ = '%';
-			*u++ = hex[(unsigned char)*p >> 4];
-			*u++ = hex[(unsigned char)*p & 0xf];
-		} else
-			*u++ = *p;
-	}
-	strcpy(u, "?mode=ro&immutable=1");
-	if (sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI |
-	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
-		goto out;
-	if (sqlite3_prepare_v2(db, "PRAGMA application_id", -1, &st,
-	    NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW)
-		goto out;
-	appid = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	st = NULL;
-	if ((uint32_t)appid != PUBSTORE_APPID)
-		goto out;
-	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM pub", -1, &st,
-	    NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW)
-		goto out;
-	*n = (uint64_t)sqlite3_column_int64(st, 0);
-	rc = 0;
-out:
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	free(uri);
-	return (rc);
+	return (store_probe(pubdb_store(ps->db)));
 }
 
-/* Rows not yet discarded; an SQL count (status only). */
-static uint64_t
-sql_unpersisted(struct pubstore *b)
+/* Commit on cm's thread from now on (NULL: inline). */
+static void
+sql_set_committer(struct pubstore *base, struct committer *cm,
+    pubstore_commit_fn fn, void *arg)
 {
-	struct pubsql	*ps = (struct pubsql *)b;
-	int64_t	 v;
+	struct pubsql	*ps = (struct pubsql *)base;
 
-	sqlite3_bind_int64(ps->st_count, 1,
-	    (sqlite3_int64)ps->discard_pending);
-	if (pubstore_scalar(ps, ps->st_count, &v) != 0 || v < 0)
-		return (0);
-	return ((uint64_t)v);
+	ps_wait(ps);
+	ps->cm = sqlite3_threadsafe() ? cm : NULL;
+	ps->observe = fn;
+	ps->observe_arg = arg;
 }
 
-/* Rows removed because AMPS persisted them (committed), since open. */
 static uint64_t
-sql_acked(const struct pubstore *b)
+sql_acked(const struct pubstore *base)
 {
-	const struct pubsql	*ps = (const struct pubsql *)b;
-
-	return (ps->acked);
+	return (((const struct pubsql *)base)->acked);
 }
 
-/* Last sequence handed out (0 if none). */
 static uint64_t
-sql_last_seq(const struct pubstore *b)
+sql_last_seq(const struct pubstore *base)
 {
-	const struct pubsql	*ps = (const struct pubsql *)b;
-
-	return (ps->next - 1);
+	return (((const struct pubsql *)base)->next - 1);
 }
 
-/* Highest committed sequence (invariant 4). */
 static uint64_t
-sql_durable_seq(const struct pubstore *b)
+sql_durable_seq(const struct pubstore *base)
 {
-	const struct pubsql	*ps = (const struct pubsql *)b;
-
-	return (ps->durable);
+	return (((const struct pubsql *)base)->durable);
 }
 
-/* Highest discard point requested. */
 static uint64_t
-sql_discarded_seq(const struct pubstore *b)
+sql_discarded_seq(const struct pubstore *base)
 {
-	const struct pubsql	*ps = (const struct pubsql *)b;
-
-	return (ps->discard_pending);
+	return (((const struct pubsql *)base)->discard_pending);
 }
 
-/* Appends in the open transaction. */
+/* Rows appended and not committed yet (in flight included). */
 static size_t
-sql_pending_commit(const struct pubstore *b)
+sql_pending_commit(const struct pubstore *base)
 {
-	const struct pubsql	*ps = (const struct pubsql *)b;
+	const struct pubsql	*ps = (const struct pubsql *)base;
+	size_t			 i, n = 0;
 
-	return (ps->pending);
+	for (i = pubqueue_find_after(&ps->q, ps->durable); i < ps->q.n; i++)
+		if (!pubqueue_at(&ps->q, i)->dead)
+			n++;
+	return (n);
 }
 
-/* Health of the underlying store. */
 static enum store_state
-sql_state(const struct pubstore *b)
+sql_state(const struct pubstore *base)
 {
-	const struct pubsql	*ps = (const struct pubsql *)b;
-
-	return (store_state(ps->st));
+	return (ps_state((const struct pubsql *)base));
 }
 
-/* The last error: ours if any, else the store's. */
 static const char *
-sql_error(const struct pubstore *b)
+sql_error(const struct pubstore *base)
 {
-	const struct pubsql	*ps = (const struct pubsql *)b;
-
-	return (store_error(ps->st));
+	return (ps_error((const struct pubsql *)base));
 }
 
-/* The underlying store, to add to a store_set. */
 static struct store *
-sql_store(struct pubstore *b)
+sql_store(struct pubstore *base)
 {
-	struct pubsql	*ps = (struct pubsql *)b;
-
-	return (ps->st);
+	return (pubdb_store(((struct pubsql *)base)->db));
 }
 
-/* Leave DEGRADED with a probe commit (store.h). */
-static int
-sql_probe(struct pubstore *b)
+/* Bytes the queue holds, and the bound past which it evicts. */
+static void
+sql_memory(const struct pubstore *base, struct pubstore_memory *m)
 {
-	struct pubsql	*ps = (struct pubsql *)b;
+	const struct pubsql	*ps = (const struct pubsql *)base;
 
-	return (store_probe(ps->st));
+	m->used = ps->q.rec_bytes;
+	m->limit = 0;
+}
+
+/* Tests: the queue's bound (bytes) past which committed rows leave it. */
+void
+pubstore_set_cache(struct pubstore *base, uint64_t bytes)
+{
+	struct pubsql	*ps = (struct pubsql *)base;
+
+	if (base->ops != &sql_ops)
+		return;
+	ps->cache = bytes;
+	ps_trim(ps);
 }
 
 static const struct pubstore_ops sql_ops = {
@@ -594,6 +694,9 @@ static const struct pubstore_ops sql_ops = {
 	.seed = sql_seed,
 	.replay = sql_replay,
 	.commit = sql_commit,
+	.flush = sql_flush,
+	.seq_state = sql_seq_state,
+	.set_committer = sql_set_committer,
 	.probe = sql_probe,
 	.unpersisted = sql_unpersisted,
 	.acked = sql_acked,
@@ -604,5 +707,5 @@ static const struct pubstore_ops sql_ops = {
 	.state = sql_state,
 	.error = sql_error,
 	.store = sql_store,
-	.memory = NULL,
+	.memory = sql_memory,
 };

@@ -114,6 +114,25 @@ pubstore_commit(struct pubstore *ps)
 }
 
 int
+pubstore_flush(struct pubstore *ps)
+{
+	return (ps->ops->flush(ps));
+}
+
+int
+pubstore_seq_state(const struct pubstore *ps, uint64_t seq)
+{
+	return (ps->ops->seq_state(ps, seq));
+}
+
+void
+pubstore_set_committer(struct pubstore *ps, struct committer *cm,
+    pubstore_commit_fn fn, void *arg)
+{
+	ps->ops->set_committer(ps, cm, fn, arg);
+}
+
+int
 pubstore_probe(struct pubstore *ps)
 {
 	return (ps->ops->probe(ps));
@@ -188,22 +207,4 @@ pubstore_memory(const struct pubstore *ps, struct pubstore_memory *m)
 	memset(m, 0, sizeof *m);
 	if (ps->ops->memory != NULL)
 		ps->ops->memory(ps, m);
-}
-
-/* Join the set of stores committed after each pass (none in memory). */
-int
-pubstore_join(struct pubstore *ps, struct store_set *set)
-{
-	struct store	*st = ps->ops->store(ps);
-
-	return (st == NULL ? 0 : store_set_add(set, st));
-}
-
-void
-pubstore_leave(struct pubstore *ps, struct store_set *set)
-{
-	struct store	*st = ps->ops->store(ps);
-
-	if (st != NULL)
-		store_set_remove(set, st);
 }

@@ -11,7 +11,9 @@
  *
  *	pubstore_open()		durable: one SQLite file per configured
  *				connection, <statedir>/pub-<connection>.db
- *				(pubstore-sqlite.c)
+ *				(pubstore-sqlite.c over pubstore-db.c); the
+ *				rows wait in memory until a group commit,
+ *				on the commit thread (committer.c) or inline
  *	pubstore_open_memory()	`durability memory`: the rows live in the
  *				daemon's memory, up to a byte limit
  *				(pubstore-mem.c); they survive program
@@ -23,10 +25,12 @@
  *
  *	pass:   pubstore_append() for each publish read this pass
  *	        pubstore_discard_upto() for each persisted ack
- *	flush:  pubstore_commit() (or store_flush() on a set holding
- *	        pubstore_store()) -> 0: reply "stored", send upstream with s;
- *	                          -> -1: reply an error for every append since
- *	                             the last good commit (they are lost).
+ *	flush:  for each append, pubstore_seq_state(): 1 reply "stored"
+ *	        (send upstream with s, up to pubstore_durable_seq()), -1
+ *	        reply an error (lost), 0 wait for a later flush; then
+ *	        pubstore_flush() starts the next group commit.
+ *	        (Inline, pubstore_commit() -> 0: everything is durable;
+ *	        -> -1: every append since the last good commit is lost.)
  *	logon:  pubstore_discard_upto(s); pubstore_seed(s);
  *	        pubstore_replay(after s) before any new publish is sent.
  *
@@ -47,8 +51,8 @@
 
 #include "store.h"
 
+struct committer;
 struct pubstore;
-struct store_set;
 
 /* Stored command kinds (stable on disk: never renumber). */
 enum pubstore_kind {
@@ -153,12 +157,49 @@ int64_t		 pubstore_replay(struct pubstore *, uint64_t after_seq,
 		    size_t limit, pubstore_replay_cb, void *arg);
 
 /*
- * Commit the open transaction of this pass (applying deferred discards
- * and the sequence floor first).  Returns 0 when all appends since the
- * last good commit are durable, -1 when they are lost (store now
- * DEGRADED).  Same as store_commit(pubstore_store(ps)).
+ * Commit now, inline (waiting first for a batch in flight): the appends,
+ * discards, failures and seed since the last commit, in one transaction.
+ * Returns 0 when all appends since the last good commit are durable, -1
+ * when they are lost (store now DEGRADED).  Tests, and shutdown.
  */
 int		 pubstore_commit(struct pubstore *);
+
+/*
+ * The flush phase of a loop pass (DESIGN.md §5 rule 2).  Inline (no
+ * committer): the same as pubstore_commit().  With a committer: hand
+ * what the passes wrote since the last batch to the commit thread,
+ * unless a batch is still in flight (then this waits for the next
+ * flush), and return 0 at once; the batch's outcome shows in
+ * pubstore_durable_seq() and pubstore_seq_state() once the committer
+ * has reaped it.  A memory store has nothing to do.  Returns -1 only
+ * when an inline commit failed.
+ */
+int		 pubstore_flush(struct pubstore *);
+
+/*
+ * What became of seq (handed out by pubstore_append()): 1 durable (its
+ * commit succeeded: reply STORED, send it), -1 lost with a failed
+ * commit (reply an error), 0 not decided yet (wait).
+ */
+int		 pubstore_seq_state(const struct pubstore *, uint64_t seq);
+
+/*
+ * Commit on committer cm's thread from now on (NULL: inline; ignored by
+ * a memory store, and when SQLite is built without thread support), and
+ * tell fn(arg, ps, seconds, ok) about every commit on the loop's thread
+ * (fn may be NULL).
+ */
+typedef void	 (*pubstore_commit_fn)(void *, struct pubstore *, double,
+		    int);
+void		 pubstore_set_committer(struct pubstore *, struct committer *,
+		    pubstore_commit_fn, void *);
+
+/*
+ * SQLite store: keep at most bytes of committed rows in memory for
+ * sending (default 32 MiB; rows beyond are read back from the file when
+ * needed).  Tests.
+ */
+void		 pubstore_set_cache(struct pubstore *, uint64_t bytes);
 
 /*
  * Count the rows of the publish store file at path without a pubstore:
@@ -179,7 +220,7 @@ uint64_t	 pubstore_last_seq(const struct pubstore *);
 uint64_t	 pubstore_durable_seq(const struct pubstore *);
 /* Highest seq passed to pubstore_discard_upto() (persisted point). */
 uint64_t	 pubstore_discarded_seq(const struct pubstore *);
-/* Appends waiting in the open transaction. */
+/* Appends not committed yet (a batch in flight included). */
 size_t		 pubstore_pending_commit(const struct pubstore *);
 /* Health, error message, and the underlying store (NULL in memory). */
 enum store_state pubstore_state(const struct pubstore *);
@@ -189,20 +230,15 @@ struct store	*pubstore_store(struct pubstore *);
 const char	*pubstore_medium(const struct pubstore *);
 
 /*
- * Join (leave) the caller's set of stores committed together after each
- * loop pass; a memory store has nothing to commit and joins no set.
- * Join returns 0 or -1 (out of memory).
- */
-int		 pubstore_join(struct pubstore *, struct store_set *);
-void		 pubstore_leave(struct pubstore *, struct store_set *);
-
-/*
  * Try to leave STORE_DEGRADED (store_probe() on the SQLite store; a
  * memory store is never degraded).  Returns 0 when the store is OK.
  */
 int		 pubstore_probe(struct pubstore *);
 
-/* A memory store's bytes in use and its limit (both 0 for SQLite). */
+/*
+ * Bytes of messages held in memory: a memory store's and its limit, or
+ * an SQLite store's rows not yet sent or persisted (limit 0).
+ */
 struct pubstore_memory {
 	uint64_t	 used;
 	uint64_t	 limit;

@@ -27,6 +27,7 @@
 
 struct conf;
 struct conf_conn;
+struct committer;
 struct conn;
 struct event;
 struct pubstore;
@@ -110,6 +111,9 @@ struct server {
 	struct publish_pending	*pending;
 	size_t			 npending;
 	size_t			 cpending;
+	uint64_t		 answer_pass;	/* publish_answer() calls */
+	struct committer	*cm;		/* the commit thread */
+	struct event		*cm_ev;		/* ... its wake-up pipe */
 	struct publish_waiter	*waiters;
 	struct ipc		*ipc;
 	struct event		*probe;		/* 1 s: retry degraded stores */
@@ -144,7 +148,7 @@ int		 publish_sow_delete(struct server *, struct ipc_client *,
 		     const struct ipcwire_msg *);
 void		 publish_persisted(struct conn *, uint64_t, void *);
 void		 publish_failed(struct conn *, uint64_t, const char *, void *);
-void		 publish_answer(struct server *, int);
+void		 publish_answer(struct server *);
 void		 publish_hello(struct server *, struct ipc_client *);
 void		 publish_closed(struct server *, struct ipc_client *);
 void		 publish_free(struct server *);

@@ -21,10 +21,15 @@
  *                       the receive path and to every program
  *                       (CONN_STATE)
  *   flush phase      -> server_flush(), after every loop pass: commit
- *                       every store, answer the publishes of the pass
- *                       (publish_answer), let the receive path send what
- *                       waited, pump committed publishes upstream, then
- *                       release the replies held for the commit
+ *                       the bookmark stores, hand the publish stores'
+ *                       new rows to the commit thread (committer.c,
+ *                       one for the daemon), answer the publishes whose
+ *                       commit has returned (publish_answer), let the
+ *                       receive path send what waited, pump committed
+ *                       publishes upstream, then release the replies
+ *                       held for the commit
+ *   commit thread    -> its wake-up pipe: committer_reap() runs each
+ *                       finished batch's done() on the loop's thread
  *
  * Its other faces: server-status.c (STATUS text), server-metrics.c (the
  * snapshot behind STATUS and /metrics), server-reload.c (configuration
@@ -33,8 +38,10 @@
  * COMMAND but unsubscribe at once.
  *
  * Invariants:
- *   (1) The flush phase commits before it answers: no reply that waited
- *       for a commit leaves before ipc_release() at its end.
+ *   (1) The flush phase commits (bookmark stores) or waits for the
+ *       commit (publish stores: pubstore_seq_state()) before it answers:
+ *       no reply that waited for a commit leaves before ipc_release() at
+ *       the end of the flush phase that saw the commit return.
  *   (2) After ipc's closed() hook no pointer to that client remains here
  *       or in the modules it owns (publish_closed, subpath_closed).
  *   (3) Store files are opened at startup and never recreated behind the
@@ -60,6 +67,7 @@
 #include <event2/event.h>
 
 #include "amps.h"
+#include "committer.h"
 #include "conf.h"
 #include "conn.h"
 #include "ipc.h"
@@ -168,9 +176,11 @@ srv_closed(struct ipc_client *cl, void *arg)
 }
 
 /*
- * The flush phase, run by loop.c after every pass: commit every store,
- * then answer the requests of this pass, then send what is now
- * committed (invariant 1).
+ * The flush phase, run by loop.c after every pass (invariant 1): commit
+ * the bookmark stores, hand the publish stores' new rows to the commit
+ * thread, answer the publishes whose commit has returned (this pass's
+ * or an earlier one's), send what is committed, then release the
+ * replies held for the commit.
  */
 void
 server_flush(void *arg)
@@ -181,12 +191,46 @@ server_flush(void *arg)
 
 	failed = store_flush(srv->set);
 	if (failed != 0)
-		log_warnx("server: %d store commit(s) failed", failed);
-	publish_answer(srv, failed);
+		log_warnx("server: %d bookmark store commit(s) failed", failed);
+	for (i = 0; i < srv->nconns; i++)
+		if (pubstore_flush(srv->conns[i].ps) != 0)
+			log_warnx("connection %s: publish store commit "
+			    "failed", srv->conns[i].cc->name);
+	publish_answer(srv);
 	subpath_flush(srv->sp);
 	for (i = 0; i < srv->nconns; i++)
 		conn_pump(srv->conns[i].conn);
 	ipc_release(srv->ipc);		/* replies after the commit */
+}
+
+/* The commit thread finished a batch: its done() runs here. */
+static void
+srv_committed_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct server	*srv = arg;
+
+	committer_reap(srv->cm);
+}
+
+/*
+ * A publish store's group commit returned (on the loop's thread): count
+ * it like the bookmark stores' (server-metrics.c) and say if it failed.
+ * The flush phase of this pass answers its publishes.
+ */
+static void
+srv_pub_committed(void *arg, struct pubstore *ps, double secs, int ok)
+{
+	struct server	*srv = arg;
+	size_t		 i;
+
+	server_commit_observed(srv, pubstore_store(ps), secs, ok);
+	if (ok)
+		return;
+	for (i = 0; i < srv->nconns; i++)
+		if (srv->conns[i].ps == ps)
+			log_warnx("connection %s: publish store commit failed: "
+			    "%s", srv->conns[i].cc->name,
+			    log_safe(pubstore_error(ps), 300));
 }
 
 
@@ -339,6 +383,12 @@ server_create(struct conf *conf, char **cause)
 	srv->set = store_set_create();
 	store_set_observe(srv->set, server_commit_observed, srv);
 	srv->conns = xcalloc(conf->nconns, sizeof *srv->conns);
+	if ((srv->cm = committer_create(cause)) == NULL)
+		goto fail;
+	srv->cm_ev = event_new(loop_base(), committer_fd(srv->cm),
+	    EV_READ | EV_PERSIST, srv_committed_cb, srv);
+	if (srv->cm_ev == NULL || event_add(srv->cm_ev, NULL) == -1)
+		fatalx("server: cannot watch the commit thread");
 	srv->sp = subpath_create(conf, srv->set);
 	memset(&ev, 0, sizeof ev);
 	ev.persisted = publish_persisted;
@@ -359,10 +409,7 @@ server_create(struct conf *conf, char **cause)
 			goto fail;
 		if ((sc->ps = srv_open_pubstore(conf, sc->cc, cause)) == NULL)
 			goto fail;
-		if (pubstore_join(sc->ps, srv->set) == -1) {
-			xasprintf(cause, "store_set_add failed");
-			goto fail;
-		}
+		pubstore_set_committer(sc->ps, srv->cm, srv_pub_committed, srv);
 		if ((sc->conn = conn_create(sc->cc, sc->id, sc->ps, &ev,
 		    cause)) == NULL)
 			goto fail;
@@ -466,13 +513,17 @@ server_free(struct server *srv)
 	for (i = 0; i < srv->nconns; i++) {
 		sc = &srv->conns[i];
 		conn_free(sc->conn);
-		if (sc->ps != NULL)
-			pubstore_leave(sc->ps, srv->set);
+		if (sc->ps != NULL && pubstore_commit(sc->ps) != 0)
+			log_warnx("connection %s: last publish store commit "
+			    "failed", sc->cc->name);
 		pubstore_close(sc->ps);
 		server_acl_free(sc->allows, sc->nallows);
 	}
 	if (srv->probe != NULL)
 		event_free(srv->probe);
+	committer_free(srv->cm);	/* after the stores: none in flight */
+	if (srv->cm_ev != NULL)
+		event_free(srv->cm_ev);
 	store_set_free(srv->set);
 	free(srv->conns);
 	free(srv->drain);

@@ -16,12 +16,14 @@
 #include <sys/wait.h>
 
 #include <check.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "committer.h"
 #include "pubstore.h"
 #include "store_testutil.h"
 
@@ -496,18 +498,41 @@ START_TEST(test_limits)
 }
 END_TEST
 
+/*
+ * A commit that fails loses what it carried; the numbers are not reused
+ * and the rows never come back, while the committed ones stay.
+ */
 START_TEST(test_lost_txn_not_reused)
 {
-	struct pubstore	*ps = open_ps();
+	struct pubstore		*ps = open_ps();
+	struct pubstore_rec	 r;
+	static char		 big[200000];
+	uint64_t		 s2, s3;
 
 	append(ps, 1);
 	ck_assert_int_eq(pubstore_commit(ps), 0);
-	append(ps, 2);
-	append(ps, 3);
-	store_rollback(pubstore_store(ps));	/* as if the commit failed */
+	ck_assert_int_eq(store_set_size_limit(pubstore_store(ps), 16384), 0);
+	memset(big, 'x', sizeof big);
+	memset(&r, 0, sizeof r);
+	r.kind = PUBSTORE_PUBLISH;
+	r.topic = "orders";
+	r.topic_len = 6;
+	r.data = big;
+	r.data_len = sizeof big;
+	ck_assert_int_eq(pubstore_append(ps, &r, &s2), 0);
+	ck_assert_int_eq(pubstore_append(ps, &r, &s3), 0);
+	ck_assert_int_eq(pubstore_seq_state(ps, s2), 0);
+	ck_assert_int_eq(pubstore_commit(ps), -1);	/* the file is full */
 	ck_assert_uint_eq(pubstore_durable_seq(ps), 1);
+	ck_assert_int_eq(pubstore_seq_state(ps, 1), 1);
+	ck_assert_int_eq(pubstore_seq_state(ps, s2), -1);
+	ck_assert_int_eq(pubstore_seq_state(ps, s3), -1);
+	ck_assert_int_eq(store_set_size_limit(pubstore_store(ps), 0), 0);
+	ck_assert_int_eq(pubstore_probe(ps), 0);
 	ck_assert_uint_eq(append(ps, 4), 4);
 	ck_assert_int_eq(pubstore_commit(ps), 0);
+	ck_assert_int_eq(pubstore_seq_state(ps, 4), 1);
+	ck_assert_int_eq(pubstore_seq_state(ps, s3), -1);
 	ck_assert_uint_eq(pubstore_unpersisted(ps), 2);
 	pubstore_close(ps);
 }
@@ -534,6 +559,103 @@ START_TEST(test_refuse_garbage)
 	ck_assert_uint_eq(len, sizeof junk);
 	ck_assert(memcmp(back, junk, len) == 0);
 	free(back);
+}
+END_TEST
+
+/* What the commit observer saw. */
+struct obs {
+	int	 n;
+	int	 ok;
+};
+
+static void
+observe_cb(void *arg, struct pubstore *ps, double secs, int ok)
+{
+	struct obs	*o = arg;
+
+	ck_assert(secs >= 0);
+	o->n++;
+	o->ok += ok;
+}
+
+/* Wait (bounded) for the commit thread, then run the done()s. */
+static void
+reap(struct committer *cm)
+{
+	struct pollfd	 pfd;
+
+	pfd.fd = committer_fd(cm);
+	pfd.events = POLLIN;
+	ck_assert_msg(poll(&pfd, 1, 20000) == 1, "no batch finished in 20 s");
+	committer_reap(cm);
+}
+
+/*
+ * Group commits on the commit thread: a batch's outcome shows only when
+ * it is reaped; appends made meanwhile wait for the next batch; rows
+ * evicted from memory are read back from the file in order, merged with
+ * the queued ones; close waits for the batch in flight.
+ */
+START_TEST(test_async)
+{
+	struct pubstore		*ps = open_ps();
+	struct committer	*cm;
+	struct collect		 c;
+	struct obs		 o = { 0, 0 };
+	char			*cause = NULL;
+	int			 i;
+
+	cm = committer_create(&cause);
+	ck_assert_msg(cm != NULL, "committer: %s", cause ? cause : "?");
+	pubstore_set_committer(ps, cm, observe_cb, &o);
+	for (i = 1; i <= 100; i++)
+		append(ps, i);
+	ck_assert_int_eq(pubstore_flush(ps), 0);
+	for (i = 101; i <= 150; i++)
+		append(ps, i);
+	ck_assert_int_eq(pubstore_flush(ps), 0);	/* waits its turn */
+	ck_assert_int_eq(pubstore_seq_state(ps, 100), 0);
+	ck_assert_uint_eq(pubstore_durable_seq(ps), 0);
+	ck_assert_uint_eq(pubstore_pending_commit(ps), 150);
+	reap(cm);
+	ck_assert_int_eq(o.n, 1);
+	ck_assert_int_eq(o.ok, 1);
+	ck_assert_uint_eq(pubstore_durable_seq(ps), 100);
+	ck_assert_int_eq(pubstore_seq_state(ps, 100), 1);
+	ck_assert_int_eq(pubstore_seq_state(ps, 101), 0);
+	ck_assert_int_eq(pubstore_flush(ps), 0);
+	reap(cm);
+	ck_assert_uint_eq(pubstore_durable_seq(ps), 150);
+	ck_assert_int_eq(o.ok, 2);
+
+	/* Evict every committed row: replay reads them from the file. */
+	pubstore_set_cache(ps, 0);
+	append(ps, 151);
+	pubstore_discard_upto(ps, 10);
+	ck_assert_uint_eq(pubstore_unpersisted(ps), 141);
+	memset(&c, 0, sizeof c);
+	ck_assert_int_eq(pubstore_replay(ps, 0, 0, collect_cb, &c), 141);
+	for (i = 0; i < 141; i++)
+		ck_assert_uint_eq(c.seqs[i], (uint64_t)i + 11);
+	ck_assert_int_eq(atoi(c.data[140] + 4), 151);
+	memset(&c, 0, sizeof c);
+	c.stop_at = 5;
+	ck_assert_int_eq(pubstore_replay(ps, 20, 0, collect_cb, &c), 5);
+	ck_assert_uint_eq(c.seqs[4], 25);
+	ck_assert_int_eq(pubstore_fail(ps, 30), 1);	/* on disk only */
+	memset(&c, 0, sizeof c);
+	ck_assert_int_eq(pubstore_replay(ps, 28, 3, collect_cb, &c), 3);
+	ck_assert_uint_eq(c.seqs[1], 31);
+
+	/* A batch in flight at close is waited for, not lost. */
+	ck_assert_int_eq(pubstore_flush(ps), 0);
+	pubstore_close(ps);
+	ck_assert_int_eq(o.n, 3);
+	committer_free(cm);
+	ps = open_ps();
+	ck_assert_uint_eq(pubstore_last_seq(ps), 151);
+	ck_assert_uint_eq(pubstore_unpersisted(ps), 140);	/* not 30 */
+	pubstore_close(ps);
 }
 END_TEST
 
@@ -685,6 +807,7 @@ pubstore_suite(void)
 	tcase_add_test(fail, test_refuse_garbage);
 	suite_add_tcase(s, seq);
 	suite_add_tcase(s, rows);
+	tcase_add_test(rows, test_async);
 	tcase_add_test(mem, test_mem_rows);
 	tcase_add_test(mem, test_mem_limit);
 	suite_add_tcase(s, fail);
