@@ -195,8 +195,8 @@ metrics_render_conns(const struct metrics_snap *s, FILE *f)
 		F("ampsd_connection_persisted_sequence", "gauge",
 		    "Highest publish sequence AMPS persisted.", persisted_seq),
 		F("ampsd_connection_store_memory_bytes", "gauge",
-		    "Bytes of messages a memory publish store holds (0 for "
-		    "SQLite stores).", store_bytes),
+		    "Bytes of messages the publish store holds in memory (an "
+		    "SQLite store: not yet sent or persisted).", store_bytes),
 		F("ampsd_connection_store_memory_limit_bytes", "gauge",
 		    "The bound of a memory publish store (0: none, or a "
 		    "SQLite store).", store_limit),
