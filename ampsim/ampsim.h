@@ -42,6 +42,7 @@
 #include <openssl/ssl.h>
 
 #include "amps.h"
+#include "u64map.h"
 
 #ifndef TAILQ_FOREACH_SAFE
 #define TAILQ_FOREACH_SAFE(var, head, field, tvar)			\
@@ -108,17 +109,6 @@ char	*hbuf_get(struct hbuf *, size_t);
 void	 hbuf_free(struct hbuf *);
 size_t	 slen(const char *);
 
-/* A u64 -> u64 open-addressing hash map (key 0 is allowed). */
-struct u64map {
-	uint64_t	*keys;
-	uint64_t	*vals;
-	uint8_t		*used;
-	size_t		 cap;
-	size_t		 n;
-};
-void	 u64map_put(struct u64map *, uint64_t, uint64_t);
-int	 u64map_get(const struct u64map *, uint64_t, uint64_t *);
-void	 u64map_free(struct u64map *);
 
 /* Parse "250ms", "1s", "2m", "1000" (ms) into milliseconds; -1 on error. */
 long long sim_parse_interval_ms(const char *, size_t);
