@@ -19,6 +19,7 @@
  *               duplicate detection, persisted acks (§6.6, §7)
  *   txlog.c     the on-disk transaction log, bookmarks, replay index (§8)
  *   subs.c      subscriptions, fan-out, conflation, pagination (§4.5)
+ *   subindex.c  all subscriptions, indexed by literal topic for fan-out
  *   replay.c    bookmark subscriptions: replay, ranges, rates (§8.4)
  *   sowcmd.c    sow, sow_and_subscribe, history, expiry (§9) over sowstore
  *   sowdelete.c sow_delete in its forms (§4.10)
@@ -407,6 +408,10 @@ void		 txlog_each(txlog_load_fn);
 struct sub {
 	TAILQ_ENTRY(sub)	 sentry;	/* in sess->subs */
 	TAILQ_ENTRY(sub)	 gentry;	/* in all_subs */
+	TAILQ_ENTRY(sub)	 ientry;	/* in its index list */
+	struct subtopic		*itopic;	/* that list's topic, or NULL */
+	uint64_t		 order;		/* place in all_subs */
+	int			 linked;	/* in all_subs */
 	struct sess		*s;
 	char			*sub_id;
 	char			*cid;
@@ -480,6 +485,18 @@ struct sub {
 
 TAILQ_HEAD(sublist, sub);
 extern struct sublist	 all_subs;
+
+/* subindex.c: all_subs and its index by topic for the fan-out. */
+struct subtopic;
+struct subindex_iter {
+	struct sub	*a;		/* the topic's list */
+	struct sub	*b;		/* the wild list */
+};
+void		 subindex_link(struct sub *);
+void		 subindex_unlink(struct sub *);
+void		 subindex_refile(struct sub *);
+void		 subindex_begin(struct subindex_iter *, const char *);
+struct sub	*subindex_next(struct subindex_iter *);
 
 /* A message being fanned out. */
 struct msg {

@@ -78,6 +78,9 @@ replay(uint64_t n)
 	printf("replay     %llu messages of 128 B: %.2f s, %.0f msg/s\n",
 	    (unsigned long long)n, (double)(t1 - t0) / 1e9,
 	    (double)n / ((double)(t1 - t0) / 1e9));
+	printf("RESULT {\"bench\":\"subscribe\",\"n\":%llu,"
+	    "\"replay\":%.0f}\n", (unsigned long long)n,
+	    (double)n / ((double)(t1 - t0) / 1e9));
 	ampsipc_cmd_free(c);
 	ampsipc_close(h);
 }
