@@ -31,7 +31,8 @@
  * path: p50, p99 and p99.9; at the end the medians over runs with the
  * ratio of p50 to the raw TCP round trip and to the path's topology
  * floor (relay for ampsim, relay2 for the paths through ampsd) of the
- * same run and rate, and a line "RESULT {json}" for tests/bench/run.sh.
+ * same run and rate, a line "RESULT {json}" and the goals of issue 13
+ * as lines "GOAL name value <= target" for tests/bench/run.sh.
  *
  * Message: 128 bytes of JSON {"t":<send time ns>,"p":"xxx..."} on a
  * topic of its own per path; the publisher is paced as a burst every
@@ -547,6 +548,18 @@ summary(int runs)
 			first = 0;
 		}
 	printf("]}\n");
+	/* The goals of issue 13: ampsim and the receive path. */
+	for (k = 0; k < LC_N; k++)
+		for (i = 0; i < nrates && want_case[k]; i++) {
+			if (k != LC_AMPSIM && k != LC_RECEIVE)
+				continue;
+			if (medfloor[k][i] > 0)
+				printf("GOAL %s@%u:p50/floor %.3f <= 1.3\n",
+				    lc_names[k], rates[i], medfloor[k][i]);
+			if (rates[i] >= 50000)
+				printf("GOAL %s@%u:p99_us %.1f <= 2000\n",
+				    lc_names[k], rates[i], med[k][i].p99);
+		}
 }
 
 /* Parse -c: comma-separated path names. */

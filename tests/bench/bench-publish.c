@@ -40,7 +40,7 @@
  *             ampsipc_publish() call to the STORED event.
  * Medians over -r runs are printed last, with single/raw, single/direct,
  * memory/direct and procs/single, then one line "RESULT {json}" with the
- * medians for tests/bench/run.sh.
+ * medians and lines "GOAL name value >= target" for tests/bench/run.sh.
  *
  * Usage: bench-publish [-n N] [-s bytes] [-r runs] [-P procs] [-R rate]
  *	  [-T secs] [-b batch] [-t secs] [-A ms] [-d dir] [-S socket] [-k]
@@ -688,6 +688,9 @@ print_medians(double v[BP_N][MAX_RUNS], int n, double fs)
 		printf(",\"%s\":{\"ratio\":%.3f,\"goal\":%.2f}",
 		    bp_ratios[k].name, mr[k], bp_ratios[k].goal);
 	printf("}\n");
+	for (k = 0; k < BP_NRATIOS; k++)
+		printf("GOAL %s %.3f >= %.2f\n", bp_ratios[k].name, mr[k],
+		    bp_ratios[k].goal);
 }
 
 /* Print usage and exit 2. */
