@@ -18,6 +18,7 @@
  *	pause-acks / resume-acks -> ok   (hold all acks / release them)
  *	clients                  -> ok <n> name1 name2 ...
  *	stats                    -> ok sessions=<n> subs=<n> txlog=<n>
+ *	                            hb_timer=<n> hb_answers=<n> beats=<n>
  *	qacks                    -> ok frames=<n> bookmarks=<n> sizes=<list>
  *	peer <host>:<port>       -> ok   (replicate to that peer)
  *	quit                     -> closes the admin connection
@@ -103,7 +104,7 @@ admin_hold_ack(uint64_t sess_id, const char *frame, size_t len)
 
 /*
  * Set a fault from "name=value".  Names: drop_after_frames=N,
- * drop_on_cmd=CMD, no_heartbeats=0|1, ignore_beats=0|1,
+ * drop_on_cmd=CMD, no_heartbeats=0|1, ignore_beats=0|1, answer_beats=0|1,
  * deny_acks=LIST, delay_acks=LIST, delay_ms=N, fail_cmd=CMD,
  * fail_reason=TEXT, write_bytewise=0|1, write_batch=N,
  * quote_numbers=0|1, bm_not_found=0|1, acks_paused=0|1, and the run-time
@@ -134,6 +135,8 @@ faults_set(const char *spec, char *err, size_t errlen)
 		faults.no_heartbeats = n != 0;
 	else if (strcmp(name, "ignore_beats") == 0)
 		faults.ignore_beats = n != 0;
+	else if (strcmp(name, "answer_beats") == 0)
+		faults.answer_beats = n != 0;
 	else if (strcmp(name, "deny_acks") == 0) {
 		if (fault_acks(v, &faults.deny_acks) != 0)
 			goto bad;
@@ -258,7 +261,11 @@ admin_exec(char *line, struct evbuffer *out, int *quit)
 			TAILQ_FOREACH(s, &sessions, entry)
 				ns++;
 			evbuffer_add_printf(out, "ok sessions=%d subs=%d "
-			    "txlog=%zu\n", ns, n, txlog_count());
+			    "txlog=%zu hb_timer=%llu hb_answers=%llu "
+			    "beats=%llu\n", ns, n, txlog_count(),
+			    (unsigned long long)hb_counts.timer,
+			    (unsigned long long)hb_counts.answers,
+			    (unsigned long long)hb_counts.beats);
 		}
 	} else if (strcmp(line, "qacks") == 0) {
 		char	qs[512];

@@ -30,7 +30,7 @@ enum {
 	OPT_ADDR = 256, OPT_PORT_FILE, OPT_UNIX, OPT_TLS_PORT, OPT_TLS_CERT,
 	OPT_TLS_KEY, OPT_ADMIN, OPT_ADMIN_PORT, OPT_FSYNC, OPT_ACK_CONFL,
 	OPT_HB_MULT, OPT_OUT_LIMIT, OPT_USER, OPT_PASSWORD, OPT_LOGON_RETRY,
-	OPT_DUP_ACK, OPT_SIDS, OPT_BMNF, OPT_BM_PERSISTED, OPT_NO_AUTH_REASON,
+	OPT_DUP_ACK, OPT_SIDS, OPT_ANSWER_BEATS, OPT_BMNF, OPT_BM_PERSISTED, OPT_NO_AUTH_REASON,
 	OPT_FAULT, OPT_PEER, OPT_REPL_PORT, OPT_INSTANCE, OPT_FRAME_MAX,
 	OPT_CONF_LINE, OPT_REPL_SYNC, OPT_FSYNC_INTERVAL,
 };
@@ -58,6 +58,7 @@ static const struct option longopts[] = {
 	{ "logon-retry",	required_argument, NULL, OPT_LOGON_RETRY },
 	{ "dup-ack",		required_argument, NULL, OPT_DUP_ACK },
 	{ "sids",		no_argument,	   NULL, OPT_SIDS },
+	{ "answer-beats",	no_argument,	   NULL, OPT_ANSWER_BEATS },
 	{ "bookmark-not-found",	required_argument, NULL, OPT_BMNF },
 	{ "bm-persisted-interval", required_argument, NULL, OPT_BM_PERSISTED },
 	{ "no-auth-reason",	no_argument,	   NULL, OPT_NO_AUTH_REASON },
@@ -98,6 +99,7 @@ usage(int rc)
 "      --logon-retry N        answer N logons with status retry first\n"
 "      --dup-ack success|failure   ack for duplicate publishes (default success)\n"
 "      --sids                 deliver with sids (one frame per connection)\n"
+"      --answer-beats         answer every client beat with a heartbeat\n"
 "      --bookmark-not-found now|epoch|fail   default (now)\n"
 "      --bm-persisted-interval MS  bookmark-subscription persisted acks\n"
 "      --no-auth-reason       omit reason \"authentication disabled\"\n"
@@ -224,6 +226,9 @@ main(int argc, char **argv)
 			break;
 		case OPT_SIDS:
 			conf.sids = 1;
+			break;
+		case OPT_ANSWER_BEATS:
+			faults.answer_beats = 1;
 			break;
 		case OPT_BMNF:
 			if (strcmp(optarg, "now") == 0)

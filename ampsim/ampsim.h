@@ -345,6 +345,13 @@ void	 logon_cmd(struct sess *, struct cmd *);
 void	 heartbeat_cmd(struct sess *, struct cmd *);
 void	 hb_activity(struct sess *);
 void	 hb_stop(struct sess *);
+/* Heartbeat counters since start (admin "stats"). */
+struct hb_counts {
+	uint64_t	 timer;		/* heartbeats sent by the interval timer */
+	uint64_t	 answers;	/* heartbeats sent to answer a beat */
+	uint64_t	 beats;		/* beats received from clients */
+};
+extern struct hb_counts hb_counts;
 /* Highest sequence accepted from a publisher hash (0 if none). */
 uint64_t names_last_seq(uint64_t);
 
@@ -619,6 +626,7 @@ struct faults {
 	char		*drop_on_cmd;		/* command name */
 	int		 no_heartbeats;
 	int		 ignore_beats;
+	int		 answer_beats;		/* heartbeat for every beat */
 	unsigned	 deny_acks;		/* AMPS_ACK_* never sent */
 	unsigned	 delay_acks;		/* AMPS_ACK_* delayed */
 	unsigned	 delay_ms;

@@ -4,7 +4,7 @@
  */
 
 /*
- * Private to jsondoc.c, jsondoc-select.c and filter*.c: the parsed form
+ * Private to jsondoc.c, jsondoc-select.c and filter.c: the parsed form
  * of a path (PROTOCOL.md §12.3).  A step is a name (pointing into the path
  * text, not terminated) or an array index.
  */

@@ -174,7 +174,12 @@ logon_cmd(struct sess *s, struct cmd *c)
 	    "authentication disabled" : NULL, logon_extra_cb, &e);
 }
 
-/* Heartbeat timer: send {"c":"heartbeat"} unless the fault stops it. */
+struct hb_counts	hb_counts;
+
+/*
+ * Heartbeat timer (fd != -1 or ev != 0) or the answer to a beat: send
+ * {"c":"heartbeat"} unless the fault stops it.
+ */
 static void
 hb_send_cb(evutil_socket_t fd, short ev, void *arg)
 {
@@ -185,6 +190,10 @@ hb_send_cb(evutil_socket_t fd, short ev, void *arg)
 
 	if (faults.no_heartbeats)
 		return;
+	if (ev != 0)
+		hb_counts.timer++;
+	else
+		hb_counts.answers++;
 	amps_wr_begin(&w, buf, sizeof buf);
 	amps_wr_cstr(&w, AMPS_F_C, "heartbeat");
 	n = amps_wr_finish(&w, NULL, 0);
@@ -284,7 +293,11 @@ heartbeat_cmd(struct sess *s, struct cmd *c)
 		sim_log(LOG_DEBUG, "heartbeat: %s: started, %lu s", s->label,
 		    n);
 	} else if (ilen == 4 && strncmp(item, "beat", 4) == 0) {
-		/* The watchdog was fed in the dispatcher. */
+		/* The watchdog was fed in the dispatcher.  A server may
+		 * answer a beat (PROTOCOL.md §14): --answer-beats does. */
+		hb_counts.beats++;
+		if (faults.answer_beats && s->hb_interval != 0)
+			hb_send_cb(-1, 0, s);
 	} else if (ilen == 4 && strncmp(item, "stop", 4) == 0) {
 		hb_stop(s);
 	} else {

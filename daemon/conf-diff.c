@@ -306,8 +306,10 @@ conf_diff_apply(struct conf *running, struct conf *next,
 			SWAP(a->heartbeat_ms, b->heartbeat_ms);
 			SWAP(a->timeout_ms, b->timeout_ms);
 		}
-		if (bits & CONF_CH_LOGON)
+		if (bits & CONF_CH_LOGON) {
 			SWAP(a->logon_timeout_ms, b->logon_timeout_ms);
+			SWAP(a->logon_timeout_set, b->logon_timeout_set);
+		}
 		if (bits & CONF_CH_RECONNECT)
 			SWAP(a->reconnect, b->reconnect);
 		if (bits & CONF_CH_TLS)

@@ -5,8 +5,9 @@
 
 /*
  * Private to the configuration reader: the tokenizer state shared by
- * conf-parse.c (tokenizer, top level) and conf-parse-conn.c (connection
- * blocks).  Nothing else includes this file.
+ * conf-parse.c (tokenizer, top level), conf-parse-conn.c (connection
+ * blocks) and conf-metrics.c (the metrics statement).  Nothing else
+ * includes this file.
  */
 
 #ifndef AMPSD_CONF_INT_H

@@ -368,6 +368,7 @@ p_cstmt(struct lex *lx, struct conf_conn *cc)
 		if (conf_p_dur(lx, "logon-timeout",
 		    &cc->logon_timeout_ms) == -1)
 			return (-1);
+		cc->logon_timeout_set = 1;
 		return (conf_p_semi(lx, "logon-timeout"));
 	}
 	if (conf_is(lx, "reconnect"))

@@ -74,7 +74,7 @@ conf_conn_new(const char *name, int line)
 	cc->line = line;
 	cc->heartbeat_ms = 10000;
 	cc->timeout_ms = 0;
-	cc->logon_timeout_ms = 10000;
+	cc->logon_timeout_ms = 0;		/* conf_conn_logon_timeout() */
 	connha_default_policy(&cc->reconnect);
 	cc->tls.verify = 1;
 	cc->durability = CONF_DURABILITY_FULL;
@@ -207,6 +207,25 @@ conf_conn_timeout(const struct conf_conn *cc)
 	return (cc->heartbeat_ms * 2);
 }
 
+/*
+ * The effective logon timeout (connect + TLS + logon): configured, else
+ * the heartbeat timeout capped at CONF_LOGON_TIMEOUT_MAX (10 s), or that
+ * cap with heartbeats off.  A server that does not answer a logon within
+ * the time an established link may stay silent is taken as hung.
+ */
+uint64_t
+conf_conn_logon_timeout(const struct conf_conn *cc)
+{
+	uint64_t	t;
+
+	if (cc->logon_timeout_ms != 0)
+		return (cc->logon_timeout_ms);
+	if (cc->heartbeat_ms == 0)
+		return (CONF_LOGON_TIMEOUT_MAX);
+	t = conf_conn_timeout(cc);
+	return (t < CONF_LOGON_TIMEOUT_MAX ? t : CONF_LOGON_TIMEOUT_MAX);
+}
+
 /* Map a syslog facility name to its value, or -1. */
 int
 conf_facility(const char *name)
@@ -306,7 +325,7 @@ conf_check_conn(struct conf *c, struct conf_conn *cc, struct conf_errs *errs)
 	    cc->timeout_ms <= cc->heartbeat_ms)
 		conf_errs_add(errs, f, cc->line, "connection \"%s\": heartbeat "
 		    "timeout must be longer than the interval", cc->name);
-	if (cc->logon_timeout_ms == 0)
+	if (cc->logon_timeout_set && cc->logon_timeout_ms == 0)
 		conf_errs_add(errs, f, cc->line, "connection \"%s\": "
 		    "logon-timeout must not be 0", cc->name);
 	if ((why = connha_policy_check(&cc->reconnect)) != NULL)
@@ -608,7 +627,7 @@ conf_dump(const struct conf *c, FILE *out)
 		    (unsigned long long)cc->reconnect.giveup_ms,
 		    cc->reconnect.jitter ? "yes" : "no");
 		fprintf(out, "\tlogon-timeout %llums;\n",
-		    (unsigned long long)cc->logon_timeout_ms);
+		    (unsigned long long)conf_conn_logon_timeout(cc));
 		if (cc->tls.line != 0) {
 			fprintf(out, "\ttls {");
 			if (cc->tls.ca != NULL) {

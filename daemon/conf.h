@@ -70,7 +70,8 @@ struct conf_conn {
 	size_t			 nservers;
 	uint64_t		 heartbeat_ms;	/* 0 = no heartbeat */
 	uint64_t		 timeout_ms;	/* 0 = 2 x heartbeat */
-	uint64_t		 logon_timeout_ms;
+	uint64_t		 logon_timeout_ms; /* 0: follow the heartbeat */
+	int			 logon_timeout_set; /* configured */
 	struct connha_policy	 reconnect;
 	struct conf_tls		 tls;
 	enum conf_durability	 durability;
@@ -99,6 +100,7 @@ struct conf_metrics {
 #define CONF_LOG_FILE	2
 
 #define CONF_DEFAULT_SHUTDOWN_MS	5000
+#define CONF_LOGON_TIMEOUT_MAX	10000	/* default logon-timeout cap */
 
 struct conf {
 	char			*file;		/* name used in messages */
@@ -139,6 +141,7 @@ int		 conf_group(const char *, gid_t *, uid_t **, size_t *);
 struct conf_conn *conf_default_conn(const struct conf *);
 struct conf_conn *conf_find_conn(const struct conf *, const char *);
 uint64_t	 conf_conn_timeout(const struct conf_conn *);
+uint64_t	 conf_conn_logon_timeout(const struct conf_conn *);
 void		 conf_dump(const struct conf *, FILE *);
 int		 conf_facility(const char *);
 

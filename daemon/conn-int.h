@@ -4,8 +4,11 @@
  */
 
 /*
- * Private to conn.c (protocol, states, recovery) and conn-io.c (sockets,
- * TLS, buffers).  Nothing else includes this file.
+ * Private to the upstream connection's files: conn.c (protocol, states,
+ * recovery), conn-io.c (sockets, TLS, buffers), conn-reload.c (a
+ * reload seen by one connection) and conn-trace.c (the wire trace);
+ * tests/unit/check_log.c includes it for conn_trace_redact().  Nothing
+ * else includes this file.
  */
 
 #ifndef AMPSD_CONN_INT_H
@@ -79,6 +82,14 @@ struct conn {
 	uint64_t		 pub_replayed;	/* ... at or below max_sent */
 	uint64_t		 max_sent;	/* highest seq ever sent, or in
 						   the store at startup */
+	uint64_t		 renumbered;	/* never-sent rows moved above
+						   the server's sequence */
+	uint64_t		 seq_assumed;	/* rows taken as persisted by a
+						   sequence that was not ours */
+	uint64_t		 server_lost;	/* logons whose s was behind the
+						   persisted point */
+	uint64_t		 damaged;	/* rows that failed their
+						   checksum, not sent */
 	char			 last_error[256];
 };
 

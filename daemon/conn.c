@@ -38,11 +38,16 @@
  * Invariants:
  *   (1) c->fd != -1 exactly in CONNECTING, LOGGING_ON, RECOVERING, READY.
  *   (2) Publishes go upstream only in RECOVERING and READY, in sequence
- *       order, once per logon, and only when committed (seq <=
- *       pubstore_durable_seq()); conn_pump() is the only sender.
- *   (3) After a logon ack with s, rows <= s are discarded and sending
- *       restarts after max(s, discarded point): the replay precedes every
- *       newer publish.
+ *       order, once per logon, and only when committed and inside the
+ *       store's transmit horizon (seq <= pubstore_sendable_seq());
+ *       conn_pump() is the only sender.  A row that fails its checksum
+ *       is never sent: it is logged, counted and reported failed.
+ *   (3) After a logon ack with s, pubstore_logon() renumbers the rows
+ *       never sent that s would cover, rows <= s are discarded, and
+ *       sending restarts after max(s, persisted point): the replay
+ *       precedes every newer publish.  The store is online (its commits
+ *       raise the horizon) exactly while the state is RECOVERING or
+ *       READY.
  *   (4) A row leaves the store only on a persisted ack (or logon s)
  *       covering it, or a failure ack naming it.
  *   (5) Every state change goes through conn_set_state(), which logs it.
@@ -50,6 +55,12 @@
  *       from a timer, so callers up the stack may still hold frames.
  *   (7) Nothing the server sends can reach fatal(): bad input fails the
  *       connection only.
+ *   (8) RECOVERING ends when nothing sendable is left to replay, even
+ *       if the server's sequence is behind the store's (a server that
+ *       lost its log): that case is logged as a warning.
+ *   (9) A server heartbeat is answered with a beat only if no beat went
+ *       out in the last half interval (conn_beat_gap()): a server that
+ *       answers beats itself cannot start a beat storm.
  */
 
 #ifdef HAVE_CONFIG_H
@@ -110,6 +121,8 @@ conn_set_state(struct conn *c, enum conn_state s)
 	log_info("connection %s: %s -> %s (server %s)", c->cc->name,
 	    conn_state_names[c->state], conn_state_names[s],
 	    c->redacted[connha_current(&c->ha)]);
+	if (c->ps != NULL && s != CONN_READY && s != CONN_RECOVERING)
+		pubstore_set_online(c->ps, 0);		/* invariant 3 */
 	c->state = s;
 	c->state_since = loop_now_ms();
 	if (c->ev.state != NULL)
@@ -309,7 +322,7 @@ conn_timeout_cb(evutil_socket_t fd, short what, void *arg)
 	if (c->state == CONN_CONNECTING || c->state == CONN_LOGGING_ON)
 		conn_fail(c, "%s timed out after %llu ms",
 		    c->state == CONN_CONNECTING ? "connect" : "logon",
-		    (unsigned long long)c->cc->logon_timeout_ms);
+		    (unsigned long long)conf_conn_logon_timeout(c->cc));
 }
 
 /* Connect to the current server now. */
@@ -327,7 +340,7 @@ conn_connect(struct conn *c)
 		free(cause);
 		return;
 	}
-	conn_arm(c->ev_timer, c->cc->logon_timeout_ms);
+	conn_arm(c->ev_timer, conf_conn_logon_timeout(c->cc));
 }
 
 /* Timer: the backoff wait is over. */
@@ -347,16 +360,23 @@ conn_backoff_cb(evutil_socket_t fd, short what, void *arg)
 static void
 conn_attempt(struct conn *c)
 {
-	uint64_t	d;
+	uint64_t	d, giveup = c->cc->reconnect.giveup_ms;
 
 	if (connha_next_delay(&c->ha, loop_now_ms(), &d) == CONNHA_GIVE_UP) {
-		log_warnx("connection %s: giving up reconnecting (give-up "
-		    "time %llu ms passed); last error: %s", c->cc->name,
-		    (unsigned long long)c->cc->reconnect.giveup_ms,
+		log_warnx("connection %s: GAVE UP: giving up reconnecting "
+		    "(reconnect give-up %llu ms passed); stored messages wait "
+		    "until a reload (SIGHUP) restarts the connection; last "
+		    "error: %s", c->cc->name, (unsigned long long)giveup,
 		    c->last_error);
 		conn_set_state(c, CONN_GAVE_UP);
 		return;
 	}
+	/* A configured give-up is said at the start of each streak. */
+	if (giveup != 0 && c->state != CONN_IDLE && c->ha.attempts == 1)
+		log_warnx("connection %s: reconnecting; this connection gives "
+		    "up for good if no server answers within %llu ms "
+		    "(reconnect give-up)", c->cc->name,
+		    (unsigned long long)giveup);
 	if (c->state != CONN_IDLE)
 		conn_set_state(c, CONN_BACKOFF);
 	if (d > 0)
@@ -369,27 +389,48 @@ conn_attempt(struct conn *c)
 
 /*
  * The connection failed (connect, TLS, logon, read/write, heartbeat).
- * Report it to connha, close, and schedule the next attempt.
+ * Report it to connha (hung: the established link went silent, so the
+ * next server is tried first), close, and schedule the next attempt.
  */
-void
-conn_fail(struct conn *c, const char *fmt, ...)
+static void
+conn_failv(struct conn *c, int hung, const char *fmt, va_list ap)
 {
-	va_list	ap;
 	int	was_up;
 
-	va_start(ap, fmt);
 	vsnprintf(c->last_error, sizeof c->last_error, fmt, ap);
-	va_end(ap);
 	was_up = c->state == CONN_READY || c->state == CONN_RECOVERING;
 	log_warnx("connection %s: %s: %s", c->cc->name,
 	    c->redacted[connha_current(&c->ha)], c->last_error);
 	c->failures++;
-	if (was_up)
+	if (was_up && hung)
+		connha_report_hung(&c->ha, loop_now_ms());
+	else if (was_up)
 		connha_report_disconnect(&c->ha, loop_now_ms());
 	else
 		connha_report_failure(&c->ha, loop_now_ms());
 	conn_io_close(c);
 	conn_attempt(c);
+}
+
+void
+conn_fail(struct conn *c, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	conn_failv(c, 0, fmt, ap);
+	va_end(ap);
+}
+
+/* The server went silent: fail over to the next server first. */
+static void __attribute__((__format__(printf, 2, 3)))
+conn_fail_hung(struct conn *c, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	conn_failv(c, 1, fmt, ap);
+	va_end(ap);
 }
 
 /* Fill a logon frame (PROTOCOL.md §4.1.1). */
@@ -444,6 +485,16 @@ conn_fill_heartbeat(struct conn *c, struct amps_wr *w, void *arg)
 	amps_wr_cstr(w, AMPS_F_O, arg);
 }
 
+/*
+ * The least time between two beats we send: half the heartbeat
+ * interval (500 ms with heartbeats off, when a server beats anyway).
+ */
+static uint64_t
+conn_beat_gap(const struct conn *c)
+{
+	return (c->cc->heartbeat_ms != 0 ? c->cc->heartbeat_ms / 2 : 500);
+}
+
 /* Send a "beat". */
 static void
 conn_send_beat(struct conn *c)
@@ -462,8 +513,8 @@ conn_idle_cb(evutil_socket_t fd, short what, void *arg)
 	if (c->fd == -1)
 		return;
 	if (now - c->last_rx >= t) {
-		conn_fail(c, "no data or heartbeat from the server for %llu "
-		    "ms", (unsigned long long)(now - c->last_rx));
+		conn_fail_hung(c, "no data or heartbeat from the server for "
+		    "%llu ms", (unsigned long long)(now - c->last_rx));
 		return;
 	}
 	conn_arm(c->ev_idle, c->last_rx + t - now);
@@ -479,8 +530,7 @@ conn_beat_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn	*c = arg;
 
-	if (c->fd != -1 &&
-	    loop_now_ms() - c->last_beat >= c->cc->heartbeat_ms / 2)
+	if (c->fd != -1 && loop_now_ms() - c->last_beat >= conn_beat_gap(c))
 		conn_send_beat(c);
 }
 
@@ -503,16 +553,62 @@ conn_start_heartbeat(struct conn *c)
 }
 
 /*
+ * Say what pubstore_logon() had to do (RELIABILITY.md finding 23): rows
+ * never sent moved above the server's sequence, and rows the server's
+ * sequence covers although it did not come from this store.  Tells the
+ * publish path about the new numbers before any persisted upcall.
+ */
+static void
+conn_logon_report(struct conn *c, uint64_t s, const struct pubstore_logon *lo)
+{
+	if (lo->renumbered > 0) {
+		log_warnx("connection %s: server holds sequence %llu for client "
+		    "name \"%s\", above %llu stored message(s) never sent "
+		    "(%llu..%llu; a new or replaced store?): renumbered "
+		    "%llu..%llu in the same order so that none is taken as "
+		    "a duplicate", c->cc->name, (unsigned long long)s,
+		    log_safe(c->cc->client_name, 128),
+		    (unsigned long long)lo->renumbered,
+		    (unsigned long long)lo->first,
+		    (unsigned long long)lo->last,
+		    (unsigned long long)(lo->first + lo->delta),
+		    (unsigned long long)(lo->last + lo->delta));
+		c->renumbered += lo->renumbered;
+		if (c->ev.renumbered != NULL)
+			c->ev.renumbered(c, lo->after, lo->delta, c->ev.arg);
+	}
+	if (lo->assumed > 0) {
+		log_warnx("connection %s: server holds sequence %llu for client "
+		    "name \"%s\", above the %llu this store ever sent: %llu "
+		    "unpersisted message(s) up to %llu are taken as "
+		    "persisted and may be lost (is another client using the "
+		    "name, or was the store restored from an older copy?)",
+		    c->cc->name, (unsigned long long)s,
+		    log_safe(c->cc->client_name, 128),
+		    (unsigned long long)lo->horizon,
+		    (unsigned long long)lo->assumed,
+		    (unsigned long long)lo->horizon);
+		c->seq_assumed += lo->assumed;
+	}
+}
+
+/*
  * Logon succeeded with s = the last sequence the server holds for our
  * client name: recover the publish store (PROTOCOL.md §7.5, invariant 3).
  */
 static void
 conn_logon_done(struct conn *c, uint64_t s)
 {
-	uint64_t	disc;
-	unsigned	gen = c->gen;
+	struct pubstore_logon	lo;
+	uint64_t		disc;
+	unsigned		gen = c->gen;
 
 	evtimer_del(c->ev_timer);
+	if (c->ps != NULL && pubstore_logon(c->ps, s, &lo) == -1) {
+		conn_fail(c, "publish store cannot recover after logon: %s",
+		    pubstore_error(c->ps));
+		return;
+	}
 	c->logon_seq = s;
 	c->connects++;
 	connha_report_success(&c->ha, loop_now_ms());
@@ -522,17 +618,21 @@ conn_logon_done(struct conn *c, uint64_t s)
 	c->sent_seq = s;
 	c->recover_target = 0;
 	if (c->ps != NULL) {
-		pubstore_discard_upto(c->ps, s);
-		pubstore_seed(c->ps, s);
+		conn_logon_report(c, s, &lo);
 		disc = pubstore_discarded_seq(c->ps);
 		if (disc > s) {
 			log_warnx("connection %s: server reports sequence %llu "
-			    "but %llu were already persisted; messages %llu.."
-			    "%llu cannot be replayed to this server",
-			    c->cc->name, (unsigned long long)s,
+			    "but %llu were already persisted: the server lost "
+			    "messages %llu..%llu of client name \"%s\" (they "
+			    "cannot be replayed: they left this store when it "
+			    "persisted them); newer messages are sent above "
+			    "%llu", c->cc->name, (unsigned long long)s,
 			    (unsigned long long)disc,
 			    (unsigned long long)s + 1,
+			    (unsigned long long)disc,
+			    log_safe(c->cc->client_name, 128),
 			    (unsigned long long)disc);
+			c->server_lost++;
 			c->sent_seq = disc;
 		}
 		c->persisted_seq = s > disc ? s : disc;
@@ -655,7 +755,9 @@ conn_frame(struct conn *c, const char *body, uint32_t len)
 	conn_trace_frame(c, 0, body, len, h.hdr_len);
 	cmd = amps_hdr_cmd(&h);
 	if (cmd == AMPS_CMD_HEARTBEAT) {
-		if (c->state == CONN_READY || c->state == CONN_RECOVERING)
+		/* At most one answer per half interval (invariant 9). */
+		if ((c->state == CONN_READY || c->state == CONN_RECOVERING) &&
+		    loop_now_ms() - c->last_beat >= conn_beat_gap(c))
 			conn_send_beat(c);
 		return (0);
 	}
@@ -708,7 +810,18 @@ conn_replay_cb(const struct pubstore_rec *r, void *arg)
 	struct amps_wr	 w;
 	long long	 n;
 
-	if (r->seq > pubstore_durable_seq(c->ps) || r->seq <= c->sent_seq)
+	if (r->damaged) {
+		log_warnx("connection %s: stored message %llu failed its "
+		    "checksum: not sent, kept in the quarantine table of the "
+		    "publish store", c->cc->name, (unsigned long long)r->seq);
+		c->sent_seq = r->seq;
+		c->damaged++;
+		if (c->ev.failed != NULL)
+			c->ev.failed(c, r->seq, "store checksum mismatch",
+			    c->ev.arg);
+		return (1);
+	}
+	if (r->seq > pubstore_sendable_seq(c->ps) || r->seq <= c->sent_seq)
 		return (1);
 	for (;;) {
 		amps_wr_begin(&w, c->head, c->headcap);
@@ -751,14 +864,13 @@ conn_replay_cb(const struct pubstore_rec *r, void *arg)
 void
 conn_pump(struct conn *c)
 {
-	uint64_t	before;
+	uint64_t	before, sendable;
 	int64_t		n;
-	int		done = 0;
 
 	if (c->ps == NULL || (c->state != CONN_READY &&
 	    c->state != CONN_RECOVERING))
 		return;
-	while (c->sent_seq < pubstore_durable_seq(c->ps) &&
+	while (c->sent_seq < (sendable = pubstore_sendable_seq(c->ps)) &&
 	    conn_out_pending(c) < CONN_OUT_HIGH) {
 		before = c->sent_seq;
 		n = pubstore_replay(c->ps, c->sent_seq, CONN_REPLAY_SLICE,
@@ -768,17 +880,18 @@ conn_pump(struct conn *c)
 			    c->cc->name, pubstore_error(c->ps));
 			break;
 		}
-		/* No row, or the first one not committed yet: every
-		 * committed row is sent, whatever recover_target says
-		 * (numbers may be unused: a memory store starts high). */
-		if (n == 0 || c->sent_seq == before) {
-			done = 1;
+		if (n == 0) {
+			/* Nothing stored up to sendable: nothing to send
+			 * (invariant 8; e.g. the server's s is behind). */
+			c->sent_seq = sendable;
 			break;
 		}
+		if (c->sent_seq == before)
+			break;
 	}
 	conn_io_flush(c);
 	if (c->fd != -1 && c->state == CONN_RECOVERING &&
-	    (c->sent_seq >= c->recover_target || done))
+	    c->sent_seq >= c->recover_target)
 		conn_set_state(c, CONN_READY);
 }
 
@@ -829,5 +942,9 @@ conn_get_status(const struct conn *c, struct conn_status *st)
 	st->reconnects = c->reconnects;
 	st->pub_sent = c->pub_sent;
 	st->pub_replayed = c->pub_replayed;
+	st->renumbered = c->renumbered;
+	st->seq_assumed = c->seq_assumed;
+	st->server_lost = c->server_lost;
+	st->damaged = c->damaged;
 	snprintf(st->last_error, sizeof st->last_error, "%s", c->last_error);
 }

@@ -58,6 +58,15 @@ struct conn_status {
 	uint64_t	 reconnects;	/* connection attempts after a failure */
 	uint64_t	 pub_sent;	/* publishes sent upstream */
 	uint64_t	 pub_replayed;	/* ... that had been sent before */
+	uint64_t	 renumbered;	/* never-sent messages renumbered above
+					   the server's sequence at logon */
+	uint64_t	 seq_assumed;	/* unpersisted messages taken as
+					   persisted by a server sequence that
+					   did not come from this store */
+	uint64_t	 server_lost;	/* logons where the server was behind
+					   what it had persisted (lost log) */
+	uint64_t	 damaged;	/* stored messages that failed their
+					   checksum (quarantined, not sent) */
 	char		 last_error[256];
 };
 
@@ -70,7 +79,14 @@ struct conn_events {
 		    void *);
 	/* The state changed. */
 	void	(*state)(struct conn *, enum conn_state, void *);
-	void	*arg;		/* of persisted, failed and state */
+	/*
+	 * At logon, before any persisted upcall: every stored message
+	 * with seq > after now has seq + delta (never sent, renumbered
+	 * above the server's sequence; pubstore_logon()).  May be NULL.
+	 */
+	void	(*renumbered)(struct conn *, uint64_t after, uint64_t delta,
+		    void *);
+	void	*arg;		/* of persisted, failed, state, renumbered */
 	/* Any other frame (deliveries, acks of commands); may be NULL. */
 	void	(*frame)(struct conn *, const struct amps_hdr *,
 		    const char *data, size_t len, void *);

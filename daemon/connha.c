@@ -17,11 +17,17 @@
  *	  connect/logon failed       -> connha_report_failure(now)
  *	  logon succeeded            -> connha_report_success(now)
  *	  an established link broke  -> connha_report_disconnect(now)
+ *	  an established link went
+ *	  silent (heartbeat timeout) -> connha_report_hung(now)
  *
  * Rules:
  *   (1) The first attempt at startup has no wait.
  *   (2) After a disconnect the current server is retried first (§15.2);
- *       a failure moves on to the next server in list order, wrapping.
+ *       a failure (connect, TLS or logon error, or timeout) moves on to
+ *       the next server in list order, wrapping.  A link that went
+ *       silent (heartbeat timeout) also moves on first: a hung server
+ *       (SIGSTOP, a frozen VM) still accepts TCP connections, and
+ *       retrying it would cost a whole logon timeout before failover.
  *   (3) A link that stayed up for at least the stability period (the
  *       maximum delay for exponential, the delay for fixed) resets the
  *       strategy and its first retry has no wait.  A link that flaps
@@ -214,6 +220,23 @@ connha_report_disconnect(struct connha *h, uint64_t now_ms)
 	}
 	h->up = 0;
 	connha_streak(h, now_ms);
+}
+
+/*
+ * The established link to the current server went silent (heartbeat
+ * timeout): the server is hung or unreachable, so the next server is
+ * tried first (rule 2), with the wait rule 3 gives a disconnect.  With
+ * one server this is a disconnect.
+ */
+void
+connha_report_hung(struct connha *h, uint64_t now_ms)
+{
+	connha_report_disconnect(h, now_ms);
+	if (h->nservers < 2)
+		return;
+	if (h->failures[h->cur] != UINT32_MAX)
+		h->failures[h->cur]++;
+	h->cur = (h->cur + 1) % h->nservers;
 }
 
 /*

@@ -30,11 +30,15 @@ struct connha_policy {
 	int		 jitter;	/* scale each delay into [3/4 d, d] */
 };
 
-/* Defaults from PROTOCOL.md §E.6: exponential 200 ms x 1.5 up to 5 s, 60 s. */
+/*
+ * Defaults: exponential 200 ms x 1.5 up to 5 s (PROTOCOL.md §E.6), and
+ * never give up: a sidecar retries for ever, as the AMPS HA clients do
+ * (a give-up time is available when configured).
+ */
 #define CONNHA_DEFAULT_INITIAL_MS	200
 #define CONNHA_DEFAULT_MAX_MS		5000
 #define CONNHA_DEFAULT_FACTOR		1.5
-#define CONNHA_DEFAULT_GIVEUP_MS	60000
+#define CONNHA_DEFAULT_GIVEUP_MS	0
 
 struct connha {
 	struct connha_policy policy;
@@ -65,6 +69,7 @@ int	 connha_next_delay(struct connha *, uint64_t now_ms,
 void	 connha_report_failure(struct connha *, uint64_t now_ms);
 void	 connha_report_success(struct connha *, uint64_t now_ms);
 void	 connha_report_disconnect(struct connha *, uint64_t now_ms);
+void	 connha_report_hung(struct connha *, uint64_t now_ms);
 void	 connha_set_servers(struct connha *, size_t nservers, size_t cur);
 void	 connha_set_policy(struct connha *, const struct connha_policy *);
 

@@ -192,6 +192,19 @@ metrics_render_conns(const struct metrics_snap *s, FILE *f)
 		F("ampsd_connection_replayed_total", "counter",
 		    "Publishes sent again from the store after a reconnect "
 		    "or a restart.", replayed),
+		F("ampsd_connection_renumbered_total", "counter",
+		    "Stored publishes never sent that were renumbered above "
+		    "the server's sequence at logon.", renumbered),
+		F("ampsd_connection_seq_assumed_total", "counter",
+		    "Unpersisted publishes taken as persisted because the "
+		    "server's sequence did not come from this store (may be "
+		    "lost).", seq_assumed),
+		F("ampsd_connection_server_lost_total", "counter",
+		    "Logons where the server's sequence was behind what it "
+		    "had persisted (the server lost messages).", server_lost),
+		F("ampsd_connection_damaged_total", "counter",
+		    "Stored publishes that failed their checksum (quarantined, "
+		    "not sent).", damaged),
 		F("ampsd_connection_persisted_sequence", "gauge",
 		    "Highest publish sequence AMPS persisted.", persisted_seq),
 		F("ampsd_connection_store_memory_bytes", "gauge",

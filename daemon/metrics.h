@@ -59,6 +59,10 @@ struct metrics_conn {
 	uint64_t	 refused;	/* publishes AMPS refused (failure ack) */
 	uint64_t	 sent;		/* publishes sent upstream */
 	uint64_t	 replayed;	/* ... of which sent again (recovery) */
+	uint64_t	 renumbered;	/* never-sent, renumbered at logon */
+	uint64_t	 seq_assumed;	/* taken as persisted by a foreign s */
+	uint64_t	 server_lost;	/* logons behind the persisted point */
+	uint64_t	 damaged;	/* failed their checksum, quarantined */
 	uint64_t	 persisted_seq;
 };
 

@@ -24,6 +24,9 @@
  *                               published, FLUSHED to covered waiters
  *   failure ack              -> publish_failed() (conn.c marked the row):
  *                               PUBLISH_FAILED to the program
+ *   renumbering at logon     -> publish_renumbered(): every sequence this
+ *                               file holds above the store's horizon
+ *                               moves with the rows (pubstore_logon())
  *   PUBLISH_FLUSH            -> publish_flush_h(): wait until everything
  *                               this program stored on that connection is
  *                               persisted or refused
@@ -43,6 +46,11 @@
  *       (pending replies, trackers and flush waiters are cleared).
  *   (5) sc->settled only grows: every seq <= settled was persisted or
  *       refused by AMPS, so a waiter whose target <= settled is done.
+ *   (6) Every seq kept here (pending replies, trackers, refused seqs,
+ *       flush targets, each program's last seq) names the row that
+ *       carries it now: a renumbering shifts them before the logon's
+ *       persisted upcall, so no program is told PERSISTED or FLUSHED for
+ *       a message by the number it had before it was moved.
  */
 
 #include "config.h"
@@ -214,15 +222,6 @@ publish_failed(struct conn *c, uint64_t seq, const char *reason, void *arg)
 	publish_check_waiters(srv, sc);
 }
 
-/* Map a store failure to an IPC error code. */
-uint32_t
-publish_store_err(struct server_conn *sc)
-{
-	if (strstr(pubstore_error(sc->ps), "full") != NULL)
-		return (AMPSIPC_E_DISK_FULL);
-	return (AMPSIPC_E_STORE_UNAVAILABLE);
-}
-
 /*
  * What the publish path keeps per program: the answer pass that left one
  * of its replies waiting (publish_answer), and per connection the last
@@ -245,6 +244,64 @@ publish_client(struct server *srv, struct ipc_client *cl)
 	}
 	return (pc);
 }
+
+/* What publish_renumbered() shifts: seqs of connection id above after. */
+struct publish_shift {
+	uint32_t	 id;
+	uint64_t	 after;
+	uint64_t	 delta;
+};
+
+static void
+publish_shift(uint64_t *seq, const struct publish_shift *sh)
+{
+	if (*seq > sh->after)
+		*seq += sh->delta;
+}
+
+/* ipc_foreach: shift one program's last seq on the connection. */
+static void
+publish_shift_client(struct ipc_client *cl, void *arg)
+{
+	const struct publish_shift	*sh = arg;
+	struct publish_client		*pc = ipc_client_data(cl);
+
+	if (pc != NULL)
+		publish_shift(&pc->last[sh->id], sh);
+}
+
+/* conn upcall: stored seqs > after are now seq + delta (invariant 6). */
+void
+publish_renumbered(struct conn *c, uint64_t after, uint64_t delta, void *arg)
+{
+	struct server		*srv = arg;
+	struct server_conn	*sc = &srv->conns[conn_id(c)];
+	struct publish_waiter	*w;
+	struct publish_shift	 sh = { sc->id, after, delta };
+	size_t			 i;
+
+	for (i = sc->thead; i < sc->tlen; i++)
+		publish_shift(&sc->track[i].seq, &sh);
+	for (i = 0; i < sc->nfailed; i++)
+		publish_shift(&sc->failed[i], &sh);
+	for (i = 0; i < srv->npending; i++)
+		if (srv->pending[i].connid == sc->id && srv->pending[i].seq)
+			publish_shift(&srv->pending[i].seq, &sh);
+	for (w = srv->waiters; w != NULL; w = w->next)
+		if (w->connid == sc->id)
+			publish_shift(&w->target, &sh);
+	ipc_foreach(srv->ipc, publish_shift_client, &sh);
+}
+
+/* Map a store failure to an IPC error code. */
+uint32_t
+publish_store_err(struct server_conn *sc)
+{
+	if (strstr(pubstore_error(sc->ps), "full") != NULL)
+		return (AMPSIPC_E_DISK_FULL);
+	return (AMPSIPC_E_STORE_UNAVAILABLE);
+}
+
 
 /*
  * The optional header fields a message keeps in the store, as a

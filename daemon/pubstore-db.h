@@ -33,9 +33,14 @@ struct pubdb_batch {
 	uint64_t		*fails;		/* DELETE seq = each */
 	size_t			 nfails;
 	uint64_t		 floor;		/* meta.next_seq; 0: unchanged */
+	uint64_t		 acked;		/* meta.acked; 0: unchanged */
+	uint64_t		 sent;		/* meta.sent; 0: unchanged */
+	uint64_t		 renum_after;	/* first: rows > renum_after */
+	uint64_t		 renum_delta;	/* ... move by this; 0: none */
 	/* Written by pubdb_apply(). */
 	int			 ok;		/* committed */
 	uint64_t		 deleted;	/* rows the discard removed */
+	uint64_t		 renumbered;	/* rows the renumbering moved */
 	double			 secs;		/* monotonic, begin to commit */
 };
 
@@ -44,24 +49,36 @@ struct pubdb_info {
 	uint64_t	 next;		/* max(meta.next_seq, max(seq) + 1) */
 	uint64_t	 next_disk;	/* meta.next_seq */
 	uint64_t	 max;		/* highest seq of a row, 0: none */
+	uint64_t	 acked;		/* meta.acked (clamped below next) */
+	uint64_t	 sent;		/* meta.sent: the transmit horizon */
 };
 
 struct pubdb	*pubdb_open(const char *path, enum store_durability, int flags,
 		    struct pubdb_info *, char **cause);
 void		 pubdb_close(struct pubdb *);
-/* One transaction: inserts, discard, fails, floor, commit. */
+/*
+ * One transaction: renumbering, inserts, discard, fails, meta rows,
+ * commit.
+ */
 void		 pubdb_apply(struct pubdb *, struct pubdb_batch *);
+/* Move row seq to quarantine and write the floor; commits.  0 or -1. */
+int		 pubdb_quarantine(struct pubdb *, uint64_t seq, uint64_t floor,
+		    const char *why);
 /*
  * Call cb for the rows with after < seq <= upto, ascending, skipping the
  * seqs in skip[0..nskip) (sorted), at most limit (0: all); cb returns
- * non-zero to stop.  Returns the rows passed, or -1.
+ * non-zero to stop.  A row whose checksum fails is passed with damaged
+ * set and ends the read, its seq in *bad (else 0).  Returns the rows
+ * passed, or -1.
  */
 int64_t		 pubdb_read(struct pubdb *, uint64_t after, uint64_t upto,
 		    const uint64_t *skip, size_t nskip, size_t limit,
-		    pubstore_replay_cb, void *);
+		    pubstore_replay_cb, void *, uint64_t *bad);
 /* Rows with after < seq <= upto; -1 on error. */
 int		 pubdb_count(struct pubdb *, uint64_t after, uint64_t upto,
 		    uint64_t *);
+/* The lowest seq of a row above after (0: none); -1 on error. */
+int		 pubdb_min_above(struct pubdb *, uint64_t after, uint64_t *);
 struct store	*pubdb_store(struct pubdb *);
 
 #endif /* AMPSD_PUBSTORE_DB_H */

@@ -37,6 +37,16 @@ struct pubstore_ops {
 	int		 (*seq_state)(const struct pubstore *, uint64_t);
 	void		 (*set_committer)(struct pubstore *,
 			    struct committer *, pubstore_commit_fn, void *);
+	int		 (*logon)(struct pubstore *, uint64_t,
+			    struct pubstore_logon *);
+	void		 (*set_online)(struct pubstore *, int);
+	int		 (*online)(const struct pubstore *);
+	uint64_t	 (*sendable_seq)(const struct pubstore *);
+	uint64_t	 (*sent_horizon)(const struct pubstore *);
+	uint64_t	 (*quarantined)(const struct pubstore *);
+	uint64_t	 (*renumbered)(const struct pubstore *);
+	uint64_t	 (*acked_seq)(const struct pubstore *);
+	const char	*(*notice)(const struct pubstore *);
 	int		 (*probe)(struct pubstore *);
 	uint64_t	 (*unpersisted)(struct pubstore *);
 	uint64_t	 (*acked)(const struct pubstore *);

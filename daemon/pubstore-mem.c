@@ -26,6 +26,12 @@
  *     naming the limit, and nothing changes.
  *  4. durable == the last seq appended (or next - 1 before any append):
  *     every append is durable as soon as it returns.
+ *  5. Transmit horizon, as in the SQLite store (pubstore-sqlite.c
+ *     invariant 7) but in memory: horizon >= every seq handed to a
+ *     socket; appends while online raise it (an append is this store's
+ *     commit), rows are sent only up to min(durable, horizon), and a
+ *     logon renumbers the rows above it that the server's sequence
+ *     would cover, by one delta that keeps their order.
  */
 
 #include "config.h"
@@ -47,6 +53,9 @@ struct pubmem {
 	uint64_t	 discarded;	/* highest discard point */
 	uint64_t	 acked;		/* rows removed by discards */
 	uint64_t	 limit;		/* records' bytes, 0: none */
+	uint64_t	 horizon;	/* invariant 5 */
+	int		 online;
+	uint64_t	 renumbered;	/* rows moved by logons */
 	char		 err[256];
 };
 
@@ -121,6 +130,8 @@ mem_append(struct pubstore *b, const struct pubstore_rec *rec, uint64_t *seq)
 	}
 	*seq = pm->next;
 	pm->durable = pm->next;
+	if (pm->online)
+		pm->horizon = pm->next;		/* invariant 5 */
 	pm->next++;
 	return (0);
 }
@@ -163,6 +174,108 @@ mem_seed(struct pubstore *b, uint64_t s)
 		pm->next = s + 1;
 }
 
+/*
+ * Logon with the server's sequence s (invariant 5): renumber the rows
+ * above the horizon that s would cover, take everything <= s as
+ * persisted, seed, go online.  Memory cannot fail.
+ */
+static int
+mem_logon(struct pubstore *b, uint64_t s, struct pubstore_logon *lo)
+{
+	struct pubmem		*pm = (struct pubmem *)b;
+	struct pubqueue_rec	*r;
+	uint64_t		 h = pm->horizon, delta = 0;
+	size_t			 i, first;
+
+	lo->horizon = h;
+	first = pubqueue_find_after(&pm->q, h);
+	for (i = first; i < pm->q.n && pubqueue_at(&pm->q, i)->dead; i++)
+		;
+	if (i < pm->q.n && (r = pubqueue_at(&pm->q, i))->seq <= s) {
+		delta = s + 1 - r->seq;
+		if (pm->next - 1 + delta > PUBSTORE_SEQ_MAX) {
+			mem_seterr(pm, "memory publish store: sequence "
+			    "exhausted");
+			return (-1);
+		}
+		lo->first = r->seq;
+		lo->last = pm->next - 1;
+		lo->after = h;
+		lo->delta = delta;
+		for (i = first; i < pm->q.n; i++) {
+			r = pubqueue_at(&pm->q, i);
+			r->seq += delta;
+			if (!r->dead)
+				lo->renumbered++;
+		}
+		if (pm->durable > h)
+			pm->durable += delta;
+		pm->next += delta;
+		pm->renumbered += lo->renumbered;
+	}
+	if (s > h)
+		for (i = pubqueue_find_after(&pm->q, pm->discarded);
+		    i < pm->q.n && pubqueue_at(&pm->q, i)->seq <= h; i++)
+			if (!pubqueue_at(&pm->q, i)->dead)
+				lo->assumed++;
+	mem_discard_upto(b, s);
+	mem_seed(b, s);
+	pm->online = 1;
+	pm->horizon = pm->next - 1;
+	return (0);
+}
+
+static void
+mem_set_online(struct pubstore *b, int on)
+{
+	((struct pubmem *)b)->online = on;
+}
+
+static int
+mem_online(const struct pubstore *b)
+{
+	return (((const struct pubmem *)b)->online);
+}
+
+static uint64_t
+mem_sendable_seq(const struct pubstore *b)
+{
+	const struct pubmem	*pm = (const struct pubmem *)b;
+
+	return (pm->durable < pm->horizon ? pm->durable : pm->horizon);
+}
+
+static uint64_t
+mem_sent_horizon(const struct pubstore *b)
+{
+	return (((const struct pubmem *)b)->horizon);
+}
+
+/* Nothing is read back from a file: nothing to find damaged. */
+static uint64_t
+mem_quarantined(const struct pubstore *b)
+{
+	return (0);
+}
+
+static uint64_t
+mem_renumbered(const struct pubstore *b)
+{
+	return (((const struct pubmem *)b)->renumbered);
+}
+
+static uint64_t
+mem_acked_seq(const struct pubstore *b)
+{
+	return (((const struct pubmem *)b)->discarded);
+}
+
+static const char *
+mem_notice(const struct pubstore *b)
+{
+	return ("");
+}
+
 /* Rows above max(after_seq, discard point), in order, at most limit. */
 static int64_t
 mem_replay(struct pubstore *b, uint64_t after_seq, size_t limit,
@@ -180,6 +293,7 @@ mem_replay(struct pubstore *b, uint64_t after_seq, size_t limit,
 		qr = pubqueue_at(&pm->q, i);
 		if (qr->dead)
 			continue;
+		r.damaged = 0;
 		r.seq = qr->seq;
 		r.kind = (enum pubstore_kind)qr->kind;
 		r.topic = PUBQUEUE_TOPIC(qr);
@@ -305,6 +419,15 @@ static const struct pubstore_ops mem_ops = {
 	.flush = mem_flush,
 	.seq_state = mem_seq_state,
 	.set_committer = mem_set_committer,
+	.logon = mem_logon,
+	.set_online = mem_set_online,
+	.online = mem_online,
+	.sendable_seq = mem_sendable_seq,
+	.sent_horizon = mem_sent_horizon,
+	.quarantined = mem_quarantined,
+	.renumbered = mem_renumbered,
+	.acked_seq = mem_acked_seq,
+	.notice = mem_notice,
 	.probe = mem_probe,
 	.unpersisted = mem_unpersisted,
 	.acked = mem_acked,

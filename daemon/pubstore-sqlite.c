@@ -52,6 +52,18 @@
  *     DEGRADED until a probe commits (appends are refused meanwhile).
  *     lost[] keeps the last PS_LOST ranges, far more than the replies of
  *     one pass can refer to (a failure costs at least a probe interval).
+ *  7. Transmit horizon: sent_disk (meta.sent, committed) >= every seq
+ *     any process ever handed to a socket.  A batch built while online
+ *     raises it to next - 1 at its commit, and rows are sent only up to
+ *     pubstore_sendable_seq() = min(durable, sent_disk).  So a row above
+ *     it was never transmitted and pubstore_logon() may renumber it: it
+ *     first commits everything pending, then moves the rows above the
+ *     horizon that the server's sequence would cover, on disk in one
+ *     transaction and, once that committed, in the queue and in every
+ *     mark above the horizon, by one delta that keeps their order.
+ *  8. Rows read back from the file pass their checksum or are reported
+ *     damaged and quarantined (pubstore-db.c invariant 3); rows sent from
+ *     the queue never left memory.
  */
 
 #include "config.h"
@@ -99,6 +111,11 @@ struct pubsql {
 	uint64_t		 discard_applied;
 	uint64_t		 acked;		/* rows discards deleted */
 	int			 floor_dirty;	/* seed or fail since */
+	uint64_t		 acked_disk;	/* meta.acked, committed */
+	uint64_t		 sent_disk;	/* meta.sent (invariant 7) */
+	int			 online;	/* commits raise sent_disk */
+	uint64_t		 quarantined;	/* damaged rows, since open */
+	uint64_t		 renumbered;	/* rows moved by logons */
 	uint64_t		*fails;		/* invariant 5 */
 	size_t			 nfails;
 	size_t			 capfails;
@@ -151,6 +168,9 @@ pubstore_open(const char *path, enum store_durability dur, int flags,
 	ps->next_disk = info.next_disk;
 	ps->durable = ps->queued = ps->next - 1;
 	ps->evicted = info.max;		/* invariant 3: all on disk */
+	ps->acked_disk = info.acked;
+	ps->discard_pending = ps->discard_applied = info.acked;
+	ps->sent_disk = info.sent;
 	ps->cache = PS_CACHE;
 	return (&ps->base);
 }
@@ -244,13 +264,17 @@ ps_build(struct pubsql *ps)
 	}
 	b->discard = ps->discard_pending > ps->discard_applied ?
 	    ps->discard_pending : 0;
+	b->acked = b->discard > ps->acked_disk ? b->discard : 0;
 	b->fails = ps->fails;
 	b->nfails = ps->nfails;
 	ps->b_floor = ps->floor_dirty;
 	b->floor = (b->discard > 0 || b->nfails > 0 || ps->floor_dirty) &&
 	    ps->next != ps->next_disk ? ps->next : 0;
+	b->sent = ps->online && ps->next - 1 > ps->sent_disk ?
+	    ps->next - 1 : 0;
+	b->renum_after = b->renum_delta = 0;
 	if (b->nrecs == 0 && b->discard == 0 && b->nfails == 0 &&
-	    b->floor == 0) {
+	    b->floor == 0 && b->sent == 0) {
 		ps->floor_dirty = 0;	/* the floor is on disk already */
 		return (0);
 	}
@@ -295,6 +319,10 @@ ps_done(void *arg)
 			ps->next_disk = b->floor;
 		if (ps->b_floor)
 			ps->floor_dirty = 0;
+		if (b->acked > ps->acked_disk)
+			ps->acked_disk = b->acked;
+		if (b->sent > ps->sent_disk)
+			ps->sent_disk = b->sent;
 		ps->acked += b->deleted;
 		free(b->fails);
 	} else {
@@ -484,6 +512,28 @@ sql_seed(struct pubstore *base, uint64_t s)
 	}
 }
 
+/*
+ * A row read back failed its checksum (invariant 8): move it to the
+ * quarantine table now, in a transaction of its own, and say so.
+ */
+static void
+ps_quarantine(struct pubsql *ps, uint64_t seq)
+{
+	ps->quarantined++;
+	if (pubdb_quarantine(ps->db, seq, ps->next, "checksum mismatch "
+	    "(found on replay)") != 0) {
+		snprintf(ps->base.err, sizeof ps->base.err, "publish store: "
+		    "cannot quarantine damaged message %llu: %.300s",
+		    (unsigned long long)seq, ps_error(ps));
+		return;
+	}
+	ps->next_disk = ps->next;
+	snprintf(ps->base.err, sizeof ps->base.err, "publish store: message "
+	    "%llu failed its checksum; moved to the quarantine table of "
+	    "%.300s", (unsigned long long)seq,
+	    store_path(pubdb_store(ps->db)));
+}
+
 /* Passes the file's rows on to the caller's callback, noting a stop. */
 struct ps_relay {
 	pubstore_replay_cb	 cb;
@@ -513,6 +563,7 @@ sql_replay(struct pubstore *base, uint64_t after, size_t limit,
 	struct pubstore_rec	 r;
 	struct ps_relay		 rl;
 	int64_t			 n = 0;
+	uint64_t		 bad;
 	size_t			 i;
 
 	if (after < ps->discard_pending)
@@ -523,8 +574,11 @@ sql_replay(struct pubstore *base, uint64_t after, size_t limit,
 		rl.arg = arg;
 		rl.stopped = 0;
 		n = pubdb_read(ps->db, after, ps->evicted, ps->fails,
-		    ps->nfails, limit, ps_relay_cb, &rl);
-		if (n < 0 || rl.stopped || (limit != 0 && (size_t)n >= limit))
+		    ps->nfails, limit, ps_relay_cb, &rl, &bad);
+		if (bad != 0)
+			ps_quarantine(ps, bad);
+		if (n < 0 || bad != 0 || rl.stopped ||
+		    (limit != 0 && (size_t)n >= limit))
 			return (n);
 		after = ps->evicted;
 	}
@@ -532,6 +586,7 @@ sql_replay(struct pubstore *base, uint64_t after, size_t limit,
 		qr = pubqueue_at(&ps->q, i);
 		if (qr->dead)
 			continue;
+		r.damaged = 0;
 		r.seq = qr->seq;
 		r.kind = (enum pubstore_kind)qr->kind;
 		r.topic = PUBQUEUE_TOPIC(qr);
@@ -673,6 +728,147 @@ sql_memory(const struct pubstore *base, struct pubstore_memory *m)
 	m->limit = 0;
 }
 
+/* Shift a mark above the horizon h by delta (a logon's renumbering). */
+static void
+ps_shift(uint64_t *v, uint64_t h, uint64_t delta)
+{
+	if (*v > h)
+		*v += delta;
+}
+
+/*
+ * Logon with the server's sequence s (pubstore.h; invariant 7): commit
+ * what is pending, then one transaction that renumbers the rows above
+ * the horizon that s would cover, takes everything <= s as persisted,
+ * seeds the counter and raises the horizon; only once it committed, the
+ * same in memory.
+ */
+static int
+sql_logon(struct pubstore *base, uint64_t s, struct pubstore_logon *lo)
+{
+	struct pubsql		*ps = (struct pubsql *)base;
+	struct pubdb_batch	 lb, *b = &lb;
+	uint64_t		 h, m, delta = 0, n = 0, disc, nnext;
+	size_t			 i;
+
+	if (sql_commit(base) != 0 || ps_state(ps) == STORE_DEGRADED)
+		return (-1);
+	h = ps->sent_disk;
+	lo->horizon = h;
+	if (pubdb_min_above(ps->db, h, &m) != 0)
+		return (-1);
+	if (m > 0 && m <= s) {
+		delta = s + 1 - m;
+		if (ps->next - 1 + delta > PUBSTORE_SEQ_MAX) {
+			snprintf(ps->base.err, sizeof ps->base.err,
+			    "publish store: sequence exhausted");
+			return (-1);
+		}
+	}
+	if (s > h && pubdb_count(ps->db, ps->discard_pending, h, &n) != 0)
+		return (-1);
+	nnext = ps->next + delta > s + 1 ? ps->next + delta : s + 1;
+	disc = s > ps->discard_pending ? s : ps->discard_pending;
+	memset(b, 0, sizeof *b);
+	b->renum_after = h;
+	b->renum_delta = delta;
+	b->discard = disc > ps->discard_applied ? disc : 0;
+	b->acked = b->discard > ps->acked_disk ? b->discard : 0;
+	b->floor = nnext != ps->next_disk ? nnext : 0;
+	b->sent = nnext - 1 > ps->sent_disk ? nnext - 1 : 0;
+	pubdb_apply(ps->db, b);
+	if (ps->observe != NULL)
+		ps->observe(ps->observe_arg, base, b->secs, b->ok);
+	if (!b->ok)
+		return (-1);		/* nothing moved, still offline */
+	if (delta > 0) {
+		for (i = pubqueue_find_after(&ps->q, h); i < ps->q.n; i++)
+			pubqueue_at(&ps->q, i)->seq += delta;
+		ps_shift(&ps->durable, h, delta);
+		ps_shift(&ps->queued, h, delta);
+		ps_shift(&ps->evicted, h, delta);
+		for (i = 0; i < ps->nlost; i++) {
+			ps_shift(&ps->lost[i].lo, h, delta);
+			ps_shift(&ps->lost[i].hi, h, delta);
+		}
+		lo->renumbered = b->renumbered;
+		lo->after = h;
+		lo->delta = delta;
+		lo->first = m;
+		lo->last = ps->next - 1;
+		ps->renumbered += b->renumbered;
+	}
+	lo->assumed = n;
+	ps->next = nnext;
+	if (b->floor > 0)
+		ps->next_disk = b->floor;
+	ps->floor_dirty = 0;
+	ps->discard_pending = disc;
+	if (b->discard > 0)
+		ps->discard_applied = b->discard;
+	if (b->acked > 0)
+		ps->acked_disk = b->acked;
+	if (b->sent > 0)
+		ps->sent_disk = b->sent;
+	ps->acked += b->deleted;
+	ps->online = 1;
+	ps_trim(ps);
+	return (0);
+}
+
+/* The link went down (0), or up without a logon (tests). */
+static void
+sql_set_online(struct pubstore *base, int on)
+{
+	((struct pubsql *)base)->online = on;
+}
+
+static int
+sql_online(const struct pubstore *base)
+{
+	return (((const struct pubsql *)base)->online);
+}
+
+/* What may be sent: committed and inside the horizon (invariant 7). */
+static uint64_t
+sql_sendable_seq(const struct pubstore *base)
+{
+	const struct pubsql	*ps = (const struct pubsql *)base;
+
+	return (ps->durable < ps->sent_disk ? ps->durable : ps->sent_disk);
+}
+
+static uint64_t
+sql_sent_horizon(const struct pubstore *base)
+{
+	return (((const struct pubsql *)base)->sent_disk);
+}
+
+static uint64_t
+sql_quarantined(const struct pubstore *base)
+{
+	return (((const struct pubsql *)base)->quarantined);
+}
+
+static uint64_t
+sql_renumbered(const struct pubstore *base)
+{
+	return (((const struct pubsql *)base)->renumbered);
+}
+
+static uint64_t
+sql_acked_seq(const struct pubstore *base)
+{
+	return (((const struct pubsql *)base)->acked_disk);
+}
+
+/* What the open found (store.c's lost-commit check), or "". */
+static const char *
+sql_notice(const struct pubstore *base)
+{
+	return (store_notice(pubdb_store(((const struct pubsql *)base)->db)));
+}
+
 /* Tests: the queue's bound (bytes) past which committed rows leave it. */
 void
 pubstore_set_cache(struct pubstore *base, uint64_t bytes)
@@ -697,6 +893,15 @@ static const struct pubstore_ops sql_ops = {
 	.flush = sql_flush,
 	.seq_state = sql_seq_state,
 	.set_committer = sql_set_committer,
+	.logon = sql_logon,
+	.set_online = sql_set_online,
+	.online = sql_online,
+	.sendable_seq = sql_sendable_seq,
+	.sent_horizon = sql_sent_horizon,
+	.quarantined = sql_quarantined,
+	.renumbered = sql_renumbered,
+	.acked_seq = sql_acked_seq,
+	.notice = sql_notice,
 	.probe = sql_probe,
 	.unpersisted = sql_unpersisted,
 	.acked = sql_acked,

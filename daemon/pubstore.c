@@ -114,6 +114,68 @@ pubstore_commit(struct pubstore *ps)
 }
 
 int
+pubstore_logon(struct pubstore *ps, uint64_t s, struct pubstore_logon *lo)
+{
+	assert(lo != NULL);
+	memset(lo, 0, sizeof *lo);
+	ps->err[0] = '\0';
+	if (s > PUBSTORE_SEQ_MAX / 2) {
+		ps_seterr(ps, "publish store: server sequence %llu out of "
+		    "range", (unsigned long long)s);
+		return (-1);
+	}
+	return (ps->ops->logon(ps, s, lo));
+}
+
+void
+pubstore_set_online(struct pubstore *ps, int on)
+{
+	ps->ops->set_online(ps, on != 0);
+}
+
+int
+pubstore_online(const struct pubstore *ps)
+{
+	return (ps->ops->online(ps));
+}
+
+uint64_t
+pubstore_sendable_seq(const struct pubstore *ps)
+{
+	return (ps->ops->sendable_seq(ps));
+}
+
+uint64_t
+pubstore_sent_horizon(const struct pubstore *ps)
+{
+	return (ps->ops->sent_horizon(ps));
+}
+
+uint64_t
+pubstore_quarantined(const struct pubstore *ps)
+{
+	return (ps->ops->quarantined(ps));
+}
+
+uint64_t
+pubstore_renumbered(const struct pubstore *ps)
+{
+	return (ps->ops->renumbered(ps));
+}
+
+uint64_t
+pubstore_acked_seq(const struct pubstore *ps)
+{
+	return (ps->ops->acked_seq(ps));
+}
+
+const char *
+pubstore_notice(const struct pubstore *ps)
+{
+	return (ps->ops->notice(ps));
+}
+
+int
 pubstore_flush(struct pubstore *ps)
 {
 	return (ps->ops->flush(ps));

@@ -26,13 +26,17 @@
  *	pass:   pubstore_append() for each publish read this pass
  *	        pubstore_discard_upto() for each persisted ack
  *	flush:  for each append, pubstore_seq_state(): 1 reply "stored"
- *	        (send upstream with s, up to pubstore_durable_seq()), -1
+ *	        (send upstream with s, up to pubstore_sendable_seq()), -1
  *	        reply an error (lost), 0 wait for a later flush; then
  *	        pubstore_flush() starts the next group commit.
  *	        (Inline, pubstore_commit() -> 0: everything is durable;
  *	        -> -1: every append since the last good commit is lost.)
- *	logon:  pubstore_discard_upto(s); pubstore_seed(s);
- *	        pubstore_replay(after s) before any new publish is sent.
+ *	logon:  pubstore_logon(s) (renumbers what was never sent, takes
+ *	        rows <= s as persisted, seeds, goes online, commits), then
+ *	        pubstore_replay(after s) up to pubstore_sendable_seq()
+ *	        before any new publish is sent.
+ *	down:   pubstore_set_online(0): rows appended from now on count as
+ *	        never sent until the next pubstore_logon().
  *
  * Promises: committed sequence numbers are strictly increasing for the
  * life of the file, across close/reopen, crashes and the deletion of
@@ -41,6 +45,14 @@
  * crash the numbers of a lost (never committed, so never sent)
  * transaction may be reused.  Nothing is durable before the commit, so
  * nothing may be sent upstream or acknowledged before it.
+ *
+ * The store knows which rows were never handed to a socket: those above
+ * its transmit horizon (pubstore_sent_horizon(), raised by the commits
+ * made while online).  Only those may be renumbered, and only by
+ * pubstore_logon(), which moves all of them by one delta so their order
+ * is kept.  Every row carries a CRC-32C checked when it is read back
+ * from the file; a damaged row is reported (damaged = 1), quarantined
+ * and never sent.  A memory store keeps the same horizon in memory.
  */
 
 #ifndef AMPSD_PUBSTORE_H
@@ -77,6 +89,8 @@ struct pubstore_rec {
 	size_t			 hdr_len;
 	const void		*data;
 	size_t			 data_len;
+	int			 damaged;	/* replay only: checksum
+						   mismatch; do not send */
 };
 
 /* Limits checked by pubstore_append() (returns -1 beyond them). */
@@ -151,10 +165,55 @@ void		 pubstore_seed(struct pubstore *, uint64_t s);
  * committed are included (same connection).  Returns the number of rows
  * passed to cb, or -1 on error.  To replay in slices, call again with
  * after_seq = the last seq seen.
+ *
+ * A row read back from the SQLite file that fails its checksum is
+ * passed with damaged = 1 (its fields are not to be trusted: log its
+ * seq, never send it), then the replay stops and the row is moved to the
+ * store's quarantine table in a transaction of its own; pubstore_error()
+ * describes it and pubstore_quarantined() counts it.  (Rows still held
+ * in memory since their append were never written and read back.)
  */
 typedef int	 (*pubstore_replay_cb)(const struct pubstore_rec *, void *);
 int64_t		 pubstore_replay(struct pubstore *, uint64_t after_seq,
 		    size_t limit, pubstore_replay_cb, void *arg);
+
+/*
+ * Logon with the server's sequence s for our client name (logon ack).
+ * In one transaction committed before it returns: rows above the
+ * transmit horizon that would fall at or below s (never sent, so the
+ * server cannot have them) are renumbered from s + 1 by one delta,
+ * keeping their order; rows <= s are taken as persisted
+ * (pubstore_discard_upto(s)); the counter is seeded (pubstore_seed(s));
+ * and the store goes online, so this and later commits raise the
+ * horizon.  Returns 0 with *lo filled, or -1 (store degraded, commit
+ * failed: nothing was renumbered, the store stays offline; retry at the
+ * next logon).
+ */
+struct pubstore_logon {
+	uint64_t	 horizon;	/* transmit horizon before the logon */
+	uint64_t	 renumbered;	/* rows moved (0: none) */
+	uint64_t	 after;		/* rows with seq > after moved ... */
+	uint64_t	 delta;		/* ... by + delta */
+	uint64_t	 first, last;	/* old numbers of the first and last */
+	uint64_t	 assumed;	/* unpersisted rows <= horizon taken as
+					   persisted although s > horizon:
+					   the server's number is not ours */
+};
+int		 pubstore_logon(struct pubstore *, uint64_t s,
+		    struct pubstore_logon *);
+/* The link went down (0) or, from tests, up (1) without a logon. */
+void		 pubstore_set_online(struct pubstore *, int);
+int		 pubstore_online(const struct pubstore *);
+/* The highest seq that may be sent: min(durable, committed horizon). */
+uint64_t	 pubstore_sendable_seq(const struct pubstore *);
+/* The committed transmit horizon: no row above it was ever sent. */
+uint64_t	 pubstore_sent_horizon(const struct pubstore *);
+/* Damaged rows found on replay and quarantined, since open. */
+uint64_t	 pubstore_quarantined(const struct pubstore *);
+/* Rows renumbered by pubstore_logon(), since open. */
+uint64_t	 pubstore_renumbered(const struct pubstore *);
+/* The persisted point: from the store at open, then from the acks. */
+uint64_t	 pubstore_acked_seq(const struct pubstore *);
 
 /*
  * Commit now, inline (waiting first for a batch in flight): the appends,
@@ -228,6 +287,8 @@ const char	*pubstore_error(const struct pubstore *);
 struct store	*pubstore_store(struct pubstore *);
 /* "sqlite" or "memory". */
 const char	*pubstore_medium(const struct pubstore *);
+/* What the open found that should be logged as a warning, or "". */
+const char	*pubstore_notice(const struct pubstore *);
 
 /*
  * Try to leave STORE_DEGRADED (store_probe() on the SQLite store; a

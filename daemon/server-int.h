@@ -148,6 +148,7 @@ int		 publish_sow_delete(struct server *, struct ipc_client *,
 		     const struct ipcwire_msg *);
 void		 publish_persisted(struct conn *, uint64_t, void *);
 void		 publish_failed(struct conn *, uint64_t, const char *, void *);
+void		 publish_renumbered(struct conn *, uint64_t, uint64_t, void *);
 void		 publish_answer(struct server *);
 void		 publish_hello(struct server *, struct ipc_client *);
 void		 publish_closed(struct server *, struct ipc_client *);

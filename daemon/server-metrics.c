@@ -239,6 +239,10 @@ server_snapshot(struct server *srv, struct server_snap *snap)
 		mc->refused = sc->refused;
 		mc->sent = st->pub_sent;
 		mc->replayed = st->pub_replayed;
+		mc->renumbered = st->renumbered;
+		mc->seq_assumed = st->seq_assumed;
+		mc->server_lost = st->server_lost;
+		mc->damaged = st->damaged;
 		mc->persisted_seq = pubstore_discarded_seq(sc->ps);
 	}
 	srv_snapshot_progs(srv, m);

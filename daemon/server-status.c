@@ -128,14 +128,19 @@ server_status_h(struct ipc_client *cl, const struct ipcwire_msg *m, void *arg)
 		srv_status_val(f, st->last_error);
 		fprintf(f, " reconnects=%llu published=%llu acked=%llu "
 		    "failed_writes=%llu refused=%llu sent=%llu replayed=%llu "
-		    "medium=%s store_bytes=%llu store_limit=%llu\n",
+		    "renumbered=%llu seq_assumed=%llu server_lost=%llu "
+		    "damaged=%llu medium=%s store_bytes=%llu store_limit=%llu\n",
 		    (unsigned long long)mc->reconnects,
 		    (unsigned long long)mc->published,
 		    (unsigned long long)mc->acked,
 		    (unsigned long long)mc->failed_writes,
 		    (unsigned long long)mc->refused,
 		    (unsigned long long)mc->sent,
-		    (unsigned long long)mc->replayed, mc->store,
+		    (unsigned long long)mc->replayed,
+		    (unsigned long long)mc->renumbered,
+		    (unsigned long long)mc->seq_assumed,
+		    (unsigned long long)mc->server_lost,
+		    (unsigned long long)mc->damaged, mc->store,
 		    (unsigned long long)mc->store_bytes,
 		    (unsigned long long)mc->store_limit);
 	}

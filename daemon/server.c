@@ -393,6 +393,7 @@ server_create(struct conf *conf, char **cause)
 	memset(&ev, 0, sizeof ev);
 	ev.persisted = publish_persisted;
 	ev.failed = publish_failed;
+	ev.renumbered = publish_renumbered;
 	ev.state = srv_state;
 	ev.arg = srv;
 	ev.frame = subpath_frame;
@@ -409,6 +410,9 @@ server_create(struct conf *conf, char **cause)
 			goto fail;
 		if ((sc->ps = srv_open_pubstore(conf, sc->cc, cause)) == NULL)
 			goto fail;
+		if (*pubstore_notice(sc->ps) != '\0')
+			log_warnx("connection %s: publish store: %s",
+			    sc->cc->name, pubstore_notice(sc->ps));
 		pubstore_set_committer(sc->ps, srv->cm, srv_pub_committed, srv);
 		if ((sc->conn = conn_create(sc->cc, sc->id, sc->ps, &ev,
 		    cause)) == NULL)

@@ -19,8 +19,15 @@
  *     the open) repairs a checkpoint torn by a power loss.
  *  3. Creation (a missing or zero-length file) is allowed only with
  *     STORE_CREATE, or with STORE_CREATE_FRESH_DIR when the directory
- *     holds no *.db file; and never when "<path>-wal" or
- *     "<path>-journal" exists, which would mean a store was lost.
+ *     holds no *.db file; and never when "<path>-wal", "<path>-journal"
+ *     or "<path>-commits" exists, which would mean a store was lost (the
+ *     commit counter file, store.c invariant 7, is the marker that a
+ *     store existed: it outlives a clean shutdown, which removes the
+ *     -wal).  A truncated store from before the counter file existed
+ *     cannot be told from a new one.
+ *  4. The commit counter file is 16 bytes: "AMPC", the count (8 bytes,
+ *     big-endian), a CRC-32C of those 12 bytes (big-endian).  Any other
+ *     content is damage.
  */
 
 #include "config.h"
@@ -38,10 +45,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "crc32c.h"
 #include "store-file.h"
 #include "store.h"
 
 static const char sqlite_magic[16] = "SQLite format 3";	/* + NUL */
+
+#define STORE_CC_MAGIC	"AMPC"
 
 /* Format an allocated message into *cause (if cause is not NULL). */
 static void __attribute__((__format__(printf, 2, 3)))
@@ -57,6 +67,60 @@ sf_cause(char **cause, const char *fmt, ...)
 		m = NULL;
 	va_end(ap);
 	*cause = m;
+}
+
+/* Encode the -commits file's 16 bytes for count n. */
+void
+store_cc_encode(unsigned char *b, uint64_t n)
+{
+	uint32_t	 crc;
+	int		 i;
+
+	memcpy(b, STORE_CC_MAGIC, 4);
+	for (i = 11; i >= 4; i--) {
+		b[i] = (unsigned char)(n & 0xff);
+		n >>= 8;
+	}
+	crc = crc32c_update(0, b, 12);
+	b[12] = (unsigned char)(crc >> 24);
+	b[13] = (unsigned char)(crc >> 16);
+	b[14] = (unsigned char)(crc >> 8);
+	b[15] = (unsigned char)crc;
+}
+
+/*
+ * Read "<path>-commits" (invariant 7).  Returns 1 with *n, 0 when it does
+ * not exist, -1 with *cause when it cannot be read or is damaged.
+ */
+int
+store_cc_read(const char *cpath, uint64_t *n, char **cause)
+{
+	unsigned char	 b[STORE_CC_LEN + 1], want[STORE_CC_LEN];
+	ssize_t		 r;
+	uint64_t	 v = 0;
+	int		 fd, i;
+
+	if ((fd = open(cpath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
+		if (errno == ENOENT)
+			return (0);
+		sf_cause(cause, "%s: %s", cpath, strerror(errno));
+		return (-1);
+	}
+	r = pread(fd, b, sizeof b, 0);
+	close(fd);
+	if (r == STORE_CC_LEN) {
+		for (i = 4; i < 12; i++)
+			v = (v << 8) | b[i];
+		store_cc_encode(want, v);
+		if (memcmp(b, want, STORE_CC_LEN) == 0) {
+			*n = v;
+			return (1);
+		}
+	}
+	sf_cause(cause, "%s: damaged commit counter file (%zd bytes); "
+	    "refusing to use the store beside it (see ampsd(8), \"Store "
+	    "files\")", cpath, r);
+	return (-1);
 }
 
 /* Whether path-wal exists and holds at least one byte. */
@@ -231,6 +295,13 @@ store_file_precheck(const char *path, const char *kind, int flags,
 		sf_cause(cause, "%s: database file missing or empty but its "
 		    "-wal/-journal file exists; refusing to create an empty %s "
 		    "over lost data", path, kind);
+		return (-1);
+	}
+	if (store_file_sibling(path, "-commits")) {
+		sf_cause(cause, "%s: database file missing or empty but its "
+		    "commit counter file %s-commits shows a %s existed; "
+		    "refusing to create an empty one over lost data (remove "
+		    "%s-commits to start afresh)", path, path, kind, path);
 		return (-1);
 	}
 	if ((flags & STORE_CREATE) == 0 && store_file_dir_has_db(path)) {

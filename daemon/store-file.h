@@ -11,6 +11,8 @@
 #ifndef AMPSD_STORE_FILE_H
 #define AMPSD_STORE_FILE_H
 
+#include <stdint.h>
+
 /*
  * Decide whether path may be opened (*create = 0) or created
  * (*create = 1) under the STORE_CREATE* flags, or must be refused.
@@ -19,5 +21,14 @@
  */
 int	store_file_precheck(const char *path, const char *kind, int flags,
 	    int *create, char **cause);
+
+/*
+ * The commit counter file "<path>-commits" (store.c invariant 7): encode
+ * its STORE_CC_LEN bytes for count n; read it (1 with *n, 0 when it does
+ * not exist, -1 with *cause when unreadable or damaged).
+ */
+#define STORE_CC_LEN	16
+void	store_cc_encode(unsigned char *, uint64_t n);
+int	store_cc_read(const char *cpath, uint64_t *n, char **cause);
 
 #endif /* AMPSD_STORE_FILE_H */

@@ -20,8 +20,9 @@
  *     with the header), PRAGMA quick_check says "ok", its application_id
  *     is the schema's (or the file is empty of tables), and its
  *     user_version is not newer than ours.  All of that is checked before
- *     the first write (journal_mode=WAL), so a refused file is left
- *     byte-for-byte intact.
+ *     the first write (journal_mode=WAL), and closing a refused store does
+ *     not checkpoint (SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE), so a refused
+ *     file and its -wal are left byte-for-byte intact.
  *
  *  2. A missing file is created only when the caller allows it, and never
  *     when a "-wal" or "-journal" file next to it shows that a store was
@@ -43,20 +44,47 @@
  *
  *  6. Every statement is prepared once with SQLITE_PREPARE_PERSISTENT,
  *     reset after use, and finalized by store_close().
+ *
+ *  7. Commit counter (lost-WAL detection).  Every commit, the
+ *     migrations' and the probe's included, adds one to the row of the
+ *     store_commits table inside its own transaction, and after COMMIT
+ *     returns the new value is written to "<path>-commits" (16 bytes:
+ *     "AMPC", the count big-endian, a CRC-32C of both; pwrite, no fsync).
+ *     So the file never counts a commit that SQLite has not durably
+ *     committed (with synchronous=FULL the WAL was fsynced first), and
+ *     after a process crash (kill -9) it holds the last commit.  At open,
+ *     before anything is written, a file count above the database's
+ *     means committed transactions were lost (e.g. WAL recovery stopped
+ *     at a damaged frame): with synchronous=FULL the store is refused;
+ *     with NORMAL, where a power loss may legitimately lose the last
+ *     commits, the open succeeds with a notice (store_notice()).  The
+ *     file is also the marker that a store existed (store-file.c).  A
+ *     missing file next to a store that has counted commits is recreated
+ *     with a notice.
+ *
+ *  8. Every connection has the SQL function ampsd_crc32c(...) (see
+ *     store_crc_int()/store_crc_blob()), so owners' migrations can
+ *     compute the checksum of rows written before checksums existed.
  */
 
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
+#include "crc32c.h"
 #include "store-file.h"
 #include "store.h"
 
@@ -76,18 +104,24 @@ struct store {
 	struct store_hooks	 hooks;
 	struct store_rows	 txn_rows;	/* written in the open txn */
 	struct store_rows	 last_rows;	/* ... in the last commit */
+	enum store_durability	 dur;
+	uint64_t		 ncommits;	/* store_commits.n, committed */
+	int			 cfd;		/* "<path>-commits", or -1 */
+	char			*cpath;
 
 	sqlite3_stmt		*st_begin;
 	sqlite3_stmt		*st_commit;
 	sqlite3_stmt		*st_rollback;
 	sqlite3_stmt		*st_probe_ins;
 	sqlite3_stmt		*st_probe_del;
+	sqlite3_stmt		*st_count;	/* store_commits.n = ?1 */
 
 	sqlite3_stmt		**stmts;	/* all of them, for finalize */
 	size_t			 nstmts;
 	size_t			 capstmts;
 
 	char			 err[STORE_ERRLEN];
+	char			 notice[STORE_ERRLEN];
 };
 
 struct store_set {
@@ -188,6 +222,119 @@ store_pragma(struct store *s, const char *sql, int64_t *iv, char *tv,
 	return (0);
 }
 
+/* Extend crc with a 64-bit integer, big-endian (invariant 8). */
+uint32_t
+store_crc_int(uint32_t crc, int64_t v)
+{
+	unsigned char	 b[8];
+	uint64_t	 u = (uint64_t)v;
+	int		 i;
+
+	for (i = 7; i >= 0; i--) {
+		b[i] = (unsigned char)(u & 0xff);
+		u >>= 8;
+	}
+	return (crc32c_update(crc, b, sizeof b));
+}
+
+/* Extend crc with a blob: its length (4 bytes, big-endian), its bytes. */
+uint32_t
+store_crc_blob(uint32_t crc, const void *p, size_t len)
+{
+	unsigned char	 b[4];
+
+	b[0] = (unsigned char)(len >> 24);
+	b[1] = (unsigned char)(len >> 16);
+	b[2] = (unsigned char)(len >> 8);
+	b[3] = (unsigned char)len;
+	crc = crc32c_update(crc, b, sizeof b);
+	return (len == 0 ? crc : crc32c_update(crc, p, len));
+}
+
+/* SQL ampsd_crc32c(arg, ...): integers and blobs as above (invariant 8). */
+static void
+store_sql_crc(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	uint32_t	 crc = 0;
+	int		 i;
+
+	for (i = 0; i < argc; i++) {
+		if (sqlite3_value_type(argv[i]) == SQLITE_INTEGER)
+			crc = store_crc_int(crc, sqlite3_value_int64(argv[i]));
+		else
+			crc = store_crc_blob(crc, sqlite3_value_blob(argv[i]),
+			    (size_t)sqlite3_value_bytes(argv[i]));
+	}
+	sqlite3_result_int64(ctx, (sqlite3_int64)crc);
+}
+
+/* Write the counter after a successful COMMIT (invariant 7). */
+static void
+store_cc_write(struct store *s)
+{
+	unsigned char	 b[STORE_CC_LEN];
+
+	if (s->cfd == -1)
+		return;
+	store_cc_encode(b, s->ncommits);
+	if (pwrite(s->cfd, b, sizeof b, 0) != (ssize_t)sizeof b)
+		snprintf(s->notice, sizeof s->notice, "%s: cannot write the "
+		    "commit counter: %s", s->cpath, strerror(errno));
+}
+
+/*
+ * The counter check of invariant 7, before anything is written.  has:
+ * whether the database has the store_commits table.
+ */
+static int
+store_cc_check(struct store *s, char **cause)
+{
+	sqlite3_stmt	*st;
+	int64_t		 ndb = 0;
+	uint64_t	 nfile = 0;
+	int		 has = 0, r;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT n FROM store_commits WHERE "
+	    "k = 0", -1, &st, NULL) == SQLITE_OK) {
+		has = 1;
+		if (sqlite3_step(st) == SQLITE_ROW)
+			ndb = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	s->ncommits = ndb < 0 ? 0 : (uint64_t)ndb;
+	if ((r = store_cc_read(s->cpath, &nfile, cause)) == -1)
+		return (-1);
+	if (r == 0) {
+		if (has && s->ncommits > 0)
+			snprintf(s->notice, sizeof s->notice, "%s: commit "
+			    "counter file missing (the store counts %llu "
+			    "commits); lost-transaction detection restarts "
+			    "from here", s->cpath,
+			    (unsigned long long)s->ncommits);
+		return (0);
+	}
+	if (nfile <= s->ncommits)
+		return (0);
+	if (s->dur == STORE_SYNC_FULL) {
+		store_cause(cause, "%s: %llu committed transaction(s) lost: "
+		    "the store holds %llu commits, %s says %llu (a damaged or "
+		    "removed -wal file?); refusing to use it.  Keep every "
+		    "file for inspection; to accept the store as it is, remove "
+		    "%s", s->path, (unsigned long long)(nfile - s->ncommits),
+		    (unsigned long long)s->ncommits, s->cpath,
+		    (unsigned long long)nfile, s->cpath);
+		return (-1);
+	}
+	snprintf(s->notice, sizeof s->notice, "%s: %llu committed "
+	    "transaction(s) lost (the store holds %llu commits, %s says "
+	    "%llu); with synchronous=NORMAL a power loss may do that, so the "
+	    "store is used as it is", s->path,
+	    (unsigned long long)(nfile - s->ncommits),
+	    (unsigned long long)s->ncommits, s->cpath,
+	    (unsigned long long)nfile);
+	return (0);
+}
+
 /*
  * Check an existing database's contents (invariant 1).  Sets *fresh when
  * it holds nothing at all (a file created but never initialised).
@@ -255,10 +402,19 @@ store_migrate(struct store *s, int fresh, char **cause)
 	if (fresh && store_setup_exec(s, "CREATE TABLE store_probe "
 	    "(b BLOB NOT NULL)", cause) != 0)
 		goto fail;
+	if (store_setup_exec(s, "CREATE TABLE IF NOT EXISTS store_commits "
+	    "(k INTEGER PRIMARY KEY CHECK (k = 0), n INTEGER NOT NULL); "
+	    "INSERT OR IGNORE INTO store_commits (k, n) VALUES (0, 0)",
+	    cause) != 0)
+		goto fail;
 	for (v = (int)version; v < sc->nmigrations; v++) {
 		if (store_setup_exec(s, sc->migrations[v], cause) != 0)
 			goto fail;
 	}
+	snprintf(sql, sizeof sql, "UPDATE store_commits SET n = %llu",
+	    (unsigned long long)s->ncommits + 1);
+	if (store_setup_exec(s, sql, cause) != 0)
+		goto fail;
 	snprintf(sql, sizeof sql, "PRAGMA user_version = %d", sc->nmigrations);
 	if (store_setup_exec(s, sql, cause) != 0)
 		goto fail;
@@ -268,6 +424,8 @@ store_migrate(struct store *s, int fresh, char **cause)
 		goto fail;
 	if (store_setup_exec(s, "COMMIT", cause) != 0)
 		goto fail;
+	s->ncommits++;
+	store_cc_write(s);
 	return (0);
 fail:
 	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
@@ -284,7 +442,9 @@ store_prepare_own(struct store *s, char **cause)
 	    store_prepare(s, "INSERT INTO store_probe (b) VALUES "
 	    "(zeroblob(?1))", &s->st_probe_ins, cause) != 0 ||
 	    store_prepare(s, "DELETE FROM store_probe", &s->st_probe_del,
-	    cause) != 0)
+	    cause) != 0 ||
+	    store_prepare(s, "UPDATE store_commits SET n = ?1 WHERE k = 0",
+	    &s->st_count, cause) != 0)
 		return (-1);
 	return (0);
 }
@@ -307,6 +467,8 @@ store_open_memory(const char *name, const struct store_schema *sc,
 		return (NULL);
 	}
 	s->schema = sc;
+	s->dur = STORE_MEMORY;
+	s->cfd = -1;			/* no commit counter file */
 	if (sqlite3_open_v2(":memory:", &s->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		store_cause(cause, "%s: %s", name, s->db != NULL ?
@@ -314,6 +476,12 @@ store_open_memory(const char *name, const struct store_schema *sc,
 		goto fail;
 	}
 	sqlite3_extended_result_codes(s->db, 1);
+	if (sqlite3_create_function(s->db, "ampsd_crc32c", -1, SQLITE_UTF8 |
+	    SQLITE_DETERMINISTIC, NULL, store_sql_crc, NULL, NULL) !=
+	    SQLITE_OK) {
+		store_cause(cause, "%s: %s", name, sqlite3_errmsg(s->db));
+		goto fail;
+	}
 	if (store_setup_exec(s, "PRAGMA synchronous = OFF; "
 	    "PRAGMA secure_delete = OFF; PRAGMA foreign_keys = OFF",
 	    cause) != 0 || store_migrate(s, 1, cause) != 0 ||
@@ -334,8 +502,9 @@ store_open(const char *path, const struct store_schema *sc,
     enum store_durability dur, int flags, char **cause)
 {
 	struct store	*s;
-	char		 mode[32], sql[96];
-	int		 oflags, fresh = 0, create = 0;
+	struct stat	 sb;
+	char		 mode[32], sql[96], *wal = NULL;
+	int		 oflags, fresh = 0, create = 0, had_wal;
 
 	assert(path != NULL && sc != NULL && sc->nmigrations >= 1);
 	if (cause != NULL)
@@ -352,7 +521,18 @@ store_open(const char *path, const struct store_schema *sc,
 		store_cause(cause, "%s: out of memory", path);
 		return (NULL);
 	}
+	/* Whether a -wal was there: SQLite creates one when it reads. */
+	if (asprintf(&wal, "%s-wal", path) == -1)
+		wal = NULL;
+	had_wal = wal == NULL || lstat(wal, &sb) == 0;
 	s->schema = sc;
+	s->dur = dur;
+	s->cfd = -1;
+	if (asprintf(&s->cpath, "%s-commits", path) == -1) {
+		s->cpath = NULL;
+		store_cause(cause, "%s: out of memory", path);
+		goto fail;
+	}
 	oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
 	if (create)
 		oflags |= SQLITE_OPEN_CREATE;
@@ -363,13 +543,26 @@ store_open(const char *path, const struct store_schema *sc,
 	}
 	sqlite3_extended_result_codes(s->db, 1);
 	sqlite3_busy_timeout(s->db, STORE_BUSY_MS);
+	/* Until the checks pass, closing must not checkpoint (invariant 1). */
+	sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1,
+	    (int *)NULL);
+	if (sqlite3_create_function(s->db, "ampsd_crc32c", -1, SQLITE_UTF8 |
+	    SQLITE_DETERMINISTIC, NULL, store_sql_crc, NULL, NULL) !=
+	    SQLITE_OK) {
+		store_cause(cause, "%s: %s", path, sqlite3_errmsg(s->db));
+		goto fail;
+	}
 
 	if (create)
 		fresh = 1;
 	else if (store_check_db(s, &fresh, cause) != 0)
 		goto fail;
+	if (store_cc_check(s, cause) != 0)
+		goto fail;
 
 	/* The checks passed: from here on the file may be written. */
+	sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 0,
+	    (int *)NULL);
 	if (store_pragma(s, "PRAGMA journal_mode = WAL", NULL, mode,
 	    sizeof mode, cause) != 0)
 		goto fail;
@@ -385,14 +578,25 @@ store_open(const char *path, const struct store_schema *sc,
 	    store_setup_exec(s, "PRAGMA secure_delete = OFF; "
 	    "PRAGMA foreign_keys = OFF", cause) != 0)
 		goto fail;
+	if ((s->cfd = open(s->cpath, O_RDWR | O_CREAT | O_CLOEXEC |
+	    O_NOFOLLOW, 0600)) == -1) {
+		store_cause(cause, "%s: %s", s->cpath, strerror(errno));
+		goto fail;
+	}
 	if (store_migrate(s, fresh, cause) != 0)
 		goto fail;
 
 	if (store_prepare_own(s, cause) != 0)
 		goto fail;
+	free(wal);
 	return (s);
 fail:
 	store_close(s);
+	/* Leave a refused store as it was: no empty -wal of our making. */
+	if (!had_wal && lstat(wal, &sb) == 0 && S_ISREG(sb.st_mode) &&
+	    sb.st_size == 0)
+		unlink(wal);
+	free(wal);
 	return (NULL);
 }
 
@@ -414,6 +618,9 @@ store_close(struct store *s)
 	free(s->stmts);
 	if (s->db != NULL)
 		sqlite3_close(s->db);
+	if (s->cfd != -1)
+		close(s->cfd);
+	free(s->cpath);
 	free(s->path);
 	free(s);
 }
@@ -586,6 +793,15 @@ store_do_commit(struct store *s)
 		s->txn_lost = 0;
 		return (-1);
 	}
+	/* Invariant 7; not counted in txn_rows (it is not the owner's). */
+	sqlite3_bind_int64(s->st_count, 1, (sqlite3_int64)s->ncommits + 1);
+	rc = sqlite3_step(s->st_count);
+	sqlite3_reset(s->st_count);
+	if (rc != SQLITE_DONE) {
+		store_fail_txn(s, "commit counter", rc);
+		s->txn_lost = 0;
+		return (-1);
+	}
 	rc = sqlite3_step(s->st_commit);
 	sqlite3_reset(s->st_commit);
 	if (rc != SQLITE_DONE) {
@@ -596,6 +812,8 @@ store_do_commit(struct store *s)
 	}
 	s->in_txn = 0;
 	s->commits++;
+	s->ncommits++;
+	store_cc_write(s);
 	s->last_rows = s->txn_rows;
 	s->state = STORE_OK;
 	s->err[0] = '\0';
@@ -739,6 +957,20 @@ uint64_t
 store_commits(const struct store *s)
 {
 	return (s->commits);
+}
+
+/* A condition found at open that the owner should log, or "". */
+const char *
+store_notice(const struct store *s)
+{
+	return (s->notice);
+}
+
+/* The commit counter (invariant 7): commits in the file's life. */
+uint64_t
+store_commit_count(const struct store *s)
+{
+	return (s->ncommits);
 }
 
 /* The path given to store_open(). */

@@ -74,12 +74,14 @@ struct store_schema {
  * Open (or, with STORE_CREATE, create) the store at path.
  *
  * Checks, in order: the file exists (else created only if flags allow it
- * and no leftover "-wal"/"-journal" file suggests a lost store); it is a
- * SQLite database (header); PRAGMA quick_check passes; application_id
- * matches (or the file is brand new and empty); user_version is not newer
- * than the schema.  Then sets WAL, synchronous, foreign_keys=OFF,
- * secure_delete=OFF, and runs pending migrations.  The file is never
- * modified when a check fails.
+ * and no leftover "-wal"/"-journal"/"-commits" file shows a lost store);
+ * it is a SQLite database (header); PRAGMA quick_check passes;
+ * application_id matches (or the file is brand new and empty);
+ * user_version is not newer than the schema; no committed transaction
+ * was lost (the commit counter file "<path>-commits" does not count more
+ * commits than the database: store.c invariant 7).  Then sets WAL,
+ * synchronous, foreign_keys=OFF, secure_delete=OFF, and runs pending
+ * migrations.  No file is modified when a check fails.
  *
  * Returns the store, or NULL with *cause set (caller frees).
  */
@@ -188,6 +190,24 @@ uint64_t	 store_commits(const struct store *);
 const char	*store_kind(const struct store *);
 /* The file name given to store_open(). */
 const char	*store_path(const struct store *);
+/*
+ * Something found at open that the owner should log as a warning (lost
+ * commits under synchronous=NORMAL, a missing commit counter file), or
+ * "".  Set by store_open() only.
+ */
+const char	*store_notice(const struct store *);
+/* Commits in the file's life (the commit counter, store.c inv. 7). */
+uint64_t	 store_commit_count(const struct store *);
+
+/*
+ * Record checksums (CRC-32C) as the owners compute them: extend crc with
+ * an integer (8 bytes, big-endian) or a blob (its length as 4 bytes
+ * big-endian, then its bytes).  The SQL function ampsd_crc32c(a, b, ...)
+ * available on every store computes the same over its arguments
+ * (integers as integers, anything else as a blob), starting from 0.
+ */
+uint32_t	 store_crc_int(uint32_t crc, int64_t);
+uint32_t	 store_crc_blob(uint32_t crc, const void *, size_t);
 
 /*
  * Cap the database size (PRAGMA max_page_count); 0 removes the cap.

@@ -529,6 +529,10 @@ subpath_open(struct subpath *sp, char **cause)
 		free(path);
 		if (sp->conns[i].bs == NULL)
 			return (-1);
+		if (*store_notice(bookmarkstore_store(sp->conns[i].bs)) != '\0')
+			log_warnx("connection %s: bookmark store: %s",
+			    conf->conns[i]->name,
+			    store_notice(bookmarkstore_store(sp->conns[i].bs)));
 		if (store_set_add(sp->set,
 		    bookmarkstore_store(sp->conns[i].bs)) == -1) {
 			bookmarkstore_close(sp->conns[i].bs);

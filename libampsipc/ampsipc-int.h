@@ -4,9 +4,12 @@
  */
 
 /*
- * libampsipc internals shared by ampsipc-conn.c (connection, I/O,
- * dispatch, blocking waits, errors) and ampsipc-pub.c (publishing and
- * its bookkeeping).  Not installed.  Internal names use the prefix
+ * libampsipc internals shared by its files: ampsipc-conn.c (connection,
+ * I/O, dispatch, blocking waits, errors), ampsipc-pub.c (publishing and
+ * its bookkeeping), ampsipc-sub.c (commands and their routing),
+ * ampsipc-stream.c (the queue of a synchronous stream) and
+ * ampsipc-ack.c (acks, discards, handlers); tests/unit/check_substream.c
+ * tests the stream queue through it.  Not installed.  Internal names use the prefix
  * ipclib_ (and ipcwire_ for the codec) so that the export list,
  * ^ampsipc_, never picks them up; the library is also built with
  * -fvisibility=hidden.

@@ -75,7 +75,7 @@ rs_step(sqlite3 *db, sqlite3_stmt *st)
 	sqlite3_reset(st);
 }
 
-/* Remove a database and its -wal and -shm files. */
+/* Remove a database and its -wal, -shm and -commits files. */
 void
 rawstore_rmdb(const char *path)
 {
@@ -85,6 +85,8 @@ rawstore_rmdb(const char *path)
 	snprintf(p, sizeof p, "%s-wal", path);
 	unlink(p);
 	snprintf(p, sizeof p, "%s-shm", path);
+	unlink(p);
+	snprintf(p, sizeof p, "%s-commits", path);
 	unlink(p);
 }
 

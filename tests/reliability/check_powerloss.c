@@ -120,9 +120,11 @@ static void
 pl_create(const char *path, enum store_durability dur)
 {
 	struct pubstore	*ps;
-	char		*cause = NULL;
+	char		*cause = NULL, p[300];
 
 	unlink(path);
+	snprintf(p, sizeof p, "%s-commits", path);	/* the store's marker */
+	unlink(p);
 	ck_assert_int_eq(crashvfs_register(0), 0);
 	ps = pubstore_open(path, dur, STORE_CREATE, &cause);
 	ck_assert_msg(ps != NULL, "create %s: %s", path, cause);

@@ -267,6 +267,8 @@ pb_create(const char *path, enum store_durability dur)
 	unlink(p);
 	snprintf(p, sizeof p, "%s-shm", path);
 	unlink(p);
+	snprintf(p, sizeof p, "%s-commits", path);	/* the store's marker */
+	unlink(p);
 	ck_assert_int_eq(crashvfs_register(0), 0);
 	bs = bookmarkstore_open(path, dur, STORE_CREATE, &cause);
 	ck_assert_msg(bs != NULL, "create %s: %s", path, cause);

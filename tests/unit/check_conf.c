@@ -299,8 +299,50 @@ START_TEST(test_single_is_default)
 	ck_assert_str_eq(got, "");
 	ck_assert_ptr_nonnull(conf_default_conn(c));
 	ck_assert_uint_eq(conf_conn_timeout(conf_default_conn(c)), 20000);
+	/* RELIABILITY.md finding 26: by default a connection never gives up. */
+	ck_assert_uint_eq(conf_default_conn(c)->reconnect.giveup_ms, 0);
+	ck_assert_uint_eq(conf_conn_logon_timeout(conf_default_conn(c)),
+	    10000);
 	free(got);
 	conf_free(c);
+}
+END_TEST
+
+/* Finding 29: the logon timeout follows the heartbeat unless set. */
+START_TEST(test_logon_timeout_default)
+{
+	static const struct {
+		const char	*line;
+		uint64_t	 want;
+	} v[] = {
+		{ "heartbeat 1s timeout 3s;", 3000 },
+		{ "heartbeat 2s;", 4000 },
+		{ "heartbeat 30s;", 10000 },
+		{ "heartbeat off;", 10000 },
+		{ "heartbeat 1s; logon-timeout 7s;", 7000 },
+	};
+	struct conf	*c;
+	char		 text[512], *got;
+	size_t		 i;
+
+	for (i = 0; i < sizeof v / sizeof v[0]; i++) {
+		snprintf(text, sizeof text, "connection \"main\" {\n"
+		    "\tclient-name \"c\";\n"
+		    "\tserver \"tcp://127.0.0.1:9007/amps/json\";\n"
+		    "\t%s\n}\n", v[i].line);
+		got = run(text, &c);
+		ck_assert_msg(*got == '\0', "%s: %s", v[i].line, got);
+		ck_assert_uint_eq(conf_conn_logon_timeout(conf_default_conn(c)),
+		    v[i].want);
+		free(got);
+		conf_free(c);
+	}
+	got = run("connection \"main\" {\n\tclient-name \"c\";\n"
+	    "\tserver \"tcp://h:1/amps/json\";\n\tlogon-timeout 0s;\n}\n",
+	    NULL);
+	ck_assert_msg(strstr(got, "logon-timeout must not be 0") != NULL,
+	    "got: %s", got);
+	free(got);
 }
 END_TEST
 
@@ -484,6 +526,7 @@ conf_suite(void)
 	tcase_add_test(tc, test_full);
 	tcase_add_test(tc, test_log_file);
 	tcase_add_test(tc, test_single_is_default);
+	tcase_add_test(tc, test_logon_timeout_default);
 	tcase_add_test(tc, test_durations);
 	tcase_add_test(tc, test_long_lines);
 	tcase_add_test(tc, test_secrecy);

@@ -123,6 +123,65 @@ START_TEST(test_flapping_escalates)
 }
 END_TEST
 
+/*
+ * RELIABILITY.md finding 26: with the default policy a connection retries
+ * for ever (a day of failures here), the wait capped at the maximum.
+ */
+START_TEST(test_default_never_gives_up)
+{
+	struct connha_policy	p;
+	struct connha		h;
+	uint64_t		t = 0, d;
+
+	connha_default_policy(&p);
+	ck_assert_uint_eq(p.giveup_ms, 0);
+	connha_init(&h, 2, &p, 1);
+	while (t < 24ULL * 3600 * 1000) {
+		ck_assert_int_eq(connha_next_delay(&h, t, &d), 0);
+		ck_assert_uint_le(d, CONNHA_DEFAULT_MAX_MS);
+		t += d + 10;
+		connha_report_failure(&h, t);
+	}
+	connha_free(&h);
+}
+END_TEST
+
+/*
+ * Finding 29: a link that went silent (heartbeat timeout: a hung server
+ * still accepts TCP) fails over to the next server first, after at most
+ * the first back-off delay; a plain disconnect retries the same server.
+ * Failover time = heartbeat timeout + that delay + one logon round trip.
+ */
+START_TEST(test_hung_server_fails_over)
+{
+	struct connha_policy	p;
+	struct connha		h;
+
+	connha_default_policy(&p);
+	connha_init(&h, 2, &p, 1);
+	ck_assert_uint_eq(delay(&h, 0), 0);
+	connha_report_success(&h, 0);			/* up on 0 */
+	connha_report_hung(&h, 60000);			/* stable, then silent */
+	ck_assert_uint_eq(connha_current(&h), 1);
+	ck_assert_uint_eq(connha_failures(&h, 0), 1);
+	ck_assert_uint_eq(delay(&h, 60000), 0);
+	connha_report_success(&h, 60010);		/* up on 1 */
+	connha_report_hung(&h, 60500);			/* silent soon after */
+	ck_assert_uint_eq(connha_current(&h), 0);
+	ck_assert_uint_le(delay(&h, 60500), p.initial_ms);
+	connha_free(&h);
+
+	/* One server: a silent link is retried like a disconnect. */
+	connha_init(&h, 1, &p, 1);
+	ck_assert_uint_eq(delay(&h, 0), 0);
+	connha_report_success(&h, 0);
+	connha_report_hung(&h, 60000);
+	ck_assert_uint_eq(connha_current(&h), 0);
+	ck_assert_uint_eq(delay(&h, 60000), 0);
+	connha_free(&h);
+}
+END_TEST
+
 /* A streak that starts with a disconnect gives up after the give-up time. */
 START_TEST(test_giveup_from_disconnect)
 {
@@ -130,7 +189,8 @@ START_TEST(test_giveup_from_disconnect)
 	struct connha		h;
 	uint64_t		t, d;
 
-	connha_default_policy(&p);		/* give up after 60 s */
+	connha_default_policy(&p);
+	p.giveup_ms = 60000;			/* give up after 60 s */
 	connha_init(&h, 2, &p, 1);
 	ck_assert_uint_eq(delay(&h, 0), 0);
 	connha_report_success(&h, 0);
@@ -251,6 +311,8 @@ connha_suite(void)
 	tcase_add_test(tc, test_retry_current_after_disconnect);
 	tcase_add_test(tc, test_flapping_escalates);
 	tcase_add_test(tc, test_giveup_from_disconnect);
+	tcase_add_test(tc, test_default_never_gives_up);
+	tcase_add_test(tc, test_hung_server_fails_over);
 	tcase_add_test(tc, test_jitter_bounds);
 	tcase_add_test(tc, test_policy_check);
 	tcase_add_test(tc, test_reload);
