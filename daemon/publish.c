@@ -383,6 +383,9 @@ publish_store(struct server *srv, struct server_conn *sc,
 	p->seq = seq;
 	p->err = rc == 0 ? 0 : srv->draining ? AMPSIPC_E_SHUTTING_DOWN :
 	    publish_store_err(sc);
+	/* Answerable now (an error, a memory store) or after a commit. */
+	if (rc != 0 || pubstore_seq_state(sc->ps, seq) != 0)
+		srv->answer_due = 1;
 	if (rc == 0)
 		publish_client(srv, cl)->last[sc->id] = seq;
 	return (0);
@@ -500,6 +503,10 @@ publish_reply(struct server_conn *sc, struct publish_pending *p, int st,
  * (pubstore_seq_state()), in arrival order per program (invariants 1 to
  * 3): a program's request that must wait holds back its later ones; the
  * others go.  What waits stays in `pending`, in order, for a later flush.
+ * The walk runs only when a fate may have changed since the last one
+ * (answer_due: a commit returned, or a request was answerable when it
+ * came), so a long queue of requests waiting for their commit is not
+ * walked again at every loop pass.
  */
 void
 publish_answer(struct server *srv)
@@ -510,8 +517,9 @@ publish_answer(struct server *srv)
 	size_t			 i, kept = 0, *lost;
 	int			 st;
 
-	if (srv->npending == 0)
+	if (srv->npending == 0 || !srv->answer_due)
 		return;
+	srv->answer_due = 0;
 	lost = xcalloc(srv->nconns, sizeof *lost);
 	srv->answer_pass++;
 	for (i = 0; i < srv->npending; i++) {

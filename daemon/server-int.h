@@ -112,6 +112,7 @@ struct server {
 	size_t			 npending;
 	size_t			 cpending;
 	uint64_t		 answer_pass;	/* publish_answer() calls */
+	int			 answer_due;	/* a pending fate may be known */
 	struct committer	*cm;		/* the commit thread */
 	struct event		*cm_ev;		/* ... its wake-up pipe */
 	struct publish_waiter	*waiters;

@@ -223,6 +223,7 @@ srv_pub_committed(void *arg, struct pubstore *ps, double secs, int ok)
 	struct server	*srv = arg;
 	size_t		 i;
 
+	srv->answer_due = 1;		/* publish_answer() looks again */
 	server_commit_observed(srv, pubstore_store(ps), secs, ok);
 	if (ok)
 		return;
