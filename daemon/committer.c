@@ -85,6 +85,18 @@ committer_main(void *arg)
 	return (NULL);
 }
 
+/* Release what committer_create() made, once no thread runs. */
+static void
+committer_destroy(struct committer *cm)
+{
+	close(cm->pipe[0]);
+	close(cm->pipe[1]);
+	pthread_mutex_destroy(&cm->mtx);
+	pthread_cond_destroy(&cm->work);
+	pthread_cond_destroy(&cm->fin);
+	free(cm);
+}
+
 /* Start the thread and its wake-up pipe. */
 struct committer *
 committer_create(char **cause)
@@ -115,12 +127,7 @@ committer_create(char **cause)
 		if (asprintf(cause, "committer: thread: %s", strerror(rc)) ==
 		    -1)
 			*cause = NULL;
-		close(cm->pipe[0]);
-		close(cm->pipe[1]);
-		pthread_mutex_destroy(&cm->mtx);
-		pthread_cond_destroy(&cm->work);
-		pthread_cond_destroy(&cm->fin);
-		free(cm);
+		committer_destroy(cm);
 		return (NULL);
 	}
 	return (cm);
@@ -139,12 +146,7 @@ committer_free(struct committer *cm)
 	pthread_cond_signal(&cm->work);
 	pthread_mutex_unlock(&cm->mtx);
 	pthread_join(cm->thread, NULL);
-	close(cm->pipe[0]);
-	close(cm->pipe[1]);
-	pthread_mutex_destroy(&cm->mtx);
-	pthread_cond_destroy(&cm->work);
-	pthread_cond_destroy(&cm->fin);
-	free(cm);
+	committer_destroy(cm);
 }
 
 /* Queue a job at the tail. */

@@ -19,6 +19,8 @@
 
 #include "pubstore.h"
 
+struct pubqueue;
+
 /* Highest sequence a store hands out (SQLite integers are signed). */
 #define PUBSTORE_SEQ_MAX	((uint64_t)INT64_MAX - 1)
 
@@ -39,20 +41,10 @@ struct pubstore_ops {
 			    struct committer *, pubstore_commit_fn, void *);
 	int		 (*logon)(struct pubstore *, uint64_t,
 			    struct pubstore_logon *);
-	void		 (*set_online)(struct pubstore *, int);
-	int		 (*online)(const struct pubstore *);
-	uint64_t	 (*sendable_seq)(const struct pubstore *);
-	uint64_t	 (*sent_horizon)(const struct pubstore *);
-	uint64_t	 (*quarantined)(const struct pubstore *);
-	uint64_t	 (*renumbered)(const struct pubstore *);
 	uint64_t	 (*acked_seq)(const struct pubstore *);
 	const char	*(*notice)(const struct pubstore *);
 	int		 (*probe)(struct pubstore *);
 	uint64_t	 (*unpersisted)(struct pubstore *);
-	uint64_t	 (*acked)(const struct pubstore *);
-	uint64_t	 (*last_seq)(const struct pubstore *);
-	uint64_t	 (*durable_seq)(const struct pubstore *);
-	uint64_t	 (*discarded_seq)(const struct pubstore *);
 	size_t		 (*pending_commit)(const struct pubstore *);
 	enum store_state (*state)(const struct pubstore *);
 	const char	*(*error)(const struct pubstore *);
@@ -61,10 +53,29 @@ struct pubstore_ops {
 			    struct pubstore_memory *);
 };
 
-/* The head of every backend's handle. */
+/*
+ * The head of every backend's handle: the marks both backends keep,
+ * read by pubstore.c's getters, written by the backend.
+ */
 struct pubstore {
 	const struct pubstore_ops	*ops;
 	char				 err[512];	/* pubstore.c's checks */
+	uint64_t			 next;		/* next seq to hand out */
+	uint64_t			 durable;	/* highest committed */
+	uint64_t			 discarded;	/* persisted point asked */
+	uint64_t			 acked;		/* rows discards removed */
+	uint64_t			 horizon;	/* transmit horizon */
+	int				 online;	/* appends/commits raise it */
+	uint64_t			 renumbered;	/* rows moved by logons */
+	uint64_t			 quarantined;	/* damaged rows found */
 };
+
+/*
+ * pubstore.c: pass the live rows of q above after to cb, in order, until
+ * cb stops or n (counting the n already passed) reaches limit (0: no
+ * limit).  Returns n.
+ */
+int64_t		 pubstore_replay_queue(const struct pubqueue *, uint64_t,
+		    size_t, int64_t, pubstore_replay_cb, void *);
 
 #endif /* AMPSD_PUBSTORE_INT_H */

@@ -45,17 +45,14 @@
 #include "pubqueue.h"
 #include "pubstore-int.h"
 
+/*
+ * base (pubstore-int.h) holds next (invariant 1), durable (4), the
+ * discard point, acked, the horizon (5), online and renumbered.
+ */
 struct pubmem {
 	struct pubstore	 base;		/* first: see pubstore-int.h */
 	struct pubqueue	 q;
-	uint64_t	 next;		/* next seq to hand out */
-	uint64_t	 durable;	/* last seq appended */
-	uint64_t	 discarded;	/* highest discard point */
-	uint64_t	 acked;		/* rows removed by discards */
 	uint64_t	 limit;		/* records' bytes, 0: none */
-	uint64_t	 horizon;	/* invariant 5 */
-	int		 online;
-	uint64_t	 renumbered;	/* rows moved by logons */
 	char		 err[256];
 };
 
@@ -90,8 +87,8 @@ pubstore_open_memory(uint64_t limit, char **cause)
 	if (clock_gettime(CLOCK_REALTIME, &ts) == 0 && ts.tv_sec > 0)
 		us = (uint64_t)ts.tv_sec * 1000000 +
 		    (uint64_t)ts.tv_nsec / 1000;
-	pm->next = us > 0 && us < PUBSTORE_SEQ_MAX / 2 ? us : 1;
-	pm->durable = pm->next - 1;
+	pm->base.next = us > 0 && us < PUBSTORE_SEQ_MAX / 2 ? us : 1;
+	pm->base.durable = pm->base.next - 1;
 	pm->limit = limit;
 	return (&pm->base);
 }
@@ -122,17 +119,17 @@ mem_append(struct pubstore *b, const struct pubstore_rec *rec, uint64_t *seq)
 		    (unsigned long long)pm->limit);
 		return (-1);
 	}
-	if (pubqueue_push(&pm->q, pm->next, (int)rec->kind, rec->topic,
+	if (pubqueue_push(&pm->q, pm->base.next, (int)rec->kind, rec->topic,
 	    rec->topic_len, rec->hdr, rec->hdr_len, rec->data,
 	    rec->data_len) == NULL) {
 		mem_seterr(pm, "memory publish store: out of memory");
 		return (-1);
 	}
-	*seq = pm->next;
-	pm->durable = pm->next;
-	if (pm->online)
-		pm->horizon = pm->next;		/* invariant 5 */
-	pm->next++;
+	*seq = pm->base.next;
+	pm->base.durable = pm->base.next;
+	if (pm->base.online)
+		pm->base.horizon = pm->base.next;		/* invariant 5 */
+	pm->base.next++;
 	return (0);
 }
 
@@ -142,12 +139,12 @@ mem_discard_upto(struct pubstore *b, uint64_t seq)
 {
 	struct pubmem	*pm = (struct pubmem *)b;
 
-	if (seq > pm->next - 1)
-		seq = pm->next - 1;
-	if (seq <= pm->discarded)
+	if (seq > pm->base.next - 1)
+		seq = pm->base.next - 1;
+	if (seq <= pm->base.discarded)
 		return;
-	pm->discarded = seq;
-	pm->acked += pubqueue_pop_upto(&pm->q, seq);
+	pm->base.discarded = seq;
+	pm->base.acked += pubqueue_pop_upto(&pm->q, seq);
 }
 
 /* AMPS refused seq: drop that row.  1 if it was there, else 0. */
@@ -157,7 +154,7 @@ mem_fail(struct pubstore *b, uint64_t seq)
 	struct pubmem	*pm = (struct pubmem *)b;
 
 	pm->err[0] = '\0';
-	if (seq == 0 || seq <= pm->discarded)
+	if (seq == 0 || seq <= pm->base.discarded)
 		return (0);
 	return (pubqueue_remove(&pm->q, seq));
 }
@@ -170,8 +167,8 @@ mem_seed(struct pubstore *b, uint64_t s)
 
 	if (s >= PUBSTORE_SEQ_MAX)
 		s = PUBSTORE_SEQ_MAX;
-	if (s + 1 > pm->next)
-		pm->next = s + 1;
+	if (s + 1 > pm->base.next)
+		pm->base.next = s + 1;
 }
 
 /*
@@ -184,7 +181,7 @@ mem_logon(struct pubstore *b, uint64_t s, struct pubstore_logon *lo)
 {
 	struct pubmem		*pm = (struct pubmem *)b;
 	struct pubqueue_rec	*r;
-	uint64_t		 h = pm->horizon, delta = 0;
+	uint64_t		 h = pm->base.horizon, delta = 0;
 	size_t			 i, first;
 
 	lo->horizon = h;
@@ -193,13 +190,13 @@ mem_logon(struct pubstore *b, uint64_t s, struct pubstore_logon *lo)
 		;
 	if (i < pm->q.n && (r = pubqueue_at(&pm->q, i))->seq <= s) {
 		delta = s + 1 - r->seq;
-		if (pm->next - 1 + delta > PUBSTORE_SEQ_MAX) {
+		if (pm->base.next - 1 + delta > PUBSTORE_SEQ_MAX) {
 			mem_seterr(pm, "memory publish store: sequence "
 			    "exhausted");
 			return (-1);
 		}
 		lo->first = r->seq;
-		lo->last = pm->next - 1;
+		lo->last = pm->base.next - 1;
 		lo->after = h;
 		lo->delta = delta;
 		for (i = first; i < pm->q.n; i++) {
@@ -208,66 +205,27 @@ mem_logon(struct pubstore *b, uint64_t s, struct pubstore_logon *lo)
 			if (!r->dead)
 				lo->renumbered++;
 		}
-		if (pm->durable > h)
-			pm->durable += delta;
-		pm->next += delta;
-		pm->renumbered += lo->renumbered;
+		if (pm->base.durable > h)
+			pm->base.durable += delta;
+		pm->base.next += delta;
+		pm->base.renumbered += lo->renumbered;
 	}
 	if (s > h)
-		for (i = pubqueue_find_after(&pm->q, pm->discarded);
+		for (i = pubqueue_find_after(&pm->q, pm->base.discarded);
 		    i < pm->q.n && pubqueue_at(&pm->q, i)->seq <= h; i++)
 			if (!pubqueue_at(&pm->q, i)->dead)
 				lo->assumed++;
 	mem_discard_upto(b, s);
 	mem_seed(b, s);
-	pm->online = 1;
-	pm->horizon = pm->next - 1;
+	pm->base.online = 1;
+	pm->base.horizon = pm->base.next - 1;
 	return (0);
-}
-
-static void
-mem_set_online(struct pubstore *b, int on)
-{
-	((struct pubmem *)b)->online = on;
-}
-
-static int
-mem_online(const struct pubstore *b)
-{
-	return (((const struct pubmem *)b)->online);
-}
-
-static uint64_t
-mem_sendable_seq(const struct pubstore *b)
-{
-	const struct pubmem	*pm = (const struct pubmem *)b;
-
-	return (pm->durable < pm->horizon ? pm->durable : pm->horizon);
-}
-
-static uint64_t
-mem_sent_horizon(const struct pubstore *b)
-{
-	return (((const struct pubmem *)b)->horizon);
-}
-
-/* Nothing is read back from a file: nothing to find damaged. */
-static uint64_t
-mem_quarantined(const struct pubstore *b)
-{
-	return (0);
-}
-
-static uint64_t
-mem_renumbered(const struct pubstore *b)
-{
-	return (((const struct pubmem *)b)->renumbered);
 }
 
 static uint64_t
 mem_acked_seq(const struct pubstore *b)
 {
-	return (((const struct pubmem *)b)->discarded);
+	return (b->discarded);
 }
 
 static const char *
@@ -282,31 +240,10 @@ mem_replay(struct pubstore *b, uint64_t after_seq, size_t limit,
     pubstore_replay_cb cb, void *arg)
 {
 	struct pubmem		*pm = (struct pubmem *)b;
-	struct pubqueue_rec	*qr;
-	struct pubstore_rec	 r;
-	int64_t			 n = 0;
-	size_t			 i;
 
-	if (after_seq < pm->discarded)
-		after_seq = pm->discarded;
-	for (i = pubqueue_find_after(&pm->q, after_seq); i < pm->q.n; i++) {
-		qr = pubqueue_at(&pm->q, i);
-		if (qr->dead)
-			continue;
-		r.damaged = 0;
-		r.seq = qr->seq;
-		r.kind = (enum pubstore_kind)qr->kind;
-		r.topic = PUBQUEUE_TOPIC(qr);
-		r.topic_len = qr->topic_len;
-		r.hdr = PUBQUEUE_HDR(qr);
-		r.hdr_len = qr->hdr_len;
-		r.data = PUBQUEUE_DATA(qr);
-		r.data_len = qr->data_len;
-		n++;
-		if (cb(&r, arg) != 0 || (limit != 0 && (size_t)n == limit))
-			break;
-	}
-	return (n);
+	if (after_seq < pm->base.discarded)
+		after_seq = pm->base.discarded;
+	return (pubstore_replay_queue(&pm->q, after_seq, limit, 0, cb, arg));
 }
 
 /* Nothing to commit: every append is durable (invariant 4). */
@@ -347,30 +284,6 @@ static uint64_t
 mem_unpersisted(struct pubstore *b)
 {
 	return (((struct pubmem *)b)->q.live);
-}
-
-static uint64_t
-mem_acked(const struct pubstore *b)
-{
-	return (((const struct pubmem *)b)->acked);
-}
-
-static uint64_t
-mem_last_seq(const struct pubstore *b)
-{
-	return (((const struct pubmem *)b)->next - 1);
-}
-
-static uint64_t
-mem_durable_seq(const struct pubstore *b)
-{
-	return (((const struct pubmem *)b)->durable);
-}
-
-static uint64_t
-mem_discarded_seq(const struct pubstore *b)
-{
-	return (((const struct pubmem *)b)->discarded);
 }
 
 static size_t
@@ -420,20 +333,10 @@ static const struct pubstore_ops mem_ops = {
 	.seq_state = mem_seq_state,
 	.set_committer = mem_set_committer,
 	.logon = mem_logon,
-	.set_online = mem_set_online,
-	.online = mem_online,
-	.sendable_seq = mem_sendable_seq,
-	.sent_horizon = mem_sent_horizon,
-	.quarantined = mem_quarantined,
-	.renumbered = mem_renumbered,
 	.acked_seq = mem_acked_seq,
 	.notice = mem_notice,
 	.probe = mem_probe,
 	.unpersisted = mem_unpersisted,
-	.acked = mem_acked,
-	.last_seq = mem_last_seq,
-	.durable_seq = mem_durable_seq,
-	.discarded_seq = mem_discarded_seq,
 	.pending_commit = mem_pending_commit,
 	.state = mem_state,
 	.error = mem_error,

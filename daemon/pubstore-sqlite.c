@@ -86,6 +86,11 @@
 
 static const struct pubstore_ops sql_ops;
 
+/*
+ * base (pubstore-int.h) holds next (invariant 1), durable (2),
+ * discarded = the pending discard point (4), acked, horizon = meta.sent
+ * (7), online, renumbered and quarantined.
+ */
 struct pubsql {
 	struct pubstore		 base;		/* first: pubstore-int.h */
 	struct pubdb		*db;
@@ -102,20 +107,12 @@ struct pubsql {
 	int			 b_floor;	/* b carries a dirty floor */
 	int			 inflight;
 
-	uint64_t		 next;		/* invariant 1 */
 	uint64_t		 next_disk;	/* meta.next_seq, committed */
-	uint64_t		 durable;	/* invariant 2 */
 	uint64_t		 queued;
 	uint64_t		 evicted;	/* invariant 3 */
-	uint64_t		 discard_pending; /* invariant 4 */
 	uint64_t		 discard_applied;
-	uint64_t		 acked;		/* rows discards deleted */
 	int			 floor_dirty;	/* seed or fail since */
 	uint64_t		 acked_disk;	/* meta.acked, committed */
-	uint64_t		 sent_disk;	/* meta.sent (invariant 7) */
-	int			 online;	/* commits raise sent_disk */
-	uint64_t		 quarantined;	/* damaged rows, since open */
-	uint64_t		 renumbered;	/* rows moved by logons */
 	uint64_t		*fails;		/* invariant 5 */
 	size_t			 nfails;
 	size_t			 capfails;
@@ -164,13 +161,13 @@ pubstore_open(const char *path, enum store_durability dur, int flags,
 	}
 	ps->base.ops = &sql_ops;
 	pubqueue_init(&ps->q);
-	ps->next = info.next;
+	ps->base.next = info.next;
 	ps->next_disk = info.next_disk;
-	ps->durable = ps->queued = ps->next - 1;
+	ps->base.durable = ps->queued = ps->base.next - 1;
 	ps->evicted = info.max;		/* invariant 3: all on disk */
 	ps->acked_disk = info.acked;
-	ps->discard_pending = ps->discard_applied = info.acked;
-	ps->sent_disk = info.sent;
+	ps->base.discarded = ps->discard_applied = info.acked;
+	ps->base.horizon = info.sent;
 	ps->cache = PS_CACHE;
 	return (&ps->base);
 }
@@ -194,14 +191,14 @@ static void
 ps_trim(struct pubsql *ps)
 {
 	struct pubqueue_rec	*r;
-	uint64_t		 upto = ps->discard_pending;
+	uint64_t		 upto = ps->base.discarded;
 
 	if (ps->inflight && ps->b_first > 0 && upto >= ps->b_first)
 		upto = ps->b_first - 1;
 	pubqueue_pop_upto(&ps->q, upto);
 	while (!ps->inflight && ps->q.rec_bytes > ps->cache && ps->q.n > 0) {
 		r = pubqueue_at(&ps->q, 0);
-		if (r->seq > ps->durable)
+		if (r->seq > ps->base.durable)
 			break;
 		ps->evicted = r->seq;
 		pubqueue_pop_upto(&ps->q, r->seq);
@@ -262,16 +259,16 @@ ps_build(struct pubsql *ps)
 			ps->b_first = r->seq;
 		ps->b_last = r->seq;
 	}
-	b->discard = ps->discard_pending > ps->discard_applied ?
-	    ps->discard_pending : 0;
+	b->discard = ps->base.discarded > ps->discard_applied ?
+	    ps->base.discarded : 0;
 	b->acked = b->discard > ps->acked_disk ? b->discard : 0;
 	b->fails = ps->fails;
 	b->nfails = ps->nfails;
 	ps->b_floor = ps->floor_dirty;
 	b->floor = (b->discard > 0 || b->nfails > 0 || ps->floor_dirty) &&
-	    ps->next != ps->next_disk ? ps->next : 0;
-	b->sent = ps->online && ps->next - 1 > ps->sent_disk ?
-	    ps->next - 1 : 0;
+	    ps->base.next != ps->next_disk ? ps->base.next : 0;
+	b->sent = ps->base.online && ps->base.next - 1 > ps->base.horizon ?
+	    ps->base.next - 1 : 0;
 	b->renum_after = b->renum_delta = 0;
 	if (b->nrecs == 0 && b->discard == 0 && b->nfails == 0 &&
 	    b->floor == 0 && b->sent == 0) {
@@ -281,7 +278,7 @@ ps_build(struct pubsql *ps)
 	/* The fails travel with the batch (back on failure). */
 	ps->fails = NULL;
 	ps->nfails = ps->capfails = 0;
-	ps->queued = ps->next - 1;
+	ps->queued = ps->base.next - 1;
 	return (1);
 }
 
@@ -311,8 +308,8 @@ ps_done(void *arg)
 
 	ps->inflight = 0;
 	if (b->ok) {
-		if (ps->b_last > ps->durable)
-			ps->durable = ps->b_last;
+		if (ps->b_last > ps->base.durable)
+			ps->base.durable = ps->b_last;
 		if (b->discard > ps->discard_applied)
 			ps->discard_applied = b->discard;
 		if (b->floor > ps->next_disk)
@@ -321,17 +318,17 @@ ps_done(void *arg)
 			ps->floor_dirty = 0;
 		if (b->acked > ps->acked_disk)
 			ps->acked_disk = b->acked;
-		if (b->sent > ps->sent_disk)
-			ps->sent_disk = b->sent;
-		ps->acked += b->deleted;
+		if (b->sent > ps->base.horizon)
+			ps->base.horizon = b->sent;
+		ps->base.acked += b->deleted;
 		free(b->fails);
 	} else {
 		/* Invariant 6: everything above durable is gone. */
-		ps_lose(ps, ps->durable + 1, ps->next - 1);
-		for (i = pubqueue_find_after(&ps->q, ps->durable);
+		ps_lose(ps, ps->base.durable + 1, ps->base.next - 1);
+		for (i = pubqueue_find_after(&ps->q, ps->base.durable);
 		    i < ps->q.n; i++)
 			pubqueue_at(&ps->q, i)->dead = 1;
-		ps->queued = ps->next - 1;
+		ps->queued = ps->base.next - 1;
 		for (i = 0; i < b->nfails; i++)
 			(void)ps_add_fail(ps, b->fails[i]);
 		free(b->fails);
@@ -433,14 +430,14 @@ sql_append(struct pubstore *base, const struct pubstore_rec *rec,
 		    "publish store degraded, writes refused");
 		return (-1);
 	}
-	if (pubqueue_push(&ps->q, ps->next, (int)rec->kind, rec->topic,
+	if (pubqueue_push(&ps->q, ps->base.next, (int)rec->kind, rec->topic,
 	    rec->topic_len, rec->hdr, rec->hdr_len, rec->data,
 	    rec->data_len) == NULL) {
 		snprintf(ps->base.err, sizeof ps->base.err, "publish store: "
 		    "out of memory");
 		return (-1);
 	}
-	*seq = ps->next++;
+	*seq = ps->base.next++;
 	return (0);
 }
 
@@ -450,11 +447,11 @@ sql_discard_upto(struct pubstore *base, uint64_t seq)
 {
 	struct pubsql	*ps = (struct pubsql *)base;
 
-	if (seq > ps->next - 1)
-		seq = ps->next - 1;
-	if (seq <= ps->discard_pending)
+	if (seq > ps->base.next - 1)
+		seq = ps->base.next - 1;
+	if (seq <= ps->base.discarded)
 		return;
-	ps->discard_pending = seq;
+	ps->base.discarded = seq;
 	while (ps->nfails > 0 && ps->fails[0] <= seq) {
 		ps->nfails--;
 		memmove(ps->fails, ps->fails + 1, ps->nfails *
@@ -475,7 +472,7 @@ sql_fail(struct pubstore *base, uint64_t seq)
 	struct pubqueue_rec	*r = NULL;
 	size_t			 i;
 
-	if (seq == 0 || seq > ps->next - 1 || seq <= ps->discard_pending)
+	if (seq == 0 || seq > ps->base.next - 1 || seq <= ps->base.discarded)
 		return (0);
 	i = pubqueue_find_after(&ps->q, seq - 1);
 	if (i < ps->q.n && (r = pubqueue_at(&ps->q, i))->seq == seq) {
@@ -506,8 +503,8 @@ sql_seed(struct pubstore *base, uint64_t s)
 
 	if (s >= PUBSTORE_SEQ_MAX)
 		s = PUBSTORE_SEQ_MAX;
-	if (s + 1 > ps->next) {
-		ps->next = s + 1;
+	if (s + 1 > ps->base.next) {
+		ps->base.next = s + 1;
 		ps->floor_dirty = 1;
 	}
 }
@@ -519,15 +516,15 @@ sql_seed(struct pubstore *base, uint64_t s)
 static void
 ps_quarantine(struct pubsql *ps, uint64_t seq)
 {
-	ps->quarantined++;
-	if (pubdb_quarantine(ps->db, seq, ps->next, "checksum mismatch "
+	ps->base.quarantined++;
+	if (pubdb_quarantine(ps->db, seq, ps->base.next, "checksum mismatch "
 	    "(found on replay)") != 0) {
 		snprintf(ps->base.err, sizeof ps->base.err, "publish store: "
 		    "cannot quarantine damaged message %llu: %.300s",
 		    (unsigned long long)seq, ps_error(ps));
 		return;
 	}
-	ps->next_disk = ps->next;
+	ps->next_disk = ps->base.next;
 	snprintf(ps->base.err, sizeof ps->base.err, "publish store: message "
 	    "%llu failed its checksum; moved to the quarantine table of "
 	    "%.300s", (unsigned long long)seq,
@@ -559,15 +556,12 @@ sql_replay(struct pubstore *base, uint64_t after, size_t limit,
     pubstore_replay_cb cb, void *arg)
 {
 	struct pubsql		*ps = (struct pubsql *)base;
-	struct pubqueue_rec	*qr;
-	struct pubstore_rec	 r;
 	struct ps_relay		 rl;
 	int64_t			 n = 0;
 	uint64_t		 bad;
-	size_t			 i;
 
-	if (after < ps->discard_pending)
-		after = ps->discard_pending;
+	if (after < ps->base.discarded)
+		after = ps->base.discarded;
 	if (after < ps->evicted) {
 		ps_wait(ps);
 		rl.cb = cb;
@@ -582,24 +576,7 @@ sql_replay(struct pubstore *base, uint64_t after, size_t limit,
 			return (n);
 		after = ps->evicted;
 	}
-	for (i = pubqueue_find_after(&ps->q, after); i < ps->q.n; i++) {
-		qr = pubqueue_at(&ps->q, i);
-		if (qr->dead)
-			continue;
-		r.damaged = 0;
-		r.seq = qr->seq;
-		r.kind = (enum pubstore_kind)qr->kind;
-		r.topic = PUBQUEUE_TOPIC(qr);
-		r.topic_len = qr->topic_len;
-		r.hdr = PUBQUEUE_HDR(qr);
-		r.hdr_len = qr->hdr_len;
-		r.data = PUBQUEUE_DATA(qr);
-		r.data_len = qr->data_len;
-		n++;
-		if (cb(&r, arg) != 0 || (limit != 0 && (size_t)n == limit))
-			break;
-	}
-	return (n);
+	return (pubstore_replay_queue(&ps->q, after, limit, n, cb, arg));
 }
 
 /* Rows not yet discarded (a count of the file's part: status only). */
@@ -610,16 +587,16 @@ sql_unpersisted(struct pubstore *base)
 	uint64_t	 n = 0;
 	size_t		 i;
 
-	if (ps->evicted > ps->discard_pending) {
+	if (ps->evicted > ps->base.discarded) {
 		ps_wait(ps);
-		if (pubdb_count(ps->db, ps->discard_pending, ps->evicted,
+		if (pubdb_count(ps->db, ps->base.discarded, ps->evicted,
 		    &n) != 0)
 			n = 0;
 		for (i = 0; i < ps->nfails; i++)
 			if (ps->fails[i] <= ps->evicted && n > 0)
 				n--;
 	}
-	for (i = pubqueue_find_after(&ps->q, ps->discard_pending);
+	for (i = pubqueue_find_after(&ps->q, ps->base.discarded);
 	    i < ps->q.n; i++)
 		if (!pubqueue_at(&ps->q, i)->dead)
 			n++;
@@ -636,7 +613,7 @@ sql_seq_state(const struct pubstore *base, uint64_t seq)
 	for (i = 0; i < ps->nlost; i++)
 		if (seq >= ps->lost[i].lo && seq <= ps->lost[i].hi)
 			return (-1);
-	return (seq <= ps->durable ? 1 : 0);
+	return (seq <= ps->base.durable ? 1 : 0);
 }
 
 /* Leave DEGRADED with a probe commit (never while a batch is out). */
@@ -663,30 +640,6 @@ sql_set_committer(struct pubstore *base, struct committer *cm,
 	ps->observe_arg = arg;
 }
 
-static uint64_t
-sql_acked(const struct pubstore *base)
-{
-	return (((const struct pubsql *)base)->acked);
-}
-
-static uint64_t
-sql_last_seq(const struct pubstore *base)
-{
-	return (((const struct pubsql *)base)->next - 1);
-}
-
-static uint64_t
-sql_durable_seq(const struct pubstore *base)
-{
-	return (((const struct pubsql *)base)->durable);
-}
-
-static uint64_t
-sql_discarded_seq(const struct pubstore *base)
-{
-	return (((const struct pubsql *)base)->discard_pending);
-}
-
 /* Rows appended and not committed yet (in flight included). */
 static size_t
 sql_pending_commit(const struct pubstore *base)
@@ -694,7 +647,7 @@ sql_pending_commit(const struct pubstore *base)
 	const struct pubsql	*ps = (const struct pubsql *)base;
 	size_t			 i, n = 0;
 
-	for (i = pubqueue_find_after(&ps->q, ps->durable); i < ps->q.n; i++)
+	for (i = pubqueue_find_after(&ps->q, ps->base.durable); i < ps->q.n; i++)
 		if (!pubqueue_at(&ps->q, i)->dead)
 			n++;
 	return (n);
@@ -753,29 +706,29 @@ sql_logon(struct pubstore *base, uint64_t s, struct pubstore_logon *lo)
 
 	if (sql_commit(base) != 0 || ps_state(ps) == STORE_DEGRADED)
 		return (-1);
-	h = ps->sent_disk;
+	h = ps->base.horizon;
 	lo->horizon = h;
 	if (pubdb_min_above(ps->db, h, &m) != 0)
 		return (-1);
 	if (m > 0 && m <= s) {
 		delta = s + 1 - m;
-		if (ps->next - 1 + delta > PUBSTORE_SEQ_MAX) {
+		if (ps->base.next - 1 + delta > PUBSTORE_SEQ_MAX) {
 			snprintf(ps->base.err, sizeof ps->base.err,
 			    "publish store: sequence exhausted");
 			return (-1);
 		}
 	}
-	if (s > h && pubdb_count(ps->db, ps->discard_pending, h, &n) != 0)
+	if (s > h && pubdb_count(ps->db, ps->base.discarded, h, &n) != 0)
 		return (-1);
-	nnext = ps->next + delta > s + 1 ? ps->next + delta : s + 1;
-	disc = s > ps->discard_pending ? s : ps->discard_pending;
+	nnext = ps->base.next + delta > s + 1 ? ps->base.next + delta : s + 1;
+	disc = s > ps->base.discarded ? s : ps->base.discarded;
 	memset(b, 0, sizeof *b);
 	b->renum_after = h;
 	b->renum_delta = delta;
 	b->discard = disc > ps->discard_applied ? disc : 0;
 	b->acked = b->discard > ps->acked_disk ? b->discard : 0;
 	b->floor = nnext != ps->next_disk ? nnext : 0;
-	b->sent = nnext - 1 > ps->sent_disk ? nnext - 1 : 0;
+	b->sent = nnext - 1 > ps->base.horizon ? nnext - 1 : 0;
 	pubdb_apply(ps->db, b);
 	if (ps->observe != NULL)
 		ps->observe(ps->observe_arg, base, b->secs, b->ok);
@@ -784,7 +737,7 @@ sql_logon(struct pubstore *base, uint64_t s, struct pubstore_logon *lo)
 	if (delta > 0) {
 		for (i = pubqueue_find_after(&ps->q, h); i < ps->q.n; i++)
 			pubqueue_at(&ps->q, i)->seq += delta;
-		ps_shift(&ps->durable, h, delta);
+		ps_shift(&ps->base.durable, h, delta);
 		ps_shift(&ps->queued, h, delta);
 		ps_shift(&ps->evicted, h, delta);
 		for (i = 0; i < ps->nlost; i++) {
@@ -795,65 +748,25 @@ sql_logon(struct pubstore *base, uint64_t s, struct pubstore_logon *lo)
 		lo->after = h;
 		lo->delta = delta;
 		lo->first = m;
-		lo->last = ps->next - 1;
-		ps->renumbered += b->renumbered;
+		lo->last = ps->base.next - 1;
+		ps->base.renumbered += b->renumbered;
 	}
 	lo->assumed = n;
-	ps->next = nnext;
+	ps->base.next = nnext;
 	if (b->floor > 0)
 		ps->next_disk = b->floor;
 	ps->floor_dirty = 0;
-	ps->discard_pending = disc;
+	ps->base.discarded = disc;
 	if (b->discard > 0)
 		ps->discard_applied = b->discard;
 	if (b->acked > 0)
 		ps->acked_disk = b->acked;
 	if (b->sent > 0)
-		ps->sent_disk = b->sent;
-	ps->acked += b->deleted;
-	ps->online = 1;
+		ps->base.horizon = b->sent;
+	ps->base.acked += b->deleted;
+	ps->base.online = 1;
 	ps_trim(ps);
 	return (0);
-}
-
-/* The link went down (0), or up without a logon (tests). */
-static void
-sql_set_online(struct pubstore *base, int on)
-{
-	((struct pubsql *)base)->online = on;
-}
-
-static int
-sql_online(const struct pubstore *base)
-{
-	return (((const struct pubsql *)base)->online);
-}
-
-/* What may be sent: committed and inside the horizon (invariant 7). */
-static uint64_t
-sql_sendable_seq(const struct pubstore *base)
-{
-	const struct pubsql	*ps = (const struct pubsql *)base;
-
-	return (ps->durable < ps->sent_disk ? ps->durable : ps->sent_disk);
-}
-
-static uint64_t
-sql_sent_horizon(const struct pubstore *base)
-{
-	return (((const struct pubsql *)base)->sent_disk);
-}
-
-static uint64_t
-sql_quarantined(const struct pubstore *base)
-{
-	return (((const struct pubsql *)base)->quarantined);
-}
-
-static uint64_t
-sql_renumbered(const struct pubstore *base)
-{
-	return (((const struct pubsql *)base)->renumbered);
 }
 
 static uint64_t
@@ -894,20 +807,10 @@ static const struct pubstore_ops sql_ops = {
 	.seq_state = sql_seq_state,
 	.set_committer = sql_set_committer,
 	.logon = sql_logon,
-	.set_online = sql_set_online,
-	.online = sql_online,
-	.sendable_seq = sql_sendable_seq,
-	.sent_horizon = sql_sent_horizon,
-	.quarantined = sql_quarantined,
-	.renumbered = sql_renumbered,
 	.acked_seq = sql_acked_seq,
 	.notice = sql_notice,
 	.probe = sql_probe,
 	.unpersisted = sql_unpersisted,
-	.acked = sql_acked,
-	.last_seq = sql_last_seq,
-	.durable_seq = sql_durable_seq,
-	.discarded_seq = sql_discarded_seq,
 	.pending_commit = sql_pending_commit,
 	.state = sql_state,
 	.error = sql_error,

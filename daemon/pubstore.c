@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "pubqueue.h"
 #include "pubstore-int.h"
 
 /* Remember a refusal of our own (invariant 2). */
@@ -37,6 +38,35 @@ ps_seterr(struct pubstore *ps, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(ps->err, sizeof ps->err, fmt, ap);
 	va_end(ap);
+}
+
+/* The rows a backend holds in memory, for its replay. */
+int64_t
+pubstore_replay_queue(const struct pubqueue *q, uint64_t after, size_t limit,
+    int64_t n, pubstore_replay_cb cb, void *arg)
+{
+	struct pubqueue_rec	*qr;
+	struct pubstore_rec	 r;
+	size_t			 i;
+
+	memset(&r, 0, sizeof r);
+	for (i = pubqueue_find_after(q, after); i < q->n; i++) {
+		qr = pubqueue_at(q, i);
+		if (qr->dead)
+			continue;
+		r.seq = qr->seq;
+		r.kind = (enum pubstore_kind)qr->kind;
+		r.topic = PUBQUEUE_TOPIC(qr);
+		r.topic_len = qr->topic_len;
+		r.hdr = PUBQUEUE_HDR(qr);
+		r.hdr_len = qr->hdr_len;
+		r.data = PUBQUEUE_DATA(qr);
+		r.data_len = qr->data_len;
+		n++;
+		if (cb(&r, arg) != 0 || (limit != 0 && (size_t)n == limit))
+			break;
+	}
+	return (n);
 }
 
 /* Close either backend.  Accepts NULL. */
@@ -72,7 +102,7 @@ pubstore_append(struct pubstore *ps, const struct pubstore_rec *rec,
 		ps_seterr(ps, "publish store: bad kind %d", (int)rec->kind);
 		return (-1);
 	}
-	if (ps->ops->last_seq(ps) >= PUBSTORE_SEQ_MAX) {
+	if (ps->next - 1 >= PUBSTORE_SEQ_MAX) {
 		ps_seterr(ps, "publish store: sequence exhausted");
 		return (-1);
 	}
@@ -127,40 +157,42 @@ pubstore_logon(struct pubstore *ps, uint64_t s, struct pubstore_logon *lo)
 	return (ps->ops->logon(ps, s, lo));
 }
 
+/* The link went down (0), or up without a logon (tests). */
 void
 pubstore_set_online(struct pubstore *ps, int on)
 {
-	ps->ops->set_online(ps, on != 0);
+	ps->online = on != 0;
 }
 
 int
 pubstore_online(const struct pubstore *ps)
 {
-	return (ps->ops->online(ps));
+	return (ps->online);
 }
 
+/* What may be sent: committed and inside the transmit horizon. */
 uint64_t
 pubstore_sendable_seq(const struct pubstore *ps)
 {
-	return (ps->ops->sendable_seq(ps));
+	return (ps->durable < ps->horizon ? ps->durable : ps->horizon);
 }
 
 uint64_t
 pubstore_sent_horizon(const struct pubstore *ps)
 {
-	return (ps->ops->sent_horizon(ps));
+	return (ps->horizon);
 }
 
 uint64_t
 pubstore_quarantined(const struct pubstore *ps)
 {
-	return (ps->ops->quarantined(ps));
+	return (ps->quarantined);
 }
 
 uint64_t
 pubstore_renumbered(const struct pubstore *ps)
 {
-	return (ps->ops->renumbered(ps));
+	return (ps->renumbered);
 }
 
 uint64_t
@@ -209,25 +241,25 @@ pubstore_unpersisted(struct pubstore *ps)
 uint64_t
 pubstore_acked(const struct pubstore *ps)
 {
-	return (ps->ops->acked(ps));
+	return (ps->acked);
 }
 
 uint64_t
 pubstore_last_seq(const struct pubstore *ps)
 {
-	return (ps->ops->last_seq(ps));
+	return (ps->next - 1);
 }
 
 uint64_t
 pubstore_durable_seq(const struct pubstore *ps)
 {
-	return (ps->ops->durable_seq(ps));
+	return (ps->durable);
 }
 
 uint64_t
 pubstore_discarded_seq(const struct pubstore *ps)
 {
-	return (ps->ops->discarded_seq(ps));
+	return (ps->discarded);
 }
 
 size_t
