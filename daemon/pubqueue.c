@@ -17,8 +17,12 @@
  *     b->next: the front record always lives in the first block that
  *     still has records.  A block is freed when all the records it got
  *     have left; the last block is reset and reused instead.
- *  3. bytes is the memory held (blocks plus the ring); rec_bytes the
- *     sizes of the live records.  Both are exact at every return.
+ *  3. bytes is the memory held (blocks, the spare included, plus the
+ *     ring); rec_bytes the sizes of the live records.  Both are exact at
+ *     every return.
+ *  4. At most one emptied block of the standard size is kept (spare)
+ *     for the next block needed, so a steady stream does not map and
+ *     unmap (and fault in) a fresh block every PQ_BLOCK bytes.
  */
 
 #include "config.h"
@@ -72,6 +76,7 @@ pubqueue_free(struct pubqueue *q)
 		nb = b->next;
 		free(b);
 	}
+	free(q->spare);
 	free(q->ring);
 	pubqueue_init(q);
 }
@@ -108,9 +113,15 @@ pq_room(struct pubqueue *q, size_t need)
 
 	if (b == NULL || b->size - b->used < need) {
 		size = need > PQ_BLOCK ? need : PQ_BLOCK;
-		if (size > SIZE_MAX - sizeof *b ||
-		    (b = malloc(sizeof *b + size)) == NULL)
-			return (NULL);
+		if (size == PQ_BLOCK && q->spare != NULL) {
+			b = q->spare;		/* invariant 4 */
+			q->spare = NULL;
+		} else {
+			if (size > SIZE_MAX - sizeof *b ||
+			    (b = malloc(sizeof *b + size)) == NULL)
+				return (NULL);
+			q->bytes += sizeof *b + size;
+		}
 		b->next = NULL;
 		b->size = size;
 		b->used = b->nrecs = b->gone = 0;
@@ -119,7 +130,6 @@ pq_room(struct pubqueue *q, size_t need)
 		else
 			q->first = b;
 		q->last = b;
-		q->bytes += sizeof *b + size;
 	}
 	p = (char *)(b + 1) + b->used;
 	b->used += need;
@@ -183,8 +193,12 @@ pq_left(struct pubqueue *q)
 		return;
 	}
 	q->first = b->next;
-	q->bytes -= sizeof *b + b->size;
-	free(b);
+	if (b->size == PQ_BLOCK && q->spare == NULL)
+		q->spare = b;		/* invariant 4 */
+	else {
+		q->bytes -= sizeof *b + b->size;
+		free(b);
+	}
 }
 
 /* Drop the records with seq <= upto from the front. */

@@ -46,6 +46,7 @@ struct pubqueue {
 	size_t			 live;		/* not dead */
 	struct pubqueue_blk	*first;		/* oldest block */
 	struct pubqueue_blk	*last;		/* block being filled */
+	struct pubqueue_blk	*spare;		/* an emptied block, kept */
 	uint64_t		 bytes;		/* blocks and ring, allocated */
 	uint64_t		 rec_bytes;	/* live records' sizes */
 };
