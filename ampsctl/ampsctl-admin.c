@@ -14,8 +14,9 @@
  * reload makes the daemon read its configuration file again, as SIGHUP
  * does, and prints what changed; trace shows or switches the trace
  * categories (connection, ipc, store, wire, all); verbose sets the log
- * level.  Words other than -socket, -server and -timeout are the
- * request's arguments, so "ampsctl trace -wire" switches wire off.
+ * level.  ampsctl-args.c splits the arguments: for trace, words other
+ * than -h, --version, -socket and -timeout are the request's, so
+ * "ampsctl trace -wire" switches wire off.
  * Exit status: 0 done, 1 refused, failed or only partly done (the
  * daemon's text says why), 2 usage.
  *
@@ -32,85 +33,51 @@
 #include <string.h>
 
 #include "ampsipc.h"
+#include "ampsctl.h"
 
 #define ADM_TIMEOUT	10000	/* ms */
 
-int	ctl_admin_main(const char *, int, char **);
-
-/* Print usage for the admin commands and exit 2. */
-static void
-adm_usage(void)
-{
-	fprintf(stderr,
-	    "usage: ampsctl reload [-socket P] [-timeout MS]\n"
-	    "       ampsctl trace [[+|-]connection|ipc|store|wire|all ...] "
-	    "[-socket P]\n"
-	    "       ampsctl verbose info|debug|trace [-socket P]\n");
-	exit(2);
-}
-
 /* Append word to the request line, space-separated (invariant 2). */
-static void
+static int
 adm_add(char *req, size_t size, const char *word)
 {
 	size_t	len = strlen(req);
 
 	if (len + strlen(word) + 2 > size) {
 		fprintf(stderr, "ampsctl: request too long\n");
-		exit(2);
+		return (-1);
 	}
 	snprintf(req + len, size - len, "%s%s", len ? " " : "", word);
+	return (0);
 }
 
-/*
- * Run cmd if it is an admin command (returns its exit status), else
- * return -1.
- */
+/* Run an admin command (ampsctl.c's main); returns the exit status. */
 int
-ctl_admin_main(const char *cmd, int argc, char **argv)
+ctl_admin(struct ctl_args *a)
 {
 	struct ampsipc	*h;
-	const char	*sock = NULL;
-	char		 req[1024], *text = NULL, *end;
-	long		 timeout = ADM_TIMEOUT;
-	int		 i, nargs = 0, rc;
+	const char	*cmd = ctl_cmd_name(a->cmd);
+	char		 req[1024], *text = NULL;
+	int		 i, rc, timeout;
 
-	if (strcmp(cmd, "reload") != 0 && strcmp(cmd, "trace") != 0 &&
-	    strcmp(cmd, "verbose") != 0)
-		return (-1);
+	timeout = a->has_timeout ? (int)a->timeout : ADM_TIMEOUT;
 	req[0] = '\0';
-	adm_add(req, sizeof req, cmd);
-	for (i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "-socket") == 0 ||
-		    strcmp(argv[i], "-server") == 0) {
-			if (++i >= argc)
-				adm_usage();
-			sock = argv[i];
-		} else if (strcmp(argv[i], "-timeout") == 0) {
-			if (++i >= argc)
-				adm_usage();
-			timeout = strtol(argv[i], &end, 10);
-			if (*end != '\0' || end == argv[i])
-				adm_usage();
-		} else {
-			adm_add(req, sizeof req, argv[i]);
-			nargs++;
-		}
-	}
-	if ((strcmp(cmd, "reload") == 0 && nargs != 0) ||
-	    (strcmp(cmd, "verbose") == 0 && nargs != 1))
-		adm_usage();
+	if (adm_add(req, sizeof req, cmd) == -1)
+		return (2);
+	for (i = 0; i < a->nwords; i++)
+		if (adm_add(req, sizeof req, a->words[i]) == -1)
+			return (2);
 
 	if ((h = ampsipc_create()) == NULL) {
 		perror("ampsctl: ampsipc_create");
 		return (1);
 	}
-	if (ampsipc_connect(h, sock, "ampsctl", (int)timeout) == -1) {
+	if (ampsipc_connect(h, a->sock, "ampsctl", timeout) == -1) {
 		fprintf(stderr, "ampsctl: connect: %s\n", ampsipc_errmsg(h));
 		ampsipc_close(h);
 		return (1);
 	}
-	rc = ampsipc_admin(h, req, &text, (int)timeout);
+	rc = ampsipc_admin(h, req, &text, timeout);
 	if (rc == -1)
 		fprintf(stderr, "ampsctl: %s: %s\n", cmd, ampsipc_errmsg(h));
 	else {

@@ -16,13 +16,18 @@
  * ctl_status_strkeys (and, in "sub" and "durable" records, in
  * ctl_status_substrkeys: sub ids and names are the programs' own text)
  * are strings; other values that are JSON numbers are numbers;
- * everything else is a string.
+ * everything else is a string.  In the free-text values of
+ * ctl_status_textkeys (last_error) the daemon writes a space as '_'
+ * (docs/IPC.md §7); the table and the JSON show spaces again.
+ *
+ * ctl_status_conns() is ampsctl ping's view: one line per connection
+ * and how many are up.
  *
  * Invariants:
  *   (1) The JSON is valid whatever the text holds: every string goes
- *       through ctl_json_str() (quotes, backslashes, control and
- *       non-ASCII bytes escaped), every number is checked by
- *       ctl_json_number() first.
+ *       through ctl_json_text() (quotes, backslashes and control
+ *       characters escaped, UTF-8 kept, other bytes U+FFFD), every
+ *       number is checked by ctl_json_number() first.
  *   (2) Unknown keywords and keys are skipped (table) or passed through
  *       (JSON, keys of known records), so an older ampsctl still works
  *       with a newer daemon.
@@ -37,10 +42,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ampsctl.h"
+
 #define CTL_MAXKV	64
 #define CTL_MAXREC	4096
-
-int	ctl_status_print(const char *, int, FILE *);
 
 /* One status line: its keyword and pairs (pointers into a copy). */
 struct ctl_rec {
@@ -67,23 +72,50 @@ static const char *const ctl_status_substrkeys[] = {
 	"id", "conn", "topic",
 };
 
+/* Free text: '_' stands for a space. */
+static const char *const ctl_status_textkeys[] = {
+	"last_error",
+};
+
+#define NELEM(a)	(sizeof (a) / sizeof (a)[0])
+
+/* Whether key is one of the n words of list. */
+static int
+ctl_in(const char *const *list, size_t n, const char *key)
+{
+	size_t	j;
+
+	for (j = 0; j < n; j++)
+		if (strcmp(key, list[j]) == 0)
+			return (1);
+	return (0);
+}
+
+/* Whether key's value is free text (ctl_status_textkeys). */
+static int
+ctl_textkey(const char *key)
+{
+	return (ctl_in(ctl_status_textkeys, NELEM(ctl_status_textkeys), key));
+}
+
+/* Write free text with its '_' shown as spaces. */
+static void
+ctl_put_text(FILE *f, const char *v)
+{
+	for (; *v != '\0'; v++)
+		fputc(*v == '_' ? ' ' : *v, f);
+}
+
 /* Whether key's value is always a JSON string in records like r. */
 static int
 ctl_strkey(const struct ctl_rec *r, const char *key)
 {
-	size_t	j;
-
-	for (j = 0; j < sizeof ctl_status_strkeys /
-	    sizeof ctl_status_strkeys[0]; j++)
-		if (strcmp(key, ctl_status_strkeys[j]) == 0)
-			return (1);
+	if (ctl_in(ctl_status_strkeys, NELEM(ctl_status_strkeys), key))
+		return (1);
 	if (strcmp(r->kw, "sub") != 0 && strcmp(r->kw, "durable") != 0)
 		return (0);
-	for (j = 0; j < sizeof ctl_status_substrkeys /
-	    sizeof ctl_status_substrkeys[0]; j++)
-		if (strcmp(key, ctl_status_substrkeys[j]) == 0)
-			return (1);
-	return (0);
+	return (ctl_in(ctl_status_substrkeys, NELEM(ctl_status_substrkeys),
+	    key));
 }
 
 /* Split text into records (invariant 3).  Returns 0 or -1 (memory). */
@@ -189,22 +221,70 @@ ctl_json_number(const char *s)
 	return (*s == '\0');
 }
 
-/* Write s as a JSON string (invariant 1). */
+/*
+ * Length of the well-formed UTF-8 sequence of two to four bytes at p, or
+ * 0 (overlong, surrogate, above U+10FFFF, cut short, not a lead byte).
+ */
+static size_t
+ctl_utf8_len(const unsigned char *p)
+{
+	size_t		n, i;
+	unsigned long	cp;
+
+	if (*p >= 0xc2 && *p <= 0xdf)
+		n = 2, cp = *p & 0x1f;
+	else if (*p >= 0xe0 && *p <= 0xef)
+		n = 3, cp = *p & 0x0f;
+	else if (*p >= 0xf0 && *p <= 0xf4)
+		n = 4, cp = *p & 0x07;
+	else
+		return (0);
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return (0);
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return (0);
+	return (n);
+}
+
+/*
+ * Write s as a JSON string (invariant 1): quotes, backslashes and
+ * control characters escaped, UTF-8 passed through, a byte that is not
+ * UTF-8 written as U+FFFD; with text, '_' is a space
+ * (ctl_status_textkeys).
+ */
 static void
-ctl_json_str(FILE *f, const char *s)
+ctl_json_text(FILE *f, const char *s, int text)
 {
 	const unsigned char	*p;
+	size_t			 n;
 
 	fputc('"', f);
 	for (p = (const unsigned char *)s; *p != '\0'; p++) {
 		if (*p == '"' || *p == '\\')
 			fprintf(f, "\\%c", *p);
-		else if (*p < 0x20 || *p >= 0x7f)
+		else if (*p < 0x20 || *p == 0x7f)
 			fprintf(f, "\\u%04x", *p);
+		else if (*p >= 0x80 && (n = ctl_utf8_len(p)) != 0) {
+			fwrite(p, 1, n, f);
+			p += n - 1;
+		} else if (*p >= 0x80)
+			fputs("\\ufffd", f);
+		else if (*p == '_' && text)
+			fputc(' ', f);
 		else
 			fputc(*p, f);
 	}
 	fputc('"', f);
+}
+
+static void
+ctl_json_str(FILE *f, const char *s)
+{
+	ctl_json_text(f, s, 0);
 }
 
 /* Write one record as a JSON object. */
@@ -226,7 +306,7 @@ ctl_json_rec(FILE *f, const struct ctl_rec *r)
 		else if (!str && ctl_json_number(r->v[i]))
 			fputs(r->v[i], f);
 		else
-			ctl_json_str(f, r->v[i]);
+			ctl_json_text(f, r->v[i], ctl_textkey(r->k[i]));
 	}
 	fputc('}', f);
 }
@@ -498,11 +578,9 @@ ctl_status_table(FILE *f, const struct ctl_status *st)
 			    (v = ctl_get(&st->r[i], "last_error")) == NULL ||
 			    strcmp(v, "-") == 0)
 				continue;
-			/* The status text spells spaces as '_'. */
 			fprintf(f, "%s: last error: ", ctl_val(&st->r[i],
 			    "name"));
-			for (; *v != '\0'; v++)
-				fputc(*v == '_' ? ' ' : *v, f);
+			ctl_put_text(f, v);
 			fputc('\n', f);
 		}
 	}
@@ -541,6 +619,48 @@ ctl_status_print(const char *text, int mode, FILE *f)
 		ctl_status_json(f, &st);
 	else
 		ctl_status_table(f, &st);
+	free(st.r);
+	free(st.buf);
+	return (0);
+}
+
+/*
+ * ampsctl ping: one line per connection of the status text ("NAME:
+ * STATE SERVER", and the last error of one that is not up) on f; *up
+ * and *total count the connections, connected or recovering ones being
+ * up.  Returns 0, or -1 if out of memory.
+ */
+int
+ctl_status_conns(const char *text, FILE *f, int *up, int *total)
+{
+	struct ctl_status	 st;
+	const struct ctl_rec	*r;
+	const char		*state, *v;
+	size_t			 i;
+	int			 ok;
+
+	*up = *total = 0;
+	if (ctl_status_parse(text, &st) == -1)
+		return (-1);
+	for (i = 0; i < st.n; i++) {
+		r = &st.r[i];
+		if (strcmp(r->kw, "conn") != 0)
+			continue;
+		state = ctl_val(r, "state");
+		ok = strcmp(state, "connected") == 0 ||
+		    strcmp(state, "recovering") == 0;
+		(*total)++;
+		*up += ok;
+		fprintf(f, "%s: %s", ctl_val(r, "name"), state);
+		if ((v = ctl_get(r, "server")) != NULL && strcmp(v, "-") != 0)
+			fprintf(f, " %s", v);
+		if (!ok && (v = ctl_get(r, "last_error")) != NULL &&
+		    strcmp(v, "-") != 0) {
+			fputs(", last error: ", f);
+			ctl_put_text(f, v);
+		}
+		fputc('\n', f);
+	}
 	free(st.r);
 	free(st.buf);
 	return (0);

@@ -16,9 +16,11 @@
  *	ampsctl unsubscribe -name NAME [-force] [-conn C]
  *	ampsctl subscriptions [-conn C]
  *
- * subscribe and sow_and_subscribe use handler style (kept by the daemon
- * across failover); sow and sow_delete use a synchronous stream.  -n
- * stops after N messages, -timeout after MS without one.  -format
+ * (ampsctl-args.c parses and checks the flags.)  subscribe and
+ * sow_and_subscribe use handler style (kept by the daemon across
+ * failover); sow and sow_delete use a synchronous stream.  -n stops
+ * after N messages, -timeout after MS without one: with -n, fewer than
+ * N messages before that is a failure (exit 1).  -format
  * expands {data} {topic} {command} {bookmark} {sowkey} {subid}
  * {correlation_id} {timestamp} {lease} {reason} {queryid}; default
  * "{data}".  Exit status: 0 success, 1 failure, 2 usage.
@@ -37,116 +39,19 @@
 #include <string.h>
 
 #include "ampsipc.h"
+#include "ampsctl.h"
 
-int	ctl_sub_main(const char *, int, char **);
-
+/* One receiving command: its arguments and progress. */
 struct sctl {
-	const char	*sock;
-	const char	*conn;
-	const char	*topic;
-	const char	*filter;
-	const char	*subid;
-	const char	*bookmark;
-	const char	*options;
-	const char	*orderby;
-	const char	*keys;
-	const char	*data;
-	const char	*format;
-	long		 topn;
-	long		 skipn;
-	long		 batchsize;
-	long		 backlog;
-	long		 n;
-	int		 timeout;
-	int		 delta;
-	int		 durable;
-	int		 discard;
-	int		 ack;
-	int		 stats;
-	int		 force;
-	const char	*name;
-	long		 got;
-	int		 failed;
-	char		 used_id[128];	/* the sub_id execute used */
+	const struct ctl_args	*a;
+	const char		*format;
+	long			 n;		/* 0: no limit */
+	int			 timeout;	/* ms; -1: not given */
+	int			 durable;	/* -durable or -discard */
+	long			 got;
+	int			 failed;
+	char			 used_id[128];	/* the sub_id execute used */
 };
-
-/* Usage of the receiving commands. */
-static void
-sub_usage(void)
-{
-	fprintf(stderr,
-	    "usage: ampsctl subscribe|sow_and_subscribe -topic T [-filter F] "
-	    "[-subid ID]\n"
-	    "           [-bookmark BM] [-durable] [-discard] [-delta] "
-	    "[-backlog N] [-ack]\n"
-	    "           [-options O] [-orderby O] [-topn N] [-batchsize N] "
-	    "[-format FMT]\n"
-	    "           [-n N] [-timeout MS] [-conn C] [-socket P]\n"
-	    "       ampsctl sow -topic T [-filter F] [-orderby O] [-topn N] "
-	    "[-skipn N]\n"
-	    "           [-batchsize N] [-keys K] [-bookmark BM] "
-	    "[-format FMT] [-stats]\n"
-	    "       ampsctl sow_delete -topic T (-filter F | -keys K | "
-	    "-data D)\n"
-	    "       ampsctl unsubscribe -name NAME [-force] [-conn C]\n"
-	    "       ampsctl subscriptions [-conn C]\n");
-	exit(2);
-}
-
-/* A non-negative number flag. */
-static long
-sub_num(const char *v)
-{
-	char	*end;
-	long	 n = strtol(v, &end, 10);
-
-	if (*v == '\0' || *end != '\0' || n < 0)
-		sub_usage();
-	return (n);
-}
-
-/* Parse the flags. */
-static void
-sub_parse(struct sctl *c, int argc, char **argv)
-{
-	int	i;
-
-	for (i = 0; i < argc; i++) {
-		const char	*f = argv[i], *v;
-
-		if (strcmp(f, "-delta") == 0) { c->delta = 1; continue; }
-		if (strcmp(f, "-durable") == 0) { c->durable = 1; continue; }
-		if (strcmp(f, "-discard") == 0) { c->discard = 1; continue; }
-		if (strcmp(f, "-ack") == 0) { c->ack = 1; continue; }
-		if (strcmp(f, "-stats") == 0) { c->stats = 1; continue; }
-		if (strcmp(f, "-force") == 0) { c->force = 1; continue; }
-		if (i + 1 >= argc)
-			sub_usage();
-		v = argv[++i];
-		if (strcmp(f, "-topic") == 0) c->topic = v;
-		else if (strcmp(f, "-filter") == 0) c->filter = v;
-		else if (strcmp(f, "-subid") == 0) c->subid = v;
-		else if (strcmp(f, "-name") == 0) c->name = v;
-		else if (strcmp(f, "-bookmark") == 0) c->bookmark = v;
-		else if (strcmp(f, "-options") == 0) c->options = v;
-		else if (strcmp(f, "-orderby") == 0) c->orderby = v;
-		else if (strcmp(f, "-keys") == 0) c->keys = v;
-		else if (strcmp(f, "-data") == 0) c->data = v;
-		else if (strcmp(f, "-format") == 0) c->format = v;
-		else if (strcmp(f, "-conn") == 0) c->conn = v;
-		else if (strcmp(f, "-socket") == 0 || strcmp(f, "-server") == 0)
-			c->sock = v;
-		else if (strcmp(f, "-topn") == 0) c->topn = sub_num(v);
-		else if (strcmp(f, "-skipn") == 0) c->skipn = sub_num(v);
-		else if (strcmp(f, "-batchsize") == 0) c->batchsize = sub_num(v);
-		else if (strcmp(f, "-backlog") == 0) c->backlog = sub_num(v);
-		else if (strcmp(f, "-n") == 0) c->n = sub_num(v);
-		else if (strcmp(f, "-timeout") == 0)
-			c->timeout = (int)sub_num(v);
-		else
-			sub_usage();
-	}
-}
 
 /* Print one message with the format. */
 static void
@@ -205,9 +110,9 @@ sub_handler(struct ampsipc *h, const struct ampsipc_message *m, void *arg)
 	 * auto-ack/auto-discard: those run after we return, so at -n they
 	 * would follow the unsubscribe, too late for AMPS to take the ack
 	 * (the message would go back to the queue). */
-	if (c->ack)
+	if (c->a->ack)
 		(void)ampsipc_ack(h, m, NULL);
-	if (c->durable || c->discard)
+	if (c->durable)
 		(void)ampsipc_discard(h, m);
 	/* Stop at -n at once: later messages of this read go to the ended
 	 * route and are neither printed, acked nor discarded. */
@@ -228,8 +133,9 @@ sub_exc(struct ampsipc *h, int code, const char *text, void *arg)
 
 /* Build the command object from the flags. */
 static struct ampsipc_command *
-sub_cmd(const struct sctl *c, int cmd)
+sub_cmd(const struct sctl *sc, int cmd)
 {
+	const struct ctl_args	*c = sc->a;
 	struct ampsipc_command	*x;
 	int			 flags = 0;
 
@@ -258,7 +164,7 @@ sub_cmd(const struct sctl *c, int cmd)
 		    AMPSIPC_ACK_STATS);
 	if (c->data != NULL)
 		ampsipc_cmd_set_data(x, c->data, strlen(c->data));
-	if (c->durable || c->discard)	/* sub_handler discards and acks */
+	if (sc->durable)	/* sub_handler discards and acks */
 		flags |= AMPSIPC_CMDF_DURABLE;
 	ampsipc_cmd_set_flags(x, flags);
 	return (x);
@@ -286,11 +192,11 @@ sub_subscribe(struct ampsipc *h, struct sctl *c, int cmd)
 	if ((x = sub_cmd(c, cmd)) == NULL)
 		return (sub_fail(h, "command"));
 	ampsipc_set_exception_listener(h, sub_exc, c);
-	if (c->subid == NULL) {
+	if (c->a->subid == NULL) {
 		snprintf(c->used_id, sizeof c->used_id, "ampsctl");
 		ampsipc_cmd_set_str(x, AMPSIPC_FIELD_SUB_ID, c->used_id);
 	} else
-		snprintf(c->used_id, sizeof c->used_id, "%s", c->subid);
+		snprintf(c->used_id, sizeof c->used_id, "%s", c->a->subid);
 	rc = ampsipc_execute_async(h, x, sub_handler, c);
 	ampsipc_cmd_free(x);
 	if (rc == -1)
@@ -305,6 +211,12 @@ sub_subscribe(struct ampsipc *h, struct sctl *c, int cmd)
 			break;
 	}
 	(void)ampsipc_wait_stored(h, 1000);	/* flush acks and discards */
+	if (!c->failed && c->n > 0 && c->got < c->n) {
+		fprintf(stderr, "ampsctl: %s: %ld of %ld message(s) within "
+		    "-timeout %d ms of silence\n", ctl_cmd_name(c->a->cmd),
+		    c->got, c->n, c->timeout);
+		return (1);
+	}
 	return (c->failed);
 }
 
@@ -319,8 +231,11 @@ sub_query(struct ampsipc *h, struct sctl *c, int cmd)
 
 	if ((x = sub_cmd(c, cmd)) == NULL)
 		return (sub_fail(h, "command"));
-	timeout = c->timeout > 0 ? c->timeout : 30000;
-	ampsipc_cmd_set_num(x, AMPSIPC_FIELD_TIMEOUT, (uint64_t)timeout);
+	/* Default 30 s; -1 waits forever, and the daemon takes its own. */
+	timeout = !c->a->has_timeout || c->timeout == 0 ? 30000 : c->timeout;
+	if (timeout > 0)
+		ampsipc_cmd_set_num(x, AMPSIPC_FIELD_TIMEOUT,
+		    (uint64_t)timeout);
 	st = ampsipc_execute(h, x);
 	ampsipc_cmd_free(x);
 	if (st == NULL)
@@ -362,12 +277,13 @@ sub_query(struct ampsipc *h, struct sctl *c, int cmd)
  * request; the daemon checks who asks).
  */
 static int
-sub_unsubscribe(struct ampsipc *h, struct sctl *c)
+sub_unsubscribe(struct ampsipc *h, struct sctl *sc)
 {
-	const char	*name = c->name != NULL ? c->name : c->subid;
+	const struct ctl_args	*c = sc->a;
+	const char		*name = c->name != NULL ? c->name : c->subid;
 
 	if (ampsipc_unsubscribe_durable(h, name, c->conn, c->force,
-	    c->timeout > 0 ? c->timeout : 10000) == -1)
+	    c->has_timeout ? sc->timeout : 10000) == -1)
 		return (sub_fail(h, "unsubscribe"));
 	printf("durable subscription %s removed\n", name);
 	return (0);
@@ -379,8 +295,8 @@ sub_list(struct ampsipc *h, struct sctl *c)
 {
 	char	*text, *line, *next;
 
-	if (ampsipc_status(h, c->conn, &text, c->timeout > 0 ? c->timeout :
-	    10000) == -1)
+	if (ampsipc_status(h, c->a->conn, &text, c->a->has_timeout ?
+	    c->timeout : 10000) == -1)
 		return (sub_fail(h, "subscriptions"));
 	for (line = text; line != NULL && *line != '\0'; line = next) {
 		if ((next = strchr(line, '\n')) != NULL)
@@ -393,55 +309,47 @@ sub_list(struct ampsipc *h, struct sctl *c)
 	return (0);
 }
 
-/* Entry from ampsctl's main; returns the exit status, -1 if not ours. */
+/* Run a receiving command (ampsctl.c's main); returns the exit status. */
 int
-ctl_sub_main(const char *cmd, int argc, char **argv)
+ctl_receive(struct ctl_args *a)
 {
 	struct ampsipc	*h;
 	struct sctl	 c;
 	int		 rc, kind;
 
-	if (strcmp(cmd, "subscribe") == 0)
-		kind = AMPSIPC_C_SUBSCRIBE;
-	else if (strcmp(cmd, "sow_and_subscribe") == 0)
-		kind = AMPSIPC_C_SOW_AND_SUBSCRIBE;
-	else if (strcmp(cmd, "sow") == 0)
+	switch (ctl_cmd_id(a->cmd)) {
+	case CTL_C_SUBSCRIBE:
+		kind = a->delta ? AMPSIPC_C_DELTA_SUBSCRIBE :
+		    AMPSIPC_C_SUBSCRIBE;
+		break;
+	case CTL_C_SOW_AND_SUBSCRIBE:
+		kind = a->delta ? AMPSIPC_C_SOW_AND_DELTA_SUBSCRIBE :
+		    AMPSIPC_C_SOW_AND_SUBSCRIBE;
+		break;
+	case CTL_C_SOW:
 		kind = AMPSIPC_C_SOW;
-	else if (strcmp(cmd, "sow_delete") == 0)
+		break;
+	case CTL_C_SOW_DELETE:
 		kind = AMPSIPC_C_SOW_DELETE;
-	else if (strcmp(cmd, "unsubscribe") == 0)
+		break;
+	case CTL_C_UNSUBSCRIBE:
 		kind = AMPSIPC_C_UNSUBSCRIBE;
-	else if (strcmp(cmd, "subscriptions") == 0)
-		kind = 0;
-	else
-		return (-1);
+		break;
+	default:
+		kind = 0;	/* subscriptions */
+		break;
+	}
 	memset(&c, 0, sizeof c);
-	sub_parse(&c, argc, argv);
-	if (kind == AMPSIPC_C_UNSUBSCRIBE && c.name == NULL &&
-	    c.subid == NULL) {
-		fprintf(stderr, "ampsctl: unsubscribe: -name NAME of a durable "
-		    "subscription is needed (a program's own subscriptions "
-		    "end with it)\n");
-		return (2);
-	}
-	if (c.topic == NULL && kind != 0 && kind != AMPSIPC_C_UNSUBSCRIBE)
-		sub_usage();
-	if (c.delta && kind == AMPSIPC_C_SUBSCRIBE)
-		kind = AMPSIPC_C_DELTA_SUBSCRIBE;
-	if (c.delta && kind == AMPSIPC_C_SOW_AND_SUBSCRIBE)
-		kind = AMPSIPC_C_SOW_AND_DELTA_SUBSCRIBE;
-	if (kind == AMPSIPC_C_SOW_DELETE && c.filter == NULL &&
-	    c.keys == NULL && c.data == NULL)
-		sub_usage();
-	if ((c.durable || c.discard) && c.subid == NULL) {
-		fprintf(stderr, "ampsctl: -durable needs -subid NAME\n");
-		return (2);
-	}
+	c.a = a;
+	c.format = a->fmt;
+	c.n = a->n > 0 ? a->n : 0;
+	c.timeout = a->has_timeout ? (int)a->timeout : -1;
+	c.durable = a->durable || a->discard;
 	if ((h = ampsipc_create()) == NULL) {
 		fprintf(stderr, "ampsctl: %s\n", strerror(errno));
 		return (1);
 	}
-	if (ampsipc_connect(h, c.sock, "ampsctl", 10000) == -1) {
+	if (ampsipc_connect(h, a->sock, "ampsctl", 10000) == -1) {
 		rc = sub_fail(h, "connect");
 		ampsipc_close(h);
 		return (rc);

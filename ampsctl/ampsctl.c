@@ -5,26 +5,29 @@
 
 /*
  * ampsctl: command-line client for ampsd, built on libampsipc only.
+ * main() and the sending commands:
  *
  *	ampsctl publish -topic T [-data D | -file F] [-delta] [-n N]
  *	    [-rate R] [-conn C] [-correlation X] [-sowkey K]
- *	    [-expiration S] [-wait stored|persisted|none] [-socket P]
- *	ampsctl flush [-timeout MS] [-socket P]
- *	ampsctl ping [-socket P]
- *	ampsctl status [-json | -raw] [-conn C] [-socket P]
- *	ampsctl subscribe | sow | sow_and_subscribe | sow_delete | unsubscribe
- *	    | subscriptions
- *	    ...: see ampsctl-sub.c
- *	ampsctl reload | trace | verbose ...: see ampsctl-admin.c
+ *	    [-expiration S] [-wait stored|persisted|none]
+ *	ampsctl flush
+ *	ampsctl ping [-daemon]
+ *	ampsctl status [-json | -raw] [-conn C]
+ *	ampsctl subscribe | sow | ... : ampsctl-sub.c
+ *	ampsctl reload | trace | verbose: ampsctl-admin.c
+ *	ampsctl help [COMMAND], ampsctl COMMAND -h, ampsctl --version
  *
- * Without -data or -file, publish sends one message per line of stdin.
- * -server is accepted as a synonym of -socket (spark habit).  Exit
- * status: 0 success, 1 failure, 2 usage.
+ * Every command also takes -socket P and -timeout MS.  The command line
+ * is parsed by ampsctl-args.c (pure).  Without -data or -file, publish
+ * sends one message per line of stdin.  Exit status: 0 success, 1
+ * failure (ping: also a connection that is down), 2 usage.
  *
  * Invariants:
- *  1. Every error is printed once, with the library's message, on stderr.
+ *  1. Every error is printed once, with the library's message, on stderr;
+ *     a usage error is one line naming the option or value.
  *  2. publish waits (by default) until the daemon has stored every
  *     message before exiting, so "exit 0" means the daemon holds them.
+ *  3. Help and --version go to stdout and exit 0.
  */
 
 #include "config.h"
@@ -36,46 +39,21 @@
 #include <string.h>
 #include <time.h>
 
+#include <unistd.h>
+
 #include "ampsipc.h"
+#include "ampsctl.h"
 
 #define CTL_TIMEOUT	10000	/* ms, default for waits */
 
-int	ctl_sub_main(const char *, int, char **);	/* ampsctl-sub.c */
-int	ctl_status_print(const char *, int, FILE *);	/* ampsctl-status.c */
-int	ctl_admin_main(const char *, int, char **);	/* ampsctl-admin.c */
-
+/* What the sending commands need besides struct ctl_args. */
 struct ctl {
-	const char		*sock;
 	const char		*topic;
-	const char		*data;
-	const char		*file;
-	const char		*wait;
 	int			 delta;
-	int			 format;	/* status: 0 table, 1 -json, 2 -raw */
 	long			 n;
 	double			 rate;
-	int			 timeout;
 	struct ampsipc_pubopts	 opts;
 };
-
-static void
-usage(void)
-{
-	fprintf(stderr,
-	    "usage: ampsctl publish -topic T [-data D | -file F] [-delta] "
-	    "[-n N] [-rate R]\n"
-	    "           [-conn C] [-correlation X] [-sowkey K] "
-	    "[-expiration S]\n"
-	    "           [-wait stored|persisted|none] [-timeout MS] "
-	    "[-socket P]\n"
-	    "       ampsctl flush [-timeout MS] [-socket P]\n"
-	    "       ampsctl ping [-socket P]\n"
-	    "       ampsctl status [-json | -raw] [-conn C] [-socket P]\n"
-	    "       ampsctl subscribe|sow|sow_and_subscribe|sow_delete ...\n"
-	    "       ampsctl reload | trace [[+|-]CAT ...] | verbose LEVEL\n"
-	    "       ampsctl unsubscribe -name NAME [-force] | subscriptions\n");
-	exit(2);
-}
 
 /* Print the library's error for what and return 1. */
 static int
@@ -86,65 +64,6 @@ fail(struct ampsipc *h, const char *what)
 	fprintf(stderr, "ampsctl: %s: %s\n", what,
 	    *msg != '\0' ? msg : strerror(errno));
 	return (1);
-}
-
-/* Parse single-dash flags after the command word. */
-static void
-parse(struct ctl *c, int argc, char **argv)
-{
-	int	 i;
-	char	*end;
-
-	for (i = 0; i < argc; i++) {
-		const char	*f = argv[i], *v;
-
-		if (strcmp(f, "-delta") == 0) {
-			c->delta = 1;
-			continue;
-		}
-		if (strcmp(f, "-json") == 0 || strcmp(f, "-raw") == 0) {
-			c->format = f[1] == 'j' ? 1 : 2;
-			continue;
-		}
-		if (i + 1 >= argc)
-			usage();
-		v = argv[++i];
-		if (strcmp(f, "-topic") == 0)
-			c->topic = v;
-		else if (strcmp(f, "-data") == 0)
-			c->data = v;
-		else if (strcmp(f, "-file") == 0)
-			c->file = v;
-		else if (strcmp(f, "-socket") == 0 || strcmp(f, "-server") == 0)
-			c->sock = v;
-		else if (strcmp(f, "-conn") == 0)
-			c->opts.conn = v;
-		else if (strcmp(f, "-correlation") == 0)
-			c->opts.correlation_id = v;
-		else if (strcmp(f, "-sowkey") == 0)
-			c->opts.sow_key = v;
-		else if (strcmp(f, "-wait") == 0)
-			c->wait = v;
-		else if (strcmp(f, "-expiration") == 0) {
-			c->opts.expiration = (uint32_t)strtoul(v, &end, 10);
-			if (*end != '\0')
-				usage();
-			c->opts.flags |= AMPSIPC_PUB_EXPIRATION;
-		} else if (strcmp(f, "-n") == 0) {
-			c->n = strtol(v, &end, 10);
-			if (*end != '\0' || c->n < 1)
-				usage();
-		} else if (strcmp(f, "-rate") == 0) {
-			c->rate = strtod(v, &end);
-			if (*end != '\0' || c->rate < 0)
-				usage();
-		} else if (strcmp(f, "-timeout") == 0) {
-			c->timeout = (int)strtol(v, &end, 10);
-			if (*end != '\0')
-				usage();
-		} else
-			usage();
-	}
 }
 
 /* Sleep as needed to keep to rate messages per second. */
@@ -229,23 +148,35 @@ slurp(const char *path, size_t *lenp)
 
 /* ampsctl publish. */
 static int
-cmd_publish(struct ampsipc *h, struct ctl *c)
+cmd_publish(struct ampsipc *h, const struct ctl_args *a)
 {
+	struct ctl	 cc, *c = &cc;
 	struct timespec	 start;
 	char		*buf = NULL, *line = NULL;
 	size_t		 len, cap = 0;
 	ssize_t		 n;
 	long		 sent = 0;
-	int		 rc = 0;
+	int		 rc = 0, timeout;
 
-	if (c->topic == NULL || (c->data != NULL && c->file != NULL))
-		usage();
+	memset(c, 0, sizeof *c);
+	c->topic = a->topic;
+	c->delta = a->delta;
+	c->n = a->n > 0 ? a->n : 1;
+	c->rate = a->rate;
+	c->opts.conn = a->conn;
+	c->opts.correlation_id = a->correlation;
+	c->opts.sow_key = a->sowkey;
+	if (a->has_expiration) {
+		c->opts.expiration = a->expiration;
+		c->opts.flags |= AMPSIPC_PUB_EXPIRATION;
+	}
+	timeout = a->has_timeout ? (int)a->timeout : CTL_TIMEOUT;
 	clock_gettime(CLOCK_MONOTONIC, &start);
-	if (c->data != NULL)
-		rc = pub_one(h, c, c->data, strlen(c->data), &sent, &start);
-	else if (c->file != NULL) {
-		if ((buf = slurp(c->file, &len)) == NULL) {
-			fprintf(stderr, "ampsctl: %s: %s\n", c->file,
+	if (a->data != NULL)
+		rc = pub_one(h, c, a->data, strlen(a->data), &sent, &start);
+	else if (a->file != NULL) {
+		if ((buf = slurp(a->file, &len)) == NULL) {
+			fprintf(stderr, "ampsctl: %s: %s\n", a->file,
 			    strerror(errno));
 			return (1);
 		}
@@ -261,13 +192,13 @@ cmd_publish(struct ampsipc *h, struct ctl *c)
 	}
 	if (rc == -1)
 		return (fail(h, "publish"));
-	if (strcmp(c->wait, "none") == 0)
+	if (strcmp(a->wait, "none") == 0)
 		rc = ampsipc_wait_stored(h, 0) == -1 &&
 		    ampsipc_error(h) != AMPSIPC_E_TIMED_OUT ? -1 : 0;
-	else if (strcmp(c->wait, "persisted") == 0)
-		rc = ampsipc_publish_flush(h, c->timeout);
+	else if (strcmp(a->wait, "persisted") == 0)
+		rc = ampsipc_publish_flush(h, timeout);
 	else
-		rc = ampsipc_wait_stored(h, c->timeout);
+		rc = ampsipc_wait_stored(h, timeout);
 	if (rc == -1)
 		return (fail(h, "publish"));
 	if (ampsipc_failed(h) != 0) {
@@ -278,61 +209,153 @@ cmd_publish(struct ampsipc *h, struct ctl *c)
 	return (0);
 }
 
-int
-main(int argc, char **argv)
+/*
+ * ampsctl ping: the daemon answers, then (unless -daemon) the state of
+ * each connection from its status.  Only root and the daemon's user may
+ * read the status (docs/IPC.md §10); anyone else learns that the daemon
+ * is alive and is told that the connections are not shown.
+ */
+static int
+cmd_ping(struct ampsipc *h, const struct ctl_args *a, int timeout)
+{
+	char	*text;
+	int	 up, total;
+
+	if (ampsipc_ping(h, timeout) == -1)
+		return (fail(h, "ping"));
+	printf("ampsd %s: alive\n", ampsipc_daemon_version(h));
+	if (a->daemon_only)
+		return (0);
+	if (ampsipc_status(h, NULL, &text, timeout) == -1) {
+		if (ampsipc_error(h) != AMPSIPC_E_NOT_PERMITTED)
+			return (fail(h, "ping: status"));
+		printf("connections: not shown to uid %lu (only root and the "
+		    "daemon's user may read the status)\n",
+		    (unsigned long)getuid());
+		return (0);
+	}
+	if (ctl_status_conns(text, stdout, &up, &total) == -1) {
+		free(text);
+		return (fail(NULL, "ping"));
+	}
+	free(text);
+	if (up < total) {
+		fprintf(stderr, "ampsctl: ping: %d of %d connection(s) "
+		    "down\n", total - up, total);
+		return (1);
+	}
+	return (0);
+}
+
+/* The sending commands and status: one connection, one request. */
+static int
+ctl_send(const struct ctl_args *a)
 {
 	struct ampsipc	*h;
-	struct ctl	 c;
 	char		*text;
-	const char	*cmd;
-	int		 rc;
+	int		 rc = 0, timeout;
 
-	if (argc < 2)
-		usage();
-	cmd = argv[1];
-	if ((rc = ctl_sub_main(cmd, argc - 2, argv + 2)) != -1)
-		return (rc);
-	if ((rc = ctl_admin_main(cmd, argc - 2, argv + 2)) != -1)
-		return (rc);
-	memset(&c, 0, sizeof c);
-	c.n = 1;
-	c.wait = "stored";
-	c.timeout = CTL_TIMEOUT;
-	parse(&c, argc - 2, argv + 2);
-	if (strcmp(c.wait, "stored") != 0 && strcmp(c.wait, "persisted") != 0 &&
-	    strcmp(c.wait, "none") != 0)
-		usage();
-	if (strcmp(cmd, "publish") != 0 && strcmp(cmd, "flush") != 0 &&
-	    strcmp(cmd, "ping") != 0 && strcmp(cmd, "status") != 0)
-		usage();
-
+	timeout = a->has_timeout ? (int)a->timeout : CTL_TIMEOUT;
 	if ((h = ampsipc_create()) == NULL)
 		return (fail(NULL, "ampsipc_create"));
-	if (ampsipc_connect(h, c.sock, "ampsctl", c.timeout) == -1) {
+	if (ampsipc_connect(h, a->sock, "ampsctl", timeout) == -1) {
 		rc = fail(h, "connect");
 		ampsipc_close(h);
 		return (rc);
 	}
-	rc = 0;
-	if (strcmp(cmd, "publish") == 0)
-		rc = cmd_publish(h, &c);
-	else if (strcmp(cmd, "flush") == 0) {
-		if (ampsipc_publish_flush(h, c.timeout) == -1)
+	switch (ctl_cmd_id(a->cmd)) {
+	case CTL_C_PUBLISH:
+		rc = cmd_publish(h, a);
+		break;
+	case CTL_C_FLUSH:
+		if (ampsipc_publish_flush(h, timeout) == -1)
 			rc = fail(h, "flush");
-	} else if (strcmp(cmd, "ping") == 0) {
-		if (ampsipc_ping(h, c.timeout) == -1)
-			rc = fail(h, "ping");
-		else
-			printf("ampsd %s: alive\n", ampsipc_daemon_version(h));
-	} else {
-		if (ampsipc_status(h, c.opts.conn, &text, c.timeout) == -1)
+		break;
+	case CTL_C_PING:
+		rc = cmd_ping(h, a, timeout);
+		break;
+	default:
+		if (ampsipc_status(h, a->conn, &text, timeout) == -1)
 			rc = fail(h, "status");
 		else {
-			if (ctl_status_print(text, c.format, stdout) == -1)
+			if (ctl_status_print(text, a->format, stdout) == -1)
 				rc = fail(NULL, "status");
 			free(text);
 		}
+		break;
 	}
 	ampsipc_close(h);
 	return (rc);
+}
+
+/* ampsctl help [COMMAND]. */
+static int
+cmd_help(const struct ctl_args *a)
+{
+	const struct ctl_cmd	*c = NULL;
+
+	if (a->nwords > 0 && (c = ctl_cmd_find(a->words[0])) == NULL) {
+		fprintf(stderr, "ampsctl help: unknown command \"%s\" "
+		    "(ampsctl help lists them)\n", a->words[0]);
+		return (2);
+	}
+	ctl_help(stdout, c);
+	return (0);
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct ctl_cmd	*c;
+	struct ctl_args		 a;
+	const char		*w;
+	char			 err[1024];
+
+	if (argc < 2) {
+		ctl_usage(stderr);
+		return (2);
+	}
+	w = argv[1];
+	if (strcmp(w, "-h") == 0 || strcmp(w, "-help") == 0 ||
+	    strcmp(w, "--help") == 0) {
+		ctl_help(stdout, NULL);
+		return (0);
+	}
+	if (strcmp(w, "-version") == 0 || strcmp(w, "--version") == 0) {
+		printf("ampsctl %s\n", PACKAGE_VERSION);
+		return (0);
+	}
+	if ((c = ctl_cmd_find(w)) == NULL) {
+		fprintf(stderr, "ampsctl: unknown command \"%s\"%s (ampsctl "
+		    "help lists the commands)\n", w, *w == '-' ?
+		    "; options follow the command" : "");
+		return (2);
+	}
+	if (ctl_args_parse(c, argc - 1, argv + 1, &a, err, sizeof err) == -1) {
+		fprintf(stderr, "ampsctl %s\n", err);
+		return (2);
+	}
+	if (a.version) {
+		printf("ampsctl %s\n", PACKAGE_VERSION);
+		return (0);
+	}
+	if (a.help) {
+		ctl_help(stdout, c);
+		return (0);
+	}
+	switch (ctl_cmd_id(c)) {
+	case CTL_C_HELP:
+		return (cmd_help(&a));
+	case CTL_C_PUBLISH:
+	case CTL_C_FLUSH:
+	case CTL_C_PING:
+	case CTL_C_STATUS:
+		return (ctl_send(&a));
+	case CTL_C_RELOAD:
+	case CTL_C_TRACE:
+	case CTL_C_VERBOSE:
+		return (ctl_admin(&a));
+	default:
+		return (ctl_receive(&a));
+	}
 }

@@ -6,13 +6,24 @@
 /*
  * ampsd main(): options, configuration, startup and shutdown order only.
  *
- *	ampsd [-ftv] [-c file]
+ *	ampsd [-ftv] [-c file] | --count-unpersisted dir | -h | --version
  *
- *   -c file  configuration (default /etc/ampsd/ampsd.conf)
- *   -t       check the configuration and exit: prints "file:line: message"
- *            errors or "configuration OK"; opens no store, socket or lock
- *   -f       stay in the foreground, log to stderr
- *   -v       more verbose (debug; twice: trace everything)
+ *   -c, --config file  configuration (default /etc/ampsd/ampsd.conf)
+ *   -t, --test         check the configuration and exit: prints
+ *                      "file:line: message" errors or "configuration OK";
+ *                      opens no store, socket or lock
+ *   -f, --foreground   stay in the foreground, log to stderr
+ *   -v, --verbose      more verbose (debug; twice: trace everything)
+ *   -h, --help         usage on stdout, exit 0
+ *   --version          "ampsd VERSION" on stdout, exit 0
+ *   --count-unpersisted dir
+ *                      one line per publish store in the state directory
+ *                      dir with the messages AMPS has not persisted
+ *                      (pubstore_census(), read-only); exit 0 only when
+ *                      there are provably none; reads no configuration
+ *
+ * A bad option or a stray argument is named in one line on stderr, with
+ * exit status 2.
  *
  * Startup order: parse + check the configuration; lock the state
  * directory (a second daemon on it fails with a clear message); detach
@@ -28,10 +39,13 @@
  * stores close and the socket is removed; a second SIGTERM/SIGINT ends
  * the drain at once.  SIGUSR1 reopens the log file; SIGUSR2 toggles
  * debug output.  Under systemd (Type=notify) READY=1, RELOADING=1,
- * WATCHDOG=1 and STOPPING=1 are sent (sdnotify.c).
+ * WATCHDOG=1, STOPPING=1 and STATUS= (connections ready, unpersisted)
+ * are sent (sdnotify.c).
  *
  * Invariants:
- *   (1) -t never creates or opens anything but the configuration file.
+ *   (1) -t never creates or opens anything but the configuration file;
+ *       --count-unpersisted reads the directory's store files and
+ *       creates, opens for writing or locks nothing.
  *   (2) No SQLite handle or event base crosses the fork of detach().
  */
 
@@ -44,6 +58,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +71,7 @@
 #include "log.h"
 #include "loop.h"
 #include "metrics.h"
+#include "pubstore.h"
 #include "server.h"
 #include "reload.h"
 #include "sdlisten.h"
@@ -152,12 +168,37 @@ detach_done(void)
 	ready_fd = -1;
 }
 
-/* Print usage and exit 1. */
+/* Print the usage on f; exit with rc (0 for -h, 2 after an error). */
 static void __attribute__((__noreturn__))
-usage(void)
+usage(FILE *f, int rc)
 {
-	fprintf(stderr, "usage: ampsd [-ftv] [-c file]\n");
-	exit(1);
+	fprintf(f, "usage: ampsd [-ftv] [-c file]\n"
+	    "       ampsd --count-unpersisted DIR\n"
+	    "  -c, --config FILE  configuration (default %s)\n"
+	    "  -t, --test         check the configuration and exit\n"
+	    "  -f, --foreground   stay in the foreground, log to stderr\n"
+	    "  -v, --verbose      more output (twice: trace everything)\n"
+	    "  -h, --help         this help\n"
+	    "      --version      print the version\n"
+	    "      --count-unpersisted DIR\n"
+	    "                         the messages AMPS has not persisted in\n"
+	    "                         the publish stores in DIR (exit 0: none)\n"
+	    "See ampsd(8) and ampsd.conf(5).\n", CONF_DEFAULT_FILE);
+	exit(rc);
+}
+
+/* A usage error, named in one line; exit 2. */
+static void __attribute__((__noreturn__, __format__(printf, 1, 2)))
+usage_error(const char *fmt, ...)
+{
+	va_list	ap;
+
+	fputs("ampsd: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs(" (ampsd -h shows the options)\n", stderr);
+	exit(2);
 }
 
 /*
@@ -222,15 +263,28 @@ main(int argc, char **argv)
 	struct metrics		*metrics = NULL;
 	struct ipc_handlers	 h;
 	struct ipc_config	 icfg;
-	const char		*file = CONF_DEFAULT_FILE;
+	const char		*file = CONF_DEFAULT_FILE, *census = NULL;
 	char			*cause = NULL, *absfile, cwd[4096];
-	int			 ch, test = 0, fg = 0, verbose = 0;
+	int			 ch, test = 0, fg = 0, verbose = 0, cfile = 0;
 	int			 lockfd, to, status, sdfd;
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "test", no_argument, NULL, 't' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "count-unpersisted", required_argument, NULL, 'U' },
+		{ NULL, 0, NULL, 0 }
+	};
 
-	while ((ch = getopt(argc, argv, "c:ftv")) != -1) {
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":c:fthv", longopts,
+	    NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			file = optarg;
+			cfile = 1;
 			break;
 		case 'f':
 			fg = 1;
@@ -241,12 +295,30 @@ main(int argc, char **argv)
 		case 'v':
 			verbose++;
 			break;
+		case 'h':
+			usage(stdout, 0);
+		case 'V':
+			printf("ampsd %s\n", PACKAGE_VERSION);
+			return (0);
+		case 'U':
+			census = optarg;
+			break;
+		case ':':
+			usage_error("option %s needs %s", argv[optind - 1],
+			    optopt == 'U' ? "a directory" : "a file");
 		default:
-			usage();
+			if (optopt != 0)
+				usage_error("unknown option -%c", optopt);
+			usage_error("unknown option %s", argv[optind - 1]);
 		}
 	}
 	if (optind != argc)
-		usage();
+		usage_error("unexpected argument \"%s\"", argv[optind]);
+	if (census != NULL) {
+		if (cfile || test || fg || verbose)
+			usage_error("--count-unpersisted takes no other option");
+		return (pubstore_census(census, stdout, stderr));
+	}
 
 	conf = conf_new();
 	if (conf_parse_file(conf, file, &errs) == 0 &&
@@ -337,11 +409,13 @@ main(int argc, char **argv)
 	server_start(srv);
 	sdnotify_watchdog_start();
 	sdnotify("READY=1");
+	sdnotify_status_start(server_sd_status, srv);
 	status = loop_run();
 
 	if (!drain_active())
 		sdnotify("STOPPING=1");
 	sdnotify_watchdog_stop();
+	sdnotify_status_stop();
 	log_info("shutting down");
 	metrics_close(metrics);
 	ipc_close(ipc);

@@ -7,11 +7,14 @@
  * The `metrics` statement of ampsd.conf: where the Prometheus endpoint
  * (daemon/metrics.c) listens.  Grammar (see conf-parse.c):
  *
- *   stmt = "metrics" "listen" ADDR ":" PORT [ "allow-remote" ( "yes" | "no" ) ] ";"
+ *   stmt = "metrics" "listen" ADDR [ ":" PORT ] [ "allow-remote" ( "yes" | "no" ) ] ";"
  *
  * ADDR is a numeric IPv4 address or a bracketed numeric IPv6 address
- * ("[::1]:9187"); no host names, so `ampsd -t` decides without DNS.
- * PORT is 0..65535; 0 lets the system choose (the port is logged).
+ * ("[::1]:19007"); no host names, so `ampsd -t` decides without DNS.
+ * PORT is 0..65535; 0 lets the system choose (the port is logged);
+ * without it, CONF_METRICS_PORT (19007: outside 9100-9999, the range
+ * of Prometheus's default port allocations for exporters, so no
+ * well-known exporter's default; it echoes AMPS's 9007).
  *
  * Invariants:
  *   (1) Absent statement: c->metrics.listen is NULL and nothing listens.
@@ -54,30 +57,37 @@ conf_metrics_addr(const char *s, char *addr, size_t cap, uint16_t *port,
 
 	if (*s == '[') {
 		hs = s + 1;
-		if ((he = strchr(hs, ']')) == NULL || he[1] != ':')
+		if ((he = strchr(hs, ']')) == NULL ||
+		    (he[1] != ':' && he[1] != '\0'))
 			return ("an IPv6 address is written [ADDR]:PORT");
-		ps = he + 2;
+		ps = he[1] == ':' ? he + 2 : NULL;
 		v6 = 1;
 	} else {
-		if ((he = strrchr(s, ':')) == NULL)
-			return ("expected ADDR:PORT");
 		hs = s;
+		if ((he = strrchr(s, ':')) == NULL) {
+			he = s + strlen(s);
+			ps = NULL;
+		} else
+			ps = he + 1;
 		if (memchr(hs, ':', (size_t)(he - hs)) != NULL)
 			return ("an IPv6 address is written [ADDR]:PORT");
-		ps = he + 1;
 		v6 = 0;
 	}
 	hlen = (size_t)(he - hs);
 	if (hlen == 0 || hlen >= sizeof host)
 		return ("expected a numeric IPv4 or [IPv6] address");
-	if (*ps == '\0' || strlen(ps) > 5)
-		return ("expected a port from 0 to 65535");
-	for (i = 0; ps[i] != '\0'; i++)
-		if (!isdigit((unsigned char)ps[i]))
+	if (ps == NULL)
+		v = CONF_METRICS_PORT;
+	else {
+		if (*ps == '\0' || strlen(ps) > 5)
 			return ("expected a port from 0 to 65535");
-	v = strtoul(ps, NULL, 10);
-	if (v > 65535)
-		return ("expected a port from 0 to 65535");
+		for (i = 0; ps[i] != '\0'; i++)
+			if (!isdigit((unsigned char)ps[i]))
+				return ("expected a port from 0 to 65535");
+		v = strtoul(ps, NULL, 10);
+		if (v > 65535)
+			return ("expected a port from 0 to 65535");
+	}
 	memcpy(host, hs, hlen);
 	host[hlen] = '\0';
 	if (v6) {
@@ -96,7 +106,7 @@ conf_metrics_addr(const char *s, char *addr, size_t cap, uint16_t *port,
 	return (NULL);
 }
 
-/* metrics listen ADDR:PORT [allow-remote yes|no] ; */
+/* metrics listen ADDR[:PORT] [allow-remote yes|no] ; */
 int
 conf_p_metrics(struct lex *lx)
 {

@@ -83,9 +83,11 @@ struct conf_conn {
 };
 
 /*
- * `metrics listen ADDR:PORT [allow-remote yes];` (conf-metrics.c): the
- * Prometheus endpoint.  listen == NULL: off (the default).
+ * `metrics listen ADDR[:PORT] [allow-remote yes];` (conf-metrics.c): the
+ * Prometheus endpoint.  listen == NULL: off (the default).  The port
+ * defaults to CONF_METRICS_PORT (why that one: conf-metrics.c).
  */
+#define CONF_METRICS_PORT	19007
 struct conf_metrics {
 	char		*listen;	/* as written, or NULL */
 	char		 addr[64];	/* numeric address, no brackets */

@@ -11,8 +11,11 @@
  * needs its category bit in log_tracemask.
  *
  * Output (log_open(), or log_init() for stderr/syslog):
- *   stderr  each line as "<N>ampsd: text" where N is the syslog priority,
- *           which journald understands and a terminal shows harmlessly;
+ *   stderr  when stderr is the journal's stream ($JOURNAL_STREAM names
+ *           its device and inode), each line as "<N>ampsd: text" where N
+ *           is the syslog priority, which journald reads (and stamps);
+ *           otherwise (a terminal, a file, a pipe) as the file lines
+ *           below, with their timestamp;
  *   syslog  openlog("ampsd", LOG_PID) with the configured facility;
  *   file    appended to the configured file (created 0640 if missing)
  *           as "2026-01-02T15:04:05.123+0100 ampsd[pid]: warning: text";
@@ -34,6 +37,8 @@
 #include "config.h"
 #endif
 
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -51,6 +56,42 @@ static int	 log_to = LOG_TO_STDERR;
 static int	 log_verbose;
 static int	 log_fd = -1;		/* LOG_TO_FILE */
 static char	*log_path;		/* LOG_TO_FILE */
+static int	 log_journal;		/* LOG_TO_STDERR into journald */
+
+/*
+ * Whether a stream with device dev and inode ino is the one named by
+ * env, a $JOURNAL_STREAM value "DEV:INO" (decimal).  Pure.
+ */
+int
+log_journal_stream(const char *env, unsigned long long dev,
+    unsigned long long ino)
+{
+	unsigned long long	 d, i;
+	char			*end;
+
+	if (env == NULL || *env < '0' || *env > '9')
+		return (0);
+	errno = 0;
+	d = strtoull(env, &end, 10);
+	if (errno != 0 || *end != ':' || end[1] < '0' || end[1] > '9')
+		return (0);
+	i = strtoull(end + 1, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return (0);
+	return (d == dev && i == ino);
+}
+
+/* Whether our stderr is connected to journald (systemd.exec(5)). */
+static int
+log_stderr_journal(void)
+{
+	struct stat	sb;
+
+	if (fstat(STDERR_FILENO, &sb) == -1)
+		return (0);
+	return (log_journal_stream(getenv("JOURNAL_STREAM"),
+	    (unsigned long long)sb.st_dev, (unsigned long long)sb.st_ino));
+}
 
 /* Set the destination, verbosity (0 info, 1 debug, 2 trace) and facility. */
 void
@@ -104,6 +145,7 @@ log_open(int to, const char *path, int facility, char **cause)
 	log_fd = fd;
 	log_path = copy;
 	log_to = to;
+	log_journal = to == LOG_TO_STDERR && log_stderr_journal();
 	if (to == LOG_TO_SYSLOG)
 		openlog("ampsd", LOG_PID | LOG_NDELAY, facility);
 	errno = saved;
@@ -155,9 +197,12 @@ log_get_verbose(void)
 	return (log_verbose);
 }
 
-/* Append one line to the log file: timestamp, pid, priority, text. */
+/*
+ * Write one line to fd (the log file, or stderr outside the journal):
+ * timestamp, pid, priority, text.
+ */
 static void
-log_file_line(int pri, const char *text)
+log_line(int fd, int pri, const char *text)
 {
 	static const char *const names[] = { "emerg", "alert", "crit", "err",
 	    "warning", "notice", "info", "debug" };
@@ -179,7 +224,9 @@ log_file_line(int pri, const char *text)
 		n = sizeof line - 1;
 		line[n - 1] = '\n';
 	}
-	(void)write(log_fd, line, (size_t)n);	/* invariant 4 */
+	/* Invariant 4.  A failed write has nowhere to be reported. */
+	if (write(fd, line, (size_t)n) == -1)
+		return;
 }
 
 /* Write one formatted line at priority pri. */
@@ -195,12 +242,16 @@ log_vmsg(int pri, const char *fmt, va_list ap)
 			*p = ' ';
 	switch (log_to) {
 	case LOG_TO_FILE:
-		log_file_line(pri, buf);
+		log_line(log_fd, pri, buf);
 		break;
 	case LOG_TO_SYSLOG:
 		syslog(pri, "%s", buf);
 		break;
 	default:
+		if (!log_journal) {
+			log_line(STDERR_FILENO, pri, buf);
+			break;
+		}
 		fprintf(stderr, "<%d>ampsd: %s\n", pri, buf);
 		fflush(stderr);
 		break;

@@ -5,10 +5,11 @@
 
 /*
  * Logging with the OpenBSD vocabulary plus trace categories.  Lines go to
- * stderr with sd-daemon priority prefixes ("<3>...") in the foreground
- * or under systemd, to syslog otherwise, or to a file ("log file", lines
- * with a timestamp and the priority name; SIGUSR1 reopens it).  Every
- * function saves errno.
+ * stderr in the foreground or under systemd: with sd-daemon priority
+ * prefixes ("<3>...") when stderr is the journal's stream
+ * ($JOURNAL_STREAM), else with a timestamp and the priority name; to
+ * syslog otherwise; or to a file ("log file", lines with a timestamp and
+ * the priority name; SIGUSR1 reopens it).  Every function saves errno.
  */
 
 #ifndef AMPSD_LOG_H
@@ -38,6 +39,8 @@ void	log_init(int to_stderr, int verbose, int facility);
 int	log_open(int to, const char *path, int facility, char **cause);
 int	log_reopen(void);
 int	log_target(void);
+int	log_journal_stream(const char *, unsigned long long,
+	    unsigned long long);
 void	log_set_verbose(int);
 int	log_get_verbose(void);
 void	log_warn(const char *, ...) LOG_PRINTF(1, 2);

@@ -365,5 +365,6 @@ metrics_render(const struct metrics_snap *s, FILE *f)
 	metrics_render_store(s, f);
 	metrics_render_conns(s, f);
 	metrics_render_progs(s, f);
+	metrics_proc_render(&s->proc, f);
 	return (ferror(f) ? -1 : 0);
 }

@@ -9,8 +9,9 @@
  * answers
  *
  *	GET /metrics	200, text/plain; version=0.0.4 (the caller's text)
- *	GET <other>	404
- *	<other method>	405 with "Allow: GET"
+ *	HEAD /metrics	the same headers (Content-Length of that text), no body
+ *	GET <other>	404 (HEAD: the same, without a body)
+ *	<other method>	405 with "Allow: GET, HEAD"
  *
  * and nothing else.  What is rendered is the caller's business (a
  * metrics_text_fn writing to a FILE; server_metrics_text() in ampsd).
@@ -126,7 +127,7 @@ metrics_reply_text(struct evhttp_request *req, int code, const char *reason,
 	evbuffer_free(b);
 }
 
-/* Every request: GET /metrics, or 404 / 405. */
+/* Every request: GET or HEAD /metrics, or 404 / 405. */
 static void
 metrics_request_cb(struct evhttp_request *req, void *arg)
 {
@@ -135,14 +136,15 @@ metrics_request_cb(struct evhttp_request *req, void *arg)
 	const char		*path = uri != NULL ? evhttp_uri_get_path(uri) :
 				    NULL;
 	struct evbuffer		*b;
-	char			*text = NULL;
+	char			*text = NULL, clen[32];
 	size_t			 len = 0;
 	FILE			*f;
-	int			 rc;
+	int			 rc, head;
 
-	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
+	head = evhttp_request_get_command(req) == EVHTTP_REQ_HEAD;
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET && !head) {
 		evhttp_add_header(evhttp_request_get_output_headers(req),
-		    "Allow", "GET");
+		    "Allow", "GET, HEAD");
 		metrics_reply_text(req, 405, "Method Not Allowed",
 		    "only GET is served here\n");
 		return;
@@ -163,7 +165,13 @@ metrics_request_cb(struct evhttp_request *req, void *arg)
 		evhttp_send_error(req, 500, "Internal Server Error");
 		return;
 	}
-	evbuffer_add(b, text, len);
+	/* HEAD: the length GET would have, and no body. */
+	if (head) {
+		snprintf(clen, sizeof clen, "%zu", len);
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Content-Length", clen);
+	} else
+		evbuffer_add(b, text, len);
 	free(text);
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Content-Type", METRICS_CTYPE);

@@ -8,8 +8,9 @@
  * server-metrics.c, which also feeds the STATUS text, so both show the
  * same numbers), its rendering as Prometheus text exposition format
  * 0.0.4 (metrics-text.c: pure, no I/O), the commit-latency histogram
- * (metrics-text.c), and the HTTP endpoint on the daemon's event base
- * (metrics.c: evhttp, GET /metrics only).
+ * (metrics-text.c), the process_* metrics from /proc (metrics-proc.c),
+ * and the HTTP endpoint on the daemon's event base (metrics.c: evhttp,
+ * GET and HEAD /metrics only).
  */
 
 #ifndef AMPSD_METRICS_H
@@ -83,6 +84,17 @@ struct metrics_store {
 	uint64_t	 failures;
 };
 
+/* The process_* figures (metrics-proc.c). */
+struct metrics_proc {
+	int		 valid;
+	double		 cpu_seconds;
+	double		 start_time;	/* Unix seconds */
+	uint64_t	 rss_bytes;
+	uint64_t	 vsize_bytes;
+	uint64_t	 open_fds;
+	uint64_t	 max_fds;
+};
+
 struct metrics_snap {
 	const char		*version;
 	double			 start_time;	/* Unix seconds */
@@ -96,6 +108,7 @@ struct metrics_snap {
 	size_t			 nconns;
 	struct metrics_prog	*progs;
 	size_t			 nprogs;
+	struct metrics_proc	 proc;		/* /metrics only */
 };
 
 /* metrics-text.c: pure */
@@ -103,6 +116,12 @@ void		 metrics_hist_observe(struct metrics_hist *, double);
 uint64_t	 metrics_hist_le(const struct metrics_hist *, size_t);
 void		 metrics_put_label(FILE *, const char *);
 int		 metrics_render(const struct metrics_snap *, FILE *);
+
+/* metrics-proc.c: the process_* metrics */
+int		 metrics_proc_parse_stat(const char *, long, long, double,
+		    struct metrics_proc *);
+int		 metrics_proc_read(struct metrics_proc *);
+void		 metrics_proc_render(const struct metrics_proc *, FILE *);
 
 /* metrics.c: the HTTP endpoint (docs in metrics.c) */
 typedef int	(*metrics_text_fn)(void *, FILE *);

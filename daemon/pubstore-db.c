@@ -52,9 +52,6 @@
 
 #include "config.h"
 
-#include <sys/stat.h>
-
-#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,9 +63,6 @@
 #include "pubqueue.h"
 #include "pubstore-db.h"
 #include "store.h"
-
-/* "AMPB": the application_id of publish store files. */
-#define PUBSTORE_APPID		0x414d5042
 
 static const char *const pubstore_migrations[] = {
 	/* 0 -> 1 */
@@ -477,59 +471,4 @@ struct store *
 pubdb_store(struct pubdb *db)
 {
 	return (db->st);
-}
-
-/* See pubstore.h.  The path is percent-encoded into a file: URI. */
-int
-pubstore_peek_count(const char *path, uint64_t *n)
-{
-	static const char	 hex[] = "0123456789ABCDEF";
-	struct stat		 sb;
-	sqlite3			*db = NULL;
-	sqlite3_stmt		*st = NULL;
-	char			*wal, *uri, *u;
-	const char		*p;
-	int			 rc = -1, appid = 0;
-
-	if (asprintf(&wal, "%s-wal", path) == -1)
-		return (-1);
-	if (lstat(wal, &sb) == 0 || errno != ENOENT) {
-		free(wal);
-		return (-1);
-	}
-	free(wal);
-	if ((uri = malloc(strlen(path) * 3 + sizeof "file:?mode=ro&"
-	    "immutable=1")) == NULL)
-		return (-1);
-	u = uri + strlen(strcpy(uri, "file:"));
-	for (p = path; *p != '\0'; p++) {
-		if (*p == '%' || *p == '?' || *p == '#') {
-			*u++ = '%';
-			*u++ = hex[(unsigned char)*p >> 4];
-			*u++ = hex[(unsigned char)*p & 0xf];
-		} else
-			*u++ = *p;
-	}
-	strcpy(u, "?mode=ro&immutable=1");
-	if (sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI |
-	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
-		goto out;
-	if (sqlite3_prepare_v2(db, "PRAGMA application_id", -1, &st,
-	    NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW)
-		goto out;
-	appid = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	st = NULL;
-	if ((uint32_t)appid != PUBSTORE_APPID)
-		goto out;
-	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM pub", -1, &st,
-	    NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW)
-		goto out;
-	*n = (uint64_t)sqlite3_column_int64(st, 0);
-	rc = 0;
-out:
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	free(uri);
-	return (rc);
 }

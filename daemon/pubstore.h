@@ -60,6 +60,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "store.h"
 
@@ -92,6 +93,9 @@ struct pubstore_rec {
 	int			 damaged;	/* replay only: checksum
 						   mismatch; do not send */
 };
+
+/* "AMPB": the application_id of publish store files. */
+#define PUBSTORE_APPID		0x414d5042
 
 /* Limits checked by pubstore_append() (returns -1 beyond them). */
 #define PUBSTORE_MAX_TOPIC	(64 * 1024)
@@ -261,13 +265,33 @@ void		 pubstore_set_committer(struct pubstore *, struct committer *,
 void		 pubstore_set_cache(struct pubstore *, uint64_t bytes);
 
 /*
- * Count the rows of the publish store file at path without a pubstore:
- * for a file no connection opens.  Opened read-only and immutable (no
- * lock, no -wal/-shm created, nothing written); refuses (-1) when a
- * "<path>-wal" exists, whose rows an immutable open would not see, or
- * when the file is not a publish store.  Returns 0 with *n, or -1.
+ * Read-only looks at store files no daemon has open (pubstore-peek.c).
+ * pubstore_peek(): 0 when path is a publish store, with its counts; 1
+ * when it is a readable SQLite file that is not one (a bookmark store,
+ * an empty file); -1 when it cannot tell, with the reason in why: a
+ * "-wal" or "-journal" file next to it (an ampsd has it open, or did
+ * not close it: an immutable open would not see those rows), a damaged
+ * file (store_file_check(), or a failing query), a missing file.
+ * Opened read-only and immutable: no lock, no -wal/-shm created,
+ * nothing written.
  */
+struct pubstore_peek {
+	uint64_t	 rows;		/* messages AMPS has not persisted */
+	uint64_t	 quarantined;	/* damaged rows kept, never sent */
+	char		 why[160];	/* -1: why the file was not counted */
+};
+int		 pubstore_peek(const char *path, struct pubstore_peek *);
+/* The rows of pubstore_peek(): 0 with *n, or -1 for 1 and -1 above. */
 int		 pubstore_peek_count(const char *path, uint64_t *n);
+/*
+ * ampsd --count-unpersisted DIR: one line on out per publish store of
+ * the state directory dir ("pub-*.db" files that are publish stores):
+ * "PATH: N unpersisted message(s)" (", Q quarantined" when damaged rows
+ * are kept), or "PATH: cannot tell (WHY)".  A directory that cannot be
+ * read is reported on err.  Returns 0 only when every such store was
+ * read and holds no message, else 1.
+ */
+int		 pubstore_census(const char *dir, FILE *out, FILE *err);
 
 /* Rows not yet discarded (an SQL count: for status, not per message). */
 uint64_t	 pubstore_unpersisted(struct pubstore *);

@@ -7,9 +7,11 @@
  * The sd_notify protocol, written out: one datagram with "KEY=value"
  * lines to the unix socket named by $NOTIFY_SOCKET ("@name" is an
  * abstract socket).  ampsd sends READY=1 when it accepts programs,
- * STOPPING=1 at shutdown, and WATCHDOG=1 from an event-loop timer at half
+ * STOPPING=1 at shutdown, WATCHDOG=1 from an event-loop timer at half
  * of $WATCHDOG_USEC, so a stuck loop gets the service restarted
- * (systemd/ampsd.service has WatchdogSec=).
+ * (systemd/ampsd.service has WatchdogSec=), and STATUS= (what
+ * `systemctl status` shows: connections ready of total, unpersisted
+ * publishes) checked every second and sent when it changed.
  *
  * Invariants:
  *   (1) Without $NOTIFY_SOCKET every function is a no-op returning 0.
@@ -36,6 +38,10 @@
 #include "sdnotify.h"
 
 static struct event	*sdnotify_ev;
+static struct event	*sdnotify_status_ev;
+static sdnotify_status_fn sdnotify_status_text;
+static void		*sdnotify_status_arg;
+static char		 sdnotify_status_last[256];
 
 /*
  * Send state (e.g. "READY=1") to systemd.  Returns 1 if sent, 0 when not
@@ -126,5 +132,53 @@ sdnotify_watchdog_stop(void)
 	if (sdnotify_ev != NULL) {
 		event_free(sdnotify_ev);
 		sdnotify_ev = NULL;
+	}
+}
+
+/* Timer: send STATUS= if the text changed since the last one sent. */
+static void
+sdnotify_status_cb(evutil_socket_t fd, short what, void *arg)
+{
+	char	text[sizeof sdnotify_status_last], msg[sizeof text + 8];
+
+	sdnotify_status_text(sdnotify_status_arg, text, sizeof text);
+	if (strcmp(text, sdnotify_status_last) == 0)
+		return;
+	snprintf(msg, sizeof msg, "STATUS=%s", text);
+	if (sdnotify(msg) == 1)
+		memcpy(sdnotify_status_last, text, sizeof text);
+}
+
+/*
+ * Under systemd, send STATUS= with fn's text now and then every second
+ * when it changed.  Needs loop_init().
+ */
+void
+sdnotify_status_start(sdnotify_status_fn fn, void *arg)
+{
+	struct timeval	tv = { 1, 0 };
+
+	if (getenv("NOTIFY_SOCKET") == NULL)
+		return;
+	sdnotify_status_text = fn;
+	sdnotify_status_arg = arg;
+	sdnotify_status_last[0] = '\0';
+	sdnotify_status_ev = event_new(loop_base(), -1, EV_PERSIST,
+	    sdnotify_status_cb, NULL);
+	if (sdnotify_status_ev == NULL ||
+	    evtimer_add(sdnotify_status_ev, &tv) == -1) {
+		log_warnx("sdnotify: cannot start the status timer");
+		return;
+	}
+	sdnotify_status_cb(-1, 0, NULL);
+}
+
+/* Stop the STATUS= updates (shutdown). */
+void
+sdnotify_status_stop(void)
+{
+	if (sdnotify_status_ev != NULL) {
+		event_free(sdnotify_status_ev);
+		sdnotify_status_ev = NULL;
 	}
 }

@@ -266,7 +266,29 @@ server_metrics_text(void *arg, FILE *f)
 	int		rc;
 
 	server_snapshot(arg, &snap);
+	if (metrics_proc_read(&snap.m.proc) == -1)
+		log_debug("metrics: cannot read /proc/self: no process_* "
+		    "metrics");
 	rc = metrics_render(&snap.m, f);
 	server_snapshot_free(&snap);
 	return (rc);
+}
+
+/*
+ * The service status for systemd (sdnotify_status_fn): "R/N connections
+ * ready, U unpersisted", U summed over the publish stores.
+ */
+void
+server_sd_status(void *arg, char *buf, size_t len)
+{
+	struct server	*srv = arg;
+	uint64_t	 unp = 0;
+	size_t		 i, ready = 0;
+
+	for (i = 0; i < srv->nconns; i++) {
+		ready += conn_state(srv->conns[i].conn) == CONN_READY;
+		unp += pubstore_unpersisted(srv->conns[i].ps);
+	}
+	snprintf(buf, len, "%zu/%zu connections ready, %llu unpersisted",
+	    ready, srv->nconns, (unsigned long long)unp);
 }

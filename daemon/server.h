@@ -33,6 +33,7 @@ void		 server_free(struct server *);
 
 /* server-metrics.c: the /metrics text (a metrics_text_fn). */
 int		 server_metrics_text(void *, FILE *);
+void		 server_sd_status(void *, char *, size_t);
 
 /* server-reload.c: a configuration reload, in two steps. */
 struct conf_diff;

@@ -138,12 +138,8 @@ store_file_wal_nonempty(const char *path)
 	return (r);
 }
 
-/*
- * Check a file that exists before SQLite touches it: regular, a SQLite
- * header, and a size consistent with the header (catches truncation).
- * Returns 0, 1 for "empty file" or -1 with *cause.
- */
-static int
+/* See store-file.h. */
+int
 store_file_check(const char *path, char **cause)
 {
 	unsigned char	 h[100];

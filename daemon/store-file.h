@@ -5,13 +5,22 @@
 
 /*
  * store-file.h: checks on a store's file made before SQLite opens it
- * (private to store.c; see store-file.c).
+ * (for store.c and pubstore-peek.c; see store-file.c).
  */
 
 #ifndef AMPSD_STORE_FILE_H
 #define AMPSD_STORE_FILE_H
 
 #include <stdint.h>
+
+/*
+ * Check a file that exists before SQLite touches it: regular, a SQLite
+ * header, and a size consistent with the header (catches truncation;
+ * the size checks are skipped while a non-empty -wal exists).  Returns
+ * 0, 1 for "empty file" or -1 with an allocated "path: reason" in
+ * *cause.  Never writes anything.
+ */
+int	store_file_check(const char *path, char **cause);
 
 /*
  * Decide whether path may be opened (*create = 0) or created

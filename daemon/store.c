@@ -10,7 +10,8 @@
  * its checks and pragmas, the schema version (PRAGMA user_version) and its
  * migrations, the persistent prepared statements, the batched write
  * transaction of an event-loop pass, and the store's health.  pubstore.c
- * and bookmarkstore.c own their tables and SQL; nothing else in the daemon
+ * (with pubstore-peek.c, its read-only looks at closed files) and
+ * bookmarkstore.c own their tables and SQL; nothing else in the daemon
  * includes <sqlite3.h>.  It never prints and keeps no global state.
  *
  * Invariants:

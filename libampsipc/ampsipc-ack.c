@@ -118,6 +118,13 @@ ampsipc_set_last_chance_handler(struct ampsipc *h, ampsipc_msg_handler fn,
 	h->lastchance_arg = arg;
 }
 
+/* Install the handler told when a route's arg is no longer used. */
+void
+ampsipc_set_release_handler(struct ampsipc *h, ampsipc_release_handler fn)
+{
+	h->release_cb = fn;
+}
+
 /* Install the exception listener. */
 void
 ampsipc_set_exception_listener(struct ampsipc *h,

@@ -140,6 +140,7 @@ ampsipc_create(void)
 		return (NULL);
 	h->fd = -1;
 	h->max_frame = AMPSIPC_MAX_FRAME;
+	h->eager_at = AMPSIPC_OUT_EAGER;
 	return (h);
 }
 
@@ -367,6 +368,7 @@ ampsipc_write(struct ampsipc *h)
 		h->outoff += (size_t)n;
 	}
 	h->outoff = h->outlen = 0;
+	h->eager_at = AMPSIPC_OUT_EAGER;
 	return (0);
 }
 

@@ -25,7 +25,10 @@
 #include "ampsipc-wire.h"
 
 #define AMPSIPC_OUT_LIMIT	(4U * 1024 * 1024)	/* publish blocks above */
-#define AMPSIPC_OUT_EAGER	(64U * 1024)		/* publish writes above */
+#define AMPSIPC_OUT_EAGER	(64U * 1024)		/* publish writes above,
+							 * then every 64 KiB more
+							 * while the socket is
+							 * full */
 #define AMPSIPC_IN_INITIAL	(64U * 1024)
 
 /* One publish this handle sent whose fate is not known yet. */
@@ -67,6 +70,7 @@ struct ampsipc {
 	size_t			 outoff;
 	size_t			 outlen;
 	size_t			 outcap;
+	size_t			 eager_at;	/* publish writes at this outq */
 
 	char			 daemon_version[64];
 	char			 default_conn[128];
@@ -97,6 +101,7 @@ struct ampsipc {
 	void			*exc_arg;
 	ampsipc_pub_handler	 failed_cb;
 	void			*failed_arg;
+	ampsipc_release_handler	 release_cb;
 };
 
 /*

@@ -323,8 +323,14 @@ ipclib_publish(struct ampsipc *h, uint16_t type, const char *topic,
 	}
 	if (reqidp != NULL)
 		*reqidp = reqid;
-	if (ampsipc_outq(h) >= AMPSIPC_OUT_EAGER && ampsipc_write(h) == -1)
-		return (-1);
+	/* Write once 64 KiB are queued; if the socket is full, try again
+	 * only after 64 KiB more, not at every publish (a failing send
+	 * per publish was most of a fast publisher's time). */
+	if (ampsipc_outq(h) >= h->eager_at) {
+		if (ampsipc_write(h) == -1)
+			return (-1);
+		h->eager_at = ampsipc_outq(h) + AMPSIPC_OUT_EAGER;
+	}
 	return (0);
 }
 

@@ -275,6 +275,24 @@ sub_end(struct ampsipc *h, struct ampsipc_route *rt, int code,
 		sub_exception(h, code, text != NULL ? text : "");
 }
 
+/* Tell the program a handler route's arg is no longer used. */
+static void
+sub_release(struct ampsipc *h, ampsipc_msg_handler fn, void *arg)
+{
+	if (fn != NULL && h->release_cb != NULL)
+		h->release_cb(h, arg);
+}
+
+/* Free one unlinked route, releasing its handler's arg. */
+static void
+sub_route_free(struct ampsipc *h, struct ampsipc_route *rt)
+{
+	sub_release(h, rt->fn, rt->arg);
+	free(rt->sub_id);
+	free(rt->text);
+	free(rt);
+}
+
 /* Wait condition: the route's processed ack (or its end) came. */
 static int
 sub_acked(struct ampsipc *h, void *arg)
@@ -295,9 +313,11 @@ sub_start(struct ampsipc *h, struct ampsipc_command *c, ampsipc_msg_handler fn,
 
 	if (h->fd == -1) {
 		ipclib_fail(h, AMPSIPC_E_USAGE, ENOTCONN, "not connected");
+		sub_release(h, fn, arg);
 		return (NULL);
 	}
 	if (h->flags & AMPSIPC_BROKEN) {
+		sub_release(h, fn, arg);
 		errno = ECONNRESET;
 		return (NULL);
 	}
@@ -308,10 +328,12 @@ sub_start(struct ampsipc *h, struct ampsipc_command *c, ampsipc_msg_handler fn,
 	    strstr(c->strs[AMPSIPC_T_OPTIONS], "resume") == NULL))) {
 		ipclib_fail(h, AMPSIPC_E_INVALID_TOPIC, EINVAL,
 		    "a subscription needs a topic");
+		sub_release(h, fn, arg);
 		return (NULL);
 	}
 	if ((rt = calloc(1, sizeof *rt)) == NULL) {
 		ipclib_fail(h, AMPSIPC_E_SYSTEM, ENOMEM, "out of memory");
+		sub_release(h, fn, arg);
 		return (NULL);
 	}
 	reqid = ipclib_reqid(h);
@@ -336,8 +358,7 @@ sub_start(struct ampsipc *h, struct ampsipc_command *c, ampsipc_msg_handler fn,
 		c->flags |= 0x100;
 	if (ipclib_queue(h, reqid, sub_fill_cmd, c) == -1) {
 		c->flags &= ~0x100;
-		free(rt->sub_id);
-		free(rt);
+		sub_route_free(h, rt);
 		return (NULL);
 	}
 	c->flags &= ~0x100;
@@ -383,8 +404,9 @@ sub_start(struct ampsipc *h, struct ampsipc_command *c, ampsipc_msg_handler fn,
 	return (rt);
 
 nomem:
-	free(rt->sub_id);
-	free(rt);
+	rt->fn = fn;
+	rt->arg = arg;
+	sub_route_free(h, rt);
 	ipclib_fail(h, AMPSIPC_E_SYSTEM, ENOMEM, "out of memory");
 	return (NULL);
 }
@@ -582,9 +604,7 @@ ipclib_sub_sweep(struct ampsipc *h)
 	for (rp = &h->routes; (rt = *rp) != NULL;) {
 		if (rt->dead && rt->stream == NULL && !rt->pinned) {
 			*rp = rt->next;
-			free(rt->sub_id);
-			free(rt->text);
-			free(rt);
+			sub_route_free(h, rt);
 		} else
 			rp = &rt->next;
 	}
@@ -604,9 +624,7 @@ ipclib_sub_free(struct ampsipc *h)
 			rt->stream->rt = NULL;
 			rt->stream->h = NULL;
 		}
-		free(rt->sub_id);
-		free(rt->text);
-		free(rt);
+		sub_route_free(h, rt);
 	}
 	h->last_route = NULL;
 }

@@ -534,6 +534,20 @@ AMPSIPC_API void	 ampsipc_set_exception_listener(struct ampsipc *,
 AMPSIPC_API void	 ampsipc_set_failed_write_handler(struct ampsipc *,
 			    ampsipc_pub_handler, void *arg);
 
+/*
+ * Install (or with NULL remove) the handler told when the library no
+ * longer uses the arg given to ampsipc_execute_async() with a handler:
+ * called exactly once per such call, when its route is dropped (ended,
+ * unsubscribed, a failed execute, ampsipc_close()), after the handler's
+ * last call.  For programs whose arg holds a reference that must be
+ * released (a language binding's callable).  It is called from the
+ * same places as the message handlers and from ampsipc_close(); it
+ * must not call back into the handle.
+ */
+typedef void (*ampsipc_release_handler)(struct ampsipc *, void *arg);
+AMPSIPC_API void	 ampsipc_set_release_handler(struct ampsipc *,
+			    ampsipc_release_handler);
+
 #ifdef __cplusplus
 }
 #endif

@@ -20,6 +20,7 @@
 #include <check.h>
 
 #include "conformance.h"
+#include "testutil.h"
 
 /* 1: logon success: s=0, bm, client_name, version. */
 START_TEST(logon_success)
@@ -679,11 +680,5 @@ suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (check_main(suite()));
 }

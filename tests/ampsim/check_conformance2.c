@@ -16,6 +16,7 @@
 #include <check.h>
 
 #include "conformance.h"
+#include "testutil.h"
 
 /* Subscribe with acks processed; assert success. */
 static void
@@ -682,11 +683,5 @@ suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (check_main(suite()));
 }

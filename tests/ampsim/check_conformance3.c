@@ -25,6 +25,7 @@
 #include <openssl/ssl.h>
 
 #include "conformance.h"
+#include "testutil.h"
 
 /* Records expire with OOF `expired` carrying the previous state. */
 START_TEST(expiration)
@@ -597,11 +598,5 @@ suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (check_main(suite()));
 }

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "filter.h"
+#include "testutil.h"
 
 #define T	1
 #define F	0
@@ -568,11 +569,5 @@ filter_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(filter_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (check_main(filter_suite()));
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "jsondoc.h"
+#include "testutil.h"
 
 /* Parse JSON text or fail the test. */
 static json_t *
@@ -452,11 +453,5 @@ jsondoc_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(jsondoc_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (check_main(jsondoc_suite()));
 }

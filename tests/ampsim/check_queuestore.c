@@ -6,7 +6,8 @@
 /*
  * Unit tests for ampsim/queuestore.c: PROTOCOL.md §17.4 scenario 26, lease
  * expiry, at-most-once, round-robin, owners, filters, limits, a 1M message
- * run, and a randomized model test with a fixed, printed seed.
+ * run, and a randomized model test with a fixed, printed seed
+ * (AMPS_TEST_SEED to try another).
  */
 
 #include <check.h>
@@ -14,8 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ampsim_testutil.h"
 #include "filter.h"
 #include "queuestore.h"
+#include "testutil.h"
 
 #define SEC	(1000ULL * 1000)
 
@@ -24,18 +27,6 @@
 	if (!(c))							\
 		ck_abort_msg("%s:%d: %s", __FILE__, __LINE__, #c);	\
 } while (0)
-
-static uint64_t rng_state;
-
-/* xorshift64: a fixed-seed generator independent of libc. */
-static uint64_t
-rng(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return (rng_state);
-}
 
 /* A queue with the given settings. */
 static struct queuestore *
@@ -79,18 +70,6 @@ enq(struct queuestore *q, unsigned first, unsigned last)
 		MUST(queue_enqueue(q, bm(i), "orders", data, (size_t)len,
 		    NULL, NULL, NULL) == 0);
 	}
-}
-
-/* Compile a filter or fail. */
-static struct filter *
-mkfilter(const char *text)
-{
-	struct filter	*f;
-	char		 err[128];
-
-	f = filter_compile(text, strlen(text), err, sizeof err);
-	ck_assert_msg(f != NULL, "filter %s: %s", text, err);
-	return (f);
 }
 
 /* Message number of an assignment (seq is the enqueue number). */
@@ -340,8 +319,8 @@ START_TEST(test_filters)
 	struct queuestore	*q = mkq(QUEUE_AT_LEAST_ONCE, SEC, 10, 0, 0);
 	struct queue_assignlist	 l = { NULL, 0, 0 };
 	struct queue_counts	 c;
-	struct filter		*big = mkfilter("/n > 3");
-	struct filter		*two = mkfilter("/n > 1");
+	struct filter		*big = at_mkfilter("/n > 3");
+	struct filter		*two = at_mkfilter("/n > 1");
 
 	queue_add_subscriber(q, 1, 10, NULL, big, 10);
 	queue_add_subscriber(q, 2, 20, NULL, NULL, 1);
@@ -604,7 +583,7 @@ model_pick_held(struct model *md)
 
 	if (md->nmsg == 0)
 		return (0);
-	start = 1 + (unsigned)(rng() % md->nmsg);
+	start = 1 + (unsigned)(test_rng_next() % md->nmsg);
 	i = start;
 	do {
 		if (md->m[i].state == MM_HELD)
@@ -618,8 +597,8 @@ model_pick_held(struct model *md)
 static void
 model_step(struct model *md)
 {
-	unsigned	r = (unsigned)(rng() % 100), i, req, got;
-	int		id = 1 + (int)(rng() % MODEL_SUBS), mode;
+	unsigned	r = (unsigned)(test_rng_next() % 100), i, req, got;
+	int		id = 1 + (int)(test_rng_next() % MODEL_SUBS), mode;
 	uint64_t	own;
 
 	if (r < 20) {
@@ -631,7 +610,7 @@ model_step(struct model *md)
 	} else if (r < 25) {
 		if (md->s[id].active)
 			return;
-		req = (unsigned)(rng() % 5);
+		req = (unsigned)(test_rng_next() % 5);
 		got = queue_add_subscriber(md->q, (uint64_t)id, owner_of(id),
 		    NULL, NULL, req);
 		MUST((got) == (req == 0 ? 1 : req < 3 ? req : 3));
@@ -669,7 +648,8 @@ model_step(struct model *md)
 		}
 	} else if (r < 92) {
 		/* Someone else's, settled or unknown: ignored. */
-		i = md->nmsg == 0 ? 1 : 1 + (unsigned)(rng() % md->nmsg);
+		i = md->nmsg == 0 ? 1 :
+		    1 + (unsigned)(test_rng_next() % md->nmsg);
 		own = md->m[i].state == MM_HELD ?
 		    owner_of(md->m[i].holder) + 1 : owner_of(id);
 		if (i <= md->nmsg && md->m[i].state == MM_HELD &&
@@ -677,7 +657,7 @@ model_step(struct model *md)
 			return;
 		MUST((queue_ack(md->q, own, bm(i), QUEUE_ACK)) == (0));
 	} else {
-		md->now += rng() % 400;
+		md->now += test_rng_next() % 400;
 		got = 0;
 		for (i = 1; i <= md->nmsg; i++) {
 			if (md->m[i].state == MM_HELD &&
@@ -698,9 +678,9 @@ model_run(enum queue_semantics sem, uint64_t seed)
 	unsigned	 op, i, guard;
 	int		 id;
 
-	printf("queue model (%s) seed %llu\n", sem == QUEUE_AT_LEAST_ONCE ?
-	    "at-least-once" : "at-most-once", (unsigned long long)seed);
-	rng_state = seed;
+	test_rng_seed(sem == QUEUE_AT_LEAST_ONCE ?
+	    "queue model (at-least-once)" : "queue model (at-most-once)",
+	    seed);
 	md = calloc(1, sizeof *md);
 	MUST((md) != NULL);
 	md->sem = sem;
@@ -786,11 +766,5 @@ queuestore_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(queuestore_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (check_main(queuestore_suite()));
 }

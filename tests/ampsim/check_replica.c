@@ -17,6 +17,7 @@
 #include <check.h>
 
 #include "conformance.h"
+#include "testutil.h"
 
 static struct tc_srv	srv_b;
 
@@ -24,11 +25,8 @@ static struct tc_srv	srv_b;
 static struct tc *
 client_at(struct tc_srv *s, const char *name, uint64_t *seq)
 {
-	struct tc	*t = tc_connect(s->port);
+	struct tc	*t = conf_connect(s);
 
-	ck_assert_ptr_nonnull(t);
-	if (nclients < 64)
-		clients[nclients++] = t;
 	ck_assert_int_eq(tc_logon(t, name, seq), 0);
 	return (t);
 }
@@ -147,11 +145,5 @@ suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (check_main(suite()));
 }

@@ -14,22 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ampsim_testutil.h"
 #include "filter.h"
 #include "jsondoc.h"
 #include "sowstore.h"
+#include "testutil.h"
 
 static char *idpath[] = { "/id" };
-static uint64_t rng_state;
-
-/* xorshift64: a fixed-seed generator independent of libc. */
-static uint64_t
-rng(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return (rng_state);
-}
 
 /* A store keyed by /id. */
 static struct sowstore *
@@ -46,18 +37,6 @@ pub(struct sowstore *s, const char *json, uint64_t expire_at)
 
 	return (sow_upsert(s, json, strlen(json), NULL, NULL, &meta, NULL,
 	    NULL));
-}
-
-/* Compile a filter or fail the test. */
-static struct filter *
-mkfilter(const char *text)
-{
-	struct filter	*f;
-	char		 err[128];
-
-	f = filter_compile(text, strlen(text), err, sizeof err);
-	ck_assert_msg(f != NULL, "filter %s: %s", text, err);
-	return (f);
 }
 
 /* Integer field of a record. */
@@ -203,7 +182,7 @@ START_TEST(test_topn_orderby)
 	sow_reclist_clear(&l);
 
 	/* Filter + top_n: matches counts the filtered set. */
-	f = mkfilter("/g = 1");
+	f = at_mkfilter("/g = 1");
 	q.filter = f;
 	q.skip_n = 0;
 	q.top_n = 2;
@@ -346,14 +325,14 @@ START_TEST(test_delete_forms)
 	sow_reclist_clear(&l);
 
 	/* By filter. */
-	f = mkfilter("/g = 0");
+	f = at_mkfilter("/g = 0");
 	ck_assert_int_eq(sow_delete_filter(s, f, &l, &st), 4);
 	ck_assert_uint_eq(st.topic_matches, 7);
 	ck_assert_uint_eq(st.matches, 4);
 	ck_assert_uint_eq(st.records_deleted, 4);
 	filter_free(f);
 	sow_reclist_clear(&l);
-	f = mkfilter("1=1");
+	f = at_mkfilter("1=1");
 	ck_assert_int_eq(sow_delete_filter(s, f, &l, &st), 3);
 	ck_assert_uint_eq(st.records_deleted, 3);
 	ck_assert_uint_eq(st.matches, 3);
@@ -506,18 +485,17 @@ START_TEST(test_bulk)
 	struct sow_stats	 st;
 	struct filter		*f;
 	char			 buf[96];
-	unsigned		 seed = 20260101, i, n = 100000;
+	unsigned		 i, n = 100000;
 	uint64_t		 last = 0, t;
 	size_t			 j, total = 0;
 
-	printf("test_bulk seed %u\n", seed);
-	rng_state = seed;
+	test_rng_seed("test_bulk", 20260101);
 	for (i = 0; i < n; i++) {
 		snprintf(buf, sizeof buf, "{\"id\":%u,\"v\":%u}",
-		    (unsigned)(rng() % 50000), i);
-		pub(s, buf, 1 + (uint64_t)(rng() % 1000000));
+		    (unsigned)(test_rng_next() % 50000), i);
+		pub(s, buf, 1 + (uint64_t)(test_rng_next() % 1000000));
 	}
-	f = mkfilter("/v >= 0");
+	f = at_mkfilter("/v >= 0");
 	for (t = 0; t <= 1000000; t += 50000) {
 		sow_expire(s, t, &l);
 		for (j = total; j < l.n; j++) {
@@ -567,11 +545,5 @@ sowstore_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(sowstore_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (check_main(sowstore_suite()));
 }

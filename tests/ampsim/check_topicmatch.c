@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "topicmatch.h"
+#include "testutil.h"
 
 struct tcase_row {
 	const char	*pattern;
@@ -140,11 +141,5 @@ topicmatch_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(topicmatch_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (check_main(topicmatch_suite()));
 }

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "testutil.h"
 #include "u64map.h"
 
 #define N	300000
@@ -97,11 +98,5 @@ u64map_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(u64map_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (check_main(u64map_suite()));
 }

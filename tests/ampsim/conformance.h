@@ -72,15 +72,24 @@ conf_close(struct tc *t)
 	ck_assert_str_eq(tc_str((t), AMPS_F_CID), bcid_);		\
 } while (0)
 
-/* Connect and log on. */
+/* Connect to a server; STOP closes the client if the test did not. */
 static inline struct tc *
-conf_client(const char *name, int wait)
+conf_connect(struct tc_srv *s)
 {
-	struct tc	*t = tc_connect(srv.port);
+	struct tc	*t = tc_connect(s->port);
 
 	ck_assert_ptr_nonnull(t);
 	if (nclients < 64)
 		clients[nclients++] = t;
+	return (t);
+}
+
+/* Connect to srv and log on (wait: for the ack). */
+static inline struct tc *
+conf_client(const char *name, int wait)
+{
+	struct tc	*t = conf_connect(&srv);
+
 	if (wait)
 		ck_assert_int_eq(tc_logon(t, name, NULL), 0);
 	else

@@ -62,7 +62,6 @@
 
 #include <sys/stat.h>
 #include <sys/types.h>
-#include <sys/vfs.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -80,11 +79,11 @@
 
 #include "ampsipc.h"
 #include "directpub.h"
+#include "benchutil.h"
 #include "rawstore.h"
 
 #define MAX_RUNS	15
 #define MAX_PROCS	256
-#define TMPFS_MAGIC_	0x01021994
 #define WAIT_MS		600000	/* flush timeout: 10 minutes */
 
 static long	 opt_n = 200000;
@@ -106,16 +105,6 @@ static char	 statedir[600];
 static pid_t	 sim_pid = -1, amps_pid = -1;
 static int	 sim_port;
 static unsigned char *payload;
-
-/* Monotonic seconds. */
-static double
-now(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
-}
 
 /* Stop the processes we started (invariant 1) and remove the work dir. */
 static void
@@ -160,24 +149,8 @@ die(const char *fmt, ...)
 static void
 make_workdir(void)
 {
-	const char	*base = opt_dir;
-	struct statfs	 sf;
-
-	if (base == NULL) {
-		base = "/tmp";
-		if (statfs(base, &sf) == 0 && sf.f_type == TMPFS_MAGIC_)
-			base = "/var/tmp";
-	}
-	if (statfs(base, &sf) == 0 && sf.f_type == TMPFS_MAGIC_)
-		fprintf(stderr, "bench-publish: warning: %s is tmpfs; fsync "
-		    "costs nothing there\n", base);
-	if ((size_t)snprintf(workdir, sizeof workdir, "%s/bench-publish-XXXXXX",
-	    base) >= sizeof workdir)
-		die("work directory name too long");
-	if (mkdtemp(workdir) == NULL) {
-		workdir[0] = '\0';
-		die("%s: %s", base, strerror(errno));
-	}
+	if (bu_workdir(workdir, sizeof workdir, opt_dir, "bench-publish") == -1)
+		die("work directory: %s", strerror(errno));
 	snprintf(statedir, sizeof statedir, "%s/state", workdir);
 	snprintf(sockpath, sizeof sockpath, "%s/ampsd.sock", workdir);
 }
@@ -224,9 +197,9 @@ static int
 wait_path(const char *path, double secs, pid_t pid)
 {
 	struct stat	sb;
-	double		end = now() + secs;
+	double		end = bu_now() + secs;
 
-	while (now() < end) {
+	while (bu_now() < end) {
 		if (stat(path, &sb) == 0 && sb.st_size >= 0 &&
 		    (S_ISSOCK(sb.st_mode) || sb.st_size > 0))
 			return (0);
@@ -335,7 +308,7 @@ publish_n(struct ampsipc *h, long n, const char *topic, const char *conn,
 	if (ampsipc_wait_stored(h, WAIT_MS) == -1)
 		return (-1);
 	if (stored != NULL)
-		*stored = now();
+		*stored = bu_now();
 	if (ampsipc_publish_flush(h, WAIT_MS) == -1 || ampsipc_failed(h) != 0)
 		return (-1);
 	return (0);
@@ -352,13 +325,13 @@ run_single(const char *conn, double *stored_rate)
 	double		 t0, ts, t1;
 
 	*stored_rate = 0;
-	t0 = now();
+	t0 = bu_now();
 	if (publish_n(h, opt_n, "bench", conn, &ts) == -1) {
 		fprintf(stderr, "single: %s\n", ampsipc_errmsg(h));
 		ampsipc_close(h);
 		return (0);
 	}
-	t1 = now();
+	t1 = bu_now();
 	ampsipc_close(h);
 	*stored_rate = (double)opt_n / (ts - t0);
 	return ((double)opt_n / (t1 - t0));
@@ -417,14 +390,14 @@ run_procs(void)
 			ok = 0;		/* a child could not connect */
 			break;
 		}
-	t0 = now();
+	t0 = bu_now();
 	close(go[1]);		/* EOF: everyone starts */
 	for (i = 0; i < opt_procs; i++) {
 		if (waitpid(pids[i], &st, 0) == -1 || !WIFEXITED(st) ||
 		    WEXITSTATUS(st) != 0)
 			ok = 0;
 	}
-	t1 = now();
+	t1 = bu_now();
 	close(ready[0]);
 	if (!ok) {
 		fprintf(stderr, "procs: a publisher failed\n");
@@ -451,16 +424,7 @@ lat_event(struct ampsipc *h, const struct ampsipc_pubevent *ev, void *arg)
 
 	if (ev->kind != AMPSIPC_PUB_STORED || i >= l->n || l->nlat >= l->n)
 		return;
-	l->lat[l->nlat++] = now() - l->sent[i];
-}
-
-/* Compare doubles for qsort. */
-static int
-cmpd(const void *a, const void *b)
-{
-	double	x = *(const double *)a, y = *(const double *)b;
-
-	return (x < y ? -1 : x > y);
+	l->lat[l->nlat++] = bu_now() - l->sent[i];
 }
 
 /* Case latency: p50, p99 and p99.9 of STORED latency, paced. */
@@ -479,14 +443,14 @@ run_latency(double *p50, double *p99, double *p999)
 	    (l.lat = calloc(l.n, sizeof *l.lat)) == NULL)
 		die("latency: out of memory");
 	ampsipc_set_pub_handler(h, lat_event, &l);
-	t0 = now();
+	t0 = bu_now();
 	while (sent < l.n) {
-		t = now();
+		t = bu_now();
 		target = (size_t)((t - t0) * opt_rate) + 1;
 		if (target > l.n)
 			target = l.n;
 		for (; sent < target; sent++) {
-			l.sent[sent] = now();
+			l.sent[sent] = bu_now();
 			if (ampsipc_publish(h, "bench-lat", payload, opt_size,
 			    NULL, &reqid) == -1)
 				goto fail;
@@ -499,7 +463,7 @@ run_latency(double *p50, double *p99, double *p999)
 	if (ampsipc_wait_stored(h, WAIT_MS) == -1 ||
 	    ampsipc_publish_flush(h, WAIT_MS) == -1 || l.nlat != l.n)
 		goto fail;
-	qsort(l.lat, l.nlat, sizeof *l.lat, cmpd);
+	qsort(l.lat, l.nlat, sizeof *l.lat, bu_cmpd);
 	*p50 = l.lat[l.nlat / 2] * 1e6;
 	*p99 = l.lat[(size_t)((double)l.nlat * 0.99)] * 1e6;
 	*p999 = l.lat[(size_t)((double)l.nlat * 0.999)] * 1e6;
@@ -541,26 +505,16 @@ fsync_us(const char *dir)
 		die("%s: %s", path, strerror(errno));
 	memset(buf, 'f', sizeof buf);
 	for (i = 0; i < 21; i++) {
-		t0 = now();
+		t0 = bu_now();
 		if (pwrite(fd, buf, sizeof buf, 0) != (ssize_t)sizeof buf ||
 		    fdatasync(fd) == -1)
 			die("%s: %s", path, strerror(errno));
-		v[i] = (now() - t0) * 1e6;
+		v[i] = (bu_now() - t0) * 1e6;
 	}
 	close(fd);
 	unlink(path);
-	qsort(v, 21, sizeof *v, cmpd);
+	qsort(v, 21, sizeof *v, bu_cmpd);
 	return (v[10]);
-}
-
-/* Median of n values (sorted in place); 0 for none. */
-static double
-median(double *v, int n)
-{
-	if (n == 0)
-		return (0);
-	qsort(v, (size_t)n, sizeof *v, cmpd);
-	return (n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2);
 }
 
 /* Parse a positive number option or die. */
@@ -673,14 +627,14 @@ print_medians(double v[BP_N][MAX_RUNS], int n, double fs)
 	int	r;
 
 	for (k = 0; k < BP_N; k++)
-		med[k] = median(v[k], n);
+		med[k] = bu_median(v[k], n);
 	print_row("med", med);
 	printf("ratios (median of the per-run ratios, goal):");
 	for (k = 0; k < BP_NRATIOS; k++) {
 		for (r = 0; r < n; r++)
 			rat[r] = v[bp_ratios[k].b][r] > 0 ?
 			    v[bp_ratios[k].a][r] / v[bp_ratios[k].b][r] : 0;
-		mr[k] = median(rat, n);
+		mr[k] = bu_median(rat, n);
 		if (bp_ratios[k].goal > 0)
 			printf(" %s %.2f (>= %.1f)", bp_ratios[k].name, mr[k],
 			    bp_ratios[k].goal);

@@ -28,7 +28,6 @@
 #include "config.h"
 
 #include <sys/stat.h>
-#include <sys/vfs.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -36,32 +35,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
 
+#include "benchutil.h"
 #include "pubstore.h"
 #include "rawstore.h"
 
 #define MAX_RUNS	15
 #define MAX_BATCHES	8
-#define TMPFS_MAGIC_	0x01021994
 
 static int	 opt_runs = 5;
 static double	 opt_secs = 1.0;
 static size_t	 opt_payload = 128;
 static int	 opt_normal;
 static char	 workdir[512];
-
-static double
-now(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
-}
 
 static void
 die(const char *what, const char *why)
@@ -95,7 +84,7 @@ run_pubstore(const char *path, int batch, const unsigned char *payload)
 	r.data = payload;
 	r.data_len = opt_payload;
 
-	t0 = now();
+	t0 = bu_now();
 	do {
 		for (i = 0; i < batch; i++) {
 			if (pubstore_append(ps, &r, &seq) != 0)
@@ -107,15 +96,13 @@ run_pubstore(const char *path, int batch, const unsigned char *payload)
 			die("commit", pubstore_error(ps));
 		prev_last = seq;
 		rows += (uint64_t)batch;
-		t1 = now();
+		t1 = bu_now();
 	} while (t1 - t0 < opt_secs);
 
 	pubstore_close(ps);
 	rawstore_rmdb(path);
 	return ((double)rows / (t1 - t0));
 }
-
-static int	cmpd(const void *, const void *);
 
 /* Median of 31 write(4 KB)+fdatasync() pairs in the work dir, in µs. */
 static double
@@ -130,51 +117,16 @@ fsync_us(void)
 		die(path, strerror(errno));
 	memset(buf, 'f', sizeof buf);
 	for (i = 0; i < 31; i++) {
-		t = now();
+		t = bu_now();
 		if (pwrite(fd, buf, sizeof buf, (off_t)i * 4096) !=
 		    (ssize_t)sizeof buf || fdatasync(fd) != 0)
 			die(path, strerror(errno));
-		v[i] = (now() - t) * 1e6;
+		v[i] = (bu_now() - t) * 1e6;
 	}
 	close(fd);
 	unlink(path);
-	qsort(v, 31, sizeof *v, cmpd);
+	qsort(v, 31, sizeof *v, bu_cmpd);
 	return (v[15]);
-}
-
-static int
-cmpd(const void *a, const void *b)
-{
-	double	 x = *(const double *)a, y = *(const double *)b;
-
-	return ((x > y) - (x < y));
-}
-
-static double
-median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof *v, cmpd);
-	return (n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2);
-}
-
-/* Pick a work directory on a real disk: -d, else /var/tmp if /tmp is tmpfs. */
-static void
-pick_dir(const char *want)
-{
-	const char	*base = want;
-	struct statfs	 sf;
-
-	if (base == NULL) {
-		base = "/tmp";
-		if (statfs(base, &sf) == 0 && sf.f_type == TMPFS_MAGIC_)
-			base = "/var/tmp";
-	}
-	if (statfs(base, &sf) == 0 && sf.f_type == TMPFS_MAGIC_)
-		fprintf(stderr, "bench-store: warning: %s is tmpfs; fsync "
-		    "costs nothing there\n", base);
-	snprintf(workdir, sizeof workdir, "%s/bench-store-XXXXXX", base);
-	if (mkdtemp(workdir) == NULL)
-		die(base, strerror(errno));
 }
 
 int
@@ -224,7 +176,9 @@ main(int argc, char **argv)
 	for (b = 0; b < nbatches; b++)
 		if (batches[b] < 1)
 			die("batch", "must be >= 1");
-	pick_dir(dir);
+	/* A work directory on a real disk: -d, else /tmp or /var/tmp. */
+	if (bu_workdir(workdir, sizeof workdir, dir, "bench-store") == -1)
+		die("work directory", strerror(errno));
 	snprintf(path, sizeof path, "%s/bench.pub.db", workdir);
 	if ((payload = malloc(opt_payload)) == NULL)
 		die("malloc", strerror(errno));
@@ -247,8 +201,8 @@ main(int argc, char **argv)
 			    payload, opt_payload, opt_secs);
 			ps[i] = run_pubstore(path, batches[b], payload);
 		}
-		mr = median(raw, opt_runs);
-		mp = median(ps, opt_runs);
+		mr = bu_median(raw, opt_runs);
+		mp = bu_median(ps, opt_runs);
 		printf("%-7d %14.0f %14.0f %8.2f\n", batches[b], mr, mp,
 		    mr > 0 ? mp / mr : 0);
 		fflush(stdout);

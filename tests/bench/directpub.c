@@ -32,24 +32,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "amps.h"
+#include "benchutil.h"
 #include "directpub.h"
 
 #define DP_OUT		(64 * 1024)
 #define DP_TIMEOUT_MS	600000
-
-/* Monotonic seconds. */
-static double
-dp_now(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
-}
 
 /* One connection's state. */
 struct dp {
@@ -144,8 +134,8 @@ dp_logon(struct dp *d, int port)
 		return (-1);
 	if (fcntl(d->fd, F_SETFL, O_NONBLOCK) == -1)
 		return (-1);
-	end = dp_now() + 20;
-	while (!d->logged_on && dp_now() < end) {
+	end = bu_now() + 20;
+	while (!d->logged_on && bu_now() < end) {
 		pfd.fd = d->fd;
 		pfd.events = POLLIN;
 		if (poll(&pfd, 1, 1000) > 0 && dp_read(d) == -1)
@@ -175,9 +165,9 @@ directpub_run(int port, const char *topic, long n, const void *payload,
 		fprintf(stderr, "directpub: cannot log on to port %d\n", port);
 		goto done;
 	}
-	t0 = dp_now();
+	t0 = bu_now();
 	end = t0 + DP_TIMEOUT_MS / 1000.0;
-	while (d.acked < (uint64_t)n && dp_now() < end) {
+	while (d.acked < (uint64_t)n && bu_now() < end) {
 		/* Fill the buffer with whole frames, as conn.c does. */
 		if (off == olen)
 			off = olen = 0;
@@ -210,7 +200,7 @@ directpub_run(int port, const char *topic, long n, const void *payload,
 		}
 	}
 	if (d.acked == (uint64_t)n)
-		t1 = dp_now();
+		t1 = bu_now();
 	else
 		fprintf(stderr, "directpub: %llu of %ld persisted\n",
 		    (unsigned long long)d.acked, n);

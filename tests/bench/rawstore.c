@@ -19,22 +19,12 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
 
+#include "benchutil.h"
 #include "rawstore.h"
-
-/* Monotonic seconds. */
-static double
-rs_now(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
-}
 
 /* Report an SQLite failure and exit (benchmark only). */
 static void
@@ -118,7 +108,7 @@ rawstore_run(const char *path, int batch, int normal, const void *payload,
 	begin = rs_prep(db, "BEGIN IMMEDIATE");
 	commit = rs_prep(db, "COMMIT");
 
-	t0 = rs_now();
+	t0 = bu_now();
 	do {
 		rs_step(db, begin);
 		for (i = 0; i < batch; i++) {
@@ -138,7 +128,7 @@ rawstore_run(const char *path, int batch, int normal, const void *payload,
 		rs_step(db, commit);
 		prev = seq;
 		rows += (uint64_t)batch;
-		t1 = rs_now();
+		t1 = bu_now();
 	} while (t1 - t0 < secs);
 
 	sqlite3_finalize(ins);

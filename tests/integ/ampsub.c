@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "amps.h"
+#include "../tools/lifetime.h"
 
 /* Monotonic milliseconds. */
 static long long
@@ -85,6 +86,7 @@ main(int argc, char **argv)
 	long long		 fl;
 	int			 ch, fd, rc, completed = 0;
 
+	lifetime_start("ampsub", 600, "the replay never completed");
 	while ((ch = getopt(argc, argv, "b:h:n:p:q:t:T:")) != -1) {
 		switch (ch) {
 		case 'b': bm = optarg; break;

@@ -15,6 +15,7 @@
 
 #ifdef HAVE_CONFIG_H
 #include "config.h"
+#include "../tools/lifetime.h"
 #endif
 
 #include <sys/socket.h>
@@ -113,6 +114,8 @@ main(int argc, char **argv)
 	const char		*path = NULL;
 	int			 ch, lfd, fd, step;
 
+	lifetime_start("fakeamps", 600,
+	    "the scenario never closed its connection");
 	while ((ch = getopt(argc, argv, "u:")) != -1) {
 		if (ch == 'u')
 			path = optarg;

@@ -98,6 +98,9 @@ now_ms() {
 }
 
 # wait_for SECONDS command...: poll every 0.1 s until the command succeeds.
+# A bound only costs time when the awaited thing never happens, so the
+# scenarios give events 30 s at least (ASan, busy cores); a timing claim
+# is checked separately, from the daemon's timestamps or measured times.
 wait_for() {
 	_end=$(($(now_ms) + $1 * 1000))
 	shift
@@ -106,6 +109,86 @@ wait_for() {
 		sleep 0.1
 	done
 	return 0
+}
+
+# wait_exit SECONDS PID WHAT: wait for our child PID to exit, SECONDS at
+# most, and return its exit status; fails the test ("WHAT did not end")
+# if it is still running then.  Never a bare "wait PID": that one has no
+# bound.
+wait_exit() {
+	_end=$(($(now_ms) + $1 * 1000))
+	while kill -0 "$2" 2>/dev/null; do
+		[ "$(now_ms)" -lt "$_end" ] ||
+		    fail "$3 did not end within $1 s (pid $2 still running)"
+		sleep 0.1
+	done
+	wait "$2"
+}
+
+# wait_progress STALL MAX DONE-CMD COUNT-CMD: poll until DONE-CMD
+# succeeds, for a consumer that catches up at its own pace (slower with
+# ASan on a loaded machine): fails (returns 1) once COUNT-CMD's output
+# has not changed for STALL seconds, or after MAX seconds in all.  A
+# real loss makes no progress and still fails.
+wait_progress() {
+	_stall=$(($(now_ms) + $1 * 1000))
+	_max=$(($(now_ms) + $2 * 1000))
+	_last=
+	while ! $3 >/dev/null 2>&1; do
+		_n=$($4)
+		if [ "$_n" != "$_last" ]; then
+			_last=$_n
+			_stall=$(($(now_ms) + $1 * 1000))
+		fi
+		[ "$(now_ms)" -lt "$_stall" ] && [ "$(now_ms)" -lt "$_max" ] ||
+		    return 1
+		sleep 0.5
+	done
+	return 0
+}
+
+# log_has SECONDS FILE PATTERN: poll FILE (SECONDS at most) until it has a
+# line matching the extended regular expression PATTERN.  A log line
+# may be written a moment after the event a scenario waited for: a log
+# is never grepped once for what may not be written yet.
+log_has() {
+	wait_for "$1" grep -qE -- "$3" "$2"
+}
+
+# user_bin PROG...: copies of PROG (programs of the build tree, real
+# binaries, not libtool wrappers) and of libampsipc's shared library in
+# $T/ubin, for running as another user (as_user).  The clone may sit in
+# a directory other users cannot enter (root's home is mode 0700): $T
+# (under /tmp) and $T/ubin are made searchable instead, and the clone's
+# own permissions are never touched.
+user_bin() {
+	mkdir -p "$T/ubin/lib"
+	chmod 755 "$T" "$T/ubin" "$T/ubin/lib"
+	cp -P "$B"/libampsipc/.libs/libampsipc.so* "$T/ubin/lib/" 2>/dev/null
+	for _p in "$@"; do
+		_src=$(dirname "$_p")/.libs/$(basename "$_p")
+		[ -x "$_src" ] || _src=$_p
+		cp "$_src" "$T/ubin/$(basename "$_p")" ||
+		    fail "cannot copy $_p for another user"
+		chmod 755 "$T/ubin/$(basename "$_p")"
+	done
+}
+
+# as_user USER PROG [ARGS...]: run $T/ubin/PROG (copied by user_bin) as
+# USER with USER's primary group only.  In a subshell (as_user ... &)
+# it execs, so $! is the program's own pid, to be signalled and waited
+# for.
+as_user() {
+	_u=$1
+	_p=$2
+	shift 2
+	if [ "$BASHPID" != "$$" ]; then
+		exec setpriv --reuid="$_u" --regid="$(id -g "$_u")" \
+		    --clear-groups env LD_LIBRARY_PATH="$T/ubin/lib" \
+		    "$T/ubin/$_p" "$@"
+	fi
+	setpriv --reuid="$_u" --regid="$(id -g "$_u")" --clear-groups \
+	    env LD_LIBRARY_PATH="$T/ubin/lib" "$T/ubin/$_p" "$@"
 }
 
 # start_ampsim NAME [ampsim options]: sets SIMPORT and ADMINPORT.
@@ -117,7 +200,7 @@ start_ampsim() {
 	    -d "$T/$_n.txlog" "$@" >>"$T/$_n.log" 2>&1 &
 	echo $! >"$T/$_n.pid"
 	PIDS="$PIDS $!"
-	wait_for 10 test -s "$T/$_n.port" || fail "ampsim $_n did not start"
+	wait_for 30 test -s "$T/$_n.port" || fail "ampsim $_n did not start"
 	SIMPORT=$(head -n 1 "$T/$_n.port")
 	ADMINPORT=$(sed -n 's/^admin=//p' "$T/$_n.port")
 }
@@ -126,7 +209,7 @@ start_ampsim() {
 sim_admin() {
 	exec 3<>"/dev/tcp/127.0.0.1/$ADMINPORT" || fail "admin connect"
 	printf '%s\n' "$1" >&3
-	read -r _reply <&3
+	read -r -t 30 _reply <&3 || _reply="(no reply in 30 s)"
 	exec 3<&-
 	echo "$_reply"
 	case $_reply in ok*) return 0 ;; *) return 1 ;; esac
@@ -155,13 +238,14 @@ start_ampsd() {
 	${AMPSD_WRAPPER:-} "$AMPSD" -f -v -c "$T/ampsd.conf" >>"$T/ampsd.log" 2>&1 &
 	AMPSD_PID=$!
 	PIDS="$PIDS $AMPSD_PID"
-	wait_for 20 test -S "$T/ampsd.sock" || fail "ampsd did not start"
+	wait_for 30 test -S "$T/ampsd.sock" || fail "ampsd did not start"
 }
 
-# stop_ampsd [SIGNAL]: kill our daemon by pid and wait for it.
+# stop_ampsd [SIGNAL]: kill our daemon by pid and wait for it (60 s at
+# most: a drain ends within its own bound; ASan builds exit slowly).
 stop_ampsd() {
 	kill "-${1:-TERM}" "$AMPSD_PID" 2>/dev/null
-	wait "$AMPSD_PID" 2>/dev/null
+	wait_exit 60 "$AMPSD_PID" "ampsd (SIG${1:-TERM})" 2>/dev/null
 }
 
 # ready_count: how many times the daemon reached "ready".

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "ampsipc.h"
+#include "../tools/lifetime.h"
 
 struct state {
 	FILE		*out;
@@ -76,6 +77,7 @@ main(int argc, char **argv)
 	uint32_t	 reqid;
 	char		*buf;
 
+	lifetime_start("pubtest", 600, "publishes never all stored");
 	while ((ch = getopt(argc, argv, "FS:d:f:n:o:s:t:W:")) != -1) {
 		switch (ch) {
 		case 'F': flush = 1; break;

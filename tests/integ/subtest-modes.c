@@ -13,9 +13,15 @@
  *     action it reports, so a kill -9 never loses a line that matters:
  *     "R id" before the discard, "D id" only after the daemon answered a
  *     ping sent after the discard.
+ *  2. A mode that waits for the test waits for a condition it can see
+ *     (a file the test creates), never for a fixed time, and gives up
+ *     with a message after a bound; a "runs until killed" mode stops
+ *     by itself after subtest's lifetime limit (subtest.c).
  */
 
 #include "config.h"
+
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -291,20 +297,45 @@ async_mode(const char *sock, int argc, char **argv)
 		fprintf(stderr, "async: %s\n", ampsipc_errmsg(h));
 		return (finish(h, x, NULL, out, 1));
 	}
+	fprintf(out, "S\n");		/* subscribed: the test may go on */
+	fflush(out);
 	for (;;)
 		if (ampsipc_poll(h, 1000) == -1)
 			return (finish(h, x, NULL, out, 3));
 }
 
 struct slow {
-	FILE	*out;
-	int	 sleep_ms;
-	int	 slept;
-	int	 end;		/* the daemon ended the subscription: code */
-	int	 side;		/* messages on the side subscription */
+	FILE		*out;
+	const char	*go;		/* resume reading once this exists */
+	int		 paused;
+	int		 end;	/* the daemon ended the subscription: code */
+	int		 side;	/* messages on the side subscription */
 };
 
-/* Slow handler: record (no fsync), sleep once after the first. */
+/*
+ * Stop reading until the file GO exists: the test creates it once the
+ * daemon has reported the condition it waits for.  600 s at most, then
+ * exit 7 saying what did not happen.
+ */
+static void
+pause_until(FILE *out, const char *go)
+{
+	struct stat	sb;
+	int		i;
+
+	fprintf(out, "PAUSED\n");
+	fflush(out);
+	for (i = 0; i < 6000; i++) {
+		if (stat(go, &sb) == 0)
+			return;
+		usleep(100000);
+	}
+	fprintf(stderr, "slow: not told to resume reading in 600 s (no %s)\n",
+	    go);
+	exit(7);
+}
+
+/* Slow handler: record (no fsync); after the first, pause_until. */
 static int
 slow_h(struct ampsipc *h, const struct ampsipc_message *m, void *arg)
 {
@@ -321,10 +352,9 @@ slow_h(struct ampsipc *h, const struct ampsipc_message *m, void *arg)
 		return (0);
 	p = strstr(m->data, "\"id\":");
 	fprintf(s->out, "R %ld\n", p != NULL ? strtol(p + 5, NULL, 10) : -1L);
-	if (!s->slept) {
-		fflush(s->out);
-		s->slept = 1;
-		usleep((useconds_t)s->sleep_ms * 1000);
+	if (!s->paused) {
+		s->paused = 1;
+		pause_until(s->out, s->go);
 	}
 	return (0);
 }
@@ -368,9 +398,10 @@ slow_after_end(struct ampsipc *h, struct slow *s, const char *topic)
 }
 
 /*
- * slow TOPIC FILE NAME SLEEP_MS [K]: a durable subscriber (auto-discard;
+ * slow TOPIC FILE NAME GO [K]: a durable subscriber (auto-discard;
  * NAME "-": a plain one, K times on TOPIC, and once on TOPIC-side) that
- * stops reading for SLEEP_MS after its first message.  Exits 3 when the
+ * writes "S" once subscribed, reads its first message, writes "PAUSED"
+ * and stops reading until the file GO exists.  Exits 3 when the
  * daemon drops it (4: with TOO_FAR_BEHIND), 5 when the daemon ended a
  * plain subscription and the connection still worked, never otherwise
  * (runs until killed).
@@ -386,7 +417,7 @@ slow_mode(const char *sock, int argc, char **argv)
 
 	if ((s.out = fopen(argv[2], "a")) == NULL)
 		return (1);
-	s.sleep_ms = atoi(argv[4]);
+	s.go = argv[4];
 	nsubs = argc > 5 ? atoi(argv[5]) : 1;
 	if ((h = ampsipc_create()) == NULL ||
 	    ampsipc_connect(h, sock, "slow", 5000) == -1)
@@ -421,6 +452,8 @@ slow_mode(const char *sock, int argc, char **argv)
 			return (finish(h, NULL, NULL, s.out, 1));
 		}
 	}
+	fprintf(s.out, "S\n");
+	fflush(s.out);
 	for (;;) {
 		if (ampsipc_poll(h, 1000) == -1) {
 			fflush(s.out);
@@ -454,6 +487,8 @@ stream_mode(const char *sock, char **argv)
 	ampsipc_cmd_set_str(x, AMPSIPC_FIELD_TOPIC, argv[1]);
 	if ((st = ampsipc_execute(h, x)) == NULL)
 		return (finish(h, x, NULL, NULL, 1));
+	printf("SUBSCRIBED\n");
+	fflush(stdout);
 	while (ampsipc_stream_next(st, &m, 1000) >= 0)
 		;
 	printf("END %d %s\n", ampsipc_error(h), ampsipc_errmsg(h));

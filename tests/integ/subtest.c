@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "ampsipc.h"
+#include "../tools/lifetime.h"
 
 #define MAXM	256
 
@@ -773,6 +774,64 @@ sunsub(void)
 #undef STEP
 }
 
+static int	released[4];
+static void	connect_h(void);
+
+/* A handler that takes every message. */
+static int
+take_all(struct ampsipc *h, const struct ampsipc_message *m, void *arg)
+{
+	return (0);
+}
+
+/* Release handler: count per route (arg points into released[]). */
+static void
+count_release(struct ampsipc *h, void *arg)
+{
+	(*(int *)arg)++;
+}
+
+/*
+ * release: the release handler runs once per execute_async with a
+ * handler: a failed command, a finished SOW query, an unsubscribe, and
+ * a subscription still running at ampsipc_close().
+ */
+static void
+srelease(void)
+{
+	struct ampsipc_command	*x;
+	int			 i;
+
+	memset(released, 0, sizeof released);
+	ampsipc_set_release_handler(H, count_release);
+	x = cmd(AMPSIPC_C_SUBSCRIBE, "rel", "/qty >>> 1", NULL);
+	check(ampsipc_execute_async(H, x, take_all, &released[0]) == -1 &&
+	    ampsipc_error(H) == AMPSIPC_E_BAD_FILTER, "bad filter refused");
+	ampsipc_cmd_free(x);
+	check(released[0] == 1, "failed execute released (%d)", released[0]);
+	pub("s15", "{\"id\":1}", 0);
+	x = cmd(AMPSIPC_C_SOW, "s15", NULL, NULL);
+	check(ampsipc_execute_async(H, x, take_all, &released[1]) == 0, "sow");
+	ampsipc_cmd_free(x);
+	for (i = 0; i < 50 && released[1] == 0; i++)
+		ampsipc_poll(H, 100);
+	check(released[1] == 1, "finished sow released (%d)", released[1]);
+	x = cmd(AMPSIPC_C_SUBSCRIBE, "rel", NULL, NULL);
+	ampsipc_cmd_set_str(x, AMPSIPC_FIELD_SUB_ID, "r1");
+	check(ampsipc_execute_async(H, x, take_all, &released[2]) == 0, "sub");
+	ampsipc_cmd_free(x);
+	check(released[2] == 0, "running subscription kept");
+	check(ampsipc_unsubscribe(H, "r1", 5000) == 0, "unsubscribe");
+	check(released[2] == 1, "unsubscribed released (%d)", released[2]);
+	x = cmd(AMPSIPC_C_SUBSCRIBE, "rel", NULL, NULL);
+	check(ampsipc_execute_async(H, x, take_all, &released[3]) == 0, "sub");
+	ampsipc_cmd_free(x);
+	ampsipc_close(H);
+	H = NULL;
+	check(released[3] == 1, "released at close (%d)", released[3]);
+	connect_h();		/* main() closes H */
+}
+
 static const struct {
 	const char	*name;
 	void		(*fn)(void);
@@ -782,7 +841,7 @@ static const struct {
 	{ "20", s20 }, { "21", s21 }, { "22", s22 }, { "26", s26 },
 	{ "23", s23 }, { "25", s25 }, { "27", s27 },
 	{ "28", s28 }, { "29", s29 }, { "conflate", sconf },
-	{ "pause", spause }, { "unsub", sunsub },
+	{ "pause", spause }, { "unsub", sunsub }, { "release", srelease },
 };
 
 /* Connect H. */
@@ -805,6 +864,8 @@ main(int argc, char **argv)
 	size_t	i;
 	int	a, rc = 0, found;
 
+	lifetime_start("subtest", 600,
+	    "a scenario or a consumer that never ended");
 	if (argc < 4 || strcmp(argv[1], "-S") != 0) {
 		fprintf(stderr, "usage: subtest -S socket scenario NAME...\n");
 		return (2);

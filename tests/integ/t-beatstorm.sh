@@ -9,7 +9,7 @@
 start_ampsim sim --answer-beats
 write_conf "$SIMPORT" "heartbeat 1s timeout 3s;"
 start_ampsd
-wait_for 20 ready_at_least 1 || fail "never ready"
+wait_for 30 ready_at_least 1 || fail "never ready"
 stat_of() { sim_admin stats | sed -n "s/.* $1=\([0-9]*\).*/\1/p"; }
 t0=$(stat_of hb_timer)
 b0=$(stat_of beats)

@@ -73,7 +73,7 @@ start_ampsd
 sed -i 's/^\theartbeat 5s;/\tallow all user "ampsd-no-such-user" topic ".*";/' \
     "$T/ampsd.conf"
 kill -HUP "$AMPSD_PID"
-wait_for 10 grep -qF "reload: $T/ampsd.conf:8: no such user \"ampsd-no-such-user\"" \
+wait_for 30 grep -qF "reload: $T/ampsd.conf:8: no such user \"ampsd-no-such-user\"" \
     "$T/ampsd.log" || fail "reload did not check the allow user"
 stop_ampsd TERM
 grep -qF 'state directory holds pub-main.db, used by no configured connection (3 unpersisted message(s) in it stay there; rename the connection back to send them)' \

@@ -36,19 +36,19 @@ done
 start_ampsim sim --ack-conflation 10
 write_conf "$SIMPORT"
 start_ampsd
-wait_for 10 ready_at_least 1 || fail "daemon never ready"
+wait_for 30 ready_at_least 1 || fail "daemon never ready"
 export AMPSD_SOCKET=$T/ampsd.sock
 
 "$T/subscribe" orders '/id > 2' 3 >"$T/sub.out" 2>"$T/sub.log" &
 SUB=$!
 PIDS="$PIDS $SUB"
-wait_for 10 grep -q '^subscribe: subscribed to orders$' "$T/sub.log" ||
+wait_for 30 grep -q '^subscribe: subscribed to orders$' "$T/sub.log" ||
     fail "the subscriber did not subscribe"
 out=$("$T/publish" orders 5 2>>"$T/publish.log") ||
     fail "publish failed: $(cat "$T/publish.log")"
 [ "$out" = "published 5 to orders: 5 stored, 5 persisted, 0 failed" ] ||
     fail "publish printed: $out"
-wait "$SUB" || fail "subscribe failed: $(cat "$T/sub.log")"
+wait_exit 30 "$SUB" "the subscriber (3 messages)" || fail "subscribe failed: $(cat "$T/sub.log")"
 [ "$(cat "$T/sub.out")" = '{"id":3,"text":"hello"}
 {"id":4,"text":"hello"}
 {"id":5,"text":"hello"}' ] || fail "subscribe printed: $(cat "$T/sub.out")"

@@ -24,7 +24,7 @@ connection "main" {
 }
 EOC
 start_ampsd
-wait_for 20 grep -q -- "-> ready (server tcp://127.0.0.1:$PA/" \
+wait_for 30 grep -q -- "-> ready (server tcp://127.0.0.1:$PA/" \
     "$T/ampsd.log" || fail "never ready on the primary"
 APID=$(cat "$T/a.pid")
 cont_a() { kill -CONT "$APID" 2>/dev/null; }

@@ -11,7 +11,7 @@ kill -9 "$(cat "$T/probe.pid")"
 write_conf "$PORT" "heartbeat 1s;
 	reconnect exponential initial 50ms max 200ms factor 2 give-up 1s;"
 start_ampsd
-wait_for 10 grep -q 'giving up reconnecting' "$T/ampsd.log" ||
+wait_for 30 grep -q 'giving up reconnecting' "$T/ampsd.log" ||
     fail "never gave up"
 "$B/ampsctl/ampsctl" status -raw -socket "$T/ampsd.sock" >"$T/status" 2>&1
 grep -q "state=stopped .*detail=gave-up" "$T/status" || fail "status: $(cat "$T/status")"
@@ -25,14 +25,14 @@ grep -q -e 'not yet persisted' -e 'timed out' "$T/pubtest.log" ||
 "$AMPSIM" -p "$PORT" --port-file "$T/sim2.port" -d "$T/sim2.txlog" \
     >>"$T/sim2.log" 2>&1 &
 PIDS="$PIDS $!"
-wait_for 10 test -s "$T/sim2.port" || fail "second ampsim did not start"
+wait_for 30 test -s "$T/sim2.port" || fail "second ampsim did not start"
 SIMPORT=$PORT
 kill -HUP "$AMPSD_PID"
-wait_for 20 ready_at_least 1 || fail "no logon after SIGHUP"
+wait_for 30 ready_at_least 1 || fail "no logon after SIGHUP"
 seq 0 100 >"$T/want"
 got() {
 	replay_ids orders >"$T/got"
 	cmp -s "$T/want" "$T/got"
 }
-wait_for 15 got || fail "stored messages not delivered after SIGHUP"
+wait_for 30 got || fail "stored messages not delivered after SIGHUP"
 pass

@@ -96,6 +96,7 @@ for f in \
     "$mandir/man5/ampsd.conf.5" \
     "$mandir/man1/ampsctl.1" \
     "$mandir/man3/libampsipc.3" \
+    "$mandir/man1/ampsim.1" \
     "$docdir/examples/publish.c" \
     "$docdir/examples/subscribe.c"; do
 	[ -f "$D$f" ] || fail "missing $f"
@@ -165,8 +166,14 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null &&
 	    done
 	    group=$(stat -c %G "$sock")
 	    [ "$group" = "$user" ] || { echo "socket group $group"; exit 1; }
-	    AMPSD_SOCKET=$sock "$ctl" ping
+	    AMPSD_SOCKET=$sock "$ctl" ping -daemon	# the servers are away
 	    kill $pid
+	    for i in $(seq 300); do
+		kill -0 $pid 2>/dev/null || break
+		sleep 0.1
+	    done
+	    kill -0 $pid 2>/dev/null &&
+		{ echo "ampsd did not stop within 30 s of SIGTERM"; exit 1; }
 	    wait $pid
 	' start "$R" "$user" "$sock" "$state" "$D$sbindir/ampsd" "$conf" \
 	    "$B/ampsctl/ampsctl" "$T/start.log" >"$T/start.out" 2>&1 ||
@@ -231,7 +238,8 @@ ${CC:-cc} -Wall -Werror ${AMPSD_SAN_FLAGS:-} -o "$T/example" \
     fail "the libampsipc(3) example does not build: $(cat "$T/cc.log")"
 
 # --- man pages render without warnings ------------------------------------
-for m in "$D$mandir"/man1/ampsctl.1 "$D$mandir"/man3/libampsipc.3 \
+for m in "$D$mandir"/man1/ampsctl.1 "$D$mandir"/man1/ampsim.1 \
+    "$D$mandir"/man3/libampsipc.3 \
     "$D$mandir"/man5/ampsd.conf.5 "$D$mandir"/man8/ampsd.8; do
 	out=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$m" 2>&1 >/dev/null)
 	[ -z "$out" ] || fail "man -l ${m##*/}: $out"

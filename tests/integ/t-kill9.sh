@@ -10,15 +10,22 @@ PER=20000
 start_ampsim sim
 write_conf "$SIMPORT" "heartbeat 5s;"
 : >"$T/stored"
+stored_at_least() {
+	[ "$(wc -l <"$T/stored")" -ge "$1" ]
+}
 for r in $(seq 1 $ROUNDS); do
 	start_ampsd
 	run_pubtest -S "$T/ampsd.sock" -t orders -f $((r * 100000)) \
 	    -n $PER -s 64 -d 2000 -o "$T/stored" -W 20000 >>"$T/pubtest.log" 2>&1 &
 	pub=$!
 	PIDS="$PIDS $pub"
-	sleep "0.$((RANDOM % 4 + 1))$((RANDOM % 10))"
+	# Kill mid-stream: after a random number of further stored acks
+	# (the paced publisher needs far longer for all of them).
+	want=$(($(wc -l <"$T/stored") + 200 + RANDOM % 4000))
+	wait_for 60 stored_at_least "$want" ||
+	    fail "round $r: the publisher never stored $want in all"
 	stop_ampsd KILL
-	wait "$pub"
+	wait_exit 60 "$pub" "round $r: the publisher after the kill"
 done
 start_ampsd
 [ -s "$T/stored" ] || fail "nothing was stored at all"

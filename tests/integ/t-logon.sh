@@ -20,14 +20,14 @@ EOC
 }
 conf wrong
 start_ampsd
-wait_for 10 grep -q 'authentication failure' "$T/ampsd.log" ||
+wait_for 30 grep -q 'authentication failure' "$T/ampsd.log" ||
     fail "auth failure not reported"
 grep -q 'wrong' "$T/ampsd.log" && fail "password leaked into the log"
 [ "$(ready_count)" -eq 0 ] || fail "ready with a wrong password"
 stop_ampsd TERM
 conf s3cret
 start_ampsd
-wait_for 10 ready_at_least 1 || fail "not ready with the right password"
+wait_for 30 ready_at_least 1 || fail "not ready with the right password"
 grep -q 'logon retry requested' "$T/ampsd.log" || fail "retry not seen"
-run_pubtest -S "$T/ampsd.sock" -n 10 -F -W 10000 || fail "publish failed"
+run_pubtest -S "$T/ampsd.sock" -n 10 -F -W 30000 || fail "publish failed"
 pass

@@ -3,7 +3,8 @@
 # address is refused by ampsd -t unless allow-remote; GET /metrics is
 # Prometheus text whose every line parses, with published = acked = N,
 # commits in the histogram, state, build info, programs and subscriptions;
-# 404 and 405; ampsctl status -json is valid and has the same numbers;
+# 404 and 405, HEAD without a body; process_* from /proc agree with the
+# daemon's; ampsctl status -json is valid and has the same numbers;
 # after the server dies the state leaves "connected" and reconnects count;
 # a backlog found in the store at startup counts as replayed.
 . "$(dirname "$0")/lib.sh"
@@ -28,7 +29,7 @@ tcp_listeners() {
 fetch() {
 	exec 3<>"/dev/tcp/127.0.0.1/$MPORT" || return 1
 	printf '%s %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' "${2:-GET}" "$1" >&3
-	timeout 10 cat <&3
+	timeout 30 cat <&3
 	exec 3<&-
 }
 
@@ -54,7 +55,7 @@ metric_is() {
 start_ampsim sim
 write_conf "$SIMPORT" "heartbeat 1s;"
 start_ampsd
-wait_for 10 grep -q -- '-> ready' "$T/ampsd.log" || fail "never ready"
+wait_for 30 grep -q -- '-> ready' "$T/ampsd.log" || fail "never ready"
 [ -z "$(tcp_listeners "$AMPSD_PID")" ] ||
     fail "a TCP socket listens without metrics: $(tcp_listeners "$AMPSD_PID")"
 grep -q 'metrics:' "$T/ampsd.log" && fail "metrics mentioned while off"
@@ -74,12 +75,12 @@ out=$("$AMPSD" -t -c "$T/ampsd.conf" 2>&1) || fail "allow-remote refused: $out"
 write_conf "$SIMPORT" "heartbeat 1s;"
 printf 'metrics listen 127.0.0.1:0;\n' >>"$T/ampsd.conf"
 start_ampsd
-wait_for 10 grep -q 'metrics: serving http://127.0.0.1:' "$T/ampsd.log" ||
+wait_for 30 grep -q 'metrics: serving http://127.0.0.1:' "$T/ampsd.log" ||
     fail "no metrics line in the log"
 MPORT=$(sed -n 's|.*metrics: serving http://127\.0\.0\.1:\([0-9]*\)/metrics.*|\1|p' \
     "$T/ampsd.log" | tail -n 1)
 [ -n "$MPORT" ] && [ "$MPORT" -gt 0 ] || fail "no metrics port"
-wait_for 10 ready_at_least 2 || fail "never ready"
+wait_for 30 ready_at_least 2 || fail "never ready"
 
 "$CTL" subscribe -socket "$T/ampsd.sock" -topic watch -subid w1 \
     >"$T/sub.out" 2>>"$T/sub.log" &
@@ -87,9 +88,9 @@ SUBPID=$!
 PIDS="$PIDS $SUBPID"
 "$CTL" publish -socket "$T/ampsd.sock" -topic orders -data '{"id":1}' \
     -n "$N" -wait persisted 2>>"$T/ctl.log" || fail "publish"
-wait_for 10 metric_is ampsd_subscriptions 1 ||
+wait_for 30 metric_is ampsd_subscriptions 1 ||
     fail "subscriptions: $(grep subscriptions "$T/m.txt")"
-wait_for 10 metric_is 'ampsd_connection_acked_total{connection="main"}' "$N" ||
+wait_for 30 metric_is 'ampsd_connection_acked_total{connection="main"}' "$N" ||
     fail "acked: $(metric 'ampsd_connection_acked_total{connection="main"}')"
 scrape || fail "scrape: $(head -n 1 "$T/m.head")"
 grep -qi '^Content-Type: text/plain; version=0\.0\.4' "$T/m.head" ||
@@ -138,7 +139,33 @@ fetch /nothing >"$T/r404" && head -n 1 "$T/r404" | grep -q ' 404 ' ||
     fail "404: $(head -n 1 "$T/r404")"
 fetch /metrics POST >"$T/r405" && head -n 1 "$T/r405" | grep -q ' 405 ' ||
     fail "405: $(head -n 1 "$T/r405")"
-grep -qi '^Allow: GET' "$T/r405" || fail "no Allow header"
+grep -qi '^Allow: GET, HEAD' "$T/r405" || fail "no Allow header"
+# HEAD: 200, the type and the length a GET body has, and no body.
+fetch /metrics HEAD >"$T/rhead" || fail "HEAD"
+head -n 1 "$T/rhead" | grep -q '^HTTP/1\.[01] 200 ' ||
+    fail "HEAD: $(head -n 1 "$T/rhead")"
+grep -qi '^Content-Type: text/plain; version=0\.0\.4' "$T/rhead" ||
+    fail "HEAD content type: $(cat "$T/rhead")"
+hlen=$(sed -n 's/^Content-Length: \([0-9]*\)\r$/\1/ip' "$T/rhead")
+[ "${hlen:-0}" -gt 1000 ] || fail "HEAD content length: $(cat "$T/rhead")"
+[ -z "$(sed '1,/^\r$/d' "$T/rhead")" ] || fail "HEAD sent a body"
+
+# process_* from /proc: this daemon's figures.
+scrape || fail "scrape"
+[ "$(metric process_open_fds)" -ge 5 ] ||
+    fail "open fds: $(grep '^process_' "$T/m.txt")"
+[ "$(metric process_open_fds)" -le "$(metric process_max_fds)" ] ||
+    fail "max fds: $(grep '^process_' "$T/m.txt")"
+rss=$(awk '/^VmRSS:/ { print $2 * 1024 }' "/proc/$AMPSD_PID/status")
+m=$(metric process_resident_memory_bytes)
+[ "$m" -gt $((rss / 2)) ] && [ "$m" -lt $((rss * 2)) ] ||
+    fail "rss $m, /proc says $rss"
+start=$(metric process_start_time_seconds)
+[ "${start%.*}" -le "$(date +%s)" ] &&
+    [ "${start%.*}" -ge $(($(date +%s) - 600)) ] ||
+    fail "start time $start"
+cpu=$(metric process_cpu_seconds_total)
+[ -n "$cpu" ] || fail "no process_cpu_seconds_total"
 
 # ampsctl status: the same numbers, as JSON and as a table.
 "$CTL" status -json -socket "$T/ampsd.sock" >"$T/status.json" ||
@@ -161,10 +188,10 @@ kill "$SUBPID"
 
 # The server dies: the state leaves "connected", reconnects count.
 kill -9 "$(cat "$T/sim.pid")"
-wait_for 10 metric_is \
+wait_for 30 metric_is \
     'ampsd_connection_state{connection="main",state="connected"}' 0 ||
     fail "still connected"
-wait_for 10 eval '[ "$(scrape && metric "ampsd_connection_reconnects_total{connection=\"main\"}")" -gt 0 ]' ||
+wait_for 30 eval '[ "$(scrape && metric "ampsd_connection_reconnects_total{connection=\"main\"}")" -gt 0 ]' ||
     fail "reconnects: $(grep reconnects "$T/m.txt")"
 
 # A backlog stored while the server is away, then a daemon restart with
@@ -175,13 +202,13 @@ stop_ampsd TERM
 "$AMPSIM" -p "$SIMPORT" --port-file "$T/sim2.port" -d "$T/sim.txlog" \
     >>"$T/sim2.log" 2>&1 &
 PIDS="$PIDS $!"
-wait_for 10 test -s "$T/sim2.port" || fail "ampsim did not restart"
+wait_for 30 test -s "$T/sim2.port" || fail "ampsim did not restart"
 start_ampsd
-wait_for 10 grep -q 'metrics: serving http://127.0.0.1:' "$T/ampsd.log" ||
+wait_for 30 grep -q 'metrics: serving http://127.0.0.1:' "$T/ampsd.log" ||
     fail "no metrics after restart"
 MPORT=$(sed -n 's|.*metrics: serving http://127\.0\.0\.1:\([0-9]*\)/metrics.*|\1|p' \
     "$T/ampsd.log" | tail -n 1)
-wait_for 10 metric_is 'ampsd_connection_acked_total{connection="main"}' 5 ||
+wait_for 30 metric_is 'ampsd_connection_acked_total{connection="main"}' 5 ||
     fail "backlog not acked: $(grep -e acked -e state "$T/m.txt")"
 [ "$(metric 'ampsd_connection_replayed_total{connection="main"}')" = 5 ] ||
     fail "replayed: $(grep -e replayed -e sent_total "$T/m.txt")"

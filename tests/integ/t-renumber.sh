@@ -20,13 +20,13 @@ write_conf "$PORT" "heartbeat 1s;"
 # restart_sim [ampsim options]: ampsim again on the same port.
 restart_sim() {
 	kill "$SIMPID" 2>/dev/null
-	wait "$SIMPID" 2>/dev/null
+	wait_exit 60 "$SIMPID" "ampsim (SIGTERM)"
 	rm -f "$T/sim.port"
 	"$AMPSIM" -p "$PORT" --port-file "$T/sim.port" --admin-port 0 "$@" \
 	    >>"$T/sim.log" 2>&1 &
 	SIMPID=$!
 	PIDS="$PIDS $SIMPID"
-	wait_for 10 test -s "$T/sim.port" || fail "ampsim did not restart"
+	wait_for 30 test -s "$T/sim.port" || fail "ampsim did not restart"
 	ADMINPORT=$(sed -n 's/^admin=//p' "$T/sim.port")
 }
 
@@ -38,7 +38,7 @@ stop_ampsd
 # The host is re-provisioned: empty state directory, AMPS unreachable.
 rm -rf "$T/state"
 kill "$SIMPID"
-wait "$SIMPID" 2>/dev/null
+wait_exit 60 "$SIMPID" "ampsim (SIGTERM)"
 start_ampsd
 : >"$T/stored"
 run_pubtest -S "$T/ampsd.sock" -t orders -f 1000 -n 100 -o "$T/stored" \
@@ -64,12 +64,12 @@ stop_ampsd
 restart_sim
 n0=$(ready_count)
 start_ampsd
-wait_for 20 ready_at_least $((n0 + 1)) ||
+wait_for 30 ready_at_least $((n0 + 1)) ||
     fail "did not go ready after a logon below the persisted point"
 grep -q "server lost messages 1..300" "$T/ampsd.log" ||
     fail "no warning about the server's lost sequence"
 run_pubtest -S "$T/ampsd.sock" -t orders -f 5000 -n 1 -F -W 30000 ||
     fail "publish after the server lost its log failed"
 one_new() { [ "$(replay_ids orders)" = 5000 ]; }
-wait_for 20 one_new || fail "the new message did not reach AMPS"
+wait_for 30 one_new || fail "the new message did not reach AMPS"
 pass

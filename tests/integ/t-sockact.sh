@@ -54,7 +54,7 @@ EOP
 # AMPSD_PID (and records it for cleanup).
 daemon_pid() {
 	gen_is() { [ "$(cut -d' ' -f1 "$T/daemon.pid" 2>/dev/null)" = "$1" ]; }
-	wait_for 20 gen_is "$1" || fail "launcher did not start daemon $1"
+	wait_for 30 gen_is "$1" || fail "launcher did not start daemon $1"
 	AMPSD_PID=$(cut -d' ' -f2 "$T/daemon.pid")
 	PIDS="$PIDS $AMPSD_PID"
 }
@@ -89,7 +89,7 @@ else
 	PIDS="$PIDS $!"
 	LAUNCHER=launch.py
 fi
-wait_for 10 test -S "$SOCK" || fail "$LAUNCHER did not create the socket"
+wait_for 30 test -S "$SOCK" || fail "$LAUNCHER did not create the socket"
 INO=$(sock_ino)
 ids_through 0 99 || fail "publish through the activated daemon failed"
 grep -q 'inherited socket' "$T/ampsd.log" ||
@@ -99,7 +99,7 @@ LOCKPID=$(head -n 1 "$T/state/ampsd.lock")
 PIDS="$PIDS $LOCKPID"
 kill -TERM "$LOCKPID"
 gone() { ! kill -0 "$LOCKPID" 2>/dev/null; }
-wait_for 10 gone || fail "daemon did not stop"
+wait_for 30 gone || fail "daemon did not stop"
 test -S "$SOCK" && [ "$(sock_ino)" = "$INO" ] ||
     fail "ampsd unlinked or replaced the inherited socket on exit"
 SIMPID=$(cat "$T/sim.pid")
@@ -114,12 +114,12 @@ python3 "$T/launch.py" "$SOCK" "$T/daemon.pid" 2 2 \
     "$AMPSD" -f -v -c "$T/ampsd.conf" >>"$T/ampsd.log" 2>&1 &
 PIDS="$PIDS $!"
 daemon_pid 1
-wait_for 10 test -S "$SOCK" || fail "launcher did not create the socket"
+wait_for 30 test -S "$SOCK" || fail "launcher did not create the socket"
 INO=$(sock_ino)
 ids_through 100 199 || fail "publish before the restart failed"
 kill -TERM "$AMPSD_PID"
 gone1() { ! kill -0 "$AMPSD_PID" 2>/dev/null; }
-wait_for 10 gone1 || fail "daemon 1 did not stop"
+wait_for 30 gone1 || fail "daemon 1 did not stop"
 test -S "$SOCK" && [ "$(sock_ino)" = "$INO" ] ||
     fail "ampsd unlinked the socket on exit"
 # No daemon for 2 s now: this program's connection waits in the backlog.
@@ -129,7 +129,7 @@ daemon_pid 2
 [ $(($(now_ms) - T0)) -ge 1000 ] ||
     echo "note: the program got through quickly ($(($(now_ms) - T0)) ms)"
 kill -TERM "$AMPSD_PID"
-wait_for 10 gone1 || fail "daemon 2 did not stop"
+wait_for 30 gone1 || fail "daemon 2 did not stop"
 test -S "$SOCK" && [ "$(sock_ino)" = "$INO" ] ||
     fail "ampsd unlinked the socket on exit"
 

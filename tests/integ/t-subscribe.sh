@@ -16,10 +16,10 @@ start_ampsim sim --ack-conflation 10 --conf-line "sow orders key=/id" \
     --conf-line "queue qctl topic=qctl-in semantics=at-least-once lease=30s backlog=10"
 write_conf "$SIMPORT"
 start_ampsd
-wait_for 10 ready_at_least 1 || fail "daemon never ready"
+wait_for 30 ready_at_least 1 || fail "daemon never ready"
 
 timeout 120 "$SUBTEST" -S "$T/ampsd.sock" scenario 12 13 14 15 16 17 18 19 \
-    20 21 22 23 25 26 27 28 29 conflate pause >"$T/subtest.log" 2>&1
+    20 21 22 23 25 26 27 28 29 conflate pause release >"$T/subtest.log" 2>&1
 rc=$?
 cat "$T/subtest.log"
 [ $rc = 0 ] || fail "scenarios failed"
@@ -35,7 +35,7 @@ got=$("$AMPSCTL" sow -topic orders -orderby '/qty DESC' -topn 2 \
 got=$("$AMPSCTL" sow_delete -topic orders -filter '/id = 1') ||
     fail "ampsctl sow_delete"
 [ "$got" = "records_deleted=1 matches=1" ] || fail "sow_delete: $got"
-got=$(timeout 10 "$AMPSCTL" subscribe -topic orders -bookmark 0 -n 3 \
+got=$(timeout 30 "$AMPSCTL" subscribe -topic orders -bookmark 0 -n 3 \
     -format '{command} {data}') || fail "ampsctl subscribe"
 [ "$(echo "$got" | wc -l)" = 3 ] || fail "subscribe replay: $got"
 "$AMPSCTL" sow -topic orders -filter '/qty >>> 1' 2>"$T/err" &&
@@ -65,9 +65,12 @@ got=$("$AMPSCTL" sow -topic qctl | tr -d '\n')
 
 # One live attachment per durable name; the second gets a clear error.
 "$AMPSCTL" subscribe -topic orders -durable -subid dx -bookmark recent \
-    -timeout 3000 >/dev/null 2>&1 &
+    -timeout 120000 >/dev/null 2>&1 &
 PIDS="$PIDS $!"
-sleep 0.5
+dx_attached() {
+	"$AMPSCTL" subscriptions | grep -q '^durable name=dx .*attached=1'
+}
+wait_for 30 dx_attached || fail "the first attachment of dx never attached"
 "$AMPSCTL" subscribe -topic orders -durable -subid dx -bookmark recent \
     -timeout 500 2>"$T/err" && fail "second attachment accepted"
 grep -q "attached to another program" "$T/err" ||

@@ -31,24 +31,24 @@ EOC
 }
 tlsconf localhost ""
 start_ampsd
-wait_for 10 ready_at_least 1 || fail "no TLS logon (name)"
+wait_for 30 ready_at_least 1 || fail "no TLS logon (name)"
 run_pubtest -S "$T/ampsd.sock" -n 20 -F -W 10000 || fail "publish over TLS"
 stop_ampsd TERM
 : >"$T/ampsd.log"
 tlsconf 127.0.0.1 ""
 start_ampsd
-wait_for 10 ready_at_least 1 || fail "no TLS logon (IP)"
+wait_for 30 ready_at_least 1 || fail "no TLS logon (IP)"
 stop_ampsd TERM
 : >"$T/ampsd.log"
 tlsconf localhost 'server-name "wrong.example";'
 start_ampsd
-wait_for 10 grep -q 'certificate' "$T/ampsd.log" ||
+wait_for 30 grep -q 'certificate' "$T/ampsd.log" ||
     fail "host-name mismatch not reported"
 [ "$(ready_count)" -eq 0 ] || fail "logged on despite a wrong host name"
 stop_ampsd TERM
 : >"$T/ampsd.log"
 tlsconf localhost 'server-name "wrong.example"; verify no;'
 start_ampsd
-wait_for 10 ready_at_least 1 || fail "verify no did not connect"
+wait_for 30 ready_at_least 1 || fail "verify no did not connect"
 grep -q 'verification is off' "$T/ampsd.log" || fail "no warning for verify no"
 pass

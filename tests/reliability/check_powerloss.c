@@ -47,8 +47,10 @@
 #include <sqlite3.h>
 
 #include "crashvfs.h"
+#include "powerloss.h"
 #include "pubstore.h"
 #include "store.h"
+#include "testutil.h"
 
 #define PL_BATCHES	40
 #define PL_MAXBATCH	24
@@ -74,8 +76,7 @@ struct pl_run {
 
 /* Totals of one test, printed at the end. */
 struct pl_totals {
-	uint64_t	 cycles;
-	uint64_t	 crashes;
+	struct pw_crashes	 cv;
 	uint64_t	 durable;
 	uint64_t	 lost;
 	uint64_t	 reused;
@@ -83,25 +84,11 @@ struct pl_totals {
 	uint64_t	 open_failed;
 	uint64_t	 refused;
 	uint64_t	 lossy_cycles;
-	uint64_t	 unsynced;
-	uint64_t	 sectors_lost;
-	uint64_t	 sectors_kept;
 };
 
 static uint64_t	 pl_seed = 20260401;
 static int	 pl_strict;	/* POWERLOSS_STRICT: refusals fail too */
 static char	 pl_dir[] = "/tmp/powerloss.XXXXXX";
-
-/* The writer's own generator (splitmix64), independent of crashvfs's. */
-static uint64_t
-pl_rand(struct pl_run *r)
-{
-	uint64_t	 z = (r->rng += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return (z ^ (z >> 31));
-}
 
 /* The payload of seq: its length and bytes derive from seq alone. */
 static size_t
@@ -157,7 +144,7 @@ pl_write(const char *path, enum store_durability dur, uint64_t seed,
 		goto out;
 	}
 	for (b = 0; b < PL_BATCHES; b++) {
-		n = 1 + (int)(pl_rand(r) % PL_MAXBATCH);
+		n = 1 + (int)(pw_rand(&r->rng) % PL_MAXBATCH);
 		first = last = 0;
 		for (i = 0; i < n; i++) {
 			memset(&rec, 0, sizeof rec);
@@ -179,7 +166,7 @@ pl_write(const char *path, enum store_durability dur, uint64_t seed,
 			last = seq;
 		}
 		if (b % 3 == 2 && r->max_durable > 0) {
-			d = pl_rand(r) % 40;
+			d = pw_rand(&r->rng) % 40;
 			d = d < r->max_durable ? r->max_durable - d : 0;
 			if (d > r->discard_req)
 				r->discard_req = d;
@@ -319,22 +306,14 @@ pl_verify(const char *path, enum store_durability dur, struct pl_run *r)
 	pubstore_close(ps);
 }
 
-/* What crashvfs_cycle() runs: a fresh store, then the writer. */
-struct pl_job {
-	const char		*path;
-	enum store_durability	 dur;
-	uint64_t		 seed;
-	struct pl_run		*r;
-};
-
-/* The job: recreate the store, run the writer. */
+/* What crashvfs_cycle() runs: recreate the store, run the writer. */
 static void
 pl_job_run(void *arg)
 {
-	struct pl_job	*j = arg;
+	struct pw_job	*j = arg;
 
 	pl_create(j->path, j->dur);
-	pl_write(j->path, j->dur, j->seed, j->r);
+	pl_write(j->path, j->dur, j->seed, j->run);
 }
 
 /*
@@ -347,20 +326,17 @@ pl_cycle(enum store_durability dur, enum cv_mode mode, uint64_t seed,
     uint64_t at_sync, struct pl_totals *tot)
 {
 	struct pl_run	*r;
-	struct pl_job	 job;
+	struct pw_job	 job;
 	struct cv_stats	 st;
 	char		 path[256];
 
 	r = calloc(1, sizeof *r);
 	ck_assert_ptr_nonnull(r);
 	snprintf(path, sizeof path, "%s/pub-main.db", pl_dir);
-	job = (struct pl_job){ path, dur, seed, r };
-	ck_assert_int_eq(crashvfs_cycle(mode, seed, at_sync, pl_job_run, &job,
-	    &st), 0);
-	tot->crashes += crashvfs_crashed();
+	job = (struct pw_job){ path, dur, seed, r };
+	pw_cycle(&job, mode, at_sync, pl_job_run, &tot->cv, &st);
 	pl_verify(path, dur, r);
 
-	tot->cycles++;
 	tot->durable += r->ndurable;
 	tot->lost += r->lost;
 	tot->reused += r->reused;
@@ -371,9 +347,6 @@ pl_cycle(enum store_durability dur, enum cv_mode mode, uint64_t seed,
 		printf("powerloss: seed %" PRIu64 ": store refused although "
 		    "SQLite recovers it (no data lost): %s\n", seed, r->why);
 	tot->lossy_cycles += (r->lost + r->reused) > 0;
-	tot->unsynced += st.unsynced;
-	tot->sectors_lost += st.sectors_lost;
-	tot->sectors_kept += st.sectors_kept;
 	if (dur == STORE_SYNC_FULL) {
 		ck_assert_msg(!r->open_failed, "seed %" PRIu64 ": %s", seed,
 		    r->why);
@@ -397,9 +370,9 @@ pl_report(const char *name, const struct pl_totals *t)
 	    " lossy-cycles %" PRIu64 " unsynced-writes %" PRIu64
 	    " sectors-dropped %" PRIu64 " sectors-kept %" PRIu64
 	    " refused-recoverable %" PRIu64 "\n",
-	    name, pl_seed, t->cycles, t->crashes, t->durable, t->lost,
-	    t->reused, t->bad, t->open_failed, t->lossy_cycles, t->unsynced,
-	    t->sectors_lost, t->sectors_kept, t->refused);
+	    name, pl_seed, t->cv.cycles, t->cv.crashes, t->durable, t->lost,
+	    t->reused, t->bad, t->open_failed, t->lossy_cycles, t->cv.unsynced,
+	    t->cv.sectors_lost, t->cv.sectors_kept, t->refused);
 	fflush(stdout);
 }
 
@@ -413,7 +386,7 @@ START_TEST(full_drop)
 	for (i = 0; i < 150; i++)
 		pl_cycle(STORE_SYNC_FULL, CV_DROP, pl_seed + i, 0, &t);
 	pl_report("full/drop", &t);
-	ck_assert_uint_gt(t.crashes, 100);
+	ck_assert_uint_gt(t.cv.crashes, 100);
 	ck_assert_uint_eq(t.lost, 0);
 }
 END_TEST
@@ -428,8 +401,8 @@ START_TEST(full_tear)
 	for (i = 0; i < 150; i++)
 		pl_cycle(STORE_SYNC_FULL, CV_TEAR, pl_seed + 1000 + i, 0, &t);
 	pl_report("full/tear", &t);
-	ck_assert_uint_gt(t.sectors_lost, 0);
-	ck_assert_uint_gt(t.sectors_kept, 0);
+	ck_assert_uint_gt(t.cv.sectors_lost, 0);
+	ck_assert_uint_gt(t.cv.sectors_kept, 0);
 	ck_assert_uint_eq(t.lost, 0);
 }
 END_TEST
@@ -446,7 +419,7 @@ START_TEST(full_every_sync)
 		pl_cycle(STORE_SYNC_FULL, CV_TEAR, pl_seed + 3000 + n, n, &t);
 	}
 	pl_report("full/every-sync", &t);
-	ck_assert_uint_gt(t.crashes, PL_BATCHES);
+	ck_assert_uint_gt(t.cv.crashes, PL_BATCHES);
 	ck_assert_uint_eq(t.lost, 0);
 }
 END_TEST
@@ -478,16 +451,7 @@ pl_setup(void)
 static void
 pl_teardown(void)
 {
-	char	 p[300];
-
-	snprintf(p, sizeof p, "%s/pub-main.db", pl_dir);
-	unlink(p);
-	snprintf(p, sizeof p, "%s/pub-main.db-wal", pl_dir);
-	unlink(p);
-	snprintf(p, sizeof p, "%s/pub-main.db-shm", pl_dir);
-	unlink(p);
-	rmdir(pl_dir);
-	strcpy(pl_dir, "/tmp/powerloss.XXXXXX");
+	pw_rmdir(pl_dir, "/tmp/powerloss.XXXXXX", "pub-main.db");
 }
 
 /* The suite. */
@@ -496,18 +460,10 @@ main(void)
 {
 	Suite		*s = suite_create("powerloss");
 	TCase		*tc = tcase_create("crashvfs");
-	SRunner		*sr;
-	int		 nf;
+	const char	*strict = getenv("POWERLOSS_STRICT");
 
-	const char	*seed;
-
-	if ((seed = getenv("POWERLOSS_SEED")) != NULL && *seed != '\0')
-		pl_seed = strtoull(seed, NULL, 10);
-	if ((seed = getenv("POWERLOSS_STRICT")) != NULL && *seed == '1')
-		pl_strict = 1;
-	printf("powerloss: base seed %" PRIu64 " (set POWERLOSS_SEED to "
-	    "change)%s\n", pl_seed, pl_strict ? ", strict" : "");
-	fflush(stdout);
+	pl_strict = strict != NULL && *strict == '1';
+	pl_seed = pw_seed("powerloss", pl_seed, pl_strict ? ", strict" : "");
 	tcase_add_checked_fixture(tc, pl_setup, pl_teardown);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, full_drop);
@@ -515,9 +471,5 @@ main(void)
 	tcase_add_test(tc, full_every_sync);
 	tcase_add_test(tc, normal_detects_loss);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	nf = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (nf == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (check_main(s));
 }

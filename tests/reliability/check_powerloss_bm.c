@@ -60,7 +60,9 @@
 
 #include "bookmarkstore.h"
 #include "crashvfs.h"
+#include "powerloss.h"
 #include "store.h"
+#include "testutil.h"
 
 #define PB_PASSES	60
 #define PB_NSUB		3
@@ -107,8 +109,7 @@ struct pb_run {
 
 /* Totals of one test, printed at the end. */
 struct pb_totals {
-	uint64_t	 cycles;
-	uint64_t	 crashes;
+	struct pw_crashes	 cv;
 	uint64_t	 durable;
 	uint64_t	 ooo;
 	uint64_t	 lost;
@@ -117,24 +118,10 @@ struct pb_totals {
 	uint64_t	 bad;
 	uint64_t	 open_failed;
 	uint64_t	 lossy_cycles;
-	uint64_t	 unsynced;
-	uint64_t	 sectors_lost;
-	uint64_t	 sectors_kept;
 };
 
 static uint64_t	 pb_seed = 20260402;
 static char	 pb_dir[] = "/tmp/powerloss-bm.XXXXXX";
-
-/* The writer's own generator (splitmix64), independent of crashvfs's. */
-static uint64_t
-pb_rand(struct pb_run *r)
-{
-	uint64_t	 z = (r->rng += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return (z ^ (z >> 31));
-}
 
 /*
  * Make the writer's connection checkpoint every PB_CKPT WAL frames (a
@@ -191,9 +178,9 @@ pb_log(struct bookmarkstore *bs, struct pb_run *r, struct pb_sub *s)
 	char		 bm[64];
 	int		 i, n, p;
 
-	n = (int)(pb_rand(r) % (PB_MAXLOG + 1));
+	n = (int)(pw_rand(&r->rng) % (PB_MAXLOG + 1));
 	for (i = 0; i < n && s->n < PB_MAXMSG; i++) {
-		p = (int)(pb_rand(r) % PB_NPUB);
+		p = (int)(pw_rand(&r->rng) % PB_NPUB);
 		m = &s->m[s->n++];
 		m->pub = pb_pubs[p];
 		m->seq = ++s->pubseq[p];
@@ -216,7 +203,7 @@ pb_discard(struct bookmarkstore *bs, struct pb_run *r, struct pb_sub *s,
 	char		 bm[64];
 	int		 i, j, n, first, nout, pick, rc;
 
-	n = (int)(pb_rand(r) % (PB_MAXDISC + 1));
+	n = (int)(pw_rand(&r->rng) % (PB_MAXDISC + 1));
 	for (i = 0; i < n; i++) {
 		first = -1;
 		nout = 0;
@@ -229,10 +216,10 @@ pb_discard(struct bookmarkstore *bs, struct pb_run *r, struct pb_sub *s,
 		}
 		if (nout == 0)
 			break;
-		if (pb_rand(r) % 4 != 0)
+		if (pw_rand(&r->rng) % 4 != 0)
 			pick = first;
 		else {
-			pick = (int)(pb_rand(r) % (uint64_t)nout);
+			pick = (int)(pw_rand(&r->rng) % (uint64_t)nout);
 			for (j = first; j < s->n; j++) {
 				if (s->m[j].disc_pass == -1 && pick-- == 0)
 					break;
@@ -460,22 +447,14 @@ pb_verify(const char *path, enum store_durability dur, struct pb_run *r)
 	bookmarkstore_close(bs);
 }
 
-/* What crashvfs_cycle() runs: a fresh store, then the writer. */
-struct pb_job {
-	const char		*path;
-	enum store_durability	 dur;
-	uint64_t		 seed;
-	struct pb_run		*r;
-};
-
-/* The job: recreate the store, run the writer. */
+/* What crashvfs_cycle() runs: recreate the store, run the writer. */
 static void
 pb_job_run(void *arg)
 {
-	struct pb_job	*j = arg;
+	struct pw_job	*j = arg;
 
 	pb_create(j->path, j->dur);
-	pb_write(j->path, j->dur, j->seed, j->r);
+	pb_write(j->path, j->dur, j->seed, j->run);
 }
 
 /*
@@ -488,20 +467,17 @@ pb_cycle(enum store_durability dur, enum cv_mode mode, uint64_t seed,
     uint64_t at_sync, struct pb_totals *tot)
 {
 	struct pb_run	*r;
-	struct pb_job	 job;
+	struct pw_job	 job;
 	struct cv_stats	 st;
 	char		 path[256];
 
 	r = calloc(1, sizeof *r);
 	ck_assert_ptr_nonnull(r);
 	snprintf(path, sizeof path, "%s/main.bm.db", pb_dir);
-	job = (struct pb_job){ path, dur, seed, r };
-	ck_assert_int_eq(crashvfs_cycle(mode, seed, at_sync, pb_job_run, &job,
-	    &st), 0);
-	tot->crashes += crashvfs_crashed();
+	job = (struct pw_job){ path, dur, seed, r };
+	pw_cycle(&job, mode, at_sync, pb_job_run, &tot->cv, &st);
 	pb_verify(path, dur, r);
 
-	tot->cycles++;
 	tot->durable += r->ndurable;
 	tot->ooo += r->nooo;
 	tot->lost += r->lost;
@@ -510,9 +486,6 @@ pb_cycle(enum store_durability dur, enum cv_mode mode, uint64_t seed,
 	tot->bad += r->bad;
 	tot->open_failed += r->open_failed;
 	tot->lossy_cycles += (r->lost + r->lost_defs) > 0;
-	tot->unsynced += st.unsynced;
-	tot->sectors_lost += st.sectors_lost;
-	tot->sectors_kept += st.sectors_kept;
 	/* In every mode: the store opens, no gap, nothing malformed. */
 	ck_assert_msg(!r->open_failed, "seed %" PRIu64 ": %s", seed, r->why);
 	ck_assert_msg(r->skipped == 0 && r->bad == 0, "seed %" PRIu64
@@ -536,9 +509,10 @@ pb_report(const char *name, const struct pb_totals *t)
 	    PRIu64 " skipped %" PRIu64 " bad %" PRIu64 " reopen-failed %"
 	    PRIu64 " lossy-cycles %" PRIu64 " unsynced-writes %" PRIu64
 	    " sectors-dropped %" PRIu64 " sectors-kept %" PRIu64 "\n",
-	    name, pb_seed, t->cycles, t->crashes, t->durable, t->ooo, t->lost,
-	    t->lost_defs, t->skipped, t->bad, t->open_failed,
-	    t->lossy_cycles, t->unsynced, t->sectors_lost, t->sectors_kept);
+	    name, pb_seed, t->cv.cycles, t->cv.crashes, t->durable, t->ooo,
+	    t->lost, t->lost_defs, t->skipped, t->bad, t->open_failed,
+	    t->lossy_cycles, t->cv.unsynced, t->cv.sectors_lost,
+	    t->cv.sectors_kept);
 	fflush(stdout);
 }
 
@@ -552,7 +526,7 @@ START_TEST(full_drop)
 	for (i = 0; i < 60; i++)
 		pb_cycle(STORE_SYNC_FULL, CV_DROP, pb_seed + i, 0, &t);
 	pb_report("full/drop", &t);
-	ck_assert_uint_gt(t.crashes, 40);
+	ck_assert_uint_gt(t.cv.crashes, 40);
 	ck_assert_uint_gt(t.durable, 0);
 	ck_assert_uint_eq(t.lost, 0);
 }
@@ -568,8 +542,8 @@ START_TEST(full_tear)
 	for (i = 0; i < 60; i++)
 		pb_cycle(STORE_SYNC_FULL, CV_TEAR, pb_seed + 1000 + i, 0, &t);
 	pb_report("full/tear", &t);
-	ck_assert_uint_gt(t.sectors_lost, 0);
-	ck_assert_uint_gt(t.sectors_kept, 0);
+	ck_assert_uint_gt(t.cv.sectors_lost, 0);
+	ck_assert_uint_gt(t.cv.sectors_kept, 0);
 	ck_assert_uint_eq(t.lost, 0);
 }
 END_TEST
@@ -581,23 +555,23 @@ END_TEST
 START_TEST(full_every_sync)
 {
 	struct pb_totals	 t;
-	struct pb_job		 job;
+	struct pw_job		 job;
 	char			 path[256];
 	uint64_t		 n, nsync;
 
 	snprintf(path, sizeof path, "%s/main.bm.db", pb_dir);
-	job = (struct pb_job){ path, STORE_SYNC_FULL, pb_seed + 2000,
-	    calloc(1, sizeof *job.r) };
-	ck_assert_ptr_nonnull(job.r);
+	job = (struct pw_job){ path, STORE_SYNC_FULL, pb_seed + 2000,
+	    calloc(1, sizeof (struct pb_run)) };
+	ck_assert_ptr_nonnull(job.run);
 	nsync = crashvfs_count(CV_COUNT_SYNC, job.seed, pb_job_run, &job);
-	free(job.r);
+	free(job.run);
 	ck_assert_uint_gt(nsync, PB_PASSES);
 	memset(&t, 0, sizeof t);
 	for (n = 1; n <= nsync; n++)
 		pb_cycle(STORE_SYNC_FULL, n % 2 ? CV_DROP : CV_TEAR,
 		    pb_seed + 2000, n, &t);
 	pb_report("full/every-sync", &t);
-	ck_assert_uint_eq(t.crashes, nsync);
+	ck_assert_uint_eq(t.cv.crashes, nsync);
 	ck_assert_uint_eq(t.lost, 0);
 }
 END_TEST
@@ -628,16 +602,7 @@ pb_setup(void)
 static void
 pb_teardown(void)
 {
-	static const char *const sfx[] = { "", "-wal", "-shm" };
-	char			 p[300];
-	size_t			 i;
-
-	for (i = 0; i < sizeof sfx / sizeof sfx[0]; i++) {
-		snprintf(p, sizeof p, "%s/main.bm.db%s", pb_dir, sfx[i]);
-		unlink(p);
-	}
-	rmdir(pb_dir);
-	strcpy(pb_dir, "/tmp/powerloss-bm.XXXXXX");
+	pw_rmdir(pb_dir, "/tmp/powerloss-bm.XXXXXX", "main.bm.db");
 }
 
 /* The suite. */
@@ -646,15 +611,8 @@ main(void)
 {
 	Suite		*s = suite_create("powerloss-bm");
 	TCase		*tc = tcase_create("crashvfs");
-	SRunner		*sr;
-	const char	*seed;
-	int		 nf;
 
-	if ((seed = getenv("POWERLOSS_SEED")) != NULL && *seed != '\0')
-		pb_seed = strtoull(seed, NULL, 10);
-	printf("powerloss-bm: base seed %" PRIu64 " (set POWERLOSS_SEED to "
-	    "change)\n", pb_seed);
-	fflush(stdout);
+	pb_seed = pw_seed("powerloss-bm", pb_seed, "");
 	tcase_add_checked_fixture(tc, pb_setup, pb_teardown);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, full_drop);
@@ -662,9 +620,5 @@ main(void)
 	tcase_add_test(tc, full_every_sync);
 	tcase_add_test(tc, normal_detects_loss);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	nf = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (nf == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (check_main(s));
 }

@@ -41,6 +41,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../tools/lifetime.h"
+
 #define HDR_LEN		16
 #define T_HELLO		1
 #define T_WELCOME	2
@@ -385,6 +387,7 @@ main(int argc, char **argv)
 	const char	*sock = NULL;
 	int		 ch;
 
+	lifetime_start("ipcraw", 300, "a request never finished");
 	while ((ch = getopt(argc, argv, "S:")) != -1) {
 		switch (ch) {
 		case 'S':

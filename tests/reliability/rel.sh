@@ -37,7 +37,7 @@ start_proxy() {
 	rm -f "$T/$1.pxport"
 	"$FAULTPROXY" -t "$2" -P "$T/$1.pxport" >>"$T/$1.log" 2>&1 &
 	PIDS="$PIDS $!"
-	wait_for 10 test -s "$T/$1.pxport" || fail "faultproxy $1 did not start"
+	wait_for 30 test -s "$T/$1.pxport" || fail "faultproxy $1 did not start"
 	PXPORT=$(head -n 1 "$T/$1.pxport")
 	PXCTL=$(sed -n 's/^ctl=//p' "$T/$1.pxport")
 }

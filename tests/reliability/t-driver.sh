@@ -1,4 +1,5 @@
 #!/bin/bash
+# test-timeout: 900
 # make check's bounded run of the randomized reliability driver
 # (driver.sh: seed, cycles and figures are printed).  Every check is
 # strict: a discarded message delivered again fails the run.

@@ -34,17 +34,17 @@ connection "main" {
 }
 EOC
 start_ampsd
-wait_for 10 ready_at_least 1 || fail "never ready"
+wait_for 30 ready_at_least 1 || fail "never ready"
 grep -q -- "-> ready (server tcp://127.0.0.1:$PXPORT/" "$T/ampsd.log" ||
     fail "not on the proxied server first"
 run_pubtest -S "$T/ampsd.sock" -t orders -f 0 -n 100 -F -W 10000 ||
     fail "publish through the proxy"
 px blackhole
 t0=$(now_ms)
-wait_for 6 grep -q 'no data or heartbeat' "$T/ampsd.log" ||
+wait_for 30 grep -q 'no data or heartbeat' "$T/ampsd.log" ||
     fail "blackhole not detected"
 t1=$(now_ms)
-wait_for 10 grep -q -- "-> ready (server tcp://127.0.0.1:$PB/" \
+wait_for 30 grep -q -- "-> ready (server tcp://127.0.0.1:$PB/" \
     "$T/ampsd.log" || fail "no failover to the second server"
 t2=$(now_ms)
 echo "blackhole: detected after $((t1 - t0)) ms, on server b after \
@@ -54,7 +54,7 @@ run_pubtest -S "$T/ampsd.sock" -t orders -f 100 -n 100 -F -W 10000 ||
     fail "publish after failover"
 SIMPORT=$PB
 seq 100 199 >"$T/want"
-wait_for 20 ids_exactly "$T/want" orders ||
+wait_for 30 ids_exactly "$T/want" orders ||
     fail "server b does not hold 100..199 exactly"
 stop_ampsd TERM
 
@@ -77,7 +77,7 @@ connection "main" {
 EOC
 : >"$T/ampsd.log"
 start_ampsd
-wait_for 10 ready_at_least 1 || fail "never ready (stream)"
+wait_for 30 ready_at_least 1 || fail "never ready (stream)"
 SEED=${NETFAULT_SEED:-7321}
 echo "network fault seed $SEED (NETFAULT_SEED)"
 RANDOM=$SEED
@@ -107,13 +107,13 @@ while [ $i -lt 12 ] && kill -0 "$pub" 2>/dev/null; do
 		# heartbeat timeout drops the link.
 		px "halfopen down"
 		faults=$((faults + 1))
-		wait_for 6 grep -q 'no data or heartbeat' "$T/ampsd.log" ||
+		wait_for 30 grep -q 'no data or heartbeat' "$T/ampsd.log" ||
 		    fail "half-open link not detected"
 		px pass
 	fi
 done
 px pass
-wait "$pub"
+wait_exit 120 "$pub" "the publisher through the faults"
 rc=$?
 [ $rc -eq 0 ] || fail "publisher exit $rc (stored $(wc -l <"$T/stored"))"
 [ "$(wc -l <"$T/stored")" -eq "$N" ] || fail "not everything was stored"

@@ -45,7 +45,7 @@ echo 'shutdown-timeout 1s;' >>"$T/ampsd.conf"
 AMPSD_WRAPPER="env LD_PRELOAD=$EIOSHIM_PRELOAD EIOSHIM_TRIGGER=$T/eio \
 EIOSHIM_MATCH=pub-main.db"
 start_ampsd
-wait_for 10 ready_at_least 1 || fail "never ready"
+wait_for 30 ready_at_least 1 || fail "never ready"
 run_pubtest -S "$T/ampsd.sock" -f 0 -n 10 -F -W 10000 ||
     fail "first publishes"
 seq 0 9 >"$T/want"
@@ -58,14 +58,14 @@ run_pubtest -S "$T/ampsd.sock" -f 100 -n 200 -s 4000 -o "$T/stored1" \
 kill -0 "$AMPSD_PID" || fail "ampsd died on a full disk"
 grep -q 'publish failed:.*full' "$T/pubtest.log" ||
     fail "no clear 'full' error to the program"
-grep -q 'publish store refused' "$T/ampsd.log" ||
+log_has 30 "$T/ampsd.log" 'publish store refused' ||
     fail "ampsd did not log the refusal"
 touch "$T/stored1"
 nfull=$((200 - $(wc -l <"$T/stored1")))
 [ "$nfull" -gt 0 ] || fail "the disk never filled"
 FAULTS=$((FAULTS + 1))
 rm -f "$T/state/filler"
-wait_for 10 grep -q 'publish store writable again' "$T/ampsd.log" ||
+wait_for 30 grep -q 'publish store writable again' "$T/ampsd.log" ||
     fail "store not writable again after space returned"
 run_pubtest -S "$T/ampsd.sock" -f 1000 -n 100 -s 200 -W 10000 ||
     fail "publishes refused after space returned"
@@ -90,7 +90,7 @@ for kind in sync write; do
 	kill -0 "$AMPSD_PID" || fail "ampsd died on EIO ($kind)"
 	FAULTS=$((FAULTS + $(cat "$T/eio.count")))
 	rm -f "$T/eio"
-	wait_for 10 writable "$n" || fail "store not back after EIO ($kind)"
+	wait_for 30 writable "$n" || fail "store not back after EIO ($kind)"
 	run_pubtest -S "$T/ampsd.sock" -f $((base + 500)) -n 20 -W 10000 ||
 	    fail "publishes refused after EIO ($kind) ended"
 	seq $((base + 500)) $((base + 519)) >>"$T/want"
@@ -162,7 +162,7 @@ cmp -s "$T/sums.before" "$T/sums.after" || fail "ampsd -t touched the state"
 
 # The kept store still holds what was stored: AMPS gets exactly it.
 start_ampsd
-wait_for 10 ready_at_least 2 || fail "not ready with the restored store"
+wait_for 30 ready_at_least 2 || fail "not ready with the restored store"
 wait_for 30 ids_exactly "$T/want" orders || {
 	echo "want $(wc -l <"$T/want") got $(wc -l <"$T/got")"
 	diff "$T/want" "$T/got" | head -10

@@ -65,6 +65,8 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "lifetime.h"
+
 #define PX_HIGH		(4 * 1024 * 1024)
 #define PX_LINE		256
 
@@ -539,6 +541,7 @@ main(int argc, char **argv)
 	int			 ch, lport = 0, cport = 0, tport = 0, bl, bc;
 
 	mode[0] = '\0';
+	lifetime_start("faultproxy", 3600, "never stopped by its test");
 	while ((ch = getopt(argc, argv, "P:c:l:m:t:")) != -1) {
 		switch (ch) {
 		case 'P': portfile = optarg; break;

@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lifetime.h"
+
 struct jc {
 	const char	*p;
 	const char	*end;
@@ -196,6 +198,7 @@ main(void)
 	static char	buf[1 << 20];
 	size_t		len, off;
 
+	lifetime_start("jsoncheck", 60, "standard input never reached its end");
 	len = fread(buf, 1, sizeof buf, stdin);
 	if (len == sizeof buf) {
 		fprintf(stderr, "jsoncheck: input too long\n");

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "bmtrack.h"
+#include "testutil.h"
 
 #define PUB_A	"9518329128413381245"
 #define PUB_B	"7094790850998930143"
@@ -382,11 +383,5 @@ bmtrack_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(bmtrack_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (check_main(bmtrack_suite()));
 }

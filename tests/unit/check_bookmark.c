@@ -6,8 +6,8 @@
 /*
  * Unit tests for codec/amps-bookmark.c (PROTOCOL.md §8.1-8.3): bookmark ids,
  * classification of special values, lists and ranges, timestamps (with a
- * random round trip checked against gmtime_r, seed printed), the FNV-1a
- * client-name hash and comma-list iteration.
+ * random round trip checked against gmtime_r, seed printed, AMPS_TEST_SEED
+ * to try another), the FNV-1a client-name hash and comma-list iteration.
  *
  * Every parse is given an exact-size heap copy of its input (no NUL after
  * it), so an over-read shows up under AddressSanitizer.
@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "amps.h"
+#include "testutil.h"
 
 /* An exact-size copy of s without a terminating NUL. */
 static char *
@@ -381,16 +382,6 @@ START_TEST(test_ts_format_edges)
 }
 END_TEST
 
-/* xorshift64*: a small deterministic generator for the round trip. */
-static uint64_t
-rng_next(uint64_t *s)
-{
-	*s ^= *s >> 12;
-	*s ^= *s << 25;
-	*s ^= *s >> 27;
-	return (*s * 2685821657736338717ULL);
-}
-
 /*
  * Random times over years 0000..9999: format, parse back, and compare the
  * seconds part with gmtime_r (an independent, TZ-free oracle).
@@ -399,21 +390,19 @@ START_TEST(test_ts_roundtrip)
 {
 	const int64_t	 lo = -62167219200000000LL;	/* 0000-01-01 */
 	const int64_t	 hi = 253402300799999999LL;	/* 9999-12-31 */
-	uint64_t	 seed = 0x5eed2026a3b5c7d9ULL, st;
 	char		 out[32], want[32];
 	struct tm	 tm;
 	time_t		 secs;
 	int64_t		 t, back;
 	int		 i;
 
-	printf("test_ts_roundtrip: seed 0x%016" PRIx64 "\n", seed);
-	st = seed;
+	test_rng_seed("test_ts_roundtrip", 0x5eed2026a3b5c7d9ULL);
 	for (i = 0; i < 200000; i++) {
 		if (i % 4 == 0)		/* near the epoch, often negative */
-			t = (int64_t)(rng_next(&st) % 8000000000000000ULL) -
+			t = (int64_t)(test_rng_next() % 8000000000000000ULL) -
 			    4000000000000000LL;
 		else
-			t = lo + (int64_t)(rng_next(&st) %
+			t = lo + (int64_t)(test_rng_next() %
 			    (uint64_t)(hi - lo + 1));
 		ck_assert_int_eq(amps_ts_format(out, sizeof out, t), 23);
 		ck_assert_int_eq(amps_ts_parse(out, 23, &back), 0);
@@ -543,11 +532,5 @@ bookmark_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(bookmark_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? 0 : 1);
+	return (check_main(bookmark_suite()));
 }

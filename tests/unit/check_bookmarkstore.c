@@ -26,6 +26,7 @@
 #include "bookmarkstore.h"
 #include "pubstore.h"
 #include "store_testutil.h"
+#include "testutil.h"
 
 #define PUB_A	"9518329128413381245"
 
@@ -377,13 +378,9 @@ static Suite *
 bookmarkstore_suite(void)
 {
 	Suite	*s = suite_create("bookmarkstore");
-	TCase	*dur = tcase_create("durable");
-	TCase	*misc = tcase_create("misc");
+	TCase	*dur = tu_tcase("durable", 30);
+	TCase	*misc = tu_tcase("misc", 30);
 
-	tcase_add_checked_fixture(dur, tu_setup, tu_teardown);
-	tcase_add_checked_fixture(misc, tu_setup, tu_teardown);
-	tcase_set_timeout(dur, 30);
-	tcase_set_timeout(misc, 30);
 	tcase_add_test(dur, test_reopen_same_most_recent);
 	tcase_add_test(dur, test_child_exit);
 	tcase_add_test(dur, test_out_of_order_durable);
@@ -401,11 +398,5 @@ bookmarkstore_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(bookmarkstore_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (check_main(bookmarkstore_suite()));
 }

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "committer.h"
+#include "testutil.h"
 
 #define NJOBS	50
 
@@ -127,11 +128,5 @@ committer_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(committer_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (check_main(committer_suite()));
 }

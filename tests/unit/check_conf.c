@@ -22,36 +22,14 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "conf_testutil.h"
+#include "testutil.h"
 
 #define OK_BASE \
 	"connection \"main\" {\n" \
 	"\tclient-name \"h1-ampsd\";\n" \
 	"\tserver \"tcp://127.0.0.1:9007/amps/json\";\n" \
 	"}\n"
-
-/* Parse and check text; return all messages joined by '\n'. */
-static char *
-run(const char *text, struct conf **out)
-{
-	struct conf		*c = conf_new();
-	struct conf_errs	 errs = { NULL, 0 };
-	char			*all = NULL;
-	size_t			 len = 0, i;
-	FILE			*f;
-
-	if (conf_parse_buffer(c, "t.conf", text, strlen(text), &errs) == 0)
-		conf_check(c, &errs);
-	f = open_memstream(&all, &len);
-	for (i = 0; i < errs.n; i++)
-		fprintf(f, "%s%s", i ? "\n" : "", errs.v[i]);
-	fclose(f);
-	conf_errs_free(&errs);
-	if (out != NULL)
-		*out = c;
-	else
-		conf_free(c);
-	return (all);
-}
 
 static const struct {
 	const char	*text;
@@ -175,7 +153,7 @@ START_TEST(test_bad)
 {
 	char	*got;
 
-	got = run(bad[_i].text, NULL);
+	got = ct_run(bad[_i].text, NULL);
 	ck_assert_msg(strcmp(got, bad[_i].errors) == 0,
 	    "case %d:\n got: %s\nwant: %s", _i, got, bad[_i].errors);
 	free(got);
@@ -213,7 +191,7 @@ START_TEST(test_full)
 	struct conf_conn	*cc;
 	char			*got;
 
-	got = run(text, &c);
+	got = ct_run(text, &c);
 	ck_assert_str_eq(got, "");
 	free(got);
 	ck_assert_str_eq(c->socket_path, "/run/a.sock");
@@ -260,11 +238,9 @@ END_TEST
 START_TEST(test_log_file)
 {
 	struct conf	*c;
-	char		*got, *out = NULL;
-	size_t		 len = 0;
-	FILE		*f;
+	char		*got, *out;
 
-	got = run("log syslog;\nlog file \"/var/log/ampsd.log\";\n"
+	got = ct_run("log syslog;\nlog file \"/var/log/ampsd.log\";\n"
 	    "shutdown-timeout 1500ms;\nconnection \"a\" { client-name "
 	    "\"x\"; server \"tcp://h:1/amps/json\"; }\n", &c);
 	ck_assert_str_eq(got, "");
@@ -272,15 +248,13 @@ START_TEST(test_log_file)
 	ck_assert_int_eq(c->log_target, CONF_LOG_FILE);
 	ck_assert_str_eq(c->log_file, "/var/log/ampsd.log");
 	ck_assert_uint_eq(c->shutdown_ms, 1500);
-	f = open_memstream(&out, &len);
-	conf_dump(c, f);
-	fclose(f);
+	out = ct_dump(c);
 	ck_assert_ptr_nonnull(strstr(out, "log file \"/var/log/ampsd.log\";\n"
 	    "shutdown-timeout 1500ms;\n"));
 	free(out);
 	conf_free(c);
 
-	got = run("log file \"/x.log\";\nlog stderr;\nconnection \"a\" { "
+	got = ct_run("log file \"/x.log\";\nlog stderr;\nconnection \"a\" { "
 	    "client-name \"x\"; server \"tcp://h:1/amps/json\"; }\n", &c);
 	ck_assert_str_eq(got, "");
 	free(got);
@@ -295,7 +269,7 @@ START_TEST(test_single_is_default)
 	struct conf	*c;
 	char		*got;
 
-	got = run(OK_BASE, &c);
+	got = ct_run(OK_BASE, &c);
 	ck_assert_str_eq(got, "");
 	ck_assert_ptr_nonnull(conf_default_conn(c));
 	ck_assert_uint_eq(conf_conn_timeout(conf_default_conn(c)), 20000);
@@ -330,14 +304,14 @@ START_TEST(test_logon_timeout_default)
 		    "\tclient-name \"c\";\n"
 		    "\tserver \"tcp://127.0.0.1:9007/amps/json\";\n"
 		    "\t%s\n}\n", v[i].line);
-		got = run(text, &c);
+		got = ct_run(text, &c);
 		ck_assert_msg(*got == '\0', "%s: %s", v[i].line, got);
 		ck_assert_uint_eq(conf_conn_logon_timeout(conf_default_conn(c)),
 		    v[i].want);
 		free(got);
 		conf_free(c);
 	}
-	got = run("connection \"main\" {\n\tclient-name \"c\";\n"
+	got = ct_run("connection \"main\" {\n\tclient-name \"c\";\n"
 	    "\tserver \"tcp://h:1/amps/json\";\n\tlogon-timeout 0s;\n}\n",
 	    NULL);
 	ck_assert_msg(strstr(got, "logon-timeout must not be 0") != NULL,
@@ -384,7 +358,7 @@ START_TEST(test_long_lines)
 	for (i = 0; i < 100 * 1024 / 8; i++)
 		p += sprintf(p, "abcdefg|");
 	p += sprintf(p, "z\"; }\n");
-	got = run(text, &c);
+	got = ct_run(text, &c);
 	ck_assert_str_eq(got, "");
 	ck_assert_uint_eq(c->conns[0]->nservers, 200);
 	ck_assert_uint_gt(strlen(c->conns[0]->allows[0].topic), 100 * 1024);
@@ -493,17 +467,13 @@ END_TEST
 START_TEST(test_dump)
 {
 	struct conf	*c;
-	char		*got, *out = NULL;
-	size_t		 len = 0;
-	FILE		*f;
+	char		*got, *out;
 
-	got = run("connection \"a\" { client-name \"x\"; server "
+	got = ct_run("connection \"a\" { client-name \"x\"; server "
 	    "\"tcp://u:secret@h:1/amps/json\"; allow all group \"g\" topic "
 	    "\".*\"; }\n", &c);
 	ck_assert_str_eq(got, "");
-	f = open_memstream(&out, &len);
-	conf_dump(c, f);
-	fclose(f);
+	out = ct_dump(c);
 	ck_assert_ptr_null(strstr(out, "secret"));
 	ck_assert_ptr_nonnull(strstr(out, "allow all group \"g\" topic "
 	    "\".*\";"));
@@ -541,11 +511,5 @@ conf_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(conf_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (check_main(conf_suite()));
 }

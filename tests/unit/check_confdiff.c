@@ -22,6 +22,8 @@
 
 #include "conf.h"
 #include "conf-diff.h"
+#include "conf_testutil.h"
+#include "testutil.h"
 
 /* A base file; %s slots: top-level extra, block "main" extra. */
 #define BASE \
@@ -43,16 +45,15 @@
 static struct conf *
 load(const char *top, const char *main_extra)
 {
-	struct conf		*c = conf_new();
-	struct conf_errs	 errs = { NULL, 0 };
-	char			*text;
+	struct conf	*c;
+	char		*text, *errs;
 
 	if (asprintf(&text, BASE, top, main_extra) == -1)
 		ck_abort_msg("asprintf");
-	if (conf_parse_buffer(c, "t.conf", text, strlen(text), &errs) == 0)
-		conf_check(c, &errs);
-	if (errs.n > 0)
-		ck_abort_msg("unexpected error: %s", errs.v[0]);
+	errs = ct_run(text, &c);
+	if (*errs != '\0')
+		ck_abort_msg("unexpected error: %s", errs);
+	free(errs);
 	free(text);
 	return (c);
 }
@@ -310,11 +311,5 @@ confdiff_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(confdiff_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (check_main(confdiff_suite()));
 }

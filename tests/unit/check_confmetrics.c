@@ -19,36 +19,14 @@
 #include <string.h>
 
 #include "conf.h"
+#include "conf_testutil.h"
+#include "testutil.h"
 
 #define CONN \
 	"connection \"main\" {\n" \
 	"\tclient-name \"h1-ampsd\";\n" \
 	"\tserver \"tcp://127.0.0.1:9007/amps/json\";\n" \
 	"}\n"
-
-/* Parse and check text; return all messages joined by '\n'. */
-static char *
-run(const char *text, struct conf **out)
-{
-	struct conf		*c = conf_new();
-	struct conf_errs	 errs = { NULL, 0 };
-	char			*all = NULL;
-	size_t			 len = 0, i;
-	FILE			*f;
-
-	if (conf_parse_buffer(c, "t.conf", text, strlen(text), &errs) == 0)
-		conf_check(c, &errs);
-	f = open_memstream(&all, &len);
-	for (i = 0; i < errs.n; i++)
-		fprintf(f, "%s%s", i ? "\n" : "", errs.v[i]);
-	fclose(f);
-	conf_errs_free(&errs);
-	if (out != NULL)
-		*out = c;
-	else
-		conf_free(c);
-	return (all);
-}
 
 static const struct {
 	const char	*text;		/* followed by CONN */
@@ -66,6 +44,11 @@ static const struct {
 	  9187, 0, 1 },
 	{ "metrics listen [::]:9187 allow-remote yes;\n", "::", 9187, 0, 1 },
 	{ "metrics listen 0.0.0.0:80 allow-remote yes;\n", "0.0.0.0", 80, 0,
+	  1 },
+	/* Without a port: CONF_METRICS_PORT. */
+	{ "metrics listen 127.0.0.1;\n", "127.0.0.1", 19007, 1, 0 },
+	{ "metrics listen [::1];\n", "::1", 19007, 1, 0 },
+	{ "metrics listen 0.0.0.0 allow-remote yes;\n", "0.0.0.0", 19007, 0,
 	  1 },
 };
 
@@ -88,8 +71,12 @@ static const struct {
 	{ "metrics listen localhost:9187;\n",
 	  "t.conf:1: metrics listen \"localhost:9187\": expected a numeric "
 	  "IPv4 or [IPv6] address" },
-	{ "metrics listen 127.0.0.1;\n",
-	  "t.conf:1: metrics listen \"127.0.0.1\": expected ADDR:PORT" },
+	{ "metrics listen 127.0.0.1.5;\n",
+	  "t.conf:1: metrics listen \"127.0.0.1.5\": expected a numeric "
+	  "IPv4 or [IPv6] address" },
+	{ "metrics listen [::1;\n",
+	  "t.conf:1: metrics listen \"[::1\": an IPv6 address is written "
+	  "[ADDR]:PORT" },
 	{ "metrics listen 127.0.0.1:65536;\n",
 	  "t.conf:1: metrics listen \"127.0.0.1:65536\": expected a port "
 	  "from 0 to 65535" },
@@ -130,7 +117,7 @@ START_TEST(test_off_by_default)
 	struct conf	*c;
 	char		*got;
 
-	got = run(CONN, &c);
+	got = ct_run(CONN, &c);
 	ck_assert_str_eq(got, "");
 	ck_assert_ptr_null(c->metrics.listen);
 	free(got);
@@ -146,7 +133,7 @@ START_TEST(test_good)
 
 	if (asprintf(&text, "%s%s", good[_i].text, CONN) == -1)
 		ck_abort_msg("asprintf");
-	got = run(text, &c);
+	got = ct_run(text, &c);
 	ck_assert_msg(strcmp(got, "") == 0, "case %d: %s", _i, got);
 	ck_assert_ptr_nonnull(c->metrics.listen);
 	ck_assert_str_eq(c->metrics.addr, good[_i].addr);
@@ -167,7 +154,7 @@ START_TEST(test_bad)
 
 	if (asprintf(&text, "%s%s", bad[_i].text, CONN) == -1)
 		ck_abort_msg("asprintf");
-	got = run(text, NULL);
+	got = ct_run(text, NULL);
 	ck_assert_msg(strcmp(got, bad[_i].errors) == 0,
 	    "case %d:\n got: %s\nwant: %s", _i, got, bad[_i].errors);
 	free(got);
@@ -211,19 +198,15 @@ END_TEST
 START_TEST(test_dump)
 {
 	struct conf	*c, *c2;
-	char		*got, *out = NULL;
-	size_t		 len = 0;
-	FILE		*f;
+	char		*got, *out;
 
-	got = run("metrics listen [::]:9 allow-remote yes;\n" CONN, &c);
+	got = ct_run("metrics listen [::]:9 allow-remote yes;\n" CONN, &c);
 	ck_assert_str_eq(got, "");
 	free(got);
-	f = open_memstream(&out, &len);
-	conf_dump(c, f);
-	fclose(f);
+	out = ct_dump(c);
 	ck_assert_ptr_nonnull(strstr(out,
 	    "metrics listen \"[::]:9\" allow-remote yes;\n"));
-	got = run(out, &c2);
+	got = ct_run(out, &c2);
 	ck_assert_str_eq(got, "");
 	ck_assert_str_eq(c2->metrics.addr, "::");
 	ck_assert_uint_eq(c2->metrics.port, 9);
@@ -255,11 +238,5 @@ confmetrics_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(confmetrics_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (check_main(confmetrics_suite()));
 }

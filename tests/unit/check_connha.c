@@ -17,6 +17,7 @@
 #include <stdlib.h>
 
 #include "connha.h"
+#include "testutil.h"
 
 /* Next delay, asserting the strategy did not give up. */
 static uint64_t
@@ -325,11 +326,5 @@ connha_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(connha_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (check_main(connha_suite()));
 }

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "crc32c.h"
+#include "testutil.h"
 
 uint32_t	crc32c_update_sw(uint32_t, const void *, size_t);
 
@@ -87,11 +88,5 @@ crc32c_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(crc32c_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (check_main(crc32c_suite()));
 }

@@ -8,7 +8,8 @@
  * the JSON is valid for any text (checked by tests/tools/jsoncheck.c)
  * and types its values as documented; the table shows the daemon lines,
  * one row per connection, per program, per subscription and per durable
- * name; -raw passes the text through.
+ * name; -raw passes the text through; ampsctl ping's connection lines
+ * count what is up and show why the rest is not.
  */
 
 #ifdef HAVE_CONFIG_H
@@ -20,10 +21,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "testutil.h"
+
 #define JSONCHECK_NO_MAIN
 #include "../tools/jsoncheck.c"
 
 int	ctl_status_print(const char *, int, FILE *);
+int	ctl_status_conns(const char *, FILE *, int *, int *);
 
 static const char sample[] =
     "ampsd version=0.1.0 pid=11408 uptime_s=3601 clients=2 passes=24 "
@@ -112,8 +116,9 @@ START_TEST(test_json)
 	ck_assert_ptr_nonnull(strstr(out, "\"name\":\"123\",\"id\":1,"
 	    "\"default\":0,\"state\":\"backoff\",\"server\":null,"));
 	ck_assert_ptr_nonnull(strstr(out, "\"server_index\":\"1/2\""));
-	ck_assert_ptr_nonnull(strstr(out, "\"last_error\":\"connect:_\\\""
-	    "refused\\\"_\\\\x01\""));
+	/* Free text: '_' is a space again, quotes and backslashes escaped. */
+	ck_assert_ptr_nonnull(strstr(out, "\"last_error\":\"connect: \\\""
+	    "refused\\\" \\\\x01\""));
 	ck_assert_ptr_nonnull(strstr(out, "\"last_error\":null"));
 	ck_assert_ptr_nonnull(strstr(out, "\"published\":50,\"acked\":50,"));
 	ck_assert_ptr_nonnull(strstr(out, "\"stores\": [\n    {\"kind\":"
@@ -178,8 +183,9 @@ START_TEST(test_json_hostile)
 		free(out);
 	}
 	out = print(texts[3], 1);
+	/* UTF-8 kept as it is, control characters escaped. */
 	ck_assert_ptr_nonnull(strstr(out, "\"version\":\"\\u0001\\u007f"
-	    "\\u00c3\\u00a9\",\"pid\":-1,\"x\":1e5,\"y\":\"1e\",\"z\":\".5\","
+	    "\xc3\xa9\",\"pid\":-1,\"x\":1e5,\"y\":\"1e\",\"z\":\".5\","
 	    "\"w\":\"0x10\""));
 	free(out);
 	/* A line with more pairs than are kept (CTL_MAXKV). */
@@ -281,6 +287,35 @@ START_TEST(test_raw)
 END_TEST
 
 /* The test cases of this file. */
+/* ampsctl ping: a line per connection, the down one with its error. */
+START_TEST(test_conns)
+{
+	char	*out = NULL;
+	size_t	 len = 0;
+	FILE	*f;
+	int	 up, total;
+
+	f = open_memstream(&out, &len);
+	ck_assert_int_eq(ctl_status_conns(sample, f, &up, &total), 0);
+	fclose(f);
+	ck_assert_int_eq(up, 1);
+	ck_assert_int_eq(total, 2);
+	ck_assert_str_eq(out, "main: connected tcp://127.0.0.1:41789/amps/json\n"
+	    "123: backoff, last error: connect: \"refused\" \\x01\n");
+	free(out);
+	out = NULL;
+	f = open_memstream(&out, &len);
+	ck_assert_int_eq(ctl_status_conns("ampsd version=1\n"
+	    "conn name=a state=recovering server=tcp://h:1/amps/json "
+	    "last_error=x\n", f, &up, &total), 0);
+	fclose(f);
+	ck_assert_int_eq(up, 1);
+	ck_assert_int_eq(total, 1);
+	ck_assert_str_eq(out, "a: recovering tcp://h:1/amps/json\n");
+	free(out);
+}
+END_TEST
+
 static Suite *
 ctlstatus_suite(void)
 {
@@ -295,6 +330,7 @@ ctlstatus_suite(void)
 	tcase_add_test(tc, test_table_subs);
 	tcase_add_test(tc, test_table_edges);
 	tcase_add_test(tc, test_raw);
+	tcase_add_test(tc, test_conns);
 	suite_add_tcase(s, tc);
 	return (s);
 }
@@ -303,11 +339,5 @@ ctlstatus_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(ctlstatus_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (check_main(ctlstatus_suite()));
 }

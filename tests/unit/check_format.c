@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "ampsipc-format.h"
+#include "testutil.h"
 
 #define SEED	20260501u
 
@@ -823,11 +824,5 @@ format_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(format_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (check_main(format_suite()));
 }

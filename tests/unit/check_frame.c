@@ -17,42 +17,10 @@
 #include <string.h>
 
 #include "amps.h"
+#include "testutil.h"
 
 #define TEST_TIMEOUT	20	/* seconds per test */
 #define DEFAULT_SEED	0x5eed0001u
-
-static uint64_t	rng_state;
-
-/* xorshift64*: small, deterministic, good enough for test data. */
-static uint64_t
-rng_next(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return (rng_state * 0x2545f4914f6cdd1dULL);
-}
-
-/* A random number in [0, n). */
-static size_t
-rng_below(size_t n)
-{
-	return ((size_t)(rng_next() % n));
-}
-
-/* Seed the generator from AMPS_TEST_SEED or the default; print it. */
-static void
-rng_seed(const char *what)
-{
-	const char	*e = getenv("AMPS_TEST_SEED");
-	uint64_t	 seed = DEFAULT_SEED;
-
-	if (e != NULL && *e != '\0')
-		seed = strtoull(e, NULL, 0);
-	printf("%s: seed 0x%llx\n", what, (unsigned long long)seed);
-	fflush(stdout);
-	rng_state = seed != 0 ? seed : 1;
-}
 
 /* A byte stream of frames, and the bodies it must decode to. */
 struct stream {
@@ -160,7 +128,8 @@ feed_and_check(const struct stream *s, int mode)
 		else if (mode == 1)
 			n = 1;
 		else {
-			n = 1 + rng_below(rng_below(4) == 0 ? 70000 : 40);
+			n = 1 + test_rng_below(test_rng_below(4) == 0 ?
+			    70000 : 40);
 			if (n > s->len - off)
 				n = s->len - off;
 		}
@@ -318,7 +287,7 @@ START_TEST(test_reader_random)
 	struct stream	s;
 	int		round;
 
-	rng_seed("reader_random");
+	test_rng_seed("reader_random", DEFAULT_SEED);
 	stream_build(&s);
 	for (round = 0; round < 50; round++)
 		feed_and_check(&s, 2);
@@ -422,16 +391,16 @@ START_TEST(test_reader_random_bytes)
 	int			 rc, round;
 
 	/* Arbitrary bytes never crash the reader; it ends in 0 or an error. */
-	rng_seed("reader_random_bytes");
+	test_rng_seed("reader_random_bytes", DEFAULT_SEED);
 	for (round = 0; round < 200; round++) {
-		amps_reader_init(&r, (uint32_t)rng_below(5000));
+		amps_reader_init(&r, (uint32_t)test_rng_below(5000));
 		for (k = 0; k < 20; k++) {
-			n = 1 + rng_below(600);
+			n = 1 + test_rng_below(600);
 			ck_assert_int_eq(amps_reader_space(&r, n, &p, &n), 0);
-			n = 1 + rng_below(n < 600 ? n : 600);
+			n = 1 + test_rng_below(n < 600 ? n : 600);
 			for (i = 0; i < n; i++)
-				p[i] = (char)(rng_below(8) == 0 ?
-				    rng_next() : rng_below(3));
+				p[i] = (char)(test_rng_below(8) == 0 ?
+				    test_rng_next() : test_rng_below(3));
 			amps_reader_commit(&r, n);
 			while ((rc = amps_reader_next(&r, &body, &blen)) == 1)
 				ck_assert_uint_le(blen, r.max);
@@ -473,11 +442,5 @@ frame_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(frame_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (check_main(frame_suite()));
 }

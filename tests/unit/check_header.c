@@ -8,8 +8,8 @@
  * parser, unescaping, the writer, re-encoding and command names.
  *
  * Every frame of PROTOCOL.md Appendix A is typed in below (hex dumps as hex,
- * header-only frames as text) and must decode to the listed fields and
- * re-encode byte for byte.  The random tests use a fixed seed (printed);
+ * header-only frames as text; A.8's batch in appendix_a8.h) and must
+ * decode to the listed fields and re-encode byte for byte.  The random tests use a fixed seed (printed);
  * set AMPS_TEST_SEED to try another one.
  */
 
@@ -19,64 +19,13 @@
 #include <string.h>
 
 #include "amps.h"
+#include "appendix_a8.h"
+#include "testutil.h"
 
 #define TEST_TIMEOUT	30	/* seconds per test */
 #define DEFAULT_SEED	0x5eed0002u
 
 /* ------------------------------------------------------------- helpers */
-
-static uint64_t	rng_state;
-
-/* xorshift64*: small, deterministic, good enough for test data. */
-static uint64_t
-rng_next(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return (rng_state * 0x2545f4914f6cdd1dULL);
-}
-
-/* A random number in [0, n). */
-static size_t
-rng_below(size_t n)
-{
-	return ((size_t)(rng_next() % n));
-}
-
-/* Seed the generator from AMPS_TEST_SEED or the default; print it. */
-static void
-rng_seed(const char *what)
-{
-	const char	*e = getenv("AMPS_TEST_SEED");
-	uint64_t	 seed = DEFAULT_SEED;
-
-	if (e != NULL && *e != '\0')
-		seed = strtoull(e, NULL, 0);
-	printf("%s: seed 0x%llx\n", what, (unsigned long long)seed);
-	fflush(stdout);
-	rng_state = seed != 0 ? seed : 1;
-}
-
-/* Decode "00 0a ff ..." into out; returns the byte count. */
-static size_t
-hex2bin(const char *hex, char *out, size_t cap)
-{
-	size_t		 n = 0;
-	unsigned	 v;
-
-	while (*hex != '\0') {
-		if (*hex == ' ') {
-			hex++;
-			continue;
-		}
-		ck_assert_int_eq(sscanf(hex, "%2x", &v), 1);
-		ck_assert_uint_lt(n, cap);
-		out[n++] = (char)v;
-		hex += 2;
-	}
-	return (n);
-}
 
 /*
  * Parse a copy of buf[0..len) in a heap block of exactly len bytes, so
@@ -206,18 +155,7 @@ static const struct hexframe hexframes[] = {
 	    "c=p\nt=orders\nsub_id=3\nbm=9518329128413381245|42|\n"
 	    "k=12081749325163098011" },
 	{ "A.8 sow batch (outer header)", 177, "00 00 00 b1", 46,
-	    "00 00 00 b1 7b 22 63 22 3a 22 73 6f 77 22 2c 22"
-	    "74 22 3a 22 6f 72 64 65 72 73 22 2c 22 71 75 65"
-	    "72 79 5f 69 64 22 3a 22 34 22 2c 22 62 73 22 3a"
-	    "32 7d 7b 22 6b 22 3a 22 31 30 31 22 2c 22 62 6d"
-	    "22 3a 22 39 35 31 38 33 32 39 31 32 38 34 31 33"
-	    "33 38 31 32 34 35 7c 34 30 7c 22 2c 22 6c 22 3a"
-	    "31 36 7d 7b 22 69 64 22 3a 31 2c 22 71 74 79 22"
-	    "3a 35 7d 7b 22 6b 22 3a 22 31 30 32 22 2c 22 62"
-	    "6d 22 3a 22 39 35 31 38 33 32 39 31 32 38 34 31"
-	    "33 33 38 31 32 34 35 7c 34 31 7c 22 2c 22 6c 22"
-	    "3a 31 37 7d 7b 22 69 64 22 3a 32 2c 22 71 74 79"
-	    "22 3a 38 30 7d",
+	    A8_BATCH_HEX,
 	    "c=sow\nt=orders\nquery_id=4\nbs=2" },
 	{ "A.9 oof", 98, "00 00 00 62", 81,
 	    "00 00 00 62 7b 22 63 22 3a 22 6f 6f 66 22 2c 22"
@@ -375,7 +313,7 @@ check_frame_bytes(const char *name, const char *frame, size_t n,
 
 	ck_assert_msg(n == (size_t)len + 4, "%s: %zu bytes, PROTOCOL.md len %u",
 	    name, n, len);
-	ck_assert_uint_eq(hex2bin(pfxhex, pfx, sizeof pfx), 4);
+	ck_assert_uint_eq(test_hex2bin(pfxhex, pfx, sizeof pfx), 4);
 	ck_assert_msg(memcmp(frame, pfx, 4) == 0, "%s: prefix", name);
 	amps_frame_put_len(out, len);
 	ck_assert(memcmp(out, pfx, 4) == 0);
@@ -409,7 +347,7 @@ START_TEST(test_appendix_hex)
 	char			 frame[512];
 	size_t			 n;
 
-	n = hex2bin(f->hex, frame, sizeof frame);
+	n = test_hex2bin(f->hex, frame, sizeof frame);
 	check_frame_bytes(f->name, frame, n, f->len, f->pfx, f->hdr,
 	    f->fields);
 }
@@ -440,7 +378,7 @@ START_TEST(test_appendix_values)
 	size_t		 n;
 
 	/* A.2: the logon ack's s is the last persisted sequence. */
-	n = hex2bin(hexframes[1].hex, frame, sizeof frame);
+	n = test_hex2bin(hexframes[1].hex, frame, sizeof frame);
 	ck_assert_int_eq(amps_hdr_parse(frame + 4, n - 4, &h), 0);
 	ck_assert_int_eq(amps_hdr_u64(&h, AMPS_F_S, &x), 0);
 	ck_assert_uint_eq(x, 41);
@@ -449,7 +387,7 @@ START_TEST(test_appendix_values)
 	ck_assert_str_eq(s, "9518329128413381245|41|");
 
 	/* A.5: the payload ends with the SOH byte. */
-	n = hex2bin(hexframes[6].hex, frame, sizeof frame);
+	n = test_hex2bin(hexframes[6].hex, frame, sizeof frame);
 	ck_assert_int_eq(amps_hdr_parse(frame + 4, n - 4, &h), 0);
 	ck_assert_uint_eq(n - 4 - h.hdr_len, 7);
 	ck_assert(memcmp(frame + 4 + h.hdr_len, "Data=0\001", 7) == 0);
@@ -875,7 +813,7 @@ START_TEST(test_truncation)
 	for (i = 0; i < NTEXT; i++)
 		check_prefixes(textframes[i].hdr, strlen(textframes[i].hdr));
 	for (i = 0; i < NHEX; i++) {
-		n = hex2bin(hexframes[i].hex, frame, sizeof frame);
+		n = test_hex2bin(hexframes[i].hex, frame, sizeof frame);
 		check_prefixes(frame + 4,
 		    hexframes[i].hdr != 0 ? hexframes[i].hdr : n - 4);
 	}
@@ -897,18 +835,19 @@ START_TEST(test_mutations)
 	long long		 n;
 	int			 rc, iter, ok = 0, r1, r2;
 
-	rng_seed("mutations");
+	test_rng_seed("mutations", DEFAULT_SEED);
 	for (iter = 0; iter < 20000; iter++) {
-		src = textframes[rng_below(NTEXT)].hdr;
+		src = textframes[test_rng_below(NTEXT)].hdr;
 		len = strlen(src);
 		memcpy(buf, src, len);
-		for (k = 1 + rng_below(3); k > 0; k--) {
-			i = rng_below(len);
-			buf[i] = rng_below(4) == 0 ? (char)rng_next() :
-			    pool[rng_below(sizeof pool - 1)];
+		for (k = 1 + test_rng_below(3); k > 0; k--) {
+			i = test_rng_below(len);
+			buf[i] = test_rng_below(4) == 0 ?
+			    (char)test_rng_next() :
+			    pool[test_rng_below(sizeof pool - 1)];
 		}
-		if (rng_below(8) == 0)
-			len = rng_below(len + 1);
+		if (test_rng_below(8) == 0)
+			len = test_rng_below(len + 1);
 		rc = parse_exact(buf, len, &h);
 		ck_assert(rc == 0 || rc == AMPS_E_TRUNCATED ||
 		    rc == AMPS_E_SYNTAX || rc == AMPS_E_NOT_OBJECT ||
@@ -1100,27 +1039,28 @@ gen_string(char *out, size_t cap)
 		"\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xe6\x97\xa5",
 		"\xc2\xa0", "\xef\xbf\xbf",
 	};
-	size_t	n = 0, want = rng_below(rng_below(5) == 0 ? 200 : 24);
+	size_t	n = 0, want = test_rng_below(test_rng_below(5) == 0 ?
+	    200 : 24);
 	const char *u;
 
 	while (n < want && n + 4 < cap) {
-		switch (rng_below(10)) {
+		switch (test_rng_below(10)) {
 		case 0:
-			out[n++] = rng_below(2) ? '"' : '\\';
+			out[n++] = test_rng_below(2) ? '"' : '\\';
 			break;
 		case 1:
-			out[n++] = (char)rng_below(32);
+			out[n++] = (char)test_rng_below(32);
 			break;
 		case 2:
-			u = utf8[rng_below(sizeof utf8 / sizeof utf8[0])];
+			u = utf8[test_rng_below(sizeof utf8 / sizeof utf8[0])];
 			memcpy(out + n, u, strlen(u));
 			n += strlen(u);
 			break;
 		case 3:
-			out[n++] = (char)(0x7f + rng_below(0x81));
+			out[n++] = (char)(0x7f + test_rng_below(0x81));
 			break;
 		default:
-			out[n++] = (char)(0x20 + rng_below(0x5f));
+			out[n++] = (char)(0x20 + test_rng_below(0x5f));
 			break;
 		}
 	}
@@ -1131,7 +1071,7 @@ gen_string(char *out, size_t cap)
 static uint64_t
 gen_number(void)
 {
-	return (rng_next() >> rng_below(64));
+	return (test_rng_next() >> test_rng_below(64));
 }
 
 /* Random headers: write, parse, compare every field, re-write identically. */
@@ -1151,15 +1091,15 @@ START_TEST(test_roundtrip)
 	uint64_t	 x;
 	int		 iter, r;
 
-	rng_seed("roundtrip");
+	test_rng_seed("roundtrip", DEFAULT_SEED);
 	for (iter = 0; iter < 4000; iter++) {
 		/* A random subset of fields in a random order, c first. */
 		nf = 0;
 		for (i = 0; i < AMPS_F__COUNT; i++)
-			if (rng_below(3) == 0)
+			if (test_rng_below(3) == 0)
 				order[nf++] = (uint8_t)i;
 		for (i = nf; i > 1; i--) {
-			j = rng_below(i);
+			j = test_rng_below(i);
 			tmp = order[i - 1];
 			order[i - 1] = order[j];
 			order[j] = tmp;
@@ -1169,16 +1109,16 @@ START_TEST(test_roundtrip)
 				order[i] = order[0];
 				order[0] = AMPS_F_C;
 			}
-		plen = rng_below(sizeof payload);
+		plen = test_rng_below(sizeof payload);
 		for (i = 0; i < plen; i++)
-			payload[i] = (char)rng_next();
+			payload[i] = (char)test_rng_next();
 
 		amps_wr_begin(&w, buf, sizeof buf);
 		for (i = 0; i < nf; i++) {
 			j = order[i];
 			if (amps_field_numeric(j)) {
 				nums[j] = gen_number();
-				if (rng_below(4) == 0) {
+				if (test_rng_below(4) == 0) {
 					r = snprintf(s, sizeof s, "%llu",
 					    (unsigned long long)nums[j]);
 					amps_wr_str(&w, j, s, (size_t)r);
@@ -1325,11 +1265,5 @@ header_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(header_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (check_main(header_suite()));
 }

@@ -34,6 +34,7 @@
 #include <event2/event.h>
 
 #include "ipc.h"
+#include "testutil.h"
 
 static struct event_base	*base;
 static struct ipc		*ipc;
@@ -187,11 +188,7 @@ peer_at(const char *p)
 	struct sockaddr_un	sun;
 	int			fd;
 
-	memset(&sun, 0, sizeof sun);
-	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", p);
-	fd = socket(AF_UNIX, SOCK_STREAM, 0);
-	ck_assert_int_ne(fd, -1);
+	fd = test_unix_socket(p, &sun);
 	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sun, sizeof sun), 0);
 	ck_assert_int_eq(fcntl(fd, F_SETFL, O_NONBLOCK), 0);
 	return (fd);
@@ -495,10 +492,7 @@ START_TEST(test_stale_socket_replaced)
 	int			 fd;
 
 	snprintf(stale, sizeof stale, "%s/stale", dir);
-	memset(&sun, 0, sizeof sun);
-	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", stale);
-	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	fd = test_unix_socket(stale, &sun);
 	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sun, sizeof sun), 0);
 	close(fd);	/* leaves a socket nobody listens on */
 	ck_assert_int_eq(lstat(stale, &sb), 0);
@@ -668,11 +662,7 @@ make_listener(const char *p, int do_listen)
 	struct sockaddr_un	sun;
 	int			fd;
 
-	memset(&sun, 0, sizeof sun);
-	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", p);
-	fd = socket(AF_UNIX, SOCK_STREAM, 0);
-	ck_assert_int_ne(fd, -1);
+	fd = test_unix_socket(p, &sun);
 	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sun, sizeof sun), 0);
 	ck_assert_int_eq(chmod(p, 0640), 0);
 	if (do_listen)
@@ -875,10 +865,7 @@ START_TEST(test_admin_stop_shutdown)
 	ipc_stop_accepting(ipc);
 	ipc_stop_accepting(ipc);
 	ck_assert_int_eq(access(path, F_OK), -1);
-	memset(&sun, 0, sizeof sun);
-	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", path);
-	s = socket(AF_UNIX, SOCK_STREAM, 0);
+	s = test_unix_socket(path, &sun);
 	ck_assert_int_eq(connect(s, (struct sockaddr *)&sun, sizeof sun), -1);
 	close(s);
 	send_empty(fd, AMPSIPC_PING, 8);
@@ -933,11 +920,5 @@ ipcserver_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(ipcserver_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (check_main(ipcserver_suite()));
 }

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "ampsipc-wire.h"
+#include "testutil.h"
 
 #define SEED	20260412u
 
@@ -468,11 +469,5 @@ ipcwire_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(ipcwire_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (check_main(ipcwire_suite()));
 }

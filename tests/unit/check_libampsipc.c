@@ -26,6 +26,7 @@
 
 #include "ampsipc.h"
 #include "ampsipc-wire.h"
+#include "testutil.h"
 
 enum mode {
 	FK_NORMAL, FK_VERSION, FK_REFUSE, FK_SILENT, FK_GARBAGE, FK_NOFLUSH,
@@ -230,10 +231,7 @@ start_fake(enum mode mode)
 	snprintf(dir, sizeof dir, "/tmp/check_libampsipc.XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(path, sizeof path, "%s/sock", dir);
-	memset(&sun, 0, sizeof sun);
-	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", path);
-	lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	lfd = test_unix_socket(path, &sun);
 	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sun, sizeof sun), 0);
 	ck_assert_int_eq(listen(lfd, 4), 0);
 	child = fork();
@@ -558,12 +556,6 @@ libampsipc_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(libampsipc_suite());
-	int	 failed;
-
 	signal(SIGPIPE, SIG_IGN);
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (check_main(libampsipc_suite()));
 }

@@ -26,6 +26,7 @@
 
 #include "conn-int.h"
 #include "log.h"
+#include "testutil.h"
 
 /* Edits apply in order; a bad word changes nothing. */
 START_TEST(test_trace_edit)
@@ -164,6 +165,64 @@ START_TEST(test_file)
 }
 END_TEST
 
+/* $JOURNAL_STREAM "DEV:INO" matches only that device and inode. */
+START_TEST(test_journal_stream)
+{
+	ck_assert_int_eq(log_journal_stream("8:1234", 8, 1234), 1);
+	ck_assert_int_eq(log_journal_stream("8:1234", 8, 1235), 0);
+	ck_assert_int_eq(log_journal_stream("9:1234", 8, 1234), 0);
+	ck_assert_int_eq(log_journal_stream(NULL, 8, 1234), 0);
+	ck_assert_int_eq(log_journal_stream("", 0, 0), 0);
+	ck_assert_int_eq(log_journal_stream("8:", 8, 0), 0);
+	ck_assert_int_eq(log_journal_stream(":1", 0, 1), 0);
+	ck_assert_int_eq(log_journal_stream("8:1234x", 8, 1234), 0);
+	ck_assert_int_eq(log_journal_stream("-8:1234", 8, 1234), 0);
+	ck_assert_int_eq(log_journal_stream("99999999999999999999:1", 0, 1),
+	    0);
+}
+END_TEST
+
+/*
+ * stderr: "<N>ampsd: text" when it is the journal's stream, else the
+ * timestamped line of the file target.
+ */
+START_TEST(test_stderr)
+{
+	char		 path[] = "/tmp/check_log_err.XXXXXX", env[64];
+	const char	*got;
+	struct stat	 st;
+	regex_t		 re;
+	int		 fd;
+
+	ck_assert_int_ne(fd = mkstemp(path), -1);
+	ck_assert_int_ne(dup2(fd, STDERR_FILENO), -1);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	snprintf(env, sizeof env, "%llu:%llu", (unsigned long long)st.st_dev,
+	    (unsigned long long)st.st_ino);
+	setenv("JOURNAL_STREAM", env, 1);
+	log_init(1, 0, 0);
+	log_warnx("to the journal");
+	ck_assert_str_eq(slurp(path), "<4>ampsd: to the journal\n");
+	/* Another stream (the variable was inherited): timestamps. */
+	snprintf(env, sizeof env, "%llu:%llu", (unsigned long long)st.st_dev,
+	    (unsigned long long)st.st_ino + 1);
+	setenv("JOURNAL_STREAM", env, 1);
+	ck_assert_int_eq(ftruncate(fd, 0), 0);
+	ck_assert_int_eq(lseek(STDERR_FILENO, 0, SEEK_SET), 0);
+	log_init(1, 0, 0);
+	log_info("to a terminal");
+	got = slurp(path);
+	ck_assert_int_eq(regcomp(&re, "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:"
+	    "[0-9]{2}:[0-9]{2}\\.[0-9]{3}[+-][0-9]{4} ampsd\\[[0-9]+\\]: "
+	    "info: to a terminal\n$", REG_EXTENDED | REG_NOSUB), 0);
+	ck_assert_msg(regexec(&re, got, 0, NULL, 0) == 0, "line: %s", got);
+	regfree(&re);
+	unsetenv("JOURNAL_STREAM");
+	unlink(path);
+	close(fd);
+}
+END_TEST
+
 /* Redact a header into a static buffer and return it as a string. */
 static const char *
 redact(const char *hdr)
@@ -204,6 +263,8 @@ log_suite(void)
 	tcase_add_test(tc, test_levels);
 	tcase_add_test(tc, test_safe_n);
 	tcase_add_test(tc, test_file);
+	tcase_add_test(tc, test_journal_stream);
+	tcase_add_test(tc, test_stderr);
 	tcase_add_test(tc, test_redact);
 	suite_add_tcase(s, tc);
 	return (s);
@@ -213,11 +274,5 @@ log_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(log_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (check_main(log_suite()));
 }

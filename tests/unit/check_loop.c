@@ -23,6 +23,7 @@
 
 #include "log.h"
 #include "loop.h"
+#include "testutil.h"
 
 static char	trace[64];
 static size_t	ntrace;
@@ -157,11 +158,5 @@ loop_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(loop_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (check_main(loop_suite()));
 }

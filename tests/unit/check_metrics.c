@@ -20,8 +20,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "metrics.h"
+#include "testutil.h"
 
 /* Render s into a string (caller frees). */
 static char *
@@ -472,6 +474,66 @@ START_TEST(test_render_empty)
 }
 END_TEST
 
+/* /proc/self/stat: fields after the last ')', whatever the name holds. */
+START_TEST(test_proc_stat)
+{
+	static const char line[] = "4242 (a) b (c) S 1 4242 4242 0 -1 "
+	    "4194560 1200 0 3 0 250 130 0 0 20 0 1 0 5000 123456789 300 "
+	    "18446744073709551615 1 1 0 0 0 0 0 4096 0 0 0 17 1 0 0 0 0 0\n";
+	static const char *const bad[] = {
+		"", "4242 no parenthesis S 1 2", "1 (x) S 1 2 3",
+		"1 (x) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 x 21",
+		"1 (x)",
+	};
+	struct metrics_proc	p;
+	size_t			i;
+
+	memset(&p, 0, sizeof p);
+	ck_assert_int_eq(metrics_proc_parse_stat(line, 100, 4096, 1000.0, &p),
+	    0);
+	ck_assert(near(p.cpu_seconds, 3.8));		/* (250 + 130) / 100 */
+	ck_assert(near(p.start_time, 1050.0));		/* 1000 + 5000 / 100 */
+	ck_assert_uint_eq(p.vsize_bytes, 123456789);
+	ck_assert_uint_eq(p.rss_bytes, 300 * 4096);
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		ck_assert_msg(metrics_proc_parse_stat(bad[i], 100, 4096, 0, &p)
+		    == -1, "accepted \"%s\"", bad[i]);
+	ck_assert_int_eq(metrics_proc_parse_stat(line, 0, 4096, 0, &p), -1);
+}
+END_TEST
+
+/* The process_* families: rendered when read, valid, and this process's. */
+START_TEST(test_proc_render)
+{
+	struct metrics_snap	 s;
+	const char		*why;
+	char			*text;
+	size_t			 n;
+
+	memset(&s, 0, sizeof s);
+	text = render(&s);
+	ck_assert_ptr_null(strstr(text, "process_"));	/* not read: none */
+	free(text);
+	ck_assert_int_eq(metrics_proc_read(&s.proc), 0);
+	text = render(&s);
+	why = validate(text, &n);
+	ck_assert_msg(why == NULL, "%s in:\n%s", why, text);
+	ck_assert(sample(text, "process_cpu_seconds_total") >= 0);
+	ck_assert(sample(text, "process_resident_memory_bytes") > 0);
+	ck_assert(sample(text, "process_virtual_memory_bytes") >=
+	    sample(text, "process_resident_memory_bytes"));
+	ck_assert(sample(text, "process_open_fds") >= 3);
+	ck_assert(sample(text, "process_max_fds") >=
+	    sample(text, "process_open_fds"));
+	/* Started within the last hour, not in the future. */
+	ck_assert(sample(text, "process_start_time_seconds") <=
+	    (double)time(NULL) + 1);
+	ck_assert(sample(text, "process_start_time_seconds") >
+	    (double)time(NULL) - 3600);
+	free(text);
+}
+END_TEST
+
 /* The validator itself refuses what the format forbids. */
 START_TEST(test_validator)
 {
@@ -510,6 +572,8 @@ metrics_suite(void)
 	tcase_add_test(tc, test_render_histogram);
 	tcase_add_test(tc, test_render_empty);
 	tcase_add_test(tc, test_validator);
+	tcase_add_test(tc, test_proc_stat);
+	tcase_add_test(tc, test_proc_render);
 	suite_add_tcase(s, tc);
 	return (s);
 }
@@ -518,11 +582,5 @@ metrics_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(metrics_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (check_main(metrics_suite()));
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "amps.h"
+#include "testutil.h"
 
 /* An exact-size copy of s without a terminating NUL. */
 static char *
@@ -311,11 +312,5 @@ options_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(options_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? 0 : 1);
+	return (check_main(options_suite()));
 }

@@ -20,6 +20,7 @@
 
 #include "ampsipc-wire.h"
 #include "outq.h"
+#include "testutil.h"
 
 /* Append a frame of len bytes (>= 17): type, reqid, filler byte tag. */
 static void
@@ -41,6 +42,17 @@ put(struct outq *q, uint16_t type, uint32_t reqid, size_t len, uint8_t tag)
 	p[10] = (uint8_t)(reqid >> 16);
 	p[11] = (uint8_t)(reqid >> 24);
 	outq_commit(q, len);
+}
+
+/* A 24-byte STREAM_END frame filled with 'U', for outq_urgent(). */
+static void
+urgent_frame(uint8_t fr[24])
+{
+	memset(fr, 'U', 24);
+	fr[0] = 24;
+	fr[1] = fr[2] = fr[3] = 0;
+	fr[4] = AMPSIPC_STREAM_END & 0xff;
+	fr[5] = AMPSIPC_STREAM_END >> 8;
 }
 
 /*
@@ -141,11 +153,7 @@ START_TEST(test_urgent_and_drop_all)
 	uint8_t		fr[24];
 
 	outq_init(&q);
-	memset(fr, 'U', sizeof fr);
-	fr[0] = sizeof fr;
-	fr[1] = fr[2] = fr[3] = 0;
-	fr[4] = AMPSIPC_STREAM_END & 0xff;
-	fr[5] = AMPSIPC_STREAM_END >> 8;
+	urgent_frame(fr);
 	/* empty queue: the urgent frame is simply first */
 	ck_assert_int_eq(outq_urgent(&q, fr, sizeof fr), 0);
 	put(&q, AMPSIPC_MESSAGE, 7, 100, 'a');
@@ -214,11 +222,7 @@ START_TEST(test_hold)
 	uint8_t		 fr[24];
 
 	outq_init(&q);
-	memset(fr, 'U', sizeof fr);
-	fr[0] = sizeof fr;
-	fr[1] = fr[2] = fr[3] = 0;
-	fr[4] = AMPSIPC_STREAM_END & 0xff;
-	fr[5] = AMPSIPC_STREAM_END >> 8;
+	urgent_frame(fr);
 	put(&q, AMPSIPC_MESSAGE, 7, 100, 'a');
 	outq_hold(&q);
 	put(&q, AMPSIPC_OK, 0, 20, 'k');		/* a reply: held */
@@ -272,11 +276,5 @@ outq_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(outq_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (check_main(outq_suite()));
 }

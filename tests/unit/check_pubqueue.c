@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "pubqueue.h"
+#include "testutil.h"
 
 /* Push seq with data "d<seq>" padded to len bytes. */
 static void
@@ -166,11 +167,5 @@ pubqueue_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(pubqueue_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (check_main(pubqueue_suite()));
 }

@@ -40,6 +40,7 @@
 
 #include "pubstore.h"
 #include "store_testutil.h"
+#include "testutil.h"
 
 /* Append one publish with payload "payload-<i>-xxxxxxxx"; its seq. */
 static uint64_t
@@ -513,10 +514,8 @@ static Suite *
 pubsafety_suite(void)
 {
 	Suite	*s = suite_create("pubsafety");
-	TCase	*tc = tcase_create("safety");
+	TCase	*tc = tu_tcase("safety", 120);
 
-	tcase_set_timeout(tc, 120);
-	tcase_add_checked_fixture(tc, tu_setup, tu_teardown);
 	tcase_add_test(tc, test_row_checksum);
 	tcase_add_test(tc, test_wal_lost_commits);
 	tcase_add_test(tc, test_empty_store_refused);
@@ -530,11 +529,5 @@ pubsafety_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(pubsafety_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (check_main(pubsafety_suite()));
 }

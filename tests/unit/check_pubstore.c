@@ -26,6 +26,7 @@
 #include "committer.h"
 #include "pubstore.h"
 #include "store_testutil.h"
+#include "testutil.h"
 
 /* Append one publish with payload "msg-<i>"; returns its seq. */
 static uint64_t
@@ -828,17 +829,11 @@ static Suite *
 pubstore_suite(void)
 {
 	Suite	*s = suite_create("pubstore");
-	TCase	*seq = tcase_create("sequence");
-	TCase	*rows = tcase_create("rows");
-	TCase	*fail = tcase_create("failure");
+	TCase	*seq = tu_tcase("sequence", 30);
+	TCase	*rows = tu_tcase("rows", 30);
+	TCase	*fail = tu_tcase("failure", 60);
 	TCase	*mem = tcase_create("memory");
 
-	tcase_add_checked_fixture(seq, tu_setup, tu_teardown);
-	tcase_add_checked_fixture(rows, tu_setup, tu_teardown);
-	tcase_add_checked_fixture(fail, tu_setup, tu_teardown);
-	tcase_set_timeout(seq, 30);
-	tcase_set_timeout(rows, 30);
-	tcase_set_timeout(fail, 60);
 	tcase_add_test(seq, test_seq_increasing);
 	tcase_add_test(seq, test_seq_after_all_discarded);
 	tcase_add_test(seq, test_seed);
@@ -866,11 +861,5 @@ pubstore_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(pubstore_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (check_main(pubstore_suite()));
 }

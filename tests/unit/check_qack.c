@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "qack.h"
+#include "testutil.h"
 
 #define MAXGOT	64
 
@@ -260,11 +261,5 @@ qack_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(qack_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (check_main(qack_suite()));
 }

@@ -5,8 +5,9 @@
 
 /*
  * Unit tests for codec/amps-sow.c (SOW batch splitting, PROTOCOL.md §2.4) and
- * amps_hdr_overlay().  The batch of PROTOCOL.md Appendix A.8 is typed in as
- * hex, split, and rebuilt byte for byte with amps_wr_begin_bare record headers.
+ * amps_hdr_overlay().  The batch of PROTOCOL.md Appendix A.8 (typed in as
+ * hex in appendix_a8.h) is split, and rebuilt byte for byte with
+ * amps_wr_begin_bare record headers.
  */
 
 #include <check.h>
@@ -15,23 +16,13 @@
 #include <string.h>
 
 #include "amps.h"
+#include "appendix_a8.h"
+#include "testutil.h"
 
 #define TEST_TIMEOUT	20	/* seconds per test */
 
 /* A.8 step 3: one batch of two records, len 177 = 00 00 00 b1. */
-static const char a8_hex[] =
-    "00 00 00 b1 7b 22 63 22 3a 22 73 6f 77 22 2c 22"
-    "74 22 3a 22 6f 72 64 65 72 73 22 2c 22 71 75 65"
-    "72 79 5f 69 64 22 3a 22 34 22 2c 22 62 73 22 3a"
-    "32 7d 7b 22 6b 22 3a 22 31 30 31 22 2c 22 62 6d"
-    "22 3a 22 39 35 31 38 33 32 39 31 32 38 34 31 33"
-    "33 38 31 32 34 35 7c 34 30 7c 22 2c 22 6c 22 3a"
-    "31 36 7d 7b 22 69 64 22 3a 31 2c 22 71 74 79 22"
-    "3a 35 7d 7b 22 6b 22 3a 22 31 30 32 22 2c 22 62"
-    "6d 22 3a 22 39 35 31 38 33 32 39 31 32 38 34 31"
-    "33 33 38 31 32 34 35 7c 34 31 7c 22 2c 22 6c 22"
-    "3a 31 37 7d 7b 22 69 64 22 3a 32 2c 22 71 74 79"
-    "22 3a 38 30 7d";
+static const char a8_hex[] = A8_BATCH_HEX;
 
 /* What PROTOCOL.md says the batch decodes to. */
 static const char a8_outer[] =
@@ -44,26 +35,6 @@ static const char *const a8_rec_data[2] = {
 	"{\"id\":1,\"qty\":5}",
 	"{\"id\":2,\"qty\":80}",
 };
-
-/* Decode "00 0a ff ..." into out; returns the byte count. */
-static size_t
-hex2bin(const char *hex, char *out, size_t cap)
-{
-	size_t		 n = 0;
-	unsigned	 v;
-
-	while (*hex != '\0') {
-		if (*hex == ' ') {
-			hex++;
-			continue;
-		}
-		ck_assert_int_eq(sscanf(hex, "%2x", &v), 1);
-		ck_assert_uint_lt(n, cap);
-		out[n++] = (char)v;
-		hex += 2;
-	}
-	return (n);
-}
 
 /*
  * Split body[0..len) (a whole sow frame body) and return the number of
@@ -101,7 +72,7 @@ START_TEST(test_a8_split)
 	uint64_t		 x;
 	int			 i;
 
-	n = hex2bin(a8_hex, frame, sizeof frame);
+	n = test_hex2bin(a8_hex, frame, sizeof frame);
 	ck_assert_uint_eq(n, 181);
 	ck_assert(memcmp(frame, "\0\0\0\xb1", 4) == 0);
 	ck_assert_int_eq(amps_frame_next(frame, n, AMPS_FRAME_MAX_DEFAULT,
@@ -158,7 +129,7 @@ START_TEST(test_a8_reencode)
 	unsigned		 i;
 	int			 k = 0;
 
-	n = hex2bin(a8_hex, frame, sizeof frame);
+	n = test_hex2bin(a8_hex, frame, sizeof frame);
 	ck_assert_int_eq(amps_frame_next(frame, n, AMPS_FRAME_MAX_DEFAULT,
 	    &body, &blen, &used), 1);
 	ck_assert_int_eq(amps_hdr_parse(body, blen, &outer), 0);
@@ -330,11 +301,5 @@ sow_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(sow_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (check_main(sow_suite()));
 }

@@ -24,6 +24,7 @@
 #include "pubstore.h"
 #include "store.h"
 #include "store_testutil.h"
+#include "testutil.h"
 
 static const char *const t_mig1[] = {
 	"CREATE TABLE t (k INTEGER PRIMARY KEY, v BLOB NOT NULL);",
@@ -473,16 +474,10 @@ static Suite *
 store_suite(void)
 {
 	Suite	*s = suite_create("store");
-	TCase	*open = tcase_create("open");
-	TCase	*refuse = tcase_create("refuse");
-	TCase	*health = tcase_create("health");
+	TCase	*open = tu_tcase("open", 30);
+	TCase	*refuse = tu_tcase("refuse", 30);
+	TCase	*health = tu_tcase("health", 60);
 
-	tcase_add_checked_fixture(open, tu_setup, tu_teardown);
-	tcase_add_checked_fixture(refuse, tu_setup, tu_teardown);
-	tcase_add_checked_fixture(health, tu_setup, tu_teardown);
-	tcase_set_timeout(open, 30);
-	tcase_set_timeout(refuse, 30);
-	tcase_set_timeout(health, 60);
 	tcase_add_test(open, test_create_and_reopen);
 	tcase_add_test(open, test_missing_not_created);
 	tcase_add_test(open, test_missing_with_wal_refused);
@@ -507,11 +502,5 @@ store_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(store_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (check_main(store_suite()));
 }

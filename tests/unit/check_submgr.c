@@ -19,6 +19,7 @@
 #include "ampsipc-wire.h"
 #include "errmap.h"
 #include "submgr.h"
+#include "testutil.h"
 
 START_TEST(test_up_id)
 {
@@ -205,11 +206,5 @@ submgr_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(submgr_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (check_main(submgr_suite()));
 }

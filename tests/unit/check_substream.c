@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "ampsipc-int.h"
+#include "testutil.h"
 
 /* A message with a sow key and data. */
 static struct ipclib_qmsg *
@@ -107,11 +108,5 @@ stream_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(stream_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (check_main(stream_suite()));
 }

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "amps.h"
+#include "testutil.h"
 
 #define TCP	AMPS_TRANSPORT_TCP
 #define TCPS	AMPS_TRANSPORT_TCPS
@@ -435,11 +436,5 @@ uri_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(uri_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? 0 : 1);
+	return (check_main(uri_suite()));
 }

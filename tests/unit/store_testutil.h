@@ -6,12 +6,14 @@
 /*
  * store_testutil.h: helpers shared by the store unit tests: a temporary
  * directory per test (created in a checked fixture, so inside Check's
- * per-test child), removed afterwards, and small file helpers.
+ * per-test child), removed afterwards, test cases with that fixture, and
+ * small file helpers.
  */
 
 #ifndef STORE_TESTUTIL_H
 #define STORE_TESTUTIL_H
 
+#include <check.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +56,17 @@ tu_teardown(void)
 	if (tu_dir[0] != '\0')
 		nftw(tu_dir, tu_rm_cb, 16, FTW_DEPTH | FTW_PHYS);
 	tu_dir[0] = '\0';
+}
+
+/* A test case with the fixture above and a timeout in seconds. */
+static TU_UNUSED TCase *
+tu_tcase(const char *name, int timeout)
+{
+	TCase	*tc = tcase_create(name);
+
+	tcase_add_checked_fixture(tc, tu_setup, tu_teardown);
+	tcase_set_timeout(tc, timeout);
+	return (tc);
 }
 
 /* tu_dir/name into buf (static, overwritten by the next call). */
