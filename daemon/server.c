@@ -258,7 +258,10 @@ srv_probe_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* Is d_name the store file of a configured connection? */
+/*
+ * Is d_name the store file of a configured connection?  A connection
+ * with `durability memory` opens no file: its old files are unused.
+ */
 static int
 srv_store_used(const struct conf *conf, const char *d_name)
 {
@@ -266,6 +269,8 @@ srv_store_used(const struct conf *conf, const char *d_name)
 	size_t		 i, len;
 
 	for (i = 0; i < conf->nconns; i++) {
+		if (conf->conns[i]->durability == CONF_DURABILITY_MEMORY)
+			continue;
 		c = conf->conns[i]->name;
 		len = strlen(c);
 		if (strncmp(d_name, "pub-", 4) == 0 &&
@@ -293,10 +298,11 @@ srv_store_name(const struct dirent *de)
 
 /*
  * Warn once per store file in the state directory that no configured
- * connection uses (invariant 5): a renamed connection leaves its old
- * publish store, maybe with unpersisted messages, and its bookmark
- * store behind.  Publish stores are recognised by their application_id
- * (pubstore_peek_count), so "pub-x.bm.db" is classified by content.
+ * connection uses (invariant 5): a renamed connection, or one now
+ * with `durability memory`, leaves its old publish store, maybe with
+ * unpersisted messages, and its bookmark store behind.  Publish stores
+ * are recognised by their application_id (pubstore_peek_count), so
+ * "pub-x.bm.db" is classified by content.
  */
 static void
 srv_stale_stores(const struct conf *conf)
@@ -321,7 +327,8 @@ srv_stale_stores(const struct conf *conf)
 			log_warnx("state directory holds %s, used by no "
 			    "configured connection (%llu unpersisted "
 			    "message(s) in it stay there; rename the "
-			    "connection back to send them)", v[i]->d_name,
+			    "connection back, with a durable store, to send "
+			    "them)", v[i]->d_name,
 			    (unsigned long long)n);
 		else if (strncmp(v[i]->d_name, "pub-", 4) == 0 &&
 		    strcmp(v[i]->d_name + strlen(v[i]->d_name) - 6,
@@ -329,12 +336,14 @@ srv_stale_stores(const struct conf *conf)
 			log_warnx("state directory holds %s, used by no "
 			    "configured connection (any unpersisted "
 			    "messages in it stay there; rename the "
-			    "connection back to send them)", v[i]->d_name);
+			    "connection back, with a durable store, to send "
+			    "them)", v[i]->d_name);
 		else
 			log_warnx("state directory holds %s, used by no "
 			    "configured connection (the bookmarks of its "
 			    "durable subscriptions stay there; rename the "
-			    "connection back to resume them)", v[i]->d_name);
+			    "connection back, with a durable store, to "
+			    "resume them)", v[i]->d_name);
 		free(path);
 		free(v[i]);
 	}
