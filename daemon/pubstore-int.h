@@ -78,4 +78,11 @@ struct pubstore {
 int64_t		 pubstore_replay_queue(const struct pubqueue *, uint64_t,
 		    size_t, int64_t, pubstore_replay_cb, void *);
 
+/*
+ * pubstore.c: move the persisted point ps->discarded up to seq, clamped
+ * to the last seq handed out.  0 when it does not move (nothing to do),
+ * else 1 with *seq the new point.
+ */
+int		 pubstore_discard_mark(struct pubstore *, uint64_t *);
+
 #endif /* AMPSD_PUBSTORE_INT_H */

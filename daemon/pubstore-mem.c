@@ -139,11 +139,8 @@ mem_discard_upto(struct pubstore *b, uint64_t seq)
 {
 	struct pubmem	*pm = (struct pubmem *)b;
 
-	if (seq > pm->base.next - 1)
-		seq = pm->base.next - 1;
-	if (seq <= pm->base.discarded)
+	if (!pubstore_discard_mark(b, &seq))
 		return;
-	pm->base.discarded = seq;
 	pm->base.acked += pubqueue_pop_upto(&pm->q, seq);
 }
 

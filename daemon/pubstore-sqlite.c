@@ -447,11 +447,8 @@ sql_discard_upto(struct pubstore *base, uint64_t seq)
 {
 	struct pubsql	*ps = (struct pubsql *)base;
 
-	if (seq > ps->base.next - 1)
-		seq = ps->base.next - 1;
-	if (seq <= ps->base.discarded)
+	if (!pubstore_discard_mark(base, &seq))
 		return;
-	ps->base.discarded = seq;
 	while (ps->nfails > 0 && ps->fails[0] <= seq) {
 		ps->nfails--;
 		memmove(ps->fails, ps->fails + 1, ps->nfails *

@@ -69,6 +69,17 @@ pubstore_replay_queue(const struct pubqueue *q, uint64_t after, size_t limit,
 	return (n);
 }
 
+int
+pubstore_discard_mark(struct pubstore *ps, uint64_t *seq)
+{
+	if (*seq > ps->next - 1)
+		*seq = ps->next - 1;
+	if (*seq <= ps->discarded)
+		return (0);
+	ps->discarded = *seq;
+	return (1);
+}
+
 /* Close either backend.  Accepts NULL. */
 void
 pubstore_close(struct pubstore *ps)

@@ -28,6 +28,18 @@
 #include "store_testutil.h"
 #include "testutil.h"
 
+/* A publish on "orders" with data[0..len) and no header. */
+static void
+orders_rec(struct pubstore_rec *r, const void *data, size_t len)
+{
+	memset(r, 0, sizeof *r);
+	r->kind = PUBSTORE_PUBLISH;
+	r->topic = "orders";
+	r->topic_len = 6;
+	r->data = data;
+	r->data_len = len;
+}
+
 /* Append one publish with payload "msg-<i>"; returns its seq. */
 static uint64_t
 append(struct pubstore *ps, int i)
@@ -38,14 +50,9 @@ append(struct pubstore *ps, int i)
 
 	snprintf(data, sizeof data, "msg-%d", i);
 	snprintf(hdr, sizeof hdr, "\"x\":\"c%d\"", i);
-	memset(&r, 0, sizeof r);
-	r.kind = PUBSTORE_PUBLISH;
-	r.topic = "orders";
-	r.topic_len = 6;
+	orders_rec(&r, data, strlen(data));
 	r.hdr = hdr;
 	r.hdr_len = strlen(hdr);
-	r.data = data;
-	r.data_len = strlen(data);
 	ck_assert_msg(pubstore_append(ps, &r, &seq) == 0, "append: %s",
 	    pubstore_error(ps));
 	return (seq);
@@ -369,12 +376,7 @@ START_TEST(test_kill_safety)
 			uint64_t		 s;
 
 			snprintf(d, sizeof d, "msg-%d", i);
-			memset(&r, 0, sizeof r);
-			r.kind = PUBSTORE_PUBLISH;
-			r.topic = "orders";
-			r.topic_len = 6;
-			r.data = d;
-			r.data_len = strlen(d);
+			orders_rec(&r, d, strlen(d));
 			if (pubstore_append(ps, &r, &s) != 0)
 				_exit(3);
 			if (i % 25 == 0 && i <= 75 && pubstore_commit(ps) != 0)
@@ -411,12 +413,7 @@ START_TEST(test_disk_full)
 	ck_assert_int_eq(store_set_size_limit(pubstore_store(ps), 64 * 1024),
 	    0);
 	memset(big, 'x', sizeof big);
-	memset(&r, 0, sizeof r);
-	r.kind = PUBSTORE_PUBLISH;
-	r.topic = "orders";
-	r.topic_len = 6;
-	r.data = big;
-	r.data_len = sizeof big;
+	orders_rec(&r, big, sizeof big);
 
 	/* Commit every 5 appends until the quota bites. */
 	for (i = 0; i < 200 && !failed; i++) {
@@ -515,12 +512,7 @@ START_TEST(test_lost_txn_not_reused)
 	ck_assert_int_eq(pubstore_commit(ps), 0);
 	ck_assert_int_eq(store_set_size_limit(pubstore_store(ps), 16384), 0);
 	memset(big, 'x', sizeof big);
-	memset(&r, 0, sizeof r);
-	r.kind = PUBSTORE_PUBLISH;
-	r.topic = "orders";
-	r.topic_len = 6;
-	r.data = big;
-	r.data_len = sizeof big;
+	orders_rec(&r, big, sizeof big);
 	ck_assert_int_eq(pubstore_append(ps, &r, &s2), 0);
 	ck_assert_int_eq(pubstore_append(ps, &r, &s3), 0);
 	ck_assert_int_eq(pubstore_seq_state(ps, s2), 0);
@@ -752,12 +744,7 @@ START_TEST(test_mem_limit)
 	uint64_t		 s, last = 0;
 	int			 n = 0;
 
-	memset(&r, 0, sizeof r);
-	r.kind = PUBSTORE_PUBLISH;
-	r.topic = "orders";
-	r.topic_len = 6;
-	r.data = data;
-	r.data_len = sizeof data;
+	orders_rec(&r, data, sizeof data);
 	while (pubstore_append(ps, &r, &s) == 0) {
 		last = s;
 		n++;
