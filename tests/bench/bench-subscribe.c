@@ -32,13 +32,16 @@
 #include "benchenv.h"
 
 static uint64_t	 got;
+static int	 ended = -1;	/* the daemon's error when it ended the sub */
 
-/* Replay handler: count. */
+/* Replay handler: count; note the end of the subscription. */
 static int
 count_h(struct ampsipc *h, const struct ampsipc_message *m, void *arg)
 {
 	if (m->command == AMPSIPC_C_PUBLISH)
 		got++;
+	else if (m->command == AMPSIPC_C_END)
+		ended = m->error;
 	return (0);
 }
 
@@ -71,9 +74,18 @@ replay(uint64_t n)
 	t0 = bench_now_ns();
 	if (ampsipc_execute_async(h, c, count_h, NULL) == -1)
 		bench_die("subscribe");
-	while (got < n)
+	while (got < n) {
 		if (ampsipc_poll(h, 1000) == -1)
 			bench_die("poll");
+		if (ended != -1) {
+			fprintf(stderr, "bench-subscribe: the daemon ended the "
+			    "subscription after %llu of %llu messages: %s\n",
+			    (unsigned long long)got, (unsigned long long)n,
+			    ampsipc_strerror(ended));
+			bench_stop();
+			exit(1);
+		}
+	}
 	t1 = bench_now_ns();
 	printf("replay     %llu messages of 128 B: %.2f s, %.0f msg/s\n",
 	    (unsigned long long)n, (double)(t1 - t0) / 1e9,
