@@ -47,6 +47,11 @@
  *       --count-unpersisted reads the directory's store files and
  *       creates, opens for writing or locks nothing.
  *   (2) No SQLite handle or event base crosses the fork of detach().
+ *   (3) Whatever the umask it was started with, the state files ampsd
+ *       creates or uses are readable by its own user only: the state
+ *       directory is created 0700, the lock file and the stores 0600
+ *       (store.c), and existing ones wider than that are narrowed at
+ *       startup (private_statedir).
  */
 
 #ifdef HAVE_CONFIG_H
@@ -56,6 +61,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -240,6 +246,63 @@ lock_statedir(const char *dir)
 	return (fd);
 }
 
+/*
+ * Keep the state directory private (invariant 3): the state files ampsd
+ * made (lock, stores and their SQLite side files) that group or others
+ * may read are made 0600, with a warning; a state directory others may
+ * enter is reported (it is not changed: it may be shared on purpose).
+ * New files are created 0600 (lock_statedir, store.c).
+ */
+static void
+private_statedir(const char *dir)
+{
+	static const char *const sfx[] = { ".db", ".db-wal", ".db-shm",
+	    ".db-commits",
+	    ".db-journal", "ampsd.lock" };
+	struct dirent	*de;
+	struct stat	 sb;
+	DIR		*d;
+	size_t		 i, len, n;
+	int		 dfd;
+
+	if ((d = opendir(dir)) == NULL || fstat(dirfd(d), &sb) == -1) {
+		log_warn("state directory %s", dir);
+		if (d != NULL)
+			closedir(d);
+		return;
+	}
+	if (sb.st_mode & 077)
+		log_warnx("state directory %s is mode %04o: other users may "
+		    "enter it (ampsd keeps its files 0600; chmod 700 the "
+		    "directory to hide them too)", dir,
+		    (unsigned int)(sb.st_mode & 07777));
+	dfd = dirfd(d);
+	while ((de = readdir(d)) != NULL) {
+		len = strlen(de->d_name);
+		for (i = 0; i < sizeof sfx / sizeof sfx[0]; i++) {
+			n = strlen(sfx[i]);
+			if (len >= n && strcmp(de->d_name + len - n,
+			    sfx[i]) == 0)
+				break;
+		}
+		if (i == sizeof sfx / sizeof sfx[0] ||
+		    fstatat(dfd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) == -1 ||
+		    !S_ISREG(sb.st_mode) || sb.st_uid != geteuid() ||
+		    (sb.st_mode & 077) == 0)
+			continue;
+		if (fchmodat(dfd, de->d_name, sb.st_mode & 0700, 0) == -1)
+			log_warn("state file %s/%s is mode %04o and cannot be "
+			    "made private", dir, de->d_name,
+			    (unsigned int)(sb.st_mode & 07777));
+		else
+			log_warnx("state file %s/%s was mode %04o, readable "
+			    "by others; now %04o", dir, de->d_name,
+			    (unsigned int)(sb.st_mode & 07777),
+			    (unsigned int)(sb.st_mode & 0700));
+	}
+	closedir(d);
+}
+
 /* Write our pid into the lock file. */
 static void
 lock_write_pid(int fd)
@@ -364,6 +427,7 @@ main(int argc, char **argv)
 
 	if ((lockfd = lock_statedir(conf->state_dir)) == -1)
 		return (1);
+	private_statedir(conf->state_dir);
 	/* Before detach(): LISTEN_PID names this process (sdlisten.c). */
 	if ((sdfd = sdlisten(&cause)) == -2)
 		startup_fatal("%s", cause);

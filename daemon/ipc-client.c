@@ -67,6 +67,10 @@
  *     of what the client sent before it (DISCARDs: docs/IPC.md), and
  *     STORED, queued by the flush phase after the commit, too.  Frames
  *     leave in the order they were queued.
+ *  9. Every request that carries a topic, whatever its kind, passes
+ *     topic_check() (topic.c) before the ACL hook and before any
+ *     handler: a bad one gets INVALID_TOPIC with the reason, and nothing
+ *     of it is stored or sent upstream.
  */
 
 #include "config.h"
@@ -85,6 +89,7 @@
 #include <event2/event.h>
 
 #include "ipc-client.h"
+#include "topic.h"
 
 #define IPC_IN_INITIAL	(64U * 1024)
 #define IPC_IN_KEEP	(256U * 1024)	/* shrink back above this */
@@ -689,10 +694,10 @@ ipc_client_hello(struct ipc_client *c, const struct ipcwire_msg *m)
 	return (0);
 }
 
-/* Ask the ACL hook; 1 if allowed. */
+/* Ask the ACL hook; 1 if allowed, else 0 with *why (may stay NULL). */
 static int
 ipc_client_allowed(struct ipc_client *c, const struct ipcwire_msg *m,
-    enum ipc_op op)
+    enum ipc_op op, const char **why)
 {
 	struct ipc	*ipc = c->ipc;
 
@@ -700,7 +705,7 @@ ipc_client_allowed(struct ipc_client *c, const struct ipcwire_msg *m,
 		return (1);
 	return (ipc->cfg.acl(ipc->cfg.acl_arg, c->uid, c->gid,
 	    ipcwire_str(m, AMPSIPC_T_CONN), ipcwire_str(m, AMPSIPC_T_TOPIC),
-	    op));
+	    op, why));
 }
 
 /* Which ACL operation a generic COMMAND is. */
@@ -710,11 +715,36 @@ ipc_client_cmd_op(const struct ipcwire_msg *m)
 	switch (ipcwire_num(m, AMPSIPC_T_CMD, 0)) {
 	case AMPSIPC_CMD_PUBLISH:
 	case AMPSIPC_CMD_DELTA_PUBLISH:
-	case AMPSIPC_CMD_SOW_DELETE:
 		return (IPC_OP_PUBLISH);
+	case AMPSIPC_CMD_SOW_DELETE:
+		return (IPC_OP_DELETE);
 	default:
 		return (IPC_OP_SUBSCRIBE);
 	}
+}
+
+/*
+ * The topic rules (topic.c) for a request that carries a topic, whatever
+ * its kind (invariant 9).  Returns 1 if the topic is absent or good; else
+ * replies INVALID_TOPIC with the reason and returns 0.
+ */
+static int
+ipc_client_topic_ok(struct ipc_client *c, const struct ipcwire_msg *m)
+{
+	const char	*t;
+	char		 why[96];
+	size_t		 len;
+
+	if ((t = ipcwire_bytes(m, AMPSIPC_T_TOPIC, &len)) == NULL)
+		return (1);
+	if (len == 0 || t[len - 1] != '\0')
+		snprintf(why, sizeof why, "topic is not a string");
+	else if (topic_check(t, len - 1, why, sizeof why) == 0)
+		return (1);
+	ipc_trace(c->ipc, "ipc: client %llu: reqid %lu refused: %s",
+	    (unsigned long long)c->id, (unsigned long)m->hdr.reqid, why);
+	ipc_client_reply_error(c, m->hdr.reqid, AMPSIPC_E_INVALID_TOPIC, why);
+	return (0);
 }
 
 /* Run a core handler and turn its result into a reply or a kill. */
@@ -722,11 +752,14 @@ static void
 ipc_client_call(struct ipc_client *c, const struct ipcwire_msg *m,
     const struct ipc_handler *hd, enum ipc_op op)
 {
-	int	rc;
+	const char	*why = NULL;
+	int		 rc;
 
-	if (!ipc_client_allowed(c, m, op)) {
+	if (!ipc_client_topic_ok(c, m))
+		return;
+	if (!ipc_client_allowed(c, m, op, &why)) {
 		ipc_client_reply_error(c, m->hdr.reqid,
-		    AMPSIPC_E_NOT_PERMITTED, NULL);
+		    AMPSIPC_E_NOT_PERMITTED, why);
 		return;
 	}
 	if (hd->fn == NULL) {
@@ -787,7 +820,7 @@ ipc_client_dispatch(struct ipc_client *c, const uint8_t *fr, uint32_t len)
 	struct ipc		*ipc = c->ipc;
 	struct ipcwire_msg	 m;
 	char			 reason[128];
-	const char		*why, *topic;
+	const char		*why;
 
 	ipc_trace(ipc, "ipc: client %llu: received %s reqid %lu len %lu",
 	    (unsigned long long)c->id, ipcwire_type_name(
@@ -815,8 +848,7 @@ ipc_client_dispatch(struct ipc_client *c, const uint8_t *fr, uint32_t len)
 		break;
 	case AMPSIPC_PUBLISH:
 	case AMPSIPC_DELTA_PUBLISH:
-		topic = ipcwire_str(&m, AMPSIPC_T_TOPIC);
-		if (topic == NULL || *topic == '\0') {
+		if (!ipcwire_has(&m, AMPSIPC_T_TOPIC)) {
 			ipc_client_reply_error(c, m.hdr.reqid,
 			    AMPSIPC_E_INVALID_TOPIC, "empty topic");
 			break;
@@ -830,10 +862,10 @@ ipc_client_dispatch(struct ipc_client *c, const uint8_t *fr, uint32_t len)
 		ipc_client_call(c, &m, &ipc->h.command, ipc_client_cmd_op(&m));
 		break;
 	case AMPSIPC_DISCARD:
-		ipc_client_call(c, &m, &ipc->h.discard, IPC_OP_SUBSCRIBE);
+		ipc_client_call(c, &m, &ipc->h.discard, IPC_OP_ACK);
 		break;
 	case AMPSIPC_QUEUE_ACK:
-		ipc_client_call(c, &m, &ipc->h.queue_ack, IPC_OP_SUBSCRIBE);
+		ipc_client_call(c, &m, &ipc->h.queue_ack, IPC_OP_ACK);
 		break;
 	case AMPSIPC_STATUS:
 		ipc_client_call(c, &m, &ipc->h.status, IPC_OP_ADMIN);
@@ -961,6 +993,29 @@ yield:
 	c->yields++;
 	c->ipc->yields++;
 	ipc_client_yield(c);
+}
+
+/*
+ * The program of c is gone (ipc.c found its end of the socket closed):
+ * handle what it sent now, as reads in this pass would (at most about
+ * pass_max frames), so that it stops counting toward the caps at once.
+ * A DEAD client is closed (its output can no longer be delivered).
+ * Returns 1 if c is closed now.
+ */
+int
+ipc_client_reap(struct ipc_client *c)
+{
+	unsigned int	i, n = c->ipc->cfg.pass_max / c->ipc->cfg.budget + 1;
+
+	for (i = 0; i < n && !(c->flags & IPC_CLIENT_CLOSED); i++) {
+		if (c->flags & IPC_CLIENT_DEAD)
+			ipc_client_close(c);
+		else if (c->flags & IPC_CLIENT_PAUSED)
+			break;
+		else
+			ipc_client_read_cb(c->fd, EV_READ, c);
+	}
+	return ((c->flags & IPC_CLIENT_CLOSED) != 0);
 }
 
 /* Identity and per-client data for the core. */

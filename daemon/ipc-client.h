@@ -106,5 +106,6 @@ struct ipc_client *ipc_client_create(struct ipc *, int, uid_t, gid_t, pid_t);
 void	ipc_client_close(struct ipc_client *);
 void	ipc_client_free(struct ipc_client *);
 void	ipc_client_release(struct ipc_client *, void *);
+int	ipc_client_reap(struct ipc_client *);
 
 #endif /* AMPSD_IPC_CLIENT_H */

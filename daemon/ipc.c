@@ -22,6 +22,9 @@
  *  3. No client state exists before SO_PEERCRED succeeded, the ACL hook
  *     allowed the uid/gid, and the per-uid and total caps were checked.
  *     A refused peer gets one best-effort ERROR frame and is closed.
+ *     Admin uids (root, the daemon's own) are never refused by the
+ *     per-uid cap and alone may use the admin reserve above the total
+ *     cap, so other users can never lock them out.
  *  4. When accept() runs out of descriptors the listener pauses for one
  *     second; a closing client re-enables it early.  Client input never
  *     reaches fatal paths: nothing in this file exits.
@@ -32,6 +35,11 @@
  *     chmod'ed or chown'ed, and ipc_close() only closes our descriptor.
  *     It is used only once it is known to be a listening AF_UNIX stream
  *     socket; it is made non-blocking and close-on-exec.
+ *  7. A client counts toward the caps only while its program is there:
+ *     when a cap is reached, clients whose peer has closed are handled
+ *     to their end first (what they sent is dispatched, then they are
+ *     closed: ipc_reap_gone), so a program that just exited does not
+ *     take the place of the next one.
  */
 
 #include "config.h"
@@ -43,6 +51,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -58,6 +67,7 @@
 #define IPC_DEFAULT_MODE	0660
 #define IPC_DEFAULT_PER_UID	64
 #define IPC_DEFAULT_MAX		1024
+#define IPC_DEFAULT_RESERVE	16
 #define IPC_DEFAULT_BUDGET	32
 #define IPC_DEFAULT_PASS_MAX	2048
 #define IPC_DEFAULT_OUT_HIGH	(4U * 1024 * 1024)
@@ -307,6 +317,8 @@ ipc_listen(struct event_base *base, const struct ipc_config *cfg,
 		ipc->cfg.max_per_uid = IPC_DEFAULT_PER_UID;
 	if (ipc->cfg.max_clients == 0)
 		ipc->cfg.max_clients = IPC_DEFAULT_MAX;
+	if (ipc->cfg.admin_reserve == 0)
+		ipc->cfg.admin_reserve = IPC_DEFAULT_RESERVE;
 	if (ipc->cfg.budget == 0)
 		ipc->cfg.budget = IPC_DEFAULT_BUDGET;
 	if (ipc->cfg.pass_max == 0)
@@ -443,6 +455,72 @@ ipc_count_uid(const struct ipc *ipc, uid_t uid)
 	return (n);
 }
 
+/* 1 if the peer may use the admin reserve (struct ipc_config). */
+static int
+ipc_is_admin(struct ipc *ipc, const struct ucred *uc)
+{
+	const char	*why = NULL;
+
+	if (ipc->cfg.acl == NULL)
+		return (uc->uid == 0 || uc->uid == geteuid());
+	return (ipc->cfg.acl(ipc->cfg.acl_arg, uc->uid, uc->gid, NULL, NULL,
+	    IPC_OP_ADMIN, &why));
+}
+
+/*
+ * Reap the clients of uid (of every uid if all) whose program is gone
+ * (invariant 7): its end of the socket is closed.  What it sent is
+ * handled first (ipc_client_reap).  Such a client would count until the
+ * loop reads its EOF, which may come after an accept in the same pass.
+ */
+static void
+ipc_reap_gone(struct ipc *ipc, uid_t uid, int all)
+{
+	struct ipc_client	*c;
+	struct pollfd		 pfd;
+
+again:
+	TAILQ_FOREACH(c, &ipc->clients, entry) {
+		if ((!all && c->uid != uid) || c->fd == -1)
+			continue;
+		pfd.fd = c->fd;
+		pfd.events = 0;
+		pfd.revents = 0;
+		if (poll(&pfd, 1, 0) != 1 ||
+		    (pfd.revents & (POLLHUP | POLLERR)) == 0)
+			continue;
+		ipc_log(ipc, LOG_DEBUG, "ipc: client %llu: program gone; "
+		    "handled before the next accept", (unsigned long long)c->id);
+		if (ipc_client_reap(c))
+			goto again;	/* the list changed */
+	}
+}
+
+/*
+ * Room for one more client of uid (invariant 3)?  Programs that are gone
+ * are reaped first when a cap is reached.
+ */
+static int
+ipc_room(struct ipc *ipc, uid_t uid, int admin, const char **what)
+{
+	unsigned int	max = ipc->cfg.max_clients +
+			    (admin ? ipc->cfg.admin_reserve : 0);
+	int		pass;
+
+	for (pass = 0; pass < 2; pass++) {
+		if (ipc->nclients >= max)
+			*what = "connection limit";
+		else if (!admin && (unsigned int)ipc_count_uid(ipc, uid) >=
+		    ipc->cfg.max_per_uid)
+			*what = "per-uid connection limit";
+		else
+			return (1);
+		if (pass == 0)
+			ipc_reap_gone(ipc, uid, ipc->nclients >= max);
+	}
+	return (0);
+}
+
 /* Accept callback: credentials and limits before any client state. */
 static void
 ipc_accept_cb(evutil_socket_t lfd, short what, void *arg)
@@ -450,6 +528,7 @@ ipc_accept_cb(evutil_socket_t lfd, short what, void *arg)
 	struct ipc	*ipc = arg;
 	struct ucred	 uc;
 	socklen_t	 len;
+	const char	*why;
 	int		 fd, n;
 
 	for (n = 0; n < 64; n++) {
@@ -471,8 +550,9 @@ ipc_accept_cb(evutil_socket_t lfd, short what, void *arg)
 			close(fd);
 			continue;
 		}
+		why = NULL;
 		if (ipc->cfg.acl != NULL && !ipc->cfg.acl(ipc->cfg.acl_arg,
-		    uc.uid, uc.gid, NULL, NULL, IPC_OP_CONNECT)) {
+		    uc.uid, uc.gid, NULL, NULL, IPC_OP_CONNECT, &why)) {
 			ipc_log(ipc, LOG_WARNING, "ipc: refused uid %lu gid %lu "
 			    "pid %ld: not permitted", (unsigned long)uc.uid,
 			    (unsigned long)uc.gid, (long)uc.pid);
@@ -480,12 +560,9 @@ ipc_accept_cb(evutil_socket_t lfd, short what, void *arg)
 			    "not permitted by ACL");
 			continue;
 		}
-		if (ipc->nclients >= ipc->cfg.max_clients ||
-		    (unsigned int)ipc_count_uid(ipc, uc.uid) >=
-		    ipc->cfg.max_per_uid) {
+		if (!ipc_room(ipc, uc.uid, ipc_is_admin(ipc, &uc), &why)) {
 			ipc_log(ipc, LOG_WARNING, "ipc: refused uid %lu pid %ld: "
-			    "connection limit", (unsigned long)uc.uid,
-			    (long)uc.pid);
+			    "%s", (unsigned long)uc.uid, (long)uc.pid, why);
 			ipc_refuse(fd, AMPSIPC_E_LIMIT,
 			    "daemon connection limit reached");
 			continue;

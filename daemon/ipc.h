@@ -36,19 +36,24 @@ struct ipc_client;
 /* What the ACL hook is asked about. */
 enum ipc_op {
 	IPC_OP_CONNECT,		/* at accept: conn and topic are NULL */
-	IPC_OP_PUBLISH,		/* PUBLISH, DELTA_PUBLISH, sow_delete */
-	IPC_OP_SUBSCRIBE,	/* subscribe family, sow, discard, queue ack */
-	IPC_OP_ADMIN,		/* STATUS and other 300s */
+	IPC_OP_PUBLISH,		/* PUBLISH, DELTA_PUBLISH, PUBLISH_FLUSH */
+	IPC_OP_DELETE,		/* sow_delete (stored or not) */
+	IPC_OP_SUBSCRIBE,	/* subscribe family, sow, unsubscribe */
+	IPC_OP_ACK,		/* DISCARD, QUEUE_ACK */
+	IPC_OP_ADMIN,		/* STATUS and other 300s; at accept: may
+				 * this uid use the admin reserve? */
 };
 
 /*
- * ACL hook: return 1 to allow, 0 to deny.  conn is the target connection
- * name as the program sent it (NULL = the default connection); topic may
- * be NULL (e.g. unsubscribe).  Called at accept (IPC_OP_CONNECT) and for
- * every command before its handler.
+ * ACL hook: return 1 to allow, 0 to deny (and then *why may be set to a
+ * static reason for the program's ERROR; it starts NULL).  conn is the
+ * target connection name as the program sent it (NULL = the default
+ * connection); topic may be NULL (e.g. unsubscribe) and has passed
+ * topic_check() when it is not.  Called at accept (IPC_OP_CONNECT, then
+ * IPC_OP_ADMIN for the caps) and for every command before its handler.
  */
 typedef int (*ipc_acl_fn)(void *arg, uid_t uid, gid_t gid, const char *conn,
-    const char *topic, enum ipc_op op);
+    const char *topic, enum ipc_op op, const char **why);
 
 /*
  * Log hook: level is a syslog priority (LOG_WARNING, LOG_INFO, LOG_DEBUG),
@@ -73,8 +78,15 @@ struct ipc_config {
 	int		 fd;		/* inherited listening socket; -1 = none */
 	mode_t		 mode;		/* socket mode; 0 = 0660 */
 	gid_t		 group;		/* socket group; (gid_t)-1 = leave */
+	/*
+	 * Connection caps.  An admin uid (the ACL hook allows it
+	 * IPC_OP_ADMIN; root and the daemon's own uid when there is no
+	 * hook) is never refused by the per-uid cap, and the last
+	 * admin_reserve connections above max_clients are for it alone.
+	 */
 	unsigned int	 max_per_uid;	/* connections per uid; 0 = 64 */
 	unsigned int	 max_clients;	/* all clients; 0 = 1024 */
+	unsigned int	 admin_reserve;	/* beyond max_clients; 0 = 16 */
 	unsigned int	 budget;	/* frames per read callback; 0 = 32 */
 	unsigned int	 pass_max;	/* frames per loop pass; 0 = 2048 */
 	uint32_t	 max_frame;	/* 0 = AMPSIPC_MAX_FRAME */

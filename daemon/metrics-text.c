@@ -205,6 +205,10 @@ metrics_render_conns(const struct metrics_snap *s, FILE *f)
 		F("ampsd_connection_damaged_total", "counter",
 		    "Stored publishes that failed their checksum (quarantined, "
 		    "not sent).", damaged),
+		F("ampsd_connection_acl_dropped_total", "counter",
+		    "Messages, SOW records and queue messages from this "
+		    "connection not delivered to a program because its allow "
+		    "rules do not allow their topic.", acl_dropped),
 		F("ampsd_connection_persisted_sequence", "gauge",
 		    "Highest publish sequence AMPS persisted.", persisted_seq),
 		F("ampsd_connection_store_memory_bytes", "gauge",

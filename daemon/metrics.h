@@ -64,6 +64,7 @@ struct metrics_conn {
 	uint64_t	 seq_assumed;	/* taken as persisted by a foreign s */
 	uint64_t	 server_lost;	/* logons behind the persisted point */
 	uint64_t	 damaged;	/* failed their checksum, quarantined */
+	uint64_t	 acl_dropped;	/* deliveries the allow rules refused */
 	uint64_t	 persisted_seq;
 };
 

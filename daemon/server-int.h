@@ -67,12 +67,13 @@ struct publish_waiter {
 struct server_allow {
 	int			 what;
 	int			 any;		/* name "*" */
+	int			 all;		/* topic matches every topic */
 	int			 is_group;
 	uid_t			 uid;
 	gid_t			 gid;
 	uid_t			*members;	/* group members' uids */
 	size_t			 nmembers;
-	regex_t			 re;
+	regex_t			 re;		/* ^(topic)$ */
 };
 
 struct server_conn {
@@ -122,6 +123,7 @@ struct server {
 	uint64_t		 started;	/* monotonic ms */
 	double			 started_wall;	/* Unix seconds */
 	uid_t			 self;
+	uint64_t		 acl_gen;	/* bumped when allow rules change */
 	/* Group commit figures (server-metrics.c): [0] publish stores,
 	 * [1] bookmark stores; latency of every commit. */
 	uint64_t		 commits[2];
@@ -162,7 +164,9 @@ int		 server_acl_build(const struct conf_conn *,
 void		 server_acl_free(struct server_allow *, size_t);
 int		 server_acl_compile(struct server_conn *, char **);
 int		 server_acl(void *, uid_t, gid_t, const char *, const char *,
-		     enum ipc_op);
+		     enum ipc_op, const char **);
+int		 server_acl_deliver(void *, uid_t, gid_t, uint32_t,
+		     const char *);
 
 /* server-metrics.c */
 void		 server_snapshot(struct server *, struct server_snap *);

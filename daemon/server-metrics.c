@@ -243,6 +243,7 @@ server_snapshot(struct server *srv, struct server_snap *snap)
 		mc->seq_assumed = st->seq_assumed;
 		mc->server_lost = st->server_lost;
 		mc->damaged = st->damaged;
+		mc->acl_dropped = subpath_acl_dropped(srv->sp, i);
 		mc->persisted_seq = pubstore_discarded_seq(sc->ps);
 	}
 	srv_snapshot_progs(srv, m);

@@ -125,6 +125,7 @@ server_reload_commit(struct server *srv, struct server_reload *rl)
 		r->allows = NULL;
 		r->nallows = 0;
 	}
+	srv->acl_gen++;		/* deliveries follow the new rules */
 	server_reload_abort(rl);
 }
 

@@ -388,6 +388,7 @@ server_create(struct conf *conf, char **cause)
 	srv = xcalloc(1, sizeof *srv);
 	srv->conf = conf;
 	srv->self = geteuid();
+	srv->acl_gen = 1;
 	srv->started = loop_now_ms();
 	srv->started_wall = (double)time(NULL);
 	srv->set = store_set_create();
@@ -400,6 +401,7 @@ server_create(struct conf *conf, char **cause)
 	if (srv->cm_ev == NULL || event_add(srv->cm_ev, NULL) == -1)
 		fatalx("server: cannot watch the commit thread");
 	srv->sp = subpath_create(conf, srv->set);
+	subpath_set_acl(srv->sp, server_acl_deliver, srv, &srv->acl_gen);
 	memset(&ev, 0, sizeof ev);
 	ev.persisted = publish_persisted;
 	ev.failed = publish_failed;

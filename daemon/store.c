@@ -66,10 +66,16 @@
  *  8. Every connection has the SQL function ampsd_crc32c(...) (see
  *     store_crc_int()/store_crc_blob()), so owners' migrations can
  *     compute the checksum of rows written before checksums existed.
+ *
+ *  9. A store file is created mode 0600 whatever the process umask (the
+ *     stores hold message payloads), and so is its "-commits" file;
+ *     existing files are made private by ampsd.c before any store is
+ *     opened.
  */
 
 #include "config.h"
 
+#include <sys/types.h>
 #include <sys/stat.h>
 
 #include <assert.h>
@@ -505,7 +511,8 @@ store_open(const char *path, const struct store_schema *sc,
 	struct store	*s;
 	struct stat	 sb;
 	char		 mode[32], sql[96], *wal = NULL;
-	int		 oflags, fresh = 0, create = 0, had_wal;
+	mode_t		 mask;
+	int		 oflags, rc, fresh = 0, create = 0, had_wal;
 
 	assert(path != NULL && sc != NULL && sc->nmigrations >= 1);
 	if (cause != NULL)
@@ -537,7 +544,12 @@ store_open(const char *path, const struct store_schema *sc,
 	oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
 	if (create)
 		oflags |= SQLITE_OPEN_CREATE;
-	if (sqlite3_open_v2(path, &s->db, oflags, NULL) != SQLITE_OK) {
+	/* A new file is 0600 whatever the umask; SQLite gives its -wal,
+	 * -shm and -journal files the mode of the database (invariant 9). */
+	mask = umask(077);
+	rc = sqlite3_open_v2(path, &s->db, oflags, NULL);
+	umask(mask);
+	if (rc != SQLITE_OK) {
 		store_cause(cause, "%s: %s", path, s->db != NULL ?
 		    sqlite3_errmsg(s->db) : "cannot open");
 		goto fail;

@@ -124,6 +124,7 @@ sm_sub_free(struct submgr_sub *s)
 	free(s->query_id);
 	free(s->last_bm);
 	free(s->flow);
+	free(s->acl.topic);
 	free(s);
 }
 
@@ -133,6 +134,7 @@ sm_cmd_free(struct submgr_cmd *c)
 {
 	free(c->query_id);
 	free(c->local_id);
+	free(c->acl.topic);
 	free(c);
 }
 

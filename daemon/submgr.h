@@ -20,6 +20,19 @@
 
 struct submgr;
 
+/*
+ * What the delivery check of the allow rules found for a program's
+ * subscription or query (subpath-acl.c); valid while the rules keep
+ * generation gen.
+ */
+struct submgr_acl {
+	uint64_t	 gen;		/* rules it was found for; 0 = not yet */
+	int		 open;		/* the program may see every topic */
+	int		 ok;		/* the verdict for topic */
+	char		*topic;		/* the last topic checked, or NULL */
+	uint64_t	 dropped;	/* deliveries refused */
+};
+
 /* One program subscription (subscribe family) kept for resubscription. */
 struct submgr_sub {
 	void		*client;	/* opaque: the ipc_client */
@@ -67,6 +80,7 @@ struct submgr_sub {
 	size_t		 nleases;
 	size_t		 cleases;
 	uint32_t	 qpending;	/* acked, ack not yet sent upstream */
+	struct submgr_acl acl;		/* delivery check (subpath-acl.c) */
 	struct submgr_sub *hnext;	/* hash chain by up_id */
 	uint64_t	 hash;		/* of up_id */
 	struct submgr_sub *next;	/* all subscriptions */
@@ -90,6 +104,7 @@ struct submgr_cmd {
 	char		*query_id;	/* the program's, or NULL */
 	char		*local_id;	/* for acks: the program's sub_id */
 	struct submgr_sub *sub;		/* subscribe family, else NULL */
+	struct submgr_acl acl;		/* delivery check of its results */
 	struct submgr_cmd *hnext;
 	struct submgr_cmd *next;
 };

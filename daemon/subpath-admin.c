@@ -35,7 +35,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "ampsipc-wire.h"
 #include "bmtrack.h"
@@ -71,37 +70,18 @@ sp_unsub_durable(struct subpath *sp, struct ipc_client *cl,
 	const char		*opts = ipcwire_str(m, AMPSIPC_T_OPTIONS);
 	char			 text[512];
 	uid_t			 uid = ipc_client_uid(cl);
-	int64_t			 owner;
 	size_t			 i, found = 0;
 	int			 force = submgr_opts_has(opts, "force");
 
 	s = submgr_sub_durable(sp->sm, name);
 	if (s != NULL && conn >= 0 && s->connid != (uint32_t)conn)
 		s = NULL;
-	for (i = 0; i < sp->nconns; i++) {
-		if ((conn >= 0 && i != (size_t)conn) ||
-		    !sp_store_has(sp, i, name))
-			continue;
-		found++;
-		owner = sp_store_owner(sp, i, name);
-		if (uid != 0 && uid != geteuid() &&
-		    (owner < 0 || (uid_t)owner != uid)) {
-			if (owner < 0)
-				snprintf(text, sizeof text, "durable "
-				    "subscription \"%s\" has no recorded owner; "
-				    "only root or the daemon's user may remove "
-				    "it", log_safe(name, 100));
-			else
-				snprintf(text, sizeof text, "durable "
-				    "subscription \"%s\" belongs to uid %lld; "
-				    "only it, root or the daemon's user may "
-				    "remove it", log_safe(name, 100),
-				    (long long)owner);
-			ipc_client_reply_error(cl, m->hdr.reqid,
-			    AMPSIPC_E_NOT_PERMITTED, text);
-			return (0);
-		}
-	}
+	if (!sp_durable_may(sp, cl, m->hdr.reqid, name, conn))
+		return (0);
+	for (i = 0; i < sp->nconns; i++)
+		if ((conn < 0 || i == (size_t)conn) &&
+		    sp_store_has(sp, i, name))
+			found++;
 	if (found == 0 && s == NULL) {
 		snprintf(text, sizeof text, "no durable subscription \"%s\"",
 		    log_safe(name, 100));
@@ -214,8 +194,9 @@ subpath_status(struct subpath *sp, FILE *f, int want)
 		    (unsigned long)ipc_client_uid(s->client));
 		sp_status_val(f, s->durable);
 		fprintf(f, " delivered=%llu queued_bytes=%zu leases=%zu "
-		    "topic=", (unsigned long long)s->delivered,
-		    ipc_client_queued_req(s->client, s->reqid), s->nleases);
+		    "acl_dropped=%llu topic=", (unsigned long long)s->delivered,
+		    ipc_client_queued_req(s->client, s->reqid), s->nleases,
+		    (unsigned long long)s->acl.dropped);
 		sp_status_val(f, s->topic);
 		fputc('\n', f);
 	}

@@ -32,6 +32,11 @@
  *     program: past that it is ended with TOO_FAR_BEHIND
  *     (sp_too_far_behind); a durable one detaches instead
  *     (subpath-sub.c).
+ *  5. Every p, oof and SOW record passes the allow rules for its
+ *     concrete topic (sp_acl_allow, subpath-acl.c) before anything else
+ *     happens to it: a refused one is not logged in a bookmark store,
+ *     leased or queued; a refused queue message's lease is returned
+ *     upstream at once and its subscription ended (sp_queue_refused).
  */
 
 #include "config.h"
@@ -245,6 +250,28 @@ sp_ack(struct subpath *sp, uint32_t connid, const struct amps_hdr *h)
 	}
 }
 
+/*
+ * A queue message the allow rules refuse to s's program (invariant 5):
+ * its lease goes back upstream at once, and the subscription ends, or
+ * AMPS would offer the message to it again and again.
+ */
+static void
+sp_queue_refused(struct subpath *sp, uint32_t connid, struct submgr_sub *s,
+    const struct sp_msg *m)
+{
+	struct sp_up	u;
+
+	memset(&u, 0, sizeof u);
+	u.c = "sow_delete";
+	u.t = m->topic != NULL ? m->topic : s->topic;
+	u.bm = m->bm;
+	u.o = "cancel";
+	sp_send_up(sp, connid, &u);
+	sp_drop_sub(sp, s, AMPSIPC_E_NOT_PERMITTED, "a queue message of a "
+	    "topic the allow rules do not allow was returned; subscription "
+	    "ended", 1);
+}
+
 /* One p / oof for subscription s. */
 static void
 sp_publish_one(struct subpath *sp, uint32_t connid, struct submgr_sub *s,
@@ -257,6 +284,11 @@ sp_publish_one(struct subpath *sp, uint32_t connid, struct submgr_sub *s,
 	if (s->client == NULL || s->connid != connid ||
 	    (s->flags & SUBMGR_DETACHED))
 		return;		/* detached: replayed after the resume */
+	if (!sp_acl_allow(sp, s->client, connid, &s->acl, m->topic)) {
+		if (m->lp != NULL && m->bm != NULL)
+			sp_queue_refused(sp, connid, s, m);
+		return;		/* never logged: a resume sends it again */
+	}
 	if (m->bm != NULL && m->cmd == AMPSIPC_CMD_PUBLISH) {
 		if (s->durable != NULL && pc->bs != NULL) {
 			rc = bookmarkstore_log(pc->bs, s->durable, m->bm,
@@ -349,7 +381,7 @@ sp_query(struct subpath *sp, uint32_t connid, const struct amps_hdr *h,
 	struct amps_hdr		 rec;
 	struct submgr_cmd	*c;
 	struct sp_msg		 m;
-	const char		*qid, *rdata;
+	const char		*qid, *rdata, *outer;
 	size_t			 rlen, mark;
 
 	if ((qid = sp_get(sp, h, AMPS_F_QUERY_ID)) == NULL)
@@ -373,12 +405,17 @@ sp_query(struct subpath *sp, uint32_t connid, const struct amps_hdr *h,
 		return;
 	}
 	m.cmd = AMPSIPC_CMD_SOW;
+	outer = sp_get(sp, h, AMPS_F_T);
 	mark = sp->alen;
 	/* The iterator wants the body with the outer header in front. */
 	amps_sow_begin(&it, h, data - h->hdr_len, len + h->hdr_len);
 	while (amps_sow_next(&it, &rec, &rdata, &rlen) == 1) {
 		sp->alen = mark;
-		m.topic = sp_get(sp, &rec, AMPS_F_T);
+		/* The record's own topic, else the batch's (PROTOCOL.md §2.4). */
+		if ((m.topic = sp_get(sp, &rec, AMPS_F_T)) == NULL)
+			m.topic = outer;
+		if (!sp_acl_allow(sp, c->client, connid, &c->acl, m.topic))
+			continue;
 		m.k = sp_get(sp, &rec, AMPS_F_K);
 		m.x = sp_get(sp, &rec, AMPS_F_X);
 		m.bm = sp_get(sp, &rec, AMPS_F_BM);

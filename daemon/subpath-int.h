@@ -9,7 +9,8 @@
  * subpath-admin.c (durable names by name, status lines),
  * subpath-deliver.c (frames from AMPS to programs), subpath-sub.c (a
  * subscription's life upstream, DISCARD, QUEUE_ACK), subpath-out.c
- * (frames out, lookups) and subpath-stats.c.  Nothing else includes it.
+ * (frames out, lookups), subpath-acl.c (the allow rules on deliveries)
+ * and subpath-stats.c.  Nothing else includes it.
  */
 
 #ifndef AMPSD_SUBPATH_INT_H
@@ -23,6 +24,7 @@
 #include "ipc.h"
 #include "qack.h"
 #include "submgr.h"
+#include "subpath.h"
 
 struct bookmarkstore;
 struct conf;
@@ -33,6 +35,7 @@ struct sp_conn {
 	const char		*name;
 	struct bookmarkstore	*bs;
 	int			 up;		/* logged on */
+	uint64_t		 acl_dropped;	/* deliveries the rules refused */
 };
 
 /* An upstream command to build (absent strings are NULL, numbers 0). */
@@ -103,6 +106,9 @@ struct subpath {
 	size_t			 alen;
 	uint64_t		 dropped;	/* no route */
 	struct store_set	*set;
+	subpath_acl_fn		 acl;		/* delivery check (subpath-acl.c) */
+	void			*acl_arg;
+	const uint64_t		*acl_gen;	/* the rules' generation */
 };
 
 /*
@@ -146,6 +152,10 @@ void	sp_qack_add(struct subpath *, struct submgr_sub *, uint32_t,
 void	sp_qack_flush_sub(struct subpath *, struct submgr_sub *);
 void	sp_qack_timer_cb(int, short, void *);
 
+/* subpath-acl.c (beside subpath-out.c at the bottom) */
+int	sp_acl_allow(struct subpath *, struct ipc_client *, uint32_t,
+	    struct submgr_acl *, const char *);
+
 /* subpath-out.c */
 void	sp_send_up(struct subpath *, uint32_t, const struct sp_up *);
 void	sp_send_msg(struct subpath *, struct ipc_client *, uint32_t,
@@ -157,5 +167,8 @@ void	sp_stream_end_q(struct ipc_client *, uint32_t, uint32_t,
 int	sp_conn_of(struct subpath *, const struct ipcwire_msg *);
 int	sp_store_has(struct subpath *, size_t, const char *);
 int64_t	sp_store_owner(struct subpath *, size_t, const char *);
+int64_t	sp_durable_owner(struct subpath *, const char *);
+int	sp_durable_may(struct subpath *, struct ipc_client *, uint32_t,
+	    const char *, int);
 
 #endif /* AMPSD_SUBPATH_INT_H */

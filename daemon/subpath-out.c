@@ -14,6 +14,7 @@
  *   sp_stream_end   STREAM_END to one program, in order or urgent
  *   sp_conn_of      the connection a request names
  *   sp_store_owner  the uid that owns a durable name in a bookmark store
+ *   sp_durable_may  whether a program's uid may use a durable name
  *
  * The layers above, each calling only those below it:
  *   subpath-sub.c      one subscription's life upstream, DISCARD and
@@ -31,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "amps.h"
 #include "ampsipc-wire.h"
@@ -257,4 +259,66 @@ sp_store_owner(struct subpath *sp, size_t i, const char *name)
 
 	(void)bookmarkstore_foreach(sp->conns[i].bs, sp_owner_cb, &a);
 	return (a.owner);
+}
+
+/*
+ * The owner of durable name: the uid the first bookmark store that
+ * defines it records, -1 if that store records none (a name defined by
+ * an older ampsd), -2 if no store defines the name.
+ */
+int64_t
+sp_durable_owner(struct subpath *sp, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < sp->nconns; i++)
+		if (sp_store_has(sp, i, name))
+			return (sp_store_owner(sp, i, name));
+	return (-2);
+}
+
+/*
+ * May uid attach, discard for or remove durable name on connection conn
+ * (every connection when conn is -1)?  A name belongs to the uid that
+ * defined it: root and the daemon's own uid may always, another uid only
+ * if every store defining the name records it as the owner, and anyone
+ * may take a name no store defines.  Returns 1, or 0 after replying
+ * NOT_PERMITTED to (cl, reqid) with a reason naming the owner.
+ */
+int
+sp_durable_may(struct subpath *sp, struct ipc_client *cl, uint32_t reqid,
+    const char *name, int conn)
+{
+	uid_t	uid = ipc_client_uid(cl);
+	char	text[300];
+	int64_t	owner;
+	size_t	i;
+
+	if (uid == 0 || uid == geteuid())
+		return (1);
+	for (i = 0; i < sp->nconns; i++) {
+		if ((conn >= 0 && i != (size_t)conn) ||
+		    !sp_store_has(sp, i, name))
+			continue;
+		owner = sp_store_owner(sp, i, name);
+		if (owner >= 0 && (uid_t)owner == uid)
+			continue;
+		if (owner < 0)
+			snprintf(text, sizeof text, "durable subscription "
+			    "\"%s\" has no recorded owner; only root or the "
+			    "daemon's user may use or remove it",
+			    log_safe(name, 100));
+		else
+			snprintf(text, sizeof text, "durable subscription "
+			    "\"%s\" belongs to uid %lld; only it, root or the "
+			    "daemon's user may use or remove it",
+			    log_safe(name, 100), (long long)owner);
+		log_info("durable subscription %s: refused to uid %lu "
+		    "(owner %lld)", log_safe(name, 100), (unsigned long)uid,
+		    (long long)owner);
+		ipc_client_reply_error(cl, reqid, AMPSIPC_E_NOT_PERMITTED,
+		    text);
+		return (0);
+	}
+	return (1);
 }

@@ -56,7 +56,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -133,28 +132,24 @@ sp_resume(struct subpath *sp, struct submgr_sub *s)
  * bring those messages back.  The store of the connection that defines
  * the name takes it, if the sender may discard for it: no other program
  * has the name attached, and the sender is its recorded owner, root or
- * the daemon's own user (RELIABILITY.md finding 13).  Returns
- * bookmarkstore_discard()'s result, -1 if no store knows the name, -2 if
- * the sender may not.
+ * the daemon's own user (RELIABILITY.md finding 13, sp_durable_may).
+ * Returns bookmarkstore_discard()'s result, -1 if no store knows the
+ * name, -2 if another program has it attached, -3 if the sender's uid
+ * may not (already answered NOT_PERMITTED).
  */
 static int
-sp_discard_orphan(struct subpath *sp, struct ipc_client *cl,
+sp_discard_orphan(struct subpath *sp, struct ipc_client *cl, uint32_t reqid,
     const char *name, const char *bm)
 {
-	uid_t	uid = ipc_client_uid(cl);
-	int64_t	owner;
 	size_t	i;
 
 	for (i = 0; i < sp->nconns; i++) {
-		if (sp->conns[i].bs == NULL || bmtrack_get(
-		    bookmarkstore_tracker(sp->conns[i].bs), name) == NULL)
+		if (!sp_store_has(sp, i, name))
 			continue;
 		if (submgr_sub_durable(sp->sm, name) != NULL)
 			return (-2);
-		owner = sp_store_owner(sp, i, name);
-		if (uid != 0 && uid != geteuid() &&
-		    (owner < 0 || (uid_t)owner != uid))
-			return (-2);
+		if (!sp_durable_may(sp, cl, reqid, name, (int)i))
+			return (-3);
 		return (bookmarkstore_discard(sp->conns[i].bs, name, bm,
 		    strlen(bm)));
 	}
@@ -177,7 +172,7 @@ subpath_discard(struct ipc_client *cl, const struct ipcwire_msg *m, void *arg)
 	s = submgr_sub_local(sp->sm, ipc_client_id(cl), sid);
 	if (s == NULL || s->durable == NULL ||
 	    sp->conns[s->connid].bs == NULL) {
-		rc = sp_discard_orphan(sp, cl, sid, bm);
+		rc = sp_discard_orphan(sp, cl, m->hdr.reqid, sid, bm);
 		if (rc == -1)
 			ipc_client_reply_error(cl, m->hdr.reqid,
 			    AMPSIPC_E_COMMAND, "discard: no durable "
@@ -186,8 +181,7 @@ subpath_discard(struct ipc_client *cl, const struct ipcwire_msg *m, void *arg)
 		else if (rc == -2)
 			ipc_client_reply_error(cl, m->hdr.reqid,
 			    AMPSIPC_E_NOT_PERMITTED, "discard: the durable "
-			    "subscription is attached elsewhere or belongs "
-			    "to another user");
+			    "subscription is attached to another program");
 		return (0);
 	}
 	rc = bookmarkstore_discard(sp->conns[s->connid].bs, s->durable, bm,

@@ -43,6 +43,11 @@
  *     a second gets SUB_EXISTS with a reason naming the conflict.
  *  3. Nothing from a program reaches AMPS without its ids namespaced.
  *  4. No fatal() is reachable from program or server input.
+ *  5. A durable name belongs to the uid that first defined it (recorded
+ *     in the bookmark store, so across restarts) until it is removed:
+ *     another uid's subscribe, DISCARD or unsubscribe -name with it is
+ *     refused NOT_PERMITTED (sp_durable_may), root and the daemon's
+ *     user excepted, and their use keeps the owner.
  */
 
 #include "config.h"
@@ -256,6 +261,8 @@ sp_subscribe(struct subpath *sp, struct ipc_client *cl,
 			return (sp_refuse(cl, m->hdr.reqid,
 			    AMPSIPC_E_STORE_UNAVAILABLE, "no bookmark store "
 			    "for connection %s", sp->conns[connid].name));
+		if (!sp_durable_may(sp, cl, m->hdr.reqid, name, -1))
+			return (0);	/* another uid's name (invariant 5) */
 		if (submgr_sub_durable(sp->sm, name) != NULL)
 			return (sp_refuse(cl, m->hdr.reqid,
 			    AMPSIPC_E_SUB_EXISTS, "durable subscription \"%s\" "
@@ -302,7 +309,9 @@ sp_subscribe(struct subpath *sp, struct ipc_client *cl,
 		def.filter = s->filter;
 		def.options = s->options;
 		def.start = s->bookmark != NULL ? s->bookmark : "recent";
-		def.owner = (int64_t)ipc_client_uid(cl);
+		/* A name keeps its owner, also when root attaches it. */
+		if ((def.owner = sp_durable_owner(sp, name)) == -2)
+			def.owner = (int64_t)ipc_client_uid(cl);
 		if (bookmarkstore_define(sp->conns[connid].bs, &def) == -1) {
 			submgr_sub_remove(sp->sm, s);
 			return (sp_refuse(cl, m->hdr.reqid,

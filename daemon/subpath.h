@@ -14,7 +14,10 @@
 #ifndef AMPSD_SUBPATH_H
 #define AMPSD_SUBPATH_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "conn.h"
@@ -23,6 +26,14 @@
 struct conf;
 struct store_set;
 struct subpath;
+
+/*
+ * The delivery check of the allow rules (server_acl_deliver): 1 if the
+ * uid/gid may receive topic from connection connid; with topic NULL, 1
+ * if it may receive every topic.
+ */
+typedef int	(*subpath_acl_fn)(void *, uid_t, gid_t, uint32_t,
+		    const char *);
 
 struct subpath	*subpath_create(struct conf *, struct store_set *);
 int		 subpath_open(struct subpath *, char **);
@@ -47,6 +58,11 @@ void		 subpath_flush(struct subpath *);
 void		 subpath_stop(struct subpath *);
 size_t		 subpath_nsubs(const struct subpath *);
 void		 subpath_status(struct subpath *, FILE *, int);
+
+/* subpath-acl.c: gen is read at every delivery (a reload bumps it). */
+void		 subpath_set_acl(struct subpath *, subpath_acl_fn, void *,
+		    const uint64_t *);
+uint64_t	 subpath_acl_dropped(const struct subpath *, size_t);
 
 /* subpath-stats.c */
 void		 subpath_foreach_sub(struct subpath *, void (*)(

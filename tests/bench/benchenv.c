@@ -47,6 +47,7 @@
 
 char		 bench_dir[256];
 char		 bench_sock[300];
+const char	*bench_conn_extra = "";
 int		 bench_sim_port;
 
 static const char	*bench_prog = "bench";
@@ -140,12 +141,14 @@ spawn(const char *name, char *const argv[])
 /*
  * Start a fresh ampsim and an ampsd connected to it with durability
  * "full" or "normal"; uriopts (e.g. "?tcp_nodelay=true", or "") is
- * appended to the server URI.
+ * appended to the server URI; bench_conn_extra, if any, goes in the
+ * connection block and makes the socket mode 0666.
  */
 void
 bench_start(const char *durability, const char *uriopts)
 {
-	bench_start_conf(durability, uriopts, "", "");
+	bench_start_conf(durability, uriopts, *bench_conn_extra != '\0' ?
+	    " mode 0666" : "", bench_conn_extra);
 }
 
 /*
@@ -198,7 +201,7 @@ bench_start_conf(const char *durability, const char *uriopts,
 	fprintf(f, "socket \"%s\"%s;\nstate-directory \"%s/state-%u\";\n"
 	    "log stderr;\nconnection \"main\" {\n\tclient-name \"bench-%u\";"
 	    "\n\tserver \"tcp://127.0.0.1:%s/amps/json%s\";\n"
-	    "\tdurability %s;\n%s}\n", bench_sock, sockopts, bench_dir,
+	    "\tdurability %s;\n%s\n}\n", bench_sock, sockopts, bench_dir,
 	    nstarts, nstarts, port, uriopts, durability, connopts);
 	fclose(f);
 	unlink(bench_sock);
@@ -236,6 +239,27 @@ bench_rss_kb(pid_t pid)
 			break;
 	fclose(f);
 	return (kb);
+}
+
+/*
+ * CPU time ampsd has run so far, in nanoseconds, from
+ * /proc/PID/schedstat (0 if unknown).  Unlike wall time it does not grow
+ * while other processes hold the CPUs.
+ */
+uint64_t
+bench_ampsd_cpu_ns(void)
+{
+	char			 path[64];
+	unsigned long long	 ns;
+	FILE			*f;
+	int			 n;
+
+	snprintf(path, sizeof path, "/proc/%ld/schedstat", (long)d_pid);
+	if (d_pid <= 0 || (f = fopen(path, "r")) == NULL)
+		return (0);
+	n = fscanf(f, "%llu", &ns);
+	fclose(f);
+	return (n == 1 ? (uint64_t)ns : 0);
 }
 
 /* Connect a handle to the daemon. */

@@ -23,6 +23,9 @@ struct ampsipc;
 extern char	bench_dir[256];		/* work directory */
 extern char	bench_sock[300];	/* ampsd's IPC socket */
 extern int	bench_sim_port;		/* ampsim's TCP port */
+/* Extra statements for the connection block of the next bench_start()
+ * (e.g. an allow rule); with any, the socket is made mode 0666. */
+extern const char *bench_conn_extra;
 
 void		 bench_init(const char *);
 void		 bench_done(int);
@@ -36,6 +39,7 @@ pid_t		 bench_ampsd_pid(void);
 uint64_t	 bench_rss_kb(pid_t);
 void		 bench_stop(void);
 struct ampsipc	*bench_open(void);
+uint64_t	 bench_ampsd_cpu_ns(void);
 
 int		 bench_raw_logon(void);
 void		 bench_raw_drain(int);

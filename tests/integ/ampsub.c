@@ -192,6 +192,8 @@ main(int argc, char **argv)
 		if (rc < 0)
 			return (1);
 	}
+	amps_reader_free(&rd);
+	close(fd);
 	fflush(stdout);
 	return (0);
 }

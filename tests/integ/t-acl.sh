@@ -22,7 +22,7 @@ log stderr;
 connection "main" {
 	client-name "acl-$$";
 	server "tcp://127.0.0.1:$SIMPORT/amps/json";
-	allow publish user "nobody" topic "^ok\\\\.";
+	allow publish user "nobody" topic "ok\\\\..*";
 }
 EOC
 start_ampsd

@@ -137,10 +137,8 @@ run 0 "$CTL" subscribe "${S[@]}" -topic clitest -bookmark 0 -n 1 \
 # A user who may not read the status: alive, and told why there is no more.
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null &&
     id nobody >/dev/null 2>&1; then
-	REAL=$B/ampsctl/.libs/ampsctl
-	[ -x "$REAL" ] || REAL=$CTL
-	run 0 setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups \
-	    env LD_LIBRARY_PATH="$B/libampsipc/.libs" "$REAL" ping "${S[@]}"
+	user_bin "$CTL"		# a copy nobody can run (the clone may be 0700)
+	run 0 as_user nobody ampsctl ping "${S[@]}"
 	grep -qx "connections: not shown to uid $(id -u nobody) (only root \
 and the daemon's user may read the status)" "$T/out" ||
 	    fail "ping as nobody: $(cat "$T/out" "$T/err")"

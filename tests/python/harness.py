@@ -202,6 +202,31 @@ connection "main" {
             raise AssertionError("ampsim admin %r: %s" % (line, reply))
         return reply
 
+    def user_env(self):
+        """Environment for a child run as another user: copies of the
+        AMPS package and libampsipc in a directory under T that the
+        user can enter (the build tree may be in a 0700 directory, such
+        as root's home), never a looser mode on the build tree."""
+        ub = os.path.join(self.T, "ubin")
+        if not os.path.isdir(ub):
+            shutil.copytree(os.path.join(B, "python", "pkg", "AMPS"),
+                            os.path.join(ub, "py", "AMPS"))
+            lib = os.path.join(ub, "lib")
+            os.makedirs(lib)
+            libs = os.path.join(B, "libampsipc", ".libs")
+            for f in os.listdir(libs):
+                if f.startswith("libampsipc.so"):
+                    shutil.copy(os.path.join(libs, f), lib,
+                                follow_symlinks=False)
+            for d, _, files in os.walk(ub):
+                os.chmod(d, 0o755)
+                for f in files:
+                    if not os.path.islink(os.path.join(d, f)):
+                        os.chmod(os.path.join(d, f), 0o755)
+            os.chmod(self.T, 0o755)
+        return {"PYTHONPATH": os.path.join(ub, "py"),
+                "LD_LIBRARY_PATH": os.path.join(ub, "lib")}
+
     def uri(self, connection=None):
         u = "ampsd://" + self.sock
         if connection:

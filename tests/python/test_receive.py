@@ -327,10 +327,10 @@ class AclTest(harness.EnvTestCase):
             nobody = pwd.getpwnam("nobody")
         except KeyError:
             self.skipTest("no user nobody")
-        os.chmod(self.env.T, 0o755)
-        r = self.run_py(ACL_PROGRAM, prefix=[
-            "setpriv", "--reuid=%d" % nobody.pw_uid,
-            "--regid=%d" % nobody.pw_gid, "--clear-groups"])
+        r = self.run_py(ACL_PROGRAM, env=self.env.user_env(),
+                        cwd=self.env.T, prefix=[
+                            "setpriv", "--reuid=%d" % nobody.pw_uid,
+                            "--regid=%d" % nobody.pw_gid, "--clear-groups"])
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("subscribed ok.orders", r.stdout)
         self.assertIn("refused secret %d" % AMPS._amps.ERR_NOT_PERMITTED,

@@ -17,6 +17,12 @@
  *		closes (at most 5 s); print "KIND: error=C fatal=F
  *		closed=X"; KIND is huge, short, junk, nohello, badflags,
  *		reserved, twohello, servertype, trunc or flood
+ *	ipcraw -S socket discard NAME BOOKMARK
+ *		after the handshake, a DISCARD of BOOKMARK for the durable
+ *		subscription NAME that this program never subscribed to
+ *		(what libampsipc would never send), then a PING; print
+ *		"discard: error=C" (C: the ERROR code, 0 if none) once the
+ *		PONG is in
  *
  * Exit status: 0 done (the verdict is in the output), 1 usage or
  * connect error.
@@ -48,6 +54,10 @@
 #define T_WELCOME	2
 #define T_ERROR		4
 #define T_PING		5
+#define T_PONG		6
+#define T_DISCARD	203
+#define TAG_SUB_ID	10
+#define TAG_BOOKMARK	13
 #define T_STORED	102
 #define TAG_ERRCODE	24
 #define F_FATAL		0x0001
@@ -203,11 +213,11 @@ errcode(const unsigned char *body, size_t len)
 }
 
 /*
- * Read frames until WELCOME (stop_at_welcome), the connection closes, or
- * the deadline; note ERRORs and FATAL in v.
+ * Read frames until one of type stop (0: none), the connection closes,
+ * or the deadline; note WELCOME, ERRORs and FATAL in v.
  */
 static void
-read_verdict(int fd, struct verdict *v, int stop_at_welcome, int ms)
+read_verdict(int fd, struct verdict *v, int stop, int ms)
 {
 	unsigned char	 h[HDR_LEN], *body;
 	int64_t		 deadline = now_ms() + ms;
@@ -241,7 +251,7 @@ read_verdict(int fd, struct verdict *v, int stop_at_welcome, int ms)
 			break;
 		}
 		free(body);
-		if (v->welcome && stop_at_welcome)
+		if (stop != 0 && (int)get_le(h + 4, 2) == stop)
 			return;
 	}
 }
@@ -261,7 +271,7 @@ cmd_hold(const char *sock, int n, int ms)
 			continue;
 		}
 		if (send_all(fd, buf, hello(buf, 0)) == 0)
-			read_verdict(fd, &v, 1, 3000);
+			read_verdict(fd, &v, T_WELCOME, 3000);
 		if (v.welcome)
 			welcome++;		/* kept open until exit */
 		else {
@@ -380,6 +390,56 @@ cmd_bad(const char *sock, const char *kind)
 	return (0);
 }
 
+/* Append a string field (with its NUL) at p; returns its length. */
+static size_t
+str_field(unsigned char *p, uint16_t tag, const char *s)
+{
+	size_t	n = strlen(s) + 1;
+
+	put_le(p, tag, 2);
+	put_le(p + 2, n, 4);
+	memcpy(p + 6, s, n);
+	return (6 + n);
+}
+
+/* discard: a DISCARD for a durable name this program does not hold. */
+static int
+cmd_discard(const char *sock, const char *name, const char *bm)
+{
+	struct verdict	 v;
+	unsigned char	 buf[4096];
+	size_t		 len;
+	int		 fd;
+
+	if (strlen(name) + strlen(bm) > 2048) {
+		fprintf(stderr, "ipcraw: name or bookmark too long\n");
+		return (1);
+	}
+	memset(&v, 0, sizeof v);
+	if ((fd = dial(sock)) == -1) {
+		perror(sock);
+		return (1);
+	}
+	if (send_all(fd, buf, hello(buf, 0)) == 0)
+		read_verdict(fd, &v, T_WELCOME, 5000);
+	if (!v.welcome) {
+		fprintf(stderr, "ipcraw: no WELCOME (error %d)\n", v.error);
+		close(fd);
+		return (1);
+	}
+	len = HDR_LEN;
+	len += str_field(buf + len, TAG_SUB_ID, name);
+	len += str_field(buf + len, TAG_BOOKMARK, bm);
+	hdr(buf, (uint32_t)len, T_DISCARD, 0, 2, 0);
+	hdr(buf + len, HDR_LEN, T_PING, 0, 3, 0);
+	len += HDR_LEN;
+	if (send_all(fd, buf, len) == 0)
+		read_verdict(fd, &v, T_PONG, 5000);
+	printf("discard: error=%d\n", v.error);
+	close(fd);
+	return (0);
+}
+
 /* Parse the command line and run one command. */
 int
 main(int argc, char **argv)
@@ -405,7 +465,10 @@ main(int argc, char **argv)
 		return (cmd_hold(sock, atoi(argv[1]), atoi(argv[2])));
 	if (strcmp(argv[0], "bad") == 0 && argc == 2)
 		return (cmd_bad(sock, argv[1]));
+	if (strcmp(argv[0], "discard") == 0 && argc == 3)
+		return (cmd_discard(sock, argv[1], argv[2]));
 usage:
-	fprintf(stderr, "usage: ipcraw -S socket hold N MS | bad KIND\n");
+	fprintf(stderr, "usage: ipcraw -S socket hold N MS | bad KIND | "
+	    "discard NAME BOOKMARK\n");
 	return (1);
 }

@@ -82,3 +82,36 @@ ids_exactly() {
 	replay_ids "$2" >"$T/got"
 	cmp -s "$1" "$T/got"
 }
+
+# need_users: skip unless root with setpriv and the users nobody and
+# daemon (the scenarios run programs as them).
+need_users() {
+	[ "$(id -u)" = 0 ] || skip "needs root"
+	command -v setpriv >/dev/null || skip "needs setpriv"
+	{ id nobody && id daemon; } >/dev/null 2>&1 ||
+	    skip "needs users nobody and daemon"
+}
+
+# status_val CONN KEY: the value of KEY on connection CONN's "conn" line
+# of the daemon's status, asked with $CTL (as the caller) on $SOCK.
+status_val() {
+	"$CTL" status -raw -socket "$SOCK" 2>/dev/null |
+	    sed -n "s/^conn name=$1 .* $2=\\([^ ]*\\).*/\\1/p"
+}
+
+# pub_ids TOPIC ID...: $CTL publishes {"id":ID} for each ID to TOPIC on
+# $SOCK and waits until AMPS persisted them.
+pub_ids() {
+	_t=$1
+	shift
+	for _i in "$@"; do
+		printf '{"id":%s}\n' "$_i"
+	done | "$CTL" publish -topic "$_t" -socket "$SOCK" -wait persisted \
+	    >>"$T/ctl.log" 2>&1 || fail "publish to $_t"
+}
+
+# listed PATTERN: $CTL subscriptions on $SOCK prints a line matching the
+# extended regex PATTERN (for wait_for).
+listed() {
+	"$CTL" subscriptions -socket "$SOCK" | grep -qE "$1"
+}

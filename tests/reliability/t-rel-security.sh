@@ -57,8 +57,8 @@ connection "main" {
 	default;
 	client-name "sec-main-$$";
 	server "tcp://127.0.0.1:$SIMPORT/amps/json";
-	allow publish user "nobody" topic "^ok\\\\.";
-	allow publish group "daemon" topic "^grp\\\\.";
+	allow publish user "nobody" topic "ok\\\\..*";
+	allow publish group "daemon" topic "grp\\\\..*";
 }
 connection "other" {
 	client-name "sec-other-$$";

@@ -39,19 +39,27 @@
 static struct event_base	*base;
 static struct ipc		*ipc;
 static char			 dir[64], path[96];
-static int			 deny_connect, closed_calls;
+static int			 deny_connect, closed_calls, admin_ok;
+static unsigned int		 max_clients;
 static uint64_t			 next_seq;
 static char			 last_log[512];
 
-/* ACL: deny topic "secret", and everything at connect when asked. */
+/*
+ * ACL: deny topic "secret" (with a reason), everything at connect when
+ * asked, and the admin reserve unless admin_ok.
+ */
 static int
 acl(void *arg, uid_t uid, gid_t gid, const char *conn, const char *topic,
-    enum ipc_op op)
+    enum ipc_op op, const char **why)
 {
 	if (op == IPC_OP_CONNECT)
 		return (!deny_connect);
-	if (topic != NULL && strcmp(topic, "secret") == 0)
+	if (op == IPC_OP_ADMIN && topic == NULL && conn == NULL)
+		return (admin_ok);
+	if (topic != NULL && strcmp(topic, "secret") == 0) {
+		*why = "secret is secret";
 		return (0);
+	}
 	return (1);
 }
 
@@ -108,6 +116,8 @@ listen_with(const char *p, unsigned int per_uid, unsigned int budget,
 	cfg.fd = fd;
 	cfg.group = (gid_t)-1;
 	cfg.max_per_uid = per_uid;
+	cfg.max_clients = max_clients;
+	cfg.admin_reserve = 2;
 	cfg.budget = budget;
 	cfg.pass_max = pass_max;
 	cfg.log = on_log;
@@ -138,6 +148,8 @@ setup(void)
 	base = event_base_new();
 	ck_assert_ptr_nonnull(base);
 	deny_connect = closed_calls = 0;
+	admin_ok = 1;
+	max_clients = 0;
 	next_seq = 0;
 	last_log[0] = '\0';
 	ipc = listen_on(path, 0, &cause);
@@ -531,6 +543,7 @@ START_TEST(test_acl_deny)
 	ck_assert_uint_eq(m.hdr.flags, 0);
 	ck_assert_uint_eq(ipcwire_num(&m, AMPSIPC_T_ERRCODE, 0),
 	    AMPSIPC_E_NOT_PERMITTED);
+	ck_assert_str_eq(ipcwire_str(&m, AMPSIPC_T_REASON), "secret is secret");
 	send_publish(fd, 3, "orders");
 	expect(fd, buf, &have, AMPSIPC_STORED, &m);
 	close(fd);
@@ -549,28 +562,176 @@ START_TEST(test_acl_deny)
 }
 END_TEST
 
-START_TEST(test_per_uid_cap)
+/* Send a request of type carrying topic (and CMD for a COMMAND). */
+static void
+send_topic(int fd, uint16_t type, uint32_t reqid, const char *topic)
+{
+	struct ipcwire_enc	e;
+	uint8_t			*buf;
+	size_t			 len, cap = strlen(topic) + 256;
+
+	buf = malloc(cap);
+	ck_assert_ptr_nonnull(buf);
+	ipcwire_begin(&e, buf, cap, type, 0, reqid);
+	if (type == AMPSIPC_COMMAND)
+		ipcwire_put_u32(&e, AMPSIPC_T_CMD, AMPSIPC_CMD_SUBSCRIBE);
+	ipcwire_put_str(&e, AMPSIPC_T_TOPIC, topic);
+	if (type == AMPSIPC_PUBLISH)
+		ipcwire_put_bytes(&e, AMPSIPC_T_DATA, "{}", 2);
+	ck_assert_int_eq(ipcwire_end(&e, &len), 0);
+	send_all(fd, buf, len);
+	free(buf);
+}
+
+/*
+ * A bad topic gets INVALID_TOPIC with the reason before the ACL and any
+ * handler, whatever the request (the COMMAND handler is not even set).
+ */
+START_TEST(test_bad_topic)
 {
 	static uint8_t		buf[65536];
 	struct ipcwire_msg	m;
 	size_t			have = 0;
-	char			*cause = NULL;
-	int			a, b, c;
+	char			*big;
+	int			fd = greeted_peer(buf, &have);
+
+	send_topic(fd, AMPSIPC_PUBLISH, 2, "caf\xc3");
+	expect(fd, buf, &have, AMPSIPC_ERROR, &m);
+	ck_assert_uint_eq(m.hdr.reqid, 2);
+	ck_assert_uint_eq(ipcwire_num(&m, AMPSIPC_T_ERRCODE, 0),
+	    AMPSIPC_E_INVALID_TOPIC);
+	ck_assert_str_eq(ipcwire_str(&m, AMPSIPC_T_REASON),
+	    "topic is not valid UTF-8 (byte 4 of 4)");
+	big = malloc(65538);
+	ck_assert_ptr_nonnull(big);
+	memset(big, 'x', 65537);
+	big[65537] = '\0';
+	send_topic(fd, AMPSIPC_PUBLISH, 3, big);
+	expect(fd, buf, &have, AMPSIPC_ERROR, &m);
+	ck_assert_uint_eq(ipcwire_num(&m, AMPSIPC_T_ERRCODE, 0),
+	    AMPSIPC_E_INVALID_TOPIC);
+	ck_assert_str_eq(ipcwire_str(&m, AMPSIPC_T_REASON),
+	    "topic of 65537 bytes is longer than 65536");
+	free(big);
+	send_topic(fd, AMPSIPC_COMMAND, 4, "a\nb");
+	expect(fd, buf, &have, AMPSIPC_ERROR, &m);
+	ck_assert_uint_eq(ipcwire_num(&m, AMPSIPC_T_ERRCODE, 0),
+	    AMPSIPC_E_INVALID_TOPIC);
+	send_topic(fd, AMPSIPC_PUBLISH, 5, "");
+	expect(fd, buf, &have, AMPSIPC_ERROR, &m);
+	ck_assert_str_eq(ipcwire_str(&m, AMPSIPC_T_REASON), "empty topic");
+	ck_assert_uint_eq(next_seq, 0);		/* nothing was "stored" */
+	send_topic(fd, AMPSIPC_PUBLISH, 6, "caf\xc3\xa9");
+	expect(fd, buf, &have, AMPSIPC_STORED, &m);
+	close(fd);
+}
+END_TEST
+
+/* Listen again with a per-uid cap, for a uid that is not an admin. */
+static void
+relisten_capped(unsigned int per_uid)
+{
+	char	*cause = NULL;
 
 	ipc_close(ipc);
-	ipc = listen_on(path, 2, &cause);
-	ck_assert_ptr_nonnull(ipc);
+	admin_ok = 0;
+	ipc = listen_on(path, per_uid, &cause);
+	if (ipc == NULL)
+		ck_abort_msg("ipc_listen: %s", cause);
+}
+
+/* Expect a connection refused with LIMIT (the accept is pumped). */
+static void
+expect_limit(int fd, uint8_t *buf, size_t *have)
+{
+	struct ipcwire_msg	m;
+
+	pump(20);
+	expect(fd, buf, have, AMPSIPC_ERROR, &m);
+	ck_assert_uint_eq(ipcwire_num(&m, AMPSIPC_T_ERRCODE, 0),
+	    AMPSIPC_E_LIMIT);
+	ck_assert_uint_eq(m.hdr.flags, AMPSIPC_F_FATAL);
+}
+
+START_TEST(test_per_uid_cap)
+{
+	static uint8_t		buf[65536];
+	size_t			have = 0;
+	int			a, b, c;
+
+	relisten_capped(2);
 	a = peer();
 	b = peer();
 	pump(20);
 	c = peer();
-	pump(20);
-	expect(c, buf, &have, AMPSIPC_ERROR, &m);
-	ck_assert_uint_eq(ipcwire_num(&m, AMPSIPC_T_ERRCODE, 0),
-	    AMPSIPC_E_LIMIT);
+	expect_limit(c, buf, &have);
 	expect_eof(c, buf, &have);
 	ck_assert_uint_eq(ipc_nclients(ipc), 2);
+	ck_assert_ptr_nonnull(strstr(last_log, "per-uid connection limit"));
+	close(c);
+	/* An admin uid is never refused by the per-uid cap. */
+	admin_ok = 1;
+	have = 0;
+	c = greeted_peer(buf, &have);
+	ck_assert_uint_eq(ipc_nclients(ipc), 3);
 	close(a);
+	close(b);
+	close(c);
+}
+END_TEST
+
+/* The last connections above max_clients are for admin uids only. */
+START_TEST(test_admin_reserve)
+{
+	static uint8_t		buf[65536];
+	size_t			have = 0;
+	int			fd[6], i;
+
+	max_clients = 2;
+	relisten_capped(0);
+	fd[0] = greeted_peer(buf, &have);
+	fd[1] = greeted_peer(buf, &have);
+	fd[2] = peer();
+	expect_limit(fd[2], buf, &have);
+	expect_eof(fd[2], buf, &have);
+	close(fd[2]);
+	admin_ok = 1;		/* the reserve of 2 */
+	have = 0;
+	fd[2] = greeted_peer(buf, &have);
+	fd[3] = greeted_peer(buf, &have);
+	fd[4] = peer();
+	expect_limit(fd[4], buf, &have);
+	ck_assert_uint_eq(ipc_nclients(ipc), 4);
+	for (i = 0; i < 5; i++)
+		close(fd[i]);
+}
+END_TEST
+
+/*
+ * A program that closed its end stops counting at once, even when the
+ * next program's connect is handled before its EOF; what it sent before
+ * closing is still handled.
+ */
+START_TEST(test_gone_not_counted)
+{
+	static uint8_t		buf[65536];
+	struct ipcwire_msg	m;
+	size_t			have = 0;
+	int			a, b, c;
+
+	relisten_capped(2);
+	a = greeted_peer(buf, &have);
+	b = greeted_peer(buf, &have);
+	/* c is queued on the listener before a goes: accept sees it first. */
+	c = peer();
+	send_hello(c, AMPSIPC_PROTO_VERSION);
+	send_publish(a, 7, "orders");
+	close(a);
+	have = 0;
+	expect(c, buf, &have, AMPSIPC_WELCOME, &m);
+	ck_assert_uint_eq(next_seq, 1);		/* a's publish was handled */
+	ck_assert_int_eq(closed_calls, 1);
+	ck_assert_uint_eq(ipc_nclients(ipc), 2);
 	close(b);
 	close(c);
 }
@@ -906,7 +1067,10 @@ ipcserver_suite(void)
 	tcase_add_test(tc, test_refuse_live_socket);
 	tcase_add_test(tc, test_stale_socket_replaced);
 	tcase_add_test(tc, test_acl_deny);
+	tcase_add_test(tc, test_bad_topic);
 	tcase_add_test(tc, test_per_uid_cap);
+	tcase_add_test(tc, test_admin_reserve);
+	tcase_add_test(tc, test_gone_not_counted);
 	tcase_add_test(tc, test_bye_and_split_frames);
 	tcase_add_test(tc, test_nothing_before_welcome);
 	tcase_add_test(tc, test_adopt_inherited_socket);
