@@ -137,15 +137,15 @@ static const struct ctl_cmd ctl_cmds[] = {
 	    "[-wait stored|persisted|none]",
 	    "publish messages (one per line of stdin without -data or "
 	    "-file)" },
-	{ "flush", CTL_C_FLUSH, COMMON, W_NONE, "",
+	{ "flush", CTL_C_FLUSH, COMMON | B(O_CONN), W_NONE, "[-conn C]",
 	    "wait until AMPS has persisted what this program published" },
 	{ "ping", CTL_C_PING, COMMON | B(O_DAEMON), W_NONE, "[-daemon]",
 	    "check the daemon and the state of its connections (exit 1 if "
 	    "one is down)" },
 	{ "status", CTL_C_STATUS, COMMON | B(O_JSON) | B(O_RAW) | B(O_CONN),
 	    W_NONE, "[-json | -raw] [-conn C]",
-	    "connections, stores, programs and subscriptions (root and the "
-	    "daemon's user)" },
+	    "connections, stores, programs and subscriptions (others: "
+	    "their own view)" },
 	{ "subscribe", CTL_C_SUBSCRIBE, RECV_OPTS, W_NONE,
 	    "-topic T [-filter F] [-subid ID] [-bookmark BM]\n\t[-durable] "
 	    "[-discard] [-delta] [-backlog N] [-ack] [-options O]\n\t"

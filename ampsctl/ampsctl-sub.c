@@ -41,6 +41,8 @@
 #include "ampsipc.h"
 #include "ampsctl.h"
 
+#define SUB_TIMEOUT	10000	/* ms: -timeout's default, ampsctl(1) */
+
 /* One receiving command: its arguments and progress. */
 struct sctl {
 	const struct ctl_args	*a;
@@ -192,6 +194,9 @@ sub_subscribe(struct ampsipc *h, struct sctl *c, int cmd)
 	if ((x = sub_cmd(c, cmd)) == NULL)
 		return (sub_fail(h, "command"));
 	ampsipc_set_exception_listener(h, sub_exc, c);
+	if (c->timeout > 0)	/* also the wait for the processed ack */
+		ampsipc_cmd_set_num(x, AMPSIPC_FIELD_TIMEOUT,
+		    (uint64_t)c->timeout);
 	if (c->a->subid == NULL) {
 		snprintf(c->used_id, sizeof c->used_id, "ampsctl");
 		ampsipc_cmd_set_str(x, AMPSIPC_FIELD_SUB_ID, c->used_id);
@@ -199,6 +204,8 @@ sub_subscribe(struct ampsipc *h, struct sctl *c, int cmd)
 		snprintf(c->used_id, sizeof c->used_id, "%s", c->a->subid);
 	rc = ampsipc_execute_async(h, x, sub_handler, c);
 	ampsipc_cmd_free(x);
+	if (rc == -1 && c->failed)
+		return (1);	/* sub_exc() printed why (invariant 1) */
 	if (rc == -1)
 		return (sub_fail(h, "subscribe"));
 	while (!c->failed && (c->n == 0 || c->got < c->n)) {
@@ -283,7 +290,7 @@ sub_unsubscribe(struct ampsipc *h, struct sctl *sc)
 	const char		*name = c->name != NULL ? c->name : c->subid;
 
 	if (ampsipc_unsubscribe_durable(h, name, c->conn, c->force,
-	    c->has_timeout ? sc->timeout : 10000) == -1)
+	    c->has_timeout ? sc->timeout : SUB_TIMEOUT) == -1)
 		return (sub_fail(h, "unsubscribe"));
 	printf("durable subscription %s removed\n", name);
 	return (0);
@@ -296,7 +303,7 @@ sub_list(struct ampsipc *h, struct sctl *c)
 	char	*text, *line, *next;
 
 	if (ampsipc_status(h, c->a->conn, &text, c->a->has_timeout ?
-	    c->timeout : 10000) == -1)
+	    c->timeout : SUB_TIMEOUT) == -1)
 		return (sub_fail(h, "subscriptions"));
 	for (line = text; line != NULL && *line != '\0'; line = next) {
 		if ((next = strchr(line, '\n')) != NULL)
@@ -349,7 +356,8 @@ ctl_receive(struct ctl_args *a)
 		fprintf(stderr, "ampsctl: %s\n", strerror(errno));
 		return (1);
 	}
-	if (ampsipc_connect(h, a->sock, "ampsctl", 10000) == -1) {
+	if (ampsipc_connect(h, a->sock, "ampsctl", c.timeout > 0 ? c.timeout :
+	    SUB_TIMEOUT) == -1) {
 		rc = sub_fail(h, "connect");
 		ampsipc_close(h);
 		return (rc);

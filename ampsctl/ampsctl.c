@@ -10,7 +10,7 @@
  *	ampsctl publish -topic T [-data D | -file F] [-delta] [-n N]
  *	    [-rate R] [-conn C] [-correlation X] [-sowkey K]
  *	    [-expiration S] [-wait stored|persisted|none]
- *	ampsctl flush
+ *	ampsctl flush [-conn C]
  *	ampsctl ping [-daemon]
  *	ampsctl status [-json | -raw] [-conn C]
  *	ampsctl subscribe | sow | ... : ampsctl-sub.c
@@ -146,11 +146,42 @@ slurp(const char *path, size_t *lenp)
 	return (buf);
 }
 
+/*
+ * Wait until AMPS persisted what this program published: on connection
+ * conn, or (NULL) on every connection it published on.
+ */
+static int
+ctl_flush(struct ampsipc *h, const char *conn, int timeout)
+{
+	if (conn != NULL)
+		return (ampsipc_publish_flush_conn(h, conn, timeout));
+	return (ampsipc_publish_flush(h, timeout));
+}
+
+/* What became of the publishes that failed: the first reason. */
+struct pub_failures {
+	int	 code;
+	char	 reason[256];
+};
+
+/* Publish events: remember why the first failed publish failed. */
+static void
+pub_event(struct ampsipc *h, const struct ampsipc_pubevent *ev, void *arg)
+{
+	struct pub_failures	*pf = arg;
+
+	if (ev->kind != AMPSIPC_PUB_FAILED || pf->code != 0)
+		return;
+	pf->code = ev->error != 0 ? ev->error : AMPSIPC_E_UNKNOWN;
+	snprintf(pf->reason, sizeof pf->reason, "%s", ev->reason);
+}
+
 /* ampsctl publish. */
 static int
 cmd_publish(struct ampsipc *h, const struct ctl_args *a)
 {
-	struct ctl	 cc, *c = &cc;
+	struct pub_failures	 pf;
+	struct ctl		 cc, *c = &cc;
 	struct timespec	 start;
 	char		*buf = NULL, *line = NULL;
 	size_t		 len, cap = 0;
@@ -158,6 +189,8 @@ cmd_publish(struct ampsipc *h, const struct ctl_args *a)
 	long		 sent = 0;
 	int		 rc = 0, timeout;
 
+	memset(&pf, 0, sizeof pf);
+	ampsipc_set_pub_handler(h, pub_event, &pf);
 	memset(c, 0, sizeof *c);
 	c->topic = a->topic;
 	c->delta = a->delta;
@@ -196,14 +229,16 @@ cmd_publish(struct ampsipc *h, const struct ctl_args *a)
 		rc = ampsipc_wait_stored(h, 0) == -1 &&
 		    ampsipc_error(h) != AMPSIPC_E_TIMED_OUT ? -1 : 0;
 	else if (strcmp(a->wait, "persisted") == 0)
-		rc = ampsipc_publish_flush(h, timeout);
+		rc = ctl_flush(h, a->conn, timeout);
 	else
 		rc = ampsipc_wait_stored(h, timeout);
 	if (rc == -1)
 		return (fail(h, "publish"));
 	if (ampsipc_failed(h) != 0) {
 		fprintf(stderr, "ampsctl: %" PRIu64 " of %ld publishes "
-		    "failed: %s\n", ampsipc_failed(h), sent, ampsipc_errmsg(h));
+		    "failed: %s: %s\n", ampsipc_failed(h), sent,
+		    ampsipc_strerror(pf.code), pf.reason[0] != '\0' ?
+		    pf.reason : "(no reason given)");
 		return (1);
 	}
 	return (0);
@@ -268,7 +303,7 @@ ctl_send(const struct ctl_args *a)
 		rc = cmd_publish(h, a);
 		break;
 	case CTL_C_FLUSH:
-		if (ampsipc_publish_flush(h, timeout) == -1)
+		if (ctl_flush(h, a->conn, timeout) == -1)
 			rc = fail(h, "flush");
 		break;
 	case CTL_C_PING:

@@ -612,6 +612,7 @@ void	 repl_stop(void);
 void	 repl_kick(void);
 /* Synchronous replication: hold the persisted ack; 1 if held. */
 int	 repl_defer_ack(struct sess *, const struct cmd *, size_t);
+int	 repl_defer_flush(struct sess *, const struct cmd *);
 /* Set the peer at run time ("host:port"). */
 int	 repl_set_peer(const char *, char *, size_t);
 int	 repl_bound_port(void);

@@ -276,6 +276,7 @@ flush_cmd(struct sess *s, struct cmd *c)
 	if (c->acks & AMPS_ACK_PERSISTED) {
 		pack_flush(s);
 		txlog_flush();
-		ack_send(s, c, AMPS_ACK_PERSISTED, "success", NULL);
+		if (!repl_defer_flush(s, c))
+			ack_send(s, c, AMPS_ACK_PERSISTED, "success", NULL);
 	}
 }

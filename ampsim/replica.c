@@ -61,6 +61,7 @@ struct pending {
 	char			*cid;
 	int			 has_seq;
 	uint64_t		 seq;
+	int			 flush;		/* a flush's persisted ack */
 };
 static TAILQ_HEAD(, pending) pendings = TAILQ_HEAD_INITIALIZER(pendings);
 
@@ -91,7 +92,12 @@ repl_release(void)
 			c.acks = AMPS_ACK_PERSISTED;
 			c.has_seq = p->has_seq;
 			c.seq = p->seq;
-			pack_success(s, &c);
+			if (p->flush) {
+				pack_flush(s);
+				ack_send(s, &c, AMPS_ACK_PERSISTED, "success",
+				    NULL);
+			} else
+				pack_success(s, &c);
 		}
 		free(p->cid);
 		free(p);
@@ -113,6 +119,29 @@ repl_defer_ack(struct sess *s, const struct cmd *c, size_t idx)
 	p->cid = c->cid ? xstrdup(c->cid) : NULL;
 	p->has_seq = c->has_seq;
 	p->seq = c->seq;
+	TAILQ_INSERT_TAIL(&pendings, p, entry);
+	return (1);
+}
+
+/*
+ * Hold the persisted ack of a flush until the peer has everything
+ * logged so far (§4.12: it says every earlier publish is persisted,
+ * which under --repl-sync means replicated).  Returns 1 if held.
+ */
+int
+repl_defer_flush(struct sess *s, const struct cmd *c)
+{
+	struct pending	*p;
+	size_t		 n = txlog_count();
+
+	if (!conf.repl_sync || conf.peer == NULL || n == 0 ||
+	    n - 1 < out_acked)
+		return (0);
+	p = xcalloc(1, sizeof *p);
+	p->idx = n - 1;
+	p->sess_id = s->id;
+	p->cid = c->cid ? xstrdup(c->cid) : NULL;
+	p->flush = 1;
 	TAILQ_INSERT_TAIL(&pendings, p, entry);
 	return (1);
 }

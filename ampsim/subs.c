@@ -289,6 +289,16 @@ sub_pause_resume(struct sess *s, struct cmd *c)
 		if ((sub = sub_find(s, id)) == NULL)
 			continue;
 		n++;
+		if (pause && !sub->paused && sub->bm_sub && !sub->replaying &&
+		    !sub->fully_durable) {
+			/*
+			 * A live bookmark subscription was fed by the fan-out,
+			 * which does not move replay_pos: everything logged so
+			 * far was delivered or did not match, so the resume
+			 * replays from the end of the log as it is now.
+			 */
+			sub->replay_pos = txlog_count();
+		}
 		if (pause)
 			sub->paused = 1;
 		else if (sub->paused) {

@@ -316,6 +316,20 @@ conf_check_conn(struct conf *c, struct conf_conn *cc, struct conf_errs *errs)
 		}
 		if (u.transport == AMPS_TRANSPORT_TCPS)
 			tls_used = 1;
+		if (strcmp(u.protocol, "amps") != 0) {
+			/* ampsd writes only the amps protocol's JSON-style
+			 * headers (docs/PROTOCOL.md §1.1, §2). */
+			if (amps_uri_redact(cc->servers[i].uri, red,
+			    sizeof red) < 0)
+				snprintf(red, sizeof red, "(unprintable)");
+			conf_errs_add(errs, f, cc->servers[i].line,
+			    "connection \"%s\": server \"%.200s\": protocol "
+			    "\"%s\" is a legacy header protocol ampsd cannot "
+			    "speak; use /amps/<message type> (e.g. "
+			    "/amps/%s)", cc->name, red, u.protocol,
+			    strcmp(u.protocol, "nvfix") == 0 ? "nvfix" :
+			    strcmp(u.protocol, "xml") == 0 ? "xml" : "fix");
+		}
 		amps_uri_free(&u);
 	}
 	if (cc->heartbeat_ms % 1000 != 0)

@@ -19,6 +19,7 @@
 #include "amps.h"
 #include "conn.h"
 #include "connha.h"
+#include "errmap.h"
 
 #define CONN_READ_CHUNK		(256 * 1024)
 #define CONN_READS_PER_CB	16
@@ -36,6 +37,8 @@ struct conn_obuf {
 
 struct conn {
 	const struct conf_conn	*cc;
+	char			*name;		/* cc's, or "<cc>.delta" */
+	char			*client_name;	/* the AMPS client name */
 	uint32_t		 id;
 	struct pubstore		*ps;
 	struct conn_events	 ev;
@@ -64,6 +67,9 @@ struct conn {
 	struct conn_obuf	 out;
 	uint64_t		 cid;
 	char			 logon_cid[24];
+	char			 flush_cid[32];	/* our flush awaiting its ack */
+	uint64_t		 flush_seq;	/* sent_seq when it was sent */
+	uint64_t		 flush_logon;	/* connects when it was sent */
 	int			 logon_retries;
 	char			*retry_user;
 	char			*retry_pw;
@@ -91,6 +97,9 @@ struct conn {
 	uint64_t		 damaged;	/* rows that failed their
 						   checksum, not sent */
 	char			 last_error[256];
+	enum errmap_conn	 why;		/* the next conn_fail()'s kind */
+	enum errmap_conn	 down_why;	/* why not up; NONE once ready */
+	char			 down_reason[256]; /* logon failure reason */
 };
 
 /* conn.c */

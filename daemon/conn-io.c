@@ -189,7 +189,7 @@ conn_io_arm(struct conn *c, char **cause)
 	    conn_io_cb, c);
 	c->ev_wr = event_new(loop_base(), c->fd, EV_WRITE, conn_io_cb, c);
 	if (c->ev_io == NULL || c->ev_wr == NULL)
-		fatalx("connection %s: event_new failed", c->cc->name);
+		fatalx("connection %s: event_new failed", c->name);
 	if (u->transport == AMPS_TRANSPORT_TCPS) {
 		c->ssl = conn_tls_new(c->ctx, c->fd, u->host,
 		    c->cc->tls.server_name, cause);
@@ -280,7 +280,7 @@ conn_io_open(struct conn *c, char **cause)
 	}
 	if (u->transport == AMPS_TRANSPORT_TCPS && !c->cc->tls.verify)
 		log_warnx("connection %s: TLS certificate verification is off "
-		    "(\"verify no\") for %s", c->cc->name,
+		    "(\"verify no\") for %s", c->name,
 		    c->redacted[connha_current(&c->ha)]);
 	return (0);
 }
@@ -297,7 +297,7 @@ conn_io_retry_addr(struct conn *c, int err)
 	if (c->ai_next == NULL)
 		return (-1);
 	log_debug("connection %s: connect: %s; trying the next address",
-	    c->cc->name, strerror(err));
+	    c->name, strerror(err));
 	conn_io_drop_socket(c);
 	if (conn_io_next_addr(c, &cause) == -1 ||
 	    conn_io_arm(c, &cause) == -1) {
@@ -341,7 +341,7 @@ conn_io_handshake(struct conn *c)
 	ERR_clear_error();
 	if ((rv = SSL_do_handshake(c->ssl)) == 1) {
 		c->tls_done = 1;
-		log_debug("connection %s: TLS %s established", c->cc->name,
+		log_debug("connection %s: TLS %s established", c->name,
 		    SSL_get_version(c->ssl));
 		return (1);
 	}
@@ -459,6 +459,7 @@ conn_io_read(struct conn *c)
 				return;
 		}
 		if (rc < 0) {
+			c->why = ERRMAP_CONN_PROTOCOL;
 			conn_fail(c, "bad frame from server: %s",
 			    amps_strerror(rc));
 			return;

@@ -119,7 +119,7 @@ conn_reload_prepare(struct conn *c, const struct conf_conn *next,
 			if (amps_uri_parse(next->servers[i].uri, &rl->uris[i],
 			    err, sizeof err) != 0) {
 				xasprintf(cause, "connection %s: server %s: %s",
-				    c->cc->name, rl->redacted[i], err);
+				    c->name, rl->redacted[i], err);
 				conn_reload_abort(rl);
 				return (NULL);
 			}
@@ -165,15 +165,15 @@ conn_reload_commit(struct conn *c, struct conn_reload *rl)
 		connha_set_servers(&c->ha, c->nuris, rl->cur);
 		if (rl->cur_listed)
 			log_info("connection %s: %zu server(s) now; the current "
-			    "one (%s) stays", c->cc->name, c->nuris,
+			    "one (%s) stays", c->name, c->nuris,
 			    c->redacted[rl->cur]);
 		else if (c->fd != -1) {
-			log_info("connection %s: %s; moving to %s", c->cc->name,
+			log_info("connection %s: %s; moving to %s", c->name,
 			    why, c->redacted[0]);
 			conn_reconnect_now(c, why);
 		} else
 			log_info("connection %s: %zu server(s) now; the next "
-			    "attempt goes to %s", c->cc->name, c->nuris,
+			    "attempt goes to %s", c->name, c->nuris,
 			    c->redacted[0]);
 	}
 	if (rl->bits & CONF_CH_RECONNECT)

@@ -98,10 +98,10 @@ conn_trace_parts(const struct conn *c, int out, const char *h1, size_t l1,
 		hlen += n;
 	}
 	rlen = conn_trace_redact(hdr, hlen, red, sizeof red);
-	log_trace0("connection %s: wire %s %zu bytes: %s%s%s", c->cc->name,
+	log_trace0("connection %s: wire %s %zu bytes: %s%s%s", c->name,
 	    out ? "->" : "<-", l1 + l2 + blen,
 	    log_safe_n(red, rlen, rlen), l1 + l2 > hlen ? "..." : "",
-	    log_safe_n(body, blen, CONN_TRACE_BODY));
+	    log_safe_n(body != NULL ? body : "", blen, CONN_TRACE_BODY));
 }
 
 /*

@@ -9,7 +9,8 @@
  * There is one struct conn per configured connection block.  It performs
  * logon (PROTOCOL.md §4.1), sends and checks heartbeats (§14), recovers the
  * publish store after every logon (§7.5), sends committed publishes with
- * `s` and a=persisted (§7.3), applies persisted acks (§7.4, §6.6), and on
+ * `s` and a=persisted (§7.3), applies persisted acks (§7.4, §6.6), sends
+ * a flush when a program waits for its publishes (§7.7), and on
  * any failure asks connha.c which server to try next and how long to
  * wait (§15.2).  conn-io.c owns the socket, TLS and buffers.  Message
  * bodies are never interpreted.
@@ -48,8 +49,9 @@
  *       precedes every newer publish.  The store is online (its commits
  *       raise the horizon) exactly while the state is RECOVERING or
  *       READY.
- *   (4) A row leaves the store only on a persisted ack (or logon s)
- *       covering it, or a failure ack naming it.
+ *   (4) A row leaves the store only on a persisted ack (or logon s, or
+ *       the persisted ack of a flush sent after it) covering it, or a
+ *       failure ack naming it.
  *   (5) Every state change goes through conn_set_state(), which logs it.
  *   (6) conn_fail() never reconnects synchronously; the next attempt runs
  *       from a timer, so callers up the stack may still hold frames.
@@ -118,7 +120,7 @@ conn_set_state(struct conn *c, enum conn_state s)
 {
 	if (c->state == s)
 		return;
-	log_info("connection %s: %s -> %s (server %s)", c->cc->name,
+	log_info("connection %s: %s -> %s (server %s)", c->name,
 	    conn_state_names[c->state], conn_state_names[s],
 	    c->redacted[connha_current(&c->ha)]);
 	if (c->ps != NULL && s != CONN_READY && s != CONN_RECOVERING)
@@ -185,6 +187,20 @@ struct conn *
 conn_create(const struct conf_conn *cc, uint32_t id, struct pubstore *ps,
     const struct conn_events *ev, char **cause)
 {
+	return (conn_create_session(cc, id, NULL, ps, ev, cause));
+}
+
+/*
+ * As conn_create(), for a session of connection block cc named
+ * "<name>.<suffix>" that logs on as "<client-name>.<suffix>" (suffix
+ * NULL: the connection itself).  The receive path keeps its delta
+ * subscriptions on such a session (docs/DESIGN.md §3 "Subscription").
+ */
+struct conn *
+conn_create_session(const struct conf_conn *cc, uint32_t id,
+    const char *suffix, struct pubstore *ps, const struct conn_events *ev,
+    char **cause)
+{
 	struct conn	*c;
 	char		 err[256];
 	size_t		 i, rlen;
@@ -192,6 +208,13 @@ conn_create(const struct conf_conn *cc, uint32_t id, struct pubstore *ps,
 
 	c = xcalloc(1, sizeof *c);
 	c->cc = cc;
+	if (suffix != NULL) {
+		xasprintf(&c->name, "%s.%s", cc->name, suffix);
+		xasprintf(&c->client_name, "%s.%s", cc->client_name, suffix);
+	} else {
+		c->name = xstrdup(cc->name);
+		c->client_name = xstrdup(cc->client_name);
+	}
 	c->id = id;
 	c->ps = ps;
 	c->ev = *ev;
@@ -260,6 +283,8 @@ conn_free(struct conn *c)
 	free(c->retry_user);
 	free(c->retry_pw);
 	free(c->out.p);
+	free(c->name);
+	free(c->client_name);
 	free(c);
 }
 
@@ -283,7 +308,7 @@ conn_restart(struct conn *c)
 	connha_free(&c->ha);
 	connha_init(&c->ha, c->cc->nservers, &c->cc->reconnect,
 	    (uint64_t)getpid() * 2654435761u + c->id);
-	log_info("connection %s: restarting after giving up", c->cc->name);
+	log_info("connection %s: restarting after giving up", c->name);
 	conn_attempt(c);
 }
 
@@ -299,6 +324,7 @@ conn_reconnect_now(struct conn *c, const char *why)
 	    c->state == CONN_IDLE)
 		return;
 	snprintf(c->last_error, sizeof c->last_error, "%s", why);
+	c->down_why = ERRMAP_CONN_LOST;
 	conn_io_close(c);
 	conn_set_state(c, CONN_BACKOFF);
 	evtimer_assign(c->ev_timer, loop_base(), conn_backoff_cb, c);
@@ -319,10 +345,12 @@ conn_timeout_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn	*c = arg;
 
-	if (c->state == CONN_CONNECTING || c->state == CONN_LOGGING_ON)
+	if (c->state == CONN_CONNECTING || c->state == CONN_LOGGING_ON) {
+		c->why = ERRMAP_CONN_TIMEOUT;
 		conn_fail(c, "%s timed out after %llu ms",
 		    c->state == CONN_CONNECTING ? "connect" : "logon",
 		    (unsigned long long)conf_conn_logon_timeout(c->cc));
+	}
 }
 
 /* Connect to the current server now. */
@@ -366,8 +394,9 @@ conn_attempt(struct conn *c)
 		log_warnx("connection %s: GAVE UP: giving up reconnecting "
 		    "(reconnect give-up %llu ms passed); stored messages wait "
 		    "until a reload (SIGHUP) restarts the connection; last "
-		    "error: %s", c->cc->name, (unsigned long long)giveup,
+		    "error: %s", c->name, (unsigned long long)giveup,
 		    c->last_error);
+		c->down_why = ERRMAP_CONN_GAVE_UP;
 		conn_set_state(c, CONN_GAVE_UP);
 		return;
 	}
@@ -375,16 +404,40 @@ conn_attempt(struct conn *c)
 	if (giveup != 0 && c->state != CONN_IDLE && c->ha.attempts == 1)
 		log_warnx("connection %s: reconnecting; this connection gives "
 		    "up for good if no server answers within %llu ms "
-		    "(reconnect give-up)", c->cc->name,
+		    "(reconnect give-up)", c->name,
 		    (unsigned long long)giveup);
 	if (c->state != CONN_IDLE)
 		conn_set_state(c, CONN_BACKOFF);
 	if (d > 0)
 		log_debug("connection %s: next attempt in %llu ms to %s",
-		    c->cc->name, (unsigned long long)d,
+		    c->name, (unsigned long long)d,
 		    c->redacted[connha_current(&c->ha)]);
 	evtimer_assign(c->ev_timer, loop_base(), conn_backoff_cb, c);
 	conn_arm(c->ev_timer, d);
+}
+
+/*
+ * Why the connection is about to go down (errmap.h): what the caller
+ * said (c->why), else what the state says: a lost link once it was up,
+ * a TLS failure while the handshake ran, a refusal while connecting.
+ */
+static void
+conn_classify(struct conn *c, int was_up)
+{
+	enum errmap_conn	why = c->why;
+
+	if (why == ERRMAP_CONN_NONE) {
+		if (was_up || c->state == CONN_LOGGING_ON)
+			why = ERRMAP_CONN_LOST;
+		else if (c->connected && c->ssl != NULL && !c->tls_done)
+			why = ERRMAP_CONN_TLS;
+		else
+			why = ERRMAP_CONN_REFUSED;
+	}
+	if (why != ERRMAP_CONN_LOGON)
+		c->down_reason[0] = '\0';
+	c->down_why = why;
+	c->why = ERRMAP_CONN_NONE;
 }
 
 /*
@@ -399,7 +452,8 @@ conn_failv(struct conn *c, int hung, const char *fmt, va_list ap)
 
 	vsnprintf(c->last_error, sizeof c->last_error, fmt, ap);
 	was_up = c->state == CONN_READY || c->state == CONN_RECOVERING;
-	log_warnx("connection %s: %s: %s", c->cc->name,
+	conn_classify(c, was_up);
+	log_warnx("connection %s: %s: %s", c->name,
 	    c->redacted[connha_current(&c->ha)], c->last_error);
 	c->failures++;
 	if (was_up && hung)
@@ -444,7 +498,7 @@ conn_fill_logon(struct conn *c, struct amps_wr *w, void *arg)
 	pw = c->retry_pw != NULL ? c->retry_pw : u->password;
 	amps_wr_cstr(w, AMPS_F_C, "logon");
 	amps_wr_cstr(w, AMPS_F_CID, c->logon_cid);
-	amps_wr_cstr(w, AMPS_F_CLIENT_NAME, c->cc->client_name);
+	amps_wr_cstr(w, AMPS_F_CLIENT_NAME, c->client_name);
 	amps_wr_cstr(w, AMPS_F_A, "processed");
 	amps_wr_cstr(w, AMPS_F_VERSION, CONN_VERSION);
 	if (user != NULL)
@@ -483,6 +537,15 @@ conn_fill_heartbeat(struct conn *c, struct amps_wr *w, void *arg)
 {
 	amps_wr_cstr(w, AMPS_F_C, "heartbeat");
 	amps_wr_cstr(w, AMPS_F_O, arg);
+}
+
+/* Fill a flush frame asking for its persisted ack. */
+static void
+conn_fill_flush(struct conn *c, struct amps_wr *w, void *arg)
+{
+	amps_wr_cstr(w, AMPS_F_C, "flush");
+	amps_wr_cstr(w, AMPS_F_CID, c->flush_cid);
+	amps_wr_cstr(w, AMPS_F_A, "persisted");
 }
 
 /*
@@ -566,8 +629,8 @@ conn_logon_report(struct conn *c, uint64_t s, const struct pubstore_logon *lo)
 		    "name \"%s\", above %llu stored message(s) never sent "
 		    "(%llu..%llu; a new or replaced store?): renumbered "
 		    "%llu..%llu in the same order so that none is taken as "
-		    "a duplicate", c->cc->name, (unsigned long long)s,
-		    log_safe(c->cc->client_name, 128),
+		    "a duplicate", c->name, (unsigned long long)s,
+		    log_safe(c->client_name, 128),
 		    (unsigned long long)lo->renumbered,
 		    (unsigned long long)lo->first,
 		    (unsigned long long)lo->last,
@@ -583,8 +646,8 @@ conn_logon_report(struct conn *c, uint64_t s, const struct pubstore_logon *lo)
 		    "unpersisted message(s) up to %llu are taken as "
 		    "persisted and may be lost (is another client using the "
 		    "name, or was the store restored from an older copy?)",
-		    c->cc->name, (unsigned long long)s,
-		    log_safe(c->cc->client_name, 128),
+		    c->name, (unsigned long long)s,
+		    log_safe(c->client_name, 128),
 		    (unsigned long long)lo->horizon,
 		    (unsigned long long)lo->assumed,
 		    (unsigned long long)lo->horizon);
@@ -611,6 +674,8 @@ conn_logon_done(struct conn *c, uint64_t s)
 	}
 	c->logon_seq = s;
 	c->connects++;
+	c->down_why = ERRMAP_CONN_NONE;
+	c->down_reason[0] = '\0';
 	connha_report_success(&c->ha, loop_now_ms());
 	conn_start_heartbeat(c);
 	if (c->gen != gen)
@@ -626,11 +691,11 @@ conn_logon_done(struct conn *c, uint64_t s)
 			    "messages %llu..%llu of client name \"%s\" (they "
 			    "cannot be replayed: they left this store when it "
 			    "persisted them); newer messages are sent above "
-			    "%llu", c->cc->name, (unsigned long long)s,
+			    "%llu", c->name, (unsigned long long)s,
 			    (unsigned long long)disc,
 			    (unsigned long long)s + 1,
 			    (unsigned long long)disc,
-			    log_safe(c->cc->client_name, 128),
+			    log_safe(c->client_name, 128),
 			    (unsigned long long)disc);
 			c->server_lost++;
 			c->sent_seq = disc;
@@ -641,8 +706,8 @@ conn_logon_done(struct conn *c, uint64_t s)
 			c->ev.persisted(c, s, c->ev.arg);
 	}
 	log_info("connection %s: logged on as \"%s\", server has sequence "
-	    "%llu, replaying %llu..%llu", c->cc->name,
-	    log_safe(c->cc->client_name, 128), (unsigned long long)s,
+	    "%llu, replaying %llu..%llu", c->name,
+	    log_safe(c->client_name, 128), (unsigned long long)s,
 	    (unsigned long long)c->sent_seq + 1,
 	    (unsigned long long)c->recover_target);
 	conn_set_state(c, CONN_RECOVERING);
@@ -661,6 +726,7 @@ conn_logon_ack(struct conn *c, const struct amps_hdr *h)
 	if (amps_hdr_eq(h, AMPS_F_STATUS, "success")) {
 		if (amps_hdr_has(h, AMPS_F_S) && amps_hdr_u64(h, AMPS_F_S,
 		    &s) != 0) {
+			c->why = ERRMAP_CONN_PROTOCOL;
 			conn_fail(c, "logon ack with a bad sequence");
 			return;
 		}
@@ -678,19 +744,47 @@ conn_logon_ack(struct conn *c, const struct amps_hdr *h)
 			c->retry_pw = xstrdup(pw);
 		}
 		log_info("connection %s: logon retry requested (%d of %d)",
-		    c->cc->name, c->logon_retries, CONN_LOGON_RETRIES);
+		    c->name, c->logon_retries, CONN_LOGON_RETRIES);
 		conn_send_logon(c);
 		return;
 	}
-	if (strcmp(reason, "auth failure") == 0)
+	c->why = ERRMAP_CONN_LOGON;
+	snprintf(c->down_reason, sizeof c->down_reason, "%s", reason);
+	if (strcmp(reason, "auth failure") == 0) {
+		c->why = ERRMAP_CONN_AUTH;
 		conn_fail(c, "logon failed: authentication failure (check the "
 		    "user and password of this server)");
-	else if (strcmp(reason, "name in use") == 0)
+	} else if (strcmp(reason, "name in use") == 0) {
+		c->why = ERRMAP_CONN_NAME_IN_USE;
 		conn_fail(c, "logon failed: client name \"%s\" is in use by "
-		    "another client", log_safe(c->cc->client_name, 128));
-	else
+		    "another client", log_safe(c->client_name, 128));
+	} else
 		conn_fail(c, "logon failed: %s", reason[0] ?
 		    log_safe(reason, 200) : "(no reason given)");
+}
+
+/* AMPS persisted everything up to s (PROTOCOL.md §7.4). */
+static void
+conn_persisted_upto(struct conn *c, uint64_t s)
+{
+	if (s > c->sent_seq) {
+		/* Never sent: do not let anyone believe it is safe. */
+		log_warnx("connection %s: server acknowledged sequence "
+		    "%llu but only %llu were sent; using %llu",
+		    c->name, (unsigned long long)s,
+		    (unsigned long long)c->sent_seq,
+		    (unsigned long long)c->sent_seq);
+		s = c->sent_seq;
+	}
+	if (s <= c->persisted_seq)
+		return;
+	c->persisted_seq = s;
+	if (c->ps != NULL)
+		pubstore_discard_upto(c->ps, s);
+	log_trace(TRACE_CONN, "connection %s: persisted up to %llu",
+	    c->name, (unsigned long long)s);
+	if (c->ev.persisted != NULL)
+		c->ev.persisted(c, s, c->ev.arg);
 }
 
 /* Handle a persisted ack (PROTOCOL.md §7.4, §6.6, §7.6). */
@@ -706,33 +800,57 @@ conn_persisted_ack(struct conn *c, const struct amps_hdr *h)
 		reason[0] = '\0';
 	if (amps_hdr_eq(h, AMPS_F_STATUS, "success") ||
 	    strcmp(reason, "duplicate") == 0) {
-		if (s > c->sent_seq) {
-			/* Never sent: do not let anyone believe it is safe. */
-			log_warnx("connection %s: server acknowledged sequence "
-			    "%llu but only %llu were sent; using %llu",
-			    c->cc->name, (unsigned long long)s,
-			    (unsigned long long)c->sent_seq,
-			    (unsigned long long)c->sent_seq);
-			s = c->sent_seq;
-		}
-		if (s <= c->persisted_seq)
-			return;
-		c->persisted_seq = s;
-		if (c->ps != NULL)
-			pubstore_discard_upto(c->ps, s);
-		log_trace(TRACE_CONN, "connection %s: persisted up to %llu",
-		    c->cc->name, (unsigned long long)s);
-		if (c->ev.persisted != NULL)
-			c->ev.persisted(c, s, c->ev.arg);
+		conn_persisted_upto(c, s);
 		return;
 	}
 	log_warnx("connection %s: server refused message %llu: %s",
-	    c->cc->name, (unsigned long long)s, log_safe(reason, 200));
+	    c->name, (unsigned long long)s, log_safe(reason, 200));
 	if (c->ps != NULL && pubstore_fail(c->ps, s) == -1)
-		log_warnx("connection %s: publish store: %s", c->cc->name,
+		log_warnx("connection %s: publish store: %s", c->name,
 		    pubstore_error(c->ps));
 	if (c->ev.failed != NULL)
 		c->ev.failed(c, s, reason, c->ev.arg);
+}
+
+/*
+ * Ask AMPS to hurry the persisted acks of everything sent so far (a
+ * `flush` with a=persisted, PROTOCOL.md §4.12, §7.7), unless a flush
+ * sent since this logon covers need already or need is not sent yet.
+ * A program waiting in PUBLISH_FLUSH then does not wait for the
+ * server's ack conflation.
+ */
+void
+conn_flush_upto(struct conn *c, uint64_t need)
+{
+	if (c->state != CONN_READY || need > c->sent_seq ||
+	    (c->flush_logon == c->connects && c->flush_seq >= need))
+		return;
+	snprintf(c->flush_cid, sizeof c->flush_cid, "flush-%llu",
+	    (unsigned long long)c->cid++);
+	c->flush_seq = c->sent_seq;
+	c->flush_logon = c->connects;
+	log_trace(TRACE_CONN, "connection %s: flush up to %llu", c->name,
+	    (unsigned long long)c->flush_seq);
+	conn_send_wr(c, conn_fill_flush, NULL);
+}
+
+/*
+ * The ack of our flush: its persisted ack says that everything sent
+ * before it is persisted or refused (PROTOCOL.md §4.12); refusals came
+ * first, each in its own ack.
+ */
+static void
+conn_flush_ack(struct conn *c, const struct amps_hdr *h)
+{
+	if (!amps_hdr_eq(h, AMPS_F_A, "persisted"))
+		return;
+	c->flush_cid[0] = '\0';
+	if (!amps_hdr_eq(h, AMPS_F_STATUS, "success")) {
+		log_debug("connection %s: flush failed", c->name);
+		return;
+	}
+	if (c->flush_logon == c->connects)
+		conn_persisted_upto(c, c->flush_seq);
 }
 
 /*
@@ -749,6 +867,7 @@ conn_frame(struct conn *c, const char *body, uint32_t len)
 	c->frames_in++;
 	if ((rc = amps_hdr_parse(body, len, &h)) != 0) {
 		conn_trace_frame(c, 0, body, len, len);
+		c->why = ERRMAP_CONN_PROTOCOL;
 		conn_fail(c, "bad header from server: %s", amps_strerror(rc));
 		return (-1);
 	}
@@ -767,15 +886,22 @@ conn_frame(struct conn *c, const char *body, uint32_t len)
 			conn_logon_ack(c, &h);
 			return (c->fd == -1 ? -1 : 0);
 		}
+		c->why = ERRMAP_CONN_PROTOCOL;
 		conn_fail(c, "server sent \"%s\" before the logon ack",
 		    amps_cmd_name(cmd));
 		return (-1);
 	}
 	/* Persisted acks with s are the publish store's; those without
-	 * (bookmark subscriptions, §8.4) go to the receive path. */
+	 * (bookmark subscriptions, §8.4) go to the receive path, except
+	 * the ack of our own flush. */
 	if (cmd == AMPS_CMD_ACK && amps_hdr_eq(&h, AMPS_F_A, "persisted") &&
 	    amps_hdr_has(&h, AMPS_F_S)) {
 		conn_persisted_ack(c, &h);
+		return (0);
+	}
+	if (cmd == AMPS_CMD_ACK && c->flush_cid[0] != '\0' &&
+	    amps_hdr_eq(&h, AMPS_F_CID, c->flush_cid)) {
+		conn_flush_ack(c, &h);
 		return (0);
 	}
 	if (c->ev.frame != NULL)
@@ -801,7 +927,10 @@ conn_kind_cmd(enum pubstore_kind k)
 /*
  * Queue one stored record as a frame: the header
  * {"c":CMD,"t":TOPIC,"a":"persisted","s":SEQ,<stored fields>} written
- * by the codec into c->head, then the data as it is in the store.
+ * by the codec into c->head, then the data as it is in the store.  A
+ * sow_delete also asks for its processed and stats acks, with cid
+ * "sd-SEQ", which the receive path routes to the program that asked
+ * (subpath_sow_delete).
  */
 static int
 conn_replay_cb(const struct pubstore_rec *r, void *arg)
@@ -809,11 +938,12 @@ conn_replay_cb(const struct pubstore_rec *r, void *arg)
 	struct conn	*c = arg;
 	struct amps_wr	 w;
 	long long	 n;
+	char		 cid[32];
 
 	if (r->damaged) {
 		log_warnx("connection %s: stored message %llu failed its "
 		    "checksum: not sent, kept in the quarantine table of the "
-		    "publish store", c->cc->name, (unsigned long long)r->seq);
+		    "publish store", c->name, (unsigned long long)r->seq);
 		c->sent_seq = r->seq;
 		c->damaged++;
 		if (c->ev.failed != NULL)
@@ -823,17 +953,22 @@ conn_replay_cb(const struct pubstore_rec *r, void *arg)
 	}
 	if (r->seq > pubstore_sendable_seq(c->ps) || r->seq <= c->sent_seq)
 		return (1);
+	snprintf(cid, sizeof cid, "sd-%llu", (unsigned long long)r->seq);
 	for (;;) {
 		amps_wr_begin(&w, c->head, c->headcap);
 		amps_wr_cstr(&w, AMPS_F_C, conn_kind_cmd(r->kind));
 		amps_wr_str(&w, AMPS_F_T, r->topic, r->topic_len);
-		amps_wr_cstr(&w, AMPS_F_A, "persisted");
+		if (r->kind == PUBSTORE_SOW_DELETE) {
+			amps_wr_cstr(&w, AMPS_F_CID, cid);
+			amps_wr_cstr(&w, AMPS_F_A, "processed,persisted,stats");
+		} else
+			amps_wr_cstr(&w, AMPS_F_A, "persisted");
 		amps_wr_u64(&w, AMPS_F_S, r->seq);
 		amps_wr_fields(&w, r->hdr, r->hdr_len);
 		n = amps_wr_finish_head(&w, r->data_len);
 		if (n < 0 || (size_t)n + r->data_len > AMPS_FRAME_MAX_DEFAULT) {
 			log_warnx("connection %s: stored message %llu too "
-			    "large", c->cc->name, (unsigned long long)r->seq);
+			    "large", c->name, (unsigned long long)r->seq);
 			c->sent_seq = r->seq;
 			return (0);
 		}
@@ -867,17 +1002,17 @@ conn_pump(struct conn *c)
 	uint64_t	before, sendable;
 	int64_t		n;
 
-	if (c->ps == NULL || (c->state != CONN_READY &&
-	    c->state != CONN_RECOVERING))
+	if (c->state != CONN_READY && c->state != CONN_RECOVERING)
 		return;
-	while (c->sent_seq < (sendable = pubstore_sendable_seq(c->ps)) &&
+	while (c->ps != NULL &&
+	    c->sent_seq < (sendable = pubstore_sendable_seq(c->ps)) &&
 	    conn_out_pending(c) < CONN_OUT_HIGH) {
 		before = c->sent_seq;
 		n = pubstore_replay(c->ps, c->sent_seq, CONN_REPLAY_SLICE,
 		    conn_replay_cb, c);
 		if (n < 0) {
 			log_warnx("connection %s: publish store replay: %s",
-			    c->cc->name, pubstore_error(c->ps));
+			    c->name, pubstore_error(c->ps));
 			break;
 		}
 		if (n == 0) {
@@ -906,7 +1041,14 @@ conn_state(const struct conn *c)
 const char *
 conn_name(const struct conn *c)
 {
-	return (c->cc->name);
+	return (c->name);
+}
+
+/* The highest sequence sent upstream on this logon. */
+uint64_t
+conn_sent_seq(const struct conn *c)
+{
+	return (c->sent_seq);
 }
 
 /* Index given at creation. */
@@ -921,9 +1063,9 @@ void
 conn_get_status(const struct conn *c, struct conn_status *st)
 {
 	memset(st, 0, sizeof *st);
-	snprintf(st->name, sizeof st->name, "%s", c->cc->name);
+	snprintf(st->name, sizeof st->name, "%s", c->name);
 	snprintf(st->client_name, sizeof st->client_name, "%s",
-	    c->cc->client_name);
+	    c->client_name);
 	st->state = c->state;
 	st->state_name = conn_state_names[c->state];
 	st->wire_state = conn_state_wire[c->state];
@@ -947,4 +1089,6 @@ conn_get_status(const struct conn *c, struct conn_status *st)
 	st->server_lost = c->server_lost;
 	st->damaged = c->damaged;
 	snprintf(st->last_error, sizeof st->last_error, "%s", c->last_error);
+	st->down_why = c->down_why;
+	st->errcode = errmap_conn(c->down_why, c->down_reason);
 }

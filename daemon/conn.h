@@ -68,6 +68,8 @@ struct conn_status {
 	uint64_t	 damaged;	/* stored messages that failed their
 					   checksum (quarantined, not sent) */
 	char		 last_error[256];
+	int		 down_why;	/* enum errmap_conn: why not up */
+	uint32_t	 errcode;	/* its AMPS exception kind (errmap) */
 };
 
 /* Upcalls into the daemon core (the publish path). */
@@ -95,17 +97,22 @@ struct conn_events {
 
 struct conn	*conn_create(const struct conf_conn *, uint32_t id,
 		    struct pubstore *, const struct conn_events *, char **);
+struct conn	*conn_create_session(const struct conf_conn *, uint32_t id,
+		    const char *suffix, struct pubstore *,
+		    const struct conn_events *, char **);
 void		 conn_start(struct conn *);
 void		 conn_stop(struct conn *);
 void		 conn_restart(struct conn *);
 void		 conn_reconnect_now(struct conn *, const char *);
 void		 conn_free(struct conn *);
 void		 conn_pump(struct conn *);
+void		 conn_flush_upto(struct conn *, uint64_t);
 enum conn_state	 conn_state(const struct conn *);
 const char	*conn_state_name(enum conn_state);
 uint32_t	 conn_wire_state(enum conn_state);
 const char	*conn_name(const struct conn *);
 uint32_t	 conn_id(const struct conn *);
+uint64_t	 conn_sent_seq(const struct conn *);
 void		 conn_get_status(const struct conn *, struct conn_status *);
 int		 conn_send_raw(struct conn *, const void *, size_t);
 

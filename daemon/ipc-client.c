@@ -856,7 +856,7 @@ ipc_client_dispatch(struct ipc_client *c, const uint8_t *fr, uint32_t len)
 		ipc_client_call(c, &m, &ipc->h.publish, IPC_OP_PUBLISH);
 		break;
 	case AMPSIPC_PUBLISH_FLUSH:
-		ipc_client_call(c, &m, &ipc->h.flush, IPC_OP_PUBLISH);
+		ipc_client_call(c, &m, &ipc->h.flush, IPC_OP_FLUSH);
 		break;
 	case AMPSIPC_COMMAND:
 		ipc_client_call(c, &m, &ipc->h.command, ipc_client_cmd_op(&m));
@@ -868,7 +868,7 @@ ipc_client_dispatch(struct ipc_client *c, const uint8_t *fr, uint32_t len)
 		ipc_client_call(c, &m, &ipc->h.queue_ack, IPC_OP_ACK);
 		break;
 	case AMPSIPC_STATUS:
-		ipc_client_call(c, &m, &ipc->h.status, IPC_OP_ADMIN);
+		ipc_client_call(c, &m, &ipc->h.status, IPC_OP_STATUS);
 		break;
 	case AMPSIPC_ADMIN:
 		ipc_client_call(c, &m, &ipc->h.admin, IPC_OP_ADMIN);
@@ -1150,12 +1150,15 @@ ipc_client_reply_admin(struct ipc_client *c, uint32_t reqid, uint32_t status,
 /* CONN_STATE: connection conn (connid) is now in state, on server. */
 int
 ipc_client_send_conn_state(struct ipc_client *c, const char *conn,
-    uint32_t connid, uint32_t state, const char *server)
+    uint32_t connid, uint32_t state, const char *server, uint32_t code,
+    const char *reason)
 {
 	struct ipc_fld	f[] = { FLD_STR(CONN, conn), FLD_U32(CONN_ID, connid),
-	    FLD_U32(STATE, state), FLD_STR(SERVER, server) };
+	    FLD_U32(STATE, state), FLD_STR(SERVER, server),
+	    FLD_U32(ERRCODE, code), FLD_STR(REASON, reason) };
 
 	if (conn == NULL)
 		return (-1);
-	return (ipc_client_sendv(c, AMPSIPC_CONN_STATE, 0, 0, f, 4, 0));
+	return (ipc_client_sendv(c, AMPSIPC_CONN_STATE, 0, 0, f,
+	    code != 0 ? 6 : 4, 0));
 }

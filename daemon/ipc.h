@@ -36,12 +36,14 @@ struct ipc_client;
 /* What the ACL hook is asked about. */
 enum ipc_op {
 	IPC_OP_CONNECT,		/* at accept: conn and topic are NULL */
-	IPC_OP_PUBLISH,		/* PUBLISH, DELTA_PUBLISH, PUBLISH_FLUSH */
+	IPC_OP_PUBLISH,		/* PUBLISH, DELTA_PUBLISH */
 	IPC_OP_DELETE,		/* sow_delete (stored or not) */
 	IPC_OP_SUBSCRIBE,	/* subscribe family, sow, unsubscribe */
 	IPC_OP_ACK,		/* DISCARD, QUEUE_ACK */
-	IPC_OP_ADMIN,		/* STATUS and other 300s; at accept: may
-				 * this uid use the admin reserve? */
+	IPC_OP_FLUSH,		/* PUBLISH_FLUSH: the program's own publishes */
+	IPC_OP_STATUS,		/* STATUS: the handler shows what uid may see */
+	IPC_OP_ADMIN,		/* ADMIN (300s); at accept: may this uid use
+				 * the admin reserve? */
 };
 
 /*
@@ -204,9 +206,13 @@ int	 ipc_client_reply_status(struct ipc_client *, uint32_t reqid,
 /* ADMIN_REPLY: status 0 done, 1 refused or partly done; text says what. */
 int	 ipc_client_reply_admin(struct ipc_client *, uint32_t reqid,
 	     uint32_t status, const char *text);
-/* CONN_STATE: connection conn (index connid) is now in state, on server. */
+/*
+ * CONN_STATE: connection conn (index connid) is now in state, on server;
+ * code (0: none) and reason say why it is not up.
+ */
 int	 ipc_client_send_conn_state(struct ipc_client *, const char *conn,
-	     uint32_t connid, uint32_t state, const char *server);
+	     uint32_t connid, uint32_t state, const char *server,
+	     uint32_t code, const char *reason);
 /* Queue a frame the core encoded with ipcwire_* (ACK, MESSAGE, ...). */
 int	 ipc_client_send_frame(struct ipc_client *, const void *, size_t);
 /*

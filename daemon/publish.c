@@ -28,8 +28,11 @@
  *                               file holds above the store's horizon
  *                               moves with the rows (pubstore_logon())
  *   PUBLISH_FLUSH            -> publish_flush_h(): wait until everything
- *                               this program stored on that connection is
- *                               persisted or refused
+ *                               this program stored, on the connection
+ *                               named or on all of them, is persisted or
+ *                               refused; publish_flush_upstream() asks
+ *                               AMPS for a flush (no wait for its ack
+ *                               conflation)
  *
  * While the server drains (SIGTERM), publishes are not stored: they take
  * their turn in `pending` and are answered ERROR SHUTTING_DOWN.
@@ -46,7 +49,9 @@
  *       (pending replies, trackers and flush waiters are cleared).
  *   (5) sc->settled only grows: every seq <= settled was persisted or
  *       refused by AMPS, so a waiter whose target <= settled is done.
- *   (6) Every seq kept here (pending replies, trackers, refused seqs,
+ *   (6) A flush waiter is answered FLUSHED only when, on every
+ *       connection, its target is settled (docs/DESIGN.md §4 promise 7).
+ *   (7) Every seq kept here (pending replies, trackers, refused seqs,
  *       flush targets, each program's last seq) names the row that
  *       carries it now: a renumbering shifts them before the logon's
  *       persisted upcall, so no program is told PERSISTED or FLUSHED for
@@ -66,6 +71,7 @@
 
 #include "amps.h"
 #include "conf.h"
+#include "cmdhdr.h"
 #include "conn.h"
 #include "errmap.h"
 #include "ipc.h"
@@ -73,6 +79,7 @@
 #include "loop.h"
 #include "pubstore.h"
 #include "server-int.h"
+#include "subpath.h"
 #include "xmalloc.h"
 
 /* Remember that cl published seq on sc. */
@@ -100,39 +107,129 @@ publish_track_add(struct server_conn *sc, struct ipc_client *cl,
 	sc->tlen++;
 }
 
+/* Everything of sc up to this is persisted or refused. */
+uint64_t
+publish_done_seq(struct server_conn *sc)
+{
+	uint64_t	done = pubstore_discarded_seq(sc->ps);
+
+	return (done > sc->settled ? done : sc->settled);
+}
+
+/*
+ * Why a flush waiter is not done: how many of its program's messages
+ * are still unsettled on the first connection it waits for, and that
+ * connection's state (docs/IPC.md §8).
+ */
+static void
+publish_waiter_why(struct server *srv, struct publish_waiter *w, char *buf,
+    size_t cap)
+{
+	struct server_conn	*sc;
+	struct conn_status	 st;
+	uint64_t		 done, n = 0, now = loop_now_ms();
+	size_t			 i, j, more = 0, first = srv->nconns;
+
+	for (i = 0; i < srv->nconns; i++) {
+		sc = &srv->conns[i];
+		if (w->target[i] == 0 || w->target[i] <= publish_done_seq(sc))
+			continue;
+		if (first == srv->nconns)
+			first = i;
+		else
+			more++;
+	}
+	if (first == srv->nconns) {
+		snprintf(buf, cap, "messages not yet persisted");
+		return;
+	}
+	sc = &srv->conns[first];
+	done = publish_done_seq(sc);
+	for (j = sc->thead; j < sc->tlen; j++)
+		if (sc->track[j].cl == w->cl && sc->track[j].seq > done &&
+		    sc->track[j].seq <= w->target[first])
+			n++;
+	conn_get_status(sc->conn, &st);
+	snprintf(buf, cap, "%llu message(s) not yet persisted on connection "
+	    "%s (%s for %llu ms%s%s)%s; they stay stored and will be sent",
+	    (unsigned long long)n, sc->cc->name, st.state_name,
+	    (unsigned long long)(now - st.state_since_ms),
+	    st.last_error[0] != '\0' && st.state != CONN_READY ?
+	    ", last error: " : "", st.state != CONN_READY ? st.last_error : "",
+	    more > 0 ? " and on other connections" : "");
+}
+
 /* Answer a flush waiter and free it (it must be unlinked already). */
 static void
-publish_waiter_done(struct publish_waiter *w, int timed_out)
+publish_waiter_done(struct server *srv, struct publish_waiter *w,
+    int timed_out)
 {
+	char	why[512];
+
 	if (w->cl != NULL) {
-		if (timed_out)
+		if (timed_out) {
+			publish_waiter_why(srv, w, why, sizeof why);
 			ipc_client_reply_error(w->cl, w->reqid,
-			    AMPSIPC_E_TIMED_OUT, "messages not yet persisted; "
-			    "they stay stored and will be sent");
-		else
+			    AMPSIPC_E_TIMED_OUT, why);
+		} else
 			ipc_client_reply_flushed(w->cl, w->reqid);
 	}
 	if (w->timer != NULL)
 		event_free(w->timer);
+	free(w->target);
 	free(w);
 }
 
-/* Release the flush waiters of sc that are now covered. */
+/* Whether every connection w waits for has settled its target. */
+static int
+publish_waiter_ready(struct server *srv, const struct publish_waiter *w)
+{
+	size_t	i;
+
+	for (i = 0; i < srv->nconns; i++)
+		if (w->target[i] > publish_done_seq(&srv->conns[i]))
+			return (0);
+	return (1);
+}
+
+/* Release the flush waiters that are now covered. */
 static void
-publish_check_waiters(struct server *srv, struct server_conn *sc)
+publish_check_waiters(struct server *srv)
 {
 	struct publish_waiter	**wp, *w;
-	uint64_t		  done;
 
-	done = pubstore_discarded_seq(sc->ps);
-	if (done < sc->settled)
-		done = sc->settled;
 	for (wp = &srv->waiters; (w = *wp) != NULL;) {
-		if (w->connid == sc->id && w->target <= done) {
+		if (publish_waiter_ready(srv, w)) {
 			*wp = w->next;
-			publish_waiter_done(w, 0);
+			publish_waiter_done(srv, w, 0);
 		} else
 			wp = &w->next;
+	}
+}
+
+/*
+ * The flush phase, after the pump: on each connection with a waiter,
+ * ask AMPS for a flush once everything the waiters need is sent
+ * (conn_flush_upto() sends at most one per need and logon).
+ */
+void
+publish_flush_upstream(struct server *srv)
+{
+	struct publish_waiter	*w;
+	struct server_conn	*sc;
+	uint64_t		 need;
+	size_t			 i;
+
+	if (srv->waiters == NULL)
+		return;
+	for (i = 0; i < srv->nconns; i++) {
+		sc = &srv->conns[i];
+		need = 0;
+		for (w = srv->waiters; w != NULL; w = w->next)
+			if (w->target[i] > need)
+				need = w->target[i];
+		if (need > publish_done_seq(sc))
+			conn_flush_upto(sc->conn, need);
 	}
 }
 
@@ -196,7 +293,7 @@ publish_persisted(struct conn *c, uint64_t seq, void *arg)
 		}
 	}
 	publish_settle(sc, seq);
-	publish_check_waiters(srv, sc);
+	publish_check_waiters(srv);
 }
 
 /* conn upcall: AMPS refused seq. */
@@ -219,7 +316,7 @@ publish_failed(struct conn *c, uint64_t seq, const char *reason, void *arg)
 	}
 	sc->refused++;
 	publish_settle_failed(sc, seq);
-	publish_check_waiters(srv, sc);
+	publish_check_waiters(srv);
 }
 
 /*
@@ -270,7 +367,7 @@ publish_shift_client(struct ipc_client *cl, void *arg)
 		publish_shift(&pc->last[sh->id], sh);
 }
 
-/* conn upcall: stored seqs > after are now seq + delta (invariant 6). */
+/* conn upcall: stored seqs > after are now seq + delta (invariant 7). */
 void
 publish_renumbered(struct conn *c, uint64_t after, uint64_t delta, void *arg)
 {
@@ -288,8 +385,7 @@ publish_renumbered(struct conn *c, uint64_t after, uint64_t delta, void *arg)
 		if (srv->pending[i].connid == sc->id && srv->pending[i].seq)
 			publish_shift(&srv->pending[i].seq, &sh);
 	for (w = srv->waiters; w != NULL; w = w->next)
-		if (w->connid == sc->id)
-			publish_shift(&w->target, &sh);
+		publish_shift(&w->target[sc->id], &sh);
 	ipc_foreach(srv->ipc, publish_shift_client, &sh);
 }
 
@@ -314,8 +410,9 @@ publish_fields(const struct ipcwire_msg *m, char **out)
 {
 	struct amps_wr	 w;
 	const char	*s;
+	const void	*hdrs;
 	char		*buf = NULL;
-	size_t		 cap = 0;
+	size_t		 cap = 0, hlen = 0;
 
 	for (;;) {
 		amps_wr_begin_fields(&w, buf, cap);
@@ -330,6 +427,8 @@ publish_fields(const struct ipcwire_msg *m, char **out)
 		if (ipcwire_has(m, AMPSIPC_T_EXPIRATION))
 			amps_wr_u64(&w, AMPS_F_E,
 			    ipcwire_num(m, AMPSIPC_T_EXPIRATION, 0));
+		hdrs = ipcwire_bytes(m, AMPSIPC_T_HEADERS, &hlen);
+		cmdhdr_write(&w, hdrs, hlen);	/* checked by the caller */
 		if (w.len <= cap)
 			break;
 		cap = w.len;
@@ -339,22 +438,30 @@ publish_fields(const struct ipcwire_msg *m, char **out)
 	return (w.len);
 }
 
-/* Store one command and queue its reply for the flush phase. */
+/*
+ * Store one command and queue its reply for the flush phase (quiet: no
+ * STORED reply, an ERROR only); its sequence in *seqp (0: refused).
+ */
 static int
 publish_store(struct server *srv, struct server_conn *sc,
-    struct ipc_client *cl, const struct ipcwire_msg *m, enum pubstore_kind kind)
+    struct ipc_client *cl, const struct ipcwire_msg *m, enum pubstore_kind kind,
+    int quiet, uint64_t *seqp)
 {
 	struct pubstore_rec	 r;
 	struct publish_pending	*p;
 	const char		*topic;
-	char			*fields;
-	size_t			 dlen = 0;
-	const void		*data;
+	char			*fields, why[160];
+	size_t			 dlen = 0, hlen = 0;
+	const void		*data, *hdrs;
 	uint64_t		 seq;
-	int			 rc;
+	int			 rc, bad = 0;
 
+	*seqp = 0;
 	if ((topic = ipcwire_str(m, AMPSIPC_T_TOPIC)) == NULL || *topic == 0)
 		return (AMPSIPC_E_INVALID_TOPIC);
+	if ((hdrs = ipcwire_bytes(m, AMPSIPC_T_HEADERS, &hlen)) != NULL &&
+	    cmdhdr_check(hdrs, hlen, why, sizeof why) == -1)
+		bad = 1;
 	data = ipcwire_bytes(m, AMPSIPC_T_DATA, &dlen);
 	memset(&r, 0, sizeof r);
 	r.kind = kind;
@@ -364,9 +471,9 @@ publish_store(struct server *srv, struct server_conn *sc,
 	r.hdr = fields;
 	r.data = data != NULL ? data : "";
 	r.data_len = data != NULL ? dlen : 0;
-	rc = srv->draining ? -1 : pubstore_append(sc->ps, &r, &seq);
+	rc = srv->draining || bad ? -1 : pubstore_append(sc->ps, &r, &seq);
 	free(fields);
-	if (rc == -1 && !srv->draining)
+	if (rc == -1 && !srv->draining && !bad)
 		log_warnx("connection %s: publish store refused a message: %s",
 		    sc->cc->name, log_safe(pubstore_error(sc->ps), 200));
 	if (rc == -1)
@@ -381,13 +488,17 @@ publish_store(struct server *srv, struct server_conn *sc,
 	p->reqid = m->hdr.reqid;
 	p->connid = sc->id;
 	p->seq = seq;
+	p->quiet = quiet;
+	p->why = bad ? xstrdup(why) : NULL;
 	p->err = rc == 0 ? 0 : srv->draining ? AMPSIPC_E_SHUTTING_DOWN :
-	    publish_store_err(sc);
+	    bad ? AMPSIPC_E_COMMAND : publish_store_err(sc);
 	/* Answerable now (an error, a memory store) or after a commit. */
 	if (rc != 0 || pubstore_seq_state(sc->ps, seq) != 0)
 		srv->answer_due = 1;
-	if (rc == 0)
+	if (rc == 0) {
 		publish_client(srv, cl)->last[sc->id] = seq;
+		*seqp = seq;
+	}
 	return (0);
 }
 
@@ -398,23 +509,38 @@ publish_h(struct ipc_client *cl, const struct ipcwire_msg *m, void *arg)
 	struct server		*srv = arg;
 	struct server_conn	*sc;
 
+	uint64_t		 seq;
+
 	if ((sc = server_find(srv, ipcwire_str(m, AMPSIPC_T_CONN))) == NULL)
 		return (AMPSIPC_E_NO_SUCH_CONNECTION);
 	return (publish_store(srv, sc, cl, m,
 	    m->hdr.type == AMPSIPC_DELTA_PUBLISH ? PUBSTORE_DELTA_PUBLISH :
-	    PUBSTORE_PUBLISH));
+	    PUBSTORE_PUBLISH, 0, &seq));
 }
 
-/* A sow_delete kept in the publish store like a publish. */
+/*
+ * A sow_delete, kept in the publish store like a publish and sent with
+ * its own sequence, so AMPS drops it as a duplicate when it is sent
+ * again after a reconnect (PROTOCOL.md §4.10, §7.1).  Without ACK_TYPES
+ * the program is answered as for a publish (STORED, PERSISTED); with
+ * them (libampsipc's form) the receive path routes its processed and
+ * stats acks back (subpath_sow_delete) and nothing else is said.
+ */
 int
 publish_sow_delete(struct server *srv, struct ipc_client *cl,
     const struct ipcwire_msg *m)
 {
 	struct server_conn	*sc;
+	uint64_t		 seq;
+	int			 acked = ipcwire_has(m, AMPSIPC_T_ACK_TYPES);
+	int			 rc;
 
 	if ((sc = server_find(srv, ipcwire_str(m, AMPSIPC_T_CONN))) == NULL)
 		return (AMPSIPC_E_NO_SUCH_CONNECTION);
-	return (publish_store(srv, sc, cl, m, PUBSTORE_SOW_DELETE));
+	rc = publish_store(srv, sc, cl, m, PUBSTORE_SOW_DELETE, acked, &seq);
+	if (rc == 0 && acked && seq != 0)
+		subpath_sow_delete(srv->sp, cl, m, sc->id, seq);
+	return (rc);
 }
 
 /* Timer: a flush waiter ran out of time. */
@@ -428,33 +554,74 @@ publish_waiter_cb(evutil_socket_t fd, short what, void *arg)
 			*wp = w->next;
 			break;
 		}
-	publish_waiter_done(w, 1);
+	publish_waiter_done(w->srv, w, 1);
 }
 
-/* IPC PUBLISH_FLUSH: wait until everything stored so far is persisted. */
+/*
+ * IPC PUBLISH_FLUSH: wait until everything this program stored so far,
+ * on the connection named or (without CONN) on every connection, is
+ * persisted or refused (docs/DESIGN.md §4 promise 7).  TIMEOUT_MS 0
+ * answers at once; no TIMEOUT_MS waits as long as it takes.
+ */
 int
 publish_flush_h(struct ipc_client *cl, const struct ipcwire_msg *m, void *arg)
 {
 	struct server		*srv = arg;
-	struct server_conn	*sc;
+	struct server_conn	*sc = NULL;
 	struct publish_waiter	*w;
 	struct timeval		 tv;
-	uint64_t		 ms;
+	const char		*name = ipcwire_str(m, AMPSIPC_T_CONN);
+	uint64_t		 ms, *last, id, seq;
+	size_t			 i;
 
-	if ((sc = server_find(srv, ipcwire_str(m, AMPSIPC_T_CONN))) == NULL)
+	if (name != NULL && *name != '\0' &&
+	    (sc = server_find(srv, name)) == NULL)
 		return (AMPSIPC_E_NO_SUCH_CONNECTION);
+	last = publish_client(srv, cl)->last;
+	if (ipcwire_has(m, AMPSIPC_T_SEQ)) {
+		/*
+		 * Adoption (docs/IPC.md §11): the program stored up to SEQ
+		 * on connection CONN_ID before this daemon started; its
+		 * flushes wait for those too.
+		 */
+		id = ipcwire_num(m, AMPSIPC_T_CONN_ID, UINT64_MAX);
+		seq = ipcwire_num(m, AMPSIPC_T_SEQ, 0);
+		if (id >= srv->nconns)
+			return (AMPSIPC_E_NO_SUCH_CONNECTION);
+		sc = &srv->conns[id];
+		if (seq > pubstore_last_seq(sc->ps)) {
+			ipc_client_reply_error(cl, m->hdr.reqid,
+			    AMPSIPC_E_COMMAND, "connection has no such stored "
+			    "sequence (another configuration?)");
+			return (0);
+		}
+		if (seq > last[id])
+			last[id] = seq;
+	}
 	w = xcalloc(1, sizeof *w);
 	w->srv = srv;
 	w->cl = cl;
 	w->reqid = m->hdr.reqid;
-	w->connid = sc->id;
-	w->target = publish_client(srv, cl)->last[sc->id];
-	log_debug("connection %s: flush request %u waits for %llu",
-	    sc->cc->name, w->reqid, (unsigned long long)w->target);
+	w->target = xcalloc(srv->nconns, sizeof *w->target);
+	for (i = 0; i < srv->nconns; i++)
+		if (sc == NULL || sc->id == i)
+			w->target[i] = last[i];
+	if (publish_waiter_ready(srv, w)) {
+		publish_waiter_done(srv, w, 0);
+		return (0);
+	}
+	ms = ipcwire_num(m, AMPSIPC_T_TIMEOUT_MS, UINT64_MAX);
+	if (ms == 0) {
+		publish_waiter_done(srv, w, 1);
+		return (0);
+	}
+	log_debug("flush request %u of client %llu waits%s%s", w->reqid,
+	    (unsigned long long)ipc_client_id(cl), sc != NULL ?
+	    " on connection " : " on every connection",
+	    sc != NULL ? sc->cc->name : "");
 	w->next = srv->waiters;
 	srv->waiters = w;
-	ms = ipcwire_num(m, AMPSIPC_T_TIMEOUT_MS, 0);
-	if (ms > 0) {
+	if (ms != UINT64_MAX) {
 		w->timer = evtimer_new(loop_base(), publish_waiter_cb, w);
 		if (w->timer == NULL)
 			fatalx("publish: evtimer_new failed");
@@ -462,13 +629,13 @@ publish_flush_h(struct ipc_client *cl, const struct ipcwire_msg *m, void *arg)
 		tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
 		evtimer_add(w->timer, &tv);
 	}
-	publish_check_waiters(srv, sc);
 	return (0);
 }
 
 /*
- * Answer one decided request: STORED (durable) or an ERROR (refused at
- * append, or lost with a failed commit; counted in *lost).
+ * Answer one decided request: STORED (durable; nothing for a quiet one)
+ * or an ERROR (refused at append, with its reason, or lost with a failed
+ * commit; counted in *lost).
  */
 static void
 publish_reply(struct server_conn *sc, struct publish_pending *p, int st,
@@ -479,12 +646,15 @@ publish_reply(struct server_conn *sc, struct publish_pending *p, int st,
 			sc->failed_writes++;
 		if (p->cl != NULL)
 			ipc_client_reply_error(p->cl, p->reqid, p->err,
+			    p->why != NULL ? p->why :
 			    p->err == AMPSIPC_E_SHUTTING_DOWN ?
 			    "daemon shutting down: not stored" :
 			    pubstore_error(sc->ps));
+		free(p->why);
+		p->why = NULL;
 	} else if (st > 0) {
 		sc->published++;
-		if (p->cl != NULL) {
+		if (p->cl != NULL && !p->quiet) {
 			publish_track_add(sc, p->cl, p->reqid, p->seq);
 			ipc_client_reply_stored(p->cl, p->reqid, p->connid,
 			    p->seq);
@@ -587,11 +757,44 @@ publish_free(struct server *srv)
 	while ((w = srv->waiters) != NULL) {
 		srv->waiters = w->next;
 		w->cl = NULL;
-		publish_waiter_done(w, 1);
+		publish_waiter_done(srv, w, 1);
 	}
 	for (i = 0; i < srv->nconns; i++) {
 		free(srv->conns[i].track);
 		free(srv->conns[i].failed);
 	}
+	for (i = 0; i < srv->npending; i++)	/* still waiting for a commit */
+		free(srv->pending[i].why);
 	free(srv->pending);
+}
+
+/*
+ * The receive path's question (subpath.c, sp_command): does program cl
+ * have publishes not yet upstream before a command for session sess?
+ * On the connection itself: stored and not yet sent (a command goes out
+ * after them, on the same AMPS connection).  On its delta session,
+ * another AMPS connection: not yet persisted, so that AMPS has them
+ * before it sees the command; a flush hurries them.
+ */
+int
+publish_unsent(void *arg, struct ipc_client *cl, uint32_t sess)
+{
+	struct server		*srv = arg;
+	struct server_conn	*sc;
+	struct publish_client	*pc = ipc_client_data(cl);
+	uint64_t		*last;
+	uint32_t		 id = sess >= srv->nconns_conf ?
+				    (uint32_t)(sess - srv->nconns_conf) : sess;
+
+	if (pc == NULL || id >= srv->nconns || pc->last[id] == 0)
+		return (0);
+	last = pc->last;
+	sc = &srv->conns[id];
+	if (sess < srv->nconns_conf)
+		return (last[id] > conn_sent_seq(sc->conn) &&
+		    last[id] > publish_done_seq(sc));
+	if (last[id] <= publish_done_seq(sc))
+		return (0);
+	conn_flush_upto(sc->conn, last[id]);
+	return (1);
 }

@@ -14,8 +14,10 @@
  *
  * Rules:
  *   (1) root and the daemon's own uid are always allowed.
- *   (2) Admin requests (STATUS) and the admin connection reserve are
- *       for them only.
+ *   (2) Admin requests (ADMIN) and the admin connection reserve are
+ *       for them only.  Anyone connected may ask for STATUS (the
+ *       handler shows each uid its own view, server-status.c) and
+ *       PUBLISH_FLUSH (it waits for the program's own publishes).
  *   (3) Anyone else may connect if any rule of any connection names them
  *       (by uid, primary gid, or group membership), and may publish or
  *       subscribe on a connection when a rule of that connection with
@@ -211,6 +213,10 @@ server_acl(void *arg, uid_t uid, gid_t gid, const char *conn,
 		return (1);
 	if (op == IPC_OP_ADMIN)
 		return (0);
+	/* A flush waits for the program's own publishes only; STATUS shows
+	 * each uid what it may see (server-status.c). */
+	if (op == IPC_OP_FLUSH || op == IPC_OP_STATUS)
+		return (1);
 	if (op == IPC_OP_CONNECT) {
 		for (i = 0; i < srv->nconns; i++)
 			for (j = 0; j < srv->conns[i].nallows; j++)

@@ -43,6 +43,10 @@ struct publish_pending {
 	uint32_t		 connid;
 	uint64_t		 seq;
 	uint32_t		 err;		/* refused at append */
+	char			*why;		/* its text, or NULL */
+	int			 quiet;		/* no STORED, not tracked: a
+						   sow_delete answered by its
+						   acks (subpath.c) */
 };
 
 /* A stored message not yet persisted: who to tell on ack or failure. */
@@ -52,13 +56,15 @@ struct publish_track {
 	uint64_t		 seq;
 };
 
-/* A PUBLISH_FLUSH in progress. */
+/*
+ * A PUBLISH_FLUSH in progress: per connection, the last sequence the
+ * program had stored when it asked (0: nothing to wait for there).
+ */
 struct publish_waiter {
 	struct server		*srv;
 	struct ipc_client	*cl;
 	uint32_t		 reqid;
-	uint32_t		 connid;
-	uint64_t		 target;
+	uint64_t		*target;	/* srv->nconns entries */
 	struct event		*timer;
 	struct publish_waiter	*next;
 };
@@ -82,6 +88,7 @@ struct server_conn {
 	uint32_t		 id;
 	struct pubstore		*ps;
 	struct conn		*conn;
+	struct conn		*dconn;		/* delta session, id nconns + id */
 	struct publish_track	*track;
 	size_t			 thead;
 	size_t			 tlen;
@@ -107,6 +114,8 @@ struct server {
 	struct conf		*conf;
 	struct server_conn	*conns;
 	size_t			 nconns;
+	size_t			 nconns_conf;	/* conf->nconns: ids above are
+						   delta sessions */
 	struct server_conn	*def;
 	struct store_set	*set;
 	struct publish_pending	*pending;
@@ -141,6 +150,8 @@ struct server_snap {
 
 /* server.c */
 struct server_conn *server_find(struct server *, const char *);
+void		 server_conn_reason(const struct conn_status *, char *,
+		     size_t);
 
 /* publish.c: the IPC handlers and the conn upcalls (arg: the server). */
 int		 publish_h(struct ipc_client *, const struct ipcwire_msg *,
@@ -156,6 +167,9 @@ void		 publish_answer(struct server *);
 void		 publish_hello(struct server *, struct ipc_client *);
 void		 publish_closed(struct server *, struct ipc_client *);
 void		 publish_free(struct server *);
+void		 publish_flush_upstream(struct server *);
+uint64_t	 publish_done_seq(struct server_conn *);
+int		 publish_unsent(void *, struct ipc_client *, uint32_t);
 uint32_t	 publish_store_err(struct server_conn *);
 
 /* server-acl.c */

@@ -6,7 +6,8 @@
 /*
  * A configuration reload seen by the server: for every running
  * connection that the new file still has, the connection's own reload
- * (conn-reload.c: servers, reconnect policy, TLS context) and its allow
+ * (conn-reload.c: servers, reconnect policy, TLS context; the same for
+ * its delta session) and its allow
  * rules, compiled again from the new block.  Two steps, as in
  * conn-reload.c: server_reload_prepare() does everything that can fail
  * and changes nothing; server_reload_commit() cannot fail.
@@ -39,6 +40,7 @@
 struct server_reload_conn {
 	int			 present;	/* the new file has it */
 	struct conn_reload	*crl;
+	struct conn_reload	*dcrl;		/* its delta session's */
 	struct server_allow		*allows;
 	size_t			 nallows;
 };
@@ -58,6 +60,7 @@ server_reload_abort(struct server_reload *rl)
 		return;
 	for (i = 0; i < rl->n; i++) {
 		conn_reload_abort(rl->v[i].crl);
+		conn_reload_abort(rl->v[i].dcrl);
 		server_acl_free(rl->v[i].allows, rl->v[i].nallows);
 	}
 	free(rl->v);
@@ -93,6 +96,10 @@ server_reload_prepare(struct server *srv, const struct conf *next,
 		    i < d->nconn ? d->conn[i] : 0, cause);
 		if (r->crl == NULL)
 			goto fail;
+		r->dcrl = conn_reload_prepare(srv->conns[i].dconn, nc,
+		    i < d->nconn ? d->conn[i] : 0, cause);
+		if (r->dcrl == NULL)
+			goto fail;
 	}
 	return (rl);
 
@@ -119,6 +126,8 @@ server_reload_commit(struct server *srv, struct server_reload *rl)
 			continue;
 		conn_reload_commit(sc->conn, r->crl);
 		r->crl = NULL;
+		conn_reload_commit(sc->dconn, r->dcrl);
+		r->dcrl = NULL;
 		server_acl_free(sc->allows, sc->nallows);
 		sc->allows = r->allows;
 		sc->nallows = r->nallows;
@@ -135,6 +144,8 @@ server_restart_gave_up(struct server *srv)
 {
 	size_t	i;
 
-	for (i = 0; i < srv->nconns; i++)
+	for (i = 0; i < srv->nconns; i++) {
 		conn_restart(srv->conns[i].conn);
+		conn_restart(srv->conns[i].dconn);
+	}
 }

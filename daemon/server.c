@@ -6,9 +6,11 @@
 /*
  * The server: the daemon's central object (struct server), created once
  * by main() from the configuration.  It owns, for each configured
- * connection, the publish store (pubstore.c) and the upstream connection
- * (conn.c), and it owns the receive path (subpath.c) with its bookmark
- * stores, and the set of stores committed together.  It wires them:
+ * connection, the publish store (pubstore.c), the upstream connection
+ * (conn.c) and its delta session (a second upstream session, started by
+ * the receive path on its first delta subscription), and it owns the
+ * receive path (subpath.c) with its bookmark stores, and the set of
+ * stores committed together.  It wires them:
  *
  *   IPC requests     -> the handler table (server_handlers): PUBLISH,
  *                       DELTA_PUBLISH, PUBLISH_FLUSH and stored
@@ -26,8 +28,11 @@
  *                       one for the daemon), answer the publishes whose
  *                       commit has returned (publish_answer), let the
  *                       receive path send what waited, pump committed
- *                       publishes upstream, then release the replies
- *                       held for the commit
+ *                       publishes upstream, ask AMPS for a flush where
+ *                       a program waits in PUBLISH_FLUSH, send the
+ *                       commands held until their program's publishes
+ *                       were upstream (subpath_release_held), then
+ *                       release the replies held for the commit
  *   commit thread    -> its wake-up pipe: committer_reap() runs each
  *                       finished batch's done() on the loop's thread
  *
@@ -70,6 +75,7 @@
 #include "committer.h"
 #include "conf.h"
 #include "conn.h"
+#include "errmap.h"
 #include "ipc.h"
 #include "log.h"
 #include "loop.h"
@@ -106,6 +112,7 @@ srv_ipc_log(void *arg, int level, const char *msg)
 struct server_state_arg {
 	struct conn_status	 st;
 	uint32_t		 id;
+	char			 reason[300];
 };
 
 /*
@@ -122,10 +129,32 @@ srv_state_one(struct ipc_client *cl, void *arg)
 		return;
 	ipc_client_send_conn_state(cl, a->st.name, a->id, a->st.wire_state,
 	    a->st.state == CONN_IDLE || a->st.state == CONN_GAVE_UP ||
-	    a->st.state == CONN_STOPPED ? NULL : a->st.server);
+	    a->st.state == CONN_STOPPED ? NULL : a->st.server,
+	    a->st.errcode, a->reason);
 }
 
-/* conn upcall: state changed; the receive path, then every program. */
+/*
+ * Why connection st is not up, for a program (CONN_STATE, status): the
+ * last error, after "gave up reconnecting" once it gave up.  Never a
+ * credential: conn.c's texts carry none.
+ */
+void
+server_conn_reason(const struct conn_status *st, char *buf, size_t cap)
+{
+	if (st->errcode == 0)
+		snprintf(buf, cap, "%s", "");
+	else if (st->down_why == ERRMAP_CONN_GAVE_UP)
+		snprintf(buf, cap, "gave up reconnecting; last error: %s",
+		    st->last_error);
+	else
+		snprintf(buf, cap, "%s", st->last_error);
+}
+
+/*
+ * conn upcall: state changed; the receive path, then every program
+ * (not for a delta session: programs see the connection, whose state is
+ * its main session's).
+ */
 static void
 srv_state(struct conn *c, enum conn_state s, void *arg)
 {
@@ -133,25 +162,28 @@ srv_state(struct conn *c, enum conn_state s, void *arg)
 	struct server_state_arg	 a;
 
 	subpath_state(srv->sp, c, s);
-	if (srv->ipc == NULL)
+	if (srv->ipc == NULL || conn_id(c) >= srv->nconns_conf)
 		return;
 	conn_get_status(c, &a.st);
 	a.id = conn_id(c);
+	server_conn_reason(&a.st, a.reason, sizeof a.reason);
 	ipc_foreach(srv->ipc, srv_state_one, &a);
 }
 
 /*
- * IPC COMMAND: a sow_delete without ACK_TYPES is stored like a publish
- * (STORED, then PERSISTED); everything else is the receive path's.
+ * IPC COMMAND: a sow_delete is stored like a publish and sent with its
+ * sequence (publish.c); everything else is the receive path's.
  */
 static int
 srv_command_h(struct ipc_client *cl, const struct ipcwire_msg *m, void *arg)
 {
 	struct server	*srv = arg;
 
-	if (ipcwire_num(m, AMPSIPC_T_CMD, 0) == AMPSIPC_CMD_SOW_DELETE &&
-	    !ipcwire_has(m, AMPSIPC_T_ACK_TYPES))
+	if (ipcwire_num(m, AMPSIPC_T_CMD, 0) == AMPSIPC_CMD_SOW_DELETE) {
+		if (!ipcwire_has(m, AMPSIPC_T_TOPIC))
+			return (AMPSIPC_E_INVALID_TOPIC);
 		return (publish_sow_delete(srv, cl, m));
+	}
 	if (srv->draining && ipcwire_num(m, AMPSIPC_T_CMD, 0) !=
 	    AMPSIPC_CMD_UNSUBSCRIBE)
 		return (AMPSIPC_E_SHUTTING_DOWN);
@@ -200,6 +232,8 @@ server_flush(void *arg)
 	subpath_flush(srv->sp);
 	for (i = 0; i < srv->nconns; i++)
 		conn_pump(srv->conns[i].conn);
+	publish_flush_upstream(srv);	/* a program waits: AMPS flush */
+	subpath_release_held(srv->sp);	/* commands after their publishes */
 	ipc_release(srv->ipc);		/* replies after the commit */
 }
 
@@ -381,7 +415,7 @@ server_create(struct conf *conf, char **cause)
 {
 	struct server		*srv;
 	struct server_conn	*sc;
-	struct conn_events	 ev;
+	struct conn_events	 ev, dev;
 	struct timeval		 tv;
 	size_t			 i;
 
@@ -410,6 +444,10 @@ server_create(struct conf *conf, char **cause)
 	ev.arg = srv;
 	ev.frame = subpath_frame;
 	ev.frame_arg = srv->sp;
+	dev = ev;			/* a delta session publishes nothing */
+	dev.persisted = NULL;
+	dev.failed = NULL;
+	srv->nconns_conf = conf->nconns;
 	for (i = 0; i < conf->nconns; i++) {
 		sc = &srv->conns[i];
 		sc->srv = srv;
@@ -430,6 +468,12 @@ server_create(struct conf *conf, char **cause)
 		    cause)) == NULL)
 			goto fail;
 		subpath_attach(srv->sp, sc->id, sc->conn);
+		if ((sc->dconn = conn_create_session(sc->cc,
+		    (uint32_t)(conf->nconns + i), "delta", NULL, &dev,
+		    cause)) == NULL)
+			goto fail;
+		subpath_attach(srv->sp, (uint32_t)(conf->nconns + i),
+		    sc->dconn);
 		log_info("connection %s: %s publish store has %llu "
 		    "unpersisted message(s), last sequence %llu", sc->cc->name,
 		    pubstore_medium(sc->ps),
@@ -438,6 +482,7 @@ server_create(struct conf *conf, char **cause)
 	}
 	if (subpath_open(srv->sp, cause) == -1)
 		goto fail;
+	subpath_set_unsent(srv->sp, publish_unsent, srv);
 	srv->probe = event_new(loop_base(), -1, EV_PERSIST, srv_probe_cb, srv);
 	if (srv->probe == NULL)
 		fatalx("server: event_new failed");
@@ -509,9 +554,13 @@ server_stop(struct server *srv)
 
 	if (srv->sp != NULL)
 		subpath_stop(srv->sp);	/* pending queue acks go first */
-	for (i = 0; i < srv->nconns; i++)
+	for (i = 0; i < srv->nconns; i++) {
 		if (srv->conns[i].conn != NULL)
 			conn_stop(srv->conns[i].conn);
+		if (srv->conns[i].dconn != NULL &&
+		    conn_state(srv->conns[i].dconn) != CONN_IDLE)
+			conn_stop(srv->conns[i].dconn);	/* if ever started */
+	}
 }
 
 /* Free everything; uncommitted rows are rolled back by the stores. */
@@ -529,6 +578,7 @@ server_free(struct server *srv)
 	for (i = 0; i < srv->nconns; i++) {
 		sc = &srv->conns[i];
 		conn_free(sc->conn);
+		conn_free(sc->dconn);
 		if (sc->ps != NULL && pubstore_commit(sc->ps) != 0)
 			log_warnx("connection %s: last publish store commit "
 			    "failed", sc->cc->name);

@@ -122,6 +122,7 @@ sm_sub_free(struct submgr_sub *s)
 	free(s->orderby);
 	free(s->sow_keys);
 	free(s->query_id);
+	free(s->hdrs);
 	free(s->last_bm);
 	free(s->flow);
 	free(s->acl.topic);
@@ -405,13 +406,26 @@ submgr_flow_pop(struct submgr_sub *s)
 struct submgr_cmd *
 submgr_cmd_new(struct submgr *sm, uint32_t connid)
 {
+	char	cid[24];
+
+	snprintf(cid, sizeof cid, "ampsd-%llu",
+	    (unsigned long long)++sm->next_cid);
+	return (submgr_cmd_new_cid(sm, connid, cid));
+}
+
+/*
+ * A new command with the given cid (shorter than 24 bytes), e.g. the
+ * "sd-<seq>" of a stored sow_delete, which conn.c writes itself.
+ */
+struct submgr_cmd *
+submgr_cmd_new_cid(struct submgr *sm, uint32_t connid, const char *cid)
+{
 	struct submgr_cmd	*c;
 	size_t			 b;
 
 	c = xcalloc(1, sizeof *c);
 	c->connid = connid;
-	snprintf(c->cid, sizeof c->cid, "ampsd-%llu",
-	    (unsigned long long)++sm->next_cid);
+	snprintf(c->cid, sizeof c->cid, "%s", cid);
 	b = sm_bucket(c->cid);
 	c->hnext = sm->ch[b];
 	sm->ch[b] = c;

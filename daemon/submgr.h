@@ -49,6 +49,10 @@ struct submgr_sub {
 #define SUBMGR_DETACHED		0x20	/* durable: paused, program behind */
 #define SUBMGR_DROPPING		0x40	/* sp_drop_sub() is ending it */
 #define SUBMGR_UNSUBBING	0x80	/* detached: unsubscribe not acked */
+#define SUBMGR_PAUSED		0x100	/* the program paused it: re-entered
+					   paused (PROTOCOL.md §15.4) */
+#define SUBMGR_EARLY		0x200	/* answered "accepted" while its
+					   session was down; not yet acked */
 	char		*local_id;	/* the program's sub_id */
 	char		*up_id;		/* upstream sub_id (namespaced) */
 	char		*durable;	/* bookmark store key, or NULL */
@@ -60,6 +64,8 @@ struct submgr_sub {
 	char		*orderby;
 	char		*sow_keys;
 	char		*query_id;
+	void		*hdrs;		/* extra header fields (cmdhdr.c) */
+	size_t		 hlen;
 	uint32_t	 bs;
 	uint32_t	 top_n;
 	uint32_t	 skip_n;
@@ -98,6 +104,10 @@ struct submgr_cmd {
 #define SUBMGR_CMD_RESUB	0x01	/* a resubscription */
 #define SUBMGR_CMD_TRANSIENT	0x02	/* STREAM_END after the last ack */
 #define SUBMGR_CMD_DETACH	0x04	/* the unsubscribe of a detach */
+#define SUBMGR_CMD_STORED	0x10	/* a sow_delete in the publish store */
+#define SUBMGR_CMD_EARLY	0x08	/* first entry of an early-acked sub:
+					   processed not forwarded again,
+					   failure ends it (STREAM_END) */
 	uint32_t	 up_acks;	/* requested upstream */
 	uint32_t	 user_acks;	/* forwarded to the program */
 	uint32_t	 seen;
@@ -145,6 +155,8 @@ void		 submgr_flow_pop(struct submgr_sub *);
 
 /* Commands waiting for acks. */
 struct submgr_cmd *submgr_cmd_new(struct submgr *, uint32_t connid);
+struct submgr_cmd *submgr_cmd_new_cid(struct submgr *, uint32_t connid,
+		    const char *cid);
 struct submgr_cmd *submgr_cmd_find(struct submgr *, const char *cid);
 void		 submgr_cmd_remove(struct submgr *, struct submgr_cmd *);
 struct submgr_cmd *submgr_cmd_first(struct submgr *);

@@ -49,15 +49,17 @@ subpath_set_acl(struct subpath *sp, subpath_acl_fn fn, void *arg,
 
 /*
  * May program cl receive a delivery of topic (NULL: none given) from
- * connection connid, for the subscription or query whose verdicts a
- * keeps?  Returns 1, or 0 after counting the refusal (invariant 1).
+ * session sess (a connection or its delta session: the connection's
+ * rules), for the subscription or query whose verdicts a keeps?
+ * Returns 1, or 0 after counting the refusal (invariant 1).
  */
 int
-sp_acl_allow(struct subpath *sp, struct ipc_client *cl, uint32_t connid,
+sp_acl_allow(struct subpath *sp, struct ipc_client *cl, uint32_t sess,
     struct submgr_acl *a, const char *topic)
 {
-	uid_t	uid;
-	gid_t	gid;
+	uint32_t	connid = SP_CONF(sp, sess);
+	uid_t		uid;
+	gid_t		gid;
 
 	if (sp->acl == NULL || cl == NULL)
 		return (1);

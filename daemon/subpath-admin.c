@@ -143,6 +143,7 @@ struct sp_status_arg {
 	struct subpath	*sp;
 	FILE		*f;
 	size_t		 conn;
+	int64_t		 owner;		/* only names of this uid; -1 all */
 };
 
 /* bookmarkstore_foreach callback: one "durable" line. */
@@ -152,6 +153,8 @@ sp_status_durable(const struct bookmarkstore_sub *d, void *arg)
 	struct sp_status_arg	*a = arg;
 	struct submgr_sub	*s = submgr_sub_durable(a->sp->sm, d->sub_id);
 
+	if (a->owner >= 0 && d->owner != a->owner)
+		return (0);
 	fprintf(a->f, "durable name=");
 	sp_status_val(a->f, d->sub_id);
 	fprintf(a->f, " conn=%s owner_uid=", a->sp->conns[a->conn].name);
@@ -173,10 +176,12 @@ sp_status_durable(const struct bookmarkstore_sub *d, void *arg)
 
 /*
  * Status lines: "sub" per live subscription, "durable" per stored name
- * (of connection want, or all when want is -1).
+ * (of connection want, or all when want is -1); with only, just that
+ * program's subscriptions and the names its uid owns.
  */
 void
-subpath_status(struct subpath *sp, FILE *f, int want)
+subpath_status(struct subpath *sp, FILE *f, int want,
+    const struct ipc_client *only)
 {
 	struct sp_status_arg	 a;
 	struct submgr_sub	*s;
@@ -184,6 +189,8 @@ subpath_status(struct subpath *sp, FILE *f, int want)
 
 	for (s = submgr_sub_first(sp->sm); s != NULL; s = s->next) {
 		if (want >= 0 && s->connid != (uint32_t)want)
+			continue;
+		if (only != NULL && s->client != only)
 			continue;
 		fprintf(f, "sub id=");
 		sp_status_val(f, s->local_id);
@@ -202,6 +209,7 @@ subpath_status(struct subpath *sp, FILE *f, int want)
 	}
 	a.sp = sp;
 	a.f = f;
+	a.owner = only != NULL ? (int64_t)ipc_client_uid(only) : -1;
 	for (i = 0; i < sp->nconns; i++) {
 		if ((want >= 0 && i != (size_t)want) || sp->conns[i].bs == NULL)
 			continue;

@@ -208,7 +208,7 @@ sp_ack(struct subpath *sp, uint32_t connid, const struct amps_hdr *h)
 	m.bm = sp_get(sp, h, AMPS_F_BM);
 	m.sub_id = c->local_id;
 	m.query_id = c->query_id;
-	m.connid = connid;
+	m.connid = SP_CONF(sp, connid);
 	for (i = 0; i < 6; i++)
 		if (amps_hdr_u64(h, stats_f[i], &m.stats[i]) == 0)
 			m.has_stats |= 1U << i;
@@ -218,7 +218,7 @@ sp_ack(struct subpath *sp, uint32_t connid, const struct amps_hdr *h)
 		log_debug("subscription: %s %s failed: %s",
 		    ipcwire_cmd_name((uint32_t)c->cmd), c->cid,
 		    m.reason != NULL ? log_safe(m.reason, 100) : "-");
-		if (c->flags & SUBMGR_CMD_RESUB)
+		if (c->flags & (SUBMGR_CMD_RESUB | SUBMGR_CMD_EARLY))
 			sp_stream_end(sp, c->client, c->reqid, m.errcode,
 			    m.reason != NULL ? m.reason : "resubscribe failed");
 		else
@@ -237,12 +237,16 @@ sp_ack(struct subpath *sp, uint32_t connid, const struct amps_hdr *h)
 	    sp->conns[connid].bs != NULL)
 		(void)bookmarkstore_live(sp->conns[connid].bs, s->durable, 1);
 	if ((c->user_acks & bit) && !(c->flags & SUBMGR_CMD_RESUB) &&
+	    !(bit == AMPSIPC_ACK_PROCESSED && (c->flags & SUBMGR_CMD_EARLY)) &&
 	    !(s != NULL && bit == AMPSIPC_ACK_PROCESSED &&
 	    (s->flags & SUBMGR_CONFIRMED) && !(c->flags &
 	    SUBMGR_CMD_TRANSIENT)))
 		sp_send_msg(sp, c->client, c->reqid, &m);
-	if (s != NULL && bit == AMPSIPC_ACK_PROCESSED)
+	if (s != NULL && bit == AMPSIPC_ACK_PROCESSED &&
+	    !(c->flags & SUBMGR_CMD_TRANSIENT)) {
 		s->flags |= SUBMGR_CONFIRMED;
+		s->flags &= ~SUBMGR_EARLY;
+	}
 	if ((c->seen & sp_need(c)) == sp_need(c)) {
 		if ((c->flags & SUBMGR_CMD_TRANSIENT) || c->sub == NULL)
 			sp_stream_end(sp, c->client, c->reqid, 0, NULL);
@@ -352,7 +356,7 @@ sp_publish(struct subpath *sp, uint32_t connid, const struct amps_hdr *h,
 	m.lp = sp_get(sp, h, AMPS_F_LP);
 	m.user_id = sp_get(sp, h, AMPS_F_USER_ID);
 	m.has_seq = amps_hdr_u64(h, AMPS_F_S, &m.seq) == 0;
-	m.connid = connid;
+	m.connid = SP_CONF(sp, connid);
 	if ((sids = sp_get(sp, h, AMPS_F_SIDS)) != NULL) {
 		amps_list_begin(&it, sids, strlen(sids));
 		while (amps_list_next(&it, &item, &ilen) == 1) {
@@ -395,7 +399,7 @@ sp_query(struct subpath *sp, uint32_t connid, const struct amps_hdr *h,
 	m.type = AMPSIPC_MESSAGE;
 	m.sub_id = c->local_id;
 	m.query_id = c->query_id;
-	m.connid = connid;
+	m.connid = SP_CONF(sp, connid);
 	if (cmd != AMPS_CMD_SOW) {
 		m.cmd = cmd == AMPS_CMD_GROUP_BEGIN ? AMPSIPC_CMD_GROUP_BEGIN :
 		    AMPSIPC_CMD_GROUP_END;

@@ -6,6 +6,7 @@
 /*
  * The receive path's private types and the functions its files share:
  * subpath.c (IPC requests, program exit, connection states),
+ * subpath-park.c (commands waiting for their session to come up),
  * subpath-admin.c (durable names by name, status lines),
  * subpath-deliver.c (frames from AMPS to programs), subpath-sub.c (a
  * subscription's life upstream, DISCARD, QUEUE_ACK), subpath-out.c
@@ -30,12 +31,37 @@ struct bookmarkstore;
 struct conf;
 struct event;
 
+/*
+ * One upstream session: sessions 0 .. nconns - 1 are the configured
+ * connections, nconns + i is connection i's delta session (delta
+ * subscriptions only: PROTOCOL.md §11.2), which has no bookmark store
+ * and is started on its first use.
+ */
 struct sp_conn {
 	struct conn		*conn;
-	const char		*name;
-	struct bookmarkstore	*bs;
+	const char		*name;		/* the configured connection's */
+	struct bookmarkstore	*bs;		/* NULL for a delta session */
 	int			 up;		/* logged on */
-	uint64_t		 acl_dropped;	/* deliveries the rules refused */
+	int			 failed;	/* down after a failure (backoff,
+						   gave up), until up again */
+	uint64_t		 acl_dropped;	/* deliveries the rules refused
+						   (on the connection's entry) */
+};
+
+/*
+ * A command that waits for its session to come up (docs/IPC.md §5,
+ * "While AMPS is unreachable"): a copy of the request, run again when
+ * the session is up, or answered DISCONNECTED when its TIMEOUT_MS
+ * passes first or the session gives up.
+ */
+struct sp_park {
+	struct subpath		*sp;
+	struct ipc_client	*cl;
+	uint32_t		 sess;
+	struct ipcwire_msg	 m;		/* fields point into buf */
+	uint8_t			*buf;
+	struct event		*timer;
+	struct sp_park		*next;
 };
 
 /* An upstream command to build (absent strings are NULL, numbers 0). */
@@ -55,6 +81,8 @@ struct sp_up {
 	uint32_t	 bs;
 	uint32_t	 top_n;
 	uint32_t	 acks;
+	const void	*hdrs;		/* checked HEADERS (cmdhdr.c) */
+	size_t		 hlen;
 	const void	*data;
 	size_t		 len;
 };
@@ -91,9 +119,17 @@ struct sp_msg {
 
 struct subpath {
 	struct conf		*conf;
-	struct sp_conn		*conns;
-	size_t			 nconns;
+	struct sp_conn		*conns;		/* nsess sessions */
+	size_t			 nconns;	/* configured connections */
+	size_t			 nsess;		/* 2 * nconns */
 	size_t			 def;
+	struct sp_park		*parked;
+	struct sp_park		*held;		/* behind their publishes */
+	/* Does the program have publishes not yet upstream before a
+	 * command for this session?  (server.c; NULL: never) */
+	int			(*unsent)(void *, struct ipc_client *,
+				    uint32_t);
+	void			*unsent_arg;
 	struct submgr		*sm;
 	struct qack		*qa;		/* pending queue acks */
 	struct event		*qtimer;	/* oldest pending ack due */
@@ -137,6 +173,21 @@ struct subpath {
  * it (subpath-out.c is the bottom).
  */
 
+/* The configured connection of session sess. */
+#define SP_CONF(sp, sess)	((sess) >= (sp)->nconns ? \
+	(uint32_t)((sess) - (sp)->nconns) : (uint32_t)(sess))
+
+/* subpath-park.c (called by subpath.c) */
+int	sp_park(struct subpath *, struct ipc_client *,
+	    const struct ipcwire_msg *, uint32_t);
+struct sp_park *sp_park_take(struct subpath *, uint32_t);
+void	sp_park_free(struct sp_park *);
+void	sp_park_fail(struct subpath *, uint32_t);
+void	sp_park_closed(struct subpath *, struct ipc_client *);
+void	sp_hold(struct subpath *, struct ipc_client *,
+	    const struct ipcwire_msg *, uint32_t);
+int	sp_holds(struct subpath *, struct ipc_client *);
+
 /* subpath-admin.c (called by subpath.c) */
 int	sp_unsub_durable(struct subpath *, struct ipc_client *,
 	    const struct ipcwire_msg *, const char *, int);
@@ -165,6 +216,11 @@ void	sp_stream_end(struct subpath *, struct ipc_client *, uint32_t,
 void	sp_stream_end_q(struct ipc_client *, uint32_t, uint32_t,
 	    const char *, int);
 int	sp_conn_of(struct subpath *, const struct ipcwire_msg *);
+void	sp_down_text(struct subpath *, uint32_t, char *, size_t);
+void	sp_ack_down(struct subpath *, struct ipc_client *, uint32_t,
+	    uint32_t, const char *, uint32_t, int, const char *);
+void	sp_ack_pending(struct subpath *, struct ipc_client *, uint32_t,
+	    uint32_t, const char *, uint32_t, int);
 int	sp_store_has(struct subpath *, size_t, const char *);
 int64_t	sp_store_owner(struct subpath *, size_t, const char *);
 int64_t	sp_durable_owner(struct subpath *, const char *);

@@ -12,6 +12,9 @@
  *                   codec and queued on its connection
  *   sp_send_msg     a MESSAGE or ACK (struct sp_msg) to one program
  *   sp_stream_end   STREAM_END to one program, in order or urgent
+ *   sp_ack_down     the processed ack of a command kept while its
+ *                   session is down (sp_ack_pending: a subscription's
+ *                   "accepted"); sp_down_text says why it is down
  *   sp_conn_of      the connection a request names
  *   sp_store_owner  the uid that owns a durable name in a bookmark store
  *   sp_durable_may  whether a program's uid may use a durable name
@@ -38,9 +41,11 @@
 #include "ampsipc-wire.h"
 #include "bmtrack.h"
 #include "bookmarkstore.h"
+#include "cmdhdr.h"
 #include "conn.h"
 #include "ipc.h"
 #include "log.h"
+#include "loop.h"
 #include "subpath.h"
 #include "subpath-int.h"
 #include "xmalloc.h"
@@ -54,7 +59,7 @@ sp_send_up(struct subpath *sp, uint32_t connid, const struct sp_up *u)
 	long long	 n;
 	int		 tries;
 
-	if (connid >= sp->nconns || !sp->conns[connid].up)
+	if (connid >= sp->nsess || !sp->conns[connid].up)
 		return;
 	if (u->acks != 0)
 		amps_ack_format(acks, sizeof acks, u->acks);
@@ -80,6 +85,7 @@ sp_send_up(struct subpath *sp, uint32_t connid, const struct sp_up *u)
 			amps_wr_u64(&w, AMPS_F_TOP_N, u->top_n);
 		if (u->acks != 0)
 			amps_wr_cstr(&w, AMPS_F_A, acks);
+		cmdhdr_write(&w, u->hdrs, u->hlen);
 		n = amps_wr_finish(&w, u->data, u->len);
 		if (n < 0)
 			return;
@@ -107,6 +113,69 @@ sp_conn_of(struct subpath *sp, const struct ipcwire_msg *m)
 		if (strcmp(sp->conns[i].name, name) == 0)
 			return ((int)i);
 	return (-1);
+}
+
+/*
+ * Why session sess is not up, for a program: "connection main is in
+ * backoff for 1200 ms (last error: connect: Connection refused)".  The
+ * texts come from conn.c and carry no credentials.
+ */
+void
+sp_down_text(struct subpath *sp, uint32_t sess, char *buf, size_t cap)
+{
+	struct conn_status	st;
+
+	conn_get_status(sp->conns[sess].conn, &st);
+	snprintf(buf, cap, "connection %s%s is %s for %llu ms%s%s%s",
+	    sp->conns[sess].name, sess >= sp->nconns ? " (delta session)" :
+	    "", st.state_name, (unsigned long long)(loop_now_ms() -
+	    st.state_since_ms), st.last_error[0] != '\0' ?
+	    " (last error: " : "", st.last_error,
+	    st.last_error[0] != '\0' ? ")" : "");
+}
+
+/*
+ * Answer a command (cmd, reqid) that the daemon keeps while its session
+ * sess is down (docs/IPC.md §5): a processed ack, success, whose reason
+ * says what (e.g. "accepted; entered") happens when the session is up
+ * and why it is down; then STREAM_END when the command has no stream of
+ * its own (transient).
+ */
+void
+sp_ack_down(struct subpath *sp, struct ipc_client *cl, uint32_t reqid,
+    uint32_t cmd, const char *local_id, uint32_t sess, int transient,
+    const char *what)
+{
+	struct sp_msg	m;
+	char		why[400], reason[480];
+
+	sp_down_text(sp, sess, why, sizeof why);
+	snprintf(reason, sizeof reason, "%s when the connection is up "
+	    "again: %s", what, why);
+	memset(&m, 0, sizeof m);
+	m.type = AMPSIPC_ACK;
+	m.cmd = cmd;
+	m.ack = AMPSIPC_ACK_PROCESSED;
+	m.status = AMPSIPC_STATUS_SUCCESS;
+	m.reason = reason;
+	m.sub_id = local_id;
+	m.connid = SP_CONF(sp, sess);
+	sp_send_msg(sp, cl, reqid, &m);
+	if (transient)
+		sp_stream_end(sp, cl, reqid, 0, NULL);
+}
+
+/*
+ * sp_ack_down() for a subscription command kept while its session is
+ * down: it is entered when the session is up; STREAM_END when it only
+ * changed a kept subscription (replace, pause, resume).
+ */
+void
+sp_ack_pending(struct subpath *sp, struct ipc_client *cl, uint32_t reqid,
+    uint32_t cmd, const char *local_id, uint32_t sess, int transient)
+{
+	sp_ack_down(sp, cl, reqid, cmd, local_id, sess, transient,
+	    "accepted; entered");
 }
 
 /* Fill an IPC frame for m (counting when buf is NULL). */

@@ -10,7 +10,7 @@
  *
  *   sp_send_sub  subscribe upstream (first time, or again after a
  *                reconnect or a detach), durable ones from their
- *                bookmark store
+ *                bookmark store, paused ones paused
  *   sp_drop_sub  end a subscription: its pending acks, then cancels of
  *                its leases, then the unsubscribe, then STREAM_END
  *   DISCARD    -> bookmarkstore_discard(); committed in the loop's flush
@@ -208,11 +208,11 @@ sp_qack_add(struct subpath *sp, struct submgr_sub *s, uint32_t connid,
 	struct qack_policy	pol;
 	size_t			n;
 
-	if (connid >= sp->nconns || topic == NULL || bm == NULL)
+	if (connid >= sp->nsess || topic == NULL || bm == NULL)
 		return;
 	/* Read each time: a reload changes queue-ack in place (live). */
-	pol.batch = sp->conf->conns[connid]->ack_batch;
-	pol.timeout_ms = sp->conf->conns[connid]->ack_timeout_ms;
+	pol.batch = sp->conf->conns[SP_CONF(sp, connid)]->ack_batch;
+	pol.timeout_ms = sp->conf->conns[SP_CONF(sp, connid)]->ack_timeout_ms;
 	n = qack_add(sp->qa, connid, topic, opt, bm, &pol,
 	    s != NULL ? s->granted : 0, s, loop_now_ms());
 	if (s == NULL)
@@ -269,7 +269,9 @@ subpath_queue_ack(struct ipc_client *cl, const struct ipcwire_msg *m,
 					owner = t;
 					break;
 				}
-		sp_qack_add(sp, owner, (uint32_t)connid, topic, opt, one);
+		/* A lease is settled on the session that holds it. */
+		sp_qack_add(sp, owner, owner != NULL ? owner->connid :
+		    (uint32_t)connid, topic, opt, one);
 	}
 	return (0);
 }
@@ -350,7 +352,7 @@ subpath_stop(struct subpath *sp)
 {
 	size_t	i;
 
-	for (i = 0; i < sp->nconns; i++)
+	for (i = 0; i < sp->nsess; i++)
 		qack_urge_conn(sp->qa, (uint32_t)i);
 	sp_qack_run(sp);
 }
@@ -383,6 +385,8 @@ sp_send_sub(struct subpath *sp, struct submgr_sub *s)
 		c->query_id = xstrdup(s->query_id);
 	if (resub)
 		c->flags |= SUBMGR_CMD_RESUB;
+	else if (s->flags & SUBMGR_EARLY)
+		c->flags |= SUBMGR_CMD_EARLY;
 	if (s->durable != NULL && pc->bs != NULL) {
 		if (resub || bmp == NULL || strcmp(bmp, "recent") == 0) {
 			if (bookmarkstore_most_recent(pc->bs, s->durable,
@@ -421,6 +425,11 @@ sp_send_sub(struct subpath *sp, struct submgr_sub *s)
 		xasprintf(&opts, "%s%s%s", prev, *prev ? "," : "", extra);
 		free(prev);
 	}
+	if (s->flags & SUBMGR_PAUSED) {	/* as the program left it */
+		prev = opts;
+		xasprintf(&opts, "%s%spause", prev, *prev ? "," : "");
+		free(prev);
+	}
 	u.o = *opts != '\0' ? opts : NULL;
 	u.bm = bmp;
 	u.orderby = s->orderby;
@@ -428,6 +437,8 @@ sp_send_sub(struct subpath *sp, struct submgr_sub *s)
 	u.bs = s->bs;
 	u.top_n = s->top_n;
 	u.acks = c->up_acks;
+	u.hdrs = s->hdrs;
+	u.hlen = s->hlen;
 	log_debug("connection %s: subscribe %s (%s) bm=%s%s", pc->name,
 	    s->up_id, log_safe(s->topic != NULL ? s->topic : "", 100),
 	    bmp != NULL ? log_safe(bmp, 200) : "-", resub ? " (again)" : "");

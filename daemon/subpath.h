@@ -42,6 +42,11 @@ void		 subpath_free(struct subpath *);
 int		 subpath_command(struct subpath *, struct ipc_client *,
 		    const struct ipcwire_msg *);
 void		 subpath_closed(struct subpath *, struct ipc_client *);
+void		 subpath_sow_delete(struct subpath *, struct ipc_client *,
+		    const struct ipcwire_msg *, uint32_t, uint64_t);
+void		 subpath_release_held(struct subpath *);
+void		 subpath_set_unsent(struct subpath *, int (*)(void *,
+		    struct ipc_client *, uint32_t), void *);
 
 /* subpath-sub.c: IPC handlers (arg: the subpath). */
 int		 subpath_discard(struct ipc_client *,
@@ -57,7 +62,8 @@ void		 subpath_state(struct subpath *, struct conn *,
 void		 subpath_flush(struct subpath *);
 void		 subpath_stop(struct subpath *);
 size_t		 subpath_nsubs(const struct subpath *);
-void		 subpath_status(struct subpath *, FILE *, int);
+void		 subpath_status(struct subpath *, FILE *, int,
+		    const struct ipc_client *);
 
 /* subpath-acl.c: gen is read at every delivery (a reload bumps it). */
 void		 subpath_set_acl(struct subpath *, subpath_acl_fn, void *,

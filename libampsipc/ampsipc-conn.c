@@ -100,13 +100,24 @@ ipclib_fail(struct ampsipc *h, int code, int err, const char *fmt, ...)
 	return (-1);
 }
 
-/* Mark the handle unusable after a fatal error; returns -1. */
+/*
+ * Mark the handle unusable after a fatal error; returns -1.  With
+ * reconnects on (ampsipc_set_reconnect) a handle that had a session is
+ * LOST instead, and connects again at once when no handler runs:
+ * returns 0 if that worked.
+ */
 static int
 ipclib_break(struct ampsipc *h)
 {
 	int	saved_errno = errno;
 
 	h->flags |= AMPSIPC_BROKEN;
+	if (h->reconnect_ms > 0 && (h->flags & AMPSIPC_WELCOMED) &&
+	    !(h->flags & AMPSIPC_RECONNECTING))
+		h->flags |= AMPSIPC_LOST;
+	if ((h->flags & AMPSIPC_LOST) && !(h->flags & AMPSIPC_DISPATCHING) &&
+	    ipclib_reconnect(h) == 0)
+		return (0);
 	errno = saved_errno;
 	return (-1);
 }
@@ -188,6 +199,28 @@ ipclib_queue(struct ampsipc *h, uint32_t reqid, ipclib_fill fill,
 	return (0);
 }
 
+/* Queue len bytes of an encoded frame as they are; 0 or -1 (ENOMEM). */
+int
+ipclib_queue_raw(struct ampsipc *h, const void *p, size_t len)
+{
+	uint8_t	*n;
+	size_t	 want;
+
+	if (h->outcap - h->outlen < len) {
+		want = h->outcap == 0 ? 65536 : h->outcap;
+		while (want - h->outlen < len)
+			want *= 2;
+		if ((n = realloc(h->out, want)) == NULL)
+			return (ipclib_fail(h, AMPSIPC_E_SYSTEM, ENOMEM,
+			    "out of memory"));
+		h->out = n;
+		h->outcap = want;
+	}
+	memcpy(h->out + h->outlen, p, len);
+	h->outlen += len;
+	return (0);
+}
+
 /* Fill: HELLO with our version, pid and name. */
 static void
 ipclib_fill_hello(struct ipcwire_enc *e, void *buf, size_t cap,
@@ -231,34 +264,29 @@ ipclib_request(struct ampsipc *h, int timeout_ms, ipclib_fill fill,
 	return (0);
 }
 
-/* Connect and handshake. */
+/*
+ * Open the socket at h->path and do the version handshake within
+ * timeout_ms.  Returns 0, or -1 with the handle's error set and no
+ * descriptor open.
+ */
 int
-ampsipc_connect(struct ampsipc *h, const char *path, const char *name,
-    int timeout_ms)
+ipclib_handshake(struct ampsipc *h, int timeout_ms)
 {
 	struct sockaddr_un	sun;
 	int			fd;
 
-	if (h->fd != -1)
-		return (ipclib_fail(h, AMPSIPC_E_USAGE, EISCONN,
-		    "already connected"));
-	h->flags &= AMPSIPC_NONBLOCK;
-	h->err = AMPSIPC_E_OK;
-	h->errmsg[0] = '\0';
-	if (path == NULL && (path = getenv("AMPSD_SOCKET")) == NULL)
-		path = AMPSD_SOCK;
 	memset(&sun, 0, sizeof sun);
 	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof sun.sun_path)
+	if (strlen(h->path) >= sizeof sun.sun_path)
 		return (ipclib_fail(h, AMPSIPC_E_USAGE, ENAMETOOLONG,
-		    "%s: socket path too long", path));
-	memcpy(sun.sun_path, path, strlen(path) + 1);
+		    "%s: socket path too long", h->path));
+	memcpy(sun.sun_path, h->path, strlen(h->path) + 1);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		return (ipclib_fail(h, AMPSIPC_E_SYSTEM, errno, "socket: %s",
 		    strerror(errno)));
 	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
 		ipclib_fail(h, AMPSIPC_E_SYSTEM, errno,
-		    "cannot connect to ampsd at %s: %s", path,
+		    "cannot connect to ampsd at %s: %s", h->path,
 		    strerror(errno));
 		close(fd);
 		return (-1);
@@ -270,7 +298,7 @@ ampsipc_connect(struct ampsipc *h, const char *path, const char *name,
 		return (-1);
 	}
 	h->fd = fd;
-	if (ipclib_request(h, timeout_ms, ipclib_fill_hello, name) == -1)
+	if (ipclib_request(h, timeout_ms, ipclib_fill_hello, h->name) == -1)
 		goto fail;
 	if (h->wait.type != AMPSIPC_WELCOME) {
 		if (h->err == AMPSIPC_E_OK)
@@ -286,6 +314,34 @@ fail:
 	h->inoff = h->inlen = h->outoff = h->outlen = 0;
 	errno = ipclib_errno(h->err);
 	return (-1);
+}
+
+/* Connect and handshake. */
+int
+ampsipc_connect(struct ampsipc *h, const char *path, const char *name,
+    int timeout_ms)
+{
+	char	*p, *n = NULL;
+
+	if (h->fd != -1)
+		return (ipclib_fail(h, AMPSIPC_E_USAGE, EISCONN,
+		    "already connected"));
+	h->flags &= AMPSIPC_NONBLOCK;
+	h->err = AMPSIPC_E_OK;
+	h->errmsg[0] = '\0';
+	if (path == NULL && (path = getenv("AMPSD_SOCKET")) == NULL)
+		path = AMPSD_SOCK;
+	if ((p = strdup(path)) == NULL ||
+	    (name != NULL && (n = strdup(name)) == NULL)) {
+		free(p);
+		return (ipclib_fail(h, AMPSIPC_E_SYSTEM, ENOMEM,
+		    "out of memory"));
+	}
+	free(h->path);
+	free(h->name);
+	h->path = p;
+	h->name = n;
+	return (ipclib_handshake(h, timeout_ms));
 }
 
 /* The descriptor, or -1. */
@@ -323,6 +379,10 @@ ipclib_usable(struct ampsipc *h)
 		return (ipclib_fail(h, AMPSIPC_E_USAGE, ENOTCONN,
 		    "not connected"));
 	if (h->flags & AMPSIPC_BROKEN) {
+		if ((h->flags & AMPSIPC_LOST) &&
+		    !(h->flags & AMPSIPC_DISPATCHING) &&
+		    ipclib_reconnect(h) == 0)
+			return (0);
 		errno = ipclib_errno(h->err);
 		return (-1);
 	}
@@ -512,6 +572,29 @@ ipclib_copy(char *dst, size_t size, const struct ipcwire_msg *m,
 	snprintf(dst, size, "%s", s != NULL ? s : "");
 }
 
+/* CONN_STATE: tell the connection handlers. */
+static void
+ipclib_conn_state(struct ampsipc *h, const struct ipcwire_msg *m,
+    const char *reason)
+{
+	struct ampsipc_conn_event	ev;
+	const char			*server;
+
+	server = ipcwire_str(m, AMPSIPC_T_SERVER);
+	memset(&ev, 0, sizeof ev);
+	ev.conn = ipcwire_str(m, AMPSIPC_T_CONN);
+	ev.conn_id = (uint32_t)ipcwire_num(m, AMPSIPC_T_CONN_ID, 0);
+	ev.state = (int)ipcwire_num(m, AMPSIPC_T_STATE, 0);
+	ev.server = server != NULL ? server : "";
+	ev.error = (int)ipcwire_num(m, AMPSIPC_T_ERRCODE, 0);
+	ev.reason = reason;
+	if (h->conn_cb != NULL)
+		h->conn_cb(h, ev.conn, ev.conn_id, ev.state, ev.server,
+		    h->conn_arg);
+	if (h->connev_cb != NULL)
+		h->connev_cb(h, &ev, h->connev_arg);
+}
+
 /* Act on one decoded frame from the daemon. */
 static int
 ipclib_frame(struct ampsipc *h, const struct ipcwire_msg *m)
@@ -557,18 +640,30 @@ ipclib_frame(struct ampsipc *h, const struct ipcwire_msg *m)
 			    *reason != '\0' ? reason : ampsipc_strerror(code)));
 		ipclib_fail(h, code, 0, "ampsd: %s",
 		    *reason != '\0' ? reason : ampsipc_strerror(code));
-		if (m->hdr.reqid != 0 && m->hdr.reqid == h->wait.reqid)
+		if (m->hdr.reqid == 0)
+			return (0);
+		if (m->hdr.reqid == h->wait.reqid)
 			ipclib_reply(h, m, code);
-		else if (m->hdr.reqid != 0 &&
-		    ipclib_sub_error(h, m->hdr.reqid, code, reason) == 1)
+		else if (code == AMPSIPC_E_SHUTTING_DOWN &&
+		    h->reconnect_ms > 0 && ipclib_kept_across(h, m->hdr.reqid))
+			;	/* sent again after the restart */
+		else if (ipclib_pub_adopted(h, m) == 1 ||
+		    ipclib_cmd_flush_done(h, m->hdr.reqid, code, reason) == 1 ||
+		    ipclib_pub_failed(h, m->hdr.reqid, 0, 0, code,
+		    reason) == 1)
 			;
-		else if (m->hdr.reqid != 0)
-			(void)ipclib_pub_failed(h, m->hdr.reqid, 0, 0, code,
-			    reason);
+		else
+			(void)ipclib_sub_error(h, m->hdr.reqid, code, reason);
+		return (0);
+	case AMPSIPC_FLUSHED:
+		if (m->hdr.reqid != h->wait.reqid &&
+		    (ipclib_pub_adopted(h, m) == 1 ||
+		    ipclib_cmd_flush_done(h, m->hdr.reqid, 0, NULL) == 1))
+			return (0);
+		ipclib_reply(h, m, 0);
 		return (0);
 	case AMPSIPC_PONG:
 	case AMPSIPC_OK:
-	case AMPSIPC_FLUSHED:
 	case AMPSIPC_STATUS_REPLY:
 	case AMPSIPC_ADMIN_REPLY:
 		ipclib_reply(h, m, 0);
@@ -599,12 +694,7 @@ ipclib_frame(struct ampsipc *h, const struct ipcwire_msg *m)
 		    ipcwire_num(m, AMPSIPC_T_SEQ, 0), code, reason);
 		return (0);
 	case AMPSIPC_CONN_STATE:
-		if (h->conn_cb != NULL)
-			h->conn_cb(h, ipcwire_str(m, AMPSIPC_T_CONN),
-			    (uint32_t)ipcwire_num(m, AMPSIPC_T_CONN_ID, 0),
-			    (int)ipcwire_num(m, AMPSIPC_T_STATE, 0),
-			    ipcwire_str(m, AMPSIPC_T_SERVER) != NULL ?
-			    ipcwire_str(m, AMPSIPC_T_SERVER) : "", h->conn_arg);
+		ipclib_conn_state(h, m, reason);
 		return (0);
 	case AMPSIPC_ACK:
 	case AMPSIPC_MESSAGE:
@@ -792,6 +882,15 @@ ampsipc_set_conn_handler(struct ampsipc *h, ampsipc_conn_handler fn,
 	h->conn_arg = arg;
 }
 
+/* Install the connection-event handler. */
+void
+ampsipc_set_conn_event_handler(struct ampsipc *h,
+    ampsipc_conn_event_handler fn, void *arg)
+{
+	h->connev_cb = fn;
+	h->connev_arg = arg;
+}
+
 /* The daemon's version from WELCOME. */
 const char *
 ampsipc_daemon_version(const struct ampsipc *h)
@@ -841,9 +940,13 @@ ampsipc_close(struct ampsipc *h)
 		close(h->fd);
 	}
 	ipclib_sub_free(h);
+	ipclib_pend_free_frames(h);
 	free(h->in);
 	free(h->out);
 	free(h->pend);
+	free(h->path);
+	free(h->name);
+	free(h->adopt);
 	free(h->wait.text);
 	free(h);
 }

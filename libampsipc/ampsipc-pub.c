@@ -31,10 +31,14 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ampsipc-int.h"
+
+/* How much longer than its timeout a flush waits for the daemon's answer. */
+#define FLUSH_GRACE	2000	/* ms */
 
 /* What a publish frame carries, for the fill callback. */
 struct ipclib_pub {
@@ -43,6 +47,8 @@ struct ipclib_pub {
 	const void			*data;
 	size_t				 len;
 	const struct ampsipc_pubopts	*opts;
+	const void			*hdrs;	/* a command's extra fields */
+	size_t				 hlen;
 };
 
 /* Entry i places after the head. */
@@ -147,6 +153,25 @@ ipclib_pend_find(struct ampsipc *h, uint32_t reqid)
 	return (NULL);
 }
 
+/* Forget the frame copy of an entry (it is stored or done). */
+static void
+ipclib_pend_drop_frame(struct ampsipc_pend *p)
+{
+	free(p->frame);
+	p->frame = NULL;
+	p->flen = 0;
+}
+
+/* Free every frame copy (at close). */
+void
+ipclib_pend_free_frames(struct ampsipc *h)
+{
+	size_t	i;
+
+	for (i = 0; i < h->pcount; i++)
+		ipclib_pend_drop_frame(ipclib_pend_at(h, i));
+}
+
 /* Mark an entry done, fix the counters, tell the handler. */
 static void
 ipclib_pend_done(struct ampsipc *h, struct ampsipc_pend *p, int kind,
@@ -154,6 +179,7 @@ ipclib_pend_done(struct ampsipc *h, struct ampsipc_pend *p, int kind,
 {
 	struct ampsipc_pubevent	ev;
 
+	ipclib_pend_drop_frame(p);
 	if (p->state == PEND_SENT)
 		h->unstored--;
 	h->unpersisted--;
@@ -170,6 +196,9 @@ ipclib_pend_done(struct ampsipc *h, struct ampsipc_pend *p, int kind,
 		ev.reason = reason != NULL ? reason : "";
 		h->pub_cb(h, &ev, h->pub_arg);
 	}
+	if (h->routes != NULL)	/* a publish command's handler */
+		ipclib_cmd_pub_done(h, p->reqid, kind, code, reason,
+		    p->conn_id, p->seq);
 }
 
 /* STORED reply: the daemon committed request reqid as (conn, seq). */
@@ -185,6 +214,7 @@ ipclib_pub_stored(struct ampsipc *h, const struct ipcwire_msg *m)
 	p->conn_id = (uint32_t)ipcwire_num(m, AMPSIPC_T_CONN_ID, 0);
 	p->seq = ipcwire_num(m, AMPSIPC_T_SEQ, 0);
 	p->state = PEND_STORED;
+	ipclib_pend_drop_frame(p);
 	h->unstored--;
 	if (h->pub_cb != NULL) {
 		memset(&ev, 0, sizeof ev);
@@ -263,6 +293,8 @@ ipclib_fill_pub(struct ipcwire_enc *e, void *buf, size_t cap,
 	ipcwire_begin(e, buf, cap, pub->type, 0, reqid);
 	ipcwire_put_str(e, AMPSIPC_T_TOPIC, pub->topic);
 	ipcwire_put_bytes(e, AMPSIPC_T_DATA, pub->data, pub->len);
+	if (pub->hlen > 0)
+		ipcwire_put_bytes(e, AMPSIPC_T_HEADERS, pub->hdrs, pub->hlen);
 	if (o == NULL)
 		return;
 	ipcwire_put_str(e, AMPSIPC_T_CORRELATION_ID, o->correlation_id);
@@ -285,8 +317,28 @@ ipclib_publish(struct ampsipc *h, uint16_t type, const char *topic,
     const void *data, size_t len, const struct ampsipc_pubopts *opts,
     uint32_t *reqidp)
 {
-	struct ipclib_pub	pub;
-	uint32_t		reqid;
+	uint32_t	reqid = ipclib_reqid(h);
+
+	if (ipclib_publish_req(h, type, topic, data, len, opts, NULL, 0,
+	    reqid) == -1)
+		return (-1);
+	if (reqidp != NULL)
+		*reqidp = reqid;
+	return (0);
+}
+
+/*
+ * Publish with request id reqid and a command's extra header fields
+ * (hdrs, hlen; may be none): queue the frame and track it.
+ */
+int
+ipclib_publish_req(struct ampsipc *h, uint16_t type, const char *topic,
+    const void *data, size_t len, const struct ampsipc_pubopts *opts,
+    const void *hdrs, size_t hlen, uint32_t reqid)
+{
+	struct ipclib_pub	 pub;
+	struct ampsipc_pend	*p;
+	size_t			 before;
 
 	if (topic == NULL || *topic == '\0' || (data == NULL && len != 0))
 		return (ipclib_fail(h, AMPSIPC_E_USAGE, EINVAL,
@@ -313,7 +365,9 @@ ipclib_publish(struct ampsipc *h, uint16_t type, const char *topic,
 	pub.data = data;
 	pub.len = len;
 	pub.opts = opts;
-	reqid = ipclib_reqid(h);
+	pub.hdrs = hdrs;
+	pub.hlen = hlen;
+	before = h->outlen;
 	if (ipclib_queue(h, reqid, ipclib_fill_pub, &pub) == -1)
 		return (-1);
 	if (ipclib_pend_add(h, reqid) == -1) {
@@ -321,8 +375,14 @@ ipclib_publish(struct ampsipc *h, uint16_t type, const char *topic,
 		return (ipclib_fail(h, AMPSIPC_E_SYSTEM, ENOMEM,
 		    "out of memory"));
 	}
-	if (reqidp != NULL)
-		*reqidp = reqid;
+	if (h->reconnect_ms > 0) {
+		/* Kept until STORED: sent again if ampsd restarts first. */
+		p = ipclib_pend_at(h, h->pcount - 1);
+		if ((p->frame = malloc(h->outlen - before)) != NULL) {
+			p->flen = h->outlen - before;
+			memcpy(p->frame, h->out + before, p->flen);
+		}
+	}
 	/* Write once 64 KiB are queued; if the socket is full, try again
 	 * only after 64 KiB more, not at every publish (a failing send
 	 * per publish was most of a fast publisher's time). */
@@ -382,35 +442,53 @@ ipclib_all_persisted(struct ampsipc *h, void *arg)
 	return (h->unpersisted == 0);
 }
 
-/* Fill: PUBLISH_FLUSH with the time the daemon may take. */
+/* What a PUBLISH_FLUSH carries. */
+struct ipclib_flush {
+	const char	*conn;		/* NULL: every connection */
+	int		 timeout;	/* ms the daemon may take; < 0 none */
+};
+
+/* Fill: PUBLISH_FLUSH with the connection and the time it may take. */
 static void
 ipclib_fill_flush(struct ipcwire_enc *e, void *buf, size_t cap,
     uint32_t reqid, const void *arg)
 {
-	const int	*timeout = arg;
+	const struct ipclib_flush	*f = arg;
 
 	ipcwire_begin(e, buf, cap, AMPSIPC_PUBLISH_FLUSH, 0, reqid);
-	if (*timeout >= 0)
-		ipcwire_put_u32(e, AMPSIPC_T_TIMEOUT_MS, (uint32_t)*timeout);
+	ipcwire_put_str(e, AMPSIPC_T_CONN, f->conn);
+	if (f->timeout >= 0)
+		ipcwire_put_u32(e, AMPSIPC_T_TIMEOUT_MS, (uint32_t)f->timeout);
 }
 
 /*
- * Block until AMPS persisted everything this handle published.  The
- * daemon is asked with PUBLISH_FLUSH (it may hurry AMPS along and sends
- * PERSISTED before FLUSHED); a daemon without it is waited out with the
- * PERSISTED notifications alone.
+ * Block until AMPS persisted everything this handle published on conn
+ * (NULL: on every connection).  The daemon is always asked, with
+ * PUBLISH_FLUSH: it sends AMPS a flush, answers FLUSHED once what this
+ * program stored is persisted (PERSISTED frames first), or ERROR
+ * TIMED_OUT at timeout_ms with the connection's state.  The daemon's
+ * answer is waited for a little longer than timeout_ms, so that its
+ * reason, not the library's, says why.  A daemon without PUBLISH_FLUSH
+ * is waited out with the PERSISTED notifications alone.
  */
-int
-ampsipc_publish_flush(struct ampsipc *h, int timeout_ms)
+static int
+ipclib_publish_flush(struct ampsipc *h, const char *conn, int timeout_ms)
 {
+	struct ipclib_flush	f;
+	int			wait_ms;
+
 	if (h->fd == -1)
 		return (ipclib_fail(h, AMPSIPC_E_USAGE, ENOTCONN,
 		    "not connected"));
-	if (h->unpersisted == 0)
-		return (0);
-	if (ipclib_request(h, timeout_ms, ipclib_fill_flush,
-	    &timeout_ms) == -1)
+	f.conn = conn != NULL && *conn != '\0' ? conn : NULL;
+	f.timeout = timeout_ms;
+	wait_ms = timeout_ms < 0 ? -1 : timeout_ms > INT_MAX - FLUSH_GRACE ?
+	    INT_MAX : timeout_ms + FLUSH_GRACE;
+	if (ipclib_request(h, wait_ms, ipclib_fill_flush, &f) == -1)
 		return (-1);
+	if (h->wait.code == AMPSIPC_E_CLOSED && h->reconnect_ms > 0 &&
+	    ipclib_request(h, wait_ms, ipclib_fill_flush, &f) == -1)
+		return (-1);	/* ampsd restarted: asked again */
 	if (h->wait.code == AMPSIPC_E_NOT_SUPPORTED)
 		return (ipclib_wait_until(h, timeout_ms, ipclib_all_persisted,
 		    NULL));
@@ -419,6 +497,21 @@ ampsipc_publish_flush(struct ampsipc *h, int timeout_ms)
 		return (-1);
 	}
 	return (0);
+}
+
+/* Block until AMPS persisted everything this handle published. */
+int
+ampsipc_publish_flush(struct ampsipc *h, int timeout_ms)
+{
+	return (ipclib_publish_flush(h, NULL, timeout_ms));
+}
+
+/* The same for the publishes made on one connection. */
+int
+ampsipc_publish_flush_conn(struct ampsipc *h, const char *conn,
+    int timeout_ms)
+{
+	return (ipclib_publish_flush(h, conn, timeout_ms));
 }
 
 /* Publishes not yet persisted or failed. */
@@ -440,4 +533,112 @@ uint64_t
 ampsipc_failed(const struct ampsipc *h)
 {
 	return (h->failed);
+}
+
+/* Fill: PUBLISH_FLUSH adopting an earlier session's stored publishes. */
+static void
+ipclib_fill_adopt(struct ipcwire_enc *e, void *buf, size_t cap,
+    uint32_t reqid, const void *arg)
+{
+	const struct ipclib_adopt	*a = arg;
+
+	ipcwire_begin(e, buf, cap, AMPSIPC_PUBLISH_FLUSH, 0, reqid);
+	ipcwire_put_u32(e, AMPSIPC_T_CONN_ID, a->conn_id);
+	ipcwire_put_u64(e, AMPSIPC_T_SEQ, a->seq);
+}
+
+/*
+ * After an ampsd restart (ampsipc-reconnect.c): publishes the daemon
+ * had not stored are sent again from their copies, in order, with their
+ * request ids; for those it had stored, the new daemon is asked, per
+ * connection, to wait for them up to the highest sequence (adoption),
+ * and its answer settles them.
+ */
+void
+ipclib_pub_reconnected(struct ampsipc *h)
+{
+	struct ampsipc_pend	*p;
+	struct ipclib_adopt	*a;
+	size_t			 i, j;
+
+	h->nadopt = 0;
+	for (i = 0; i < h->pcount; i++) {
+		p = ipclib_pend_at(h, i);
+		if (p->state == PEND_SENT && p->frame != NULL) {
+			if (ipclib_queue_raw(h, p->frame, p->flen) == -1)
+				break;
+			continue;
+		}
+		if (p->state != PEND_STORED)
+			continue;
+		for (j = 0; j < h->nadopt && h->adopt[j].conn_id !=
+		    p->conn_id; j++)
+			;
+		if (j == h->nadopt) {
+			if ((a = reallocarray(h->adopt, h->nadopt + 1,
+			    sizeof *a)) == NULL)
+				continue;
+			h->adopt = a;
+			h->adopt[h->nadopt].conn_id = p->conn_id;
+			h->adopt[h->nadopt].seq = 0;
+			h->nadopt++;
+		}
+		if (p->seq > h->adopt[j].seq)
+			h->adopt[j].seq = p->seq;
+	}
+	for (j = 0; j < h->nadopt; j++) {
+		h->adopt[j].reqid = ipclib_reqid(h);
+		(void)ipclib_queue(h, h->adopt[j].reqid, ipclib_fill_adopt,
+		    &h->adopt[j]);
+	}
+}
+
+/*
+ * The daemon's answer (FLUSHED, or ERROR with its code and reason) to
+ * an adoption request: settle that connection's stored publishes up to
+ * its sequence.  Returns 1 if m answered one.
+ */
+int
+ipclib_pub_adopted(struct ampsipc *h, const struct ipcwire_msg *m)
+{
+	struct ampsipc_pend	*p;
+	struct ipclib_adopt	 a;
+	const char		*reason = ipcwire_str(m, AMPSIPC_T_REASON);
+	size_t			 i, j;
+	int			 code = 0;
+
+	for (j = 0; j < h->nadopt && h->adopt[j].reqid != m->hdr.reqid; j++)
+		;
+	if (j == h->nadopt || m->hdr.reqid == 0)
+		return (0);
+	a = h->adopt[j];
+	h->adopt[j] = h->adopt[--h->nadopt];
+	if (m->hdr.type == AMPSIPC_ERROR)
+		code = (int)ipcwire_num(m, AMPSIPC_T_ERRCODE, AMPSIPC_E_UNKNOWN);
+	for (i = 0; i < h->pcount; i++) {
+		p = ipclib_pend_at(h, i);
+		if (p->state != PEND_STORED || p->conn_id != a.conn_id ||
+		    p->seq > a.seq)
+			continue;
+		ipclib_pend_done(h, p, code == 0 ? AMPSIPC_PUB_PERSISTED :
+		    AMPSIPC_PUB_FAILED, code, reason);
+	}
+	ipclib_pend_trim(h);
+	return (1);
+}
+
+/*
+ * Whether request reqid is sent again after an ampsd restart: a publish
+ * not yet stored, kept as a copy, or an asynchronous subscription.
+ */
+int
+ipclib_kept_across(struct ampsipc *h, uint32_t reqid)
+{
+	struct ampsipc_pend	*p;
+	struct ampsipc_route	*rt;
+
+	if ((p = ipclib_pend_find(h, reqid)) != NULL)
+		return (p->state == PEND_SENT && p->frame != NULL);
+	return ((rt = ipclib_route_find(h, reqid)) != NULL && rt->def != NULL &&
+	    rt->stream == NULL);
 }

@@ -62,7 +62,8 @@ ipclib_qmsg_copy(const struct ampsipc_message *m, uint32_t reqid)
 	    qm_len(m->sub_ids) + qm_len(m->query_id) + qm_len(m->bookmark) +
 	    qm_len(m->sow_key) + qm_len(m->correlation_id) +
 	    qm_len(m->timestamp) + qm_len(m->lease_period) +
-	    qm_len(m->user_id) + qm_len(m->reason) + qm_len(m->options);
+	    qm_len(m->user_id) + qm_len(m->reason) + qm_len(m->options) +
+	    qm_len(m->command_id);
 	if ((q = malloc(need)) == NULL)
 		return (NULL);
 	q->m = *m;
@@ -85,6 +86,7 @@ ipclib_qmsg_copy(const struct ampsipc_message *m, uint32_t reqid)
 	q->m.user_id = qm_put(&p, m->user_id);
 	q->m.reason = qm_put(&p, m->reason);
 	q->m.options = qm_put(&p, m->options);
+	q->m.command_id = qm_put(&p, m->command_id);
 	return (q);
 }
 

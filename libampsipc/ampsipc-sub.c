@@ -44,6 +44,12 @@
 #include "ampsipc-int.h"
 
 #define SUB_DEFAULT_TIMEOUT	10000	/* ms */
+/*
+ * How much longer than its timeout execute waits for the daemon's
+ * answer: the daemon answers a command that waits for the upstream
+ * connection itself, at the timeout, saying why (docs/IPC.md §5).
+ */
+#define SUB_GRACE		2000	/* ms */
 
 _Static_assert(AMPSIPC_C_SUBSCRIBE == AMPSIPC_CMD_SUBSCRIBE &&
     AMPSIPC_C_GROUP_END == AMPSIPC_CMD_GROUP_END &&
@@ -54,153 +60,18 @@ _Static_assert(AMPSIPC_C_SUBSCRIBE == AMPSIPC_CMD_SUBSCRIBE &&
     AMPSIPC_FIELD_TIMEOUT == AMPSIPC_T_TIMEOUT_MS,
     "public command and field numbers match the wire");
 
-struct ampsipc_command {
-	int		 cmd;
-	int		 flags;
-	uint64_t	 nums_set;		/* bit per tag */
-	uint64_t	 nums[AMPSIPC_T_LIMIT];
-	char		*strs[AMPSIPC_T_LIMIT];
-	void		*data;
-	size_t		 len;
-	int		 has_data;
-};
-
-/* Kind of a settable field: 'S' string, 'N' number, 0 not settable. */
-static int
-sub_field_kind(int field)
-{
-	switch (field) {
-	case AMPSIPC_FIELD_TOPIC:
-	case AMPSIPC_FIELD_CORRELATION_ID:
-	case AMPSIPC_FIELD_SOW_KEY:
-	case AMPSIPC_FIELD_CONN:
-	case AMPSIPC_FIELD_FILTER:
-	case AMPSIPC_FIELD_OPTIONS:
-	case AMPSIPC_FIELD_SUB_ID:
-	case AMPSIPC_FIELD_QUERY_ID:
-	case AMPSIPC_FIELD_BOOKMARK:
-	case AMPSIPC_FIELD_ORDER_BY:
-	case AMPSIPC_FIELD_SOW_KEYS:
-		return ('S');
-	case AMPSIPC_FIELD_BATCH_SIZE:
-	case AMPSIPC_FIELD_TOP_N:
-	case AMPSIPC_FIELD_ACK_TYPES:
-	case AMPSIPC_FIELD_TIMEOUT:
-	case AMPSIPC_FIELD_SKIP_N:
-	case AMPSIPC_FIELD_MAX_BACKLOG:
-		return ('N');
-	default:
-		return (0);
-	}
-}
-
 /* Whether cmd starts a subscription (messages until unsubscribed). */
-static int
-sub_is_subscribe(int cmd)
+int
+ipclib_is_subscribe(int cmd)
 {
 	return (cmd == AMPSIPC_C_SUBSCRIBE || cmd == AMPSIPC_C_DELTA_SUBSCRIBE ||
 	    cmd == AMPSIPC_C_SOW_AND_SUBSCRIBE ||
 	    cmd == AMPSIPC_C_SOW_AND_DELTA_SUBSCRIBE);
 }
 
-/* A new command object. */
-struct ampsipc_command *
-ampsipc_cmd_new(int command)
-{
-	struct ampsipc_command	*c;
-
-	if (command < AMPSIPC_C_SUBSCRIBE || command > AMPSIPC_C_UNSUBSCRIBE) {
-		errno = EINVAL;
-		return (NULL);
-	}
-	if ((c = calloc(1, sizeof *c)) == NULL)
-		return (NULL);
-	c->cmd = command;
-	return (c);
-}
-
-/* Free a command object. */
-void
-ampsipc_cmd_free(struct ampsipc_command *c)
-{
-	int	i;
-
-	if (c == NULL)
-		return;
-	for (i = 0; i < AMPSIPC_T_LIMIT; i++)
-		free(c->strs[i]);
-	free(c->data);
-	free(c);
-}
-
-/* Set or clear a string field. */
-int
-ampsipc_cmd_set_str(struct ampsipc_command *c, int field, const char *v)
-{
-	char	*d = NULL;
-
-	if (field < 0 || field >= AMPSIPC_T_LIMIT ||
-	    sub_field_kind(field) != 'S') {
-		errno = EINVAL;
-		return (-1);
-	}
-	if (v != NULL && (d = strdup(v)) == NULL)
-		return (-1);
-	free(c->strs[field]);
-	c->strs[field] = d;
-	return (0);
-}
-
-/* Set a numeric field. */
-int
-ampsipc_cmd_set_num(struct ampsipc_command *c, int field, uint64_t v)
-{
-	if (field < 0 || field >= AMPSIPC_T_LIMIT ||
-	    sub_field_kind(field) != 'N' || v > UINT32_MAX) {
-		errno = EINVAL;
-		return (-1);
-	}
-	c->nums[field] = v;
-	c->nums_set |= UINT64_C(1) << field;
-	return (0);
-}
-
-/* Set the payload. */
-int
-ampsipc_cmd_set_data(struct ampsipc_command *c, const void *data, size_t len)
-{
-	void	*d;
-
-	if ((d = malloc(len + 1)) == NULL)
-		return (-1);
-	if (len > 0)
-		memcpy(d, data, len);
-	free(c->data);
-	c->data = d;
-	c->len = len;
-	c->has_data = 1;
-	return (0);
-}
-
-/* Set AMPSIPC_CMDF_* flags. */
-int
-ampsipc_cmd_set_flags(struct ampsipc_command *c, int flags)
-{
-	c->flags = flags;
-	return (0);
-}
-
-/* The sub_id of the command ("" if none). */
-const char *
-ampsipc_cmd_sub_id(const struct ampsipc_command *c)
-{
-	return (c->strs[AMPSIPC_T_SUB_ID] != NULL ?
-	    c->strs[AMPSIPC_T_SUB_ID] : "");
-}
-
 /* Fill: COMMAND from a command object. */
-static void
-sub_fill_cmd(struct ipcwire_enc *e, void *buf, size_t cap, uint32_t reqid,
+void
+ipclib_sub_fill(struct ipcwire_enc *e, void *buf, size_t cap, uint32_t reqid,
     const void *arg)
 {
 	const struct ampsipc_command	*c = arg;
@@ -211,6 +82,8 @@ sub_fill_cmd(struct ipcwire_enc *e, void *buf, size_t cap, uint32_t reqid,
 	ipcwire_put_u32(e, AMPSIPC_T_CMD, (uint32_t)c->cmd);
 	if (c->has_data)
 		ipcwire_put_bytes(e, AMPSIPC_T_DATA, c->data, c->len);
+	if (c->hlen > 0)
+		ipcwire_put_bytes(e, AMPSIPC_T_HEADERS, c->hdrs, c->hlen);
 	for (t = 0; t < AMPSIPC_T_LIMIT; t++) {
 		if (c->strs[t] != NULL)
 			ipcwire_put_str(e, (uint16_t)t, c->strs[t]);
@@ -228,14 +101,18 @@ sub_fill_cmd(struct ipcwire_enc *e, void *buf, size_t cap, uint32_t reqid,
 				cf |= AMPSIPC_CF_STREAM;
 			if (cf != 0)
 				ipcwire_put_u32(e, AMPSIPC_T_CMD_FLAGS, cf);
+		} else if (t == AMPSIPC_T_TIMEOUT_MS) {
+			if (c->send_timeout >= 0)
+				ipcwire_put_u32(e, (uint16_t)t,
+				    (uint32_t)c->send_timeout);
 		} else if (c->nums_set & (UINT64_C(1) << t))
 			ipcwire_put_u32(e, (uint16_t)t, (uint32_t)c->nums[t]);
 	}
 }
 
 /* Find the live route for reqid. */
-static struct ampsipc_route *
-sub_route(struct ampsipc *h, uint32_t reqid)
+struct ampsipc_route *
+ipclib_route_find(struct ampsipc *h, uint32_t reqid)
 {
 	struct ampsipc_route	*rt;
 
@@ -258,8 +135,8 @@ sub_exception(struct ampsipc *h, int code, const char *text)
 }
 
 /* End a route with code (0: a normal end). */
-static void
-sub_end(struct ampsipc *h, struct ampsipc_route *rt, int code,
+void
+ipclib_route_end(struct ampsipc *h, struct ampsipc_route *rt, int code,
     const char *text)
 {
 	if (rt->ended)
@@ -283,19 +160,9 @@ sub_release(struct ampsipc *h, ampsipc_msg_handler fn, void *arg)
 		h->release_cb(h, arg);
 }
 
-/* Free one unlinked route, releasing its handler's arg. */
-static void
-sub_route_free(struct ampsipc *h, struct ampsipc_route *rt)
-{
-	sub_release(h, rt->fn, rt->arg);
-	free(rt->sub_id);
-	free(rt->text);
-	free(rt);
-}
-
 /* Wait condition: the route's processed ack (or its end) came. */
-static int
-sub_acked(struct ampsipc *h, void *arg)
+int
+ipclib_route_acked(struct ampsipc *h, void *arg)
 {
 	return (((struct ampsipc_route *)arg)->acked);
 }
@@ -321,13 +188,17 @@ sub_start(struct ampsipc *h, struct ampsipc_command *c, ampsipc_msg_handler fn,
 		errno = ECONNRESET;
 		return (NULL);
 	}
-	if (sub_is_subscribe(c->cmd) && (c->strs[AMPSIPC_T_TOPIC] == NULL ||
+	if ((ipclib_is_subscribe(c->cmd) || c->cmd == AMPSIPC_C_PUBLISH ||
+	    c->cmd == AMPSIPC_C_DELTA_PUBLISH) &&
+	    (c->strs[AMPSIPC_T_TOPIC] == NULL ||
 	    c->strs[AMPSIPC_T_TOPIC][0] == '\0') &&
 	    (c->strs[AMPSIPC_T_OPTIONS] == NULL ||
 	    (strstr(c->strs[AMPSIPC_T_OPTIONS], "pause") == NULL &&
-	    strstr(c->strs[AMPSIPC_T_OPTIONS], "resume") == NULL))) {
+	    strstr(c->strs[AMPSIPC_T_OPTIONS], "resume") == NULL) ||
+	    !ipclib_is_subscribe(c->cmd))) {
 		ipclib_fail(h, AMPSIPC_E_INVALID_TOPIC, EINVAL,
-		    "a subscription needs a topic");
+		    "%s needs a topic", ipclib_is_subscribe(c->cmd) ?
+		    "a subscription" : "a publish");
 		sub_release(h, fn, arg);
 		return (NULL);
 	}
@@ -337,13 +208,15 @@ sub_start(struct ampsipc *h, struct ampsipc_command *c, ampsipc_msg_handler fn,
 		return (NULL);
 	}
 	reqid = ipclib_reqid(h);
-	if (sub_is_subscribe(c->cmd) && c->strs[AMPSIPC_T_SUB_ID] == NULL) {
+	if (ipclib_is_subscribe(c->cmd) && c->strs[AMPSIPC_T_SUB_ID] == NULL) {
 		snprintf(idbuf, sizeof idbuf, "%u", reqid);
 		if (ampsipc_cmd_set_str(c, AMPSIPC_FIELD_SUB_ID, idbuf) == -1)
 			goto nomem;
 	}
 	if (c->strs[AMPSIPC_T_SUB_ID] != NULL &&
 	    (rt->sub_id = strdup(c->strs[AMPSIPC_T_SUB_ID])) == NULL)
+		goto nomem;
+	if (c->cmd_id != NULL && (rt->cmd_id = strdup(c->cmd_id)) == NULL)
 		goto nomem;
 	rt->reqid = reqid;
 	rt->cmd = c->cmd;
@@ -354,31 +227,51 @@ sub_start(struct ampsipc *h, struct ampsipc_command *c, ampsipc_msg_handler fn,
 	rt->fn = fn;
 	rt->arg = arg;
 	rt->stream = st;
-	if (st != NULL)
-		c->flags |= 0x100;
-	if (ipclib_queue(h, reqid, sub_fill_cmd, c) == -1) {
-		c->flags &= ~0x100;
-		sub_route_free(h, rt);
-		return (NULL);
-	}
-	c->flags &= ~0x100;
-	rt->next = h->routes;
-	h->routes = rt;
 	if (c->nums_set & (UINT64_C(1) << AMPSIPC_T_TIMEOUT_MS))
 		timeout = (int64_t)c->nums[AMPSIPC_T_TIMEOUT_MS];
 	if (c->cmd == AMPSIPC_C_UNSUBSCRIBE)
 		timeout = 0;
+	/* The daemon may wait that long for the upstream connection
+	 * (a negative timeout: as long as it takes). */
+	if (timeout > 0)
+		c->send_timeout = timeout > (int64_t)UINT32_MAX ?
+		    (int64_t)UINT32_MAX : timeout;
+	else
+		c->send_timeout = timeout < 0 ? (int64_t)UINT32_MAX : -1;
+	if (st != NULL)
+		c->flags |= 0x100;
+	if (c->cmd == AMPSIPC_C_PUBLISH || c->cmd == AMPSIPC_C_DELTA_PUBLISH ||
+	    c->cmd == AMPSIPC_C_FLUSH)
+		rc = ipclib_cmd_send(h, c, rt);
+	else
+		rc = ipclib_queue(h, reqid, ipclib_sub_fill, c);
+	c->flags &= ~0x100;
+	if (rc == -1) {
+		ipclib_route_free(h, rt);
+		return (NULL);
+	}
+	rt->next = h->routes;
+	h->routes = rt;
+	if (ipclib_is_subscribe(c->cmd))
+		ipclib_sub_record(h, rt, c);	/* for an ampsd restart */
+	if (c->cmd == AMPSIPC_C_PUBLISH || c->cmd == AMPSIPC_C_DELTA_PUBLISH)
+		timeout = 0;	/* returns once written, as in AMPS */
 	if (timeout == 0 || (h->flags & AMPSIPC_DISPATCHING)) {
 		if (h->outlen - h->outoff > AMPSIPC_OUT_EAGER)
 			(void)ampsipc_write(h);
 		return (rt);
 	}
 	rt->pinned = 1;		/* not swept while we wait on it */
-	rc = ipclib_wait_until(h, (int)timeout, sub_acked, rt);
+	rc = ipclib_wait_until(h, timeout < 0 ? -1 : timeout > INT32_MAX -
+	    SUB_GRACE ? INT32_MAX : (int)timeout + SUB_GRACE, ipclib_route_acked, rt);
 	rt->pinned = 0;
+	if (rc == -1 && h->err == AMPSIPC_E_TIMED_OUT)
+		ipclib_fail(h, AMPSIPC_E_TIMED_OUT, 0, "no processed ack from "
+		    "AMPS within %lld ms (ampsd passed the command on)",
+		    (long long)timeout);
 	if (rc == -1) {
 		/* The daemon may still place it: take it back. */
-		if (sub_is_subscribe(rt->cmd) && rt->sub_id != NULL &&
+		if (ipclib_is_subscribe(rt->cmd) && rt->sub_id != NULL &&
 		    !(h->flags & AMPSIPC_BROKEN)) {
 			int	saved = h->err, saved_errno = errno;
 			char	msg[sizeof h->errmsg];
@@ -406,7 +299,7 @@ sub_start(struct ampsipc *h, struct ampsipc_command *c, ampsipc_msg_handler fn,
 nomem:
 	rt->fn = fn;
 	rt->arg = arg;
-	sub_route_free(h, rt);
+	ipclib_route_free(h, rt);
 	ipclib_fail(h, AMPSIPC_E_SYSTEM, ENOMEM, "out of memory");
 	return (NULL);
 }
@@ -469,6 +362,7 @@ ipclib_msg_from_wire(struct ampsipc_message *m, const struct ipcwire_msg *w)
 	m->user_id = STR(USER_ID);
 	m->reason = STR(REASON);
 	m->options = STR(OPTIONS);
+	m->command_id = "";
 #undef STR
 	m->ack_type = (int)ipcwire_num(w, AMPSIPC_T_ACK_TYPES, 0);
 	m->status = (int)ipcwire_num(w, AMPSIPC_T_STATUS, 0);
@@ -500,8 +394,8 @@ sub_after(struct ampsipc *h, struct ampsipc_route *rt,
 }
 
 /* Hand one message to its route (handler or stream). */
-static int
-sub_deliver(struct ampsipc *h, struct ampsipc_route *rt,
+int
+ipclib_route_deliver(struct ampsipc *h, struct ampsipc_route *rt,
     const struct ampsipc_message *m)
 {
 	struct ipclib_qmsg	*q;
@@ -535,9 +429,9 @@ ipclib_sub_error(struct ampsipc *h, uint32_t reqid, int code,
 {
 	struct ampsipc_route	*rt;
 
-	if ((rt = sub_route(h, reqid)) == NULL)
+	if ((rt = ipclib_route_find(h, reqid)) == NULL)
 		return (0);
-	sub_end(h, rt, code, reason);
+	ipclib_route_end(h, rt, code, reason);
 	return (1);
 }
 
@@ -550,7 +444,7 @@ ipclib_sub_frame(struct ampsipc *h, const struct ipcwire_msg *w)
 	const char		*reason;
 	int			 code;
 
-	rt = sub_route(h, w->hdr.reqid);
+	rt = ipclib_route_find(h, w->hdr.reqid);
 	if (w->hdr.type == AMPSIPC_STREAM_END) {
 		if (rt == NULL)
 			return (0);
@@ -565,11 +459,13 @@ ipclib_sub_frame(struct ampsipc *h, const struct ipcwire_msg *w)
 			m.error = code;
 			(void)rt->fn(h, &m, rt->arg);
 		}
-		sub_end(h, rt, code, reason != NULL ? reason :
+		ipclib_route_end(h, rt, code, reason != NULL ? reason :
 		    ampsipc_strerror(code));
 		return (0);
 	}
 	ipclib_msg_from_wire(&m, w);
+	if (rt != NULL && rt->cmd_id != NULL)
+		m.command_id = rt->cmd_id;
 	if (rt == NULL) {
 		if (h->lastchance_cb != NULL)
 			(void)h->lastchance_cb(h, &m, h->lastchance_arg);
@@ -578,18 +474,37 @@ ipclib_sub_frame(struct ampsipc *h, const struct ipcwire_msg *w)
 	if (w->hdr.type == AMPSIPC_ACK) {
 		if (m.ack_type & AMPSIPC_ACK_PROCESSED)
 			rt->acked = 1;
+		if (rt->resub && m.ack_type == AMPSIPC_ACK_PROCESSED &&
+		    m.status == AMPSIPC_STATUS_SUCCESS) {
+			rt->resub = 0;	/* re-entered after an ampsd restart */
+			return (0);
+		}
 		if (m.status != AMPSIPC_STATUS_SUCCESS) {
 			code = m.error != 0 ? m.error : AMPSIPC_E_COMMAND;
 			if (rt->user_acks & m.ack_type)
-				(void)sub_deliver(h, rt, &m);
-			sub_end(h, rt, code, m.reason[0] != '\0' ? m.reason :
+				(void)ipclib_route_deliver(h, rt, &m);
+			ipclib_route_end(h, rt, code, m.reason[0] != '\0' ? m.reason :
 			    ampsipc_strerror(code));
 			return (0);
 		}
 		if (!(rt->user_acks & m.ack_type))
 			return (0);
-	}
-	return (sub_deliver(h, rt, &m));
+	} else
+		ipclib_sub_note_bm(rt, &m);
+	return (ipclib_route_deliver(h, rt, &m));
+}
+
+/* Free one unlinked route, releasing its handler's arg. */
+void
+ipclib_route_free(struct ampsipc *h, struct ampsipc_route *rt)
+{
+	sub_release(h, rt->fn, rt->arg);
+	free(rt->sub_id);
+	free(rt->cmd_id);
+	free(rt->text);
+	free(rt->last_bm);
+	ampsipc_cmd_free(rt->def);
+	free(rt);
 }
 
 /* Free routes marked dead (never during dispatch: invariant 1). */
@@ -604,7 +519,7 @@ ipclib_sub_sweep(struct ampsipc *h)
 	for (rp = &h->routes; (rt = *rp) != NULL;) {
 		if (rt->dead && rt->stream == NULL && !rt->pinned) {
 			*rp = rt->next;
-			sub_route_free(h, rt);
+			ipclib_route_free(h, rt);
 		} else
 			rp = &rt->next;
 	}
@@ -624,7 +539,7 @@ ipclib_sub_free(struct ampsipc *h)
 			rt->stream->rt = NULL;
 			rt->stream->h = NULL;
 		}
-		sub_route_free(h, rt);
+		ipclib_route_free(h, rt);
 	}
 	h->last_route = NULL;
 }
@@ -704,7 +619,7 @@ ampsipc_stream_close(struct ampsipc_stream *st)
 		return;
 	h = st->h;
 	if (st->rt != NULL) {
-		if (!st->rt->ended && sub_is_subscribe(st->rt->cmd) &&
+		if (!st->rt->ended && ipclib_is_subscribe(st->rt->cmd) &&
 		    st->rt->sub_id != NULL && h != NULL &&
 		    !(h->flags & AMPSIPC_BROKEN))
 			(void)ampsipc_unsubscribe(h, st->rt->sub_id, 0);
@@ -820,8 +735,8 @@ ampsipc_unsubscribe(struct ampsipc *h, const char *ids, int timeout_ms)
 		    "not connected"));
 	for (rt = h->routes; rt != NULL; rt = rt->next)
 		if (!rt->dead && rt->sub_id != NULL &&
-		    sub_is_subscribe(rt->cmd) && sub_in_list(ids, rt->sub_id))
-			sub_end(h, rt, 0, "unsubscribed");
+		    ipclib_is_subscribe(rt->cmd) && sub_in_list(ids, rt->sub_id))
+			ipclib_route_end(h, rt, 0, "unsubscribed");
 	if (timeout_ms == 0 || (h->flags & AMPSIPC_DISPATCHING))
 		return (ipclib_queue(h, ipclib_reqid(h), sub_fill_unsub, ids));
 	if (ipclib_request(h, timeout_ms, sub_fill_unsub, ids) == -1)

@@ -159,7 +159,8 @@ enum ampsipc_type {
 	X(CLIENT_ID,		44, U64)	/* daemon's id for this program */ \
 	X(SKIP_N,		45, U32)	/* skip_n (sent as option) */ \
 	X(MAX_BACKLOG,		46, U32)	/* queue backlog granted */ \
-	X(GROUP_SEQ,		47, U64)	/* order within a SOW group */
+	X(GROUP_SEQ,		47, U64)	/* order within a SOW group */ \
+	X(HEADERS,		48, BYTES)	/* more AMPS header fields */
 
 enum ampsipc_tag {
 #define AMPSIPC_TAG_ENUM(name, num, kind)	AMPSIPC_T_##name = num,

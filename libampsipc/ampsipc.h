@@ -74,6 +74,7 @@ extern "C" {
 	X(RETRY,		 18, "operation may be retried")	\
 	X(STREAM,		 19, "corrupt data from AMPS")		\
 	X(UNKNOWN,		 20, "unknown error")			\
+	X(CONNECTION,		 21, "connection error")		\
 	X(NOT_PERMITTED,	 50, "not permitted by ACL")		\
 	X(STORE_UNAVAILABLE,	 51, "store unavailable")		\
 	X(DISK_FULL,		 52, "disk full")			\
@@ -229,14 +230,26 @@ AMPSIPC_API void	 ampsipc_set_pub_handler(struct ampsipc *,
 AMPSIPC_API int		 ampsipc_wait_stored(struct ampsipc *, int timeout_ms);
 
 /*
- * Block until AMPS has persisted every publish this handle sent (the
- * AMPS publish_flush), at most timeout_ms.  Returns 0, or -1 with
- * ETIMEDOUT (AMPSIPC_E_TIMED_OUT; the messages stay in the daemon's
- * store and are still delivered), or the error that ended the
- * connection.
+ * Block until AMPS has persisted every publish this handle sent, on
+ * every connection it published on (the AMPS publish_flush), at most
+ * timeout_ms.  The daemon is always asked: it sends AMPS a flush, so
+ * the wait does not depend on the server's ack conflation, and it
+ * answers once everything this program stored is persisted or refused.
+ * Returns 0, or -1 with ETIMEDOUT (AMPSIPC_E_TIMED_OUT; the message
+ * names the connection still waiting and its state; the messages stay
+ * in the daemon's store and are still delivered), or the error that
+ * ended the connection.  timeout_ms 0 asks without waiting.
  */
 AMPSIPC_API int		 ampsipc_publish_flush(struct ampsipc *,
 			    int timeout_ms);
+
+/*
+ * As ampsipc_publish_flush(), for the publishes made on connection conn
+ * only (NULL: every connection).  AMPSIPC_E_NO_SUCH_CONNECTION for a
+ * name the daemon does not know.
+ */
+AMPSIPC_API int		 ampsipc_publish_flush_conn(struct ampsipc *,
+			    const char *conn, int timeout_ms);
 
 /* Publishes sent on this handle that are neither persisted nor failed. */
 AMPSIPC_API uint64_t	 ampsipc_unpersisted(const struct ampsipc *);
@@ -257,6 +270,31 @@ typedef void (*ampsipc_conn_handler)(struct ampsipc *, const char *conn,
  */
 AMPSIPC_API void	 ampsipc_set_conn_handler(struct ampsipc *,
 			    ampsipc_conn_handler, void *arg);
+
+/* A change of an upstream connection's state, with why it is not up. */
+struct ampsipc_conn_event {
+	const char	*conn;		/* connection name */
+	uint32_t	 conn_id;
+	int		 state;		/* AMPSIPC_CONN_* */
+	const char	*server;	/* current server, no credentials; "" */
+	int		 error;		/* why not up: enum ampsipc_error, 0 */
+	const char	*reason;	/* its text; "" if none */
+};
+
+typedef void (*ampsipc_conn_event_handler)(struct ampsipc *,
+    const struct ampsipc_conn_event *, void *arg);
+
+/*
+ * Install (or with NULL remove) a handler for connection state changes
+ * that also hears why a connection is not up: error is the AMPS
+ * client's exception kind of the last failure (AMPSIPC_E_AUTHENTICATION
+ * for "auth failure", _NAME_IN_USE, _CONNECTION_REFUSED, _CONNECTION for
+ * a TLS failure, _DISCONNECTED for a lost connection, _TIMED_OUT for a
+ * timeout or giving up, ...; docs/IPC.md §4), 0 once it is up.  It is
+ * called after the handler of ampsipc_set_conn_handler(), if any.
+ */
+AMPSIPC_API void	 ampsipc_set_conn_event_handler(struct ampsipc *,
+			    ampsipc_conn_event_handler, void *arg);
 #define AMPSIPC_CONN_DISCONNECTED	0
 #define AMPSIPC_CONN_CONNECTING		1
 #define AMPSIPC_CONN_LOGGING_ON		2
@@ -264,6 +302,26 @@ AMPSIPC_API void	 ampsipc_set_conn_handler(struct ampsipc *,
 #define AMPSIPC_CONN_CONNECTED		4
 #define AMPSIPC_CONN_BACKOFF		5
 #define AMPSIPC_CONN_STOPPED		6
+
+/*
+ * Outlive an ampsd restart (timeout_ms > 0; 0, the default, turns it
+ * off): when the connection to ampsd is lost after the handshake (the
+ * daemon stopped or restarted), the call that notices connects again to
+ * the same socket, trying for up to timeout_ms before it fails.  It
+ * never happens inside a handler.  Then publishes the daemon had not
+ * stored are sent again, those it had stored are waited for by the new
+ * daemon, and every asynchronous subscription is entered again as the
+ * program left it (replaced, paused or resumed; durable ones from the
+ * daemon's bookmark store, bookmark ones after the last bookmark
+ * delivered); streams, queries and flush commands end with
+ * AMPSIPC_E_DISCONNECTED.  A publish sent in the moment ampsd was
+ * killed (not stopped) may reach AMPS twice.  docs/IPC.md §11.
+ * Returns the previous setting.
+ */
+AMPSIPC_API int		 ampsipc_set_reconnect(struct ampsipc *,
+			    int timeout_ms);
+/* How many times this handle connected again after ampsd went away. */
+AMPSIPC_API uint64_t	 ampsipc_reconnects(const struct ampsipc *);
 
 /* Round trip to the daemon.  Returns 0, or -1 (ETIMEDOUT, ...). */
 AMPSIPC_API int		 ampsipc_ping(struct ampsipc *, int timeout_ms);
@@ -335,6 +393,7 @@ AMPSIPC_API const char	*ampsipc_strerror(int);
 #define AMPSIPC_C_SOW_AND_DELTA_SUBSCRIBE 7
 #define AMPSIPC_C_SOW_DELETE		 8
 #define AMPSIPC_C_UNSUBSCRIBE		 9
+#define AMPSIPC_C_FLUSH			10	/* command: publish_flush */
 #define AMPSIPC_C_ACK			11	/* message: an ack */
 #define AMPSIPC_C_OOF			12	/* message: out of focus */
 #define AMPSIPC_C_GROUP_BEGIN		13
@@ -359,6 +418,7 @@ AMPSIPC_API const char	*ampsipc_strerror(int);
 #define AMPSIPC_FIELD_TOPIC		 2	/* str: t */
 #define AMPSIPC_FIELD_CORRELATION_ID	 4	/* str: x */
 #define AMPSIPC_FIELD_SOW_KEY		 5	/* str: k */
+#define AMPSIPC_FIELD_EXPIRATION	 6	/* num: e, seconds (publish) */
 #define AMPSIPC_FIELD_CONN		 7	/* str: daemon connection */
 #define AMPSIPC_FIELD_FILTER		 8	/* str: f */
 #define AMPSIPC_FIELD_OPTIONS		 9	/* str: o */
@@ -373,6 +433,9 @@ AMPSIPC_API const char	*ampsipc_strerror(int);
 #define AMPSIPC_FIELD_TIMEOUT		19	/* num: ms to wait for acks */
 #define AMPSIPC_FIELD_SKIP_N		45	/* num: skip_n */
 #define AMPSIPC_FIELD_MAX_BACKLOG	46	/* num: queue max_backlog */
+/* str: the AMPS command id (cid): kept by the library, given back in
+ * the command's acks (message command_id); ampsd sets the cid AMPS sees */
+#define AMPSIPC_FIELD_COMMAND_ID	63
 
 /* Bookmark constants (PROTOCOL.md §8.2). */
 #define AMPSIPC_BOOKMARK_EPOCH		"0"
@@ -412,6 +475,7 @@ struct ampsipc_message {
 	uint64_t	 records_inserted;
 	uint64_t	 records_updated;
 	uint64_t	 records_deleted;
+	const char	*command_id;	/* the command's AMPSIPC_FIELD_COMMAND_ID */
 };
 
 /*
@@ -423,7 +487,17 @@ struct ampsipc_message {
 typedef int (*ampsipc_msg_handler)(struct ampsipc *,
     const struct ampsipc_message *, void *arg);
 
-/* A new command (AMPSIPC_C_*); NULL with errno ENOMEM/EINVAL. */
+/*
+ * A new command (AMPSIPC_C_PUBLISH .. AMPSIPC_C_FLUSH); NULL with errno
+ * ENOMEM/EINVAL.  publish and delta_publish executed this way are
+ * publishes (stored by the daemon, like ampsipc_publish()); their
+ * handler or stream gets a persisted ack when AMPS persisted them (if
+ * the command asks for persisted acks) and a failure ack when it
+ * refused them.  flush is ampsipc_publish_flush_conn() for the
+ * command's CONN and TIMEOUT: a processed ack (and completed and
+ * persisted, if asked) once everything the program published is
+ * persisted, else a failure ack.
+ */
 AMPSIPC_API struct ampsipc_command *ampsipc_cmd_new(int command);
 AMPSIPC_API void	 ampsipc_cmd_free(struct ampsipc_command *);
 /* Set a string field (NULL clears it).  0, or -1 EINVAL/ENOMEM. */
@@ -432,7 +506,22 @@ AMPSIPC_API int		 ampsipc_cmd_set_str(struct ampsipc_command *, int field,
 /* Set a numeric field.  0, or -1 EINVAL. */
 AMPSIPC_API int		 ampsipc_cmd_set_num(struct ampsipc_command *, int field,
 			    uint64_t);
-/* The payload (sow_delete by data).  0, or -1 ENOMEM. */
+/*
+ * Set any AMPS header field by its name (the AMPS client's Command
+ * setters): a name with a field of its own sets that field ("topic" or
+ * "t", "filter" or "f", "options" or "o", "bookmark" or "bm",
+ * "correlation_id" or "x", "sow_key" or "k", "sow_keys", "sub_id",
+ * "query_id", "orderby", "top_n", "batch_size" or "bs", "skip_n",
+ * "expiration" or "e", "ack_type" or "a" (a comma list of ack names),
+ * "cid" or "command_id"); any other name is passed on, and ampsd writes
+ * it into the AMPS command if it is a header field AMPS defines that
+ * ampsd does not set itself (docs/IPC.md §5; else the command fails
+ * with AMPSIPC_E_COMMAND).  NULL value removes it.  0, or -1 EINVAL
+ * ("c", or a bad number) or ENOMEM.
+ */
+AMPSIPC_API int		 ampsipc_cmd_set_header(struct ampsipc_command *,
+			    const char *name, const char *value);
+/* The payload (publish, delta_publish, sow_delete by data).  0, or -1. */
 AMPSIPC_API int		 ampsipc_cmd_set_data(struct ampsipc_command *,
 			    const void *, size_t);
 /* Flags for ampsipc_cmd_set_flags. */

@@ -43,7 +43,7 @@ _Static_assert(sizeof(struct ipcwire_field) <= 16, "ipcwire_field size");
 
 /* Fields a publish carries. */
 #define PUB_ALLOWED	(B(TOPIC) | B(DATA) | B(CORRELATION_ID) |	\
-	B(SOW_KEY) | B(EXPIRATION) | B(CONN) | B(CMD_FLAGS))
+	B(SOW_KEY) | B(EXPIRATION) | B(CONN) | B(CMD_FLAGS) | B(HEADERS))
 
 /* Fields a generic command may carry: every AMPS command header. */
 #define CMD_ALLOWED	(PUB_ALLOWED | B(CMD) | B(FILTER) | B(OPTIONS) |	\
@@ -83,7 +83,8 @@ static const struct ipcwire_rule ipcwire_rules[] = {
 	{ AMPSIPC_PONG, 0, 0, 0, 0 },
 	{ AMPSIPC_BYE, 1, 0, 0, 0 },
 	{ AMPSIPC_CONN_STATE, 0, 0, B(CONN) | B(CONN_ID) | B(STATE),
-	  B(CONN) | B(CONN_ID) | B(STATE) | B(SERVER) },
+	  B(CONN) | B(CONN_ID) | B(STATE) | B(SERVER) | B(ERRCODE) |
+	  B(REASON) },
 	{ AMPSIPC_OK, 0, 0, 0, 0 },
 	{ AMPSIPC_PUBLISH, 1, 0, B(TOPIC), PUB_ALLOWED },
 	{ AMPSIPC_DELTA_PUBLISH, 1, 0, B(TOPIC), PUB_ALLOWED },
@@ -91,7 +92,8 @@ static const struct ipcwire_rule ipcwire_rules[] = {
 	{ AMPSIPC_PERSISTED, 0, 0, B(CONN_ID) | B(SEQ), B(CONN_ID) | B(SEQ) },
 	{ AMPSIPC_PUBLISH_FAILED, 0, 0, B(CONN_ID) | B(SEQ) | B(ERRCODE),
 	  B(CONN_ID) | B(SEQ) | B(ERRCODE) | B(REASON) },
-	{ AMPSIPC_PUBLISH_FLUSH, 1, 0, 0, B(CONN) | B(TIMEOUT_MS) },
+	{ AMPSIPC_PUBLISH_FLUSH, 1, 0, 0, B(CONN) | B(TIMEOUT_MS) |
+	  B(CONN_ID) | B(SEQ) },
 	{ AMPSIPC_FLUSHED, 0, 0, 0, 0 },
 	{ AMPSIPC_COMMAND, 1, 0, B(CMD), CMD_ALLOWED },
 	{ AMPSIPC_ACK, 0, 0, B(ACK_TYPES) | B(STATUS), ACK_ALLOWED },

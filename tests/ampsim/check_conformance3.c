@@ -205,6 +205,42 @@ START_TEST(pause_resume_topn_persisted)
 }
 END_TEST
 
+/*
+ * A bookmark subscription that went live, then paused and resumed,
+ * replays only what was logged while it was paused: the live messages
+ * it already had do not come again.
+ */
+START_TEST(pause_live_resume)
+{
+	struct tc	*s, *p;
+
+	START(NULL);
+	p = CLIENT("p");
+	s = CLIENT("s");
+	tc_send(s, "{\"c\":\"subscribe\",\"cid\":\"1\",\"sub_id\":\"r\","
+	    "\"t\":\"log\",\"bm\":\"0\",\"a\":\"processed,completed\"}", NULL);
+	EXPECT_ACK(s, "processed", "success");
+	EXPECT_ACK(s, "completed", "success");
+	tc_send(p, "{\"c\":\"p\",\"t\":\"log\"}", "{\"n\":1}");
+	EXPECT_CMD(s, "p");
+	ck_assert_str_eq(tc_payload(s), "{\"n\":1}");
+	tc_send(s, "{\"c\":\"subscribe\",\"cid\":\"2\",\"sub_id\":\"r\","
+	    "\"a\":\"processed\",\"o\":\"pause\"}", NULL);
+	EXPECT_ACK(s, "processed", "success");
+	tc_send(p, "{\"c\":\"p\",\"t\":\"log\"}", "{\"n\":2}");
+	BARRIER(p);
+	tc_send(s, "{\"c\":\"subscribe\",\"cid\":\"3\",\"sub_id\":\"r\","
+	    "\"a\":\"processed\",\"o\":\"resume\"}", NULL);
+	EXPECT_ACK(s, "processed", "success");
+	EXPECT_CMD(s, "p");
+	ck_assert_str_eq(tc_payload(s), "{\"n\":2}");
+	tc_send(p, "{\"c\":\"p\",\"t\":\"log\"}", "{\"n\":3}");
+	EXPECT_CMD(s, "p");
+	ck_assert_str_eq(tc_payload(s), "{\"n\":3}");
+	STOP();
+}
+END_TEST
+
 /* Timestamp bookmarks: the past replays everything, the future nothing. */
 START_TEST(timestamp_bookmarks)
 {
@@ -582,6 +618,7 @@ suite(void)
 	tcase_add_test(tc, queue_lease_expiry);
 	tcase_add_test(tc, slow_client);
 	tcase_add_test(tc, pause_resume_topn_persisted);
+	tcase_add_test(tc, pause_live_resume);
 	tcase_add_test(tc, timestamp_bookmarks);
 	tcase_add_test(tc, delay_and_drop);
 	tcase_add_test(tc, tls_logon);

@@ -7,9 +7,10 @@
  * benchenv.c: the environment of bench-subscribe and bench-latency.
  *
  * It owns a temporary work directory and the processes started from it:
- * one ampsim (`--ack-conflation 20`, transaction log in the directory)
- * and one ampsd (`-f`, one connection "main" to that ampsim, durability
- * as asked), plus the echo child of a round-trip measurement.  Programs:
+ * one ampsim (`--ack-conflation 20`, or bench_ack_conflation;
+ * transaction log in the directory) and one ampsd (`-f`, one connection
+ * "main" to that ampsim, durability as asked), plus the echo child of a
+ * round-trip measurement.  Programs:
  * $AMPSIM / $AMPSD, else $top_builddir/ampsim/ampsim and
  * $top_builddir/daemon/ampsd (top_builddir defaults to ".").
  *
@@ -45,6 +46,7 @@
 #include "ampsipc.h"
 #include "benchenv.h"
 
+int		 bench_ack_conflation = 20;	/* ms; < 0: ampsim's default */
 char		 bench_dir[256];
 char		 bench_sock[300];
 const char	*bench_conn_extra = "";
@@ -178,8 +180,13 @@ bench_start_conf(const char *durability, const char *uriopts,
 	snprintf(portf, sizeof portf, "%s/port-%u", bench_dir, nstarts);
 	snprintf(logd, sizeof logd, "%s/log-%u", bench_dir, nstarts);
 	{
-		char *const av[] = { sim, "-q", "-p", "0", "--port-file", portf,
-		    "--ack-conflation", "20", "-d", logd, NULL };
+		char	 ackc[16];
+		char	*av[] = { sim, "-q", "-p", "0", "--port-file", portf,
+		    "-d", logd, "--ack-conflation", ackc, NULL };
+
+		snprintf(ackc, sizeof ackc, "%d", bench_ack_conflation);
+		if (bench_ack_conflation < 0)
+			av[8] = NULL;	/* ampsim's default */
 		sim_pid = spawn("ampsim", av);
 	}
 	for (i = 0; i < 100 && port[0] == '\0'; i++) {

@@ -23,6 +23,7 @@ struct ampsipc;
 extern char	bench_dir[256];		/* work directory */
 extern char	bench_sock[300];	/* ampsd's IPC socket */
 extern int	bench_sim_port;		/* ampsim's TCP port */
+extern int	bench_ack_conflation;	/* ampsim's, ms; < 0: its default */
 /* Extra statements for the connection block of the next bench_start()
  * (e.g. an allow rule); with any, the socket is made mode 0666. */
 extern const char *bench_conn_extra;

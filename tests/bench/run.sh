@@ -12,7 +12,7 @@
 # --out FILE   the JSON summary (default: docs/BENCHMARKS.json in the
 #              source tree; with --quick: bench-quick.json here)
 # --only NAMES comma-separated: codec,store,publish,subscribe,latency,
-#              ampsim,scale
+#              ampsim,scale,flush
 # --wait-quiet wait up to MINUTES for the 1-minute load average to fall
 #              below 2 before starting (the load is recorded either way)
 #
@@ -25,7 +25,7 @@ set -u
 
 quick=0
 out=
-only=codec,store,publish,subscribe,latency,ampsim,scale
+only=codec,store,publish,subscribe,latency,ampsim,scale,flush
 wait_min=0
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -63,6 +63,7 @@ if [ $quick = 1 ]; then
 	a_latency="-r 1 -T 1"
 	a_ampsim="100000 1"
 	a_scale="-P 200 -S 10 -T 20000 -n 50000"
+	a_flush="-n 10"
 else
 	a_store="-r 5 -t 2"
 	a_publish="-r 3"
@@ -70,6 +71,7 @@ else
 	a_latency="-r 5 -T 2"
 	a_ampsim="200000 5"
 	a_scale=""
+	a_flush=""
 fi
 
 load_before=$(load)
@@ -88,6 +90,7 @@ for b in $(echo "$only" | tr ',' ' '); do
 	latency) args=$a_latency ;;
 	ampsim) args=$a_ampsim ;;
 	scale) args=$a_scale ;;
+	flush) args=$a_flush ;;
 	*) echo "run.sh: no benchmark $b" >&2; exit 2 ;;
 	esac
 	echo "== bench-$b $args (load $(load))"

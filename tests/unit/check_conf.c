@@ -146,7 +146,38 @@ static const struct {
 	{ "log file \"ampsd.log\";\nconnection \"a\" {\n client-name "
 	  "\"x\";\n server \"tcp://h:1/amps/json\";\n}\n",
 	  "t.conf: log file must be an absolute path" },
+	{ "connection \"a\" {\n client-name \"x\";\n server "
+	  "\"tcp://u:pw@h:1/fix\" \"tcp://h:2/nvfix\";\n server "
+	  "\"unix://localhost:0/xml?path=/s\";\n}\n",
+	  "t.conf:3: connection \"a\": server \"tcp://u:****@h:1/fix\": "
+	  "protocol \"fix\" is a legacy header protocol ampsd cannot speak; "
+	  "use /amps/<message type> (e.g. /amps/fix)\n"
+	  "t.conf:3: connection \"a\": server \"tcp://h:2/nvfix\": protocol "
+	  "\"nvfix\" is a legacy header protocol ampsd cannot speak; use "
+	  "/amps/<message type> (e.g. /amps/nvfix)\n"
+	  "t.conf:4: connection \"a\": server "
+	  "\"unix://localhost:0/xml?path=/s\": protocol \"xml\" is a legacy "
+	  "header protocol ampsd cannot speak; use /amps/<message type> "
+	  "(e.g. /amps/xml)" },
 };
+
+/* The amps protocol takes any message type, or none. */
+START_TEST(test_amps_message_types)
+{
+	static const char *const mt[] = { "", "/json", "/fix", "/nvfix",
+	    "/xml", "/bson", "/my-type" };
+	char	 text[256], *got;
+	size_t	 i;
+
+	for (i = 0; i < sizeof mt / sizeof mt[0]; i++) {
+		snprintf(text, sizeof text, "connection \"a\" {\n client-name "
+		    "\"x\";\n server \"tcp://h:1/amps%s\";\n}\n", mt[i]);
+		got = ct_run(text, NULL);
+		ck_assert_msg(*got == '\0', "/amps%s: %s", mt[i], got);
+		free(got);
+	}
+}
+END_TEST
 
 /* Each bad configuration gives exactly the expected error lines. */
 START_TEST(test_bad)
@@ -493,6 +524,7 @@ conf_suite(void)
 	TCase	*tc = tcase_create("parse");
 
 	tcase_add_loop_test(tc, test_bad, 0, sizeof bad / sizeof bad[0]);
+	tcase_add_test(tc, test_amps_message_types);
 	tcase_add_test(tc, test_full);
 	tcase_add_test(tc, test_log_file);
 	tcase_add_test(tc, test_single_is_default);

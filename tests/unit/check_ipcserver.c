@@ -787,7 +787,7 @@ START_TEST(test_nothing_before_welcome)
 
 	/* Unsolicited frames before HELLO are dropped, not queued. */
 	ck_assert_int_eq(ipc_client_send_conn_state(c, "main", 0, 4,
-	    "tcp://h:9007/amps/json"), 0);
+	    "tcp://h:9007/amps/json", 0, NULL), 0);
 	ck_assert_int_eq(ipc_client_send_persisted(c, 0, 7), 0);
 	ck_assert_int_eq(ipc_client_send_publish_failed(c, 0, 0, 7,
 	    AMPSIPC_E_COMMAND, "no"), 0);
@@ -806,9 +806,20 @@ START_TEST(test_nothing_before_welcome)
 	/* The first frame is WELCOME; afterwards CONN_STATE gets through. */
 	send_hello(fd, AMPSIPC_PROTO_VERSION);
 	expect(fd, buf, &have, AMPSIPC_WELCOME, &m);
-	ck_assert_int_eq(ipc_client_send_conn_state(c, "main", 0, 4, NULL), 0);
+	ck_assert_int_eq(ipc_client_send_conn_state(c, "main", 0, 4, NULL,
+	    0, NULL), 0);
 	expect(fd, buf, &have, AMPSIPC_CONN_STATE, &m);
 	ck_assert_uint_eq(ipcwire_num(&m, AMPSIPC_T_STATE, 9), 4);
+	ck_assert(!ipcwire_has(&m, AMPSIPC_T_ERRCODE));
+	/* A connection down says why: the AMPS error kind and the text. */
+	ck_assert_int_eq(ipc_client_send_conn_state(c, "main", 0, 5, NULL,
+	    AMPSIPC_E_AUTHENTICATION, "logon failed: auth failure"), 0);
+	expect(fd, buf, &have, AMPSIPC_CONN_STATE, &m);
+	ck_assert_uint_eq(ipcwire_num(&m, AMPSIPC_T_STATE, 9), 5);
+	ck_assert_uint_eq(ipcwire_num(&m, AMPSIPC_T_ERRCODE, 0),
+	    AMPSIPC_E_AUTHENTICATION);
+	ck_assert_str_eq(ipcwire_str(&m, AMPSIPC_T_REASON),
+	    "logon failed: auth failure");
 	ck_assert_int_eq(ipc_client_send_frame(c, fr, len), 0);
 	expect(fd, buf, &have, AMPSIPC_CONN_STATE, &m);
 	ck_assert_uint_eq(ipcwire_num(&m, AMPSIPC_T_STATE, 9), 1);

@@ -16,7 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "amps.h"
 #include "ampsipc-wire.h"
+#include "cmdhdr.h"
 #include "errmap.h"
 #include "submgr.h"
 #include "testutil.h"
@@ -187,6 +189,89 @@ START_TEST(test_opts)
 }
 END_TEST
 
+/* Why a connection is down maps to the AMPS exception kinds. */
+START_TEST(test_errmap_conn)
+{
+	int	w;
+
+	ck_assert_uint_eq(errmap_conn(ERRMAP_CONN_NONE, NULL), AMPSIPC_E_OK);
+	for (w = ERRMAP_CONN_REFUSED; w <= ERRMAP_CONN_GAVE_UP; w++) {
+		ck_assert_uint_ne(errmap_conn(w, "x"), AMPSIPC_E_OK);
+		ck_assert_str_ne(errmap_conn_name(w), "-");
+	}
+	ck_assert_uint_eq(errmap_conn(ERRMAP_CONN_REFUSED, NULL),
+	    AMPSIPC_E_CONNECTION_REFUSED);
+	ck_assert_uint_eq(errmap_conn(ERRMAP_CONN_TLS, NULL),
+	    AMPSIPC_E_CONNECTION);
+	ck_assert_uint_eq(errmap_conn(ERRMAP_CONN_AUTH, NULL),
+	    AMPSIPC_E_AUTHENTICATION);
+	ck_assert_uint_eq(errmap_conn(ERRMAP_CONN_NAME_IN_USE, NULL),
+	    AMPSIPC_E_NAME_IN_USE);
+	ck_assert_uint_eq(errmap_conn(ERRMAP_CONN_LOGON, "not entitled"),
+	    AMPSIPC_E_NOT_ENTITLED);
+	ck_assert_uint_eq(errmap_conn(ERRMAP_CONN_LOGON, "odd"),
+	    AMPSIPC_E_COMMAND);
+	ck_assert_uint_eq(errmap_conn(ERRMAP_CONN_GAVE_UP, NULL),
+	    AMPSIPC_E_TIMED_OUT);
+	ck_assert_uint_eq(errmap_conn(ERRMAP_CONN_LOST, NULL),
+	    AMPSIPC_E_DISCONNECTED);
+	ck_assert_uint_eq(errmap_conn(ERRMAP_CONN_PROTOCOL, NULL),
+	    AMPSIPC_E_STREAM);
+	ck_assert_str_eq(errmap_conn_name(ERRMAP_CONN_NONE), "-");
+}
+END_TEST
+
+/* Extra header fields: what is accepted, refused and written. */
+START_TEST(test_cmdhdr)
+{
+	static const char ok[] = "send_oof\0true\0timestamp\0x\0";
+	static const char dup[] = "ts\0a\0timestamp\0b\0";
+	static const char own[] = "cid\0x\0";
+	static const char field[] = "f\0/x = 1\0";
+	static const char unknown[] = "no_such\0x\0";
+	static const char bad[] = "send_oof\0true";
+	struct amps_wr	 w;
+	char		 err[160], buf[256];
+
+	ck_assert_int_eq(cmdhdr_check(ok, sizeof ok - 1, err, sizeof err), 0);
+	ck_assert_int_eq(cmdhdr_check(dup, sizeof dup - 1, err, sizeof err),
+	    -1);
+	ck_assert_ptr_nonnull(strstr(err, "twice"));
+	ck_assert_int_eq(cmdhdr_check(own, sizeof own - 1, err, sizeof err),
+	    -1);
+	ck_assert_ptr_nonnull(strstr(err, "set by ampsd"));
+	ck_assert_int_eq(cmdhdr_check(field, sizeof field - 1, err,
+	    sizeof err), -1);
+	ck_assert_int_eq(cmdhdr_check(unknown, sizeof unknown - 1, err,
+	    sizeof err), -1);
+	ck_assert_ptr_nonnull(strstr(err, "no_such"));
+	ck_assert_int_eq(cmdhdr_check(bad, sizeof bad - 1, err, sizeof err),
+	    -1);
+	ck_assert_int_eq(cmdhdr_check("", 0, err, sizeof err), 0);
+	amps_wr_begin_fields(&w, buf, sizeof buf);
+	cmdhdr_write(&w, ok, sizeof ok - 1);
+	ck_assert_uint_lt(w.len, sizeof buf);
+	buf[w.len] = '\0';
+	ck_assert_str_eq(buf, "\"send_oof\":\"true\",\"ts\":\"x\"");
+}
+END_TEST
+
+/* A command with a cid of its own (a stored sow_delete). */
+START_TEST(test_cmd_cid)
+{
+	struct submgr		*sm = submgr_create();
+	struct submgr_cmd	*c;
+
+	c = submgr_cmd_new_cid(sm, 3, "sd-42");
+	ck_assert_str_eq(c->cid, "sd-42");
+	ck_assert_ptr_eq(submgr_cmd_find(sm, "sd-42"), c);
+	ck_assert_uint_eq(c->connid, 3);
+	submgr_cmd_remove(sm, c);
+	ck_assert_ptr_null(submgr_cmd_find(sm, "sd-42"));
+	submgr_free(sm);
+}
+END_TEST
+
 static Suite *
 submgr_suite(void)
 {
@@ -199,6 +284,9 @@ submgr_suite(void)
 	tcase_add_test(tc, test_cmds);
 	tcase_add_test(tc, test_leases);
 	tcase_add_test(tc, test_opts);
+	tcase_add_test(tc, test_errmap_conn);
+	tcase_add_test(tc, test_cmdhdr);
+	tcase_add_test(tc, test_cmd_cid);
 	suite_add_tcase(s, tc);
 	return (s);
 }
