@@ -9,6 +9,8 @@
  * them, and a pipe that wakes the loop when one has finished.  It does
  * nothing but call run(); what a job does is its owner's business (the
  * publish store's group commit, pubstore-sqlite.c).  It never prints.
+ * The thread is named "ampsd-commit" (ps -L, top -H; the tests stop it
+ * alone with tests/tools/threadhold).
  *
  * Hand-off protocol: the loop appends a job under the mutex and signals
  * the condition; the thread takes the oldest unfinished job, runs it
@@ -65,6 +67,7 @@ committer_main(void *arg)
 	struct committer_job	*j;
 	char			 b = 'j';
 
+	(void)pthread_setname_np(pthread_self(), "ampsd-commit");
 	pthread_mutex_lock(&cm->mtx);
 	for (;;) {
 		while (cm->cur == NULL && !cm->stop)

@@ -50,12 +50,20 @@
  *   (5) sc->settled only grows: every seq <= settled was persisted or
  *       refused by AMPS, so a waiter whose target <= settled is done.
  *   (6) A flush waiter is answered FLUSHED only when, on every
- *       connection, its target is settled (docs/DESIGN.md §4 promise 7).
+ *       connection, its target is settled (docs/DESIGN.md §4 promise 7),
+ *       and after the STORED replies of every publish its program stored
+ *       before it.
  *   (7) Every seq kept here (pending replies, trackers, refused seqs,
  *       flush targets, each program's last seq) names the row that
  *       carries it now: a renumbering shifts them before the logon's
  *       persisted upcall, so no program is told PERSISTED or FLUSHED for
  *       a message by the number it had before it was moved.
+ *   (8) Each connection's trackers are in seq order, and every STORED
+ *       publish is told PERSISTED or PUBLISH_FAILED once: a row can be
+ *       sent, and settled by AMPS, while its reply is held behind the
+ *       program's earlier request on another connection (invariant 1);
+ *       publish_failed() then leaves the reason on the pending request
+ *       and publish_reply() says it, or PERSISTED, right after STORED.
  */
 
 #include "config.h"
@@ -82,11 +90,46 @@
 #include "subpath.h"
 #include "xmalloc.h"
 
-/* Remember that cl published seq on sc. */
+/*
+ * What the publish path keeps per program: the answer pass that left one
+ * of its replies waiting (publish_answer), how many of its stored
+ * requests were queued in `pending` and how many of those were answered
+ * (in order, so a flush waiter knows when every STORED before it has
+ * gone), and per
+ * connection the last sequence it appended, what its PUBLISH_FLUSH
+ * waits for.  Allocated at the handshake or on first use, freed by
+ * publish_closed().
+ */
+struct publish_client {
+	uint64_t	 blocked;
+	uint64_t	 queued;
+	uint64_t	 answered;
+	uint64_t	 last[];
+};
+
+static struct publish_client *
+publish_client(struct server *srv, struct ipc_client *cl)
+{
+	struct publish_client	*pc;
+
+	if ((pc = ipc_client_data(cl)) == NULL) {
+		pc = xcalloc(1, sizeof *pc + srv->nconns * sizeof pc->last[0]);
+		ipc_client_set_data(cl, pc);
+	}
+	return (pc);
+}
+
+/*
+ * Remember that cl published seq on sc, in seq order (invariant 8): a
+ * reply held back behind its program's earlier request (publish_answer)
+ * may come after a later seq's.
+ */
 static void
 publish_track_add(struct server_conn *sc, struct ipc_client *cl,
     uint32_t reqid, uint64_t seq)
 {
+	size_t	j;
+
 	if (sc->thead > 0 && sc->thead == sc->tlen)
 		sc->thead = sc->tlen = 0;
 	if (sc->tlen == sc->tcap) {
@@ -101,9 +144,13 @@ publish_track_add(struct server_conn *sc, struct ipc_client *cl,
 			    sizeof *sc->track);
 		}
 	}
-	sc->track[sc->tlen].cl = cl;
-	sc->track[sc->tlen].reqid = reqid;
-	sc->track[sc->tlen].seq = seq;
+	for (j = sc->tlen; j > sc->thead && sc->track[j - 1].seq > seq; j--)
+		;
+	memmove(sc->track + j + 1, sc->track + j,
+	    (sc->tlen - j) * sizeof *sc->track);
+	sc->track[j].cl = cl;
+	sc->track[j].reqid = reqid;
+	sc->track[j].seq = seq;
 	sc->tlen++;
 }
 
@@ -119,7 +166,8 @@ publish_done_seq(struct server_conn *sc)
 /*
  * Why a flush waiter is not done: how many of its program's messages
  * are still unsettled on the first connection it waits for, and that
- * connection's state (docs/IPC.md §8).
+ * connection's state (docs/IPC.md §8); or that STORED replies it must
+ * follow are still waiting for a commit.
  */
 static void
 publish_waiter_why(struct server *srv, struct publish_waiter *w, char *buf,
@@ -139,8 +187,9 @@ publish_waiter_why(struct server *srv, struct publish_waiter *w, char *buf,
 		else
 			more++;
 	}
-	if (first == srv->nconns) {
-		snprintf(buf, cap, "messages not yet persisted");
+	if (first == srv->nconns) {	/* publish_waiter_ready(): replies */
+		snprintf(buf, cap, "earlier publishes not yet stored (their "
+		    "commit has not returned)");
 		return;
 	}
 	sc = &srv->conns[first];
@@ -180,12 +229,19 @@ publish_waiter_done(struct server *srv, struct publish_waiter *w,
 	free(w);
 }
 
-/* Whether every connection w waits for has settled its target. */
+/*
+ * Whether every connection w waits for has settled its target, and every
+ * publish its program sent before it has been answered (invariant 6).
+ */
 static int
 publish_waiter_ready(struct server *srv, const struct publish_waiter *w)
 {
-	size_t	i;
+	struct publish_client	*pc;
+	size_t			 i;
 
+	if (w->cl != NULL && (pc = ipc_client_data(w->cl)) != NULL &&
+	    pc->answered < w->ticket)
+		return (0);
 	for (i = 0; i < srv->nconns; i++)
 		if (w->target[i] > publish_done_seq(&srv->conns[i]))
 			return (0);
@@ -302,7 +358,8 @@ publish_failed(struct conn *c, uint64_t seq, const char *reason, void *arg)
 {
 	struct server		*srv = arg;
 	struct server_conn	*sc = &srv->conns[conn_id(c)];
-	size_t			 i;
+	struct publish_pending	*p;
+	size_t			 i, j;
 
 	for (i = sc->thead; i < sc->tlen; i++) {
 		if (sc->track[i].seq != seq)
@@ -314,32 +371,21 @@ publish_failed(struct conn *c, uint64_t seq, const char *reason, void *arg)
 		sc->track[i].cl = NULL;
 		break;
 	}
+	/*
+	 * Not tracked: sent before its reply (held behind the program's
+	 * earlier request, publish_answer); the reply tells it.
+	 */
+	for (j = 0; i == sc->tlen && j < srv->npending; j++) {
+		p = &srv->pending[j];
+		if (p->connid == sc->id && p->seq == seq && p->err == 0 &&
+		    p->cl != NULL && p->refused == NULL) {
+			p->refused = xstrdup(reason);
+			break;
+		}
+	}
 	sc->refused++;
 	publish_settle_failed(sc, seq);
 	publish_check_waiters(srv);
-}
-
-/*
- * What the publish path keeps per program: the answer pass that left one
- * of its replies waiting (publish_answer), and per connection the last
- * sequence it appended, what its PUBLISH_FLUSH waits for.  Allocated at
- * the handshake or on first use, freed by publish_closed().
- */
-struct publish_client {
-	uint64_t	 blocked;
-	uint64_t	 last[];
-};
-
-static struct publish_client *
-publish_client(struct server *srv, struct ipc_client *cl)
-{
-	struct publish_client	*pc;
-
-	if ((pc = ipc_client_data(cl)) == NULL) {
-		pc = xcalloc(1, sizeof *pc + srv->nconns * sizeof pc->last[0]);
-		ipc_client_set_data(cl, pc);
-	}
-	return (pc);
 }
 
 /* What publish_renumbered() shifts: seqs of connection id above after. */
@@ -490,6 +536,9 @@ publish_store(struct server *srv, struct server_conn *sc,
 	p->seq = seq;
 	p->quiet = quiet;
 	p->why = bad ? xstrdup(why) : NULL;
+	p->refused = NULL;
+	if (rc == 0)
+		publish_client(srv, cl)->queued++;
 	p->err = rc == 0 ? 0 : srv->draining ? AMPSIPC_E_SHUTTING_DOWN :
 	    bad ? AMPSIPC_E_COMMAND : publish_store_err(sc);
 	/* Answerable now (an error, a memory store) or after a commit. */
@@ -602,6 +651,7 @@ publish_flush_h(struct ipc_client *cl, const struct ipcwire_msg *m, void *arg)
 	w->srv = srv;
 	w->cl = cl;
 	w->reqid = m->hdr.reqid;
+	w->ticket = publish_client(srv, cl)->queued;
 	w->target = xcalloc(srv->nconns, sizeof *w->target);
 	for (i = 0; i < srv->nconns; i++)
 		if (sc == NULL || sc->id == i)
@@ -650,14 +700,21 @@ publish_reply(struct server_conn *sc, struct publish_pending *p, int st,
 			    p->err == AMPSIPC_E_SHUTTING_DOWN ?
 			    "daemon shutting down: not stored" :
 			    pubstore_error(sc->ps));
-		free(p->why);
-		p->why = NULL;
 	} else if (st > 0) {
 		sc->published++;
 		if (p->cl != NULL && !p->quiet) {
-			publish_track_add(sc, p->cl, p->reqid, p->seq);
 			ipc_client_reply_stored(p->cl, p->reqid, p->connid,
 			    p->seq);
+			/* Settled already: sent while this reply was held. */
+			if (p->refused != NULL)
+				ipc_client_send_publish_failed(p->cl, p->reqid,
+				    sc->id, p->seq, errmap_reason(p->refused),
+				    p->refused);
+			else if (p->seq <= publish_done_seq(sc))
+				ipc_client_send_persisted(p->cl, sc->id,
+				    p->seq);
+			else
+				publish_track_add(sc, p->cl, p->reqid, p->seq);
 		}
 	} else {
 		sc->failed_writes++;
@@ -704,6 +761,10 @@ publish_answer(struct server *srv)
 			continue;
 		}
 		publish_reply(sc, p, st, lost);
+		free(p->why);
+		free(p->refused);
+		if (pc != NULL && p->err == 0)
+			pc->answered++;
 	}
 	srv->npending = kept;
 	/* Say, per connection, how many messages a failed commit lost. */
@@ -714,6 +775,7 @@ publish_answer(struct server *srv)
 			    srv->conns[i].cc->name, lost[i],
 			    log_safe(pubstore_error(srv->conns[i].ps), 200));
 	free(lost);
+	publish_check_waiters(srv);	/* their programs' replies went */
 }
 
 /* IPC hello hook: the program finished its handshake. */
@@ -763,8 +825,10 @@ publish_free(struct server *srv)
 		free(srv->conns[i].track);
 		free(srv->conns[i].failed);
 	}
-	for (i = 0; i < srv->npending; i++)	/* still waiting for a commit */
+	for (i = 0; i < srv->npending; i++) {	/* waiting for a commit */
 		free(srv->pending[i].why);
+		free(srv->pending[i].refused);
+	}
 	free(srv->pending);
 }
 

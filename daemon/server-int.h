@@ -47,6 +47,8 @@ struct publish_pending {
 	int			 quiet;		/* no STORED, not tracked: a
 						   sow_delete answered by its
 						   acks (subpath.c) */
+	char			*refused;	/* AMPS refused it before its
+						   reply: the reason */
 };
 
 /* A stored message not yet persisted: who to tell on ack or failure. */
@@ -65,6 +67,8 @@ struct publish_waiter {
 	struct ipc_client	*cl;
 	uint32_t		 reqid;
 	uint64_t		*target;	/* srv->nconns entries */
+	uint64_t		 ticket;	/* the program's requests
+						   queued before it */
 	struct event		*timer;
 	struct publish_waiter	*next;
 };

@@ -1,0 +1,94 @@
+#!/bin/bash
+# Replies held behind a commit (daemon/publish.c invariants 1, 6 and 8):
+# the commit thread is stopped alone (tests/tools/threadhold, ptrace)
+# while a program publishes on a file store's connection, then on a
+# memory store's connection of the same AMPS, whose rows go upstream at
+# once.  AMPS persists one and refuses the other before their STORED
+# replies may go; once the commit thread goes on, the program is told
+# STORED, then PERSISTED or FAILED for each, and its flushes agree
+# (semtest.c, scenario heldreply).
+. "$(dirname "$0")/lib.sh"
+
+SEMTEST=$B/tests/integ/semtest
+HOLD=$B/tests/tools/threadhold
+[ -x "$SEMTEST" ] && [ -x "$HOLD" ] ||
+    { OK=1; echo "SKIP: semtest or threadhold not built"; exit 77; }
+
+start_ampsim sim --conf-line "sow hsow key=/id"
+cat >"$T/ampsd.conf" <<EOC
+socket "$T/ampsd.sock";
+state-directory "$T/state";
+log stderr;
+connection "main" {
+	default;
+	client-name "held-$$";
+	server "tcp://127.0.0.1:$SIMPORT/amps/json";
+}
+connection "mem" {
+	client-name "held-mem-$$";
+	server "tcp://127.0.0.1:$SIMPORT/amps/json";
+	durability memory;
+}
+EOC
+start_ampsd
+ready() {
+	[ "$(grep -c 'connection [a-z]*: [a-z-]* -> ready' "$T/ampsd.log")" \
+	    -ge 2 ]
+}
+wait_for 20 ready || fail "the connections never both ready"
+
+# mem_settled: AMPS persisted B and refused C (status of "mem").
+mem_field() {
+	"$B/ampsctl/ampsctl" status -raw -socket "$T/ampsd.sock" -conn mem |
+	    sed -n 's/^conn //p' | tr ' ' '\n' | sed -n "s/^$1=//p"
+}
+mem_settled() {
+	[ "$(mem_field refused)" = 1 ] && [ "$(mem_field persisted_seq)" -ge 1 ]
+}
+
+held() {
+	grep -q "^$1" "$T/hold.out"
+}
+mkfifo "$T/hold.in"
+coproc SEM { timeout 120 "$SEMTEST" -S "$T/ampsd.sock" heldreply \
+    2>>"$T/semtest.log"; }
+sem_pid=$SEM_PID
+exec 5<&"${SEM[0]}" 6>&"${SEM[1]}"
+while IFS= read -r line <&5; do
+	case $line in
+	"HOOK hold-commit")
+		"$HOLD" "$AMPSD_PID" ampsd-commit <"$T/hold.in" \
+		    >"$T/hold.out" 2>>"$T/hold.log" &
+		PIDS="$PIDS $!"
+		exec 8>"$T/hold.in"
+		wait_for 60 held "held " ||
+		    fail "the commit thread was not stopped: $(cat "$T/hold.log")"
+		;;
+	"HOOK mem-settled")
+		wait_for 20 mem_settled ||
+		    fail "AMPS did not persist B and refuse C" \
+		    "(refused=$(mem_field refused)," \
+		    "persisted_seq=$(mem_field persisted_seq))"
+		;;
+	"HOOK release-commit")
+		echo go >&8
+		exec 8>&-
+		wait_for 60 held released ||
+		    fail "the commit thread was not let go: $(cat "$T/hold.log")"
+		;;
+	HOOK*)
+		fail "unknown hook: $line"
+		;;
+	*)
+		echo "$line"
+		echo "$line" >>"$T/results"
+		continue
+		;;
+	esac
+	echo OK >&6
+done
+exec 5<&- 6>&-
+wait "$sem_pid" || fail "semtest heldreply: $(cat "$T/semtest.log")"
+grep -q '^ok scenario heldreply' "$T/results" ||
+    fail "scenario heldreply did not pass: $(cat "$T/semtest.log")"
+pass
