@@ -50,12 +50,9 @@ held() {
 	grep -q "^$1" "$T/hold.out"
 }
 mkfifo "$T/hold.in"
-coproc SEM { timeout 120 "$SEMTEST" -S "$T/ampsd.sock" heldreply \
-    2>>"$T/semtest.log"; }
-sem_pid=$SEM_PID
-exec 5<&"${SEM[0]}" 6>&"${SEM[1]}"
-while IFS= read -r line <&5; do
-	case $line in
+# held_hook LINE: do what the scenario's hook asks.
+held_hook() {
+	case $1 in
 	"HOOK hold-commit")
 		"$HOLD" "$AMPSD_PID" ampsd-commit <"$T/hold.in" \
 		    >"$T/hold.out" 2>>"$T/hold.log" &
@@ -76,19 +73,15 @@ while IFS= read -r line <&5; do
 		wait_for 60 held released ||
 		    fail "the commit thread was not let go: $(cat "$T/hold.log")"
 		;;
-	HOOK*)
-		fail "unknown hook: $line"
-		;;
 	*)
-		echo "$line"
-		echo "$line" >>"$T/results"
-		continue
+		fail "unknown hook: $1"
 		;;
 	esac
-	echo OK >&6
-done
-exec 5<&- 6>&-
-wait "$sem_pid" || fail "semtest heldreply: $(cat "$T/semtest.log")"
+}
+
+: >"$T/results"
+run_hooked held_hook timeout 120 "$SEMTEST" -S "$T/ampsd.sock" heldreply \
+    2>>"$T/semtest.log" || fail "semtest heldreply: $(cat "$T/semtest.log")"
 grep -q '^ok scenario heldreply' "$T/results" ||
     fail "scenario heldreply did not pass: $(cat "$T/semtest.log")"
 pass
