@@ -22,11 +22,14 @@
  *             and until ampsipc_publish_flush() returns (persisted:
  *             includes waiting for AMPS's conflated persisted ack, -A).
  *   memory    the same on connection "mem" (durability memory), to the
- *             same ampsim, with its own client name.
+ *             same ampsim, with its own client name.  Both flush their
+ *             own connection and check that nothing is left unpersisted.
  *   direct    the ceiling of every in-process client: a program that
  *             publishes the N messages straight to ampsim with s and
  *             persisted acks and no store (directpub.c), timed until the
- *             persisted ack of the last.
+ *             persisted ack of the last.  A line per run says how busy
+ *             ampsim was during memory and direct: near 100% means the
+ *             sink, not the client, set the rate.
  *   raw       the ceiling: B-row transactions of the store's schema,
  *             INSERT x B + DELETE of the previous transaction's rows +
  *             COMMIT, WAL, synchronous=FULL, secure_delete=OFF, in the
@@ -309,9 +312,43 @@ publish_n(struct ampsipc *h, long n, const char *topic, const char *conn,
 		return (-1);
 	if (stored != NULL)
 		*stored = bu_now();
-	if (ampsipc_publish_flush(h, WAIT_MS) == -1 || ampsipc_failed(h) != 0)
+	/*
+	 * The flush of the connection published on, and a check that the
+	 * handle agrees (invariant 2): before issue 17's per-connection
+	 * flush, a flush without a connection waited on the default one
+	 * only, and the memory case was timed until STORED, not persisted.
+	 */
+	if (ampsipc_publish_flush_conn(h, conn, WAIT_MS) == -1 ||
+	    ampsipc_failed(h) != 0)
 		return (-1);
+	if (ampsipc_unpersisted(h) != 0) {
+		fprintf(stderr, "bench-publish: flushed with %llu message(s) "
+		    "unpersisted\n", (unsigned long long)ampsipc_unpersisted(h));
+		return (-1);
+	}
 	return (0);
+}
+
+/* ampsim's CPU time so far, in seconds (0 when it is not ours). */
+static double
+sim_cpu(void)
+{
+	char			 path[64];
+	unsigned long long	 ut, st;
+	FILE			*f;
+	int			 n;
+
+	if (sim_pid <= 0)
+		return (0);
+	snprintf(path, sizeof path, "/proc/%ld/stat", (long)sim_pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return (0);
+	/* pid (comm) state ppid ... utime stime: fields 14 and 15. */
+	n = fscanf(f, "%*d (%*[^)]) %*c %*d %*d %*d %*d %*d %*u %*u %*u "
+	    "%*u %*u %llu %llu", &ut, &st);
+	fclose(f);
+	return (n == 2 ? (double)(ut + st) / (double)sysconf(_SC_CLK_TCK) :
+	    0);
 }
 
 /*
@@ -592,16 +629,24 @@ print_row(const char *label, double *f)
 static int
 run_all(double v[BP_N][MAX_RUNS], int r)
 {
-	double	f[BP_N], mstored;
+	double	f[BP_N], mstored, c0, c1, t0, t1;
 	char	label[16];
 	int	k, ok;
 
 	memset(f, 0, sizeof f);
 	f[BP_FULL] = run_single("main", &f[BP_STORED]);
 	if (opt_sock == NULL) {
+		c0 = sim_cpu();
+		t0 = bu_now();
 		f[BP_MEMORY] = run_single("mem", &mstored);
+		c1 = sim_cpu();
+		t1 = bu_now();
 		f[BP_DIRECT] = directpub_run(sim_port, "bench-direct", opt_n,
 		    payload, opt_size);
+		/* Whether ampsim (the sink) was the bound of each case. */
+		printf("     ampsim busy: memory %.0f%%, direct %.0f%% of "
+		    "the case's time\n", 100 * (c1 - c0) / (t1 - t0),
+		    100 * (sim_cpu() - c1) / (bu_now() - t1));
 	}
 	f[BP_RAW] = run_raw(statedir);
 	f[BP_PROCS] = run_procs();
