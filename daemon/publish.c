@@ -95,10 +95,9 @@
  * of its replies waiting (publish_answer), how many of its stored
  * requests were queued in `pending` and how many of those were answered
  * (in order, so a flush waiter knows when every STORED before it has
- * gone), and per
- * connection the last sequence it appended, what its PUBLISH_FLUSH
- * waits for.  Allocated at the handshake or on first use, freed by
- * publish_closed().
+ * gone), and per connection the last sequence it appended, what its
+ * PUBLISH_FLUSH waits for.  Allocated at the handshake or on first use,
+ * freed by publish_closed().
  */
 struct publish_client {
 	uint64_t	 blocked;
