@@ -157,11 +157,26 @@ struct server_conn *server_find(struct server *, const char *);
 void		 server_conn_reason(const struct conn_status *, char *,
 		     size_t);
 
+/*
+ * What the publish path (publish.c, publish-flush.c) keeps per program: the answer pass that left one
+ * of its replies waiting (publish_answer), how many of its stored
+ * requests were queued in `pending` and how many of those were answered
+ * (in order, so a flush waiter knows when every STORED before it has
+ * gone), and per connection the last sequence it appended, what its
+ * PUBLISH_FLUSH waits for.  Allocated at the handshake or on first use,
+ * freed by publish_closed().
+ */
+struct publish_client {
+	uint64_t	 blocked;
+	uint64_t	 queued;
+	uint64_t	 answered;
+	uint64_t	 last[];
+};
+
+
 /* publish.c: the IPC handlers and the conn upcalls (arg: the server). */
 int		 publish_h(struct ipc_client *, const struct ipcwire_msg *,
 		     void *);
-int		 publish_flush_h(struct ipc_client *,
-		     const struct ipcwire_msg *, void *);
 int		 publish_sow_delete(struct server *, struct ipc_client *,
 		     const struct ipcwire_msg *);
 void		 publish_persisted(struct conn *, uint64_t, void *);
@@ -171,10 +186,18 @@ void		 publish_answer(struct server *);
 void		 publish_hello(struct server *, struct ipc_client *);
 void		 publish_closed(struct server *, struct ipc_client *);
 void		 publish_free(struct server *);
-void		 publish_flush_upstream(struct server *);
 uint64_t	 publish_done_seq(struct server_conn *);
-int		 publish_unsent(void *, struct ipc_client *, uint32_t);
 uint32_t	 publish_store_err(struct server_conn *);
+struct publish_client *publish_client(struct server *, struct ipc_client *);
+
+/* publish-flush.c: PUBLISH_FLUSH and commands after publishes. */
+void		 publish_flush_upstream(struct server *);
+void		 publish_check_waiters(struct server *);
+void		 publish_waiter_done(struct server *, struct publish_waiter *,
+		     int);
+int		 publish_flush_h(struct ipc_client *,
+		     const struct ipcwire_msg *, void *);
+int		 publish_unsent(void *, struct ipc_client *, uint32_t);
 
 /* server-acl.c */
 int		 server_acl_build(const struct conf_conn *,
