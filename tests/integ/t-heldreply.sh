@@ -49,6 +49,14 @@ mem_settled() {
 held() {
 	grep -q "^$1" "$T/hold.out"
 }
+# Can this machine stop one thread of ampsd (ptrace)?  Held and let go
+# at once (end of input); exit 2: not permitted here.
+"$HOLD" "$AMPSD_PID" ampsd-commit </dev/null >/dev/null 2>"$T/hold.log"
+case $? in
+0) ;;
+2) OK=1; echo "SKIP: ptrace not permitted: $(cat "$T/hold.log")"; exit 77 ;;
+*) fail "threadhold: $(cat "$T/hold.log")" ;;
+esac
 mkfifo "$T/hold.in"
 # held_hook LINE: do what the scenario's hook asks.
 held_hook() {

@@ -19,8 +19,9 @@
  * "released".  If threadhold dies first the kernel detaches as well.
  * Every wait is bounded (30 s to stop the thread, 600 s held at most).
  *
- * Exit status: 0 held and released, 1 no such thread or ptrace refused
- * (the reason on standard error).
+ * Exit status: 0 held and released, 1 no such thread or a failure, 2
+ * ptrace not permitted here (EPERM: no CAP_SYS_PTRACE under a strict
+ * ptrace_scope, or a sandbox; the reason on standard error).
  */
 
 #include "config.h"
@@ -101,7 +102,7 @@ main(int argc, char **argv)
 	    ptrace(PTRACE_INTERRUPT, tid, NULL, NULL) == -1) {
 		fprintf(stderr, "threadhold: ptrace %ld: %s\n", (long)tid,
 		    strerror(errno));
-		return (1);
+		return (errno == EPERM || errno == EACCES ? 2 : 1);
 	}
 	alarm(30);
 	for (;;) {
