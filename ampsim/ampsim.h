@@ -19,6 +19,7 @@
  *               duplicate detection, persisted acks (§6.6, §7)
  *   txlog.c     the on-disk transaction log, bookmarks, replay index (§8)
  *   subs.c      subscriptions, fan-out, conflation, pagination (§4.5)
+ *   subindex.c  all subscriptions, indexed by literal topic for fan-out
  *   replay.c    bookmark subscriptions: replay, ranges, rates (§8.4)
  *   sowcmd.c    sow, sow_and_subscribe, history, expiry (§9) over sowstore
  *   sowdelete.c sow_delete in its forms (§4.10)
@@ -42,6 +43,7 @@
 #include <openssl/ssl.h>
 
 #include "amps.h"
+#include "u64map.h"
 
 #ifndef TAILQ_FOREACH_SAFE
 #define TAILQ_FOREACH_SAFE(var, head, field, tvar)			\
@@ -108,17 +110,6 @@ char	*hbuf_get(struct hbuf *, size_t);
 void	 hbuf_free(struct hbuf *);
 size_t	 slen(const char *);
 
-/* A u64 -> u64 open-addressing hash map (key 0 is allowed). */
-struct u64map {
-	uint64_t	*keys;
-	uint64_t	*vals;
-	uint8_t		*used;
-	size_t		 cap;
-	size_t		 n;
-};
-void	 u64map_put(struct u64map *, uint64_t, uint64_t);
-int	 u64map_get(const struct u64map *, uint64_t, uint64_t *);
-void	 u64map_free(struct u64map *);
 
 /* Parse "250ms", "1s", "2m", "1000" (ms) into milliseconds; -1 on error. */
 long long sim_parse_interval_ms(const char *, size_t);
@@ -424,6 +415,10 @@ void		 txlog_each(txlog_load_fn);
 struct sub {
 	TAILQ_ENTRY(sub)	 sentry;	/* in sess->subs */
 	TAILQ_ENTRY(sub)	 gentry;	/* in all_subs */
+	TAILQ_ENTRY(sub)	 ientry;	/* in its index list */
+	struct subtopic		*itopic;	/* that list's topic, or NULL */
+	uint64_t		 order;		/* place in all_subs */
+	int			 linked;	/* in all_subs */
 	struct sess		*s;
 	char			*sub_id;
 	char			*cid;
@@ -497,6 +492,18 @@ struct sub {
 
 TAILQ_HEAD(sublist, sub);
 extern struct sublist	 all_subs;
+
+/* subindex.c: all_subs and its index by topic for the fan-out. */
+struct subtopic;
+struct subindex_iter {
+	struct sub	*a;		/* the topic's list */
+	struct sub	*b;		/* the wild list */
+};
+void		 subindex_link(struct sub *);
+void		 subindex_unlink(struct sub *);
+void		 subindex_refile(struct sub *);
+void		 subindex_begin(struct subindex_iter *, const char *);
+struct sub	*subindex_next(struct subindex_iter *);
 
 /* A message being fanned out. */
 struct msg {

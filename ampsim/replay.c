@@ -405,6 +405,7 @@ sub_start_bookmark(struct sess *s, struct cmd *c, struct sub *sub)
 	}
 	/* A bookmark subscription to a queue replays its topics (§8.4). */
 	sub->replay_q = conf_queue(sub->topic, strlen(sub->topic));
+	subindex_refile(sub);
 	if (!topicmatch_is_regex(sub->tm) && sub->replay_q == NULL &&
 	    !conf_txlogged(sub->topic, strlen(sub->topic))) {
 		sub_fail(s, c, "invalid topic");

@@ -691,7 +691,7 @@ sow_and_subscribe_cmd(struct sess *s, struct cmd *c)
 	replace = cmd_opt(c, "replace", NULL, 0);
 	old = sub_find(s, sub->sub_id);
 	TAILQ_INSERT_TAIL(&s->subs, sub, sentry);
-	TAILQ_INSERT_TAIL(&all_subs, sub, gentry);
+	subindex_link(sub);
 	if (old != NULL && !replace) {
 		ack_send(s, c, AMPS_ACK_PROCESSED, "failure",
 		    "subscription already exists");

@@ -10,8 +10,11 @@
  * conflation, sids).  Bookmark replays live in replay.c.
  *
  * Invariants:
- *  1. A subscription is in exactly two lists: its session's and all_subs;
- *     both are updated together (sub_free).
+ *  1. A subscription is in its session's list and in all_subs (with its
+ *     topic index, subindex.c); both are updated together (sub_free).
+ *     The fan-out offers a message to the candidates subindex.c gives
+ *     for its topic, in all_subs order, which are all the subscriptions
+ *     whose topic may match.
  *  2. A bookmark subscription that is replaying (replay.c) is skipped by
  *     the live
  *     fan-out: the message is already in the log (publish appends before
@@ -32,8 +35,6 @@
 #include "jsondoc.h"
 #include "sowstore.h"
 #include "topicmatch.h"
-
-struct sublist	all_subs = TAILQ_HEAD_INITIALIZER(all_subs);
 
 static void	sub_conf_add(struct sub *, struct msg *, const char *,
 		    size_t);
@@ -76,7 +77,7 @@ sub_free(struct sub *sub)
 	if (sub->q != NULL)
 		queue_sub_gone(sub);
 	TAILQ_REMOVE(&sub->s->subs, sub, sentry);
-	TAILQ_REMOVE(&all_subs, sub, gentry);
+	subindex_unlink(sub);
 	if (sub->ev_replay != NULL)
 		event_free(sub->ev_replay);
 	if (sub->ev_persisted != NULL)
@@ -264,7 +265,7 @@ static void
 sub_link(struct sub *sub)
 {
 	TAILQ_INSERT_TAIL(&sub->s->subs, sub, sentry);
-	TAILQ_INSERT_TAIL(&all_subs, sub, gentry);
+	subindex_link(sub);
 }
 
 /* Apply pause or resume to the listed sub_ids; 1 if handled. */
@@ -334,7 +335,7 @@ subscribe_cmd(struct sess *s, struct cmd *c)
 		sub_fail(s, c, "subscription already exists");
 		sub->s = s;
 		TAILQ_INSERT_TAIL(&s->subs, sub, sentry);
-		TAILQ_INSERT_TAIL(&all_subs, sub, gentry);
+		subindex_link(sub);
 		sub_free(sub);
 		return;
 	}
@@ -667,7 +668,8 @@ struct sids_acc {
 void
 subs_fanout(struct msg *m)
 {
-	struct sub	*sub, *next;
+	struct subindex_iter	 it;
+	struct sub	*sub;
 	json_t		*d, *dj;
 	char		*ds;
 	char *const	*keys;
@@ -675,7 +677,8 @@ subs_fanout(struct msg *m)
 	int		 now, before, changed;
 	struct sids_acc	*acc = NULL;
 
-	TAILQ_FOREACH_SAFE(sub, &all_subs, gentry, next) {
+	subindex_begin(&it, m->topic);
+	while ((sub = subindex_next(&it)) != NULL) {
 		if (sub->paused || sub->replaying || sub->q != NULL ||
 		    sub->ended || sub->s->state == SESS_DEAD)
 			continue;
@@ -758,10 +761,12 @@ subs_fanout(struct msg *m)
 void
 subs_oof_removed(struct msg *m, const char *reason)
 {
-	struct sub	*sub, *next;
-	size_t		 tlen = strlen(m->topic);
+	struct subindex_iter	 it;
+	struct sub		*sub;
+	size_t			 tlen = strlen(m->topic);
 
-	TAILQ_FOREACH_SAFE(sub, &all_subs, gentry, next) {
+	subindex_begin(&it, m->topic);
+	while ((sub = subindex_next(&it)) != NULL) {
 		if ((!sub->oof && !sub->paged) || sub->paused ||
 		    sub->replaying || sub->q != NULL ||
 		    sub->s->state == SESS_DEAD)

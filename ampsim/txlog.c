@@ -34,6 +34,10 @@
  *  3. pub_max[pub] is the highest seq of any record of pub.
  *  4. No persisted ack is sent for a record before txlog_flush() wrote
  *     it (and fsynced it when asked).
+ *  5. Appending never moves what is there: records live in chunks of
+ *     TXLOG_CHUNK that are never reallocated, and the indexes grow
+ *     incrementally (u64map), so no append pays for copying the whole
+ *     log or rehashing a whole index (tail latency).
  */
 
 #include <sys/stat.h>
@@ -50,8 +54,11 @@
 #define TXLOG_MAGIC	"AMPSIMT1"
 #define TXLOG_FIXED	(1 + 1 + 2 + 2 + 2 + 8 + 8 + 8)
 
-static struct txrec	*recs;
-static size_t		 nrecs, caprecs;
+/* Records in chunks of TXLOG_CHUNK, never moved (invariant 5). */
+#define TXLOG_CHUNK	65536
+static struct txrec	**chunks;
+static size_t		 nchunks, capchunks;
+static size_t		 nrecs;
 static struct u64map	 bm_index;	/* mix(pub,seq) -> index */
 static struct u64map	 pub_max;
 static int		 logfd = -1;
@@ -59,6 +66,13 @@ static struct sbuf	 wbuf;
 static off_t		 logsize;
 static int		 dirty;		/* written since the last fsync */
 static struct event	*ev_fsync;
+
+/* Record i (i < nrecs). */
+static struct txrec *
+rec_at(size_t i)
+{
+	return (&chunks[i / TXLOG_CHUNK][i % TXLOG_CHUNK]);
+}
 
 /* Key for the bookmark index. */
 static uint64_t
@@ -73,11 +87,14 @@ txlog_add_mem(const struct txrec *r)
 {
 	uint64_t	m;
 
-	if (nrecs == caprecs) {
-		caprecs = caprecs ? caprecs * 2 : 1024;
-		recs = xrealloc(recs, caprecs * sizeof *recs);
+	if (nrecs == nchunks * TXLOG_CHUNK) {
+		if (nchunks == capchunks) {
+			capchunks = capchunks ? capchunks * 2 : 16;
+			chunks = xrealloc(chunks, capchunks * sizeof *chunks);
+		}
+		chunks[nchunks++] = xcalloc(TXLOG_CHUNK, sizeof **chunks);
 	}
-	recs[nrecs] = *r;
+	*rec_at(nrecs) = *r;
 	/* The last record of an identity holds its bookmark. */
 	u64map_put(&bm_index, bm_key(r->pub, r->seq), nrecs);
 	if (!u64map_get(&pub_max, r->pub, &m) || r->seq > m)
@@ -333,7 +350,7 @@ txlog_count(void)
 const struct txrec *
 txlog_get(size_t i)
 {
-	return (i < nrecs ? &recs[i] : NULL);
+	return (i < nrecs ? rec_at(i) : NULL);
 }
 
 /* Index of bookmark (pub, seq), or -1. */
@@ -344,7 +361,7 @@ txlog_find(uint64_t pub, uint64_t seq)
 
 	if (!u64map_get(&bm_index, bm_key(pub, seq), &i))
 		return (-1);
-	if (i >= nrecs || recs[i].pub != pub || recs[i].seq != seq)
+	if (i >= nrecs || rec_at(i)->pub != pub || rec_at(i)->seq != seq)
 		return (-1);
 	return ((long long)i);
 }
@@ -357,7 +374,7 @@ txlog_find_ts(int64_t usec)
 
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
-		if (recs[mid].ts < usec)
+		if (rec_at(mid)->ts < usec)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -388,7 +405,7 @@ txlog_each(txlog_load_fn fn)
 	size_t	i;
 
 	for (i = 0; i < nrecs; i++)
-		fn(&recs[i]);
+		fn(rec_at(i));
 }
 
 /* Mark record i as received from the replication peer (not re-sent). */
@@ -396,5 +413,5 @@ void
 txlog_mark_peer(size_t i)
 {
 	if (i < nrecs)
-		recs[i].from_peer = 1;
+		rec_at(i)->from_peer = 1;
 }

@@ -6,7 +6,12 @@
 /*
  * bookmarkstore.h: durable bookmark subscriptions (DESIGN.md §3
  * "Subscription", PROTOCOL.md §8.5-§8.6).  One SQLite file per upstream
- * connection, e.g. <statedir>/<connection>.bm.db.
+ * connection, e.g. <statedir>/<connection>.bm.db; with `durability
+ * memory` (STORE_MEMORY) the same schema in a private in-memory SQLite
+ * database instead: everything survives program restarts and upstream
+ * failover, not a daemon crash or restart, like an AMPS HA client's
+ * memory bookmark store.  Every bookmark state the store tracks is in
+ * memory (bmtrack) in both cases; SQLite only keeps what must outlive it.
  *
  * It keeps, per durable subscription (sub_id): its definition (topic,
  * filter, options, start bookmark) and what bmtrack needs to resume

@@ -169,7 +169,9 @@ diff_conn(struct conf_diff *d, const struct conf_conn *a,
 		bits |= CONF_CH_QUEUE_ACK;
 	if (!str_eq(a->client_name, b->client_name))
 		bits |= CONF_CH_CLIENT_NAME;
-	if (a->durability != b->durability)
+	if (a->durability != b->durability ||
+	    (a->durability == CONF_DURABILITY_MEMORY &&
+	    a->memory_limit != b->memory_limit))
 		bits |= CONF_CH_DURABILITY;
 	if (a->is_default != b->is_default)
 		bits |= CONF_CH_DEFAULT;

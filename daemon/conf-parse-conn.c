@@ -302,6 +302,47 @@ p_queue_ack(struct lex *lx, struct conf_conn *cc)
 	}
 }
 
+/*
+ * durability full | normal | memory [limit SIZE] ;
+ * The limit bounds the memory publish store (bytes of its messages);
+ * 0 means no bound.
+ */
+static int
+p_durability(struct lex *lx, struct conf_conn *cc)
+{
+	conf_lex_next(lx);
+	if (conf_is(lx, "full"))
+		cc->durability = CONF_DURABILITY_FULL;
+	else if (conf_is(lx, "normal"))
+		cc->durability = CONF_DURABILITY_NORMAL;
+	else if (conf_is(lx, "memory"))
+		cc->durability = CONF_DURABILITY_MEMORY;
+	else {
+		PERR(lx, lx->tokline, "durability: expected full, normal or "
+		    "memory, got %s", conf_lex_desc(lx));
+		return (-1);
+	}
+	if (cc->durability != CONF_DURABILITY_MEMORY)
+		return (conf_p_semi(lx, "durability"));
+	conf_lex_next(lx);
+	if (lx->tok == T_SEMI)
+		return (0);
+	if (!conf_is(lx, "limit")) {
+		PERR(lx, lx->tokline, "durability memory: expected limit or "
+		    "\";\", got %s", conf_lex_desc(lx));
+		return (-1);
+	}
+	conf_lex_next(lx);
+	if ((lx->tok != T_WORD && lx->tok != T_STRING) ||
+	    conf_parse_size(lx->text, &cc->memory_limit) == -1) {
+		PERR(lx, lx->tokline, "durability memory limit: expected a "
+		    "size (bytes, or a number with K, M or G), got %s",
+		    conf_lex_desc(lx));
+		return (-1);
+	}
+	return (conf_p_semi(lx, "durability"));
+}
+
 /* One statement inside a connection block. */
 static int
 p_cstmt(struct lex *lx, struct conf_conn *cc)
@@ -334,19 +375,8 @@ p_cstmt(struct lex *lx, struct conf_conn *cc)
 		return (p_reconnect(lx, cc));
 	if (conf_is(lx, "tls"))
 		return (p_tls(lx, cc));
-	if (conf_is(lx, "durability")) {
-		conf_lex_next(lx);
-		if (conf_is(lx, "full"))
-			cc->durability = CONF_DURABILITY_FULL;
-		else if (conf_is(lx, "normal"))
-			cc->durability = CONF_DURABILITY_NORMAL;
-		else {
-			PERR(lx, lx->tokline, "durability: expected full or "
-			    "normal, got %s", conf_lex_desc(lx));
-			return (-1);
-		}
-		return (conf_p_semi(lx, "durability"));
-	}
+	if (conf_is(lx, "durability"))
+		return (p_durability(lx, cc));
 	if (conf_is(lx, "queue-ack"))
 		return (p_queue_ack(lx, cc));
 	if (conf_is(lx, "allow"))

@@ -28,6 +28,7 @@
  *                     | "verify" ( "yes" | "no" ) ";"
  *                     | "server-name" STR ";" } "}"
  *             | "durability" ( "full" | "normal" ) ";"
+ *             | "durability" "memory" [ "limit" SIZE ] ";"
  *             | "queue-ack" { "batch" NUMBER | "timeout" DUR } ";"
  *             | "allow" WHAT ( "user" | "group" ) STR "topic" STR ";"
  *   ropt      = "give-up" ( DUR | "never" ) | "jitter" ( "yes" | "no" )
@@ -58,6 +59,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "amps.h"
@@ -285,16 +287,24 @@ conf_is(struct lex *lx, const char *w)
 	return (lx->tok == T_WORD && strcmp(lx->text, w) == 0);
 }
 
+/* A unit suffix and its multiplier, for conf_parse_scaled(). */
+struct conf_unit {
+	const char	*suffix;
+	uint64_t	 mul;
+};
+
 /*
- * Parse a duration: digits followed by ms, s, m or h.  Returns 0 and the
- * value in milliseconds, or -1.
+ * Parse digits followed by one of the units' suffixes (compared without
+ * case when nocase), into *out = value * multiplier, at most max.
+ * Returns 0, or -1.
  */
-int
-conf_parse_duration(const char *s, uint64_t *ms)
+static int
+conf_parse_scaled(const char *s, const struct conf_unit *u, size_t nu,
+    int nocase, uint64_t max, uint64_t *out)
 {
 	unsigned long long	 v;
 	char			*ep;
-	uint64_t		 mul;
+	size_t			 i;
 
 	if (!isdigit((unsigned char)*s))
 		return (-1);
@@ -302,20 +312,56 @@ conf_parse_duration(const char *s, uint64_t *ms)
 	v = strtoull(s, &ep, 10);
 	if (errno != 0)
 		return (-1);
-	if (strcmp(ep, "ms") == 0)
-		mul = 1;
-	else if (strcmp(ep, "s") == 0)
-		mul = 1000;
-	else if (strcmp(ep, "m") == 0)
-		mul = 60 * 1000;
-	else if (strcmp(ep, "h") == 0)
-		mul = 3600 * 1000;
-	else
+	for (i = 0; i < nu; i++)
+		if ((nocase ? strcasecmp(ep, u[i].suffix) :
+		    strcmp(ep, u[i].suffix)) == 0)
+			break;
+	if (i == nu || v > UINT64_MAX / u[i].mul || v * u[i].mul > max)
 		return (-1);
-	if (v > UINT64_MAX / mul || v * mul > 365ULL * 86400 * 1000)
-		return (-1);
-	*ms = v * mul;
+	*out = v * u[i].mul;
 	return (0);
+}
+
+/*
+ * Parse a duration: digits followed by ms, s, m or h.  Returns 0 and the
+ * value in milliseconds, or -1.
+ */
+int
+conf_parse_duration(const char *s, uint64_t *ms)
+{
+	static const struct conf_unit	 u[] = { { "ms", 1 }, { "s", 1000 },
+	    { "m", 60 * 1000 }, { "h", 3600 * 1000 } };
+
+	return (conf_parse_scaled(s, u, sizeof u / sizeof u[0], 0,
+	    365ULL * 86400 * 1000, ms));
+}
+
+/*
+ * Parse a size: digits, optionally followed by K, M or G (powers of
+ * 1024; k, m, g too).  Returns 0 and the value in bytes, or -1.
+ */
+int
+conf_parse_size(const char *s, uint64_t *bytes)
+{
+	static const struct conf_unit	 u[] = { { "", 1 }, { "k", 1024 },
+	    { "m", 1024 * 1024 }, { "g", 1024 * 1024 * 1024 } };
+
+	return (conf_parse_scaled(s, u, sizeof u / sizeof u[0], 1,
+	    UINT64_MAX, bytes));
+}
+
+/* The keyword of a durability. */
+const char *
+conf_durability_name(enum conf_durability d)
+{
+	switch (d) {
+	case CONF_DURABILITY_NORMAL:
+		return ("normal");
+	case CONF_DURABILITY_MEMORY:
+		return ("memory");
+	default:
+		return ("full");
+	}
 }
 
 /* Read a duration argument. */

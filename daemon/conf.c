@@ -78,6 +78,7 @@ conf_conn_new(const char *name, int line)
 	connha_default_policy(&cc->reconnect);
 	cc->tls.verify = 1;
 	cc->durability = CONF_DURABILITY_FULL;
+	cc->memory_limit = CONF_MEMORY_LIMIT_DEFAULT;
 	cc->ack_batch = 1;
 	cc->ack_timeout_ms = 1000;
 	return (cc);
@@ -663,8 +664,12 @@ conf_dump(const struct conf *c, FILE *out)
 			fprintf(out, " verify %s; }\n",
 			    cc->tls.verify ? "yes" : "no");
 		}
-		fprintf(out, "\tdurability %s;\n",
-		    cc->durability == CONF_DURABILITY_FULL ? "full" : "normal");
+		if (cc->durability == CONF_DURABILITY_MEMORY)
+			fprintf(out, "\tdurability memory limit %llu;\n",
+			    (unsigned long long)cc->memory_limit);
+		else
+			fprintf(out, "\tdurability %s;\n",
+			    conf_durability_name(cc->durability));
 		fprintf(out, "\tqueue-ack batch %u timeout %llums;\n",
 		    cc->ack_batch, (unsigned long long)cc->ack_timeout_ms);
 		for (j = 0; j < cc->nallows; j++) {

@@ -54,7 +54,11 @@ struct conf_tls {
 enum conf_durability {
 	CONF_DURABILITY_FULL,		/* synchronous=FULL */
 	CONF_DURABILITY_NORMAL,		/* synchronous=NORMAL */
+	CONF_DURABILITY_MEMORY,		/* stores in the daemon's memory */
 };
+
+/* Default bound of a memory publish store (`durability memory`). */
+#define CONF_MEMORY_LIMIT_DEFAULT	(256ULL * 1024 * 1024)
 
 /* One `connection "name" { ... }` block. */
 struct conf_conn {
@@ -71,6 +75,7 @@ struct conf_conn {
 	struct connha_policy	 reconnect;
 	struct conf_tls		 tls;
 	enum conf_durability	 durability;
+	uint64_t		 memory_limit;	/* bytes, memory stores */
 	uint32_t		 ack_batch;	/* queue acks per sow_delete */
 	uint64_t		 ack_timeout_ms;
 	struct conf_allow	*allows;
@@ -152,6 +157,8 @@ void		 conf_errs_free(struct conf_errs *);
 struct conf_conn *conf_conn_new(const char *name, int line);
 void		 conf_conn_free(struct conf_conn *);
 int		 conf_parse_duration(const char *, uint64_t *);
+int		 conf_parse_size(const char *, uint64_t *);
+const char	*conf_durability_name(enum conf_durability);
 
 /* conf-metrics.c */
 const char	*conf_metrics_addr(const char *, char *, size_t, uint16_t *,

@@ -211,6 +211,12 @@ metrics_render_conns(const struct metrics_snap *s, FILE *f)
 		    "rules do not allow their topic.", acl_dropped),
 		F("ampsd_connection_persisted_sequence", "gauge",
 		    "Highest publish sequence AMPS persisted.", persisted_seq),
+		F("ampsd_connection_store_memory_bytes", "gauge",
+		    "Bytes of messages the publish store holds in memory (an "
+		    "SQLite store: not yet sent or persisted).", store_bytes),
+		F("ampsd_connection_store_memory_limit_bytes", "gauge",
+		    "The bound of a memory publish store (0: none, or a "
+		    "SQLite store).", store_limit),
 #undef F
 	};
 	const struct metrics_conn	*c;
@@ -231,7 +237,8 @@ metrics_render_conns(const struct metrics_snap *s, FILE *f)
 	}
 	metrics_family(f, "ampsd_connection_info", "gauge",
 	    "Connection details (always 1): the current server while one "
-	    "is in use, the detailed state, whether it is the default.");
+	    "is in use, the detailed state, whether it is the default, the "
+	    "publish store's medium (sqlite or memory).");
 	for (i = 0; i < s->nconns; i++) {
 		c = &s->conns[i];
 		fprintf(f, "ampsd_connection_info{connection=\"");
@@ -240,8 +247,9 @@ metrics_render_conns(const struct metrics_snap *s, FILE *f)
 		metrics_put_label(f, c->server != NULL ? c->server : "");
 		fprintf(f, "\",detail=\"");
 		metrics_put_label(f, c->detail != NULL ? c->detail : "");
-		fprintf(f, "\",default=\"%s\"} 1\n", c->is_default ? "yes" :
-		    "no");
+		fprintf(f, "\",default=\"%s\",store=\"%s\"} 1\n",
+		    c->is_default ? "yes" : "no", c->store != NULL ? c->store :
+		    "sqlite");
 	}
 	for (j = 0; j < sizeof fam / sizeof fam[0]; j++) {
 		metrics_family(f, fam[j].name, fam[j].type, fam[j].help);

@@ -47,6 +47,9 @@ struct metrics_conn {
 	const char	*server;	/* current server (redacted), or NULL */
 	int		 is_default;
 	int		 store_ok;	/* publish store writable */
+	const char	*store;		/* its medium: "sqlite", "memory" */
+	uint64_t	 store_bytes;	/* memory store: bytes held */
+	uint64_t	 store_limit;	/* ... and its bound (0: none) */
 	uint64_t	 reconnects;	/* attempts after a failure */
 	uint64_t	 logons;	/* successful logons */
 	uint64_t	 failures;	/* failed attempts and disconnects */

@@ -11,11 +11,14 @@
  *   PUBLISH / DELTA_PUBLISH  -> publish_h(): pubstore_append() in the
  *   stored sow_delete           pass's open transaction; the reply waits
  *   (publish_sow_delete)        in srv->pending
- *   flush phase              -> server_flush() commits every store, then
- *                               publish_answer(): each pending request
- *                               gets STORED (its seq is durable) or ERROR
- *                               (its commit failed); conn_pump() then
- *                               sends what is committed
+ *   flush phase              -> server_flush(): pubstore_flush() hands
+ *                               the pass's rows to the commit thread (or
+ *                               commits them inline); publish_answer():
+ *                               each pending request whose commit has
+ *                               returned gets STORED (its seq is
+ *                               durable) or ERROR (its commit failed),
+ *                               the others wait for a later flush;
+ *                               conn_pump() then sends what is committed
  *   persisted ack            -> publish_persisted() (conn.c discarded the
  *                               rows): PERSISTED to the programs that
  *                               published, FLUSHED to covered waiters
@@ -24,34 +27,45 @@
  *   renumbering at logon     -> publish_renumbered(): every sequence this
  *                               file holds above the store's horizon
  *                               moves with the rows (pubstore_logon())
- *   PUBLISH_FLUSH            -> publish_flush_h(): wait until everything
+ *   PUBLISH_FLUSH            -> publish-flush.c: wait until everything
  *                               this program stored, on the connection
  *                               named or on all of them, is persisted or
- *                               refused; publish_flush_upstream() asks
- *                               AMPS for a flush (no wait for its ack
- *                               conflation)
+ *                               refused, asking AMPS for a flush (no wait
+ *                               for its ack conflation); here,
+ *                               publish_check_waiters() is called when a
+ *                               seq settles and after replies go
  *
  * While the server drains (SIGTERM), publishes are not stored: they take
  * their turn in `pending` and are answered ERROR SHUTTING_DOWN.
  *
  * Invariants:
  *   (1) Replies to publishes go out in the order the publishes arrived,
- *       errors included (docs/IPC.md §8).
+ *       per program, errors included (docs/IPC.md §8): a request that
+ *       waits for its commit holds back that program's later ones.
  *   (2) No STORED reply is queued before the commit covering its row has
- *       returned successfully (pubstore_durable_seq() >= seq).
+ *       returned successfully (pubstore_seq_state() == 1).
  *   (3) A request whose row was lost with a failed commit gets an ERROR,
  *       never STORED.
  *   (4) After publish_closed() no pointer to that program remains here
  *       (pending replies, trackers and flush waiters are cleared).
  *   (5) sc->settled only grows: every seq <= settled was persisted or
  *       refused by AMPS, so a waiter whose target <= settled is done.
- *   (6) A flush waiter is answered FLUSHED only when, on every
- *       connection, its target is settled (docs/DESIGN.md §4 promise 7).
+ *   (6) A flush waiter (publish-flush.c) is answered FLUSHED only when,
+ *       on every connection, its target is settled (docs/DESIGN.md §4
+ *       promise 7), and after the STORED replies of every publish its
+ *       program stored before it: so publish_check_waiters() runs after
+ *       each settle and after each answer walk.
  *   (7) Every seq kept here (pending replies, trackers, refused seqs,
  *       flush targets, each program's last seq) names the row that
  *       carries it now: a renumbering shifts them before the logon's
  *       persisted upcall, so no program is told PERSISTED or FLUSHED for
  *       a message by the number it had before it was moved.
+ *   (8) Each connection's trackers are in seq order, and every STORED
+ *       publish is told PERSISTED or PUBLISH_FAILED once: a row can be
+ *       sent, and settled by AMPS, while its reply is held behind the
+ *       program's earlier request on another connection (invariant 1);
+ *       publish_failed() then leaves the reason on the pending request
+ *       and publish_reply() says it, or PERSISTED, right after STORED.
  */
 
 #include "config.h"
@@ -78,11 +92,30 @@
 #include "subpath.h"
 #include "xmalloc.h"
 
-/* Remember that cl published seq on sc. */
+/* The program's state (server-int.h), allocated on first use. */
+struct publish_client *
+publish_client(struct server *srv, struct ipc_client *cl)
+{
+	struct publish_client	*pc;
+
+	if ((pc = ipc_client_data(cl)) == NULL) {
+		pc = xcalloc(1, sizeof *pc + srv->nconns * sizeof pc->last[0]);
+		ipc_client_set_data(cl, pc);
+	}
+	return (pc);
+}
+
+/*
+ * Remember that cl published seq on sc, in seq order (invariant 8): a
+ * reply held back behind its program's earlier request (publish_answer)
+ * may come after a later seq's.
+ */
 static void
 publish_track_add(struct server_conn *sc, struct ipc_client *cl,
     uint32_t reqid, uint64_t seq)
 {
+	size_t	j;
+
 	if (sc->thead > 0 && sc->thead == sc->tlen)
 		sc->thead = sc->tlen = 0;
 	if (sc->tlen == sc->tcap) {
@@ -97,9 +130,13 @@ publish_track_add(struct server_conn *sc, struct ipc_client *cl,
 			    sizeof *sc->track);
 		}
 	}
-	sc->track[sc->tlen].cl = cl;
-	sc->track[sc->tlen].reqid = reqid;
-	sc->track[sc->tlen].seq = seq;
+	for (j = sc->tlen; j > sc->thead && sc->track[j - 1].seq > seq; j--)
+		;
+	memmove(sc->track + j + 1, sc->track + j,
+	    (sc->tlen - j) * sizeof *sc->track);
+	sc->track[j].cl = cl;
+	sc->track[j].reqid = reqid;
+	sc->track[j].seq = seq;
 	sc->tlen++;
 }
 
@@ -110,123 +147,6 @@ publish_done_seq(struct server_conn *sc)
 	uint64_t	done = pubstore_discarded_seq(sc->ps);
 
 	return (done > sc->settled ? done : sc->settled);
-}
-
-/*
- * Why a flush waiter is not done: how many of its program's messages
- * are still unsettled on the first connection it waits for, and that
- * connection's state (docs/IPC.md §8).
- */
-static void
-publish_waiter_why(struct server *srv, struct publish_waiter *w, char *buf,
-    size_t cap)
-{
-	struct server_conn	*sc;
-	struct conn_status	 st;
-	uint64_t		 done, n = 0, now = loop_now_ms();
-	size_t			 i, j, more = 0, first = srv->nconns;
-
-	for (i = 0; i < srv->nconns; i++) {
-		sc = &srv->conns[i];
-		if (w->target[i] == 0 || w->target[i] <= publish_done_seq(sc))
-			continue;
-		if (first == srv->nconns)
-			first = i;
-		else
-			more++;
-	}
-	if (first == srv->nconns) {
-		snprintf(buf, cap, "messages not yet persisted");
-		return;
-	}
-	sc = &srv->conns[first];
-	done = publish_done_seq(sc);
-	for (j = sc->thead; j < sc->tlen; j++)
-		if (sc->track[j].cl == w->cl && sc->track[j].seq > done &&
-		    sc->track[j].seq <= w->target[first])
-			n++;
-	conn_get_status(sc->conn, &st);
-	snprintf(buf, cap, "%llu message(s) not yet persisted on connection "
-	    "%s (%s for %llu ms%s%s)%s; they stay stored and will be sent",
-	    (unsigned long long)n, sc->cc->name, st.state_name,
-	    (unsigned long long)(now - st.state_since_ms),
-	    st.last_error[0] != '\0' && st.state != CONN_READY ?
-	    ", last error: " : "", st.state != CONN_READY ? st.last_error : "",
-	    more > 0 ? " and on other connections" : "");
-}
-
-/* Answer a flush waiter and free it (it must be unlinked already). */
-static void
-publish_waiter_done(struct server *srv, struct publish_waiter *w,
-    int timed_out)
-{
-	char	why[512];
-
-	if (w->cl != NULL) {
-		if (timed_out) {
-			publish_waiter_why(srv, w, why, sizeof why);
-			ipc_client_reply_error(w->cl, w->reqid,
-			    AMPSIPC_E_TIMED_OUT, why);
-		} else
-			ipc_client_reply_flushed(w->cl, w->reqid);
-	}
-	if (w->timer != NULL)
-		event_free(w->timer);
-	free(w->target);
-	free(w);
-}
-
-/* Whether every connection w waits for has settled its target. */
-static int
-publish_waiter_ready(struct server *srv, const struct publish_waiter *w)
-{
-	size_t	i;
-
-	for (i = 0; i < srv->nconns; i++)
-		if (w->target[i] > publish_done_seq(&srv->conns[i]))
-			return (0);
-	return (1);
-}
-
-/* Release the flush waiters that are now covered. */
-static void
-publish_check_waiters(struct server *srv)
-{
-	struct publish_waiter	**wp, *w;
-
-	for (wp = &srv->waiters; (w = *wp) != NULL;) {
-		if (publish_waiter_ready(srv, w)) {
-			*wp = w->next;
-			publish_waiter_done(srv, w, 0);
-		} else
-			wp = &w->next;
-	}
-}
-
-/*
- * The flush phase, after the pump: on each connection with a waiter,
- * ask AMPS for a flush once everything the waiters need is sent
- * (conn_flush_upto() sends at most one per need and logon).
- */
-void
-publish_flush_upstream(struct server *srv)
-{
-	struct publish_waiter	*w;
-	struct server_conn	*sc;
-	uint64_t		 need;
-	size_t			 i;
-
-	if (srv->waiters == NULL)
-		return;
-	for (i = 0; i < srv->nconns; i++) {
-		sc = &srv->conns[i];
-		need = 0;
-		for (w = srv->waiters; w != NULL; w = w->next)
-			if (w->target[i] > need)
-				need = w->target[i];
-		if (need > publish_done_seq(sc))
-			conn_flush_upto(sc->conn, need);
-	}
 }
 
 /*
@@ -298,7 +218,8 @@ publish_failed(struct conn *c, uint64_t seq, const char *reason, void *arg)
 {
 	struct server		*srv = arg;
 	struct server_conn	*sc = &srv->conns[conn_id(c)];
-	size_t			 i;
+	struct publish_pending	*p;
+	size_t			 i, j;
 
 	for (i = sc->thead; i < sc->tlen; i++) {
 		if (sc->track[i].seq != seq)
@@ -309,6 +230,18 @@ publish_failed(struct conn *c, uint64_t seq, const char *reason, void *arg)
 			    errmap_reason(reason), reason);
 		sc->track[i].cl = NULL;
 		break;
+	}
+	/*
+	 * Not tracked: sent before its reply (held behind the program's
+	 * earlier request, publish_answer); the reply tells it.
+	 */
+	for (j = 0; i == sc->tlen && j < srv->npending; j++) {
+		p = &srv->pending[j];
+		if (p->connid == sc->id && p->seq == seq && p->err == 0 &&
+		    p->cl != NULL && p->refused == NULL) {
+			p->refused = xstrdup(reason);
+			break;
+		}
 	}
 	sc->refused++;
 	publish_settle_failed(sc, seq);
@@ -334,10 +267,10 @@ static void
 publish_shift_client(struct ipc_client *cl, void *arg)
 {
 	const struct publish_shift	*sh = arg;
-	uint64_t			*last = ipc_client_data(cl);
+	struct publish_client		*pc = ipc_client_data(cl);
 
-	if (last != NULL)
-		publish_shift(&last[sh->id], sh);
+	if (pc != NULL)
+		publish_shift(&pc->last[sh->id], sh);
 }
 
 /* conn upcall: stored seqs > after are now seq + delta (invariant 7). */
@@ -371,22 +304,6 @@ publish_store_err(struct server_conn *sc)
 	return (AMPSIPC_E_STORE_UNAVAILABLE);
 }
 
-/*
- * The per-program array (one slot per connection) of the last sequence
- * this program appended: what its PUBLISH_FLUSH waits for.  Allocated at
- * the handshake or on first use, freed by publish_closed().
- */
-static uint64_t *
-publish_client_last(struct server *srv, struct ipc_client *cl)
-{
-	uint64_t	*last;
-
-	if ((last = ipc_client_data(cl)) == NULL) {
-		last = xcalloc(srv->nconns, sizeof *last);
-		ipc_client_set_data(cl, last);
-	}
-	return (last);
-}
 
 /*
  * The optional header fields a message keeps in the store, as a
@@ -479,10 +396,16 @@ publish_store(struct server *srv, struct server_conn *sc,
 	p->seq = seq;
 	p->quiet = quiet;
 	p->why = bad ? xstrdup(why) : NULL;
+	p->refused = NULL;
+	if (rc == 0)
+		publish_client(srv, cl)->queued++;
 	p->err = rc == 0 ? 0 : srv->draining ? AMPSIPC_E_SHUTTING_DOWN :
 	    bad ? AMPSIPC_E_COMMAND : publish_store_err(sc);
+	/* Answerable now (an error, a memory store) or after a commit. */
+	if (rc != 0 || pubstore_seq_state(sc->ps, seq) != 0)
+		srv->answer_due = 1;
 	if (rc == 0) {
-		publish_client_last(srv, cl)[sc->id] = seq;
+		publish_client(srv, cl)->last[sc->id] = seq;
 		*seqp = seq;
 	}
 	return (0);
@@ -529,157 +452,107 @@ publish_sow_delete(struct server *srv, struct ipc_client *cl,
 	return (rc);
 }
 
-/* Timer: a flush waiter ran out of time. */
-static void
-publish_waiter_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct publish_waiter	*w = arg, **wp;
-
-	for (wp = &w->srv->waiters; *wp != NULL; wp = &(*wp)->next)
-		if (*wp == w) {
-			*wp = w->next;
-			break;
-		}
-	publish_waiter_done(w->srv, w, 1);
-}
-
 /*
- * IPC PUBLISH_FLUSH: wait until everything this program stored so far,
- * on the connection named or (without CONN) on every connection, is
- * persisted or refused (docs/DESIGN.md §4 promise 7).  TIMEOUT_MS 0
- * answers at once; no TIMEOUT_MS waits as long as it takes.
+ * Answer one decided request: STORED (durable; nothing for a quiet one)
+ * or an ERROR (refused at append, with its reason, or lost with a failed
+ * commit; counted in *lost).
  */
-int
-publish_flush_h(struct ipc_client *cl, const struct ipcwire_msg *m, void *arg)
+static void
+publish_reply(struct server_conn *sc, struct publish_pending *p, int st,
+    size_t *lost)
 {
-	struct server		*srv = arg;
-	struct server_conn	*sc = NULL;
-	struct publish_waiter	*w;
-	struct timeval		 tv;
-	const char		*name = ipcwire_str(m, AMPSIPC_T_CONN);
-	uint64_t		 ms, *last, id, seq;
-	size_t			 i;
-
-	if (name != NULL && *name != '\0' &&
-	    (sc = server_find(srv, name)) == NULL)
-		return (AMPSIPC_E_NO_SUCH_CONNECTION);
-	last = publish_client_last(srv, cl);
-	if (ipcwire_has(m, AMPSIPC_T_SEQ)) {
-		/*
-		 * Adoption (docs/IPC.md §11): the program stored up to SEQ
-		 * on connection CONN_ID before this daemon started; its
-		 * flushes wait for those too.
-		 */
-		id = ipcwire_num(m, AMPSIPC_T_CONN_ID, UINT64_MAX);
-		seq = ipcwire_num(m, AMPSIPC_T_SEQ, 0);
-		if (id >= srv->nconns)
-			return (AMPSIPC_E_NO_SUCH_CONNECTION);
-		sc = &srv->conns[id];
-		if (seq > pubstore_last_seq(sc->ps)) {
-			ipc_client_reply_error(cl, m->hdr.reqid,
-			    AMPSIPC_E_COMMAND, "connection has no such stored "
-			    "sequence (another configuration?)");
-			return (0);
+	if (p->err != 0) {
+		if (p->err != AMPSIPC_E_SHUTTING_DOWN)
+			sc->failed_writes++;
+		if (p->cl != NULL)
+			ipc_client_reply_error(p->cl, p->reqid, p->err,
+			    p->why != NULL ? p->why :
+			    p->err == AMPSIPC_E_SHUTTING_DOWN ?
+			    "daemon shutting down: not stored" :
+			    pubstore_error(sc->ps));
+	} else if (st > 0) {
+		sc->published++;
+		if (p->cl != NULL && !p->quiet) {
+			ipc_client_reply_stored(p->cl, p->reqid, p->connid,
+			    p->seq);
+			/* Settled already: sent while this reply was held. */
+			if (p->refused != NULL)
+				ipc_client_send_publish_failed(p->cl, p->reqid,
+				    sc->id, p->seq, errmap_reason(p->refused),
+				    p->refused);
+			else if (p->seq <= publish_done_seq(sc))
+				ipc_client_send_persisted(p->cl, sc->id,
+				    p->seq);
+			else
+				publish_track_add(sc, p->cl, p->reqid, p->seq);
 		}
-		if (seq > last[id])
-			last[id] = seq;
+	} else {
+		sc->failed_writes++;
+		lost[sc->id]++;
+		if (p->cl != NULL)
+			ipc_client_reply_error(p->cl, p->reqid,
+			    publish_store_err(sc), pubstore_error(sc->ps));
 	}
-	w = xcalloc(1, sizeof *w);
-	w->srv = srv;
-	w->cl = cl;
-	w->reqid = m->hdr.reqid;
-	w->target = xcalloc(srv->nconns, sizeof *w->target);
-	for (i = 0; i < srv->nconns; i++)
-		if (sc == NULL || sc->id == i)
-			w->target[i] = last[i];
-	if (publish_waiter_ready(srv, w)) {
-		publish_waiter_done(srv, w, 0);
-		return (0);
-	}
-	ms = ipcwire_num(m, AMPSIPC_T_TIMEOUT_MS, UINT64_MAX);
-	if (ms == 0) {
-		publish_waiter_done(srv, w, 1);
-		return (0);
-	}
-	log_debug("flush request %u of client %llu waits%s%s", w->reqid,
-	    (unsigned long long)ipc_client_id(cl), sc != NULL ?
-	    " on connection " : " on every connection",
-	    sc != NULL ? sc->cc->name : "");
-	w->next = srv->waiters;
-	srv->waiters = w;
-	if (ms != UINT64_MAX) {
-		w->timer = evtimer_new(loop_base(), publish_waiter_cb, w);
-		if (w->timer == NULL)
-			fatalx("publish: evtimer_new failed");
-		tv.tv_sec = (time_t)(ms / 1000);
-		tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
-		evtimer_add(w->timer, &tv);
-	}
-	return (0);
 }
 
 /*
- * After the flush phase's commit (failed: how many commits failed):
- * answer the requests of this pass in order (invariants 1 to 3).
+ * In the flush phase: answer every request whose fate is known
+ * (pubstore_seq_state()), in arrival order per program (invariants 1 to
+ * 3): a program's request that must wait holds back its later ones; the
+ * others go.  What waits stays in `pending`, in order, for a later flush.
+ * The walk runs only when a fate may have changed since the last one
+ * (answer_due: a commit returned, or a request was answerable when it
+ * came), so a long queue of requests waiting for their commit is not
+ * walked again at every loop pass.
  */
 void
-publish_answer(struct server *srv, int failed)
+publish_answer(struct server *srv)
 {
 	struct publish_pending	*p;
+	struct publish_client	*pc;
 	struct server_conn	*sc;
-	size_t			 i, j, lost;
+	size_t			 i, kept = 0, *lost;
+	int			 st;
 
+	if (srv->npending == 0 || !srv->answer_due)
+		return;
+	srv->answer_due = 0;
+	lost = xcalloc(srv->nconns, sizeof *lost);
+	srv->answer_pass++;
 	for (i = 0; i < srv->npending; i++) {
 		p = &srv->pending[i];
 		sc = &srv->conns[p->connid];
-		if (p->err != 0) {
-			if (p->err != AMPSIPC_E_SHUTTING_DOWN)
-				sc->failed_writes++;
-			if (p->cl != NULL)
-				ipc_client_reply_error(p->cl, p->reqid, p->err,
-				    p->why != NULL ? p->why :
-				    p->err == AMPSIPC_E_SHUTTING_DOWN ?
-				    "daemon shutting down: not stored" :
-				    pubstore_error(sc->ps));
-			free(p->why);
-		} else if (pubstore_durable_seq(sc->ps) >= p->seq) {
-			sc->published++;
-			if (p->cl != NULL && !p->quiet) {
-				publish_track_add(sc, p->cl, p->reqid, p->seq);
-				ipc_client_reply_stored(p->cl, p->reqid,
-				    p->connid, p->seq);
-			}
-		} else {
-			sc->failed_writes++;
-			if (p->cl != NULL)
-				ipc_client_reply_error(p->cl, p->reqid,
-				    publish_store_err(sc),
-				    pubstore_error(sc->ps));
+		pc = p->cl != NULL ? publish_client(srv, p->cl) : NULL;
+		st = p->err != 0 ? -1 : pubstore_seq_state(sc->ps, p->seq);
+		if (st == 0 || (pc != NULL && pc->blocked == srv->answer_pass)) {
+			if (pc != NULL)
+				pc->blocked = srv->answer_pass;
+			srv->pending[kept++] = *p;
+			continue;
 		}
+		publish_reply(sc, p, st, lost);
+		free(p->why);
+		free(p->refused);
+		if (pc != NULL && p->err == 0)
+			pc->answered++;
 	}
-	/* Say, per connection, how many messages a failed commit refused. */
-	for (i = 0; failed != 0 && i < srv->nconns; i++) {
-		sc = &srv->conns[i];
-		lost = 0;
-		for (j = 0; j < srv->npending; j++) {
-			p = &srv->pending[j];
-			if (p->connid == sc->id && p->err == 0 &&
-			    pubstore_durable_seq(sc->ps) < p->seq)
-				lost++;
-		}
-		if (lost > 0)
+	srv->npending = kept;
+	/* Say, per connection, how many messages a failed commit lost. */
+	for (i = 0; i < srv->nconns; i++)
+		if (lost[i] > 0)
 			log_warnx("connection %s: publish store refused %zu "
-			    "message(s) (commit failed): %s", sc->cc->name,
-			    lost, log_safe(pubstore_error(sc->ps), 200));
-	}
-	srv->npending = 0;
+			    "message(s) (commit failed): %s",
+			    srv->conns[i].cc->name, lost[i],
+			    log_safe(pubstore_error(srv->conns[i].ps), 200));
+	free(lost);
+	publish_check_waiters(srv);	/* their programs' replies went */
 }
 
 /* IPC hello hook: the program finished its handshake. */
 void
 publish_hello(struct server *srv, struct ipc_client *cl)
 {
-	(void)publish_client_last(srv, cl);
+	(void)publish_client(srv, cl);
 }
 
 /* A program went away: forget every pointer to cl (invariant 4). */
@@ -722,34 +595,9 @@ publish_free(struct server *srv)
 		free(srv->conns[i].track);
 		free(srv->conns[i].failed);
 	}
+	for (i = 0; i < srv->npending; i++) {	/* waiting for a commit */
+		free(srv->pending[i].why);
+		free(srv->pending[i].refused);
+	}
 	free(srv->pending);
-}
-
-/*
- * The receive path's question (subpath.c, sp_command): does program cl
- * have publishes not yet upstream before a command for session sess?
- * On the connection itself: stored and not yet sent (a command goes out
- * after them, on the same AMPS connection).  On its delta session,
- * another AMPS connection: not yet persisted, so that AMPS has them
- * before it sees the command; a flush hurries them.
- */
-int
-publish_unsent(void *arg, struct ipc_client *cl, uint32_t sess)
-{
-	struct server		*srv = arg;
-	struct server_conn	*sc;
-	uint64_t		*last = ipc_client_data(cl);
-	uint32_t		 id = sess >= srv->nconns_conf ?
-				    (uint32_t)(sess - srv->nconns_conf) : sess;
-
-	if (last == NULL || id >= srv->nconns || last[id] == 0)
-		return (0);
-	sc = &srv->conns[id];
-	if (sess < srv->nconns_conf)
-		return (last[id] > conn_sent_seq(sc->conn) &&
-		    last[id] > publish_done_seq(sc));
-	if (last[id] <= publish_done_seq(sc))
-		return (0);
-	conn_flush_upto(sc->conn, last[id]);
-	return (1);
 }

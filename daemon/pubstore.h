@@ -4,18 +4,33 @@
  */
 
 /*
- * pubstore.h: the durable publish store of one upstream connection
- * (PROTOCOL.md §7.2-§7.5, DESIGN.md §3 "Publish").  One SQLite file per
- * configured connection, e.g. <statedir>/<connection>.pub.db.
+ * pubstore.h: the publish store of one upstream connection (PROTOCOL.md
+ * §7.2-§7.5, DESIGN.md §3 "Publish"): every message handed over and not
+ * yet persisted by AMPS, with its sequence number.  Two backends behind
+ * this one interface (pubstore.c dispatches):
+ *
+ *	pubstore_open()		durable: one SQLite file per configured
+ *				connection, <statedir>/pub-<connection>.db
+ *				(pubstore-sqlite.c over pubstore-db.c); the
+ *				rows wait in memory until a group commit,
+ *				on the commit thread (committer.c) or inline
+ *	pubstore_open_memory()	`durability memory`: the rows live in the
+ *				daemon's memory, up to a byte limit
+ *				(pubstore-mem.c); they survive program
+ *				restarts and upstream failover, not a daemon
+ *				crash or restart, like an AMPS HA client's
+ *				memory publish store.  A commit is immediate.
  *
  * Use from the event loop:
  *
  *	pass:   pubstore_append() for each publish read this pass
  *	        pubstore_discard_upto() for each persisted ack
- *	flush:  pubstore_commit() (or store_flush() on a set holding
- *	        pubstore_store()) -> 0: reply "stored", send upstream with s;
- *	                          -> -1: reply an error for every append since
- *	                             the last good commit (they are lost).
+ *	flush:  for each append, pubstore_seq_state(): 1 reply "stored"
+ *	        (send upstream with s, up to pubstore_sendable_seq()), -1
+ *	        reply an error (lost), 0 wait for a later flush; then
+ *	        pubstore_flush() starts the next group commit.
+ *	        (Inline, pubstore_commit() -> 0: everything is durable;
+ *	        -> -1: every append since the last good commit is lost.)
  *	logon:  pubstore_logon(s) (renumbers what was never sent, takes
  *	        rows <= s as persisted, seeds, goes online, commits), then
  *	        pubstore_replay(after s) up to pubstore_sendable_seq()
@@ -35,8 +50,9 @@
  * its transmit horizon (pubstore_sent_horizon(), raised by the commits
  * made while online).  Only those may be renumbered, and only by
  * pubstore_logon(), which moves all of them by one delta so their order
- * is kept.  Every row carries a CRC-32C checked on replay; a damaged row
- * is reported (damaged = 1), quarantined and never sent.
+ * is kept.  Every row carries a CRC-32C checked when it is read back
+ * from the file; a damaged row is reported (damaged = 1), quarantined
+ * and never sent.  A memory store keeps the same horizon in memory.
  */
 
 #ifndef AMPSD_PUBSTORE_H
@@ -48,6 +64,7 @@
 
 #include "store.h"
 
+struct committer;
 struct pubstore;
 
 /* Stored command kinds (stable on disk: never renumber). */
@@ -77,10 +94,10 @@ struct pubstore_rec {
 						   mismatch; do not send */
 };
 
-/* Limits checked by pubstore_append() (returns -1 beyond them). */
 /* "AMPB": the application_id of publish store files. */
 #define PUBSTORE_APPID		0x414d5042
 
+/* Limits checked by pubstore_append() (returns -1 beyond them). */
 #define PUBSTORE_MAX_TOPIC	(64 * 1024)
 #define PUBSTORE_MAX_HDR	(1024 * 1024)
 #define PUBSTORE_MAX_DATA	(256u * 1024 * 1024)
@@ -95,6 +112,16 @@ struct pubstore_rec {
 struct pubstore	*pubstore_open(const char *path, enum store_durability,
 		    int flags, char **cause);
 
+/*
+ * Open a memory publish store holding at most limit bytes (rows and
+ * their index; 0: no limit).  Its first sequence number is the wall
+ * clock in microseconds, so a restarted daemon's numbers stay above
+ * those AMPS keeps for the client name from an earlier run as long as
+ * that run published fewer than one message per microsecond on average.
+ * Returns NULL with *cause set (caller frees) when memory runs out.
+ */
+struct pubstore	*pubstore_open_memory(uint64_t limit, char **cause);
+
 /* Roll back anything uncommitted and close.  Accepts NULL. */
 void		 pubstore_close(struct pubstore *);
 
@@ -104,7 +131,8 @@ void		 pubstore_close(struct pubstore *);
  * transaction of this loop pass and is durable only when
  * pubstore_commit() returns 0: the caller must not acknowledge it or
  * send it upstream before that.  Returns 0, or -1 (store degraded, a
- * length above the limits, or SQLite failed; pubstore_error() says why).
+ * length above the limits, a memory store full, or SQLite failed;
+ * pubstore_error() says why).
  */
 int		 pubstore_append(struct pubstore *,
 		    const struct pubstore_rec *, uint64_t *seq);
@@ -142,11 +170,12 @@ void		 pubstore_seed(struct pubstore *, uint64_t s);
  * passed to cb, or -1 on error.  To replay in slices, call again with
  * after_seq = the last seq seen.
  *
- * A row that fails its checksum is passed with damaged = 1 (its fields
- * are not to be trusted: log its seq, never send it), then the replay
- * stops and the row is moved to the store's quarantine table in this
- * pass's transaction; pubstore_error() describes it and
- * pubstore_quarantined() counts it.
+ * A row read back from the SQLite file that fails its checksum is
+ * passed with damaged = 1 (its fields are not to be trusted: log its
+ * seq, never send it), then the replay stops and the row is moved to the
+ * store's quarantine table in a transaction of its own; pubstore_error()
+ * describes it and pubstore_quarantined() counts it.  (Rows still held
+ * in memory since their append were never written and read back.)
  */
 typedef int	 (*pubstore_replay_cb)(const struct pubstore_rec *, void *);
 int64_t		 pubstore_replay(struct pubstore *, uint64_t after_seq,
@@ -191,12 +220,49 @@ uint64_t	 pubstore_renumbered(const struct pubstore *);
 uint64_t	 pubstore_acked_seq(const struct pubstore *);
 
 /*
- * Commit the open transaction of this pass (applying deferred discards
- * and the sequence floor first).  Returns 0 when all appends since the
- * last good commit are durable, -1 when they are lost (store now
- * DEGRADED).  Same as store_commit(pubstore_store(ps)).
+ * Commit now, inline (waiting first for a batch in flight): the appends,
+ * discards, failures and seed since the last commit, in one transaction.
+ * Returns 0 when all appends since the last good commit are durable, -1
+ * when they are lost (store now DEGRADED).  Tests, and shutdown.
  */
 int		 pubstore_commit(struct pubstore *);
+
+/*
+ * The flush phase of a loop pass (DESIGN.md §5 rule 2).  Inline (no
+ * committer): the same as pubstore_commit().  With a committer: hand
+ * what the passes wrote since the last batch to the commit thread,
+ * unless a batch is still in flight (then this waits for the next
+ * flush), and return 0 at once; the batch's outcome shows in
+ * pubstore_durable_seq() and pubstore_seq_state() once the committer
+ * has reaped it.  A memory store has nothing to do.  Returns -1 only
+ * when an inline commit failed.
+ */
+int		 pubstore_flush(struct pubstore *);
+
+/*
+ * What became of seq (handed out by pubstore_append()): 1 durable (its
+ * commit succeeded: reply STORED, send it), -1 lost with a failed
+ * commit (reply an error), 0 not decided yet (wait).
+ */
+int		 pubstore_seq_state(const struct pubstore *, uint64_t seq);
+
+/*
+ * Commit on committer cm's thread from now on (NULL: inline; ignored by
+ * a memory store, and when SQLite is built without thread support), and
+ * tell fn(arg, ps, seconds, ok) about every commit on the loop's thread
+ * (fn may be NULL).
+ */
+typedef void	 (*pubstore_commit_fn)(void *, struct pubstore *, double,
+		    int);
+void		 pubstore_set_committer(struct pubstore *, struct committer *,
+		    pubstore_commit_fn, void *);
+
+/*
+ * SQLite store: keep at most bytes of committed rows in memory for
+ * sending (default 32 MiB; rows beyond are read back from the file when
+ * needed).  Tests.
+ */
+void		 pubstore_set_cache(struct pubstore *, uint64_t bytes);
 
 /*
  * Read-only looks at store files no daemon has open (pubstore-peek.c).
@@ -237,11 +303,32 @@ uint64_t	 pubstore_last_seq(const struct pubstore *);
 uint64_t	 pubstore_durable_seq(const struct pubstore *);
 /* Highest seq passed to pubstore_discard_upto() (persisted point). */
 uint64_t	 pubstore_discarded_seq(const struct pubstore *);
-/* Appends waiting in the open transaction. */
+/* Appends not committed yet (a batch in flight included). */
 size_t		 pubstore_pending_commit(const struct pubstore *);
-/* Health, error message, and the underlying store (for a store_set). */
+/* Health, error message, and the underlying store (NULL in memory). */
 enum store_state pubstore_state(const struct pubstore *);
 const char	*pubstore_error(const struct pubstore *);
 struct store	*pubstore_store(struct pubstore *);
+/* "sqlite" or "memory". */
+const char	*pubstore_medium(const struct pubstore *);
+/* What the open found that should be logged as a warning, or "". */
+const char	*pubstore_notice(const struct pubstore *);
+
+/*
+ * Try to leave STORE_DEGRADED (store_probe() on the SQLite store; a
+ * memory store is never degraded).  Returns 0 when the store is OK.
+ */
+int		 pubstore_probe(struct pubstore *);
+
+/*
+ * Bytes of messages held in memory: a memory store's and its limit, or
+ * an SQLite store's rows not yet sent or persisted (limit 0).
+ */
+struct pubstore_memory {
+	uint64_t	 used;
+	uint64_t	 limit;
+};
+void		 pubstore_memory(const struct pubstore *,
+		    struct pubstore_memory *);
 
 #endif /* AMPSD_PUBSTORE_H */

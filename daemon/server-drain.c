@@ -34,6 +34,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <event2/event.h>
 
@@ -176,6 +177,12 @@ server_drain_report(struct server *srv)
 			log_info("shutdown: connection %s: 0 unpersisted "
 			    "message(s): AMPS has every stored message",
 			    sc->cc->name);
+		else if (strcmp(pubstore_medium(sc->ps), "memory") == 0)
+			log_warnx("shutdown: connection %s: %llu unpersisted "
+			    "message(s) of the memory store (up to sequence "
+			    "%llu) are lost (durability memory)",
+			    sc->cc->name, (unsigned long long)n,
+			    (unsigned long long)pubstore_durable_seq(sc->ps));
 		else
 			log_warnx("shutdown: connection %s: %llu unpersisted "
 			    "message(s) stay in the store (up to sequence "

@@ -27,6 +27,7 @@
 
 struct conf;
 struct conf_conn;
+struct committer;
 struct conn;
 struct event;
 struct pubstore;
@@ -46,6 +47,8 @@ struct publish_pending {
 	int			 quiet;		/* no STORED, not tracked: a
 						   sow_delete answered by its
 						   acks (subpath.c) */
+	char			*refused;	/* AMPS refused it before its
+						   reply: the reason */
 };
 
 /* A stored message not yet persisted: who to tell on ack or failure. */
@@ -64,6 +67,8 @@ struct publish_waiter {
 	struct ipc_client	*cl;
 	uint32_t		 reqid;
 	uint64_t		*target;	/* srv->nconns entries */
+	uint64_t		 ticket;	/* the program's requests
+						   queued before it */
 	struct event		*timer;
 	struct publish_waiter	*next;
 };
@@ -120,6 +125,10 @@ struct server {
 	struct publish_pending	*pending;
 	size_t			 npending;
 	size_t			 cpending;
+	uint64_t		 answer_pass;	/* publish_answer() calls */
+	int			 answer_due;	/* a pending fate may be known */
+	struct committer	*cm;		/* the commit thread */
+	struct event		*cm_ev;		/* ... its wake-up pipe */
 	struct publish_waiter	*waiters;
 	struct ipc		*ipc;
 	struct event		*probe;		/* 1 s: retry degraded stores */
@@ -148,24 +157,47 @@ struct server_conn *server_find(struct server *, const char *);
 void		 server_conn_reason(const struct conn_status *, char *,
 		     size_t);
 
+/*
+ * What the publish path (publish.c, publish-flush.c) keeps per program: the answer pass that left one
+ * of its replies waiting (publish_answer), how many of its stored
+ * requests were queued in `pending` and how many of those were answered
+ * (in order, so a flush waiter knows when every STORED before it has
+ * gone), and per connection the last sequence it appended, what its
+ * PUBLISH_FLUSH waits for.  Allocated at the handshake or on first use,
+ * freed by publish_closed().
+ */
+struct publish_client {
+	uint64_t	 blocked;
+	uint64_t	 queued;
+	uint64_t	 answered;
+	uint64_t	 last[];
+};
+
+
 /* publish.c: the IPC handlers and the conn upcalls (arg: the server). */
 int		 publish_h(struct ipc_client *, const struct ipcwire_msg *,
 		     void *);
-int		 publish_flush_h(struct ipc_client *,
-		     const struct ipcwire_msg *, void *);
 int		 publish_sow_delete(struct server *, struct ipc_client *,
 		     const struct ipcwire_msg *);
 void		 publish_persisted(struct conn *, uint64_t, void *);
 void		 publish_failed(struct conn *, uint64_t, const char *, void *);
 void		 publish_renumbered(struct conn *, uint64_t, uint64_t, void *);
-void		 publish_answer(struct server *, int);
+void		 publish_answer(struct server *);
 void		 publish_hello(struct server *, struct ipc_client *);
 void		 publish_closed(struct server *, struct ipc_client *);
 void		 publish_free(struct server *);
-void		 publish_flush_upstream(struct server *);
 uint64_t	 publish_done_seq(struct server_conn *);
-int		 publish_unsent(void *, struct ipc_client *, uint32_t);
 uint32_t	 publish_store_err(struct server_conn *);
+struct publish_client *publish_client(struct server *, struct ipc_client *);
+
+/* publish-flush.c: PUBLISH_FLUSH and commands after publishes. */
+void		 publish_flush_upstream(struct server *);
+void		 publish_check_waiters(struct server *);
+void		 publish_waiter_done(struct server *, struct publish_waiter *,
+		     int);
+int		 publish_flush_h(struct ipc_client *,
+		     const struct ipcwire_msg *, void *);
+int		 publish_unsent(void *, struct ipc_client *, uint32_t);
 
 /* server-acl.c */
 int		 server_acl_build(const struct conf_conn *,

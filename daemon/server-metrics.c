@@ -194,6 +194,7 @@ server_snapshot(struct server *srv, struct server_snap *snap)
 	struct metrics_conn	*mc;
 	struct conn_status	*st;
 	struct server_conn		*sc;
+	struct pubstore_memory	 mem;
 	size_t			 i;
 
 	memset(snap, 0, sizeof *snap);
@@ -224,6 +225,10 @@ server_snapshot(struct server *srv, struct server_snap *snap)
 		    NULL : st->server;
 		mc->is_default = sc == srv->def;
 		mc->store_ok = pubstore_state(sc->ps) == STORE_OK;
+		mc->store = pubstore_medium(sc->ps);
+		pubstore_memory(sc->ps, &mem);
+		mc->store_bytes = mem.used;
+		mc->store_limit = mem.limit;
 		mc->reconnects = st->reconnects;
 		mc->logons = st->connects;
 		mc->failures = st->failures;

@@ -230,7 +230,8 @@ server_status_h(struct ipc_client *cl, const struct ipcwire_msg *m, void *arg)
 		fprintf(f, " reconnects=%llu published=%llu acked=%llu "
 		    "failed_writes=%llu refused=%llu sent=%llu replayed=%llu "
 		    "renumbered=%llu seq_assumed=%llu server_lost=%llu "
-		    "damaged=%llu acl_dropped=%llu\n",
+		    "damaged=%llu acl_dropped=%llu medium=%s store_bytes=%llu "
+		    "store_limit=%llu\n",
 		    (unsigned long long)mc->reconnects,
 		    (unsigned long long)mc->published,
 		    (unsigned long long)mc->acked,
@@ -242,7 +243,9 @@ server_status_h(struct ipc_client *cl, const struct ipcwire_msg *m, void *arg)
 		    (unsigned long long)mc->seq_assumed,
 		    (unsigned long long)mc->server_lost,
 		    (unsigned long long)mc->damaged,
-		    (unsigned long long)mc->acl_dropped);
+		    (unsigned long long)mc->acl_dropped, mc->store,
+		    (unsigned long long)mc->store_bytes,
+		    (unsigned long long)mc->store_limit);
 	}
 	for (i = 0; !one && i < snap.m.nstores; i++)
 		fprintf(f, "store kind=%s commits=%llu failures=%llu\n",

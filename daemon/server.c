@@ -23,10 +23,18 @@
  *                       the receive path and to every program
  *                       (CONN_STATE)
  *   flush phase      -> server_flush(), after every loop pass: commit
- *                       every store, answer the publishes of the pass
- *                       (publish_answer), let the receive path send what
- *                       waited, pump committed publishes upstream, then
+ *                       the bookmark stores, hand the publish stores'
+ *                       new rows to the commit thread (committer.c,
+ *                       one for the daemon), answer the publishes whose
+ *                       commit has returned (publish_answer), let the
+ *                       receive path send what waited, pump committed
+ *                       publishes upstream, ask AMPS for a flush where
+ *                       a program waits in PUBLISH_FLUSH, send the
+ *                       commands held until their program's publishes
+ *                       were upstream (subpath_release_held), then
  *                       release the replies held for the commit
+ *   commit thread    -> its wake-up pipe: committer_reap() runs each
+ *                       finished batch's done() on the loop's thread
  *
  * Its other faces: server-status.c (STATUS text), server-metrics.c (the
  * snapshot behind STATUS and /metrics), server-reload.c (configuration
@@ -35,8 +43,10 @@
  * COMMAND but unsubscribe at once.
  *
  * Invariants:
- *   (1) The flush phase commits before it answers: no reply that waited
- *       for a commit leaves before ipc_release() at its end.
+ *   (1) The flush phase commits (bookmark stores) or waits for the
+ *       commit (publish stores: pubstore_seq_state()) before it answers:
+ *       no reply that waited for a commit leaves before ipc_release() at
+ *       the end of the flush phase that saw the commit return.
  *   (2) After ipc's closed() hook no pointer to that client remains here
  *       or in the modules it owns (publish_closed, subpath_closed).
  *   (3) Store files are opened at startup and never recreated behind the
@@ -62,6 +72,7 @@
 #include <event2/event.h>
 
 #include "amps.h"
+#include "committer.h"
 #include "conf.h"
 #include "conn.h"
 #include "errmap.h"
@@ -197,9 +208,11 @@ srv_closed(struct ipc_client *cl, void *arg)
 }
 
 /*
- * The flush phase, run by loop.c after every pass: commit every store,
- * then answer the requests of this pass, then send what is now
- * committed (invariant 1).
+ * The flush phase, run by loop.c after every pass (invariant 1): commit
+ * the bookmark stores, hand the publish stores' new rows to the commit
+ * thread, answer the publishes whose commit has returned (this pass's
+ * or an earlier one's), send what is committed, then release the
+ * replies held for the commit.
  */
 void
 server_flush(void *arg)
@@ -210,14 +223,49 @@ server_flush(void *arg)
 
 	failed = store_flush(srv->set);
 	if (failed != 0)
-		log_warnx("server: %d store commit(s) failed", failed);
-	publish_answer(srv, failed);
+		log_warnx("server: %d bookmark store commit(s) failed", failed);
+	for (i = 0; i < srv->nconns; i++)
+		if (pubstore_flush(srv->conns[i].ps) != 0)
+			log_warnx("connection %s: publish store commit "
+			    "failed", srv->conns[i].cc->name);
+	publish_answer(srv);
 	subpath_flush(srv->sp);
 	for (i = 0; i < srv->nconns; i++)
 		conn_pump(srv->conns[i].conn);
 	publish_flush_upstream(srv);	/* a program waits: AMPS flush */
 	subpath_release_held(srv->sp);	/* commands after their publishes */
 	ipc_release(srv->ipc);		/* replies after the commit */
+}
+
+/* The commit thread finished a batch: its done() runs here. */
+static void
+srv_committed_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct server	*srv = arg;
+
+	committer_reap(srv->cm);
+}
+
+/*
+ * A publish store's group commit returned (on the loop's thread): count
+ * it like the bookmark stores' (server-metrics.c) and say if it failed.
+ * The flush phase of this pass answers its publishes.
+ */
+static void
+srv_pub_committed(void *arg, struct pubstore *ps, double secs, int ok)
+{
+	struct server	*srv = arg;
+	size_t		 i;
+
+	srv->answer_due = 1;		/* publish_answer() looks again */
+	server_commit_observed(srv, pubstore_store(ps), secs, ok);
+	if (ok)
+		return;
+	for (i = 0; i < srv->nconns; i++)
+		if (srv->conns[i].ps == ps)
+			log_warnx("connection %s: publish store commit failed: "
+			    "%s", srv->conns[i].cc->name,
+			    log_safe(pubstore_error(ps), 300));
 }
 
 
@@ -233,7 +281,7 @@ srv_probe_cb(evutil_socket_t fd, short what, void *arg)
 		sc = &srv->conns[i];
 		if (pubstore_state(sc->ps) != STORE_DEGRADED)
 			continue;
-		if (store_probe(pubstore_store(sc->ps)) == 0)
+		if (pubstore_probe(sc->ps) == 0)
 			log_info("connection %s: publish store writable again",
 			    sc->cc->name);
 		else
@@ -244,7 +292,10 @@ srv_probe_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* Is d_name the store file of a configured connection? */
+/*
+ * Is d_name the store file of a configured connection?  A connection
+ * with `durability memory` opens no file: its old files are unused.
+ */
 static int
 srv_store_used(const struct conf *conf, const char *d_name)
 {
@@ -252,6 +303,8 @@ srv_store_used(const struct conf *conf, const char *d_name)
 	size_t		 i, len;
 
 	for (i = 0; i < conf->nconns; i++) {
+		if (conf->conns[i]->durability == CONF_DURABILITY_MEMORY)
+			continue;
 		c = conf->conns[i]->name;
 		len = strlen(c);
 		if (strncmp(d_name, "pub-", 4) == 0 &&
@@ -279,10 +332,11 @@ srv_store_name(const struct dirent *de)
 
 /*
  * Warn once per store file in the state directory that no configured
- * connection uses (invariant 5): a renamed connection leaves its old
- * publish store, maybe with unpersisted messages, and its bookmark
- * store behind.  Publish stores are recognised by their application_id
- * (pubstore_peek_count), so "pub-x.bm.db" is classified by content.
+ * connection uses (invariant 5): a renamed connection, or one now
+ * with `durability memory`, leaves its old publish store, maybe with
+ * unpersisted messages, and its bookmark store behind.  Publish stores
+ * are recognised by their application_id (pubstore_peek_count), so
+ * "pub-x.bm.db" is classified by content.
  */
 static void
 srv_stale_stores(const struct conf *conf)
@@ -307,7 +361,8 @@ srv_stale_stores(const struct conf *conf)
 			log_warnx("state directory holds %s, used by no "
 			    "configured connection (%llu unpersisted "
 			    "message(s) in it stay there; rename the "
-			    "connection back to send them)", v[i]->d_name,
+			    "connection back, with a durable store, to send "
+			    "them)", v[i]->d_name,
 			    (unsigned long long)n);
 		else if (strncmp(v[i]->d_name, "pub-", 4) == 0 &&
 		    strcmp(v[i]->d_name + strlen(v[i]->d_name) - 6,
@@ -315,16 +370,38 @@ srv_stale_stores(const struct conf *conf)
 			log_warnx("state directory holds %s, used by no "
 			    "configured connection (any unpersisted "
 			    "messages in it stay there; rename the "
-			    "connection back to send them)", v[i]->d_name);
+			    "connection back, with a durable store, to send "
+			    "them)", v[i]->d_name);
 		else
 			log_warnx("state directory holds %s, used by no "
 			    "configured connection (the bookmarks of its "
 			    "durable subscriptions stay there; rename the "
-			    "connection back to resume them)", v[i]->d_name);
+			    "connection back, with a durable store, to "
+			    "resume them)", v[i]->d_name);
 		free(path);
 		free(v[i]);
 	}
 	free(v);
+}
+
+/*
+ * The publish store of connection cc: <statedir>/pub-<connection>.db, or
+ * in memory with `durability memory` (pubstore.h).  NULL with *cause.
+ */
+static struct pubstore *
+srv_open_pubstore(const struct conf *conf, const struct conf_conn *cc,
+    char **cause)
+{
+	struct pubstore	*ps;
+	char		*path;
+
+	if (cc->durability == CONF_DURABILITY_MEMORY)
+		return (pubstore_open_memory(cc->memory_limit, cause));
+	xasprintf(&path, "%s/pub-%s.db", conf->state_dir, cc->name);
+	ps = pubstore_open(path, cc->durability == CONF_DURABILITY_FULL ?
+	    STORE_SYNC_FULL : STORE_SYNC_NORMAL, STORE_CREATE, cause);
+	free(path);
+	return (ps);
 }
 
 /*
@@ -340,7 +417,6 @@ server_create(struct conf *conf, char **cause)
 	struct server_conn	*sc;
 	struct conn_events	 ev, dev;
 	struct timeval		 tv;
-	char			*path;
 	size_t			 i;
 
 	srv = xcalloc(1, sizeof *srv);
@@ -352,6 +428,12 @@ server_create(struct conf *conf, char **cause)
 	srv->set = store_set_create();
 	store_set_observe(srv->set, server_commit_observed, srv);
 	srv->conns = xcalloc(conf->nconns, sizeof *srv->conns);
+	if ((srv->cm = committer_create(cause)) == NULL)
+		goto fail;
+	srv->cm_ev = event_new(loop_base(), committer_fd(srv->cm),
+	    EV_READ | EV_PERSIST, srv_committed_cb, srv);
+	if (srv->cm_ev == NULL || event_add(srv->cm_ev, NULL) == -1)
+		fatalx("server: cannot watch the commit thread");
 	srv->sp = subpath_create(conf, srv->set);
 	subpath_set_acl(srv->sp, server_acl_deliver, srv, &srv->acl_gen);
 	memset(&ev, 0, sizeof ev);
@@ -376,21 +458,12 @@ server_create(struct conf *conf, char **cause)
 			srv->def = sc;
 		if (server_acl_compile(sc, cause) == -1)
 			goto fail;
-		xasprintf(&path, "%s/pub-%s.db", conf->state_dir,
-		    sc->cc->name);
-		sc->ps = pubstore_open(path, sc->cc->durability ==
-		    CONF_DURABILITY_FULL ? STORE_SYNC_FULL : STORE_SYNC_NORMAL,
-		    STORE_CREATE, cause);
-		free(path);
-		if (sc->ps == NULL)
+		if ((sc->ps = srv_open_pubstore(conf, sc->cc, cause)) == NULL)
 			goto fail;
-		if (*store_notice(pubstore_store(sc->ps)) != '\0')
+		if (*pubstore_notice(sc->ps) != '\0')
 			log_warnx("connection %s: publish store: %s",
-			    sc->cc->name, store_notice(pubstore_store(sc->ps)));
-		if (store_set_add(srv->set, pubstore_store(sc->ps)) == -1) {
-			xasprintf(cause, "store_set_add failed");
-			goto fail;
-		}
+			    sc->cc->name, pubstore_notice(sc->ps));
+		pubstore_set_committer(sc->ps, srv->cm, srv_pub_committed, srv);
 		if ((sc->conn = conn_create(sc->cc, sc->id, sc->ps, &ev,
 		    cause)) == NULL)
 			goto fail;
@@ -401,8 +474,9 @@ server_create(struct conf *conf, char **cause)
 			goto fail;
 		subpath_attach(srv->sp, (uint32_t)(conf->nconns + i),
 		    sc->dconn);
-		log_info("connection %s: publish store has %llu unpersisted "
-		    "message(s), last sequence %llu", sc->cc->name,
+		log_info("connection %s: %s publish store has %llu "
+		    "unpersisted message(s), last sequence %llu", sc->cc->name,
+		    pubstore_medium(sc->ps),
 		    (unsigned long long)pubstore_unpersisted(sc->ps),
 		    (unsigned long long)pubstore_last_seq(sc->ps));
 	}
@@ -505,13 +579,17 @@ server_free(struct server *srv)
 		sc = &srv->conns[i];
 		conn_free(sc->conn);
 		conn_free(sc->dconn);
-		if (sc->ps != NULL)
-			store_set_remove(srv->set, pubstore_store(sc->ps));
+		if (sc->ps != NULL && pubstore_commit(sc->ps) != 0)
+			log_warnx("connection %s: last publish store commit "
+			    "failed", sc->cc->name);
 		pubstore_close(sc->ps);
 		server_acl_free(sc->allows, sc->nallows);
 	}
 	if (srv->probe != NULL)
 		event_free(srv->probe);
+	committer_free(srv->cm);	/* after the stores: none in flight */
+	if (srv->cm_ev != NULL)
+		event_free(srv->cm_ev);
 	store_set_free(srv->set);
 	free(srv->conns);
 	free(srv->drain);

@@ -439,6 +439,67 @@ fail:
 	return (-1);
 }
 
+/* Prepare the statements every store has (transaction, probe). */
+static int
+store_prepare_own(struct store *s, char **cause)
+{
+	if (store_prepare(s, "BEGIN IMMEDIATE", &s->st_begin, cause) != 0 ||
+	    store_prepare(s, "COMMIT", &s->st_commit, cause) != 0 ||
+	    store_prepare(s, "ROLLBACK", &s->st_rollback, cause) != 0 ||
+	    store_prepare(s, "INSERT INTO store_probe (b) VALUES "
+	    "(zeroblob(?1))", &s->st_probe_ins, cause) != 0 ||
+	    store_prepare(s, "DELETE FROM store_probe", &s->st_probe_del,
+	    cause) != 0 ||
+	    store_prepare(s, "UPDATE store_commits SET n = ?1 WHERE k = 0",
+	    &s->st_count, cause) != 0)
+		return (-1);
+	return (0);
+}
+
+/*
+ * A store in a private in-memory database (STORE_MEMORY): the same
+ * schema and statements, nothing on disk, so none of the file checks of
+ * invariants 1 and 2 apply; name is only used in messages.
+ */
+static struct store *
+store_open_memory(const char *name, const struct store_schema *sc,
+    char **cause)
+{
+	struct store	*s;
+
+	if ((s = calloc(1, sizeof *s)) == NULL ||
+	    (s->path = strdup(name)) == NULL) {
+		free(s);
+		store_cause(cause, "%s: out of memory", name);
+		return (NULL);
+	}
+	s->schema = sc;
+	s->dur = STORE_MEMORY;
+	s->cfd = -1;			/* no commit counter file */
+	if (sqlite3_open_v2(":memory:", &s->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		store_cause(cause, "%s: %s", name, s->db != NULL ?
+		    sqlite3_errmsg(s->db) : "cannot open a memory database");
+		goto fail;
+	}
+	sqlite3_extended_result_codes(s->db, 1);
+	if (sqlite3_create_function(s->db, "ampsd_crc32c", -1, SQLITE_UTF8 |
+	    SQLITE_DETERMINISTIC, NULL, store_sql_crc, NULL, NULL) !=
+	    SQLITE_OK) {
+		store_cause(cause, "%s: %s", name, sqlite3_errmsg(s->db));
+		goto fail;
+	}
+	if (store_setup_exec(s, "PRAGMA synchronous = OFF; "
+	    "PRAGMA secure_delete = OFF; PRAGMA foreign_keys = OFF",
+	    cause) != 0 || store_migrate(s, 1, cause) != 0 ||
+	    store_prepare_own(s, cause) != 0)
+		goto fail;
+	return (s);
+fail:
+	store_close(s);
+	return (NULL);
+}
+
 /*
  * Open the store at path.  See store.h for the contract; invariants 1
  * and 2 above are enforced here.
@@ -457,6 +518,8 @@ store_open(const char *path, const struct store_schema *sc,
 	if (cause != NULL)
 		*cause = NULL;
 
+	if (dur == STORE_MEMORY)
+		return (store_open_memory(path, sc, cause));
 	if (store_file_precheck(path, sc->kind, flags, &create, cause) != 0)
 		return (NULL);
 
@@ -536,15 +599,7 @@ store_open(const char *path, const struct store_schema *sc,
 	if (store_migrate(s, fresh, cause) != 0)
 		goto fail;
 
-	if (store_prepare(s, "BEGIN IMMEDIATE", &s->st_begin, cause) != 0 ||
-	    store_prepare(s, "COMMIT", &s->st_commit, cause) != 0 ||
-	    store_prepare(s, "ROLLBACK", &s->st_rollback, cause) != 0 ||
-	    store_prepare(s, "INSERT INTO store_probe (b) VALUES "
-	    "(zeroblob(?1))", &s->st_probe_ins, cause) != 0 ||
-	    store_prepare(s, "DELETE FROM store_probe", &s->st_probe_del,
-	    cause) != 0 ||
-	    store_prepare(s, "UPDATE store_commits SET n = ?1 WHERE k = 0",
-	    &s->st_count, cause) != 0)
+	if (store_prepare_own(s, cause) != 0)
 		goto fail;
 	free(wal);
 	return (s);

@@ -37,10 +37,15 @@ struct sqlite3_stmt;
 struct store;
 struct store_set;
 
-/* synchronous=FULL (default: every commit is an fdatasync) or NORMAL. */
+/*
+ * synchronous=FULL (default: every commit is an fdatasync) or NORMAL; or
+ * MEMORY: a private in-memory database (nothing on disk, lost when the
+ * store is closed), path being only its name in messages.
+ */
 enum store_durability {
 	STORE_SYNC_FULL = 0,
 	STORE_SYNC_NORMAL = 1,
+	STORE_MEMORY = 2,
 };
 
 enum store_state {

@@ -20,7 +20,11 @@
  *
  * Invariants:
  *  1. A subscription is in the hash under its up_id exactly while it is
- *     in the list; up_ids are unique.
+ *     in the list; up_ids are unique.  The subscription hash has at
+ *     least as many buckets as subscriptions (it doubles as they come),
+ *     so finding the subscription of a delivered message does not grow
+ *     with their number; the list is doubly linked, so removing one
+ *     does not either.
  *  2. At most one subscription exists per durable name.
  *  3. A command's sub pointer is either NULL or a live subscription:
  *     submgr_sub_remove() clears it in every command first.
@@ -42,16 +46,17 @@
 
 struct submgr {
 	struct submgr_sub	*subs;
-	struct submgr_sub	*sh[SM_BUCKETS];
+	struct submgr_sub	**sh;		/* nsh buckets (power of 2) */
+	size_t			 nsh;
 	size_t			 nsubs;
 	struct submgr_cmd	*cmds;
 	struct submgr_cmd	*ch[SM_BUCKETS];
 	uint64_t		 next_cid;
 };
 
-/* FNV-1a bucket of a string. */
-static size_t
-sm_bucket(const char *s)
+/* FNV-1a of a string. */
+static uint64_t
+sm_hash(const char *s)
 {
 	uint64_t	h = 1469598103934665603ULL;
 
@@ -59,14 +64,43 @@ sm_bucket(const char *s)
 		h ^= (unsigned char)*s++;
 		h *= 1099511628211ULL;
 	}
-	return ((size_t)(h % SM_BUCKETS));
+	return (h);
+}
+
+/* The command hash's bucket of a string. */
+static size_t
+sm_bucket(const char *s)
+{
+	return ((size_t)(sm_hash(s) % SM_BUCKETS));
 }
 
 /* A new, empty manager. */
 struct submgr *
 submgr_create(void)
 {
-	return (xcalloc(1, sizeof(struct submgr)));
+	struct submgr	*sm = xcalloc(1, sizeof(struct submgr));
+
+	sm->nsh = SM_BUCKETS;
+	sm->sh = xcalloc(sm->nsh, sizeof *sm->sh);
+	return (sm);
+}
+
+/* Double the subscription hash (invariant 1). */
+static void
+sm_grow(struct submgr *sm)
+{
+	struct submgr_sub	**nh, *s;
+	size_t			  n = sm->nsh * 2, b;
+
+	nh = xcalloc(n, sizeof *nh);
+	for (s = sm->subs; s != NULL; s = s->next) {
+		b = (size_t)(s->hash & (n - 1));
+		s->hnext = nh[b];
+		nh[b] = s;
+	}
+	free(sm->sh);
+	sm->sh = nh;
+	sm->nsh = n;
 }
 
 /* Free one subscription's memory. */
@@ -122,6 +156,7 @@ submgr_free(struct submgr *sm)
 		sm->cmds = c->next;
 		sm_cmd_free(c);
 	}
+	free(sm->sh);
 	free(sm);
 }
 
@@ -170,12 +205,18 @@ submgr_sub_new(struct submgr *sm, void *client, uint64_t client_id,
 		s->durable = xstrdup(durable);
 		s->flags |= SUBMGR_DURABLE;
 	}
-	n = (int)sm_bucket(up);
-	s->hnext = sm->sh[n];
-	sm->sh[n] = s;
+	s->hash = sm_hash(up);
 	s->next = sm->subs;
+	if (sm->subs != NULL)
+		sm->subs->prev = s;
 	sm->subs = s;
 	sm->nsubs++;
+	if (sm->nsubs > sm->nsh)
+		sm_grow(sm);		/* files s too */
+	else {
+		s->hnext = sm->sh[s->hash & (sm->nsh - 1)];
+		sm->sh[s->hash & (sm->nsh - 1)] = s;
+	}
 	return (s);
 }
 
@@ -184,9 +225,10 @@ struct submgr_sub *
 submgr_sub_find(struct submgr *sm, const char *up_id)
 {
 	struct submgr_sub	*s;
+	uint64_t		 h = sm_hash(up_id);
 
-	for (s = sm->sh[sm_bucket(up_id)]; s != NULL; s = s->hnext)
-		if (strcmp(s->up_id, up_id) == 0)
+	for (s = sm->sh[h & (sm->nsh - 1)]; s != NULL; s = s->hnext)
+		if (s->hash == h && strcmp(s->up_id, up_id) == 0)
 			return (s);
 	return (NULL);
 }
@@ -242,17 +284,18 @@ submgr_sub_remove(struct submgr *sm, struct submgr_sub *s)
 	struct submgr_sub	**pp;
 
 	submgr_cmd_unlink_sub(sm, s);
-	for (pp = &sm->sh[sm_bucket(s->up_id)]; *pp != NULL;
+	for (pp = &sm->sh[s->hash & (sm->nsh - 1)]; *pp != NULL;
 	    pp = &(*pp)->hnext)
 		if (*pp == s) {
 			*pp = s->hnext;
 			break;
 		}
-	for (pp = &sm->subs; *pp != NULL; pp = &(*pp)->next)
-		if (*pp == s) {
-			*pp = s->next;
-			break;
-		}
+	if (s->prev != NULL)
+		s->prev->next = s->next;
+	else
+		sm->subs = s->next;
+	if (s->next != NULL)
+		s->next->prev = s->prev;
 	sm->nsubs--;
 	sm_sub_free(s);
 }

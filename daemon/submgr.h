@@ -88,7 +88,9 @@ struct submgr_sub {
 	uint32_t	 qpending;	/* acked, ack not yet sent upstream */
 	struct submgr_acl acl;		/* delivery check (subpath-acl.c) */
 	struct submgr_sub *hnext;	/* hash chain by up_id */
+	uint64_t	 hash;		/* of up_id */
 	struct submgr_sub *next;	/* all subscriptions */
+	struct submgr_sub *prev;
 };
 
 /* A command sent upstream and waiting for acks. */

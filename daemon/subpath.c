@@ -892,24 +892,36 @@ subpath_create(struct conf *conf, struct store_set *set)
 
 /*
  * Open one bookmark store per configured connection
- * (<statedir>/<conn>.bm.db) in the store set, so the flush phase commits
- * discards.  Called after the publish stores are open: a damaged publish
- * store is refused before any bookmark store is opened.  Returns -1 with
- * *cause set.
+ * (<statedir>/<conn>.bm.db, or an in-memory one with `durability
+ * memory`) in the store set, so the flush phase commits discards.
+ * Called after the publish stores are open: a damaged publish store is
+ * refused before any bookmark store is opened.  Returns -1 with *cause
+ * set.
  */
 int
 subpath_open(struct subpath *sp, char **cause)
 {
-	struct conf	*conf = sp->conf;
-	char		*path;
-	size_t		 i;
+	struct conf		*conf = sp->conf;
+	enum store_durability	 dur;
+	char			*path;
+	size_t			 i;
 
 	for (i = 0; i < sp->nconns; i++) {
-		xasprintf(&path, "%s/%s.bm.db", conf->state_dir,
-		    conf->conns[i]->name);
-		sp->conns[i].bs = bookmarkstore_open(path,
-		    conf->conns[i]->durability == CONF_DURABILITY_FULL ?
-		    STORE_SYNC_FULL : STORE_SYNC_NORMAL, STORE_CREATE, cause);
+		switch (conf->conns[i]->durability) {
+		case CONF_DURABILITY_MEMORY:
+			dur = STORE_MEMORY;	/* path: a name only */
+			break;
+		case CONF_DURABILITY_NORMAL:
+			dur = STORE_SYNC_NORMAL;
+			break;
+		default:
+			dur = STORE_SYNC_FULL;
+			break;
+		}
+		xasprintf(&path, "%s%s/%s.bm.db", dur == STORE_MEMORY ?
+		    "memory:" : "", conf->state_dir, conf->conns[i]->name);
+		sp->conns[i].bs = bookmarkstore_open(path, dur, STORE_CREATE,
+		    cause);
 		free(path);
 		if (sp->conns[i].bs == NULL)
 			return (-1);

@@ -517,7 +517,7 @@ START_TEST(escaping_and_options)
 }
 END_TEST
 
-/* sids mode: one frame per connection for several matches. */
+/* sids mode: one frame per connection for several matches, in order. */
 START_TEST(sids_mode)
 {
 	const char	*args[] = { "--sids", NULL };
@@ -532,6 +532,19 @@ START_TEST(sids_mode)
 	BARRIER(p);
 	EXPECT_CMD(s, "p");
 	ck_assert_str_eq(tc_str(s, AMPS_F_SIDS), "a,b");
+	BARRIER(s);
+	/* Literal subscriptions (indexed by topic) and a regex one, in the
+	 * order they were made, whatever list they are filed in. */
+	subscribe(s, "subscribe", "c", "^t$", NULL, NULL);
+	subscribe(s, "subscribe", "d", "u", NULL, NULL);
+	subscribe(s, "subscribe", "e", "t", NULL, NULL);
+	pub(p, "t", "{}");
+	pub(p, "u", "{}");
+	BARRIER(p);
+	EXPECT_CMD(s, "p");
+	ck_assert_str_eq(tc_str(s, AMPS_F_SIDS), "a,b,c,e");
+	EXPECT_CMD(s, "p");
+	ck_assert_str_eq(tc_str(s, AMPS_F_SIDS), "d");
 	BARRIER(s);
 	STOP();
 }

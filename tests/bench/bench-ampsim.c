@@ -136,7 +136,7 @@ int
 main(int argc, char **argv)
 {
 	static const int cases[] = { 0, 1, 10 };
-	double		 r[15];
+	double		 r[15], med[3];
 	int		 runs = 5, c, i;
 
 	if (argc > 1)
@@ -155,6 +155,7 @@ main(int argc, char **argv)
 		for (i = 0; i < runs; i++)
 			r[i] = run(cases[c]);
 		qsort(r, (size_t)runs, sizeof r[0], cmp_d);
+		med[c] = r[runs / 2];
 		if (cases[c] == 0)
 			printf("  ingest, no subscribers   %10.0f msg/s\n",
 			    r[runs / 2]);
@@ -164,5 +165,8 @@ main(int argc, char **argv)
 			    cases[c] == 1 ? " " : "s", r[runs / 2],
 			    r[runs / 2] * cases[c]);
 	}
+	printf("RESULT {\"bench\":\"ampsim\",\"runs\":%d,\"messages\":%d,"
+	    "\"ingest\":%.0f,\"fanout1\":%.0f,\"fanout10\":%.0f}\n", runs,
+	    nmsgs, med[0], med[1], med[2]);
 	return (0);
 }

@@ -240,5 +240,12 @@ main(int argc, char **argv)
 			    b[b[i].base].name);
 		printf("\n");
 	}
+	printf("RESULT {\"bench\":\"codec\",\"runs\":%d,\"cases\":[",
+	    RUNS);
+	for (i = 0; i < sizeof b / sizeof b[0]; i++)
+		printf("%s{\"case\":\"%s\",\"ns\":%.1f,\"ratio\":%.2f}",
+		    i > 0 ? "," : "", b[i].name, b[i].median, b[i].base >= 0 ?
+		    b[i].median / b[b[i].base].median : 1.0);
+	printf("]}\n");
 	return (0);
 }

@@ -27,7 +27,12 @@
  *             subscription.
  *   normal    the same with durability normal (commit without fsync).
  * Each path runs at every rate of -R (default 10000 and 50000 msg/s) for
- * -T seconds after a 0.2 s warm-up that is not recorded.
+ * -T seconds after a 0.2 s warm-up that is not recorded.  Printed per
+ * path: p50, p99 and p99.9; at the end the medians over runs with the
+ * ratio of p50 to the raw TCP round trip and to the path's topology
+ * floor (relay for ampsim, relay2 for the paths through ampsd) of the
+ * same run and rate, a line "RESULT {json}" and the goals of issue 13
+ * as lines "GOAL name value <= target" for tests/bench/run.sh.
  *
  * Message: 128 bytes of JSON {"t":<send time ns>,"p":"xxx..."} on a
  * topic of its own per path; the publisher is paced as a burst every
@@ -109,15 +114,17 @@ struct lat_case {
 	size_t		 n, cap;
 };
 
-/* One figure: p50/p99 in microseconds, samples, messages to expect. */
+/* One figure: p50/p99/p99.9 in microseconds, samples, messages to expect. */
 struct fig {
-	double		 p50, p99;
+	double		 p50, p99, p999;
 	size_t		 n, sent;
 	int		 ok;
 };
 
 static struct fig	 raw_tcp[MAX_RUNS], raw_unix[MAX_RUNS];
 static struct fig	 figs[MAX_RUNS][LC_N][MAX_RATES];
+static struct fig	 med[LC_N][MAX_RATES];		/* over runs */
+static double		 medfloor[LC_N][MAX_RATES];	/* p50 / floor */
 static unsigned		 rates[MAX_RATES] = { 10000, 50000 };
 static size_t		 nrates = 2;
 static int		 want_case[LC_N] = { 1, 1, 1, 1, 1, 1 };
@@ -401,10 +408,11 @@ lat_run(enum lc_kind kind, unsigned rate, int secs, struct fig *f)
 	f->sent = sent_rec;
 	f->p50 = (double)bench_pct(lc.v, lc.n, 50) / 1e3;
 	f->p99 = (double)bench_pct(lc.v, lc.n, 99) / 1e3;
+	f->p999 = (double)bench_quantile(lc.v, lc.n, 0.999) / 1e3;
 	f->ok = lc.n > 0;
-	printf("  %-8s %6u msg/s: p50 %7.1f us  p99 %8.1f us  (%zu of %zu)"
-	    "  %s\n", lc_names[kind], rate, f->p50, f->p99, f->n, f->sent,
-	    lc_what[kind]);
+	printf("  %-8s %6u msg/s: p50 %7.1f us  p99 %8.1f us  p99.9 %8.1f us"
+	    "  (%zu of %zu)  %s\n", lc_names[kind], rate, f->p50, f->p99,
+	    f->p999, f->n, f->sent, lc_what[kind]);
 	fflush(stdout);
 	free(burst);
 	lat_teardown(&lc);
@@ -420,6 +428,7 @@ raw_rtt(int unix_sock, uint64_t *v, int second, struct fig *f)
 	f->n = f->sent = 2 * RTT_N;
 	f->p50 = (double)bench_pct(v, 2 * RTT_N, 50) / 1e3;
 	f->p99 = (double)bench_pct(v, 2 * RTT_N, 99) / 1e3;
+	f->p999 = (double)bench_quantile(v, 2 * RTT_N, 0.999) / 1e3;
 	f->ok = 1;
 	printf("  raw %-4s round trip, 128 B: p50 %7.1f us  p99 %8.1f us\n",
 	    unix_sock ? "unix" : "tcp", f->p50, f->p99);
@@ -444,46 +453,112 @@ median(double *v, size_t n)
 	return (n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2);
 }
 
-/* Print the medians over runs. */
+/* The floor of a path's topology (relay, relay2), or -1 for none. */
+static int
+floor_of(enum lc_kind k)
+{
+	switch (k) {
+	case LC_AMPSIM:
+		return (LC_RELAY);
+	case LC_RECEIVE:
+	case LC_FULL:
+	case LC_NORMAL:
+		return (LC_RELAY2);
+	default:
+		return (-1);
+	}
+}
+
+/*
+ * Print the medians over runs as a table, then the RESULT line for
+ * tests/bench/run.sh: per path and rate the medians, the ratio of p50 to
+ * the same run's raw TCP p50 and to its topology's floor (relay for
+ * ampsim, relay2 for the paths through ampsd) at the same rate.
+ */
 static void
 summary(int runs)
 {
-	double	 a[MAX_RUNS], b[MAX_RUNS], r[MAX_RUNS], rawp50;
-	size_t	 i, k, na;
-	int	 run;
+	double	 a[MAX_RUNS], b[MAX_RUNS], c[MAX_RUNS], r[MAX_RUNS];
+	double	 fl[MAX_RUNS], rawp50;
+	size_t	 i, k, na, nf;
+	int	 run, f, first = 1;
+	char	 fr[32];
 
 	for (run = 0; run < runs; run++)
 		a[run] = raw_tcp[run].p50;
 	rawp50 = median(a, (size_t)runs);
 	for (run = 0; run < runs; run++)
 		a[run] = raw_tcp[run].p99;
-	printf("\nmedians of %d runs (ratio: the median of each run's p50 / "
-	    "that run's raw TCP p50)\n\n", runs);
-	printf("| path | rate msg/s | p50 us | p99 us | p50 / raw TCP |\n");
-	printf("|---|---:|---:|---:|---:|\n");
-	printf("| raw TCP loopback round trip, 128 B | - | %.1f | %.1f | 1 "
-	    "|\n", rawp50, median(a, (size_t)runs));
+	printf("\nmedians of %d runs (ratios: the median of each run's p50 / "
+	    "that run's raw TCP p50, and / that run's floor of the same "
+	    "topology at the same rate)\n\n", runs);
+	printf("| path | rate msg/s | p50 us | p99 us | p99.9 us | "
+	    "p50 / raw TCP | p50 / floor |\n");
+	printf("|---|---:|---:|---:|---:|---:|---:|\n");
+	printf("| raw TCP loopback round trip, 128 B | - | %.1f | %.1f | - | "
+	    "1 | - |\n", rawp50, median(a, (size_t)runs));
 	for (run = 0; run < runs; run++) {
 		a[run] = raw_unix[run].p50;
 		b[run] = raw_unix[run].p99;
 		r[run] = raw_unix[run].p50 / raw_tcp[run].p50;
 	}
-	printf("| raw unix socket round trip, 128 B | - | %.1f | %.1f | "
-	    "%.2f |\n", median(a, (size_t)runs), median(b, (size_t)runs),
+	printf("| raw unix socket round trip, 128 B | - | %.1f | %.1f | - | "
+	    "%.2f | - |\n", median(a, (size_t)runs), median(b, (size_t)runs),
 	    median(r, (size_t)runs));
 	for (k = 0; k < LC_N; k++)
 		for (i = 0; i < nrates && want_case[k]; i++) {
-			for (na = 0, run = 0; run < runs; run++) {
+			f = floor_of((enum lc_kind)k);
+			for (na = 0, nf = 0, run = 0; run < runs; run++) {
 				if (!figs[run][k][i].ok)
 					continue;
 				a[na] = figs[run][k][i].p50;
 				b[na] = figs[run][k][i].p99;
+				c[na] = figs[run][k][i].p999;
 				r[na] = figs[run][k][i].p50 / raw_tcp[run].p50;
 				na++;
+				if (f >= 0 && figs[run][f][i].ok)
+					fl[nf++] = figs[run][k][i].p50 /
+					    figs[run][f][i].p50;
 			}
-			printf("| %s: %s | %u | %.1f | %.1f | %.2f |\n",
-			    lc_names[k], lc_what[k], rates[i], median(a, na),
-			    median(b, na), median(r, na));
+			if (nf > 0)
+				snprintf(fr, sizeof fr, "%.2f", median(fl, nf));
+			else
+				snprintf(fr, sizeof fr, "-");
+			printf("| %s: %s | %u | %.1f | %.1f | %.1f | %.2f | "
+			    "%s |\n", lc_names[k], lc_what[k], rates[i],
+			    median(a, na), median(b, na), median(c, na),
+			    median(r, na), fr);
+			med[k][i].p50 = median(a, na);
+			med[k][i].p99 = median(b, na);
+			med[k][i].p999 = median(c, na);
+			medfloor[k][i] = nf > 0 ? median(fl, nf) : 0;
+		}
+	printf("RESULT {\"bench\":\"latency\",\"runs\":%d,"
+	    "\"raw_tcp_p50_us\":%.1f,\"paths\":[", runs, rawp50);
+	for (k = 0; k < LC_N; k++)
+		for (i = 0; i < nrates && want_case[k]; i++) {
+			printf("%s{\"path\":\"%s\",\"rate\":%u,\"p50_us\":%.1f,"
+			    "\"p99_us\":%.1f,\"p999_us\":%.1f", first ? "" : ",",
+			    lc_names[k], rates[i], med[k][i].p50,
+			    med[k][i].p99, med[k][i].p999);
+			if (medfloor[k][i] > 0)
+				printf(",\"p50_floor_ratio\":%.3f",
+				    medfloor[k][i]);
+			printf("}");
+			first = 0;
+		}
+	printf("]}\n");
+	/* The goals of issue 13: ampsim and the receive path. */
+	for (k = 0; k < LC_N; k++)
+		for (i = 0; i < nrates && want_case[k]; i++) {
+			if (k != LC_AMPSIM && k != LC_RECEIVE)
+				continue;
+			if (medfloor[k][i] > 0)
+				printf("GOAL %s@%u:p50/floor %.3f <= 1.3\n",
+				    lc_names[k], rates[i], medfloor[k][i]);
+			if (rates[i] >= 50000)
+				printf("GOAL %s@%u:p99_us %.1f <= 2000\n",
+				    lc_names[k], rates[i], med[k][i].p99);
 		}
 }
 

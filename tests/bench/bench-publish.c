@@ -16,10 +16,20 @@
  * Per run:
  *   single    one program publishes N messages of S bytes asynchronously
  *             (ampsipc_publish, replies read with ampsipc_poll(h, 0)
- *             every 1024 messages), timed from the first publish until
+ *             every 1024 messages) on connection "main" (durability
+ *             full), timed from the first publish until
  *             ampsipc_wait_stored() returns (stored: the daemon's rate)
  *             and until ampsipc_publish_flush() returns (persisted:
  *             includes waiting for AMPS's conflated persisted ack, -A).
+ *   memory    the same on connection "mem" (durability memory), to the
+ *             same ampsim, with its own client name.  Both flush their
+ *             own connection and check that nothing is left unpersisted.
+ *   direct    the ceiling of every in-process client: a program that
+ *             publishes the N messages straight to ampsim with s and
+ *             persisted acks and no store (directpub.c), timed until the
+ *             persisted ack of the last.  A line per run says how busy
+ *             ampsim was during memory and direct: near 100% means the
+ *             sink, not the client, set the rate.
  *   raw       the ceiling: B-row transactions of the store's schema,
  *             INSERT x B + DELETE of the previous transaction's rows +
  *             COMMIT, WAL, synchronous=FULL, secure_delete=OFF, in the
@@ -31,8 +41,9 @@
  *   latency   one program publishes at a paced rate R (bursts every
  *             millisecond) for -T seconds; latency is from the
  *             ampsipc_publish() call to the STORED event.
- * Medians over -r runs are printed last, with single/raw and
- * procs/single.
+ * Medians over -r runs are printed last, with single/raw, single/direct,
+ * memory/direct and procs/single, then one line "RESULT {json}" with the
+ * medians and lines "GOAL name value >= target" for tests/bench/run.sh.
  *
  * Usage: bench-publish [-n N] [-s bytes] [-r runs] [-P procs] [-R rate]
  *	  [-T secs] [-b batch] [-t secs] [-A ms] [-d dir] [-S socket] [-k]
@@ -70,6 +81,7 @@
 
 
 #include "ampsipc.h"
+#include "directpub.h"
 #include "benchutil.h"
 #include "rawstore.h"
 
@@ -94,6 +106,7 @@ static char	 workdir[512];
 static char	 sockpath[600];
 static char	 statedir[600];
 static pid_t	 sim_pid = -1, amps_pid = -1;
+static int	 sim_port;
 static unsigned char *payload;
 
 /* Stop the processes we started (invariant 1) and remove the work dir. */
@@ -235,15 +248,19 @@ start_servers(void)
 		die("%s: cannot read the port", portf);
 	fclose(f);
 	port[strcspn(port, "\n")] = '\0';
+	sim_port = atoi(port);
 
 	snprintf(conf, sizeof conf, "%s/ampsd.conf", workdir);
 	if ((f = fopen(conf, "w")) == NULL)
 		die("%s: %s", conf, strerror(errno));
 	fprintf(f, "socket \"%s\";\nstate-directory \"%s\";\nlog stderr;\n"
-	    "connection \"main\" {\n\tclient-name \"bench-%ld\";\n"
+	    "connection \"main\" {\n\tdefault;\n\tclient-name \"bench-%ld\";"
+	    "\n\tserver \"tcp://127.0.0.1:%s/amps/json\";\n"
+	    "\tdurability full;\n}\n"
+	    "connection \"mem\" {\n\tclient-name \"bench-mem-%ld\";\n"
 	    "\tserver \"tcp://127.0.0.1:%s/amps/json\";\n"
-	    "\tdurability full;\n}\n", sockpath, statedir, (long)getpid(),
-	    port);
+	    "\tdurability memory limit 4G;\n}\n", sockpath, statedir,
+	    (long)getpid(), port, (long)getpid(), port);
 	if (fclose(f) != 0)
 		die("%s: write failed", conf);
 	snprintf(log, sizeof log, "%s/ampsd.log", workdir);
@@ -276,12 +293,16 @@ connect_daemon(const char *name)
  * Returns 0 or -1.
  */
 static int
-publish_n(struct ampsipc *h, long n, const char *topic, double *stored)
+publish_n(struct ampsipc *h, long n, const char *topic, const char *conn,
+    double *stored)
 {
-	long	i;
+	struct ampsipc_pubopts	 o;
+	long			 i;
 
+	memset(&o, 0, sizeof o);
+	o.conn = conn;
 	for (i = 0; i < n; i++) {
-		if (ampsipc_publish(h, topic, payload, opt_size, NULL,
+		if (ampsipc_publish(h, topic, payload, opt_size, &o,
 		    NULL) == -1)
 			return (-1);
 		if ((i & 1023) == 1023 && ampsipc_poll(h, 0) == -1)
@@ -291,21 +312,58 @@ publish_n(struct ampsipc *h, long n, const char *topic, double *stored)
 		return (-1);
 	if (stored != NULL)
 		*stored = bu_now();
-	if (ampsipc_publish_flush(h, WAIT_MS) == -1 || ampsipc_failed(h) != 0)
+	/*
+	 * The flush of the connection published on, and a check that the
+	 * handle agrees (invariant 2): before issue 17's per-connection
+	 * flush, a flush without a connection waited on the default one
+	 * only, and the memory case was timed until STORED, not persisted.
+	 */
+	if (ampsipc_publish_flush_conn(h, conn, WAIT_MS) == -1 ||
+	    ampsipc_failed(h) != 0)
 		return (-1);
+	if (ampsipc_unpersisted(h) != 0) {
+		fprintf(stderr, "bench-publish: flushed with %llu message(s) "
+		    "unpersisted\n", (unsigned long long)ampsipc_unpersisted(h));
+		return (-1);
+	}
 	return (0);
 }
 
-/* Case single: one program, N messages; persisted msg/s or 0. */
+/* ampsim's CPU time so far, in seconds (0 when it is not ours). */
 static double
-run_single(double *stored_rate)
+sim_cpu(void)
+{
+	char			 path[64];
+	unsigned long long	 ut, st;
+	FILE			*f;
+	int			 n;
+
+	if (sim_pid <= 0)
+		return (0);
+	snprintf(path, sizeof path, "/proc/%ld/stat", (long)sim_pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return (0);
+	/* pid (comm) state ppid ... utime stime: fields 14 and 15. */
+	n = fscanf(f, "%*d (%*[^)]) %*c %*d %*d %*d %*d %*d %*u %*u %*u "
+	    "%*u %*u %llu %llu", &ut, &st);
+	fclose(f);
+	return (n == 2 ? (double)(ut + st) / (double)sysconf(_SC_CLK_TCK) :
+	    0);
+}
+
+/*
+ * Cases single and memory: one program, N messages on connection conn;
+ * persisted msg/s or 0.
+ */
+static double
+run_single(const char *conn, double *stored_rate)
 {
 	struct ampsipc	*h = connect_daemon("bench-single");
 	double		 t0, ts, t1;
 
 	*stored_rate = 0;
 	t0 = bu_now();
-	if (publish_n(h, opt_n, "bench", &ts) == -1) {
+	if (publish_n(h, opt_n, "bench", conn, &ts) == -1) {
 		fprintf(stderr, "single: %s\n", ampsipc_errmsg(h));
 		ampsipc_close(h);
 		return (0);
@@ -355,7 +413,7 @@ run_procs(void)
 			_exit(2);
 		while (read(go[0], &c, 1) == -1 && errno == EINTR)
 			;
-		if (publish_n(h, share, "bench", NULL) == -1) {
+		if (publish_n(h, share, "bench", NULL, NULL) == -1) {
 			fprintf(stderr, "%s: %s\n", name, ampsipc_errmsg(h));
 			_exit(1);
 		}
@@ -406,9 +464,9 @@ lat_event(struct ampsipc *h, const struct ampsipc_pubevent *ev, void *arg)
 	l->lat[l->nlat++] = bu_now() - l->sent[i];
 }
 
-/* Case latency: p50 and p99 of STORED latency at a paced rate. */
+/* Case latency: p50, p99 and p99.9 of STORED latency, paced. */
 static int
-run_latency(double *p50, double *p99)
+run_latency(double *p50, double *p99, double *p999)
 {
 	struct ampsipc	*h = connect_daemon("bench-latency");
 	struct lat	 l;
@@ -445,6 +503,7 @@ run_latency(double *p50, double *p99)
 	qsort(l.lat, l.nlat, sizeof *l.lat, bu_cmpd);
 	*p50 = l.lat[l.nlat / 2] * 1e6;
 	*p99 = l.lat[(size_t)((double)l.nlat * 0.99)] * 1e6;
+	*p999 = l.lat[(size_t)((double)l.nlat * 0.999)] * 1e6;
 	free(l.sent);
 	free(l.lat);
 	ampsipc_close(h);
@@ -509,6 +568,140 @@ number(const char *s, const char *what)
 	return (v);
 }
 
+/* The figures of one run (v[figure][run]). */
+enum bp_fig { BP_STORED, BP_FULL, BP_MEMORY, BP_DIRECT, BP_RAW, BP_PROCS,
+    BP_P50, BP_P99, BP_P999, BP_N };
+
+/*
+ * Ratios a run is judged by: figure a / figure b, with the goal (0: none,
+ * shown for what it says).  direct/raw bounds full/raw from above: the
+ * path through ampsd does everything the direct publisher does, and
+ * more, on the same two CPUs.
+ */
+static const struct {
+	const char	*name;
+	enum bp_fig	 a, b;
+	double		 goal;
+} bp_ratios[] = {
+	{ "full/raw", BP_FULL, BP_RAW, 0.6 },
+	{ "full/direct", BP_FULL, BP_DIRECT, 0.5 },
+	{ "memory/direct", BP_MEMORY, BP_DIRECT, 0.8 },
+	{ "procs/full", BP_PROCS, BP_FULL, 0.9 },
+	{ "direct/raw", BP_DIRECT, BP_RAW, 0 },
+};
+#define BP_NRATIOS	(sizeof bp_ratios / sizeof bp_ratios[0])
+
+static const char *const bp_names[BP_N] = { "stored", "full", "memory",
+    "direct", "raw", "procs", "p50_us", "p99_us", "p999_us" };
+
+/* The table's header. */
+static void
+print_head(void)
+{
+	size_t	k;
+
+	printf("%-4s %9s %9s %9s %9s %9s %9s %7s %7s %7s", "run", "stored/s",
+	    "full/s", "memory/s", "direct/s", "raw/s", "procs/s", "p50us",
+	    "p99us", "p999us");
+	for (k = 0; k < BP_NRATIOS; k++)
+		printf(" %13s", bp_ratios[k].name);
+	printf("\n");
+	fflush(stdout);
+}
+
+/* One row: figures and the ratios of the same run. */
+static void
+print_row(const char *label, double *f)
+{
+	size_t	k;
+
+	printf("%-4s %9.0f %9.0f %9.0f %9.0f %9.0f %9.0f %7.0f %7.0f %7.0f",
+	    label, f[BP_STORED], f[BP_FULL], f[BP_MEMORY], f[BP_DIRECT],
+	    f[BP_RAW], f[BP_PROCS], f[BP_P50], f[BP_P99], f[BP_P999]);
+	for (k = 0; k < BP_NRATIOS; k++)
+		printf(" %13.2f", f[bp_ratios[k].b] > 0 ?
+		    f[bp_ratios[k].a] / f[bp_ratios[k].b] : 0);
+	printf("\n");
+	fflush(stdout);
+}
+
+/* Run every case once into v[.][r]; 0 when all completed. */
+static int
+run_all(double v[BP_N][MAX_RUNS], int r)
+{
+	double	f[BP_N], mstored, c0, c1, t0, t1;
+	char	label[16];
+	int	k, ok;
+
+	memset(f, 0, sizeof f);
+	f[BP_FULL] = run_single("main", &f[BP_STORED]);
+	if (opt_sock == NULL) {
+		c0 = sim_cpu();
+		t0 = bu_now();
+		f[BP_MEMORY] = run_single("mem", &mstored);
+		c1 = sim_cpu();
+		t1 = bu_now();
+		f[BP_DIRECT] = directpub_run(sim_port, "bench-direct", opt_n,
+		    payload, opt_size);
+		/* Whether ampsim (the sink) was the bound of each case. */
+		printf("     ampsim busy: memory %.0f%%, direct %.0f%% of "
+		    "the case's time\n", 100 * (c1 - c0) / (t1 - t0),
+		    100 * (sim_cpu() - c1) / (bu_now() - t1));
+	}
+	f[BP_RAW] = run_raw(statedir);
+	f[BP_PROCS] = run_procs();
+	ok = run_latency(&f[BP_P50], &f[BP_P99], &f[BP_P999]) == 0 &&
+	    f[BP_FULL] > 0 && f[BP_PROCS] > 0 && (opt_sock != NULL ||
+	    (f[BP_MEMORY] > 0 && f[BP_DIRECT] > 0));
+	snprintf(label, sizeof label, "%d", r + 1);
+	print_row(label, f);
+	for (k = 0; k < BP_N; k++)
+		v[k][r] = f[k];
+	return (ok ? 0 : -1);
+}
+
+/*
+ * The medians of n complete runs, the medians of the per-run ratios
+ * with their goals, and the RESULT line for tests/bench/run.sh.
+ */
+static void
+print_medians(double v[BP_N][MAX_RUNS], int n, double fs)
+{
+	double	med[BP_N], rat[MAX_RUNS], mr[BP_NRATIOS];
+	size_t	k;
+	int	r;
+
+	for (k = 0; k < BP_N; k++)
+		med[k] = bu_median(v[k], n);
+	print_row("med", med);
+	printf("ratios (median of the per-run ratios, goal):");
+	for (k = 0; k < BP_NRATIOS; k++) {
+		for (r = 0; r < n; r++)
+			rat[r] = v[bp_ratios[k].b][r] > 0 ?
+			    v[bp_ratios[k].a][r] / v[bp_ratios[k].b][r] : 0;
+		mr[k] = bu_median(rat, n);
+		if (bp_ratios[k].goal > 0)
+			printf(" %s %.2f (>= %.1f)", bp_ratios[k].name, mr[k],
+			    bp_ratios[k].goal);
+		else
+			printf(" %s %.2f", bp_ratios[k].name, mr[k]);
+	}
+	printf("\n(full, memory and procs are timed until persisted; p50/"
+	    "p99/p99.9: STORED latency at %.0f msg/s)\n", opt_rate);
+	printf("RESULT {\"bench\":\"publish\",\"runs\":%d,\"n\":%ld,"
+	    "\"size\":%zu,\"fdatasync_us\":%.0f", n, opt_n, opt_size, fs);
+	for (k = 0; k < BP_N; k++)
+		printf(",\"%s\":%.0f", bp_names[k], med[k]);
+	for (k = 0; k < BP_NRATIOS; k++)
+		printf(",\"%s\":{\"ratio\":%.3f,\"goal\":%.2f}",
+		    bp_ratios[k].name, mr[k], bp_ratios[k].goal);
+	printf("}\n");
+	for (k = 0; k < BP_NRATIOS; k++)
+		if (bp_ratios[k].goal > 0)
+			printf("GOAL %s %.3f >= %.2f\n", bp_ratios[k].name,
+			    mr[k], bp_ratios[k].goal);
+}
+
 /* Print usage and exit 2. */
 static void __attribute__((__noreturn__))
 usage(void)
@@ -522,10 +715,8 @@ usage(void)
 int
 main(int argc, char **argv)
 {
-	double	single[MAX_RUNS], raw[MAX_RUNS], procs[MAX_RUNS];
-	double	stored[MAX_RUNS];
-	double	p50[MAX_RUNS], p99[MAX_RUNS], fs;
-	int	ch, r, nok = 0, nlat = 0;
+	double	v[BP_N][MAX_RUNS], fs;
+	int	ch, r, nok = 0;
 	size_t	i;
 
 	while ((ch = getopt(argc, argv, "A:b:d:kn:P:r:R:s:S:t:T:")) != -1) {
@@ -591,38 +782,16 @@ main(int argc, char **argv)
 	    opt_n, opt_size, opt_procs, opt_rate, opt_lat_secs, opt_batch,
 	    opt_raw_secs, opt_sock != NULL ? "?" : opt_conflation, opt_runs);
 	printf("work directory %s, fdatasync median %.0f us\n", workdir, fs);
-	printf("%-4s %10s %10s %10s %6s %10s %6s %8s %8s\n", "run",
-	    "stored/s", "single/s", "raw/s", "ratio", "procs/s", "ratio",
-	    "p50 us", "p99 us");
-	fflush(stdout);
+	print_head();
 	for (r = 0; r < opt_runs; r++) {
-		single[nok] = run_single(&stored[nok]);
-		raw[nok] = run_raw(statedir);
-		procs[nok] = run_procs();
-		if (run_latency(&p50[nlat], &p99[nlat]) == 0)
-			nlat++;
-		else
-			p50[nlat] = p99[nlat] = 0;
-		printf("%-4d %10.0f %10.0f %10.0f %6.2f %10.0f %6.2f %8.0f "
-		    "%8.0f\n", r + 1, stored[nok], single[nok], raw[nok],
-		    single[nok] / raw[nok],
-		    procs[nok], single[nok] > 0 ? procs[nok] / single[nok] :
-		    0, p50[nlat > 0 ? nlat - 1 : 0],
-		    p99[nlat > 0 ? nlat - 1 : 0]);
-		fflush(stdout);
-		if (single[nok] > 0 && procs[nok] > 0)
+		if (run_all(v, nok) == 0)
 			nok++;
+		else
+			fprintf(stderr, "bench-publish: run %d incomplete, not "
+			    "counted\n", r + 1);
 	}
-	if (nok > 0) {
-		double ms = bu_median(single, nok), mr = bu_median(raw, nok);
-		double mp = bu_median(procs, nok), mst = bu_median(stored, nok);
-
-		printf("%-4s %10.0f %10.0f %10.0f %6.2f %10.0f %6.2f %8.0f "
-		    "%8.0f\n", "med", mst, ms, mr, ms / mr, mp, mp / ms,
-		    bu_median(p50, nlat), bu_median(p99, nlat));
-		printf("(ratio 1 = single/raw, ratio 2 = procs/single; single "
-		    "and procs are timed until persisted)\n");
-	}
+	if (nok > 0)
+		print_medians(v, nok, fs);
 	cleanup();
-	return (nok == opt_runs && nlat == opt_runs ? 0 : 1);
+	return (nok == opt_runs ? 0 : 1);
 }

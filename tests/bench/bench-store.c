@@ -134,10 +134,11 @@ main(int argc, char **argv)
 {
 	int		 batches[MAX_BATCHES] = { 1, 10, 100, 1000 };
 	int		 nbatches = 4, c, b, i;
-	double		 raw[MAX_RUNS], ps[MAX_RUNS], mr, mp;
+	double		 raw[MAX_RUNS], ps[MAX_RUNS], mr, mp, fs;
 	unsigned char	*payload;
 	const char	*dir = NULL;
-	char		 path[600], *p, *tok;
+	char		 path[600], *p, *tok, json[2048];
+	size_t		 len;
 
 	while ((c = getopt(argc, argv, "b:d:np:r:t:")) != -1) {
 		switch (c) {
@@ -188,9 +189,12 @@ main(int argc, char **argv)
 	    "%d run(s) x %.1f s, dir %s\n", sqlite3_libversion(),
 	    opt_normal ? "NORMAL" : "FULL", opt_payload, opt_runs, opt_secs,
 	    workdir);
-	printf("one 4 KB write + fdatasync: median %.0f us\n", fsync_us());
+	fs = fsync_us();
+	printf("one 4 KB write + fdatasync: median %.0f us\n", fs);
 	printf("%-7s %14s %14s %8s\n", "batch", "raw msg/s", "pubstore msg/s",
 	    "ratio");
+	snprintf(json, sizeof json, "{\"bench\":\"store\",\"runs\":%d,"
+	    "\"fdatasync_us\":%.0f,\"batches\":[", opt_runs, fs);
 	for (b = 0; b < nbatches; b++) {
 		for (i = 0; i < opt_runs; i++) {	/* interleave the two */
 			raw[i] = rawstore_run(path, batches[b], opt_normal,
@@ -202,7 +206,12 @@ main(int argc, char **argv)
 		printf("%-7d %14.0f %14.0f %8.2f\n", batches[b], mr, mp,
 		    mr > 0 ? mp / mr : 0);
 		fflush(stdout);
+		len = strlen(json);
+		snprintf(json + len, sizeof json - len, "%s{\"batch\":%d,"
+		    "\"raw\":%.0f,\"pubstore\":%.0f,\"ratio\":%.3f}",
+		    b > 0 ? "," : "", batches[b], mr, mp, mr > 0 ? mp / mr : 0);
 	}
+	printf("RESULT %s]}\n", json);
 	rmdir(workdir);
 	free(payload);
 	return (0);

@@ -143,10 +143,24 @@ spawn(const char *name, char *const argv[])
 /*
  * Start a fresh ampsim and an ampsd connected to it with durability
  * "full" or "normal"; uriopts (e.g. "?tcp_nodelay=true", or "") is
- * appended to the server URI.
+ * appended to the server URI; bench_conn_extra, if any, goes in the
+ * connection block and makes the socket mode 0666.
  */
 void
 bench_start(const char *durability, const char *uriopts)
+{
+	bench_start_conf(durability, uriopts, *bench_conn_extra != '\0' ?
+	    " mode 0666" : "", bench_conn_extra);
+}
+
+/*
+ * The same, with more of ampsd's configuration: sockopts after the
+ * socket path (e.g. " mode 0666"), connopts inside the connection block
+ * (e.g. an allow rule).
+ */
+void
+bench_start_conf(const char *durability, const char *uriopts,
+    const char *sockopts, const char *connopts)
 {
 	const char	*top = getenv("top_builddir");
 	char		 sim[300], amd[300], portf[300], conf[300], logd[300];
@@ -194,9 +208,8 @@ bench_start(const char *durability, const char *uriopts)
 	fprintf(f, "socket \"%s\"%s;\nstate-directory \"%s/state-%u\";\n"
 	    "log stderr;\nconnection \"main\" {\n\tclient-name \"bench-%u\";"
 	    "\n\tserver \"tcp://127.0.0.1:%s/amps/json%s\";\n"
-	    "\tdurability %s;\n%s\n}\n", bench_sock,
-	    *bench_conn_extra != '\0' ? " mode 0666" : "", bench_dir, nstarts,
-	    nstarts, port, uriopts, durability, bench_conn_extra);
+	    "\tdurability %s;\n%s\n}\n", bench_sock, sockopts, bench_dir,
+	    nstarts, nstarts, port, uriopts, durability, connopts);
 	fclose(f);
 	unlink(bench_sock);
 	{
@@ -208,6 +221,31 @@ bench_start(const char *durability, const char *uriopts)
 	if (access(bench_sock, F_OK) != 0)
 		bench_die("ampsd did not start");
 	usleep(300000);		/* logged on */
+}
+
+/* ampsd's pid (-1 when not running). */
+pid_t
+bench_ampsd_pid(void)
+{
+	return (d_pid);
+}
+
+/* Resident set size of pid in kB from /proc (0 when unknown). */
+uint64_t
+bench_rss_kb(pid_t pid)
+{
+	char		 path[64], line[256];
+	unsigned long long kb = 0;
+	FILE		*f;
+
+	snprintf(path, sizeof path, "/proc/%ld/status", (long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return (0);
+	while (fgets(line, sizeof line, f) != NULL)
+		if (sscanf(line, "VmRSS: %llu kB", &kb) == 1)
+			break;
+	fclose(f);
+	return (kb);
 }
 
 /*
@@ -419,8 +457,18 @@ cmp64(const void *a, const void *b)
 uint64_t
 bench_pct(uint64_t *v, size_t n, unsigned p)
 {
+	return (bench_quantile(v, n, (double)p / 100));
+}
+
+/* The q-quantile (0 <= q <= 1) of v[0..n), sorting v; 0 for none. */
+uint64_t
+bench_quantile(uint64_t *v, size_t n, double q)
+{
+	size_t	i;
+
 	if (n == 0)
 		return (0);
 	qsort(v, n, sizeof *v, cmp64);
-	return (v[n * p / 100 < n ? n * p / 100 : n - 1]);
+	i = (size_t)((double)n * q);
+	return (v[i < n ? i : n - 1]);
 }

@@ -13,6 +13,8 @@
 #ifndef BENCHENV_H
 #define BENCHENV_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,6 +34,10 @@ void		 bench_die(const char *) __attribute__((noreturn));
 uint64_t	 bench_now_ns(void);
 
 void		 bench_start(const char *, const char *);
+void		 bench_start_conf(const char *, const char *, const char *,
+		    const char *);
+pid_t		 bench_ampsd_pid(void);
+uint64_t	 bench_rss_kb(pid_t);
 void		 bench_stop(void);
 struct ampsipc	*bench_open(void);
 uint64_t	 bench_ampsd_cpu_ns(void);
@@ -44,5 +50,6 @@ void		 bench_write_all(int, const char *, size_t);
 
 void		 bench_rtt(int, uint64_t *, size_t);
 uint64_t	 bench_pct(uint64_t *, size_t, unsigned);
+uint64_t	 bench_quantile(uint64_t *, size_t, double);
 
 #endif /* BENCHENV_H */

@@ -97,6 +97,33 @@ now_ms() {
 	echo $(($(date +%s%N) / 1000000))
 }
 
+# run_hooked HANDLER COMMAND...: run COMMAND as a coprocess; each line it
+# prints "HOOK <action>" is passed to the function HANDLER (which fails
+# the scenario on an action it does not know), then COMMAND reads "OK";
+# its other lines are printed and appended to $T/results.  Returns
+# COMMAND's exit status (semtest.c scenarios).
+run_hooked() {
+	_handler=$1
+	shift
+	coproc HOOKED { "$@"; }
+	_hooked_pid=$HOOKED_PID	# bash unsets HOOKED_PID when it ends
+	exec 5<&"${HOOKED[0]}" 6>&"${HOOKED[1]}"
+	while IFS= read -r _line <&5; do
+		case $_line in
+		HOOK*)
+			"$_handler" "$_line"
+			echo OK >&6
+			;;
+		*)
+			echo "$_line"
+			echo "$_line" >>"$T/results"
+			;;
+		esac
+	done
+	exec 5<&- 6>&-
+	wait "$_hooked_pid"
+}
+
 # wait_for SECONDS command...: poll every 0.1 s until the command succeeds.
 # A bound only costs time when the awaited thing never happens, so the
 # scenarios give events 30 s at least (ASan, busy cores); a timing claim

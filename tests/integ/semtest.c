@@ -6,7 +6,8 @@
 /*
  * semtest: scenarios of docs/DESIGN.md §4 promise 7 (each program gets
  * the semantics of its own in-process HA client) through libampsipc,
- * one per defect of the audit they come from; run by t-semantics.sh.
+ * one per defect of the audit they come from; run by t-semantics.sh
+ * (heldreply by t-heldreply.sh).
  *
  *	semtest -S socket NAME...	run scenarios; exit 0 if all pass
  *
@@ -600,6 +601,94 @@ s_restart(void)
 	ampsipc_close(h);
 }
 
+/* What became of up to three publishes, by reqid. */
+struct pubev {
+	uint32_t reqid[3];
+	int	 stored[3];
+	int	 persisted[3];
+	int	 failed[3];
+	int	 early[3];	/* PERSISTED or FAILED before STORED */
+	char	 reason[256];
+};
+
+/* Publish events: count them per publish. */
+static void
+on_pub(struct ampsipc *h, const struct ampsipc_pubevent *ev, void *arg)
+{
+	struct pubev	*e = arg;
+	int		 i;
+
+	for (i = 0; i < 3 && e->reqid[i] != ev->reqid; i++)
+		;
+	if (i == 3)
+		return;
+	if (ev->kind != AMPSIPC_PUB_STORED && e->stored[i] == 0)
+		e->early[i]++;
+	if (ev->kind == AMPSIPC_PUB_STORED)
+		e->stored[i]++;
+	else if (ev->kind == AMPSIPC_PUB_PERSISTED)
+		e->persisted[i]++;
+	else if (ev->kind == AMPSIPC_PUB_FAILED) {
+		e->failed[i]++;
+		snprintf(e->reason, sizeof e->reason, "%s", ev->reason);
+	}
+}
+
+/*
+ * Replies held behind a commit (the commit thread stopped by the
+ * script): A on "main" waits for its commit; B and C on "mem" (a memory
+ * store) go upstream at once, and AMPS persists B and refuses C (not
+ * JSON on a SOW topic) while their STORED replies wait behind A's, in
+ * the program's order.  A flush of "mem" alone must not answer before
+ * those replies (it times out: the commit is held).  Once the commit
+ * thread goes on, each publish is told STORED, then PERSISTED (B too,
+ * though AMPS persisted it before), or FAILED with AMPS's reason, and a
+ * flush of everything leaves nothing unpersisted.
+ */
+static void
+s_heldreply(void)
+{
+	struct ampsipc		*h = conn("semtest");
+	struct ampsipc_pubopts	 mem;
+	struct pubev		 e;
+	int			 rc, i;
+
+	memset(&e, 0, sizeof e);
+	memset(&mem, 0, sizeof mem);
+	mem.conn = "mem";
+	ampsipc_set_pub_handler(h, on_pub, &e);
+	hook("hold-commit");
+	check(h, ampsipc_publish(h, "held", "{\"id\":1}", 8, NULL,
+	    &e.reqid[0]) == 0, "publish A");
+	check(h, ampsipc_publish(h, "held", "{\"id\":2}", 8, &mem,
+	    &e.reqid[1]) == 0, "publish B");
+	check(h, ampsipc_publish(h, "hsow", "not json", 8, &mem,
+	    &e.reqid[2]) == 0, "publish C");
+	(void)ampsipc_poll(h, 0);
+	hook("mem-settled");
+	rc = ampsipc_publish_flush_conn(h, "mem", 300);
+	check(h, rc == -1 && ampsipc_error(h) == AMPSIPC_E_TIMED_OUT &&
+	    strstr(ampsipc_errmsg(h), "not yet stored") != NULL,
+	    "a flush of mem answers only after B's and C's replies (rc %d)",
+	    rc);
+	check(h, e.stored[0] + e.stored[1] + e.stored[2] == 0,
+	    "STORED while A's commit is held");
+	hook("release-commit");
+	rc = ampsipc_publish_flush(h, 20000);
+	check(h, rc == 0 && ampsipc_unpersisted(h) == 0, "flush after the "
+	    "release (rc %d, %llu unpersisted)", rc,
+	    (unsigned long long)ampsipc_unpersisted(h));
+	for (i = 0; i < 3; i++)
+		check(h, e.stored[i] == 1 && e.early[i] == 0 &&
+		    e.persisted[i] + e.failed[i] == 1, "publish %c: stored %d "
+		    "persisted %d failed %d early %d", 'A' + i, e.stored[i],
+		    e.persisted[i], e.failed[i], e.early[i]);
+	check(h, e.persisted[1] == 1, "B persisted");
+	check(h, e.failed[2] == 1 && e.reason[0] != '\0',
+	    "C failed with a reason (\"%s\")", e.reason);
+	ampsipc_close(h);
+}
+
 static const struct {
 	const char	*name;
 	void		(*fn)(void);
@@ -609,6 +698,7 @@ static const struct {
 	{ "delta2", s_delta2 }, { "pausereconnect", s_pausereconnect },
 	{ "down", s_down }, { "authfail", s_authfail },
 	{ "generic", s_generic }, { "sowdelseq", s_sowdelseq },
+	{ "heldreply", s_heldreply },
 };
 
 int

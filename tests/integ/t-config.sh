@@ -76,7 +76,7 @@ kill -HUP "$AMPSD_PID"
 wait_for 30 grep -qF "reload: $T/ampsd.conf:8: no such user \"ampsd-no-such-user\"" \
     "$T/ampsd.log" || fail "reload did not check the allow user"
 stop_ampsd TERM
-grep -qF 'state directory holds pub-main.db, used by no configured connection (3 unpersisted message(s) in it stay there; rename the connection back to send them)' \
+grep -qF 'state directory holds pub-main.db, used by no configured connection (3 unpersisted message(s) in it stay there; rename the connection back, with a durable store, to send them)' \
     "$T/ampsd.log" || fail "no warning for pub-main.db"
 grep -qF 'state directory holds main.bm.db, used by no configured connection' \
     "$T/ampsd.log" || fail "no warning for main.bm.db"
@@ -89,4 +89,18 @@ for f in pub-main.db main.bm.db; do
 	    fail "files created next to $f"
 done
 grep -q 'holds pub-renamed.db' "$T/ampsd.log" && fail "used store reported"
+
+# "main" again, but with durability memory: it opens no file, so its old
+# stores (3 messages) are reported the same way and left unchanged.
+sed -i -e 's/^connection "renamed" {/connection "main" {\n\tdurability memory;/' \
+    -e 's/^\tallow all user "ampsd-no-such-user".*/\theartbeat 5s;/' "$T/ampsd.conf"
+mv "$T/ampsd.log" "$T/ampsd-renamed.log"
+start_ampsd
+stop_ampsd TERM
+grep -qF 'state directory holds pub-main.db, used by no configured connection (3 unpersisted message(s) in it stay there' \
+    "$T/ampsd.log" || fail "no warning for pub-main.db of a memory connection"
+grep -qF 'state directory holds main.bm.db, used by no configured connection' \
+    "$T/ampsd.log" || fail "no warning for main.bm.db of a memory connection"
+[ "$(cksum "$T/state/pub-main.db" "$T/state/main.bm.db")" = "$sum" ] ||
+    fail "a memory connection changed its old store files"
 pass

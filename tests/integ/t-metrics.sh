@@ -117,7 +117,7 @@ v=$(metric 'ampsd_build_info{version="'"$(sed -n 's/^AC_INIT(\[ampsd\], \[\([^]]
     fail "state: $(grep connection_state "$T/m.txt")"
 [ "$(metric 'ampsd_connection_state{connection="main",state="backoff"}')" = 0 ] ||
     fail "backoff state: $(grep connection_state "$T/m.txt")"
-grep -q "^ampsd_connection_info{connection=\"main\",server=\"tcp://127.0.0.1:$SIMPORT/amps/json\",detail=\"ready\",default=\"yes\"} 1$" \
+grep -q "^ampsd_connection_info{connection=\"main\",server=\"tcp://127.0.0.1:$SIMPORT/amps/json\",detail=\"ready\",default=\"yes\",store=\"sqlite\"} 1$" \
     "$T/m.txt" || fail "info: $(grep connection_info "$T/m.txt")"
 count=$(metric ampsd_store_commit_seconds_count)
 [ "${count:-0}" -gt 0 ] || fail "no commit observed"

@@ -57,55 +57,47 @@ count_ge() {
 }
 wait_for 20 count_ge main_ready 1 || fail "main never ready"
 
+# sem_hook LINE: do what a scenario's hook asks.
+sem_hook() {
+	case $1 in
+	"HOOK disconnect")
+		n=$(main_ready)
+		sim_admin disconnect-all >/dev/null ||
+		    fail "admin disconnect-all"
+		wait_for 20 count_ge main_ready $((n + 1)) ||
+		    fail "main not ready again"
+		;;
+	"HOOK stop-sim")
+		n=$(main_down)
+		kill -TERM "$(cat "$T/sim.pid")"
+		wait_for 20 count_ge main_down $((n + 1)) ||
+		    fail "main did not go to backoff"
+		;;
+	"HOOK start-sim-when-parked")
+		n=$(parked)
+		( wait_for 30 count_ge parked $((n + 1)) &&
+		    exec "$AMPSIM" -p "$SIM_PORT" --admin-port 0 \
+		    --port-file "$T/sim2.port" -d "$T/sim.txlog" \
+		    "${SARGS[@]}" >>"$T/sim.log" 2>&1 ) &
+		EXTRA="$EXTRA $!"
+		;;
+	"HOOK restart-ampsd")
+		n=$(main_ready)
+		stop_ampsd
+		start_ampsd
+		wait_for 20 count_ge main_ready $((n + 1)) ||
+		    fail "ampsd not ready after its restart"
+		;;
+	*)
+		fail "unknown hook: $1"
+		;;
+	esac
+}
+
 # run_semtest NAME...: the scenarios, answering their hooks.
 run_semtest() {
-	coproc SEM { timeout 300 "$SEMTEST" -S "$T/ampsd.sock" "$@" \
-	    2>>"$T/semtest.log"; }
-	sem_pid=$SEM_PID	# bash unsets SEM_PID when it ends
-	exec 5<&"${SEM[0]}" 6>&"${SEM[1]}"
-	while IFS= read -r line <&5; do
-		case $line in
-		"HOOK disconnect")
-			n=$(main_ready)
-			sim_admin disconnect-all >/dev/null ||
-			    fail "admin disconnect-all"
-			wait_for 20 count_ge main_ready $((n + 1)) ||
-			    fail "main not ready again"
-			;;
-		"HOOK stop-sim")
-			n=$(main_down)
-			kill -TERM "$(cat "$T/sim.pid")"
-			wait_for 20 count_ge main_down $((n + 1)) ||
-			    fail "main did not go to backoff"
-			;;
-		"HOOK start-sim-when-parked")
-			n=$(parked)
-			( wait_for 30 count_ge parked $((n + 1)) &&
-			    exec "$AMPSIM" -p "$SIM_PORT" --admin-port 0 \
-			    --port-file "$T/sim2.port" -d "$T/sim.txlog" \
-			    "${SARGS[@]}" >>"$T/sim.log" 2>&1 ) &
-			EXTRA="$EXTRA $!"
-			;;
-		"HOOK restart-ampsd")
-			n=$(main_ready)
-			stop_ampsd
-			start_ampsd
-			wait_for 20 count_ge main_ready $((n + 1)) ||
-			    fail "ampsd not ready after its restart"
-			;;
-		HOOK*)
-			fail "unknown hook: $line"
-			;;
-		*)
-			echo "$line"
-			echo "$line" >>"$T/results"
-			continue
-			;;
-		esac
-		echo OK >&6
-	done
-	exec 5<&- 6>&-
-	wait "$sem_pid"
+	run_hooked sem_hook timeout 300 "$SEMTEST" -S "$T/ampsd.sock" "$@" \
+	    2>>"$T/semtest.log"
 }
 
 : >"$T/results"

@@ -335,6 +335,45 @@ START_TEST(test_refuse_publish_store)
 }
 END_TEST
 
+/*
+ * STORE_MEMORY: the same store in a private in-memory database; nothing
+ * is written to disk, two memory stores of the same name are separate,
+ * and one closed and opened again starts empty.
+ */
+START_TEST(test_memory)
+{
+	struct bookmarkstore	*bs, *bs2;
+	char			*cause = NULL;
+
+	bs = bookmarkstore_open(tu_path("m.bm.db"), STORE_MEMORY,
+	    STORE_CREATE, &cause);
+	ck_assert_msg(bs != NULL, "open: %s", cause ? cause : "?");
+	bs2 = bookmarkstore_open(tu_path("m.bm.db"), STORE_MEMORY,
+	    STORE_CREATE, &cause);
+	ck_assert_ptr_nonnull(bs2);
+	define(bs, "audit-1");
+	ck_assert_int_eq(lg(bs, "audit-1", 1), BMTRACK_NEW);
+	ck_assert_int_eq(lg(bs, "audit-1", 2), BMTRACK_NEW);
+	ck_assert_int_eq(lg(bs, "audit-1", 3), BMTRACK_NEW);
+	ck_assert_int_eq(dc(bs, "audit-1", 2), 0);	/* out of order */
+	ck_assert_int_eq(dc(bs, "audit-1", 1), 1);
+	ck_assert_int_eq(bookmarkstore_commit(bs), 0);
+	ck_assert_str_eq(recent(bs, "audit-1"), bm(2));
+	ck_assert_int_eq(lg(bs, "audit-1", 2), BMTRACK_DUPLICATE);
+	ck_assert_int_eq(bookmarkstore_state(bs), STORE_OK);
+	ck_assert_str_eq(recent(bs2, "audit-1"), "0");
+	ck_assert(!tu_exists(tu_path("m.bm.db")));
+	ck_assert(!tu_exists(tu_path("m.bm.db-wal")));
+	bookmarkstore_close(bs2);
+	bookmarkstore_close(bs);
+	bs = bookmarkstore_open(tu_path("m.bm.db"), STORE_MEMORY,
+	    STORE_CREATE, &cause);
+	ck_assert_ptr_nonnull(bs);
+	ck_assert_str_eq(recent(bs, "audit-1"), "0");
+	bookmarkstore_close(bs);
+}
+END_TEST
+
 static Suite *
 bookmarkstore_suite(void)
 {
@@ -350,6 +389,7 @@ bookmarkstore_suite(void)
 	tcase_add_test(misc, test_purge_and_redefine);
 	tcase_add_test(misc, test_define_bounds);
 	tcase_add_test(misc, test_refuse_publish_store);
+	tcase_add_test(misc, test_memory);
 	suite_add_tcase(s, dur);
 	suite_add_tcase(s, misc);
 	return (s);

@@ -99,7 +99,15 @@ static const struct {
 	  " reconnect sometimes;\n durability maybe;\n}\n",
 	  "t.conf:5: reconnect: expected fixed or exponential, got "
 	  "\"sometimes\"\n"
-	  "t.conf:6: durability: expected full or normal, got \"maybe\"" },
+	  "t.conf:6: durability: expected full, normal or memory, got "
+	  "\"maybe\"" },
+	{ "connection \"a\" {\n client-name \"x\";\n server "
+	  "\"tcp://h:1/amps/json\";\n durability memory limit lots;\n"
+	  " durability memory 5M;\n}\n",
+	  "t.conf:4: durability memory limit: expected a size (bytes, or a "
+	  "number with K, M or G), got \"lots\"\n"
+	  "t.conf:5: durability memory: expected limit or \";\", got "
+	  "\"5M\"" },
 	{ "connection \"a\" {\n client-name \"x\";\n client-name \"y\";\n"
 	  " server \"tcp://h:1/amps/json\";\n}\n}\n",
 	  "t.conf:3: client-name given twice\n"
@@ -209,7 +217,7 @@ START_TEST(test_full)
 	    "}\n"
 	    "connection \"other\" { client-name \"h1-other\"; server "
 	    "\"tcp://h:1/amps/json\"; reconnect fixed 2s give-up never; "
-	    "heartbeat off; }\n";
+	    "heartbeat off; durability memory limit 64M; }\n";
 	struct conf		*c;
 	struct conf_conn	*cc;
 	char			*got;
@@ -249,6 +257,8 @@ START_TEST(test_full)
 	ck_assert_int_eq(cc->reconnect.kind, CONNHA_FIXED);
 	ck_assert_uint_eq(cc->reconnect.giveup_ms, 0);
 	ck_assert_uint_eq(cc->heartbeat_ms, 0);
+	ck_assert_int_eq(cc->durability, CONF_DURABILITY_MEMORY);
+	ck_assert_uint_eq(cc->memory_limit, 64ULL * 1024 * 1024);
 	ck_assert_int_eq(c->has_secrets, 0);
 	ck_assert_uint_eq(c->shutdown_ms, CONF_DEFAULT_SHUTDOWN_MS);
 	conf_free(c);

@@ -120,6 +120,9 @@ static const struct {
 	  "needs a restart (old value kept): metrics" },
 	{ "", "\tdurability normal;", 0, CONF_CH_DURABILITY,
 	  "needs a restart (old value kept): connection main: durability" },
+	{ "", "\tdurability memory limit 1M;", 0, CONF_CH_DURABILITY,
+	  "needs a restart (old value kept): connection main: durability" },
+	{ "", "\tdurability full;", 0, 0, "no change" },
 	{ "log level trace;\n", "\theartbeat 2s;\n\tdurability normal;",
 	  CONF_CH_LOG_LEVEL, CONF_CH_HEARTBEAT | CONF_CH_DURABILITY,
 	  "applied: log level, connection main: heartbeat; needs a restart "

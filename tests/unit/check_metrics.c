@@ -309,6 +309,9 @@ fill(struct metrics_snap *s, struct metrics_conn *c, struct metrics_prog *p)
 	c[0].server = "tcp://127.0.0.1:9007/amps/json";
 	c[0].is_default = 1;
 	c[0].store_ok = 1;
+	c[0].store = "memory";
+	c[0].store_bytes = 4096;
+	c[0].store_limit = 1048576;
 	c[0].published = 100;
 	c[0].acked = 99;
 	c[0].unpersisted = 1;
@@ -373,12 +376,17 @@ START_TEST(test_render)
 	    "\"we\\\"ird\\\\name\\n\",state=\"connected\"}"), 0);
 	ck_assert_double_eq(sample(text, "ampsd_connection_info{connection="
 	    "\"main\",server=\"tcp://127.0.0.1:9007/amps/json\",detail="
-	    "\"ready\",default=\"yes\"}"), 1);
+	    "\"ready\",default=\"yes\",store=\"memory\"}"), 1);
 	ck_assert_double_eq(sample(text, "ampsd_connection_info{connection="
 	    "\"we\\\"ird\\\\name\\n\",server=\"\",detail=\"backoff\","
-	    "default=\"no\"}"), 1);
+	    "default=\"no\",store=\"sqlite\"}"), 1);
 	ck_assert_double_eq(sample(text, "ampsd_connection_published_total"
 	    "{connection=\"main\"}"), 100);
+	ck_assert_double_eq(sample(text, "ampsd_connection_store_memory_bytes"
+	    "{connection=\"main\"}"), 4096);
+	ck_assert_double_eq(sample(text,
+	    "ampsd_connection_store_memory_limit_bytes{connection=\"main\"}"),
+	    1048576);
 	ck_assert_double_eq(sample(text, "ampsd_connection_acked_total"
 	    "{connection=\"main\"}"), 99);
 	ck_assert_double_eq(sample(text, "ampsd_connection_unpersisted"

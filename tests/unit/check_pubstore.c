@@ -4,9 +4,10 @@
  */
 
 /*
- * Unit tests for daemon/pubstore.c: sequence numbering across reopen and
- * total discard, discard_upto, fail, seed, replay order, kill -9 safety
- * and the disk-full (degraded) path.  Every store is opened inside the
+ * Unit tests for the publish store (daemon/pubstore*.c): sequence
+ * numbering across reopen and total discard, discard_upto, fail, seed,
+ * replay order, kill -9 safety and the disk-full (degraded) path of the
+ * SQLite store; the same operations and the bound of the memory store.  Every store is opened inside the
  * test body (Check's per-test child), in a temporary directory.
  */
 
@@ -15,15 +16,29 @@
 #include <sys/wait.h>
 
 #include <check.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "committer.h"
 #include "pubstore.h"
 #include "store_testutil.h"
 #include "testutil.h"
+
+/* A publish on "orders" with data[0..len) and no header. */
+static void
+orders_rec(struct pubstore_rec *r, const void *data, size_t len)
+{
+	memset(r, 0, sizeof *r);
+	r->kind = PUBSTORE_PUBLISH;
+	r->topic = "orders";
+	r->topic_len = 6;
+	r->data = data;
+	r->data_len = len;
+}
 
 /* Append one publish with payload "msg-<i>"; returns its seq. */
 static uint64_t
@@ -35,14 +50,9 @@ append(struct pubstore *ps, int i)
 
 	snprintf(data, sizeof data, "msg-%d", i);
 	snprintf(hdr, sizeof hdr, "\"x\":\"c%d\"", i);
-	memset(&r, 0, sizeof r);
-	r.kind = PUBSTORE_PUBLISH;
-	r.topic = "orders";
-	r.topic_len = 6;
+	orders_rec(&r, data, strlen(data));
 	r.hdr = hdr;
 	r.hdr_len = strlen(hdr);
-	r.data = data;
-	r.data_len = strlen(data);
 	ck_assert_msg(pubstore_append(ps, &r, &seq) == 0, "append: %s",
 	    pubstore_error(ps));
 	return (seq);
@@ -366,12 +376,7 @@ START_TEST(test_kill_safety)
 			uint64_t		 s;
 
 			snprintf(d, sizeof d, "msg-%d", i);
-			memset(&r, 0, sizeof r);
-			r.kind = PUBSTORE_PUBLISH;
-			r.topic = "orders";
-			r.topic_len = 6;
-			r.data = d;
-			r.data_len = strlen(d);
+			orders_rec(&r, d, strlen(d));
 			if (pubstore_append(ps, &r, &s) != 0)
 				_exit(3);
 			if (i % 25 == 0 && i <= 75 && pubstore_commit(ps) != 0)
@@ -408,12 +413,7 @@ START_TEST(test_disk_full)
 	ck_assert_int_eq(store_set_size_limit(pubstore_store(ps), 64 * 1024),
 	    0);
 	memset(big, 'x', sizeof big);
-	memset(&r, 0, sizeof r);
-	r.kind = PUBSTORE_PUBLISH;
-	r.topic = "orders";
-	r.topic_len = 6;
-	r.data = big;
-	r.data_len = sizeof big;
+	orders_rec(&r, big, sizeof big);
 
 	/* Commit every 5 appends until the quota bites. */
 	for (i = 0; i < 200 && !failed; i++) {
@@ -497,18 +497,36 @@ START_TEST(test_limits)
 }
 END_TEST
 
+/*
+ * A commit that fails loses what it carried; the numbers are not reused
+ * and the rows never come back, while the committed ones stay.
+ */
 START_TEST(test_lost_txn_not_reused)
 {
-	struct pubstore	*ps = open_ps();
+	struct pubstore		*ps = open_ps();
+	struct pubstore_rec	 r;
+	static char		 big[200000];
+	uint64_t		 s2, s3;
 
 	append(ps, 1);
 	ck_assert_int_eq(pubstore_commit(ps), 0);
-	append(ps, 2);
-	append(ps, 3);
-	store_rollback(pubstore_store(ps));	/* as if the commit failed */
+	ck_assert_int_eq(store_set_size_limit(pubstore_store(ps), 16384), 0);
+	memset(big, 'x', sizeof big);
+	orders_rec(&r, big, sizeof big);
+	ck_assert_int_eq(pubstore_append(ps, &r, &s2), 0);
+	ck_assert_int_eq(pubstore_append(ps, &r, &s3), 0);
+	ck_assert_int_eq(pubstore_seq_state(ps, s2), 0);
+	ck_assert_int_eq(pubstore_commit(ps), -1);	/* the file is full */
 	ck_assert_uint_eq(pubstore_durable_seq(ps), 1);
+	ck_assert_int_eq(pubstore_seq_state(ps, 1), 1);
+	ck_assert_int_eq(pubstore_seq_state(ps, s2), -1);
+	ck_assert_int_eq(pubstore_seq_state(ps, s3), -1);
+	ck_assert_int_eq(store_set_size_limit(pubstore_store(ps), 0), 0);
+	ck_assert_int_eq(pubstore_probe(ps), 0);
 	ck_assert_uint_eq(append(ps, 4), 4);
 	ck_assert_int_eq(pubstore_commit(ps), 0);
+	ck_assert_int_eq(pubstore_seq_state(ps, 4), 1);
+	ck_assert_int_eq(pubstore_seq_state(ps, s3), -1);
 	ck_assert_uint_eq(pubstore_unpersisted(ps), 2);
 	pubstore_close(ps);
 }
@@ -538,6 +556,262 @@ START_TEST(test_refuse_garbage)
 }
 END_TEST
 
+/* What the commit observer saw. */
+struct obs {
+	int	 n;
+	int	 ok;
+};
+
+static void
+observe_cb(void *arg, struct pubstore *ps, double secs, int ok)
+{
+	struct obs	*o = arg;
+
+	ck_assert(secs >= 0);
+	o->n++;
+	o->ok += ok;
+}
+
+/* Wait (bounded) for the commit thread, then run the done()s. */
+static void
+reap(struct committer *cm)
+{
+	struct pollfd	 pfd;
+
+	pfd.fd = committer_fd(cm);
+	pfd.events = POLLIN;
+	ck_assert_msg(poll(&pfd, 1, 20000) == 1, "no batch finished in 20 s");
+	committer_reap(cm);
+}
+
+/*
+ * Group commits on the commit thread: a batch's outcome shows only when
+ * it is reaped; appends made meanwhile wait for the next batch; rows
+ * evicted from memory are read back from the file in order, merged with
+ * the queued ones; close waits for the batch in flight.
+ */
+START_TEST(test_async)
+{
+	struct pubstore		*ps = open_ps();
+	struct committer	*cm;
+	struct collect		 c;
+	struct obs		 o = { 0, 0 };
+	char			*cause = NULL;
+	int			 i;
+
+	cm = committer_create(&cause);
+	ck_assert_msg(cm != NULL, "committer: %s", cause ? cause : "?");
+	pubstore_set_committer(ps, cm, observe_cb, &o);
+	for (i = 1; i <= 100; i++)
+		append(ps, i);
+	ck_assert_int_eq(pubstore_flush(ps), 0);
+	for (i = 101; i <= 150; i++)
+		append(ps, i);
+	ck_assert_int_eq(pubstore_flush(ps), 0);	/* waits its turn */
+	ck_assert_int_eq(pubstore_seq_state(ps, 100), 0);
+	ck_assert_uint_eq(pubstore_durable_seq(ps), 0);
+	ck_assert_uint_eq(pubstore_pending_commit(ps), 150);
+	reap(cm);
+	ck_assert_int_eq(o.n, 1);
+	ck_assert_int_eq(o.ok, 1);
+	ck_assert_uint_eq(pubstore_durable_seq(ps), 100);
+	ck_assert_int_eq(pubstore_seq_state(ps, 100), 1);
+	ck_assert_int_eq(pubstore_seq_state(ps, 101), 0);
+	ck_assert_int_eq(pubstore_flush(ps), 0);
+	reap(cm);
+	ck_assert_uint_eq(pubstore_durable_seq(ps), 150);
+	ck_assert_int_eq(o.ok, 2);
+
+	/* Evict every committed row: replay reads them from the file. */
+	pubstore_set_cache(ps, 0);
+	append(ps, 151);
+	pubstore_discard_upto(ps, 10);
+	ck_assert_uint_eq(pubstore_unpersisted(ps), 141);
+	memset(&c, 0, sizeof c);
+	ck_assert_int_eq(pubstore_replay(ps, 0, 0, collect_cb, &c), 141);
+	for (i = 0; i < 141; i++)
+		ck_assert_uint_eq(c.seqs[i], (uint64_t)i + 11);
+	ck_assert_int_eq(atoi(c.data[140] + 4), 151);
+	memset(&c, 0, sizeof c);
+	c.stop_at = 5;
+	ck_assert_int_eq(pubstore_replay(ps, 20, 0, collect_cb, &c), 5);
+	ck_assert_uint_eq(c.seqs[4], 25);
+	ck_assert_int_eq(pubstore_fail(ps, 30), 1);	/* on disk only */
+	memset(&c, 0, sizeof c);
+	ck_assert_int_eq(pubstore_replay(ps, 28, 3, collect_cb, &c), 3);
+	ck_assert_uint_eq(c.seqs[1], 31);
+
+	/* A batch in flight at close is waited for, not lost. */
+	ck_assert_int_eq(pubstore_flush(ps), 0);
+	pubstore_close(ps);
+	ck_assert_int_eq(o.n, 3);
+	committer_free(cm);
+	ps = open_ps();
+	ck_assert_uint_eq(pubstore_last_seq(ps), 151);
+	ck_assert_uint_eq(pubstore_unpersisted(ps), 140);	/* not 30 */
+	pubstore_close(ps);
+}
+END_TEST
+
+/* Open a memory store with limit bytes. */
+static struct pubstore *
+open_mem(uint64_t limit)
+{
+	struct pubstore	*ps;
+	char		*cause = NULL;
+
+	ps = pubstore_open_memory(limit, &cause);
+	ck_assert_msg(ps != NULL, "open: %s", cause ? cause : "?");
+	ck_assert_str_eq(pubstore_medium(ps), "memory");
+	ck_assert_ptr_null(pubstore_store(ps));
+	return (ps);
+}
+
+/*
+ * The memory store: numbers start at the wall clock in microseconds and
+ * increase; every append is durable at once; replay, discard, fail,
+ * seed and the counts behave as in the SQLite store.
+ */
+START_TEST(test_mem_rows)
+{
+	struct pubstore	*ps = open_mem(0);
+	struct collect	 c;
+	uint64_t	 first, s;
+	int		 i;
+
+	first = append(ps, 1);
+	ck_assert_uint_gt(first, 1000000000000000ULL);	/* after 2001 */
+	ck_assert_uint_eq(pubstore_durable_seq(ps), first);
+	ck_assert_uint_eq(pubstore_pending_commit(ps), 0);
+	for (i = 2; i <= 20; i++)
+		ck_assert_uint_eq(append(ps, i), first + (uint64_t)i - 1);
+	ck_assert_int_eq(pubstore_commit(ps), 0);
+	ck_assert_uint_eq(pubstore_unpersisted(ps), 20);
+	ck_assert_uint_eq(pubstore_durable_seq(ps), first + 19);
+
+	/* Replay in slices and with a stop, like conn_pump(). */
+	memset(&c, 0, sizeof c);
+	ck_assert_int_eq(pubstore_replay(ps, first + 4, 10, collect_cb, &c),
+	    10);
+	ck_assert_uint_eq(c.seqs[0], first + 5);
+	ck_assert_int_eq(atoi(c.data[9] + 4), 15);
+	c.stop_at = 11;
+	ck_assert_int_eq(pubstore_replay(ps, c.seqs[9], 0, collect_cb, &c),
+	    1);
+
+	/* Persisted ack and a failure. */
+	pubstore_discard_upto(ps, first + 4);
+	ck_assert_uint_eq(pubstore_discarded_seq(ps), first + 4);
+	ck_assert_uint_eq(pubstore_acked(ps), 5);
+	ck_assert_int_eq(pubstore_fail(ps, first + 6), 1);
+	ck_assert_int_eq(pubstore_fail(ps, first + 6), 0);
+	ck_assert_int_eq(pubstore_fail(ps, first + 2), 0);	/* discarded */
+	ck_assert_uint_eq(pubstore_unpersisted(ps), 14);
+	memset(&c, 0, sizeof c);
+	ck_assert_int_eq(pubstore_replay(ps, 0, 0, collect_cb, &c), 14);
+	ck_assert_uint_eq(c.seqs[0], first + 5);
+	ck_assert_uint_eq(c.seqs[1], first + 7);
+
+	/* A logon seed above moves the counter; below does not. */
+	pubstore_seed(ps, first + 100);
+	ck_assert_uint_eq(append(ps, 21), first + 101);
+	pubstore_seed(ps, 5);
+	ck_assert_uint_eq(append(ps, 22), first + 102);
+	pubstore_discard_upto(ps, UINT64_MAX);		/* clamped */
+	ck_assert_uint_eq(pubstore_discarded_seq(ps), first + 102);
+	ck_assert_uint_eq(pubstore_unpersisted(ps), 0);
+	ck_assert_uint_eq(pubstore_acked(ps), 21);
+	s = append(ps, 23);
+	ck_assert_uint_eq(s, first + 103);		/* not hidden */
+	ck_assert_uint_eq(pubstore_unpersisted(ps), 1);
+	ck_assert_int_eq(pubstore_state(ps), STORE_OK);
+	ck_assert_int_eq(pubstore_probe(ps), 0);
+	pubstore_close(ps);
+}
+END_TEST
+
+/*
+ * The bound: an append that would pass it is refused with an error
+ * naming the limit (it contains "full", which the daemon maps to
+ * DISK_FULL) and changes nothing; discards make room again.
+ */
+START_TEST(test_mem_limit)
+{
+	struct pubstore		*ps = open_mem(4096);
+	struct pubstore_memory	 m;
+	struct pubstore_rec	 r;
+	static char		 data[1000];
+	uint64_t		 s, last = 0;
+	int			 n = 0;
+
+	orders_rec(&r, data, sizeof data);
+	while (pubstore_append(ps, &r, &s) == 0) {
+		last = s;
+		n++;
+		ck_assert_int_lt(n, 10);
+	}
+	ck_assert_int_eq(n, 3);
+	ck_assert_msg(strstr(pubstore_error(ps), "full") != NULL &&
+	    strstr(pubstore_error(ps), "limit 4096") != NULL, "error: %s",
+	    pubstore_error(ps));
+	ck_assert_uint_eq(pubstore_last_seq(ps), last);	/* nothing taken */
+	pubstore_memory(ps, &m);
+	ck_assert_uint_eq(m.limit, 4096);
+	ck_assert_uint_le(m.used, 4096);
+	ck_assert_uint_gt(m.used, 3000);
+	pubstore_discard_upto(ps, last - 1);
+	ck_assert_int_eq(pubstore_append(ps, &r, &s), 0);
+	ck_assert_uint_eq(s, last + 1);
+	pubstore_close(ps);
+}
+END_TEST
+
+/*
+ * The memory store keeps a transmit horizon like the SQLite store: rows
+ * appended offline are not sendable; a logon renumbers those the
+ * server's sequence would cover, in order, and raises the horizon.
+ */
+START_TEST(test_mem_logon)
+{
+	struct pubstore		*ps = open_mem(0);
+	struct pubstore_logon	 lo;
+	struct collect		 c;
+	uint64_t		 first;
+
+	first = append(ps, 1);
+	append(ps, 2);
+	append(ps, 3);
+	ck_assert_uint_eq(pubstore_sendable_seq(ps), 0);
+	/* A server holding numbers below ours: nothing moves. */
+	ck_assert_int_eq(pubstore_logon(ps, 5, &lo), 0);
+	ck_assert_uint_eq(lo.renumbered, 0);
+	ck_assert_uint_eq(pubstore_sendable_seq(ps), first + 2);
+	ck_assert_uint_eq(pubstore_sent_horizon(ps), first + 2);
+	append(ps, 4);				/* online: sendable */
+	ck_assert_uint_eq(pubstore_sendable_seq(ps), first + 3);
+	pubstore_set_online(ps, 0);
+	append(ps, 5);				/* offline: not */
+	append(ps, 6);
+	ck_assert_uint_eq(pubstore_sendable_seq(ps), first + 3);
+	/* A server already past our offline rows: they move above it. */
+	ck_assert_int_eq(pubstore_logon(ps, first + 100, &lo), 0);
+	ck_assert_uint_eq(lo.horizon, first + 3);
+	ck_assert_uint_eq(lo.renumbered, 2);
+	ck_assert_uint_eq(lo.first, first + 4);
+	ck_assert_uint_eq(lo.delta, 97);
+	ck_assert_uint_eq(lo.assumed, 4);	/* rows <= horizon */
+	memset(&c, 0, sizeof c);
+	ck_assert_int_eq(pubstore_replay(ps, 0, 0, collect_cb, &c), 2);
+	ck_assert_uint_eq(c.seqs[0], first + 101);
+	ck_assert_int_eq(atoi(c.data[0] + 4), 5);
+	ck_assert_uint_eq(c.seqs[1], first + 102);
+	ck_assert_uint_eq(pubstore_sendable_seq(ps), first + 102);
+	ck_assert_uint_eq(append(ps, 7), first + 103);
+	ck_assert_uint_eq(pubstore_renumbered(ps), 2);
+	pubstore_close(ps);
+}
+END_TEST
+
 static Suite *
 pubstore_suite(void)
 {
@@ -545,6 +819,7 @@ pubstore_suite(void)
 	TCase	*seq = tu_tcase("sequence", 30);
 	TCase	*rows = tu_tcase("rows", 30);
 	TCase	*fail = tu_tcase("failure", 60);
+	TCase	*mem = tcase_create("memory");
 
 	tcase_add_test(seq, test_seq_increasing);
 	tcase_add_test(seq, test_seq_after_all_discarded);
@@ -561,7 +836,12 @@ pubstore_suite(void)
 	tcase_add_test(fail, test_refuse_garbage);
 	suite_add_tcase(s, seq);
 	suite_add_tcase(s, rows);
+	tcase_add_test(rows, test_async);
+	tcase_add_test(mem, test_mem_rows);
+	tcase_add_test(mem, test_mem_limit);
+	tcase_add_test(mem, test_mem_logon);
 	suite_add_tcase(s, fail);
+	suite_add_tcase(s, mem);
 	return (s);
 }
 

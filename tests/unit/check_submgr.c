@@ -67,6 +67,47 @@ START_TEST(test_namespaces)
 }
 END_TEST
 
+/*
+ * Many subscriptions: the hash grows past its first size and every one
+ * is found by its upstream id; removals from the middle, the head and
+ * the tail of the list keep the others findable and listed.
+ */
+START_TEST(test_many)
+{
+	struct submgr		*sm = submgr_create();
+	static struct submgr_sub *v[5000];
+	struct submgr_sub	*s;
+	char			 id[32];
+	size_t			 i, n;
+	int			 x;
+
+	for (i = 0; i < 5000; i++) {
+		snprintf(id, sizeof id, "s%zu", i);
+		ck_assert_ptr_nonnull(v[i] = submgr_sub_new(sm, &x, i % 7,
+		    id, NULL));
+	}
+	ck_assert_uint_eq(submgr_nsubs(sm), 5000);
+	for (i = 0; i < 5000; i++)
+		ck_assert_ptr_eq(submgr_sub_find(sm, v[i]->up_id), v[i]);
+	for (i = 0; i < 5000; i += 3)
+		submgr_sub_remove(sm, v[i]);
+	submgr_sub_remove(sm, v[4999]);		/* the list's head */
+	submgr_sub_remove(sm, v[1]);		/* and near its tail */
+	for (i = 0; i < 5000; i++) {
+		snprintf(id, sizeof id, "c%zu.s%zu", i % 7, i);
+		if (i % 3 == 0 || i == 4999 || i == 1)
+			ck_assert_ptr_null(submgr_sub_find(sm, id));
+		else
+			ck_assert_ptr_eq(submgr_sub_find(sm, id), v[i]);
+	}
+	for (n = 0, s = submgr_sub_first(sm); s != NULL; s = s->next)
+		n++;
+	ck_assert_uint_eq(n, submgr_nsubs(sm));
+	ck_assert_uint_eq(n, 5000 - 1667 - 2);
+	submgr_free(sm);
+}
+END_TEST
+
 START_TEST(test_cmds)
 {
 	struct submgr		*sm = submgr_create();
@@ -239,6 +280,7 @@ submgr_suite(void)
 
 	tcase_add_test(tc, test_up_id);
 	tcase_add_test(tc, test_namespaces);
+	tcase_add_test(tc, test_many);
 	tcase_add_test(tc, test_cmds);
 	tcase_add_test(tc, test_leases);
 	tcase_add_test(tc, test_opts);
