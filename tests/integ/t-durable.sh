@@ -1,7 +1,8 @@
 #!/bin/bash
-# Durable bookmark subscription (DESIGN.md §4 promise 2): the consumer is
-# killed at random points (fixed seed), then ampsd is killed -9 several
-# times, while a publisher streams N messages.  Every message must be
+# Durable bookmark subscription (DESIGN.md §4 promise 2): while a
+# publisher streams N messages the consumer is killed at random points
+# (fixed seed); once the publisher has handed everything over, ampsd is
+# killed -9 several times under the consumer.  Every message must be
 # processed at least once, none that was discarded (confirmed "D") may be
 # delivered again, and nothing may be missing.
 . "$(dirname "$0")/lib.sh"
