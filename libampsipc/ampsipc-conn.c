@@ -21,6 +21,9 @@
  *     being dispatched; frames are compacted only outside dispatch.
  *  4. Blocking helpers are refused inside handlers (EDEADLK).
  *  5. Time for timeouts comes from CLOCK_MONOTONIC.
+ *  6. While a stream is at its max depth (h->nfull > 0) nothing is read
+ *     from the socket and no frame is dispatched; waits do not poll for
+ *     input then.
  */
 
 #include "config.h"
@@ -442,6 +445,8 @@ ampsipc_read(struct ampsipc *h)
 
 	if (ipclib_usable(h) == -1)
 		return (-1);
+	if (h->nfull > 0)	/* a stream at its max depth holds input */
+		return (0);
 	if (!(h->flags & AMPSIPC_DISPATCHING) && h->inoff != 0) {
 		memmove(h->in, h->in + h->inoff, h->inlen - h->inoff);
 		h->inlen -= h->inoff;
@@ -493,6 +498,10 @@ ampsipc_dispatch(struct ampsipc *h)
 		return (0);
 	h->flags |= AMPSIPC_DISPATCHING;
 	for (;;) {
+		if (h->nfull > 0) {	/* the rest waits for room */
+			rc = 0;
+			break;
+		}
 		rc = ipcwire_frame_len(h->in + h->inoff, h->inlen - h->inoff,
 		    AMPSIPC_MAX_FRAME, &len);
 		if (rc == -1) {
@@ -705,6 +714,8 @@ ipclib_frame(struct ampsipc *h, const struct ipcwire_msg *m)
 	}
 }
 
+static void	ipclib_pollfd(struct ampsipc *, struct pollfd *);
+
 /*
  * Run write/read/dispatch until done(h, arg) is true or timeout_ms
  * passes.  Returns 0 when done, -1 on timeout (ETIMEDOUT) or error.
@@ -729,6 +740,9 @@ ipclib_wait_until(struct ampsipc *h, int timeout_ms,
 			return (-1);
 		if (done(h, arg))
 			return (0);
+		if (h->check_cb != NULL && h->check_cb(h, h->check_arg) != 0)
+			return (ipclib_fail(h, AMPSIPC_E_SYSTEM, EINTR,
+			    "interrupted"));
 		left = -1;
 		if (timeout_ms >= 0) {
 			int64_t	rem = deadline - ipclib_now();
@@ -738,9 +752,9 @@ ipclib_wait_until(struct ampsipc *h, int timeout_ms,
 				    "timed out waiting for ampsd"));
 			left = rem > 60000 ? 60000 : (int)rem;
 		}
-		pfd.fd = h->fd;
-		pfd.events = POLLIN | (ampsipc_outq(h) != 0 ? POLLOUT : 0);
-		pfd.revents = 0;
+		if (h->check_cb != NULL && (left < 0 || left > AMPSIPC_CHECK_MS))
+			left = AMPSIPC_CHECK_MS;
+		ipclib_pollfd(h, &pfd);
 		rc = poll(&pfd, 1, left);
 		if (rc == -1 && errno != EINTR)
 			return (ipclib_fail(h, AMPSIPC_E_SYSTEM, errno,
@@ -749,6 +763,37 @@ ipclib_wait_until(struct ampsipc *h, int timeout_ms,
 		    ampsipc_read(h) == -1)
 			return (-1);
 	}
+}
+
+/*
+ * What to poll for: input unless a full stream holds it (then not even
+ * the descriptor, whose hang-up would wake the poll at once: it is
+ * noticed once reading resumes), output while some is queued.
+ */
+static void
+ipclib_pollfd(struct ampsipc *h, struct pollfd *pfd)
+{
+	pfd->fd = h->fd;
+	pfd->events = (h->nfull > 0 ? 0 : POLLIN) |
+	    (ampsipc_outq(h) != 0 ? POLLOUT : 0);
+	pfd->revents = 0;
+	if (pfd->events == 0)
+		pfd->fd = -1;
+}
+
+/* Whether a stream at its max depth holds reading. */
+int
+ampsipc_held(const struct ampsipc *h)
+{
+	return (h->nfull > 0);
+}
+
+/* Install the check run between the slices of blocking waits. */
+void
+ampsipc_set_wait_check(struct ampsipc *h, ampsipc_wait_check fn, void *arg)
+{
+	h->check_cb = fn;
+	h->check_arg = arg;
 }
 
 /* One turn of a simple loop: wait, write, read, dispatch. */
@@ -762,9 +807,7 @@ ampsipc_poll(struct ampsipc *h, int timeout_ms)
 		return (-1);
 	if ((rc = ampsipc_dispatch(h)) != 0)
 		return (rc);
-	pfd.fd = h->fd;
-	pfd.events = POLLIN | (ampsipc_outq(h) != 0 ? POLLOUT : 0);
-	pfd.revents = 0;
+	ipclib_pollfd(h, &pfd);
 	rc = poll(&pfd, 1, timeout_ms);
 	if (rc == -1 && errno != EINTR)
 		return (ipclib_fail(h, AMPSIPC_E_SYSTEM, errno, "poll: %s",

@@ -129,6 +129,10 @@ struct ampsipc {
 	ampsipc_pub_handler	 failed_cb;
 	void			*failed_arg;
 	ampsipc_release_handler	 release_cb;
+	size_t			 nfull;		/* streams at their max depth:
+						   reading is held */
+	ampsipc_wait_check	 check_cb;	/* between slices of a wait */
+	void			*check_arg;
 };
 
 /*
@@ -198,6 +202,8 @@ struct ampsipc_stream {
 	struct ipclib_sq	 sq;
 	struct ipclib_qmsg	*cur;		/* last returned */
 	int			 conflate;
+	size_t			 max_depth;	/* 0: no bound */
+	int			 full;		/* counted in h->nfull */
 };
 
 /* Fills an encoder with one frame; called twice (count, then encode). */

@@ -32,6 +32,9 @@
  *     failures.
  *  4. Streams hold deep copies (ampsipc-stream.c); handlers see
  *     pointers into the read buffer, valid until they return.
+ *  5. A stream with a max depth is counted in h->nfull exactly while
+ *     it holds that many messages (stream_depth after every push and
+ *     pop, and at close), so reading resumes once it has room.
  */
 
 #include "config.h"
@@ -393,6 +396,21 @@ sub_after(struct ampsipc *h, struct ampsipc_route *rt,
 		(void)ampsipc_discard(h, m);
 }
 
+/* Count the stream in h->nfull while it holds its max depth. */
+static void
+stream_depth(struct ampsipc_stream *st)
+{
+	int	full = st->max_depth > 0 && st->sq.count >= st->max_depth;
+
+	if (full == st->full || st->h == NULL)
+		return;
+	st->full = full;
+	if (full)
+		st->h->nfull++;
+	else
+		st->h->nfull--;
+}
+
 /* Hand one message to its route (handler or stream). */
 int
 ipclib_route_deliver(struct ampsipc *h, struct ampsipc_route *rt,
@@ -411,6 +429,7 @@ ipclib_route_deliver(struct ampsipc *h, struct ampsipc_route *rt,
 			return (ipclib_fail(h, AMPSIPC_E_SYSTEM, ENOMEM,
 			    "out of memory"));
 		}
+		stream_depth(rt->stream);
 		return (0);
 	}
 	if (rt->fn == NULL)
@@ -577,6 +596,7 @@ ampsipc_stream_next(struct ampsipc_stream *st,
 		}
 	}
 	if ((st->cur = ipclib_sq_pop(&st->sq)) != NULL) {
+		stream_depth(st);
 		*mp = &st->cur->m;
 		return (1);
 	}
@@ -609,6 +629,14 @@ ampsipc_stream_pending(const struct ampsipc_stream *st)
 	return (st->sq.count);
 }
 
+/* Hold reading while the stream holds n messages (0: no bound). */
+void
+ampsipc_stream_max_depth(struct ampsipc_stream *st, size_t n)
+{
+	st->max_depth = n;
+	stream_depth(st);
+}
+
 /* Unsubscribe if running; free. */
 void
 ampsipc_stream_close(struct ampsipc_stream *st)
@@ -628,6 +656,8 @@ ampsipc_stream_close(struct ampsipc_stream *st)
 		if (h != NULL)
 			ipclib_sub_sweep(h);
 	}
+	st->max_depth = 0;	/* no longer holds reading */
+	stream_depth(st);
 	free(st->cur);
 	ipclib_sq_clear(&st->sq);
 	free(st);

@@ -323,6 +323,20 @@ AMPSIPC_API int		 ampsipc_set_reconnect(struct ampsipc *,
 /* How many times this handle connected again after ampsd went away. */
 AMPSIPC_API uint64_t	 ampsipc_reconnects(const struct ampsipc *);
 
+/*
+ * Install (or with NULL remove) a check run by every blocking call
+ * while it waits: at least every AMPSIPC_CHECK_MS and whenever a signal
+ * interrupts its poll.  When fn returns non-zero the call stops and
+ * fails with errno EINTR (AMPSIPC_E_SYSTEM, "interrupted"), as after a
+ * timeout: a command waiting for its processed ack is taken back.  For
+ * programs that must answer signals during a wait (a language binding
+ * checking for Ctrl-C).  fn must not call into the handle.
+ */
+typedef int (*ampsipc_wait_check)(struct ampsipc *, void *arg);
+#define AMPSIPC_CHECK_MS	200
+AMPSIPC_API void	 ampsipc_set_wait_check(struct ampsipc *,
+			    ampsipc_wait_check, void *arg);
+
 /* Round trip to the daemon.  Returns 0, or -1 (ETIMEDOUT, ...). */
 AMPSIPC_API int		 ampsipc_ping(struct ampsipc *, int timeout_ms);
 
@@ -566,6 +580,22 @@ AMPSIPC_API int		 ampsipc_stream_next(struct ampsipc_stream *,
 AMPSIPC_API void	 ampsipc_stream_conflate(struct ampsipc_stream *);
 /* Messages waiting in the stream. */
 AMPSIPC_API size_t	 ampsipc_stream_pending(const struct ampsipc_stream *);
+/*
+ * Hold at most n unread messages in the stream (0, the default: no
+ * bound).  While it holds n, the handle stops taking frames from ampsd:
+ * ampsipc_read() reads nothing and ampsipc_dispatch() leaves the frames
+ * already read, so the daemon's flow control toward a slow program
+ * applies.  Replies and other routes' messages wait too: a blocking
+ * call other than ampsipc_stream_next() on this stream waits until the
+ * stream is drained below n (or times out).  ampsipc_stream_next() and
+ * the other blocking calls dispatch what was held once there is room; a
+ * program with its own poll loop checks ampsipc_held() before polling
+ * for input and calls ampsipc_dispatch() after taking a message.
+ */
+AMPSIPC_API void	 ampsipc_stream_max_depth(struct ampsipc_stream *,
+			    size_t n);
+/* 1 while a stream at its max depth holds reading (see above), else 0. */
+AMPSIPC_API int		 ampsipc_held(const struct ampsipc *);
 /* Unsubscribe (if still running) and free the stream. */
 AMPSIPC_API void	 ampsipc_stream_close(struct ampsipc_stream *);
 
