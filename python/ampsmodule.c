@@ -89,6 +89,8 @@ pyamps_raise_handle(struct ampsipc *h, const char *what)
 	const char	*msg = ampsipc_errmsg(h);
 	int		 code = ampsipc_error(h);
 
+	if (PyErr_Occurred())	/* the wait check's KeyboardInterrupt */
+		return (NULL);
 	if (code == AMPSIPC_E_OK)
 		code = AMPSIPC_E_UNKNOWN;
 	snprintf(buf, sizeof buf, "%s: %s", what, msg[0] != '\0' ? msg :

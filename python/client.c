@@ -22,8 +22,13 @@
  *     outside a dispatch, or by the receive thread when close() was
  *     asked from inside one of its handlers (rx_closes).
  *  4. Blocking waits run in slices of PYAMPS_SLICE_MS with the GIL
- *     released, checking for signals (Ctrl-C) between slices; none is
- *     allowed from inside a handler (the library forbids it).
+ *     released, checking for signals (Ctrl-C) between slices; those
+ *     inside libampsipc (a command's ack wait, unsubscribe, ping) check
+ *     them through its wait check (client_wait_check) every
+ *     AMPSIPC_CHECK_MS.  A signal raises KeyboardInterrupt (or what
+ *     the program's handler raises) and the wait's command is taken
+ *     back.  None is allowed from inside a handler (the library forbids
+ *     it).
  */
 
 #include "config.h"
@@ -58,6 +63,7 @@ core_unref(struct pycore *c)
 	Py_CLEAR(c->failed_write);
 	Py_CLEAR(c->disconnect_handler);
 	Py_CLEAR(c->state_listeners);
+	Py_CLEAR(c->last_event);
 	Py_CLEAR(c->pending_exc);
 	Py_CLEAR(c->msg_cache);
 	if (c->pid == pyamps_pid) {
@@ -187,6 +193,21 @@ core_kick(struct pycore *c)
 	    !c->rx_running)
 		return;
 	c->kicked = 1;
+	core_wake(c);
+}
+
+/*
+ * After a call that may have taken messages from a stream at its max
+ * depth (lock held): if that released the hold, wake the receive
+ * thread to dispatch the frames the hold kept and read again.
+ */
+void
+core_resume(struct pycore *c, int was_held)
+{
+	if (!was_held || c->h == NULL || ampsipc_held(c->h) ||
+	    !c->rx_running)
+		return;
+	c->resume = 1;
 	core_wake(c);
 }
 
@@ -368,8 +389,14 @@ rx_main(void *arg)
 	for (;;) {
 		if (c->stop)		/* close() from one of our handlers */
 			break;
+		/* A full stream (max_depth) holds reading: poll only for
+		 * output then, and not the descriptor at all without any
+		 * (its hang-up would wake us at once). */
 		pfd[0].fd = c->fd;
-		pfd[0].events = POLLIN | (c->out_pending ? POLLOUT : 0);
+		pfd[0].events = (c->rx_held ? 0 : POLLIN) |
+		    (c->out_pending ? POLLOUT : 0);
+		if (pfd[0].events == 0)
+			pfd[0].fd = -1;
 		pfd[1].fd = c->wake[0];
 		pfd[1].events = POLLIN;
 		pfd[0].revents = pfd[1].revents = 0;
@@ -398,6 +425,13 @@ rx_main(void *arg)
 		if ((pfd[0].revents & POLLOUT) ||
 		    (c->flush_due != 0 && now >= c->flush_due))
 			lost = rx_flush(c, now) == -1;
+		if (!lost && c->resume) {	/* a stream made room */
+			c->resume = 0;
+			if (ampsipc_dispatch(c->h) == -1)
+				lost = 1;
+			else
+				pfd[0].revents |= POLLIN;	/* read too */
+		}
 		if (!lost && (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))) {
 			if (ampsipc_read(c->h) == -1 ||
 			    ampsipc_dispatch(c->h) == -1)
@@ -408,6 +442,10 @@ rx_main(void *arg)
 				c->flush_due = c->last_flush +
 				    PYAMPS_FLUSH_GAP_US;
 			}
+		}
+		if (!lost) {	/* a reconnect to ampsd changes the socket */
+			c->fd = ampsipc_fd(c->h);
+			c->rx_held = ampsipc_held(c->h);
 		}
 		if (lost) {
 			c->broken = 1;
@@ -562,16 +600,50 @@ Client_dealloc(ClientObject *self)
 	Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
-/* Connection-state handler installed on the handle. */
+static const char *const conn_state_names[] = {
+	"disconnected", "connecting", "logging_on", "recovering",
+	"connected", "backoff", "stopped"
+};
+
+/*
+ * The last upstream state change as a dict (GIL held; new reference):
+ * connection, connection_id, state (ampsd's name), server, error (an
+ * AMPSError of the failure's class, or None once up) and reason.
+ */
+static PyObject *
+conn_event_dict(const struct ampsipc_conn_event *ev)
+{
+	PyObject	*err;
+	const char	*state = "unknown";
+
+	if (ev->state >= 0 && (size_t)ev->state < sizeof conn_state_names /
+	    sizeof conn_state_names[0])
+		state = conn_state_names[ev->state];
+	if (ev->error == 0)
+		err = Py_NewRef(Py_None);
+	else if ((err = pyamps_error_obj(ev->error, ev->reason[0] != '\0' ?
+	    ev->reason : ampsipc_strerror(ev->error))) == NULL)
+		return (NULL);
+	return (Py_BuildValue("{s:s,s:I,s:s,s:s,s:N,s:s}", "connection",
+	    ev->conn, "connection_id", (unsigned int)ev->conn_id, "state",
+	    state, "server", ev->server, "error", err, "reason", ev->reason));
+}
+
+/*
+ * Connection-state handler installed on the handle: keeps the event
+ * for get_last_connection_event(), then tells the listeners the AMPS
+ * client's state for it.
+ */
 static void
-client_conn_cb(struct ampsipc *h, const char *conn, uint32_t conn_id,
-    int state, const char *server, void *arg)
+client_conn_cb(struct ampsipc *h, const struct ampsipc_conn_event *ev,
+    void *arg)
 {
 	struct pycore		*c = arg;
 	PyGILState_STATE	 g;
+	PyObject		*d;
 	int			 give, s;
 
-	switch (state) {
+	switch (ev->state) {
 	case AMPSIPC_CONN_CONNECTED:
 		s = 32;		/* Resubscribed: AMPS is usable again */
 		break;
@@ -589,8 +661,31 @@ client_conn_cb(struct ampsipc *h, const char *conn, uint32_t conn_id,
 		break;
 	}
 	give = pyamps_gil_take(c, &g);
+	if ((d = conn_event_dict(ev)) == NULL)
+		PyErr_WriteUnraisable(NULL);
+	else
+		Py_XSETREF(c->last_event, d);
 	core_tell_state(c, s);
 	pyamps_gil_give(c, g, give);
+}
+
+/*
+ * The wait check libampsipc runs between the slices of its blocking
+ * waits (invariant 4): Python's pending signals are handled on this
+ * thread, and an exception (KeyboardInterrupt) stops the wait; it stays
+ * set for the caller, whose pyamps_raise_handle() keeps it.  Called
+ * with the lock held and the GIL released (or held: GILState nests).
+ */
+static int
+client_wait_check(struct ampsipc *h, void *arg)
+{
+	PyGILState_STATE	 g;
+	int			 stop;
+
+	g = PyGILState_Ensure();
+	stop = PyErr_Occurred() != NULL || PyErr_CheckSignals() < 0;
+	PyGILState_Release(g);
+	return (stop);
 }
 
 void	client_install_handlers(struct pycore *);	/* client-sub.c */
@@ -647,7 +742,9 @@ Client_connect(ClientObject *self, PyObject *args)
 	c->h = h;
 	c->fd = ampsipc_fd(h);
 	c->broken = 0;
-	ampsipc_set_conn_handler(h, client_conn_cb, c);
+	ampsipc_set_conn_event_handler(h, client_conn_cb, c);
+	ampsipc_set_wait_check(h, client_wait_check, c);
+	(void)ampsipc_set_reconnect(h, c->reconnect_ms);
 	client_install_handlers(c);
 	c->stop = 0;
 	c->rx_closes = 0;
@@ -695,6 +792,53 @@ Client_get_connection(ClientObject *self, PyObject *unused)
 	return (PyUnicode_FromString(self->core->conn));
 }
 
+/* get_last_connection_event(): the last upstream change, or None. */
+static PyObject *
+Client_get_last_connection_event(ClientObject *self, PyObject *unused)
+{
+	if (self->core->last_event == NULL)
+		Py_RETURN_NONE;
+	return (PyDict_Copy(self->core->last_event));
+}
+
+/*
+ * set_reconnect(timeout_ms): outlive an ampsd restart (0: off, the
+ * default); before or after connect.  Returns the previous setting.
+ */
+static PyObject *
+Client_set_reconnect(ClientObject *self, PyObject *v)
+{
+	struct pycore	*c = self->core;
+	long		 ms = PyLong_AsLong(v);
+	int		 old = c->reconnect_ms;
+
+	if (ms == -1 && PyErr_Occurred())
+		return (NULL);
+	c->reconnect_ms = ms < 0 ? 0 : ms > INT32_MAX ? INT32_MAX : (int)ms;
+	if (c->pid == pyamps_pid) {
+		core_lock(c);
+		if (c->h != NULL)
+			(void)ampsipc_set_reconnect(c->h, c->reconnect_ms);
+		core_unlock(c);
+	}
+	return (PyLong_FromLong(old));
+}
+
+static PyObject *
+Client_get_reconnect_count(ClientObject *self, PyObject *unused)
+{
+	struct pycore	*c = self->core;
+	uint64_t	 n = 0;
+
+	if (c->pid == pyamps_pid) {
+		core_lock(c);
+		if (c->h != NULL)
+			n = ampsipc_reconnects(c->h);
+		core_unlock(c);
+	}
+	return (PyLong_FromUnsignedLongLong((unsigned long long)n));
+}
+
 static PyMethodDef Client_methods[] = {
 	{ "_connect", (PyCFunction)Client_connect, METH_VARARGS,
 	  "_connect(path, connection, timeout_ms): connect to ampsd." },
@@ -706,6 +850,18 @@ static PyMethodDef Client_methods[] = {
 	  "True while connected to ampsd." },
 	{ "get_name", (PyCFunction)Client_get_name, METH_NOARGS,
 	  "The name given to the constructor." },
+	{ "get_last_connection_event",
+	  (PyCFunction)Client_get_last_connection_event, METH_NOARGS,
+	  "The last state change of an AMPS connection of ampsd, with why it "
+	  "is not up: a dict (connection, connection_id, state, server, "
+	  "error, reason), or None." },
+	{ "set_reconnect", (PyCFunction)Client_set_reconnect, METH_O,
+	  "set_reconnect(timeout_ms): connect again to a restarted ampsd, "
+	  "trying for up to timeout_ms (0: off).  Returns the previous "
+	  "value." },
+	{ "get_reconnect_count", (PyCFunction)Client_get_reconnect_count,
+	  METH_NOARGS, "How often the client connected again to a "
+	  "restarted ampsd." },
 
 	{ NULL, NULL, 0, NULL }
 };

@@ -62,11 +62,15 @@ struct pycore {
 	int		 rx_gil;	/* receive thread holds the GIL */
 	PyGILState_STATE rx_gstate;
 	int		 broken;	/* connection to ampsd lost */
+	int		 rx_held;	/* receive thread: a full stream
+					   holds reading (max_depth) */
+	int		 resume;	/* dispatch what the hold kept */
 	int		 close_pending;	/* close() from inside a dispatch */
 	int		 closing;	/* core_close() is running */
 	pid_t		 pid;
 	long		 refs;		/* atomic */
 	int		 auto_ack;
+	int		 reconnect_ms;	/* ampsipc_set_reconnect; 0: off */
 
 	/* Python callables (owned references; GIL to change). */
 	PyObject	*exc_listener;
@@ -74,6 +78,7 @@ struct pycore {
 	PyObject	*failed_write;
 	PyObject	*disconnect_handler;
 	PyObject	*state_listeners;	/* list */
+	PyObject	*last_event;	/* dict: last upstream state change */
 	PyObject	*pending_exc;	/* a handler's exception, for exc_cb */
 	PyObject	*msg_cache;	/* a Message reused by handlers */
 };
@@ -105,7 +110,7 @@ typedef struct {
 	struct pycore		*core;
 	struct ampsipc_stream	*st;
 	int			 timeout_ms;	/* 0: wait for ever */
-	long			 max_depth;
+	long			 max_depth;	/* 0: no bound */
 	int			 done;
 } StreamObject;
 
@@ -143,6 +148,7 @@ int		 core_usable(struct pycore *);
 void		 core_ref(struct pycore *);
 void		 core_unref(struct pycore *);
 void		 core_kick(struct pycore *);
+void		 core_resume(struct pycore *, int was_held);
 int		 core_in_dispatch(struct pycore *);
 int		 core_wait(struct pycore *, int (*)(struct ampsipc *, int),
 		    int timeout_ms, const char *what);

@@ -11,7 +11,12 @@
  * subscription); every call on st is made with the core's lock held;
  * each yielded Message is a detached copy; a wait runs in slices with
  * the GIL released and stops on a signal (Ctrl-C) or at the stream's
- * timeout, which ends this iteration without closing the stream.
+ * timeout, which ends this iteration without closing the stream; an
+ * interrupted wait leaves the stream open.  With max_depth(n) the
+ * stream holds at most n unread messages: libampsipc stops reading
+ * from ampsd while it holds n, and every call that takes one out (or
+ * closes the stream) wakes the receive thread once the hold is over
+ * (core_resume).
  */
 
 #include "config.h"
@@ -42,6 +47,7 @@ static void
 stream_close(StreamObject *self)
 {
 	struct pycore	*c = self->core;
+	int		 held;
 
 	if (self->st == NULL)
 		return;
@@ -50,8 +56,10 @@ stream_close(StreamObject *self)
 		return;
 	}
 	core_lock(c);
+	held = c->h != NULL && ampsipc_held(c->h);
 	ampsipc_stream_close(self->st);
 	self->st = NULL;
+	core_resume(c, held);
 	core_kick(c);
 	core_unlock(c);
 }
@@ -86,7 +94,7 @@ Stream_next(StreamObject *self)
 	const struct ampsipc_message	*m;
 	PyObject			*msg;
 	int64_t				 deadline = 0, left;
-	int				 rc, slice;
+	int				 rc, slice, held;
 
 	if (self->st == NULL || self->done)
 		return (NULL);
@@ -112,14 +120,23 @@ Stream_next(StreamObject *self)
 			stream_close(self);
 			return (NULL);
 		}
+		held = ampsipc_held(c->h);
 		Py_BEGIN_ALLOW_THREADS
 		rc = ampsipc_stream_next(self->st, &m, slice);
 		Py_END_ALLOW_THREADS
+		core_resume(c, held);
 		if (rc == 1) {
 			msg = message_copy(c, m);
 			core_kick(c);
 			core_unlock(c);
 			return (msg);
+		}
+		if (rc == -1 && PyErr_Occurred()) {
+			/* Ctrl-C in the wait (the wait check): the stream
+			 * stays open and can be iterated again. */
+			core_kick(c);
+			core_unlock(c);
+			return (NULL);
 		}
 		if (rc == -1) {
 			if (ampsipc_error(c->h) != AMPSIPC_E_OK)
@@ -147,15 +164,31 @@ Stream_timeout(StreamObject *self, PyObject *v)
 	return (Py_NewRef(self));
 }
 
-/* max_depth(n): accepted (the daemon bounds what a program may lag). */
+/*
+ * max_depth(n): hold at most n unread messages (0: no bound); while the
+ * stream holds n, nothing more is taken from ampsd.
+ */
 static PyObject *
 Stream_max_depth(StreamObject *self, PyObject *v)
 {
-	long	n = PyLong_AsLong(v);
+	struct pycore	*c = self->core;
+	long		 n = PyLong_AsLong(v);
+	int		 held;
 
 	if (n == -1 && PyErr_Occurred())
 		return (NULL);
+	if (n < 0) {
+		PyErr_SetString(PyExc_ValueError, "max_depth must be >= 0");
+		return (NULL);
+	}
 	self->max_depth = n;
+	if (self->st != NULL && c->pid == pyamps_pid) {
+		core_lock(c);
+		held = c->h != NULL && ampsipc_held(c->h);
+		ampsipc_stream_max_depth(self->st, (size_t)n);
+		core_resume(c, held);
+		core_unlock(c);
+	}
 	return (Py_NewRef(self));
 }
 
@@ -217,8 +250,9 @@ static PyMethodDef Stream_methods[] = {
 	  "timeout(ms): end the iteration when no message comes in ms; "
 	  "returns the stream." },
 	{ "max_depth", (PyCFunction)Stream_max_depth, METH_O,
-	  "max_depth(n): accepted; ampsd bounds the backlog.  Returns the "
-	  "stream." },
+	  "max_depth(n): hold at most n unread messages; while it holds n "
+	  "the client takes nothing more from ampsd (0: no bound).  Returns "
+	  "the stream." },
 	{ "get_max_depth", (PyCFunction)Stream_get_max_depth, METH_NOARGS,
 	  "The max_depth given." },
 	{ "get_depth", (PyCFunction)Stream_get_depth, METH_NOARGS,

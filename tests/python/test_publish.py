@@ -3,7 +3,9 @@
 """Publishing through the binding against real ampsim + ampsd: publish,
 delta_publish, Command publishes, publish_flush, wait_stored and the
 counts, hand-off-and-exit by a second Python process, the failed-write
-handler, connect errors, and a publish loop whose memory stays bounded.
+handler, connect errors, a publish loop whose memory stays bounded,
+connection events with their reasons, and a client that outlives an
+ampsd restart.
 """
 
 import gc
@@ -190,6 +192,64 @@ os._exit(0)          # no close, no flush: ampsd has them
         c.set_ack_batch_size(10)
         self.assertEqual(c.get_ack_batch_size(), 10)
         self.assertIs(AMPS.HAClient, AMPS.Client)
+
+    def test_zx_connection_event_reason(self):
+        """ampsim drops ampsd's AMPS connection: the state listeners
+        hear it, and get_last_connection_event() says which connection,
+        why it went down (an AMPSError and its text), and that it came
+        back."""
+        c = self.client()
+        self.assertIsNone(c.get_last_connection_event())
+        seen = []
+        c.add_connection_state_listener(
+            lambda s: seen.append((s, c.get_last_connection_event())))
+        self.env.admin("disconnect-all")
+        L = AMPS.ConnectionStateListener
+        harness.wait_until(
+            lambda: any(s == L.Disconnected for s, _ in seen), 20,
+            "a Disconnected state after ampsim dropped ampsd (seen %r)"
+            % (seen,))
+        down = [e for s, e in seen if s == L.Disconnected][0]
+        self.assertEqual(down["connection"], "main")
+        self.assertIsInstance(down["error"], AMPS.AMPSError)
+        self.assertNotEqual(down["reason"], "")
+        self.assertIn(down["state"], ("disconnected", "connecting",
+                                      "backoff"))
+        harness.wait_until(lambda: seen[-1][0] == L.Resubscribed, 20,
+                           "the connection to come back (seen %r)" % (seen,))
+        up = c.get_last_connection_event()
+        self.assertEqual((up["state"], up["error"], up["reason"]),
+                         ("connected", None, ""))
+        c.publish("ev", "{}")
+        c.publish_flush(10000)
+
+    def test_zy_restart_reconnect(self):
+        """With set_reconnect(ms) a client outlives an ampsd restart,
+        as libampsipc does: no disconnect, its handler subscription is
+        entered again, and it publishes on."""
+        c = AMPS.Client("restart")
+        self.assertEqual(c.set_reconnect(30000), 0)
+        c.connect(self.env.uri())
+        self.addCleanup(c.close)
+        lost, got = [], []
+        c.set_disconnect_handler(lost.append)
+        c.subscribe(lambda m: got.append(json.loads(m.get_data())["n"]),
+                    "rs", "/n >= 0")
+        c.publish("rs", '{"n":1}')
+        c.publish_flush(10000)
+        harness.wait_until(lambda: got == [1], 10, "the first message")
+        self.env.stop_ampsd()
+        self.env.start_ampsd()
+        harness.wait_until(lambda: c.get_reconnect_count() == 1, 30,
+                           "the client to connect to the new ampsd")
+        self.assertTrue(c.is_connected())
+        c.publish("rs", '{"n":2}')
+        c.publish_flush(20000)
+        harness.wait_until(lambda: got == [1, 2], 20,
+                           "the message published after the restart, "
+                           "through the re-entered subscription (got %r)"
+                           % (got,))
+        self.assertEqual(lost, [])
 
     def test_zz_disconnect_handler(self):
         """ampsd goes away: the disconnect handler and the state

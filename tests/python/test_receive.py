@@ -294,6 +294,43 @@ class ReceiveTest(harness.EnvTestCase):
         self.assertLess(len(got), 3)
         self.assertEqual(s.max_depth(100).get_max_depth(), 100)
 
+    def test_stream_max_depth(self):
+        # A stream with max_depth(n) never holds more than n unread
+        # messages: while it holds n the client reads nothing more from
+        # ampsd (the rest wait in ampsd and the socket), and nothing is
+        # lost or reordered.  A second client without a bound shows
+        # when ampsd has sent everything.
+        n, total = 5, 60
+        c = self.client()
+        s = c.subscribe("rx9", sub_id="deep").max_depth(n).timeout(10000)
+        self.assertEqual(s.get_max_depth(), n)
+        with self.assertRaises(ValueError):
+            s.max_depth(-1)
+        free = Collector()
+        other = self.client("rx9-free")
+        other.subscribe(free, "rx9")
+        pub = self.client("rx9-pub")
+        for i in range(total):
+            pub.publish("rx9", '{"i":%d}' % i)
+        pub.publish_flush(10000)
+        free.wait(total, 30)
+        harness.wait_until(lambda: s.get_depth() >= n, 10,
+                           "the bounded stream to fill to %d" % n)
+        self.assertEqual(s.get_depth(), n)
+        depths, got = [], []
+        it = iter(s)
+        while len(got) < total:
+            depths.append(s.get_depth())
+            got.append(json.loads(next(it).get_data())["i"])
+        self.assertEqual(got, list(range(total)))
+        self.assertEqual(max(depths), n, depths)
+        # the client works normally once drained
+        c.ping()
+        s.max_depth(0)
+        pub.publish("rx9", '{"i":%d}' % total)
+        self.assertEqual(json.loads(next(it).get_data())["i"], total)
+        s.close()
+
 
 ACL_PROGRAM = """
 import AMPS

@@ -163,6 +163,13 @@ class ThreadTest(harness.EnvTestCase):
             t.join(10)
         c.publish_flush(10000)
 
+    def sim_subs(self):
+        """Subscriptions ampsim holds (its admin "stats")."""
+        for f in self.env.admin("stats").split():
+            if f.startswith("subs="):
+                return int(f[5:])
+        raise AssertionError("ampsim stats without subs=")
+
     def test_ctrl_c_in_blocking_calls(self):
         # The child restores Python's SIGINT handler: a program started
         # in the background by a non-interactive shell (as run-test
@@ -186,11 +193,23 @@ try:
     c.publish_flush(0)
 except KeyboardInterrupt:
     print("interrupted flush", flush=True)
+for kind in ("handler", "stream"):
+    sys.stdin.readline()
+    try:
+        if kind == "handler":
+            c.subscribe(lambda m: None, "th5b", timeout=120000)
+        else:
+            c.subscribe("th5c", timeout=120000)
+        print("subscribed", flush=True)
+    except KeyboardInterrupt:
+        print("interrupted subscribe", kind, flush=True)
 """
         env = dict(harness.py_env(), AMPSD_SOCKET=self.env.sock)
         p = subprocess.Popen([harness.PY, "-c", code],
-                             stdout=subprocess.PIPE, text=True, env=env)
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             text=True, env=env)
         self.addCleanup(p.stdout.close)
+        self.addCleanup(p.stdin.close)
         try:
             line = lambda what: harness.read_line(p.stdout, 30, what).strip()
             self.assertEqual(line("ready"), "ready")
@@ -204,6 +223,21 @@ except KeyboardInterrupt:
             p.send_signal(signal.SIGINT)
             self.assertEqual(line("interrupted flush"),
                              "interrupted flush")
+            # A subscribe whose processed ack ampsim holds: once it is
+            # in ampsim (so the child waits for its ack), Ctrl-C raises
+            # KeyboardInterrupt and the subscription is taken back.
+            for kind in ("handler", "stream"):
+                base = self.sim_subs()
+                p.stdin.write("go\n")
+                p.stdin.flush()
+                harness.wait_until(lambda: self.sim_subs() > base, 30,
+                                   "the %s subscribe to reach ampsim" % kind)
+                p.send_signal(signal.SIGINT)
+                self.assertEqual(line("interrupted subscribe"),
+                                 "interrupted subscribe " + kind)
+                harness.wait_until(lambda: self.sim_subs() == base, 30,
+                                   "the interrupted %s subscribe to be "
+                                   "taken back" % kind)
             self.assertEqual(p.wait(20), 0)
         finally:
             self.env.admin("resume-acks")
