@@ -26,7 +26,7 @@
 	X(2, options, AMPSIPC_FIELD_OPTIONS)				\
 	X(3, sub_id, AMPSIPC_FIELD_SUB_ID)				\
 	X(4, query_id, AMPSIPC_FIELD_QUERY_ID)				\
-	X(5, command_id, 0)						\
+	X(5, command_id, AMPSIPC_FIELD_COMMAND_ID)			\
 	X(6, bookmark, AMPSIPC_FIELD_BOOKMARK)				\
 	X(7, order_by, AMPSIPC_FIELD_ORDER_BY)				\
 	X(8, correlation_id, AMPSIPC_FIELD_CORRELATION_ID)		\

@@ -90,6 +90,13 @@ pyamps_ack_name(int bit)
 	X(correlation_id) X(timestamp) X(lease_period) X(user_id)	\
 	X(reason) X(options)
 
+/* The command id header (libampsipc may leave it NULL when absent). */
+static const char *
+msg_cid(const struct ampsipc_message *m)
+{
+	return (m->command_id != NULL ? m->command_id : "");
+}
+
 /* Copy *m into self->own (invariant 1).  -1 with MemoryError. */
 static int
 message_detach(MessageObject *self)
@@ -103,6 +110,7 @@ message_detach(MessageObject *self)
 #define MSG_LEN(f)	n += strlen(m->f) + 1;
 	MSG_STRS(MSG_LEN)
 #undef MSG_LEN
+	n += strlen(msg_cid(m)) + 1;
 	if ((p = malloc(n)) == NULL) {
 		PyErr_NoMemory();
 		return (-1);
@@ -119,6 +127,9 @@ message_detach(MessageObject *self)
 			self->own.f = p; p += n;
 	MSG_STRS(MSG_COPY)
 #undef MSG_COPY
+	n = strlen(msg_cid(m)) + 1;
+	memcpy(p, msg_cid(m), n);
+	self->own.command_id = p;
 	self->m = &self->own;
 	return (0);
 }
@@ -293,6 +304,8 @@ Message_get_command_id(MessageObject *self, PyObject *unused)
 
 	if (m == NULL)
 		return (NULL);
+	if (msg_cid(m)[0] != '\0')	/* the command's own id */
+		return (PyUnicode_FromString(msg_cid(m)));
 	return (PyUnicode_FromString(m->sub_id[0] != '\0' ? m->sub_id :
 	    m->query_id));
 }
@@ -413,7 +426,8 @@ static PyMethodDef Message_methods[] = {
 	{ "get_command", (PyCFunction)Message_get_command, METH_NOARGS,
 	  "The command: one of the Message.Command constants." },
 	{ "get_command_id", (PyCFunction)Message_get_command_id, METH_NOARGS,
-	  "The id of the command this message belongs to." },
+	  "The id of the command this message belongs to: its command id "
+	  "(Command.set_command_id), else its sub_id or query_id." },
 	{ "get_ack_type", (PyCFunction)Message_get_ack_type, METH_NOARGS,
 	  "An ack's type: one of the Message.AckType constants." },
 	{ "get_status", (PyCFunction)Message_get_status, METH_NOARGS,
