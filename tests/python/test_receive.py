@@ -168,6 +168,16 @@ class ReceiveTest(harness.EnvTestCase):
                       .set_ack_type("completed"))
         cmds = [m.get_command() for m in s]
         self.assertIn("ack", cmds)
+        # a command id comes back in the command's acks, also in a copy
+        # kept after the stream moved on
+        s = c.execute(AMPS.Command("sow").set_topic("orders")
+                      .set_filter("/id = -1").set_query_id("q-cid")
+                      .set_command_id("cid-7").set_ack_type("completed"))
+        acks = [m for m in s if m.get_command() == "ack"]
+        self.assertTrue(acks)
+        self.assertEqual([m.get_command_id() for m in acks],
+                         ["cid-7"] * len(acks))
+        self.assertEqual(acks[0].get_query_id(), "q-cid")
 
     def test_bad_filter(self):
         c = self.client()
