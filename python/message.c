@@ -256,7 +256,7 @@ MSG_STRS(MSG_STR_GETTER)
 	X(records_updated, records_updated)				\
 	X(records_deleted, records_deleted)				\
 	X(max_backlog, max_backlog) X(error_code, error)		\
-	X(connection_id, conn_id)
+	X(connection_id, conn_id) X(message_length, len)
 
 #define MSG_NUM_GETTER(name, f)						\
 static PyObject *							\

@@ -53,6 +53,7 @@ class ReceiveTest(harness.EnvTestCase):
         self.assertEqual(kept.get_topic(), "rx1")
         self.assertEqual(kept.get_sub_id(), sid)
         self.assertEqual(json.loads(kept.get_data())["n"], 2)
+        self.assertEqual(kept.get_message_length(), len(b'{"n":2}'))
         c.unsubscribe(sid)
         c.publish("rx1", '{"n":9}')
         c.publish_flush(10000)
