@@ -354,6 +354,28 @@ rx_lost(struct pycore *c, int code, const char *text)
 	PyGILState_Release(g);
 }
 
+/*
+ * The handle connected again to a restarted ampsd (set_reconnect), in
+ * this thread or in a call that noticed first: tell the listeners, as
+ * the AMPS client does on a reconnect (receive thread, lock held).
+ */
+static void
+rx_restarted(struct pycore *c)
+{
+	PyGILState_STATE	 g;
+	uint64_t		 n = ampsipc_reconnects(c->h);
+	int			 give;
+
+	if (n == c->reconnects)
+		return;
+	c->reconnects = n;
+	give = pyamps_gil_take(c, &g);
+	core_tell_state(c, 0);		/* Disconnected */
+	core_tell_state(c, 2);		/* Connected */
+	core_tell_state(c, 4);		/* LoggedOn */
+	pyamps_gil_give(c, g, give);
+}
+
 /* Write queued output (receive thread, lock held).  -1: connection lost. */
 static int
 rx_flush(struct pycore *c, int64_t now)
@@ -446,6 +468,7 @@ rx_main(void *arg)
 		if (!lost) {	/* a reconnect to ampsd changes the socket */
 			c->fd = ampsipc_fd(c->h);
 			c->rx_held = ampsipc_held(c->h);
+			rx_restarted(c);
 		}
 		if (lost) {
 			c->broken = 1;

@@ -71,6 +71,7 @@ struct pycore {
 	long		 refs;		/* atomic */
 	int		 auto_ack;
 	int		 reconnect_ms;	/* ampsipc_set_reconnect; 0: off */
+	uint64_t	 reconnects;	/* receive thread: restarts told */
 
 	/* Python callables (owned references; GIL to change). */
 	PyObject	*exc_listener;

@@ -231,8 +231,9 @@ os._exit(0)          # no close, no flush: ampsd has them
         self.assertEqual(c.set_reconnect(30000), 0)
         c.connect(self.env.uri())
         self.addCleanup(c.close)
-        lost, got = [], []
+        lost, got, states = [], [], []
         c.set_disconnect_handler(lost.append)
+        c.add_connection_state_listener(states.append)
         c.subscribe(lambda m: got.append(json.loads(m.get_data())["n"]),
                     "rs", "/n >= 0")
         c.publish("rs", '{"n":1}')
@@ -250,6 +251,13 @@ os._exit(0)          # no close, no flush: ampsd has them
                            "through the re-entered subscription (got %r)"
                            % (got,))
         self.assertEqual(lost, [])
+        L = AMPS.ConnectionStateListener
+        harness.wait_until(lambda: L.LoggedOn in states, 10,
+                           "the listeners to hear the reconnect (%r)"
+                           % (states,))
+        told = [L.Disconnected, L.Connected, L.LoggedOn]
+        self.assertTrue(any(states[i:i + 3] == told
+                            for i in range(len(states))), states)
 
     def test_zz_disconnect_handler(self):
         """ampsd goes away: the disconnect handler and the state
