@@ -7,7 +7,8 @@
  * Tests for libampsipc against a small fake daemon: a forked child that
  * listens on a unix socket in a temporary directory and answers with
  * the wire codec according to a mode (normal, version mismatch, refuse,
- * silent, garbage, flush not supported).
+ * silent, garbage, flush not supported; an admin request "silent" is
+ * never answered).
  */
 
 #include "config.h"
@@ -85,6 +86,8 @@ fk_admin(int fd, const struct ipcwire_msg *m, uint8_t *out, size_t cap)
 	const char		*req = ipcwire_str(m, AMPSIPC_T_OPTIONS);
 	char			 text[128];
 
+	if (strcmp(req, "silent") == 0)	/* never answered */
+		return;
 	if (strcmp(req, "deny") == 0) {
 		ipcwire_begin(&e, out, cap, AMPSIPC_ERROR, 0, m->hdr.reqid);
 		ipcwire_put_u32(&e, AMPSIPC_T_ERRCODE, AMPSIPC_E_NOT_PERMITTED);
@@ -484,6 +487,38 @@ START_TEST(test_timeout)
 }
 END_TEST
 
+/* A wait check that stops the wait at its third call. */
+static int
+stop_third(struct ampsipc *h, void *arg)
+{
+	int	*calls = arg;
+
+	return (++*calls >= 3);
+}
+
+START_TEST(test_wait_check)
+{
+	struct ampsipc	*h = connected(FK_NORMAL);
+	char		*text = NULL;
+	int		 calls = 0;
+
+	/* Without a check a wait for no answer ends at its timeout. */
+	ck_assert_int_eq(ampsipc_admin(h, "silent", &text, 300), -1);
+	ck_assert_int_eq(ampsipc_error(h), AMPSIPC_E_TIMED_OUT);
+	/* With one, it is run between slices and stops the wait. */
+	ampsipc_set_wait_check(h, stop_third, &calls);
+	ck_assert_int_eq(ampsipc_admin(h, "silent", &text, 60000), -1);
+	ck_assert_int_eq(errno, EINTR);
+	ck_assert_int_eq(ampsipc_error(h), AMPSIPC_E_SYSTEM);
+	ck_assert_int_eq(calls, 3);
+	ck_assert_ptr_null(text);
+	/* The handle still works. */
+	ampsipc_set_wait_check(h, NULL, NULL);
+	ck_assert_int_eq(ampsipc_ping(h, 2000), 0);
+	ampsipc_close(h);
+}
+END_TEST
+
 START_TEST(test_garbage_from_daemon)
 {
 	struct ampsipc	*h = connected(FK_GARBAGE);
@@ -546,6 +581,7 @@ libampsipc_suite(void)
 	tcase_add_test(tc, test_too_big);
 	tcase_add_test(tc, test_refused);
 	tcase_add_test(tc, test_timeout);
+	tcase_add_test(tc, test_wait_check);
 	tcase_add_test(tc, test_garbage_from_daemon);
 	tcase_add_test(tc, test_daemon_hangup);
 	tcase_add_test(tc, test_no_daemon_and_env);
