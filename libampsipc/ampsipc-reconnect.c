@@ -246,6 +246,15 @@ ipclib_reconnect(struct ampsipc *h)
 		left = deadline - ipclib_now();
 		if (left > 0 && ipclib_handshake(h, (int)left) == 0)
 			break;
+		if (h->check_cb != NULL && h->check_cb(h, h->check_arg)) {
+			/* the program stops the wait; a later call tries
+			 * again (the handle stays LOST) */
+			h->flags |= AMPSIPC_BROKEN;
+			h->flags &= ~AMPSIPC_RECONNECTING;
+			ipclib_fail(h, AMPSIPC_E_SYSTEM, EINTR, "interrupted "
+			    "while connecting again to ampsd");
+			return (-1);
+		}
 		if (ipclib_now() + 100 >= deadline) {
 			h->flags |= AMPSIPC_BROKEN;
 			h->flags &= ~AMPSIPC_RECONNECTING;

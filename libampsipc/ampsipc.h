@@ -325,7 +325,8 @@ AMPSIPC_API uint64_t	 ampsipc_reconnects(const struct ampsipc *);
 
 /*
  * Install (or with NULL remove) a check run by every blocking call
- * while it waits: at least every AMPSIPC_CHECK_MS and whenever a signal
+ * while it waits (ampsipc_connect and a reconnect to a restarted ampsd
+ * included): at least every AMPSIPC_CHECK_MS and whenever a signal
  * interrupts its poll.  When fn returns non-zero the call stops and
  * fails with errno EINTR (AMPSIPC_E_SYSTEM, "interrupted"), as after a
  * timeout: a command waiting for its processed ack is taken back.  For

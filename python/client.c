@@ -738,9 +738,14 @@ Client_connect(ClientObject *self, PyObject *args)
 		return (NULL);
 	if ((h = ampsipc_create()) == NULL)
 		return (PyErr_NoMemory());
+	ampsipc_set_wait_check(h, client_wait_check, c);
 	Py_BEGIN_ALLOW_THREADS
 	rc = ampsipc_connect(h, path, name, timeout_ms);
 	Py_END_ALLOW_THREADS
+	if (rc == -1 && PyErr_Occurred()) {	/* Ctrl-C */
+		ampsipc_close(h);
+		return (NULL);
+	}
 	if (rc == -1) {
 		err = errno;
 		code = ampsipc_error(h);
@@ -766,7 +771,6 @@ Client_connect(ClientObject *self, PyObject *args)
 	c->fd = ampsipc_fd(h);
 	c->broken = 0;
 	ampsipc_set_conn_event_handler(h, client_conn_cb, c);
-	ampsipc_set_wait_check(h, client_wait_check, c);
 	(void)ampsipc_set_reconnect(h, c->reconnect_ms);
 	client_install_handlers(c);
 	c->stop = 0;

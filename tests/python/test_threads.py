@@ -245,6 +245,46 @@ for kind in ("handler", "stream"):
                 p.kill()
                 p.wait()
 
+    def test_ctrl_c_in_connect(self):
+        # A socket that accepts but never answers the handshake: once
+        # the child's connection is accepted it waits for the welcome
+        # (60 s allowed), and Ctrl-C ends that wait.
+        import socket
+        import tempfile
+        d = tempfile.mkdtemp(prefix="ampsd-py-mute.")
+        self.addCleanup(lambda: __import__("shutil").rmtree(d, True))
+        path = os.path.join(d, "mute.sock")
+        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.addCleanup(srv.close)
+        srv.bind(path)
+        srv.listen(1)
+        srv.settimeout(30)
+        code = """
+import AMPS, signal, sys
+signal.signal(signal.SIGINT, signal.default_int_handler)
+try:
+    AMPS.Client("mute").connect("ampsd://" + sys.argv[1], timeout=60000)
+    print("connected", flush=True)
+except KeyboardInterrupt:
+    print("interrupted connect", flush=True)
+"""
+        p = subprocess.Popen([harness.PY, "-c", code, path],
+                             stdout=subprocess.PIPE, text=True,
+                             env=harness.py_env())
+        self.addCleanup(p.stdout.close)
+        try:
+            conn, _ = srv.accept()
+            self.addCleanup(conn.close)
+            p.send_signal(signal.SIGINT)
+            self.assertEqual(harness.read_line(p.stdout, 30,
+                                               "interrupted connect").strip(),
+                             "interrupted connect")
+            self.assertEqual(p.wait(20), 0)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+
     def test_subscribe_loop_bounded(self):
         c = self.client()
         sink = []
