@@ -127,6 +127,23 @@ core_lock(struct pycore *c)
 
 static void	core_close(struct pycore *);
 
+/*
+ * A closed client calls no Python any more: drop its listeners and
+ * handlers (GIL held), so one that refers to its own client (a closure
+ * over it) does not keep both alive after close().
+ */
+static void
+core_drop_callables(struct pycore *c)
+{
+	Py_CLEAR(c->exc_listener);
+	Py_CLEAR(c->last_chance);
+	Py_CLEAR(c->failed_write);
+	Py_CLEAR(c->disconnect_handler);
+	if (c->state_listeners != NULL && PyList_SetSlice(c->state_listeners,
+	    0, PyList_GET_SIZE(c->state_listeners), NULL) == -1)
+		PyErr_WriteUnraisable(NULL);
+}
+
 /* Unlock; a close() deferred by a handler on this thread happens now. */
 void
 core_unlock(struct pycore *c)
@@ -505,6 +522,7 @@ rx_main(void *arg)
 	if (c->rx_closes) {
 		PyGILState_STATE g = PyGILState_Ensure();
 
+		core_drop_callables(c);
 		core_unref(c);
 		PyGILState_Release(g);
 	}
@@ -564,6 +582,7 @@ core_close(struct pycore *c)
 	c->closing = 0;
 	if (joined)
 		core_tell_state(c, 1);		/* Shutdown */
+	core_drop_callables(c);
 }
 
 static PyObject *
