@@ -156,6 +156,13 @@ int		 core_wait(struct pycore *, int (*)(struct ampsipc *, int),
 int		 core_do(struct pycore *, const char *,
 		    int (*)(struct ampsipc *, void *), void *);
 
+/* client-conn.c */
+extern PyMethodDef	 client_conn_methods[];
+void		 core_tell_state(struct pycore *, int);
+void		 core_restarted(struct pycore *);
+void		 client_conn_cb(struct ampsipc *,
+		    const struct ampsipc_conn_event *, void *);
+
 /* client-pub.c */
 extern PyMethodDef	 client_pub_methods[];
 

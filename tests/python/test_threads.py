@@ -203,6 +203,7 @@ for kind in ("handler", "stream"):
         print("subscribed", flush=True)
     except KeyboardInterrupt:
         print("interrupted subscribe", kind, flush=True)
+sys.stdin.readline()     # alive until the parent saw the take-back
 """
         env = dict(harness.py_env(), AMPSD_SOCKET=self.env.sock)
         p = subprocess.Popen([harness.PY, "-c", code],
@@ -238,6 +239,8 @@ for kind in ("handler", "stream"):
                 harness.wait_until(lambda: self.sim_subs() == base, 30,
                                    "the interrupted %s subscribe to be "
                                    "taken back" % kind)
+            p.stdin.write("done\n")
+            p.stdin.flush()
             self.assertEqual(p.wait(20), 0)
         finally:
             self.env.admin("resume-acks")
