@@ -282,6 +282,46 @@ ipclib_pub_failed(struct ampsipc *h, uint32_t reqid, uint32_t conn,
 	return (1);
 }
 
+/*
+ * PUBLISH_FAILED with reqid 0: AMPS refused a publish an earlier daemon
+ * stored (docs/IPC.md §11).  The daemon tells every program that
+ * adopted that sequence; it is this handle's only if one of its stored
+ * publishes has that (CONN_ID, SEQ), and only then are the failed-write
+ * handler and the publish's own event told.  Returns 1 if it was ours.
+ */
+int
+ipclib_pub_failed_adopted(struct ampsipc *h, const struct ipcwire_msg *m,
+    int code, const char *reason)
+{
+	struct ampsipc_pubevent	 ev;
+	struct ampsipc_pend	*p = NULL;
+	uint32_t		 conn;
+	uint64_t		 seq;
+	size_t			 i;
+
+	conn = (uint32_t)ipcwire_num(m, AMPSIPC_T_CONN_ID, UINT32_MAX);
+	seq = ipcwire_num(m, AMPSIPC_T_SEQ, 0);
+	for (i = 0; p == NULL && seq != 0 && i < h->pcount; i++) {
+		p = ipclib_pend_at(h, i);
+		if (p->state != PEND_STORED || p->conn_id != conn ||
+		    p->seq != seq)
+			p = NULL;
+	}
+	if (p == NULL)
+		return (0);
+	if (h->failed_cb != NULL) {
+		memset(&ev, 0, sizeof ev);
+		ev.kind = AMPSIPC_PUB_FAILED;
+		ev.reqid = p->reqid;
+		ev.conn_id = conn;
+		ev.seq = seq;
+		ev.error = code;
+		ev.reason = reason;
+		h->failed_cb(h, &ev, h->failed_arg);
+	}
+	return (ipclib_pub_failed(h, 0, conn, seq, code, reason));
+}
+
 /* Fill: PUBLISH or DELTA_PUBLISH. */
 static void
 ipclib_fill_pub(struct ipcwire_enc *e, void *buf, size_t cap,
