@@ -260,21 +260,30 @@ ipclib_pub_persisted(struct ampsipc *h, const struct ipcwire_msg *m)
  * PUBLISH_FAILED that names it), else by (conn, seq).  Returns 1 if a
  * pending publish matched, else 0.
  */
+/* The stored publish that has (conn, seq), or NULL. */
+static struct ampsipc_pend *
+ipclib_pend_by_seq(struct ampsipc *h, uint32_t conn, uint64_t seq)
+{
+	struct ampsipc_pend	*p;
+	size_t			 i;
+
+	for (i = 0; i < h->pcount; i++) {
+		p = ipclib_pend_at(h, i);
+		if (p->state == PEND_STORED && p->conn_id == conn &&
+		    p->seq == seq)
+			return (p);
+	}
+	return (NULL);
+}
+
 int
 ipclib_pub_failed(struct ampsipc *h, uint32_t reqid, uint32_t conn,
     uint64_t seq, int code, const char *reason)
 {
-	struct ampsipc_pend	*p = NULL;
-	size_t			 i;
+	struct ampsipc_pend	*p;
 
-	if (reqid != 0)
-		p = ipclib_pend_find(h, reqid);
-	for (i = 0; p == NULL && reqid == 0 && i < h->pcount; i++) {
-		p = ipclib_pend_at(h, i);
-		if (p->state != PEND_STORED || p->conn_id != conn ||
-		    p->seq != seq)
-			p = NULL;
-	}
+	p = reqid != 0 ? ipclib_pend_find(h, reqid) :
+	    ipclib_pend_by_seq(h, conn, seq);
 	if (p == NULL)
 		return (0);
 	ipclib_pend_done(h, p, AMPSIPC_PUB_FAILED, code, reason);
@@ -294,20 +303,13 @@ ipclib_pub_failed_adopted(struct ampsipc *h, const struct ipcwire_msg *m,
     int code, const char *reason)
 {
 	struct ampsipc_pubevent	 ev;
-	struct ampsipc_pend	*p = NULL;
+	struct ampsipc_pend	*p;
 	uint32_t		 conn;
 	uint64_t		 seq;
-	size_t			 i;
 
 	conn = (uint32_t)ipcwire_num(m, AMPSIPC_T_CONN_ID, UINT32_MAX);
 	seq = ipcwire_num(m, AMPSIPC_T_SEQ, 0);
-	for (i = 0; p == NULL && seq != 0 && i < h->pcount; i++) {
-		p = ipclib_pend_at(h, i);
-		if (p->state != PEND_STORED || p->conn_id != conn ||
-		    p->seq != seq)
-			p = NULL;
-	}
-	if (p == NULL)
+	if (seq == 0 || (p = ipclib_pend_by_seq(h, conn, seq)) == NULL)
 		return (0);
 	if (h->failed_cb != NULL) {
 		memset(&ev, 0, sizeof ev);
