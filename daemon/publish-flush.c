@@ -227,7 +227,7 @@ publish_flush_h(struct ipc_client *cl, const struct ipcwire_msg *m, void *arg)
 		if (id >= srv->nconns)
 			return (AMPSIPC_E_NO_SUCH_CONNECTION);
 		sc = &srv->conns[id];
-		if (seq > pubstore_last_seq(sc->ps)) {
+		if ((seq = publish_adopt_claim(srv, sc, cl, seq)) == 0) {
 			ipc_client_reply_error(cl, m->hdr.reqid,
 			    AMPSIPC_E_COMMAND, "connection has no such stored "
 			    "sequence (another configuration?)");

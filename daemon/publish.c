@@ -23,7 +23,9 @@
  *                               rows): PERSISTED to the programs that
  *                               published, FLUSHED to covered waiters
  *   failure ack              -> publish_failed() (conn.c marked the row):
- *                               PUBLISH_FAILED to the program
+ *                               PUBLISH_FAILED to the program, or to the
+ *                               programs that adopted it after a restart
+ *                               (publish-adopt.c)
  *   renumbering at logon     -> publish_renumbered(): every sequence this
  *                               file holds above the store's horizon
  *                               moves with the rows (pubstore_logon())
@@ -99,7 +101,9 @@ publish_client(struct server *srv, struct ipc_client *cl)
 	struct publish_client	*pc;
 
 	if ((pc = ipc_client_data(cl)) == NULL) {
-		pc = xcalloc(1, sizeof *pc + srv->nconns * sizeof pc->last[0]);
+		pc = xcalloc(1, sizeof *pc + 2 * srv->nconns *
+		    sizeof pc->last[0]);
+		pc->adopted = pc->last + srv->nconns;
 		ipc_client_set_data(cl, pc);
 	}
 	return (pc);
@@ -243,6 +247,9 @@ publish_failed(struct conn *c, uint64_t seq, const char *reason, void *arg)
 			break;
 		}
 	}
+	/* Stored by an earlier daemon: its programs may have adopted it. */
+	if (i == sc->tlen)
+		publish_adopt_failed(srv, sc, seq, reason);
 	sc->refused++;
 	publish_settle_failed(sc, seq);
 	publish_check_waiters(srv);
@@ -269,8 +276,10 @@ publish_shift_client(struct ipc_client *cl, void *arg)
 	const struct publish_shift	*sh = arg;
 	struct publish_client		*pc = ipc_client_data(cl);
 
-	if (pc != NULL)
+	if (pc != NULL) {
 		publish_shift(&pc->last[sh->id], sh);
+		publish_shift(&pc->adopted[sh->id], sh);
+	}
 }
 
 /* conn upcall: stored seqs > after are now seq + delta (invariant 7). */
@@ -293,6 +302,7 @@ publish_renumbered(struct conn *c, uint64_t after, uint64_t delta, void *arg)
 	for (w = srv->waiters; w != NULL; w = w->next)
 		publish_shift(&w->target[sc->id], &sh);
 	ipc_foreach(srv->ipc, publish_shift_client, &sh);
+	publish_adopt_renumbered(sc, after, delta);
 }
 
 /* Map a store failure to an IPC error code. */

@@ -86,6 +86,18 @@ struct server_allow {
 	regex_t			 re;		/* ^(topic)$ */
 };
 
+/* A renumbering at logon: rows above after moved up by delta. */
+struct publish_renum {
+	uint64_t	 after;
+	uint64_t	 delta;
+};
+
+/* AMPS refused an adoptable row. */
+struct publish_adopt_fail {
+	uint64_t	 seq;
+	char		*reason;
+};
+
 struct server_conn {
 	struct server		*srv;
 	struct conf_conn	*cc;
@@ -108,6 +120,17 @@ struct server_conn {
 	uint64_t		 settled;
 	uint64_t		*failed;
 	size_t			 nfailed;
+	/*
+	 * Adoption (publish-adopt.c): rows at or below adopt_hi were in
+	 * the store at startup; the renumberings made since; refusals of
+	 * adoptable rows since.
+	 */
+	uint64_t		 adopt_hi;
+	struct publish_renum	*renums;
+	size_t			 nrenums;
+	struct publish_adopt_fail *fails;
+	size_t			 nfails;
+	size_t			 cfails;
 	/* Counters for status and metrics (server-metrics.c). */
 	uint64_t		 published;	/* STORED replies */
 	uint64_t		 failed_writes;	/* store refused or lost */
@@ -170,6 +193,9 @@ struct publish_client {
 	uint64_t	 blocked;
 	uint64_t	 queued;
 	uint64_t	 answered;
+	uint64_t	*adopted;	/* per connection: highest seq adopted
+					   (publish-adopt.c); in last[]'s
+					   allocation */
 	uint64_t	 last[];
 };
 
@@ -182,6 +208,16 @@ int		 publish_sow_delete(struct server *, struct ipc_client *,
 void		 publish_persisted(struct conn *, uint64_t, void *);
 void		 publish_failed(struct conn *, uint64_t, const char *, void *);
 void		 publish_renumbered(struct conn *, uint64_t, uint64_t, void *);
+
+/* publish-adopt.c: publishes of an earlier daemon that programs adopt. */
+void		 publish_adopt_init(struct server_conn *);
+uint64_t	 publish_adopt_claim(struct server *, struct server_conn *,
+		     struct ipc_client *, uint64_t);
+void		 publish_adopt_failed(struct server *, struct server_conn *,
+		     uint64_t, const char *);
+void		 publish_adopt_renumbered(struct server_conn *, uint64_t,
+		     uint64_t);
+void		 publish_adopt_free(struct server_conn *);
 void		 publish_answer(struct server *);
 void		 publish_hello(struct server *, struct ipc_client *);
 void		 publish_closed(struct server *, struct ipc_client *);

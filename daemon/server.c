@@ -463,6 +463,7 @@ server_create(struct conf *conf, char **cause)
 		if (*pubstore_notice(sc->ps) != '\0')
 			log_warnx("connection %s: publish store: %s",
 			    sc->cc->name, pubstore_notice(sc->ps));
+		publish_adopt_init(sc);
 		pubstore_set_committer(sc->ps, srv->cm, srv_pub_committed, srv);
 		if ((sc->conn = conn_create(sc->cc, sc->id, sc->ps, &ev,
 		    cause)) == NULL)
@@ -583,6 +584,7 @@ server_free(struct server *srv)
 			log_warnx("connection %s: last publish store commit "
 			    "failed", sc->cc->name);
 		pubstore_close(sc->ps);
+		publish_adopt_free(sc);
 		server_acl_free(sc->allows, sc->nallows);
 	}
 	if (srv->probe != NULL)

@@ -9,7 +9,8 @@
  * It owns: every program subscription kept by the daemon (struct
  * submgr_sub, hashed by upstream id), every command waiting for acks
  * (struct submgr_cmd, hashed by cid) and each subscription's queue
- * leases.  Pending queue acks are batched in qack.c.
+ * leases (bookmark and topic of every queue message delivered to the
+ * program and not acked).  Pending queue acks are batched in qack.c.
  *
  * Id namespacing: a program's sub_id X becomes upstream "c<N>.X", N
  * being the daemon's id of the program (ipc_client_id, never reused
@@ -107,10 +108,7 @@ sm_grow(struct submgr *sm)
 static void
 sm_sub_free(struct submgr_sub *s)
 {
-	size_t	i;
-
-	for (i = 0; i < s->nleases; i++)
-		free(s->leases[i]);
+	submgr_lease_clear(s);
 	free(s->leases);
 	free(s->local_id);
 	free(s->up_id);
@@ -314,29 +312,39 @@ submgr_nsubs(const struct submgr *sm)
 	return (sm->nsubs);
 }
 
-/* Remember a leased bookmark. */
+/* Remember a leased message. */
 int
-submgr_lease_add(struct submgr_sub *s, const char *bm)
+submgr_lease_add(struct submgr_sub *s, const char *topic, const char *bm)
 {
+	struct submgr_lease	*l;
+
 	if (s->nleases == s->cleases) {
 		s->cleases = s->cleases ? s->cleases * 2 : 16;
 		s->leases = xreallocarray(s->leases, s->cleases,
 		    sizeof *s->leases);
 	}
-	s->leases[s->nleases++] = xstrdup(bm);
+	l = &s->leases[s->nleases++];
+	l->bm = xstrdup(bm);
+	if (topic == NULL)
+		topic = s->topic != NULL ? s->topic : "";
+	l->topic = xstrdup(topic);
 	s->flags |= SUBMGR_QUEUE;
 	return (0);
 }
 
 /* Forget a leased bookmark; 1 if it was leased, 0 if not. */
 int
-submgr_lease_drop(struct submgr_sub *s, const char *bm)
+submgr_lease_drop(struct submgr_sub *s, const char *bm, char **topic)
 {
 	size_t	i;
 
 	for (i = 0; i < s->nleases; i++)
-		if (strcmp(s->leases[i], bm) == 0) {
-			free(s->leases[i]);
+		if (strcmp(s->leases[i].bm, bm) == 0) {
+			free(s->leases[i].bm);
+			if (topic != NULL)
+				*topic = s->leases[i].topic;
+			else
+				free(s->leases[i].topic);
 			memmove(s->leases + i, s->leases + i + 1,
 			    (s->nleases - i - 1) * sizeof *s->leases);
 			s->nleases--;
@@ -345,28 +353,46 @@ submgr_lease_drop(struct submgr_sub *s, const char *bm)
 	return (0);
 }
 
-/* Leases joined in chunks of at most max (0: all in one). */
+/* Forget every lease. */
+void
+submgr_lease_clear(struct submgr_sub *s)
+{
+	size_t	i;
+
+	for (i = 0; i < s->nleases; i++) {
+		free(s->leases[i].bm);
+		free(s->leases[i].topic);
+	}
+	s->nleases = 0;
+}
+
+/* Leases joined in chunks of one topic and at most max (0: no limit). */
 void
 submgr_lease_chunks(struct submgr_sub *s, size_t max,
-    void (*cb)(const char *, void *), void *arg)
+    void (*cb)(const char *, const char *, void *), void *arg)
 {
 	char	*buf = NULL;
 	size_t	 i, len = 0, n = 0, blen;
 
 	for (i = 0; i < s->nleases; i++) {
-		blen = strlen(s->leases[i]);
+		if (n > 0 && strcmp(s->leases[i].topic,
+		    s->leases[i - 1].topic) != 0) {
+			cb(s->leases[i - 1].topic, buf, arg);
+			len = n = 0;
+		}
+		blen = strlen(s->leases[i].bm);
 		buf = xreallocarray(buf, len + blen + 2, 1);
 		if (n > 0)
 			buf[len++] = ',';
-		memcpy(buf + len, s->leases[i], blen + 1);
+		memcpy(buf + len, s->leases[i].bm, blen + 1);
 		len += blen;
 		if (++n == max) {
-			cb(buf, arg);
+			cb(s->leases[i].topic, buf, arg);
 			len = n = 0;
 		}
 	}
 	if (n > 0)
-		cb(buf, arg);
+		cb(s->leases[s->nleases - 1].topic, buf, arg);
 	free(buf);
 }
 

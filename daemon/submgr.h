@@ -81,8 +81,8 @@ struct submgr_sub {
 	size_t		 fcount;
 	size_t		 fcap;
 	uint64_t	 fbytes;
-	/* queue leases: bookmarks delivered and not acked */
-	char		**leases;
+	/* queue leases: messages delivered to the program and not acked */
+	struct submgr_lease *leases;
 	size_t		 nleases;
 	size_t		 cleases;
 	uint32_t	 qpending;	/* acked, ack not yet sent upstream */
@@ -91,6 +91,11 @@ struct submgr_sub {
 	uint64_t	 hash;		/* of up_id */
 	struct submgr_sub *next;	/* all subscriptions */
 	struct submgr_sub *prev;
+};
+
+struct submgr_lease {
+	char		*bm;
+	char		*topic;
 };
 
 /* A command sent upstream and waiting for acks. */
@@ -139,12 +144,28 @@ void		 submgr_sub_remove(struct submgr *, struct submgr_sub *);
 struct submgr_sub *submgr_sub_first(struct submgr *);
 size_t		 submgr_nsubs(const struct submgr *);
 
-/* Queue leases of a subscription. */
-int		 submgr_lease_add(struct submgr_sub *, const char *bm);
-int		 submgr_lease_drop(struct submgr_sub *, const char *bm);
-/* Leases joined by commas, at most max per string; cb per chunk. */
+/*
+ * Queue leases of a subscription: the bookmark and the topic of each
+ * queue message delivered to its program and not acked yet (AMPS takes
+ * an ack only from the connection holding the lease, PROTOCOL.md §10;
+ * here that is the program).  The topic is the message's (a regex
+ * subscription leases messages of several topics).
+ */
+int		 submgr_lease_add(struct submgr_sub *, const char *topic,
+		    const char *bm);
+/*
+ * Forget a leased bookmark: 1 if it was leased (*topic, if topic is not
+ * NULL, then holds its topic for the caller to free), 0 if not.
+ */
+int		 submgr_lease_drop(struct submgr_sub *, const char *bm,
+		    char **topic);
+void		 submgr_lease_clear(struct submgr_sub *);
+/*
+ * The leases joined by commas, at most max per string (0: no limit),
+ * one topic per string, in lease order: cb(topic, list, arg) per chunk.
+ */
 void		 submgr_lease_chunks(struct submgr_sub *, size_t max,
-		    void (*)(const char *, void *), void *);
+		    void (*)(const char *, const char *, void *), void *);
 
 /*
  * Durable flow control: a delivered message of len bytes is outstanding

@@ -310,7 +310,7 @@ sp_publish_one(struct subpath *sp, uint32_t connid, struct submgr_sub *s,
 				sp_qack_add(sp, s, connid, m->topic != NULL ?
 				    m->topic : s->topic, NULL, m->bm);
 			else
-				submgr_lease_add(s, m->bm);
+				submgr_lease_add(s, m->topic, m->bm);
 		}
 	}
 	m->sub_id = s->local_id;

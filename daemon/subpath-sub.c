@@ -18,8 +18,10 @@
  *                 the same pass is written; also for a durable name whose
  *                 stream ended at a disconnect (the program still holds
  *                 and discards its messages)
- *   QUEUE_ACK  -> the lease is released and the ack batched per
- *                 (connection, topic, option) in qack.c; in the flush
+ *   QUEUE_ACK  -> a lease the program holds is released and the ack
+ *                 batched per (connection, topic, option) in qack.c, on
+ *                 the leased message's topic (a bookmark the program
+ *                 does not hold is refused, never sent); in the flush
  *                 phase what the connection's `queue-ack batch N timeout
  *                 DUR` makes due goes upstream as sow_delete with a
  *                 comma-joined bm (chunks of min(N, granted backlog));
@@ -222,21 +224,47 @@ sp_qack_add(struct subpath *sp, struct submgr_sub *s, uint32_t connid,
 		qack_urge(sp->qa, s);
 }
 
-/* IPC QUEUE_ACK: ack, cancel or expire leased messages (batched). */
+/*
+ * The subscription of program cl holding the lease of bm, preferring s
+ * (the one the program named); its lease is dropped and *topic set to
+ * the leased message's topic (the caller frees it).  NULL if none of
+ * the program's subscriptions holds it.
+ */
+static struct submgr_sub *
+sp_lease_take(struct subpath *sp, struct ipc_client *cl,
+    struct submgr_sub *s, const char *bm, char **topic)
+{
+	struct submgr_sub	*t;
+
+	if (s != NULL && submgr_lease_drop(s, bm, topic))
+		return (s);
+	for (t = submgr_sub_first(sp->sm); t != NULL; t = t->next)
+		if (t != s && t->client == cl && t->nleases > 0 &&
+		    submgr_lease_drop(t, bm, topic))
+			return (t);
+	return (NULL);
+}
+
+/*
+ * IPC QUEUE_ACK: ack, cancel or expire leased messages (batched).  Only
+ * a lease the program holds is settled, with the leased message's topic
+ * on the session that holds it, as AMPS settles only the leases of the
+ * connection that sends the ack (PROTOCOL.md §10): another program's
+ * lease, or one already settled or broken by a disconnect, is not sent
+ * upstream, and the program gets one (non-fatal) ERROR for the frame.
+ */
 int
 subpath_queue_ack(struct ipc_client *cl, const struct ipcwire_msg *m,
     void *arg)
 {
 	struct subpath		*sp = arg;
 	struct amps_list_iter	 it;
-	struct submgr_sub	*s = NULL, *t, *owner;
+	struct submgr_sub	*s = NULL, *owner;
 	const char		*opt = ipcwire_str(m, AMPSIPC_T_OPTIONS);
 	const char		*bm = ipcwire_str(m, AMPSIPC_T_BOOKMARK), *item;
 	const char		*sid = ipcwire_str(m, AMPSIPC_T_SUB_ID);
-	const char		*topic = ipcwire_str(m, AMPSIPC_T_TOPIC);
-	char			 one[1100];
-	size_t			 ilen;
-	int			 connid;
+	char			 one[1100], first[64], why[200], *topic;
+	size_t			 ilen, refused = 0;
 
 	if (opt != NULL && strcmp(opt, "cancel") != 0 &&
 	    strcmp(opt, "expire") != 0)
@@ -247,31 +275,33 @@ subpath_queue_ack(struct ipc_client *cl, const struct ipcwire_msg *m,
 	}
 	if (sid != NULL)
 		s = submgr_sub_local(sp->sm, ipc_client_id(cl), sid);
-	if (s != NULL)
-		connid = (int)s->connid;
-	else if ((connid = sp_conn_of(sp, m)) < 0)
-		return (AMPSIPC_E_NO_SUCH_CONNECTION);
 	amps_list_begin(&it, bm, strlen(bm));
 	while (amps_list_next(&it, &item, &ilen) == 1) {
-		if (ilen >= sizeof one || ilen == 0)
+		if (ilen == 0)
 			continue;
-		memcpy(one, item, ilen);
-		one[ilen] = '\0';
 		owner = NULL;
-		if (s != NULL) {
-			(void)submgr_lease_drop(s, one);
-			owner = s;
-		} else		/* no sub_id: whichever of its leases it is */
-			for (t = submgr_sub_first(sp->sm); t != NULL;
-			    t = t->next)
-				if (t->client == cl && t->nleases > 0 &&
-				    submgr_lease_drop(t, one)) {
-					owner = t;
-					break;
-				}
-		/* A lease is settled on the session that holds it. */
-		sp_qack_add(sp, owner, owner != NULL ? owner->connid :
-		    (uint32_t)connid, topic, opt, one);
+		if (ilen < sizeof one) {
+			memcpy(one, item, ilen);
+			one[ilen] = '\0';
+			owner = sp_lease_take(sp, cl, s, one, &topic);
+		}
+		if (owner == NULL) {
+			if (refused++ == 0)
+				snprintf(first, sizeof first, "%.*s",
+				    (int)(ilen < 40 ? ilen : 40), item);
+			continue;
+		}
+		sp_qack_add(sp, owner, owner->connid, topic, opt, one);
+		free(topic);
+	}
+	if (refused > 0) {
+		snprintf(why, sizeof why, "queue ack: %zu bookmark(s) not "
+		    "leased to this program (first %s): not sent to AMPS",
+		    refused, first);
+		log_debug("program %llu: %s",
+		    (unsigned long long)ipc_client_id(cl), log_safe(why, 200));
+		ipc_client_reply_error(cl, m->hdr.reqid,
+		    AMPSIPC_E_NOT_PERMITTED, why);
 	}
 	return (0);
 }
@@ -453,14 +483,14 @@ struct sp_cancel_arg {
 };
 
 static void
-sp_cancel_chunk(const char *list, void *arg)
+sp_cancel_chunk(const char *topic, const char *list, void *arg)
 {
 	struct sp_cancel_arg	*a = arg;
 	struct sp_up		 u;
 
 	memset(&u, 0, sizeof u);
 	u.c = "sow_delete";
-	u.t = a->s->topic;
+	u.t = topic;
 	u.bm = list;
 	u.o = "cancel";
 	sp_send_up(a->sp, a->s->connid, &u);

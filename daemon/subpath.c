@@ -837,8 +837,7 @@ subpath_state(struct subpath *sp, struct conn *cn, enum conn_state st)
 		snext = s->next;
 		if (s->connid != id)
 			continue;
-		while (s->nleases > 0)
-			(void)submgr_lease_drop(s, s->leases[0]);
+		submgr_lease_clear(s);
 		s->qpending = 0;
 		s->flags &= ~SUBMGR_UNSUBBING;	/* a new stream next time */
 		if ((s->flags & SUBMGR_DETACHED) && s->fcount == 0)

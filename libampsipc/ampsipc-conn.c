@@ -685,6 +685,15 @@ ipclib_frame(struct ampsipc *h, const struct ipcwire_msg *m)
 		return (0);
 	case AMPSIPC_PUBLISH_FAILED:
 		code = (int)ipcwire_num(m, AMPSIPC_T_ERRCODE, AMPSIPC_E_UNKNOWN);
+		/*
+		 * reqid 0: a refusal of a publish stored before the daemon
+		 * restarted (docs/IPC.md §11), told to every program that
+		 * adopted that sequence: ours only if we stored it.
+		 */
+		if (m->hdr.reqid == 0) {
+			(void)ipclib_pub_failed_adopted(h, m, code, reason);
+			return (0);
+		}
 		if (h->failed_cb != NULL) {
 			struct ampsipc_pubevent	ev;
 

@@ -273,6 +273,8 @@ void		 ipclib_pub_persisted(struct ampsipc *,
 		    const struct ipcwire_msg *);
 int		 ipclib_pub_failed(struct ampsipc *, uint32_t, uint32_t,
 		    uint64_t, int, const char *);
+int		 ipclib_pub_failed_adopted(struct ampsipc *,
+		    const struct ipcwire_msg *, int, const char *);
 int		 ipclib_publish_req(struct ampsipc *, uint16_t, const char *,
 		    const void *, size_t, const struct ampsipc_pubopts *,
 		    const void *, size_t, uint32_t);

@@ -260,26 +260,68 @@ ipclib_pub_persisted(struct ampsipc *h, const struct ipcwire_msg *m)
  * PUBLISH_FAILED that names it), else by (conn, seq).  Returns 1 if a
  * pending publish matched, else 0.
  */
+/* The stored publish that has (conn, seq), or NULL. */
+static struct ampsipc_pend *
+ipclib_pend_by_seq(struct ampsipc *h, uint32_t conn, uint64_t seq)
+{
+	struct ampsipc_pend	*p;
+	size_t			 i;
+
+	for (i = 0; i < h->pcount; i++) {
+		p = ipclib_pend_at(h, i);
+		if (p->state == PEND_STORED && p->conn_id == conn &&
+		    p->seq == seq)
+			return (p);
+	}
+	return (NULL);
+}
+
 int
 ipclib_pub_failed(struct ampsipc *h, uint32_t reqid, uint32_t conn,
     uint64_t seq, int code, const char *reason)
 {
-	struct ampsipc_pend	*p = NULL;
-	size_t			 i;
+	struct ampsipc_pend	*p;
 
-	if (reqid != 0)
-		p = ipclib_pend_find(h, reqid);
-	for (i = 0; p == NULL && reqid == 0 && i < h->pcount; i++) {
-		p = ipclib_pend_at(h, i);
-		if (p->state != PEND_STORED || p->conn_id != conn ||
-		    p->seq != seq)
-			p = NULL;
-	}
+	p = reqid != 0 ? ipclib_pend_find(h, reqid) :
+	    ipclib_pend_by_seq(h, conn, seq);
 	if (p == NULL)
 		return (0);
 	ipclib_pend_done(h, p, AMPSIPC_PUB_FAILED, code, reason);
 	ipclib_pend_trim(h);
 	return (1);
+}
+
+/*
+ * PUBLISH_FAILED with reqid 0: AMPS refused a publish an earlier daemon
+ * stored (docs/IPC.md §11).  The daemon tells every program that
+ * adopted that sequence; it is this handle's only if one of its stored
+ * publishes has that (CONN_ID, SEQ), and only then are the failed-write
+ * handler and the publish's own event told.  Returns 1 if it was ours.
+ */
+int
+ipclib_pub_failed_adopted(struct ampsipc *h, const struct ipcwire_msg *m,
+    int code, const char *reason)
+{
+	struct ampsipc_pubevent	 ev;
+	struct ampsipc_pend	*p;
+	uint32_t		 conn;
+	uint64_t		 seq;
+
+	conn = (uint32_t)ipcwire_num(m, AMPSIPC_T_CONN_ID, UINT32_MAX);
+	seq = ipcwire_num(m, AMPSIPC_T_SEQ, 0);
+	if (seq == 0 || (p = ipclib_pend_by_seq(h, conn, seq)) == NULL)
+		return (0);
+	if (h->failed_cb != NULL) {
+		memset(&ev, 0, sizeof ev);
+		ev.kind = AMPSIPC_PUB_FAILED;
+		ev.reqid = p->reqid;
+		ev.conn_id = conn;
+		ev.seq = seq;
+		ev.error = code;
+		ev.reason = reason;
+		h->failed_cb(h, &ev, h->failed_arg);
+	}
+	return (ipclib_pub_failed(h, 0, conn, seq, code, reason));
 }
 
 /* Fill: PUBLISH or DELTA_PUBLISH. */

@@ -333,22 +333,47 @@ publish_n(struct ampsipc *h, long n, const char *topic, const char *conn,
 static double
 sim_cpu(void)
 {
-	char			 path[64];
-	unsigned long long	 ut, st;
-	FILE			*f;
-	int			 n;
+	return (bu_task_cpu(sim_pid, NULL, 0));
+}
 
-	if (sim_pid <= 0)
-		return (0);
-	snprintf(path, sizeof path, "/proc/%ld/stat", (long)sim_pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return (0);
-	/* pid (comm) state ppid ... utime stime: fields 14 and 15. */
-	n = fscanf(f, "%*d (%*[^)]) %*c %*d %*d %*d %*d %*d %*u %*u %*u "
-	    "%*u %*u %llu %llu", &ut, &st);
-	fclose(f);
-	return (n == 2 ? (double)(ut + st) / (double)sysconf(_SC_CLK_TCK) :
-	    0);
+/*
+ * Where the CPU went during a case, in seconds: this program (the
+ * publisher), ampsd's event loop and other threads, ampsd's commit
+ * thread, ampsim.
+ */
+struct cpu_snap {
+	double	prog, loop, commit, sim, wall;
+};
+
+static void
+cpu_snap(struct cpu_snap *c)
+{
+	c->prog = bu_self_cpu();
+	c->loop = bu_task_cpu(amps_pid, "ampsd-commit", 0);
+	c->commit = bu_task_cpu(amps_pid, "ampsd-commit", 1);
+	c->sim = sim_cpu();
+	c->wall = bu_now();
+}
+
+/*
+ * Print the CPU per message of the case between a and b, and how busy
+ * the machine's cores were with these processes (near 100%: the case
+ * was bound by CPU, and its rate by the sum of the per-message costs).
+ */
+static void
+cpu_print(const char *what, const struct cpu_snap *a,
+    const struct cpu_snap *b, double n)
+{
+	double	prog = b->prog - a->prog, loop = b->loop - a->loop;
+	double	commit = b->commit - a->commit, sim = b->sim - a->sim;
+	double	sum = prog + loop + commit + sim;
+	long	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+	printf("     cpu %s us/msg: program %.2f, ampsd loop %.2f, commit "
+	    "%.2f, ampsim %.2f; sum %.2f, cores busy %.0f%%\n", what,
+	    1e6 * prog / n, 1e6 * loop / n, 1e6 * commit / n, 1e6 * sim / n,
+	    1e6 * sum / n, 100 * sum / ((b->wall - a->wall) *
+	    (double)(ncpu > 0 ? ncpu : 1)));
 }
 
 /*
@@ -359,9 +384,11 @@ static double
 run_single(const char *conn, double *stored_rate)
 {
 	struct ampsipc	*h = connect_daemon("bench-single");
+	struct cpu_snap	 c0, c1;
 	double		 t0, ts, t1;
 
 	*stored_rate = 0;
+	cpu_snap(&c0);
 	t0 = bu_now();
 	if (publish_n(h, opt_n, "bench", conn, &ts) == -1) {
 		fprintf(stderr, "single: %s\n", ampsipc_errmsg(h));
@@ -369,6 +396,8 @@ run_single(const char *conn, double *stored_rate)
 		return (0);
 	}
 	t1 = bu_now();
+	cpu_snap(&c1);
+	cpu_print(conn, &c0, &c1, (double)opt_n);
 	ampsipc_close(h);
 	*stored_rate = (double)opt_n / (ts - t0);
 	return ((double)opt_n / (t1 - t0));
@@ -523,10 +552,17 @@ static double
 run_raw(const char *dir)
 {
 	char	 path[700];
+	double	 c0, t0, rate;
 
 	snprintf(path, sizeof path, "%s/raw-ceiling.db", dir);
-	return (rawstore_run(path, opt_batch, 0, payload, opt_size,
-	    opt_raw_secs));
+	c0 = bu_self_cpu();
+	t0 = bu_now();
+	rate = rawstore_run(path, opt_batch, 0, payload, opt_size,
+	    opt_raw_secs);
+	if (rate > 0)
+		printf("     cpu raw us/row: %.2f\n", 1e6 * (bu_self_cpu() -
+		    c0) / (rate * (bu_now() - t0)));
+	return (rate);
 }
 
 /* Median latency of a 4 KB write + fdatasync in dir, in µs. */
@@ -629,6 +665,7 @@ print_row(const char *label, double *f)
 static int
 run_all(double v[BP_N][MAX_RUNS], int r)
 {
+	struct cpu_snap	d0, d1;
 	double	f[BP_N], mstored, c0, c1, t0, t1;
 	char	label[16];
 	int	k, ok;
@@ -641,12 +678,15 @@ run_all(double v[BP_N][MAX_RUNS], int r)
 		f[BP_MEMORY] = run_single("mem", &mstored);
 		c1 = sim_cpu();
 		t1 = bu_now();
+		cpu_snap(&d0);
 		f[BP_DIRECT] = directpub_run(sim_port, "bench-direct", opt_n,
 		    payload, opt_size);
+		cpu_snap(&d1);
+		cpu_print("direct", &d0, &d1, (double)opt_n);
 		/* Whether ampsim (the sink) was the bound of each case. */
 		printf("     ampsim busy: memory %.0f%%, direct %.0f%% of "
 		    "the case's time\n", 100 * (c1 - c0) / (t1 - t0),
-		    100 * (sim_cpu() - c1) / (bu_now() - t1));
+		    100 * (d1.sim - d0.sim) / (d1.wall - d0.wall));
 	}
 	f[BP_RAW] = run_raw(statedir);
 	f[BP_PROCS] = run_procs();

@@ -10,11 +10,14 @@
  * Invariant: every time is taken from CLOCK_MONOTONIC.
  */
 
+#include <sys/resource.h>
 #include <sys/vfs.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -73,4 +76,73 @@ bu_workdir(char *buf, size_t cap, const char *want, const char *prog)
 		return (-1);
 	}
 	return (0);
+}
+
+/* One thread's comm and CPU seconds from its stat file; -1 if unreadable. */
+static int
+bu_stat_cpu(const char *path, char *comm, size_t len, double *cpu)
+{
+	char			 buf[1024], *open_, *close_;
+	unsigned long long	 ut, st;
+	size_t			 n;
+	FILE			*f;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return (-1);
+	n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* pid (comm) state ...: comm may hold spaces and ')', so the last. */
+	if ((open_ = strchr(buf, '(')) == NULL ||
+	    (close_ = strrchr(buf, ')')) == NULL || close_ < open_)
+		return (-1);
+	n = (size_t)(close_ - open_ - 1);
+	if (n >= len)
+		n = len - 1;
+	memcpy(comm, open_ + 1, n);
+	comm[n] = '\0';
+	/* After ") ": state ppid pgrp session tty tpgid flags minflt
+	 * cminflt majflt cmajflt utime stime (fields 3..15). */
+	if (sscanf(close_ + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+	    "%llu %llu", &ut, &st) != 2)
+		return (-1);
+	*cpu = (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+	return (0);
+}
+
+double
+bu_task_cpu(pid_t pid, const char *comm, int want)
+{
+	char		 dir[64], path[384], name[64];
+	struct dirent	*de;
+	double		 sum = 0, c;
+	DIR		*d;
+
+	if (pid <= 0)
+		return (0);
+	snprintf(dir, sizeof dir, "/proc/%ld/task", (long)pid);
+	if ((d = opendir(dir)) == NULL)
+		return (0);
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof path, "%s/%s/stat", dir, de->d_name);
+		if (bu_stat_cpu(path, name, sizeof name, &c) == -1)
+			continue;
+		if (comm == NULL || (strcmp(name, comm) == 0) == (want != 0))
+			sum += c;
+	}
+	closedir(d);
+	return (sum);
+}
+
+double
+bu_self_cpu(void)
+{
+	struct rusage	ru;
+
+	if (getrusage(RUSAGE_SELF, &ru) == -1)
+		return (0);
+	return ((double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+	    (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
 }

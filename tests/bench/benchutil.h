@@ -5,12 +5,15 @@
 
 /*
  * benchutil: what bench-store and bench-publish (and rawstore, their
- * shared baseline) share: the monotonic clock in seconds, medians, and
- * a work directory on a real disk.  See benchutil.c.
+ * shared baseline) share: the monotonic clock in seconds, medians, a
+ * work directory on a real disk, and the CPU time of another process's
+ * threads.  See benchutil.c.
  */
 
 #ifndef AMPSD_BENCH_BENCHUTIL_H
 #define AMPSD_BENCH_BENCHUTIL_H
+
+#include <sys/types.h>
 
 #include <stddef.h>
 
@@ -30,5 +33,15 @@ double	 bu_median(double *, int);
  * or -1 with errno set and buf[0] = '\0'.
  */
 int	 bu_workdir(char *, size_t, const char *, const char *);
+
+/*
+ * CPU time (user + system, seconds) of process pid's threads named comm
+ * (want 1), of its other threads (want 0), or of all of them (comm
+ * NULL), from /proc/pid/task/N/stat; 0 when pid is gone.
+ */
+double	 bu_task_cpu(pid_t, const char *, int);
+
+/* This process's CPU time (all threads, user + system), seconds. */
+double	 bu_self_cpu(void);
 
 #endif /* AMPSD_BENCH_BENCHUTIL_H */

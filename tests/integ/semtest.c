@@ -689,11 +689,92 @@ s_heldreply(void)
 	ampsipc_close(h);
 }
 
+/*
+ * A refusal of a publish an earlier daemon stored reaches the program
+ * that adopted it (docs/IPC.md §11): with AMPS down, A, B (not JSON on
+ * a SOW topic) and C are stored; ampsd restarts under the program, and
+ * AMPS, back, refuses B.  The refusal comes before the program adopts
+ * (late 0: the new daemon sends them as soon as AMPS is back, before
+ * the program's next call reconnects) or while its adoption waits
+ * (late 1: AMPS comes back only after the program reconnected).  Either
+ * way A and C are told PERSISTED, B FAILED with AMPS's reason, and a
+ * flush leaves nothing unpersisted.
+ */
+/*
+ * After an ampsd restart: the first call notices it, reconnects (the
+ * adoption requests go first) and fails CLOSED (docs/IPC.md §11); the
+ * second ping's PONG then follows the adoption.
+ */
+static void
+ping_again(struct ampsipc *h)
+{
+	(void)ampsipc_ping(h, 20000);
+	check(h, ampsipc_ping(h, 20000) == 0, "ping after the restart");
+}
+
+static void
+adoptfail(int late)
+{
+	struct ampsipc	*h = conn("semtest");
+	struct pubev	 e;
+	int		 rc, i;
+
+	memset(&e, 0, sizeof e);
+	(void)ampsipc_set_reconnect(h, 30000);
+	ampsipc_set_pub_handler(h, on_pub, &e);
+	hook("stop-sim");
+	check(h, ampsipc_publish(h, "sd", "{\"id\":71}", 9, NULL,
+	    &e.reqid[0]) == 0, "publish A");
+	check(h, ampsipc_publish(h, "sd", "not json", 8, NULL,
+	    &e.reqid[1]) == 0, "publish B");
+	check(h, ampsipc_publish(h, "sd", "{\"id\":73}", 9, NULL,
+	    &e.reqid[2]) == 0, "publish C");
+	check(h, ampsipc_wait_stored(h, 20000) == 0, "stored");
+	if (late) {
+		hook("restart-ampsd-down");
+		ping_again(h);
+		hook("start-sim");
+	} else {
+		hook("restart-ampsd-refused");
+		ping_again(h);
+	}
+	rc = ampsipc_publish_flush(h, 30000);
+	check(h, rc == 0 && ampsipc_unpersisted(h) == 0, "flush (rc %d, "
+	    "error %d, %llu left)", rc, ampsipc_error(h),
+	    (unsigned long long)ampsipc_unpersisted(h));
+	check(h, ampsipc_reconnects(h) == 1, "reconnected once (%llu)",
+	    (unsigned long long)ampsipc_reconnects(h));
+	for (i = 0; i < 3; i++)
+		check(h, e.stored[i] == 1 && e.persisted[i] + e.failed[i] == 1,
+		    "publish %c: stored %d persisted %d failed %d", 'A' + i,
+		    e.stored[i], e.persisted[i], e.failed[i]);
+	check(h, e.persisted[0] == 1 && e.persisted[2] == 1,
+	    "A and C persisted");
+	check(h, e.failed[1] == 1 && strstr(e.reason, "parse") != NULL,
+	    "B failed with AMPS's reason (\"%s\")", e.reason);
+	check(h, ampsipc_failed(h) == 1, "one failed (%llu)",
+	    (unsigned long long)ampsipc_failed(h));
+	ampsipc_close(h);
+}
+
+static void
+s_adoptfail(void)
+{
+	adoptfail(0);
+}
+
+static void
+s_adoptfaillate(void)
+{
+	adoptfail(1);
+}
+
 static const struct {
 	const char	*name;
 	void		(*fn)(void);
 } scen[] = {
 	{ "restart", s_restart },
+	{ "adoptfail", s_adoptfail }, { "adoptfaillate", s_adoptfaillate },
 	{ "flushconn", s_flushconn }, { "flushfast", s_flushfast },
 	{ "delta2", s_delta2 }, { "pausereconnect", s_pausereconnect },
 	{ "down", s_down }, { "authfail", s_authfail },

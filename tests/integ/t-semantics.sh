@@ -7,7 +7,8 @@
 #   a paused subscription stays paused across a reconnect
 #   delta subscriptions get deltas beside another program's full one
 #   commands while AMPS is unreachable; why a connection is down
-#   a refused publish says why; the generic command; sequenced sow_delete
+#   a refused publish says why, also one adopted after an ampsd restart;
+#   the generic command; sequenced sow_delete
 #   legacy header protocols refused by ampsd -t; ampsctl's seams
 . "$(dirname "$0")/lib.sh"
 
@@ -55,6 +56,19 @@ parked() {
 count_ge() {
 	[ "$("$1")" -ge "$2" ]
 }
+refusals() {
+	grep -c 'connection main: server refused message' "$T/ampsd.log"
+}
+# sim_again: ampsim again on its port and log (it was stopped by a hook).
+sim_again() {
+	rm -f "$T/sim3.port"
+	"$AMPSIM" -p "$SIM_PORT" --admin-port 0 --port-file "$T/sim3.port" \
+	    -d "$T/sim.txlog" "${SARGS[@]}" >>"$T/sim.log" 2>&1 &
+	echo $! >"$T/sim.pid"
+	EXTRA="$EXTRA $!"
+	wait_for 30 test -s "$T/sim3.port" || fail "ampsim did not start again"
+	ADMINPORT=$(sed -n 's/^admin=//p' "$T/sim3.port")
+}
 wait_for 20 count_ge main_ready 1 || fail "main never ready"
 
 # sem_hook LINE: do what a scenario's hook asks.
@@ -80,6 +94,24 @@ sem_hook() {
 		    --port-file "$T/sim2.port" -d "$T/sim.txlog" \
 		    "${SARGS[@]}" >>"$T/sim.log" 2>&1 ) &
 		EXTRA="$EXTRA $!"
+		;;
+	"HOOK restart-ampsd-down")
+		stop_ampsd
+		start_ampsd
+		;;
+	"HOOK restart-ampsd-refused")
+		n=$(refusals)
+		stop_ampsd
+		sim_again
+		start_ampsd
+		wait_for 30 count_ge refusals $((n + 1)) ||
+		    fail "the new daemon's message was not refused"
+		;;
+	"HOOK start-sim")
+		n=$(main_ready)
+		sim_again
+		wait_for 30 count_ge main_ready $((n + 1)) ||
+		    fail "main not ready after ampsim came back"
 		;;
 	"HOOK restart-ampsd")
 		n=$(main_ready)
@@ -113,6 +145,13 @@ grep -q '^ok scenario restart' "$T/results" || fail "scenario restart"
     fail "ampsub rs"
 seq 1 100 | sed 's/.*/{"n":&}/' | diff - "$T/rs" >"$T/rs.diff" ||
     fail "publishes across the restart: $(head -5 "$T/rs.diff")"
+
+# A refusal of a publish stored before an ampsd restart reaches the
+# program that adopted it, whether it came before or after the adoption.
+run_semtest adoptfail adoptfaillate
+grep -q '^ok scenario adoptfail$' "$T/results" || fail "scenario adoptfail"
+grep -q '^ok scenario adoptfaillate' "$T/results" ||
+    fail "scenario adoptfaillate"
 
 # A sow_delete goes upstream with its sequence (PROTOCOL.md §7.1).
 grep -q 'wire -> .*"c":"sow_delete".*"s":' "$T/ampsd.log" ||

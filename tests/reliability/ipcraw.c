@@ -23,6 +23,10 @@
  *		(what libampsipc would never send), then a PING; print
  *		"discard: error=C" (C: the ERROR code, 0 if none) once the
  *		PONG is in
+ *	ipcraw -S socket qack TOPIC BOOKMARKS
+ *		after the handshake, a QUEUE_ACK of BOOKMARKS (a comma
+ *		list) on TOPIC, whatever this program was delivered, then
+ *		a PING; print "qack: error=C" once the PONG is in
  *
  * Exit status: 0 done (the verdict is in the output), 1 usage or
  * connect error.
@@ -56,6 +60,8 @@
 #define T_PING		5
 #define T_PONG		6
 #define T_DISCARD	203
+#define T_QUEUE_ACK	204
+#define TAG_TOPIC	2
 #define TAG_SUB_ID	10
 #define TAG_BOOKMARK	13
 #define T_STORED	102
@@ -402,17 +408,21 @@ str_field(unsigned char *p, uint16_t tag, const char *s)
 	return (6 + n);
 }
 
-/* discard: a DISCARD for a durable name this program does not hold. */
+/*
+ * One frame of type with two string fields (tag1 s1, tag2 s2), then a
+ * PING; print "what: error=C" once the PONG is in.
+ */
 static int
-cmd_discard(const char *sock, const char *name, const char *bm)
+cmd_two(const char *sock, const char *what, uint16_t type, uint16_t tag1,
+    const char *s1, uint16_t tag2, const char *s2)
 {
 	struct verdict	 v;
 	unsigned char	 buf[4096];
 	size_t		 len;
 	int		 fd;
 
-	if (strlen(name) + strlen(bm) > 2048) {
-		fprintf(stderr, "ipcraw: name or bookmark too long\n");
+	if (strlen(s1) + strlen(s2) > 2048) {
+		fprintf(stderr, "ipcraw: %s: arguments too long\n", what);
 		return (1);
 	}
 	memset(&v, 0, sizeof v);
@@ -428,14 +438,14 @@ cmd_discard(const char *sock, const char *name, const char *bm)
 		return (1);
 	}
 	len = HDR_LEN;
-	len += str_field(buf + len, TAG_SUB_ID, name);
-	len += str_field(buf + len, TAG_BOOKMARK, bm);
-	hdr(buf, (uint32_t)len, T_DISCARD, 0, 2, 0);
+	len += str_field(buf + len, tag1, s1);
+	len += str_field(buf + len, tag2, s2);
+	hdr(buf, (uint32_t)len, type, 0, 2, 0);
 	hdr(buf + len, HDR_LEN, T_PING, 0, 3, 0);
 	len += HDR_LEN;
 	if (send_all(fd, buf, len) == 0)
 		read_verdict(fd, &v, T_PONG, 5000);
-	printf("discard: error=%d\n", v.error);
+	printf("%s: error=%d\n", what, v.error);
 	close(fd);
 	return (0);
 }
@@ -466,9 +476,13 @@ main(int argc, char **argv)
 	if (strcmp(argv[0], "bad") == 0 && argc == 2)
 		return (cmd_bad(sock, argv[1]));
 	if (strcmp(argv[0], "discard") == 0 && argc == 3)
-		return (cmd_discard(sock, argv[1], argv[2]));
+		return (cmd_two(sock, "discard", T_DISCARD, TAG_SUB_ID,
+		    argv[1], TAG_BOOKMARK, argv[2]));
+	if (strcmp(argv[0], "qack") == 0 && argc == 3)
+		return (cmd_two(sock, "qack", T_QUEUE_ACK, TAG_TOPIC,
+		    argv[1], TAG_BOOKMARK, argv[2]));
 usage:
 	fprintf(stderr, "usage: ipcraw -S socket hold N MS | bad KIND | "
-	    "discard NAME BOOKMARK\n");
+	    "discard NAME BOOKMARK | qack TOPIC BOOKMARKS\n");
 	return (1);
 }

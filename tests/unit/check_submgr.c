@@ -133,33 +133,73 @@ static char	got[8][128];
 static int	ngot;
 
 static void
-lease_cb(const char *s, void *arg)
+lease_cb(const char *topic, const char *s, void *arg)
 {
 	(void)arg;
-	strcpy(got[ngot++], s);
+	snprintf(got[ngot++], sizeof got[0], "%s:%s", topic, s);
 }
 
 START_TEST(test_leases)
 {
 	struct submgr		*sm = submgr_create();
 	struct submgr_sub	*s;
+	char			*topic = NULL;
 	int			 x;
 
 	s = submgr_sub_new(sm, &x, 1, "q", NULL);
-	submgr_lease_add(s, "1|1|");
-	submgr_lease_add(s, "1|2|");
-	submgr_lease_add(s, "1|3|");
-	ck_assert_int_eq(submgr_lease_drop(s, "1|2|"), 1);
-	ck_assert_int_eq(submgr_lease_drop(s, "1|2|"), 0);
+	s->topic = strdup("q");		/* the subscription's topic */
+	submgr_lease_add(s, NULL, "1|1|");
+	submgr_lease_add(s, "q", "1|2|");
+	submgr_lease_add(s, NULL, "1|3|");
+	ck_assert_int_eq(submgr_lease_drop(s, "1|2|", &topic), 1);
+	ck_assert_str_eq(topic, "q");
+	free(topic);
+	ck_assert_int_eq(submgr_lease_drop(s, "1|2|", NULL), 0);
 	ngot = 0;
 	submgr_lease_chunks(s, 1, lease_cb, NULL);
 	ck_assert_int_eq(ngot, 2);
-	ck_assert_str_eq(got[0], "1|1|");
-	ck_assert_str_eq(got[1], "1|3|");
+	ck_assert_str_eq(got[0], "q:1|1|");
+	ck_assert_str_eq(got[1], "q:1|3|");
 	ngot = 0;
 	submgr_lease_chunks(s, 0, lease_cb, NULL);
 	ck_assert_int_eq(ngot, 1);
-	ck_assert_str_eq(got[0], "1|1|,1|3|");
+	ck_assert_str_eq(got[0], "q:1|1|,1|3|");
+	submgr_free(sm);
+}
+END_TEST
+
+/* A regex subscription leases messages of several topics. */
+START_TEST(test_lease_topics)
+{
+	struct submgr		*sm = submgr_create();
+	struct submgr_sub	*s;
+	char			*topic = NULL;
+	int			 x;
+
+	s = submgr_sub_new(sm, &x, 1, "r", NULL);
+	s->topic = strdup("q\\..*");
+	submgr_lease_add(s, "q.a", "1|1|");
+	submgr_lease_add(s, "q.a", "1|2|");
+	submgr_lease_add(s, "q.b", "1|3|");
+	submgr_lease_add(s, "q.a", "1|4|");
+	submgr_lease_add(s, "q.a", "1|5|");
+	submgr_lease_add(s, "q.a", "1|6|");
+	ngot = 0;
+	submgr_lease_chunks(s, 2, lease_cb, NULL);
+	ck_assert_int_eq(ngot, 4);
+	ck_assert_str_eq(got[0], "q.a:1|1|,1|2|");
+	ck_assert_str_eq(got[1], "q.b:1|3|");
+	ck_assert_str_eq(got[2], "q.a:1|4|,1|5|");
+	ck_assert_str_eq(got[3], "q.a:1|6|");
+	ck_assert_int_eq(submgr_lease_drop(s, "1|3|", &topic), 1);
+	ck_assert_str_eq(topic, "q.b");
+	free(topic);
+	ck_assert_int_eq(submgr_lease_drop(s, "1|3|", &topic), 0);
+	submgr_lease_clear(s);
+	ck_assert_uint_eq(s->nleases, 0);
+	ngot = 0;
+	submgr_lease_chunks(s, 0, lease_cb, NULL);
+	ck_assert_int_eq(ngot, 0);
 	submgr_free(sm);
 }
 END_TEST
@@ -283,6 +323,7 @@ submgr_suite(void)
 	tcase_add_test(tc, test_many);
 	tcase_add_test(tc, test_cmds);
 	tcase_add_test(tc, test_leases);
+	tcase_add_test(tc, test_lease_topics);
 	tcase_add_test(tc, test_opts);
 	tcase_add_test(tc, test_errmap_conn);
 	tcase_add_test(tc, test_cmdhdr);
