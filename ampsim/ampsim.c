@@ -329,7 +329,7 @@ main(int argc, char **argv)
 	sim_log(LOG_INFO, "ampsim: ready (version %s, log %s)",
 	    AMPSIM_VERSION, conf.dir ? conf.dir : "in memory");
 
-	event_base_dispatch(sim_base);
+	passtime_run(sim_base);
 
 	listener_stop();
 	admin_stop();

@@ -9,6 +9,7 @@
  * are in docs/PROTOCOL.md (section numbers "§n" below refer to it).
  *
  *   ampsim.c    main: options, event loop, signals, shutdown
+ *   passtime.c  runs the loop; AMPSIM_SLOW_PASS_US times its passes
  *   simconf.c   configuration: defaults, config file, topic lookup
  *   simutil.c   logging, growable buffers, u64 hash map, clock helpers
  *   listener.c  TCP / TLS / unix listeners, accept
@@ -213,6 +214,14 @@ void		 conf_dump(void);
 
 extern struct event_base *sim_base;
 extern uint64_t		  sim_pubid;	/* server publisher id */
+
+/* ----------------------------------------------------------- passtime.c */
+
+/* Frames dispatched / queued since start (session.c counts them). */
+extern uint64_t		  sim_frames_in;
+extern uint64_t		  sim_frames_out;
+/* Run the loop; AMPSIM_SLOW_PASS_US=N times its passes. */
+void	 passtime_run(struct event_base *);
 
 /* ----------------------------------------------------------- listener.c */
 

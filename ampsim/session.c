@@ -245,6 +245,7 @@ sess_send(struct sess *s, const char *frame, size_t len)
 	}
 	sbuf_add(&s->out, frame, len);
 	s->frames_out++;
+	sim_frames_out++;
 	if (s->out.len - s->out_off > conf.out_limit) {
 		sess_kill(s, "slow client: %zu bytes queued (limit %zu)",
 		    s->out.len - s->out_off, conf.out_limit);
@@ -689,6 +690,7 @@ sess_dispatch(struct sess *s, const char *body, uint32_t blen)
 	char			 esc[96];
 
 	s->frames_in++;
+	sim_frames_in++;
 	if (cmd_decode(&c, body, blen, &arena, &why) != 0) {
 		sess_kill(s, "malformed frame: %s", why);
 		return;
