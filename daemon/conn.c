@@ -151,6 +151,7 @@ conn_send_wr(struct conn *c, void (*fill)(struct conn *, struct amps_wr *,
 			conn_trace_frame(c, 1, buf + 4, (size_t)n - 4, 0);
 			conn_out_put(c, buf, (size_t)n);
 			c->frames_out++;
+			loop_frames_out++;
 			break;
 		}
 		if (buf != small)
@@ -173,6 +174,7 @@ conn_send_raw(struct conn *c, const void *p, size_t len)
 		conn_trace_frame(c, 1, (const char *)p + 4, len - 4, 0);
 	conn_out_put(c, p, len);
 	c->frames_out++;
+	loop_frames_out++;
 	conn_io_flush(c);
 	return (0);
 }
@@ -865,6 +867,7 @@ conn_frame(struct conn *c, const char *body, uint32_t len)
 	int		 rc;
 
 	c->frames_in++;
+	loop_frames_in++;
 	if ((rc = amps_hdr_parse(body, len, &h)) != 0) {
 		conn_trace_frame(c, 0, body, len, len);
 		c->why = ERRMAP_CONN_PROTOCOL;

@@ -24,14 +24,24 @@
  *   (3) Objects queued with loop_defer_free() are freed after the flush
  *       of the pass that queued them, never inside their own callback.
  *   (4) Time for timers comes from CLOCK_MONOTONIC (loop_now_ms()).
+ *   (5) With AMPSD_SLOW_PASS_US=N in the environment (a diagnostic for
+ *       tail latency, docs/BENCHMARKS.md) every pass, flush hook
+ *       included, is timed in thread CPU time; a pass over N us is
+ *       logged (warning) with the frames it took in and sent out
+ *       (loop_frames_in/out, counted by conn.c, conn-io.c, publish.c and
+ *       subpath-out.c), and every LOOP_REPORT_MS the CPU p50/p99/p99.9/
+ *       max of the passes that took frames in.  Unset, the only cost is
+ *       one test per pass and the two counters.
  */
 
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
 
+#include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include <event2/event.h>
@@ -59,6 +69,17 @@ static void			*loop_term_arg;
 static int			 loop_terms;	/* SIGTERM/SIGINT seen */
 static struct loop_free		*loop_frees;
 static uint64_t			 loop_npasses;
+
+uint64_t			 loop_frames_in;
+uint64_t			 loop_frames_out;
+
+/* Pass timing (invariant 5); loop_slow_us < 0: off. */
+#define LOOP_HIST	20000		/* 1 us buckets; more = the last */
+#define LOOP_REPORT_MS	2000
+static long long		 loop_slow_us = -1;
+static uint32_t			*loop_hist;
+static uint64_t			 loop_hn, loop_hmax, loop_hcpu, loop_hframes;
+static uint64_t			 loop_hnext;
 
 /* Handle a signal (called from the loop by libevent, not async). */
 static void
@@ -172,15 +193,114 @@ loop_run_frees(void)
 	}
 }
 
+/* Thread CPU time in nanoseconds. */
+static uint64_t
+loop_cpu_ns(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ((uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec);
+}
+
+/* Read AMPSD_SLOW_PASS_US (invariant 5). */
+static void
+loop_timing_init(void)
+{
+	const char	*v = getenv("AMPSD_SLOW_PASS_US");
+	char		*end;
+	long long	 n;
+
+	loop_slow_us = -1;
+	if (v == NULL || *v == '\0')
+		return;
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	if (errno != 0 || *end != '\0' || n < 0) {
+		log_warnx("loop: AMPSD_SLOW_PASS_US=%s is not a number of "
+		    "microseconds, passes not timed", v);
+		return;
+	}
+	if (loop_hist == NULL)
+		loop_hist = xcalloc(LOOP_HIST + 1, sizeof *loop_hist);
+	loop_slow_us = n;
+	loop_hnext = loop_now_ms() + LOOP_REPORT_MS;
+	log_warnx("loop: timing passes, logging those over %lld us of cpu", n);
+}
+
+/* CPU time under which a fraction q of the timed passes lie (us). */
+static uint64_t
+loop_quantile(double q)
+{
+	uint64_t	want, seen = 0;
+	size_t		i;
+
+	if ((want = (uint64_t)(q * (double)loop_hn)) == 0)
+		want = 1;
+	for (i = 0; i < LOOP_HIST; i++)
+		if ((seen += loop_hist[i]) >= want)
+			return (i);
+	return (loop_hmax);
+}
+
+/* Log and reset the summary of the passes that took frames in. */
+static void
+loop_report(void)
+{
+	if (loop_hn > 0)
+		log_warnx("loop: %llu passes with input, cpu us p50 %llu p99 "
+		    "%llu p99.9 %llu max %llu, %.3f us cpu per frame in "
+		    "(%llu frames)", (unsigned long long)loop_hn,
+		    (unsigned long long)loop_quantile(0.50),
+		    (unsigned long long)loop_quantile(0.99),
+		    (unsigned long long)loop_quantile(0.999),
+		    (unsigned long long)loop_hmax,
+		    loop_hframes ? (double)loop_hcpu / 1000.0 /
+		    (double)loop_hframes : 0.0,
+		    (unsigned long long)loop_hframes);
+	memset(loop_hist, 0, (LOOP_HIST + 1) * sizeof *loop_hist);
+	loop_hn = loop_hmax = loop_hcpu = loop_hframes = 0;
+	loop_hnext = loop_now_ms() + LOOP_REPORT_MS;
+}
+
+/* Account one timed pass. */
+static void
+loop_timed(uint64_t ns, uint64_t in, uint64_t out)
+{
+	uint64_t	us = ns / 1000;
+
+	if (us > (uint64_t)loop_slow_us)
+		log_warnx("loop: slow pass: %llu us cpu, %llu frames in, "
+		    "%llu out", (unsigned long long)us,
+		    (unsigned long long)in, (unsigned long long)out);
+	if (in > 0) {
+		loop_hist[us < LOOP_HIST ? us : LOOP_HIST]++;
+		loop_hn++;
+		loop_hcpu += ns;
+		loop_hframes += in;
+		if (us > loop_hmax)
+			loop_hmax = us;
+	}
+	if (loop_now_ms() >= loop_hnext)
+		loop_report();
+}
+
 /*
  * Run until loop_exit().  Returns the status passed to loop_exit().
  */
 int
 loop_run(void)
 {
-	int	rv;
+	uint64_t	t0 = 0, in0 = 0, out0 = 0;
+	int		rv;
 
+	loop_timing_init();
 	while (!loop_stop) {
+		if (loop_slow_us >= 0) {
+			in0 = loop_frames_in;
+			out0 = loop_frames_out;
+			t0 = loop_cpu_ns();
+		}
 		rv = event_base_loop(loop_evbase, EVLOOP_ONCE);
 		if (rv == -1)
 			fatalx("loop: event_base_loop failed");
@@ -188,9 +308,14 @@ loop_run(void)
 		if (loop_flush != NULL)
 			loop_flush(loop_flush_arg);
 		loop_run_frees();
+		if (loop_slow_us >= 0)
+			loop_timed(loop_cpu_ns() - t0, loop_frames_in - in0,
+			    loop_frames_out - out0);
 		if (rv == 1 && !loop_stop)
 			fatalx("loop: no events left (a bug)");
 	}
+	if (loop_slow_us >= 0)
+		loop_report();
 	return (loop_status);
 }
 

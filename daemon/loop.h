@@ -35,4 +35,8 @@ void		 loop_done(void);
 uint64_t	 loop_now_ms(void);
 uint64_t	 loop_passes(void);
 
+/* Frames taken in / sent out, for AMPSD_SLOW_PASS_US (loop.c (5)). */
+extern uint64_t	 loop_frames_in;
+extern uint64_t	 loop_frames_out;
+
 #endif /* AMPSD_LOOP_H */

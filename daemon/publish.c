@@ -430,6 +430,7 @@ publish_h(struct ipc_client *cl, const struct ipcwire_msg *m, void *arg)
 
 	uint64_t		 seq;
 
+	loop_frames_in++;
 	if ((sc = server_find(srv, ipcwire_str(m, AMPSIPC_T_CONN))) == NULL)
 		return (AMPSIPC_E_NO_SUCH_CONNECTION);
 	return (publish_store(srv, sc, cl, m,

@@ -259,6 +259,7 @@ sp_send_msg(struct subpath *sp, struct ipc_client *cl, uint32_t reqid,
 	sp_fill_msg(&e, sp->ebuf, sp->ecap, reqid, m);
 	if (ipcwire_end(&e, &len) == -1)
 		return;
+	loop_frames_out++;
 	(void)ipc_client_send_frame(cl, sp->ebuf, len);
 }
 
