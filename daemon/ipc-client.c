@@ -71,6 +71,10 @@
  *     topic_check() (topic.c) before the ACL hook and before any
  *     handler: a bad one gets INVALID_TOPIC with the reason, and nothing
  *     of it is stored or sent upstream.
+ * 10. ev_write is added to epoll only while a send would block
+ *     (wr_waiting): sendable output is written by making the event
+ *     active (wr_armed), which costs no epoll_ctl, and a send that
+ *     returns EAGAIN adds it until everything sendable is written.
  */
 
 #include "config.h"
@@ -179,6 +183,7 @@ ipc_client_close(struct ipc_client *c)
 		ipc->h.closed(c, ipc->h.arg);
 	event_del(c->ev_read);
 	event_del(c->ev_write);
+	c->wr_waiting = 0;
 	event_del(c->ev_linger);
 	event_del(c->ev_yield);
 	if (c->fd != -1)
@@ -336,8 +341,8 @@ ipc_client_sendable(const struct ipc_client *c)
 /*
  * Have the sendable output written in this pass: event_active runs the
  * write callback after the callback that queued it, so a burst queued by
- * one callback still leaves in one send.  The persistent EV_WRITE stays
- * added while armed, for a send that would block.
+ * one callback still leaves in one send.  The persistent EV_WRITE is
+ * added only when a send would block (invariant 10).
  */
 static void
 ipc_client_kick(struct ipc_client *c)
@@ -346,7 +351,6 @@ ipc_client_kick(struct ipc_client *c)
 	    (c->flags & IPC_CLIENT_CLOSED))
 		return;
 	c->wr_armed = 1;
-	event_add(c->ev_write, NULL);
 	event_active(c->ev_write, EV_WRITE, 1);
 }
 
@@ -630,15 +634,23 @@ ipc_client_write_cb(evutil_socket_t fd, short what, void *arg)
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				/* Wait for the socket (invariant 10). */
+				if (!c->wr_waiting &&
+				    event_add(c->ev_write, NULL) == 0)
+					c->wr_waiting = 1;
 				return;
+			}
 			ipc_client_close(c);
 			return;
 		}
 		outq_consume(&c->out, (size_t)n);
 	}
 	c->wr_armed = 0;
-	event_del(c->ev_write);
+	if (c->wr_waiting) {
+		event_del(c->ev_write);
+		c->wr_waiting = 0;
+	}
 	if (outq_pending(&c->out) > 0)
 		return;		/* the rest is held until ipc_release() */
 	outq_shrink(&c->out, IPC_IN_KEEP);

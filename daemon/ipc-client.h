@@ -81,7 +81,9 @@ struct ipc_client {
 	size_t			 inlen;
 	size_t			 incap;
 	struct outq		 out;		/* output (frames), hold point */
-	int			 wr_armed;	/* ev_write added and made active */
+	int			 wr_armed;	/* a write is due (ev_write active
+						   or waiting) */
+	int			 wr_waiting;	/* ev_write added: send blocked */
 
 	unsigned int		 pass_frames;	/* since it last ran dry */
 	uint64_t		 yields;	/* pass_max reached */
