@@ -11,7 +11,7 @@
  *   ampsim.c    main: options, event loop, signals, shutdown
  *   passtime.c  runs the loop; AMPSIM_SLOW_PASS_US times its passes
  *   simconf.c   configuration: defaults, config file, topic lookup
- *   simutil.c   logging, growable buffers, u64 hash map, clock helpers
+ *   simutil.c   logging, growable buffers, clock helpers
  *   listener.c  TCP / TLS / unix listeners, accept
  *   session.c   one client connection: read loop, ordered output queue,
  *               slow-client limit, state machine, command dispatch
@@ -19,6 +19,7 @@
  *   publish.c   publish / delta_publish / sow_delete sequencing,
  *               duplicate detection, persisted acks (§6.6, §7)
  *   txlog.c     the on-disk transaction log, bookmarks, replay index (§8)
+ *   bmindex.c   its bookmark index: per publisher, sorted blocks (pure)
  *   subs.c      subscriptions, fan-out, conflation, pagination (§4.5)
  *   subindex.c  all subscriptions, indexed by literal topic for fan-out
  *   replay.c    bookmark subscriptions: replay, ranges, rates (§8.4)
@@ -44,7 +45,6 @@
 #include <openssl/ssl.h>
 
 #include "amps.h"
-#include "u64map.h"
 
 #ifndef TAILQ_FOREACH_SAFE
 #define TAILQ_FOREACH_SAFE(var, head, field, tvar)			\

@@ -29,15 +29,17 @@
  * Invariants:
  *  1. The whole log is also held in memory (this is a test server);
  *     record i on disk is txlog_get(i).
- *  2. Bookmark "<pub>|<seq>|" maps to exactly one record index; the
- *     index is rebuilt from the file at startup.
- *  3. pub_max[pub] is the highest seq of any record of pub.
+ *  2. Bookmark "<pub>|<seq>|" maps to exactly one record index (the
+ *     last record of that identity), exactly: bmindex.c keys on the
+ *     pair itself; the index is rebuilt from the file at startup.
+ *  3. bmindex_max(pub) is the highest seq of any record of pub.
  *  4. No persisted ack is sent for a record before txlog_flush() wrote
  *     it (and fsynced it when asked).
  *  5. Appending never moves what is there: records live in chunks of
- *     TXLOG_CHUNK that are never reallocated, and the indexes grow
- *     incrementally (u64map), so no append pays for copying the whole
- *     log or rehashing a whole index (tail latency).
+ *     TXLOG_CHUNK that are never reallocated, and the bookmark index
+ *     appends to per-publisher blocks that never move (bmindex.c), so
+ *     no append pays for copying the whole log or rehashing a whole
+ *     index (tail latency).
  */
 
 #include <sys/stat.h>
@@ -50,6 +52,7 @@
 #include <unistd.h>
 
 #include "ampsim.h"
+#include "bmindex.h"
 
 #define TXLOG_MAGIC	"AMPSIMT1"
 #define TXLOG_FIXED	(1 + 1 + 2 + 2 + 2 + 8 + 8 + 8)
@@ -59,8 +62,7 @@
 static struct txrec	**chunks;
 static size_t		 nchunks, capchunks;
 static size_t		 nrecs;
-static struct u64map	 bm_index;	/* mix(pub,seq) -> index */
-static struct u64map	 pub_max;
+static struct bmindex	 bm_index;	/* (pub, seq) -> index, pub max */
 static int		 logfd = -1;
 static struct sbuf	 wbuf;
 static off_t		 logsize;
@@ -74,19 +76,10 @@ rec_at(size_t i)
 	return (&chunks[i / TXLOG_CHUNK][i % TXLOG_CHUNK]);
 }
 
-/* Key for the bookmark index. */
-static uint64_t
-bm_key(uint64_t pub, uint64_t seq)
-{
-	return (pub * 0x9e3779b97f4a7c15ULL ^ (seq + 0x632be59bd9b4e019ULL));
-}
-
 /* Add a record to memory and the indexes. */
 static size_t
 txlog_add_mem(const struct txrec *r)
 {
-	uint64_t	m;
-
 	if (nrecs == nchunks * TXLOG_CHUNK) {
 		if (nchunks == capchunks) {
 			capchunks = capchunks ? capchunks * 2 : 16;
@@ -96,9 +89,7 @@ txlog_add_mem(const struct txrec *r)
 	}
 	*rec_at(nrecs) = *r;
 	/* The last record of an identity holds its bookmark. */
-	u64map_put(&bm_index, bm_key(r->pub, r->seq), nrecs);
-	if (!u64map_get(&pub_max, r->pub, &m) || r->seq > m)
-		u64map_put(&pub_max, r->pub, r->seq);
+	bmindex_put(&bm_index, r->pub, r->seq, nrecs);
 	return (nrecs++);
 }
 
@@ -359,7 +350,7 @@ txlog_find(uint64_t pub, uint64_t seq)
 {
 	uint64_t	i;
 
-	if (!u64map_get(&bm_index, bm_key(pub, seq), &i))
+	if (!bmindex_get(&bm_index, pub, seq, &i))
 		return (-1);
 	if (i >= nrecs || rec_at(i)->pub != pub || rec_at(i)->seq != seq)
 		return (-1);
@@ -386,9 +377,7 @@ txlog_find_ts(int64_t usec)
 uint64_t
 txlog_pub_max(uint64_t pub)
 {
-	uint64_t	m;
-
-	return (u64map_get(&pub_max, pub, &m) ? m : 0);
+	return (bmindex_max(&bm_index, pub));
 }
 
 /* Format the bookmark of r. */
