@@ -309,7 +309,8 @@ main(int argc, char **argv)
 	sim_pubid = amps_name_hash(pid, strlen(pid));
 
 	signal(SIGPIPE, SIG_IGN);
-	if ((sim_base = event_base_new()) == NULL)
+	if ((sim_base = event_base_new()) == NULL ||
+	    event_base_priority_init(sim_base, SIM_NPRIO) != 0)
 		sim_fatalx("event_base_new failed");
 	if (txlog_open(conf.dir, err, sizeof err) != 0)
 		sim_fatalx("txlog: %s", err);

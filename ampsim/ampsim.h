@@ -213,6 +213,11 @@ void		 conf_dump(void);
 /* ------------------------------------------------------------- ampsim.c */
 
 extern struct event_base *sim_base;
+/* Event priorities: everything runs at the default, SIM_PRIO_NORMAL;
+ * SIM_PRIO_IDLE runs only when nothing else is active (txlog prefault). */
+#define SIM_NPRIO		3
+#define SIM_PRIO_NORMAL		1	/* libevent's default: SIM_NPRIO / 2 */
+#define SIM_PRIO_IDLE		2
 extern uint64_t		  sim_pubid;	/* server publisher id */
 
 /* ----------------------------------------------------------- passtime.c */
