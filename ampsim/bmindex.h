@@ -3,6 +3,12 @@
  * Copyright (c) 2026 The ampsd authors
  */
 
+/*
+ * bmindex.h: ampsim's bookmark index, (publisher, sequence) -> record
+ * index in sorted per-publisher blocks (bmindex.c).  Pure logic; a
+ * zeroed struct is an empty index.
+ */
+
 #ifndef AMPSIM_BMINDEX_H
 #define AMPSIM_BMINDEX_H
 
