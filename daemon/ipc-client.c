@@ -635,10 +635,16 @@ ipc_client_write_cb(evutil_socket_t fd, short what, void *arg)
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK) {
-				/* Wait for the socket (invariant 10). */
-				if (!c->wr_waiting &&
-				    event_add(c->ev_write, NULL) == 0)
+				/* Wait for the socket (invariant 10); a
+				 * client that cannot wait is closed, not
+				 * left with output that nothing sends. */
+				if (!c->wr_waiting) {
+					if (event_add(c->ev_write, NULL) != 0) {
+						ipc_client_close(c);
+						return;
+					}
 					c->wr_waiting = 1;
+				}
 				return;
 			}
 			ipc_client_close(c);
