@@ -173,7 +173,6 @@ bmindex_put(struct bmindex *x, uint64_t pub, uint64_t seq, uint64_t idx)
 		}
 		p = bm_realloc(NULL, 1, sizeof *p);
 		memset(p, 0, sizeof *p);
-		p->pub = pub;
 		u64map_put(&x->map, pub, x->npubs);
 		x->pubs[x->npubs++] = p;
 	}

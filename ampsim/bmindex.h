@@ -30,7 +30,6 @@ struct bmblk {
 
 /* One publisher: blocks in seq order, plus the rare out-of-order ones. */
 struct bmpub {
-	uint64_t	 pub;
 	struct bmblk	**blk;
 	size_t		 nblk;
 	size_t		 capblk;

@@ -132,12 +132,20 @@ txlog_map(size_t len)
 	return (p);
 }
 
+/* len rounded up to a multiple of TXLOG_HUGE; aborts on overflow. */
+static size_t
+txlog_huge_round(size_t len)
+{
+	if (len > SIZE_MAX - TXLOG_HUGE)
+		sim_fatalx("txlog: record of %zu bytes", len);
+	return ((len + TXLOG_HUGE - 1) / TXLOG_HUGE * TXLOG_HUGE);
+}
+
 /* Bytes of one record chunk's mapping. */
 static size_t
 txlog_chunk_len(void)
 {
-	return ((TXLOG_CHUNK * sizeof **chunks + TXLOG_HUGE - 1) / TXLOG_HUGE *
-	    TXLOG_HUGE);
+	return (txlog_huge_round(TXLOG_CHUNK * sizeof **chunks));
 }
 
 /* Touch pages of p[*done..want) (at most *budget bytes); 1 if short. */
@@ -212,15 +220,6 @@ txlog_prefault_kick(void)
 	if (ev_prefault != NULL &&
 	    !event_pending(ev_prefault, EV_TIMEOUT, NULL))
 		event_active(ev_prefault, EV_TIMEOUT, 1);
-}
-
-/* len rounded up to a multiple of TXLOG_HUGE; aborts on overflow. */
-static size_t
-txlog_huge_round(size_t len)
-{
-	if (len > SIZE_MAX - TXLOG_HUGE)
-		sim_fatalx("txlog: record of %zu bytes", len);
-	return ((len + TXLOG_HUGE - 1) / TXLOG_HUGE * TXLOG_HUGE);
 }
 
 /* len bytes for a record's strings, from the arena (invariant 5). */

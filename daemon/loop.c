@@ -28,7 +28,7 @@
  *       tail latency, docs/BENCHMARKS.md) every pass, flush hook
  *       included, is timed in thread CPU time; a pass over N us is
  *       logged (warning) with the frames it took in and sent out
- *       (loop_frames_in/out, counted by conn.c, conn-io.c, publish.c and
+ *       (loop_frames_in/out, counted by conn.c, publish.c and
  *       subpath-out.c), and every LOOP_REPORT_MS the CPU p50/p99/p99.9/
  *       max of the passes that took frames in.  Unset, the only cost is
  *       one test per pass and the two counters.
