@@ -125,6 +125,10 @@ run_hooked() {
 }
 
 # wait_for SECONDS command...: poll every 0.1 s until the command succeeds.
+# Its arguments are expanded once, by the caller: a value that must be
+# read again on every poll goes inside a function that is the command
+# ("wait_for 30 test "$(count)" = 2" would compare one stale value for
+# 30 s); tests/tools/t-scripts.sh refuses a "$(" in wait_for's arguments.
 # A bound only costs time when the awaited thing never happens, so the
 # scenarios give events 30 s at least (ASan, busy cores); a timing claim
 # is checked separately, from the daemon's timestamps or measured times.

@@ -59,8 +59,9 @@ PB=$SIMPORT
 RB=$(sed -n 's/^repl=//p' "$T/probe2.port")
 AB=$ADMINPORT
 kill "$(cat "$T/probe2.pid")"
-wait_for 10 sh -c "! kill -0 $(cat "$T/probe.pid") && \
-    ! kill -0 $(cat "$T/probe2.pid")" || fail "probes did not stop"
+P1=$(cat "$T/probe.pid") P2=$(cat "$T/probe2.pid")
+wait_for 10 sh -c "! kill -0 $P1 && ! kill -0 $P2" ||
+    fail "probes did not stop"
 rm -f "$T/a.port" "$T/b.port"
 sim a "$PA" "$RA" "$AA" "$RB"
 sim b "$PB" "$RB" "$AB" "$RA"

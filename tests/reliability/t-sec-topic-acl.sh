@@ -160,7 +160,8 @@ ctl nobody subscribe -delta -topic 'grp.y|orders' -n 1 \
     -format '{topic} {data}' -timeout 30000 >"$T/s4d.out" 2>"$T/s4d.err" &
 dsub=$!
 PIDS="$PIDS $dsub"
-wait_for 30 listed "uid=$(id -u nobody) .*topic=grp.y" ||
+NOBODY_UID=$(id -u nobody)
+wait_for 30 listed "uid=$NOBODY_UID .*topic=grp.y" ||
     fail "delta subscription not registered"
 pub_ids orders 10
 pub_ids grp.y 201
