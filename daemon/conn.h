@@ -106,6 +106,7 @@ void		 conn_restart(struct conn *);
 void		 conn_reconnect_now(struct conn *, const char *);
 void		 conn_free(struct conn *);
 void		 conn_pump(struct conn *);
+void		 conn_flush_output(struct conn *);
 void		 conn_flush_upto(struct conn *, uint64_t);
 enum conn_state	 conn_state(const struct conn *);
 const char	*conn_state_name(enum conn_state);

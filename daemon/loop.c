@@ -24,6 +24,9 @@
  *   (3) Objects queued with loop_defer_free() are freed after the flush
  *       of the pass that queued them, never inside their own callback.
  *   (4) Time for timers comes from CLOCK_MONOTONIC (loop_now_ms()).
+ *   (6) loop_in_pass() is true from the start of a pass to the end of its
+ *       flush hook: output queued then may wait for the flush hook to
+ *       write it in one piece (conn.c), which the hook then must do.
  *   (5) With AMPSD_SLOW_PASS_US=N in the environment (a diagnostic for
  *       tail latency, docs/BENCHMARKS.md) every pass, flush hook
  *       included, is timed in thread CPU time; a pass over N us is
@@ -57,6 +60,7 @@ struct loop_free {
 };
 
 static struct event_base	*loop_evbase;
+static int			 loop_passing;	/* invariant 6 */
 static struct event		*loop_sig[5];
 static int			 loop_stop;
 static int			 loop_status;
@@ -301,12 +305,14 @@ loop_run(void)
 			out0 = loop_frames_out;
 			t0 = loop_cpu_ns();
 		}
+		loop_passing = 1;
 		rv = event_base_loop(loop_evbase, EVLOOP_ONCE);
 		if (rv == -1)
 			fatalx("loop: event_base_loop failed");
 		loop_npasses++;
 		if (loop_flush != NULL)
 			loop_flush(loop_flush_arg);
+		loop_passing = 0;
 		loop_run_frees();
 		if (loop_slow_us >= 0)
 			loop_timed(loop_cpu_ns() - t0, loop_frames_in - in0,
@@ -334,6 +340,13 @@ int
 loop_exiting(void)
 {
 	return (loop_stop);
+}
+
+/* Whether a pass or its flush hook is running (invariant 6). */
+int
+loop_in_pass(void)
+{
+	return (loop_passing);
 }
 
 /* Free arg with fn after this pass's flush (invariant 3). */

@@ -30,6 +30,7 @@ void		 loop_set_term(loop_term_fn, void *);
 int		 loop_run(void);
 void		 loop_exit(int status);
 int		 loop_exiting(void);
+int		 loop_in_pass(void);
 void		 loop_defer_free(void (*)(void *), void *);
 void		 loop_done(void);
 uint64_t	 loop_now_ms(void);
