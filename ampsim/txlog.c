@@ -30,14 +30,17 @@
  *
  * In memory, records (struct txrec) sit in chunks of TXLOG_CHUNK and
  * their strings in an arena of TXLOG_ARENA chunks, both anonymous
- * mappings on huge pages (MAP_HUGETLB when the system has some
- * reserved, else madvise(MADV_HUGEPAGE) for transparent ones): no malloc
- * per record, one page fault per 2 MB instead of per 4 kB.  Their pages
- * are touched ahead of use (TXLOG_AHEAD bytes, TXLOG_STEP per run) by an
- * event of the lowest priority, which runs only when nothing else is
- * active, i.e. after the pass's output is written: the faults, and the
- * zeroing of 2 MB each (measured at up to 4-5 ms of CPU on the loaded
- * benchmark machine), leave the path from a publish to its deliveries.
+ * mappings: no malloc per record.  Their pages are touched ahead of use
+ * (TXLOG_AHEAD bytes, TXLOG_STEP per run) by an event of the lowest
+ * priority, which runs only when nothing else is active, i.e. after the
+ * pass's output is written, so page faults leave the path from a
+ * publish to its deliveries.  The pages are small (4 kB, advised
+ * against transparent huge pages): the first touch of a 2 MB huge page
+ * clears all of it in one fault, measured at 3.7 ms of CPU, and a burst
+ * that arrived meanwhile waited that long even though the prefault, not
+ * the publish, took the fault (the receive-path p99 at 50k msg/s was
+ * 3.3-5.3 ms with huge pages, 0.2-0.3 ms with small ones;
+ * docs/BENCHMARKS.md).
  *
  * Invariants:
  *  1. The whole log is also held in memory (this is a test server);
@@ -75,7 +78,7 @@
 /* Records in chunks of TXLOG_CHUNK, never moved (invariant 5). */
 #define TXLOG_CHUNK	65536
 #define TXLOG_ARENA	(64UL << 20)	/* record strings, per mapping */
-#define TXLOG_HUGE	(2UL << 20)	/* mappings are multiples of this */
+#define TXLOG_MAPUNIT	(2UL << 20)	/* mappings are multiples of this */
 #define TXLOG_WRITE	65536		/* disk write size as the buffer fills */
 #define TXLOG_AHEAD	(1UL << 20)	/* prefault this far ahead */
 #define TXLOG_STEP	(64UL << 10)	/* at most this much per run */
@@ -107,45 +110,38 @@ rec_at(size_t i)
 }
 
 /*
- * An anonymous mapping of len bytes (a multiple of TXLOG_HUGE) on huge
- * pages if the system has them reserved, else advised for transparent
- * huge pages.  Never unmapped (invariant 1).
+ * An anonymous mapping of len bytes (a multiple of TXLOG_MAPUNIT) on
+ * small pages (see the top comment).  Never unmapped (invariant 1).
  */
 static void *
 txlog_map(size_t len)
 {
 	void	*p;
 
-#ifdef MAP_HUGETLB
-	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
-	if (p != MAP_FAILED)
-		return (p);
-#endif
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
 	    -1, 0);
 	if (p == MAP_FAILED)
 		sim_fatalx("txlog: mmap of %zu bytes: %s", len, strerror(errno));
-#ifdef MADV_HUGEPAGE
-	(void)madvise(p, len, MADV_HUGEPAGE);
+#ifdef MADV_NOHUGEPAGE
+	(void)madvise(p, len, MADV_NOHUGEPAGE);
 #endif
 	return (p);
 }
 
-/* len rounded up to a multiple of TXLOG_HUGE; aborts on overflow. */
+/* len rounded up to a multiple of TXLOG_MAPUNIT; aborts on overflow. */
 static size_t
-txlog_huge_round(size_t len)
+txlog_map_round(size_t len)
 {
-	if (len > SIZE_MAX - TXLOG_HUGE)
+	if (len > SIZE_MAX - TXLOG_MAPUNIT)
 		sim_fatalx("txlog: record of %zu bytes", len);
-	return ((len + TXLOG_HUGE - 1) / TXLOG_HUGE * TXLOG_HUGE);
+	return ((len + TXLOG_MAPUNIT - 1) / TXLOG_MAPUNIT * TXLOG_MAPUNIT);
 }
 
 /* Bytes of one record chunk's mapping. */
 static size_t
 txlog_chunk_len(void)
 {
-	return (txlog_huge_round(TXLOG_CHUNK * sizeof **chunks));
+	return (txlog_map_round(TXLOG_CHUNK * sizeof **chunks));
 }
 
 /* Touch pages of p[*done..want) (at most *budget bytes); 1 if short. */
@@ -230,7 +226,7 @@ txlog_alloc(size_t len)
 
 	len = (len + 7) & ~(size_t)7;
 	if (len > TXLOG_ARENA / 4)	/* big record: a mapping of its own */
-		return (txlog_map(txlog_huge_round(len)));
+		return (txlog_map(txlog_map_round(len)));
 	if (arena == NULL || arena_cap - arena_off < len) {
 		arena = txlog_map(TXLOG_ARENA);
 		arena_cap = TXLOG_ARENA;
