@@ -24,9 +24,6 @@
  *   (3) Objects queued with loop_defer_free() are freed after the flush
  *       of the pass that queued them, never inside their own callback.
  *   (4) Time for timers comes from CLOCK_MONOTONIC (loop_now_ms()).
- *   (6) loop_in_pass() is true from the start of a pass to the end of its
- *       flush hook: output queued then may wait for the flush hook to
- *       write it in one piece (conn.c), which the hook then must do.
  *   (5) With AMPSD_SLOW_PASS_US=N in the environment (a diagnostic for
  *       tail latency, docs/BENCHMARKS.md) every pass, flush hook
  *       included, is timed in thread CPU time; a pass over N us is
@@ -35,6 +32,9 @@
  *       subpath-out.c), and every LOOP_REPORT_MS the CPU p50/p99/p99.9/
  *       max of the passes that took frames in.  Unset, the only cost is
  *       one test per pass and the two counters.
+ *   (6) loop_in_pass() is true from the start of a pass to the end of its
+ *       flush hook: output queued then may wait for the flush hook to
+ *       write it in one piece (conn.c), which the hook then must do.
  */
 
 #ifdef HAVE_CONFIG_H

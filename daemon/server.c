@@ -211,9 +211,10 @@ srv_closed(struct ipc_client *cl, void *arg)
  * The flush phase, run by loop.c after every pass (invariant 1): commit
  * the bookmark stores, hand the publish stores' new rows to the commit
  * thread, answer the publishes whose commit has returned (this pass's
- * or an earlier one's), send what is committed, then release the
- * replies held for the commit, and write every connection's frames of
- * this pass in one piece (conn.c invariant 10).
+ * or an earlier one's), send what is committed, write every
+ * connection's frames of this pass in one piece (conn.c invariant 10),
+ * then release the replies held for the commit: a program's reply
+ * leaves after what its command sent upstream.
  */
 void
 server_flush(void *arg)
@@ -235,9 +236,9 @@ server_flush(void *arg)
 		conn_pump(srv->conns[i].conn);
 	publish_flush_upstream(srv);	/* a program waits: AMPS flush */
 	subpath_release_held(srv->sp);	/* commands after their publishes */
-	ipc_release(srv->ipc);		/* replies after the commit */
 	for (i = 0; i < srv->nconns; i++)	/* the pass's frames, at once */
 		conn_flush_output(srv->conns[i].conn);
+	ipc_release(srv->ipc);		/* replies after the commit */
 }
 
 /* The commit thread finished a batch: its done() runs here. */
