@@ -65,6 +65,7 @@
 
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -409,13 +410,15 @@ run_procs(void)
 {
 	struct ampsipc	*h;
 	pid_t		 pids[MAX_PROCS];
-	double		 t0, t1;
+	struct cpu_snap	 c0, c1;
+	double		 t0, t1, kids0;
 	long		 share;
 	char		 c, name[32];
 	int		 ready[2], go[2], i, st, ok = 1;
 
 	if (pipe(ready) == -1 || pipe(go) == -1)
 		die("pipe: %s", strerror(errno));
+	kids0 = bu_rusage_cpu(RUSAGE_CHILDREN);
 	for (i = 0; i < opt_procs; i++) {
 		share = opt_n / opt_procs + (i < opt_n % opt_procs ? 1 : 0);
 		if ((pids[i] = fork()) == -1)
@@ -456,6 +459,7 @@ run_procs(void)
 			ok = 0;		/* a child could not connect */
 			break;
 		}
+	cpu_snap(&c0);
 	t0 = bu_now();
 	close(go[1]);		/* EOF: everyone starts */
 	for (i = 0; i < opt_procs; i++) {
@@ -464,6 +468,11 @@ run_procs(void)
 			ok = 0;
 	}
 	t1 = bu_now();
+	cpu_snap(&c1);
+	/* "program": the publishers' CPU, their connects included. */
+	c0.prog = 0;
+	c1.prog = bu_rusage_cpu(RUSAGE_CHILDREN) - kids0;
+	cpu_print("procs", &c0, &c1, (double)opt_n);
 	close(ready[0]);
 	if (!ok) {
 		fprintf(stderr, "procs: a publisher failed\n");

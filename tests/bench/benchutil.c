@@ -139,9 +139,16 @@ bu_task_cpu(pid_t pid, const char *comm, int want)
 double
 bu_self_cpu(void)
 {
+	return (bu_rusage_cpu(RUSAGE_SELF));
+}
+
+/* CPU seconds of who (RUSAGE_SELF, or RUSAGE_CHILDREN: waited-for ones). */
+double
+bu_rusage_cpu(int who)
+{
 	struct rusage	ru;
 
-	if (getrusage(RUSAGE_SELF, &ru) == -1)
+	if (getrusage(who, &ru) == -1)
 		return (0);
 	return ((double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
 	    (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);

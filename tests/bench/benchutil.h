@@ -43,5 +43,7 @@ double	 bu_task_cpu(pid_t, const char *, int);
 
 /* This process's CPU time (all threads, user + system), seconds. */
 double	 bu_self_cpu(void);
+/* CPU time of getrusage(who): RUSAGE_SELF or RUSAGE_CHILDREN. */
+double	 bu_rusage_cpu(int who);
 
 #endif /* AMPSD_BENCH_BENCHUTIL_H */
