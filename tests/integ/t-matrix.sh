@@ -95,6 +95,21 @@ ampsd_on() {
 	    "$T/ampsd.log" | tail -n 1
 }
 
+# restart_sim NAME: ampsim NAME (a or b) again, as the other's replica.
+restart_sim() {
+	if [ "$1" = a ]; then
+		sim a "$PA" "$RA" "$AA" "$RB"
+	else
+		sim b "$PB" "$RB" "$AB" "$RA"
+	fi
+}
+
+# ref_on SIM BASE: the reference run BASE has logged on to ampsim SIM.
+ref_on() {
+	grep -qF "(matrix-ref-$2, " "$T/$1.log"
+}
+
+RESTART=
 # The disruption of one condition, for one kind of run.
 disrupt() {	# KIND COND BASE
 	local n port admin
@@ -118,20 +133,21 @@ disrupt() {	# KIND COND BASE
 		;;
 	refd|ipcd)
 		# Kill the primary; the client fails over; the killed one
-		# comes back as the replica (it catches up from its peer).
+		# comes back as the replica (it catches up from its peer)
+		# only once the client is on the other server: a client
+		# retries the server it lost first (PROTOCOL.md §15.2, as
+		# ampsd does), and one restarted that soon would take it
+		# back without a failover.  The reference waits for GO, so
+		# its restart happens in run(), after GO (RESTART).
 		kill -9 "$(cat "$T/$PRIMARY.pid")"
 		wait "$(cat "$T/$PRIMARY.pid")" 2>/dev/null
-		if [ "$PRIMARY" = a ]; then
-			PRIMARY=b
-			[ "$1" = ref ] ||
-			    wait_for 30 ready_ge $((n + 1)) || fail "no failover"
-			sim a "$PA" "$RA" "$AA" "$RB"
-		else
-			PRIMARY=a
-			[ "$1" = ref ] ||
-			    wait_for 30 ready_ge $((n + 1)) || fail "no failover"
-			sim b "$PB" "$RB" "$AB" "$RA"
+		if [ "$PRIMARY" = a ]; then PRIMARY=b; else PRIMARY=a; fi
+		if [ "$1" = ref ]; then
+			RESTART=$( [ "$PRIMARY" = a ] && echo b || echo a )
+			return
 		fi
+		wait_for 30 ready_ge $((n + 1)) || fail "no failover"
+		restart_sim "$( [ "$PRIMARY" = a ] && echo b || echo a )"
 		return
 		;;
 	ipce)
@@ -161,6 +177,12 @@ run() {
 		"HOOK disrupt")
 			disrupt "$1" "$3" "$base"
 			echo GO >&8
+			if [ -n "$RESTART" ]; then
+				wait_for 30 ref_on "$PRIMARY" "$base" ||
+				    fail "$base did not fail over to $PRIMARY"
+				restart_sim "$RESTART"
+				RESTART=
+			fi
 			;;
 		*)
 			echo "$line" >>"$T/out/$base"
