@@ -470,15 +470,15 @@ run_procs(void)
 	}
 	t1 = bu_now();
 	cpu_snap(&c1);
-	/* "program": the publishers' CPU, their connects included. */
-	c0.prog = 0;
-	c1.prog = bu_rusage_cpu(RUSAGE_CHILDREN) - kids0;
-	cpu_print("procs", &c0, &c1, (double)opt_n);
 	close(ready[0]);
 	if (!ok) {
 		fprintf(stderr, "procs: a publisher failed\n");
 		return (0);
 	}
+	/* "program": the publishers' CPU, their connects included. */
+	c0.prog = 0;
+	c1.prog = bu_rusage_cpu(RUSAGE_CHILDREN) - kids0;
+	cpu_print("procs", &c0, &c1, (double)opt_n);
 	return ((double)opt_n / (t1 - t0));
 }
 

@@ -112,7 +112,7 @@ ref_on() {
 RESTART=
 # The disruption of one condition, for one kind of run.
 disrupt() {	# KIND COND BASE
-	local n port admin
+	local n port admin down
 	n=$(main_ready)
 	# ampsd's own run disrupts the server ampsd is on: a reference
 	# run's failover may have sent ampsd back to the restarted server.
@@ -139,15 +139,16 @@ disrupt() {	# KIND COND BASE
 		# ampsd does), and one restarted that soon would take it
 		# back without a failover.  The reference waits for GO, so
 		# its restart happens in run(), after GO (RESTART).
-		kill -9 "$(cat "$T/$PRIMARY.pid")"
-		wait "$(cat "$T/$PRIMARY.pid")" 2>/dev/null
-		if [ "$PRIMARY" = a ]; then PRIMARY=b; else PRIMARY=a; fi
+		down=$PRIMARY
+		kill -9 "$(cat "$T/$down.pid")"
+		wait "$(cat "$T/$down.pid")" 2>/dev/null
+		if [ "$down" = a ]; then PRIMARY=b; else PRIMARY=a; fi
 		if [ "$1" = ref ]; then
-			RESTART=$( [ "$PRIMARY" = a ] && echo b || echo a )
+			RESTART=$down
 			return
 		fi
 		wait_for 30 ready_ge $((n + 1)) || fail "no failover"
-		restart_sim "$( [ "$PRIMARY" = a ] && echo b || echo a )"
+		restart_sim "$down"
 		return
 		;;
 	ipce)
