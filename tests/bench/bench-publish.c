@@ -37,7 +37,9 @@
  *             tests/bench/bench-store.c "raw").
  *   procs     P forked programs publish N/P messages each, started
  *             together once all are connected; timed until the last one
- *             has flushed.
+ *             has flushed (each says so on a pipe; their closes and
+ *             exits, which the single case does not have, are not
+ *             timed).
  *   latency   one program publishes at a paced rate R (bursts every
  *             millisecond) for -T seconds; latency is from the
  *             ampsipc_publish() call to the STORED event.
@@ -415,9 +417,9 @@ run_procs(void)
 	double		 t0, t1, kids0;
 	long		 share;
 	char		 c, name[32];
-	int		 ready[2], go[2], i, st, ok = 1;
+	int		 ready[2], go[2], done[2], i, st, ok = 1;
 
-	if (pipe(ready) == -1 || pipe(go) == -1)
+	if (pipe(ready) == -1 || pipe(go) == -1 || pipe(done) == -1)
 		die("pipe: %s", strerror(errno));
 	kids0 = bu_rusage_cpu(RUSAGE_CHILDREN);
 	for (i = 0; i < opt_procs; i++) {
@@ -428,6 +430,7 @@ run_procs(void)
 			continue;
 		close(ready[0]);
 		close(go[1]);
+		close(done[0]);
 		snprintf(name, sizeof name, "bench-proc-%d", i);
 		/* The daemon may not have seen the last handle close yet
 		 * (connections per uid are capped): retry for a while. */
@@ -450,11 +453,16 @@ run_procs(void)
 			fprintf(stderr, "%s: %s\n", name, ampsipc_errmsg(h));
 			_exit(1);
 		}
+		/* Flushed: the clock stops at the last of these, before
+		 * the close and exit that the single case does not time. */
+		if (write(done[1], "d", 1) != 1)
+			_exit(2);
 		ampsipc_close(h);
 		_exit(0);
 	}
 	close(ready[1]);
 	close(go[0]);
+	close(done[1]);
 	for (i = 0; i < opt_procs; i++)
 		if (read(ready[0], &c, 1) != 1) {
 			ok = 0;		/* a child could not connect */
@@ -463,14 +471,18 @@ run_procs(void)
 	cpu_snap(&c0);
 	t0 = bu_now();
 	close(go[1]);		/* EOF: everyone starts */
+	for (i = 0; ok && i < opt_procs; i++)
+		if (read(done[0], &c, 1) != 1)
+			ok = 0;		/* a child failed before its flush */
+	t1 = bu_now();
+	cpu_snap(&c1);
 	for (i = 0; i < opt_procs; i++) {
 		if (waitpid(pids[i], &st, 0) == -1 || !WIFEXITED(st) ||
 		    WEXITSTATUS(st) != 0)
 			ok = 0;
 	}
-	t1 = bu_now();
-	cpu_snap(&c1);
 	close(ready[0]);
+	close(done[0]);
 	if (!ok) {
 		fprintf(stderr, "procs: a publisher failed\n");
 		return (0);
