@@ -403,7 +403,8 @@ srv_open_pubstore(const struct conf *conf, const struct conf_conn *cc,
 		return (pubstore_open_memory(cc->memory_limit, cause));
 	xasprintf(&path, "%s/pub-%s.db", conf->state_dir, cc->name);
 	ps = pubstore_open(path, cc->durability == CONF_DURABILITY_FULL ?
-	    STORE_SYNC_FULL : STORE_SYNC_NORMAL, STORE_CREATE, cause);
+	    STORE_SYNC_FULL : STORE_SYNC_NORMAL, STORE_CREATE |
+	    STORE_CKPT_THREAD, cause);
 	free(path);
 	return (ps);
 }

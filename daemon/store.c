@@ -71,6 +71,32 @@
  *     stores hold message payloads), and so is its "-commits" file;
  *     existing files are made private by ampsd.c before any store is
  *     opened.
+ *
+ * 10. Checkpoints.  Without STORE_CKPT_THREAD, SQLite checkpoints the WAL
+ *     inside the commit that takes it past 1000 pages (its default), on
+ *     the committing thread: with synchronous=NORMAL that commit pays
+ *     the fsyncs of everything the commits before it skipped, 7-8.5 ms
+ *     on the benchmark VM against 40-140 us for the others, and every
+ *     publish (or, for a bookmark store, the whole event loop) waits
+ *     for it (docs/BENCHMARKS.md, session I).  With the flag, once the
+ *     checks have passed, the store opens a second connection of its
+ *     own to the file (same synchronous setting, so a checkpoint syncs
+ *     exactly as SQLite's own would) and a thread, "ampsd-ckpt", that
+ *     only runs PASSIVE checkpoints on it; the WAL hook of the main
+ *     connection, which replaces SQLite's automatic checkpoint, wakes
+ *     the thread after a commit that leaves STORE_CKPT_PAGES or more in
+ *     the WAL.  A PASSIVE checkpoint never blocks or fails a writer, so
+ *     commits go on while it syncs; the writer restarts the WAL after a
+ *     complete one as before.  Under commits without a pause the thread's
+ *     checkpoints never catch up with the WAL's end, so the WAL would
+ *     never restart: past STORE_CKPT_INLINE pages (64 MB, the size the
+ *     WAL is cut back to) the commit waits for the thread's checkpoint
+ *     to end and does one itself, as SQLite's own would, which bounds
+ *     the WAL (and stalls that commit only when the disk cannot keep
+ *     up anyway).  The thread touches only its connection
+ *     and the ck_* fields under ck_mtx; store_close() stops and joins it
+ *     and closes its connection before the main one, which then
+ *     checkpoints at close as before.
  */
 
 #include "config.h"
@@ -81,6 +107,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,6 +126,8 @@
 #define STORE_BUSY_MS		2000
 #define STORE_WAL_LIMIT		(64 * 1024 * 1024)	/* journal_size_limit */
 #define STORE_PROBE_BYTES	16384
+#define STORE_CKPT_PAGES	1000	/* WAL pages that wake the thread */
+#define STORE_CKPT_INLINE	16384	/* ... that make the commit do one */
 
 struct store {
 	sqlite3			*db;
@@ -129,7 +158,20 @@ struct store {
 
 	char			 err[STORE_ERRLEN];
 	char			 notice[STORE_ERRLEN];
+
+	/* The checkpoint thread (invariant 10). */
+	sqlite3			*ckdb;		/* its connection */
+	pthread_t		 ck_thread;
+	pthread_mutex_t		 ck_mtx;
+	pthread_cond_t		 ck_cond;
+	int			 ck_started;
+	int			 ck_want;	/* the WAL hook asked */
+	int			 ck_busy;	/* the thread is checkpointing */
+	int			 ck_stop;
+	uint64_t		 ck_runs;	/* checkpoints done by the thread */
 };
+
+static int	store_ckpt_start(struct store *, char **);
 
 struct store_set {
 	struct store		**v;
@@ -601,6 +643,8 @@ store_open(const char *path, const struct store_schema *sc,
 
 	if (store_prepare_own(s, cause) != 0)
 		goto fail;
+	if ((flags & STORE_CKPT_THREAD) && store_ckpt_start(s, cause) != 0)
+		goto fail;
 	free(wal);
 	return (s);
 fail:
@@ -614,8 +658,148 @@ fail:
 }
 
 /*
- * Close the store: roll back what is uncommitted, finalize every
- * statement, close the handle.  Accepts NULL.
+ * The main connection's WAL hook (invariant 10): runs on the committing
+ * thread after each commit, with the pages now in the WAL.
+ */
+static int
+store_wal_hook(void *arg, sqlite3 *db, const char *name, int npages)
+{
+	struct store	*s = arg;
+
+	(void)name;
+	if (npages < STORE_CKPT_PAGES)
+		return (SQLITE_OK);
+	pthread_mutex_lock(&s->ck_mtx);
+	if (npages >= STORE_CKPT_INLINE) {
+		/* The thread is not keeping up (commits without a pause):
+		 * wait for its checkpoint to end, then do one here, which
+		 * with no other writer and the thread held off completes,
+		 * so the next transaction restarts the WAL. */
+		while (s->ck_busy)
+			pthread_cond_wait(&s->ck_cond, &s->ck_mtx);
+		(void)sqlite3_wal_checkpoint_v2(db, NULL,
+		    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	} else if (!s->ck_want) {
+		s->ck_want = 1;
+		pthread_cond_broadcast(&s->ck_cond);
+	}
+	pthread_mutex_unlock(&s->ck_mtx);
+	return (SQLITE_OK);
+}
+
+/* The checkpoint thread: a PASSIVE checkpoint each time it is woken. */
+static void *
+store_ckpt_main(void *arg)
+{
+	struct store	*s = arg;
+
+	(void)pthread_setname_np(pthread_self(), "ampsd-ckpt");
+	pthread_mutex_lock(&s->ck_mtx);
+	for (;;) {
+		while (!s->ck_want && !s->ck_stop)
+			pthread_cond_wait(&s->ck_cond, &s->ck_mtx);
+		if (s->ck_stop)
+			break;
+		s->ck_want = 0;
+		s->ck_busy = 1;
+		pthread_mutex_unlock(&s->ck_mtx);
+		/* A failure (disk full, I/O) leaves the WAL longer, as a
+		 * failed automatic checkpoint would; the next commit past
+		 * the mark wakes us again. */
+		(void)sqlite3_wal_checkpoint_v2(s->ckdb, NULL,
+		    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		pthread_mutex_lock(&s->ck_mtx);
+		s->ck_busy = 0;
+		s->ck_runs++;
+		pthread_cond_broadcast(&s->ck_cond);
+	}
+	pthread_mutex_unlock(&s->ck_mtx);
+	return (NULL);
+}
+
+/*
+ * Open the checkpoint connection and start its thread (invariant 10);
+ * called once the store's checks have passed.  0, or -1 with *cause.
+ */
+static int
+store_ckpt_start(struct store *s, char **cause)
+{
+	char	sql[64];
+	int	rc;
+
+	if (sqlite3_open_v2(s->path, &s->ckdb, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		store_cause(cause, "%s: checkpoint connection: %s", s->path,
+		    s->ckdb != NULL ? sqlite3_errmsg(s->ckdb) : "cannot open");
+		return (-1);
+	}
+	sqlite3_db_config(s->ckdb, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1,
+	    (int *)NULL);
+	snprintf(sql, sizeof sql, "PRAGMA synchronous = %s",
+	    s->dur == STORE_SYNC_NORMAL ? "NORMAL" : "FULL");
+	if (sqlite3_exec(s->ckdb, sql, NULL, NULL, NULL) != SQLITE_OK) {
+		store_cause(cause, "%s: checkpoint connection: %s", s->path,
+		    sqlite3_errmsg(s->ckdb));
+		return (-1);
+	}
+	if ((rc = pthread_mutex_init(&s->ck_mtx, NULL)) != 0)
+		goto nothread;
+	if ((rc = pthread_cond_init(&s->ck_cond, NULL)) != 0) {
+		pthread_mutex_destroy(&s->ck_mtx);
+		goto nothread;
+	}
+	if ((rc = pthread_create(&s->ck_thread, NULL, store_ckpt_main, s))
+	    != 0) {
+		pthread_cond_destroy(&s->ck_cond);
+		pthread_mutex_destroy(&s->ck_mtx);
+		goto nothread;
+	}
+	s->ck_started = 1;
+	/* Replaces SQLite's automatic checkpoint on the main connection. */
+	sqlite3_wal_hook(s->db, store_wal_hook, s);
+	return (0);
+nothread:
+	store_cause(cause, "%s: checkpoint thread: %s", s->path,
+	    strerror(rc));
+	return (-1);
+}
+
+/* Stop and join the checkpoint thread, close its connection. */
+static void
+store_ckpt_stop(struct store *s)
+{
+	if (s->ck_started) {
+		sqlite3_wal_hook(s->db, NULL, NULL);
+		pthread_mutex_lock(&s->ck_mtx);
+		s->ck_stop = 1;
+		pthread_cond_broadcast(&s->ck_cond);
+		pthread_mutex_unlock(&s->ck_mtx);
+		pthread_join(s->ck_thread, NULL);
+		pthread_cond_destroy(&s->ck_cond);
+		pthread_mutex_destroy(&s->ck_mtx);
+		s->ck_started = 0;
+	}
+	if (s->ckdb != NULL)
+		sqlite3_close(s->ckdb);
+	s->ckdb = NULL;
+}
+
+uint64_t
+store_checkpoints(struct store *s)
+{
+	uint64_t	n;
+
+	if (!s->ck_started)
+		return (0);
+	pthread_mutex_lock(&s->ck_mtx);
+	n = s->ck_runs;
+	pthread_mutex_unlock(&s->ck_mtx);
+	return (n);
+}
+
+/*
+ * Close the store: roll back what is uncommitted, stop the checkpoint
+ * thread, finalize every statement, close the handle.  Accepts NULL.
  */
 void
 store_close(struct store *s)
@@ -626,6 +810,7 @@ store_close(struct store *s)
 		return;
 	if (s->db != NULL && !sqlite3_get_autocommit(s->db))
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	store_ckpt_stop(s);
 	for (i = 0; i < s->nstmts; i++)
 		sqlite3_finalize(s->stmts[i]);
 	free(s->stmts);

@@ -56,6 +56,8 @@ enum store_state {
 /* Flags for store_open(), pubstore_open(), bookmarkstore_open(). */
 #define STORE_CREATE		0x01	/* create the file if it is missing */
 #define STORE_CREATE_FRESH_DIR	0x02	/* ... only if its directory has no *.db */
+#define STORE_CKPT_THREAD	0x04	/* WAL checkpoints on a thread of the
+					   store's own (store.c invariant 10) */
 
 /*
  * One schema: the application_id that marks a file as ours, and the
@@ -198,6 +200,9 @@ const char	*store_path(const struct store *);
 const char	*store_notice(const struct store *);
 /* Commits in the file's life (the commit counter, store.c inv. 7). */
 uint64_t	 store_commit_count(const struct store *);
+/* Checkpoints run by the store's checkpoint thread since it was opened
+ * (0 without STORE_CKPT_THREAD).  Any thread. */
+uint64_t	 store_checkpoints(struct store *);
 
 /*
  * Record checksums (CRC-32C) as the owners compute them: extend crc with

@@ -919,8 +919,8 @@ subpath_open(struct subpath *sp, char **cause)
 		}
 		xasprintf(&path, "%s%s/%s.bm.db", dur == STORE_MEMORY ?
 		    "memory:" : "", conf->state_dir, conf->conns[i]->name);
-		sp->conns[i].bs = bookmarkstore_open(path, dur, STORE_CREATE,
-		    cause);
+		sp->conns[i].bs = bookmarkstore_open(path, dur, STORE_CREATE |
+		    STORE_CKPT_THREAD, cause);
 		free(path);
 		if (sp->conns[i].bs == NULL)
 			return (-1);

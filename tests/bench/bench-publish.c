@@ -342,8 +342,9 @@ sim_cpu(void)
 
 /*
  * Where the CPU went during a case, in seconds: this program (the
- * publisher), ampsd's event loop and other threads, ampsd's commit
- * thread, ampsim.
+ * publisher), ampsd's event loop (every thread but the two below),
+ * ampsd's commit thread and the stores' checkpoint threads together
+ * ("commit"), ampsim.
  */
 struct cpu_snap {
 	double	prog, loop, commit, sim, wall;
@@ -353,8 +354,9 @@ static void
 cpu_snap(struct cpu_snap *c)
 {
 	c->prog = bu_self_cpu();
-	c->loop = bu_task_cpu(amps_pid, "ampsd-commit", 0);
-	c->commit = bu_task_cpu(amps_pid, "ampsd-commit", 1);
+	c->commit = bu_task_cpu(amps_pid, "ampsd-commit", 1) +
+	    bu_task_cpu(amps_pid, "ampsd-ckpt", 1);
+	c->loop = bu_task_cpu(amps_pid, NULL, 0) - c->commit;
 	c->sim = sim_cpu();
 	c->wall = bu_now();
 }

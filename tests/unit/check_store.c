@@ -12,6 +12,8 @@
 
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include <check.h>
 #include <fcntl.h>
 #include <sqlite3.h>
@@ -470,6 +472,93 @@ START_TEST(test_pubstore_truncated_wal_kept)
 }
 END_TEST
 
+/* Bytes of a file, -1 if it cannot be stat()ed. */
+static long long
+file_size(const char *path)
+{
+	struct stat	sb;
+
+	return (stat(path, &sb) == 0 ? (long long)sb.st_size : -1);
+}
+
+/* Rows in table t, through a connection of the test's own. */
+static int
+count_rows(const char *path)
+{
+	sqlite3		*db;
+	sqlite3_stmt	*st;
+	int		 n = -1;
+
+	ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY,
+	    NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT count(*) FROM t", -1,
+	    &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return (n);
+}
+
+/*
+ * STORE_CKPT_THREAD (store.c invariant 10): the WAL goes past the mark,
+ * the thread checkpoints it into the database file (which grows from
+ * its first pages by megabytes of rows) while the main connection has no
+ * automatic checkpoint; closing joins the thread and the rows are there.
+ */
+START_TEST(test_ckpt_thread)
+{
+	struct store	*s;
+	char		*cause = NULL;
+	long long	 before;
+	int		 i, waited;
+
+	s = store_open(tu_path("c.db"), &schema1, STORE_SYNC_NORMAL,
+	    STORE_CREATE | STORE_CKPT_THREAD, &cause);
+	ck_assert_msg(s != NULL, "open: %s", cause ? cause : "?");
+	ck_assert_uint_eq(store_checkpoints(s), 0);
+	before = file_size(tu_path("c.db"));
+	ck_assert_int_lt(before, 64 * 1024);
+	/* 30 commits of 50 rows of 4000 bytes: about 1 500 WAL pages. */
+	for (i = 0; i < 30; i++)
+		ck_assert_int_eq(fill(s, 50, 4000), 0);
+	for (waited = 0; store_checkpoints(s) == 0 && waited < 10000;
+	    waited += 10)
+		usleep(10000);
+	ck_assert_msg(store_checkpoints(s) >= 1, "no checkpoint in 10 s");
+	ck_assert_msg(file_size(tu_path("c.db")) >= 1024LL * 1024,
+	    "database file %lld bytes after the checkpoint",
+	    file_size(tu_path("c.db")));
+	store_close(s);
+	ck_assert_int_eq(count_rows(tu_path("c.db")), 30 * 50);
+}
+END_TEST
+
+/* Closing while the thread may be checkpointing: no hang, nothing lost. */
+START_TEST(test_ckpt_close_busy)
+{
+	struct store	*s;
+	char		*cause = NULL;
+	int		 round, i;
+
+	for (round = 0; round < 5; round++) {
+		s = store_open(tu_path("b.db"), &schema1, STORE_SYNC_FULL,
+		    STORE_CREATE | STORE_CKPT_THREAD, &cause);
+		ck_assert_msg(s != NULL, "open: %s", cause ? cause : "?");
+		for (i = 0; i < 12; i++)
+			ck_assert_int_eq(fill(s, 50, 4000), 0);
+		store_close(s);		/* the thread may be mid-checkpoint */
+		ck_assert_int_eq(count_rows(tu_path("b.db")),
+		    (round + 1) * 12 * 50);
+	}
+	/* Without the flag the counter stays 0 (SQLite checkpoints). */
+	s = must_open("b.db", &schema1);
+	ck_assert_int_eq(fill(s, 50, 4000), 0);
+	ck_assert_uint_eq(store_checkpoints(s), 0);
+	store_close(s);
+}
+END_TEST
+
 static Suite *
 store_suite(void)
 {
@@ -493,6 +582,8 @@ store_suite(void)
 	tcase_add_test(health, test_store_set);
 	tcase_add_test(health, test_last_rows);
 	tcase_add_test(health, test_observer);
+	tcase_add_test(health, test_ckpt_thread);
+	tcase_add_test(health, test_ckpt_close_busy);
 	suite_add_tcase(s, open);
 	suite_add_tcase(s, refuse);
 	suite_add_tcase(s, health);
