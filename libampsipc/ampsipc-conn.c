@@ -184,7 +184,7 @@ ipclib_queue(struct ampsipc *h, uint32_t reqid, ipclib_fill fill,
 			h->outlen -= h->outoff;
 			h->outoff = 0;
 		}
-		want = h->outcap == 0 ? 65536 : h->outcap;
+		want = h->outcap == 0 ? AMPSIPC_OUT_INITIAL : h->outcap;
 		while (want - h->outlen < len)
 			want *= 2;
 		if (want != h->outcap) {
@@ -210,7 +210,7 @@ ipclib_queue_raw(struct ampsipc *h, const void *p, size_t len)
 	size_t	 want;
 
 	if (h->outcap - h->outlen < len) {
-		want = h->outcap == 0 ? 65536 : h->outcap;
+		want = h->outcap == 0 ? AMPSIPC_OUT_INITIAL : h->outcap;
 		while (want - h->outlen < len)
 			want *= 2;
 		if ((n = realloc(h->out, want)) == NULL)

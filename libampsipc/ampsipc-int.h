@@ -26,12 +26,25 @@
 #include "ampsipc.h"
 #include "ampsipc-wire.h"
 
-#define AMPSIPC_OUT_LIMIT	(4U * 1024 * 1024)	/* publish blocks above */
+#define AMPSIPC_OUT_LIMIT	(4U * 1024 * 1024)	/* non-blocking publish
+							 * fails above */
+#define AMPSIPC_OUT_BLOCK	(96U * 1024)		/* blocking publish waits
+							 * above (socket full) */
 #define AMPSIPC_OUT_EAGER	(64U * 1024)		/* publish writes above,
 							 * then every 64 KiB more
 							 * while the socket is
 							 * full */
 #define AMPSIPC_IN_INITIAL	(64U * 1024)
+/*
+ * First sizes of the output queue and of the ring of unpersisted
+ * publishes: enough for a blocking publisher's queue (above) and for a
+ * short-lived program's publishes, so that neither grows (a grown
+ * buffer is a copy, and a page-in of every page of the copy).  Only
+ * the pages used are paged in, and glibc maps blocks this big on their
+ * own, so that they grow by remapping, not copying.
+ */
+#define AMPSIPC_OUT_INITIAL	(128U * 1024)
+#define AMPSIPC_PEND_INITIAL	4096
 
 /* One publish this handle sent whose fate is not known yet. */
 struct ampsipc_pend {

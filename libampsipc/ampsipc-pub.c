@@ -63,18 +63,21 @@ static int
 ipclib_pend_add(struct ampsipc *h, uint32_t reqid)
 {
 	struct ampsipc_pend	*p;
-	size_t			 i, cap;
+	size_t			 cap;
 
 	if (h->pcount == h->pcap) {
-		cap = h->pcap == 0 ? 256 : h->pcap * 2;
-		if ((p = calloc(cap, sizeof *p)) == NULL)
+		/*
+		 * Grow in place (a large ring is remapped, not copied, and
+		 * the new half is not cleared: entries are set when added),
+		 * then move the entries before the head, which wrapped, to
+		 * just past the old end, where the ring now goes on.
+		 */
+		cap = h->pcap == 0 ? AMPSIPC_PEND_INITIAL : h->pcap * 2;
+		if ((p = reallocarray(h->pend, cap, sizeof *p)) == NULL)
 			return (-1);
-		for (i = 0; i < h->pcount; i++)
-			p[i] = *ipclib_pend_at(h, i);
-		free(h->pend);
+		memcpy(p + h->pcap, p, h->phead * sizeof *p);
 		h->pend = p;
 		h->pcap = cap;
-		h->phead = 0;
 	}
 	p = ipclib_pend_at(h, h->pcount);
 	memset(p, 0, sizeof *p);
@@ -346,11 +349,13 @@ ipclib_fill_pub(struct ipcwire_enc *e, void *buf, size_t cap,
 		ipcwire_put_u32(e, AMPSIPC_T_EXPIRATION, o->expiration);
 }
 
-/* Wait condition: queued output is below half the limit. */
+/* Wait condition: queued output is at most half the limit *arg. */
 static int
 ipclib_out_low(struct ampsipc *h, void *arg)
 {
-	return (ampsipc_outq(h) <= AMPSIPC_OUT_LIMIT / 2);
+	const size_t	*limit = arg;
+
+	return (ampsipc_outq(h) <= *limit / 2);
 }
 
 /* Common body of ampsipc_publish() and ampsipc_delta_publish(). */
@@ -380,7 +385,7 @@ ipclib_publish_req(struct ampsipc *h, uint16_t type, const char *topic,
 {
 	struct ipclib_pub	 pub;
 	struct ampsipc_pend	*p;
-	size_t			 before;
+	size_t			 before, limit;
 
 	if (topic == NULL || *topic == '\0' || (data == NULL && len != 0))
 		return (ipclib_fail(h, AMPSIPC_E_USAGE, EINVAL,
@@ -389,16 +394,27 @@ ipclib_publish_req(struct ampsipc *h, uint16_t type, const char *topic,
 		return (ipclib_fail(h, h->fd == -1 ? AMPSIPC_E_USAGE : h->err,
 		    ENOTCONN, "%s", h->fd == -1 ? "not connected" :
 		    h->errmsg));
-	if (ampsipc_outq(h) >= AMPSIPC_OUT_LIMIT) {
+	/*
+	 * A publish that may block waits for the daemon once the socket is
+	 * full and AMPSIPC_OUT_BLOCK is queued: the socket's own buffer is
+	 * the slack, and a queue that grew by doubling would have this
+	 * program copy and page in far more memory than it sends (64
+	 * short-lived publishers spent a third of their CPU in page
+	 * faults).  One that may not (non-blocking, or inside a handler)
+	 * queues up to AMPSIPC_OUT_LIMIT.
+	 */
+	limit = h->flags & (AMPSIPC_NONBLOCK | AMPSIPC_DISPATCHING) ?
+	    AMPSIPC_OUT_LIMIT : AMPSIPC_OUT_BLOCK;
+	if (ampsipc_outq(h) >= limit) {
 		if (ampsipc_write(h) == -1)
 			return (-1);
-		if (ampsipc_outq(h) >= AMPSIPC_OUT_LIMIT &&
+		if (ampsipc_outq(h) >= limit &&
 		    !(h->flags & AMPSIPC_DISPATCHING)) {
 			if (h->flags & AMPSIPC_NONBLOCK)
 				return (ipclib_fail(h, AMPSIPC_E_USAGE, EAGAIN,
 				    "output queue full"));
 			if (ipclib_wait_until(h, -1, ipclib_out_low,
-			    NULL) == -1)
+			    &limit) == -1)
 				return (-1);
 		}
 	}

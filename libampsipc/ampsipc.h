@@ -159,9 +159,10 @@ AMPSIPC_API int		 ampsipc_dispatch(struct ampsipc *);
 AMPSIPC_API int		 ampsipc_poll(struct ampsipc *, int timeout_ms);
 
 /*
- * Choose what ampsipc_publish() does when more than the output limit
- * (4 MiB) is queued: block until the daemon has taken enough (0, the
- * default), or fail with EAGAIN (1).  Returns the previous setting.
+ * Choose what ampsipc_publish() does when the socket is full: block
+ * once 96 KiB are queued until the daemon has taken half (0, the
+ * default), or queue up to 4 MiB and then fail with EAGAIN (1).
+ * Returns the previous setting.
  */
 AMPSIPC_API int		 ampsipc_set_nonblock(struct ampsipc *, int);
 

@@ -7,8 +7,10 @@
  * Tests for libampsipc against a small fake daemon: a forked child that
  * listens on a unix socket in a temporary directory and answers with
  * the wire codec according to a mode (normal, version mismatch, refuse,
- * silent, garbage, flush not supported; an admin request "silent" is
- * never answered).
+ * silent, garbage, flush not supported, late to read, deaf after the
+ * handshake; an admin request
+ * "silent" is never answered, a publish on "persist" is persisted at
+ * once with everything before it).
  */
 
 #include "config.h"
@@ -27,12 +29,16 @@
 
 #include "ampsipc.h"
 #include "ampsipc-wire.h"
+#include "ampsipc-int.h"		/* AMPSIPC_PEND_INITIAL */
 #include "testutil.h"
 
 enum mode {
 	FK_NORMAL, FK_VERSION, FK_REFUSE, FK_SILENT, FK_GARBAGE, FK_NOFLUSH,
-	FK_HANGUP
+	FK_HANGUP, FK_LATE, FK_DEAF
 };
+
+/* FK_LATE: how long the fake daemon reads nothing after WELCOME. */
+#define LATE_MS		300
 
 static char	dir[64], path[96];
 static pid_t	child = -1;
@@ -154,6 +160,12 @@ fake(int fd, enum mode mode)
 	}
 	if (mode == FK_HANGUP)
 		return;
+	if (mode == FK_LATE)
+		usleep(LATE_MS * 1000);
+	if (mode == FK_DEAF) {
+		pause();
+		return;
+	}
 	while (fk_recv(fd, in, sizeof in, &m)) {
 		switch (m.hdr.type) {
 		case AMPSIPC_PING:
@@ -179,6 +191,13 @@ fake(int fd, enum mode mode)
 			ipcwire_put_u32(&e, AMPSIPC_T_CONN_ID, 1);
 			ipcwire_put_u64(&e, AMPSIPC_T_SEQ, ++seq);
 			fk_send(fd, &e, out);
+			if (strcmp(topic, "persist") == 0) {
+				ipcwire_begin(&e, out, sizeof out,
+				    AMPSIPC_PERSISTED, 0, 0);
+				ipcwire_put_u32(&e, AMPSIPC_T_CONN_ID, 1);
+				ipcwire_put_u64(&e, AMPSIPC_T_SEQ, seq);
+				fk_send(fd, &e, out);
+			}
 			if (strcmp(topic, "bad") == 0) {
 				ipcwire_begin(&e, out, sizeof out,
 				    AMPSIPC_PUBLISH_FAILED, 0, 0);
@@ -366,6 +385,94 @@ START_TEST(test_publish_stored_flush)
 	ck_assert_uint_eq(ampsipc_failed(h), 0);
 	/* Nothing outstanding: flush returns at once. */
 	ck_assert_int_eq(ampsipc_publish_flush(h, 0), 0);
+	ampsipc_close(h);
+}
+END_TEST
+
+/*
+ * The ring of unpersisted publishes (AMPSIPC_PEND_INITIAL entries at
+ * first) grows while its head is not at the start of its array: every entry is still found by its request id
+ * (STORED) and by its sequence (PERSISTED) afterwards.
+ */
+START_TEST(test_pend_ring_grows_wrapped)
+{
+	struct ampsipc	*h = connected(FK_NORMAL);
+	struct seen	 s;
+	int		 i;
+
+	memset(&s, 0, sizeof s);
+	ampsipc_set_pub_handler(h, on_pub, &s);
+	/* 100 persisted at once, 50 left: the head moves to entry 101. */
+	for (i = 0; i < 100; i++)
+		ck_assert_int_eq(ampsipc_publish(h, "t", "x", 1, NULL, NULL),
+		    0);
+	ck_assert_int_eq(ampsipc_publish(h, "persist", "x", 1, NULL, NULL),
+	    0);
+	for (i = 0; i < 50; i++)
+		ck_assert_int_eq(ampsipc_publish(h, "t", "x", 1, NULL, NULL),
+		    0);
+	ck_assert_int_eq(ampsipc_wait_stored(h, 5000), 0);
+	ck_assert_int_eq(s.persisted, 101);
+	ck_assert_uint_eq(ampsipc_unpersisted(h), 50);
+	/* More than the ring holds at first: it wraps, then grows. */
+	for (i = 0; i < AMPSIPC_PEND_INITIAL; i++)
+		ck_assert_int_eq(ampsipc_publish(h, "t", "x", 1, NULL, NULL),
+		    0);
+	if (ampsipc_wait_stored(h, 5000) != 0)
+		ck_abort_msg("wait_stored: %s (%d stored)", ampsipc_errmsg(h),
+		    s.stored);
+	ck_assert_int_eq(s.stored, 151 + AMPSIPC_PEND_INITIAL);
+	ck_assert_uint_eq(s.last_seq, 100 + 151 + AMPSIPC_PEND_INITIAL);
+	ck_assert_uint_eq(ampsipc_unpersisted(h), 50 + AMPSIPC_PEND_INITIAL);
+	/* Persisted in the middle (the fake sends PERSISTED before the
+	 * next publish's STORED), then the last by the flush. */
+	ck_assert_int_eq(ampsipc_publish(h, "persist", "x", 1, NULL, NULL),
+	    0);
+	ck_assert_int_eq(ampsipc_publish(h, "t", "x", 1, NULL, NULL), 0);
+	ck_assert_int_eq(ampsipc_wait_stored(h, 5000), 0);
+	ck_assert_int_eq(s.persisted, 152 + AMPSIPC_PEND_INITIAL);
+	ck_assert_uint_eq(ampsipc_unpersisted(h), 1);
+	ck_assert_int_eq(ampsipc_publish_flush(h, 5000), 0);
+	ck_assert_int_eq(s.persisted, 153 + AMPSIPC_PEND_INITIAL);
+	ck_assert_uint_eq(ampsipc_failed(h), 0);
+	ampsipc_close(h);
+}
+END_TEST
+
+/*
+ * A blocking publisher whose daemon is late to read keeps a small queue:
+ * once the socket is full it waits with at most 96 KiB and a frame
+ * queued, and goes on when the daemon reads.  A non-blocking one whose
+ * daemon never reads queues up to 4 MiB and is then refused (EAGAIN).
+ */
+START_TEST(test_publish_queue_bound)
+{
+	struct ampsipc	*h = connected(FK_LATE);
+	static char	 payload[2000];
+	size_t		 most = 0;
+	int		 i, rc;
+
+	for (i = 0; i < 2000; i++) {	/* 4 MB: many times the socket */
+		ck_assert_int_eq(ampsipc_publish(h, "t", payload,
+		    sizeof payload, NULL, NULL), 0);
+		if (ampsipc_outq(h) > most)
+			most = ampsipc_outq(h);
+	}
+	/* Without the wait the queue would have reached about 4 MB. */
+	ck_assert_uint_le(most, 96 * 1024 + sizeof payload + 256);
+	ck_assert_int_eq(ampsipc_wait_stored(h, 10000), 0);
+	ck_assert_uint_eq(ampsipc_unstored(h), 0);
+	ampsipc_close(h);
+	teardown();
+
+	h = connected(FK_DEAF);
+	ck_assert_int_eq(ampsipc_set_nonblock(h, 1), 0);
+	for (i = 0, rc = 0; i < 4000 && rc == 0; i++)
+		rc = ampsipc_publish(h, "t", payload, sizeof payload, NULL,
+		    NULL);
+	ck_assert_int_eq(rc, -1);
+	ck_assert_int_eq(errno, EAGAIN);
+	ck_assert_uint_ge(ampsipc_outq(h), 4 * 1024 * 1024);
 	ampsipc_close(h);
 }
 END_TEST
@@ -575,6 +682,8 @@ libampsipc_suite(void)
 	tcase_add_test(tc, test_handshake_ping);
 	tcase_add_test(tc, test_version_mismatch);
 	tcase_add_test(tc, test_publish_stored_flush);
+	tcase_add_test(tc, test_pend_ring_grows_wrapped);
+	tcase_add_test(tc, test_publish_queue_bound);
 	tcase_add_test(tc, test_flush_fallback);
 	tcase_add_test(tc, test_error_mapping);
 	tcase_add_test(tc, test_admin);
