@@ -409,21 +409,43 @@ run_single(const char *conn, double *stored_rate)
 	return ((double)opt_n / (t1 - t0));
 }
 
+/* What a procs program did between the start and its flush's return. */
+struct kid_usage {
+	double	cpu;		/* seconds */
+	long	minflt;		/* page faults */
+};
+
+/* This process's CPU time and page faults so far. */
+static void
+kid_usage(struct kid_usage *u)
+{
+	struct rusage	ru;
+
+	memset(u, 0, sizeof *u);
+	if (getrusage(RUSAGE_SELF, &ru) == -1)
+		return;
+	u->cpu = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+	    (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+	u->minflt = ru.ru_minflt;
+}
+
 /* Case procs: P forked programs share N messages; msg/s or 0. */
 static double
 run_procs(void)
 {
-	struct ampsipc	*h;
-	pid_t		 pids[MAX_PROCS];
-	struct cpu_snap	 c0, c1;
-	double		 t0, t1, kids0;
-	long		 share;
-	char		 c, name[32];
-	int		 ready[2], go[2], done[2], i, st, ok = 1;
+	struct ampsipc		*h;
+	pid_t			 pids[MAX_PROCS];
+	struct cpu_snap		 c0, c1;
+	struct kid_usage	 u0, u1, sum;
+	double			 t0, t1, kids0;
+	long			 share;
+	char			 c, name[32];
+	int			 ready[2], go[2], done[2], i, st, ok = 1;
 
 	if (pipe(ready) == -1 || pipe(go) == -1 || pipe(done) == -1)
 		die("pipe: %s", strerror(errno));
 	kids0 = bu_rusage_cpu(RUSAGE_CHILDREN);
+	memset(&sum, 0, sizeof sum);
 	for (i = 0; i < opt_procs; i++) {
 		share = opt_n / opt_procs + (i < opt_n % opt_procs ? 1 : 0);
 		if ((pids[i] = fork()) == -1)
@@ -451,13 +473,19 @@ run_procs(void)
 			_exit(2);
 		while (read(go[0], &c, 1) == -1 && errno == EINTR)
 			;
+		kid_usage(&u0);
 		if (publish_n(h, share, "bench", NULL, NULL) == -1) {
 			fprintf(stderr, "%s: %s\n", name, ampsipc_errmsg(h));
 			_exit(1);
 		}
 		/* Flushed: the clock stops at the last of these, before
-		 * the close and exit that the single case does not time. */
-		if (write(done[1], "d", 1) != 1)
+		 * the close and exit that the single case does not time.
+		 * What this program spent meanwhile goes with it (a pipe
+		 * write this small is atomic). */
+		kid_usage(&u1);
+		u1.cpu -= u0.cpu;
+		u1.minflt -= u0.minflt;
+		if (write(done[1], &u1, sizeof u1) != (ssize_t)sizeof u1)
 			_exit(2);
 		ampsipc_close(h);
 		_exit(0);
@@ -473,9 +501,12 @@ run_procs(void)
 	cpu_snap(&c0);
 	t0 = bu_now();
 	close(go[1]);		/* EOF: everyone starts */
-	for (i = 0; ok && i < opt_procs; i++)
-		if (read(done[0], &c, 1) != 1)
+	for (i = 0; ok && i < opt_procs; i++) {
+		if (read(done[0], &u1, sizeof u1) != (ssize_t)sizeof u1)
 			ok = 0;		/* a child failed before its flush */
+		sum.cpu += u1.cpu;
+		sum.minflt += u1.minflt;
+	}
 	t1 = bu_now();
 	cpu_snap(&c1);
 	for (i = 0; i < opt_procs; i++) {
@@ -489,10 +520,15 @@ run_procs(void)
 		fprintf(stderr, "procs: a publisher failed\n");
 		return (0);
 	}
-	/* "program": the publishers' CPU, their connects included. */
+	/* "program": the publishers' CPU from the start to their flushes'
+	 * returns; their forks, connects and exits are not timed. */
 	c0.prog = 0;
-	c1.prog = bu_rusage_cpu(RUSAGE_CHILDREN) - kids0;
+	c1.prog = sum.cpu;
 	cpu_print("procs", &c0, &c1, (double)opt_n);
+	printf("     procs: each program %.2f ms of CPU and %ld page faults "
+	    "while timed, %.2f ms in all\n", 1e3 * sum.cpu / opt_procs,
+	    sum.minflt / opt_procs, 1e3 * (bu_rusage_cpu(RUSAGE_CHILDREN) -
+	    kids0) / opt_procs);
 	return ((double)opt_n / (t1 - t0));
 }
 
