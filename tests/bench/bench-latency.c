@@ -24,6 +24,13 @@
  *             payload per message, a burst's frames in one write.  Not a
  *             goal's floor; its p50 / relay says how much of the 1.3x the
  *             protocol work itself takes on this machine.
+ *   flog      frelay that also keeps every message it forwards, appended
+ *             to memory it never reuses (an in-memory log, as ampsim's
+ *             transaction log; pages touched 1 MiB ahead after each
+ *             write, as ampsim does).  Not a goal's floor: it says what
+ *             keeping messages in memory costs on this machine.
+ *   ffile     frelay that also appends every message to a file, 64 KiB
+ *             per write() (as ampsim's disk log), keeping none.
  *   ampsim    a raw AMPS publisher -> ampsim -> a raw AMPS subscriber
  *             (two TCP connections straight to ampsim; no ampsd).
  *   receive   a raw AMPS publisher -> ampsim -> ampsd -> libampsipc
@@ -63,6 +70,7 @@
 
 #include "config.h"
 
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -71,6 +79,7 @@
 #include <netinet/tcp.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -93,16 +102,18 @@
 #define RTT_N		10000
 #define RBUF_CAP	(1U << 20)
 
-enum lc_kind { LC_RELAY, LC_RELAY2, LC_FRELAY, LC_AMPSIM, LC_RECEIVE,
-    LC_FULL, LC_NORMAL, LC_N };
-static const char *lc_names[LC_N] = { "relay", "relay2", "frelay",
-    "ampsim", "receive", "full", "normal" };
+enum lc_kind { LC_RELAY, LC_RELAY2, LC_FRELAY, LC_FLOG, LC_FFILE,
+    LC_AMPSIM, LC_RECEIVE, LC_FULL, LC_NORMAL, LC_N };
+static const char *lc_names[LC_N] = { "relay", "relay2", "frelay", "flog",
+    "ffile", "ampsim", "receive", "full", "normal" };
 static const char *lc_what[LC_N] = {
 	"publisher -> forwarder -> subscriber (floor of ampsim)",
 	"publisher -> forwarder -> forwarder -unix-> subscriber (floor of "
 	    "receive)",
 	"publisher -> AMPS frame forwarder -> subscriber (protocol work "
 	    "only)",
+	"frelay keeping every message in memory (an in-memory log)",
+	"frelay writing every message to a file, 64 KiB per write",
 	"publisher -> ampsim -> subscriber (no ampsd)",
 	"publisher -> ampsim -> ampsd -> program",
 	"program -> ampsd (FULL) -> ampsim -> ampsd -> program",
@@ -137,7 +148,7 @@ static struct fig	 med[LC_N][MAX_RATES];		/* over runs */
 static double		 medfloor[LC_N][MAX_RATES];	/* p50 / floor */
 static unsigned		 rates[MAX_RATES] = { 10000, 50000 };
 static size_t		 nrates = 2;
-static int		 want_case[LC_N] = { 1, 1, 1, 1, 1, 1, 1 };
+static int		 want_case[LC_N] = { 1, 1, 1, 1, 1, 1, 1, 1, 1 };
 
 /* Build the 128-byte payload stamped t. */
 static void
@@ -280,15 +291,92 @@ forwarder(int in, int out, int other1, int other2)
 	return (pid);
 }
 
+/* What the frame forwarder does with each message besides forwarding. */
+#define KEEP_AHEAD	(1UL << 20)	/* flog: pages touched this far ahead */
+#define KEEP_SPACE	(8UL << 30)	/* flog: address space reserved */
+#define KEEP_CHUNK	65536		/* ffile: bytes per write() */
+
+struct keep {
+	enum lc_kind	 kind;		/* LC_FRELAY (nothing), LC_FLOG, LC_FFILE */
+	char		*mem;		/* flog: the log; ffile: the chunk */
+	size_t		 len;		/* bytes in mem */
+	size_t		 touched;	/* flog: mem[0..touched) paged in */
+	int		 fd;		/* ffile: the file (unlinked) */
+};
+
+/* Set the keeping up in the forwarder; 0, or -1 (it then exits). */
+static int
+keep_init(struct keep *k, enum lc_kind kind)
+{
+	char	path[sizeof bench_dir + 32];
+
+	memset(k, 0, sizeof *k);
+	k->kind = kind;
+	k->fd = -1;
+	if (kind == LC_FLOG) {
+		k->mem = mmap(NULL, KEEP_SPACE, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		return (k->mem == MAP_FAILED ? -1 : 0);
+	}
+	if (kind == LC_FFILE) {
+		snprintf(path, sizeof path, "%s/ffile.%d", bench_dir,
+		    (int)getpid());
+		if ((k->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC |
+		    O_CLOEXEC, 0600)) == -1)
+			return (-1);
+		unlink(path);
+		return ((k->mem = malloc(KEEP_CHUNK)) == NULL ? -1 : 0);
+	}
+	return (0);
+}
+
+/* Keep one message (its whole frame body); 0, or -1. */
+static int
+keep_msg(struct keep *k, const char *body, uint32_t blen)
+{
+	if (k->kind == LC_FLOG) {
+		if (k->len + blen > KEEP_SPACE)
+			return (-1);
+		memcpy(k->mem + k->len, body, blen);
+		k->len += blen;
+	} else if (k->kind == LC_FFILE) {
+		if (blen > KEEP_CHUNK)
+			return (-1);
+		if (k->len + blen > KEEP_CHUNK) {
+			if (write(k->fd, k->mem, k->len) != (ssize_t)k->len)
+				return (-1);
+			k->len = 0;
+		}
+		memcpy(k->mem + k->len, body, blen);
+		k->len += blen;
+	}
+	return (0);
+}
+
+/* After a burst's write, flog pages in the log ahead of use. */
+static void
+keep_ahead(struct keep *k)
+{
+	if (k->kind != LC_FLOG)
+		return;
+	if (k->touched < k->len)
+		k->touched = k->len & ~4095UL;
+	for (; k->touched < k->len + KEEP_AHEAD && k->touched < KEEP_SPACE;
+	    k->touched += 4096)
+		((volatile char *)k->mem)[k->touched] = 0;
+}
+
 /*
- * Fork the AMPS frame forwarder (frelay): frames from in, each parsed
- * and written to out as a delivery to subscription "r", the frames of
- * one read in one write, until EOF; closes both here.  Any bad frame
- * ends it (the subscriber then sees fewer messages than were sent).
+ * Fork the AMPS frame forwarder (frelay, flog, ffile): frames from in,
+ * each parsed, kept as kind says, and written to out as a delivery to
+ * subscription "r", the frames of one read in one write, until EOF;
+ * closes both here.  Any bad frame ends it (the subscriber then sees
+ * fewer messages than were sent).
  */
 static pid_t
-frame_forwarder(int in, int out, int other1, int other2)
+frame_forwarder(int in, int out, int other1, int other2, enum lc_kind kind)
 {
+	struct keep		 keep;
 	struct amps_reader	 rd;
 	struct amps_hdr		 h;
 	struct amps_wr		 w;
@@ -311,7 +399,7 @@ frame_forwarder(int in, int out, int other1, int other2)
 	close(other1);		/* never bench_die() here: not our servers */
 	close(other2);
 	amps_reader_init(&rd, RBUF_CAP / 2);
-	if ((obuf = malloc(ocap)) == NULL)
+	if ((obuf = malloc(ocap)) == NULL || keep_init(&keep, kind) == -1)
 		_exit(1);
 	for (;;) {
 		if (amps_reader_space(&rd, 65536, &p, &n) != 0 ||
@@ -321,7 +409,8 @@ frame_forwarder(int in, int out, int other1, int other2)
 		olen = 0;
 		while (amps_reader_next(&rd, &body, &blen) == 1) {
 			if (amps_hdr_parse(body, blen, &h) != 0 ||
-			    (t = amps_hdr_view(&h, AMPS_F_T)) == NULL)
+			    (t = amps_hdr_view(&h, AMPS_F_T)) == NULL ||
+			    keep_msg(&keep, body, blen) == -1)
 				_exit(1);
 			amps_wr_begin(&w, obuf + olen, ocap - olen);
 			amps_wr_cstr(&w, AMPS_F_C, "p");
@@ -336,6 +425,7 @@ frame_forwarder(int in, int out, int other1, int other2)
 		for (n = 0; n < olen; n += (size_t)wn)
 			if ((wn = write(out, obuf + n, olen - n)) <= 0)
 				_exit(1);
+		keep_ahead(&keep);
 	}
 }
 
@@ -346,10 +436,11 @@ relay_setup(struct lat_case *lc)
 	int	a[2], b[2], u[2];
 
 	tcp_pair(a);
-	if (lc->kind == LC_RELAY || lc->kind == LC_FRELAY) {
+	if (lc->kind != LC_RELAY2) {
 		tcp_pair(b);
-		lc->fwd[0] = (lc->kind == LC_RELAY ? forwarder :
-		    frame_forwarder)(a[1], b[0], a[0], b[1]);
+		lc->fwd[0] = lc->kind == LC_RELAY ?
+		    forwarder(a[1], b[0], a[0], b[1]) :
+		    frame_forwarder(a[1], b[0], a[0], b[1], lc->kind);
 		lc->pfd = a[0];
 		lc->sfd = b[1];
 		return;
@@ -379,7 +470,7 @@ lat_setup(struct lat_case *lc, enum lc_kind kind, unsigned rate, int secs)
 	lc->cap = (size_t)rate * (size_t)secs + 1000;
 	if ((lc->v = calloc(lc->cap, sizeof *lc->v)) == NULL)
 		bench_die("out of memory");
-	if (kind == LC_RELAY || kind == LC_RELAY2 || kind == LC_FRELAY) {
+	if (kind < LC_AMPSIM) {		/* the forwarder paths */
 		relay_setup(lc);
 		if ((lc->rbuf = malloc(RBUF_CAP)) == NULL)
 			bench_die("out of memory");
@@ -529,6 +620,8 @@ floor_of(enum lc_kind k)
 {
 	switch (k) {
 	case LC_FRELAY:
+	case LC_FLOG:
+	case LC_FFILE:
 	case LC_AMPSIM:
 		return (LC_RELAY);
 	case LC_RECEIVE:
@@ -647,7 +740,7 @@ parse_cases(char *s)
 				break;
 		if (k == LC_N)
 			bench_die("-c: paths are relay, relay2, frelay, "
-			    "ampsim, receive, full, normal");
+			    "flog, ffile, ampsim, receive, full, normal");
 		want_case[k] = 1;
 	}
 }
@@ -710,7 +803,7 @@ main(int argc, char **argv)
 		raw_rtt(0, rv_tcp, 0, &raw_tcp[run]);
 		raw_rtt(1, rv_unix, 0, &raw_unix[run]);
 		for (i = 0; i < nrates; i++)
-			for (k = LC_RELAY; k <= LC_FRELAY; k++)
+			for (k = LC_RELAY; k <= LC_FFILE; k++)
 				if (want_case[k])
 					lat_run(k, rates[i], secs,
 					    &figs[run][k][i]);
