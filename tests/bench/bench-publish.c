@@ -37,9 +37,9 @@
  *             tests/bench/bench-store.c "raw").
  *   procs     P forked programs publish N/P messages each, started
  *             together once all are connected; timed until the last one
- *             has flushed (each says so on a pipe; their closes and
- *             exits, which the single case does not have, are not
- *             timed).
+ *             has flushed (each says so on a pipe, with the CPU and page
+ *             faults it spent meanwhile; their closes and exits, which
+ *             the single case does not have, are not timed).
  *   latency   one program publishes at a paced rate R (bursts every
  *             millisecond) for -T seconds; latency is from the
  *             ampsipc_publish() call to the STORED event.

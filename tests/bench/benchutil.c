@@ -42,13 +42,27 @@ bu_cmpd(const void *a, const void *b)
 	return (x < y ? -1 : x > y);
 }
 
+/*
+ * Sorts a copy: sorting the caller's array in place once made
+ * bench-publish pair the figures of different runs in its "per-run"
+ * ratios (it took the medians of each case first).
+ */
 double
-bu_median(double *v, int n)
+bu_median(const double *v, int n)
 {
+	double	*c, m;
+
 	if (n <= 0)
 		return (0);
-	qsort(v, (size_t)n, sizeof *v, bu_cmpd);
-	return (n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2);
+	if ((c = malloc((size_t)n * sizeof *c)) == NULL) {
+		fprintf(stderr, "bu_median: out of memory\n");
+		exit(2);
+	}
+	memcpy(c, v, (size_t)n * sizeof *c);
+	qsort(c, (size_t)n, sizeof *c, bu_cmpd);
+	m = n % 2 ? c[n / 2] : (c[n / 2 - 1] + c[n / 2]) / 2;
+	free(c);
+	return (m);
 }
 
 int

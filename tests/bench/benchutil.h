@@ -23,8 +23,8 @@ double	 bu_now(void);
 /* qsort() comparison of doubles, ascending. */
 int	 bu_cmpd(const void *, const void *);
 
-/* The median of v[0..n) (sorts v in place); 0 for none. */
-double	 bu_median(double *, int);
+/* The median of v[0..n) (v is left as it is); 0 for none. */
+double	 bu_median(const double *, int);
 
 /*
  * Make a work directory "base/prog-XXXXXX" in buf: base is want if not
