@@ -415,20 +415,6 @@ struct kid_usage {
 	long	minflt;		/* page faults */
 };
 
-/* This process's CPU time and page faults so far. */
-static void
-kid_usage(struct kid_usage *u)
-{
-	struct rusage	ru;
-
-	memset(u, 0, sizeof *u);
-	if (getrusage(RUSAGE_SELF, &ru) == -1)
-		return;
-	u->cpu = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
-	    (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-	u->minflt = ru.ru_minflt;
-}
-
 /* Case procs: P forked programs share N messages; msg/s or 0. */
 static double
 run_procs(void)
@@ -473,7 +459,7 @@ run_procs(void)
 			_exit(2);
 		while (read(go[0], &c, 1) == -1 && errno == EINTR)
 			;
-		kid_usage(&u0);
+		u0.cpu = bu_rusage(RUSAGE_SELF, &u0.minflt);
 		if (publish_n(h, share, "bench", NULL, NULL) == -1) {
 			fprintf(stderr, "%s: %s\n", name, ampsipc_errmsg(h));
 			_exit(1);
@@ -482,7 +468,7 @@ run_procs(void)
 		 * the close and exit that the single case does not time.
 		 * What this program spent meanwhile goes with it (a pipe
 		 * write this small is atomic). */
-		kid_usage(&u1);
+		u1.cpu = bu_rusage(RUSAGE_SELF, &u1.minflt);
 		u1.cpu -= u0.cpu;
 		u1.minflt -= u0.minflt;
 		if (write(done[1], &u1, sizeof u1) != (ssize_t)sizeof u1)

@@ -160,10 +160,21 @@ bu_self_cpu(void)
 double
 bu_rusage_cpu(int who)
 {
+	return (bu_rusage(who, NULL));
+}
+
+/* The same, and its page faults (minor) in *minflt if not NULL. */
+double
+bu_rusage(int who, long *minflt)
+{
 	struct rusage	ru;
 
+	if (minflt != NULL)
+		*minflt = 0;
 	if (getrusage(who, &ru) == -1)
 		return (0);
+	if (minflt != NULL)
+		*minflt = ru.ru_minflt;
 	return ((double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
 	    (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
 }

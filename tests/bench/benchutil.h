@@ -43,7 +43,9 @@ double	 bu_task_cpu(pid_t, const char *, int);
 
 /* This process's CPU time (all threads, user + system), seconds. */
 double	 bu_self_cpu(void);
-/* CPU time of getrusage(who): RUSAGE_SELF or RUSAGE_CHILDREN. */
+/* CPU time of getrusage(who): RUSAGE_SELF or RUSAGE_CHILDREN; and with
+ * its minor page faults in *minflt (may be NULL). */
 double	 bu_rusage_cpu(int who);
+double	 bu_rusage(int who, long *minflt);
 
 #endif /* AMPSD_BENCH_BENCHUTIL_H */
