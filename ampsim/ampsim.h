@@ -18,7 +18,7 @@
  *   logon.c     logon (§4.1), name table, heartbeats (§14)
  *   publish.c   publish / delta_publish / sow_delete sequencing,
  *               duplicate detection, persisted acks (§6.6, §7)
- *   txlog.c     the on-disk transaction log, bookmarks, replay index (§8)
+ *   txlog.c     the transaction log (a file), bookmarks, replay index (§8)
  *   bmindex.c   its bookmark index: per publisher, sorted blocks (pure)
  *   subs.c      subscriptions, fan-out, conflation, pagination (§4.5)
  *   subindex.c  all subscriptions, indexed by literal topic for fan-out
@@ -385,7 +385,10 @@ int	 publish_identity(struct sess *, const struct cmd *, uint64_t *,
 
 /* -------------------------------------------------------------- txlog.c */
 
-/* One logged message (kept in memory; also on disk when a dir is set). */
+/*
+ * A view of one logged message, read back from the log (txlog_get()):
+ * valid until the next txlog_get().
+ */
 struct txrec {
 	uint64_t	 pub;
 	uint64_t	 seq;
@@ -393,10 +396,10 @@ struct txrec {
 	uint8_t		 type;		/* TXREC_* */
 	uint8_t		 logged;	/* topic is transaction-logged */
 	uint8_t		 from_peer;	/* received by replication (memory) */
-	char		*topic;
-	char		*x;
-	char		*k;
-	char		*data;
+	const char	*topic;		/* "" when none */
+	const char	*x;		/* NULL when none */
+	const char	*k;		/* NULL when none */
+	const char	*data;		/* NUL after dlen bytes */
 	size_t		 dlen;
 };
 #define TXREC_PUBLISH	1
@@ -411,6 +414,7 @@ size_t		 txlog_append(uint8_t, uint64_t, uint64_t, const char *,
 void		 txlog_flush(void);
 size_t		 txlog_count(void);
 void		 txlog_mark_peer(size_t);
+int		 txlog_from_peer(size_t);
 void		 txlog_start_timer(void);
 const struct txrec *txlog_get(size_t);
 /* Index of the record with bookmark (pub, seq), or -1. */

@@ -208,7 +208,7 @@ sub_replay_cb(evutil_socket_t fd, short ev, void *arg)
 	struct cmd		 c;
 	struct msg		 m;
 	char			 bm[48];
-	size_t			 budget, n;
+	size_t			 budget, n, dlen;
 	int			 wait;
 
 	if (sub->paused)
@@ -268,6 +268,7 @@ sub_replay_cb(evutil_socket_t fd, short ev, void *arg)
 			continue;
 		if (!sub_wants_rec(sub, r, &m))
 			continue;
+		dlen = r->dlen;
 		sub_deliver(sub, &m, NULL);
 		sub->sent++;
 		budget--;
@@ -276,7 +277,7 @@ sub_replay_cb(evutil_socket_t fd, short ev, void *arg)
 		if (sub->s->state == SESS_DEAD)
 			return;
 		if (sub->rate_bytes > 0) {
-			sub->bytes_credit -= (double)r->dlen;
+			sub->bytes_credit -= (double)dlen;
 			if (sub->bytes_credit < 0) {
 				wait = (int)(-sub->bytes_credit * 1000.0 /
 				    sub->rate_bytes) + 1;

@@ -156,19 +156,26 @@ repl_encode(struct evbuffer *out, size_t i)
 	struct hbuf		 hb;
 	char			 bm[48];
 	long long		 len;
+	uint64_t		 pub, seq;
 	size_t			 j = i + 1;
 
 	memset(&keys, 0, sizeof keys);
 	txlog_bm(r, bm, sizeof bm);
-	/* Gather the keys of a multi-record delete first, to size it. */
+	/*
+	 * Gather the keys of a multi-record delete first, to size it; then
+	 * view record i again (a view lasts until the next txlog_get()).
+	 */
 	if (r->type == TXREC_DELETE) {
+		pub = r->pub;
+		seq = r->seq;
 		sbuf_add(&keys, r->k ? r->k : "", slen(r->k));
 		while ((n = txlog_get(j)) != NULL && n->type == TXREC_DELETE &&
-		    n->pub == r->pub && n->seq == r->seq) {
+		    n->pub == pub && n->seq == seq) {
 			sbuf_add(&keys, ",", 1);
 			sbuf_add(&keys, n->k ? n->k : "", slen(n->k));
 			j++;
 		}
+		r = txlog_get(i);
 	}
 	hbuf_get(&hb, HBUF_NEED(slen(r->topic) + slen(r->x) + slen(r->k) +
 	    keys.len + sizeof bm));
@@ -212,7 +219,6 @@ void
 repl_kick(void)
 {
 	struct evbuffer		*out;
-	const struct txrec	*r;
 	size_t			 n = txlog_count();
 
 	replay_durable_kick();
@@ -220,8 +226,7 @@ repl_kick(void)
 		return;
 	out = bufferevent_get_output(out_bev);
 	while (out_next < n && evbuffer_get_length(out) < REPL_OUT_MAX) {
-		r = txlog_get(out_next);
-		if (r->from_peer && out_next >= out_catchup) {
+		if (txlog_from_peer(out_next) && out_next >= out_catchup) {
 			out_next++;
 			continue;
 		}
@@ -572,7 +577,7 @@ repl_durable_count(void)
 		return (n);
 	d = out_acked < n ? (size_t)out_acked : n;
 	/* Records that came from the peer are durable there already. */
-	while (d < n && txlog_get(d)->from_peer)
+	while (d < n && txlog_from_peer(d))
 		d++;
 	return (d);
 }

@@ -105,8 +105,10 @@ srv_spawn(struct tc_srv *srv)
 	argv[argc++] = pf;
 	argv[argc++] = "--admin-port";
 	argv[argc++] = "0";
-	argv[argc++] = "-d";
-	argv[argc++] = srv->logdir;
+	if (!srv->memory) {
+		argv[argc++] = "-d";
+		argv[argc++] = srv->logdir;
+	}
 	argv[argc++] = "-v";
 	for (i = 0; i < srv->nargs && argc < 62; i++)
 		argv[argc++] = srv->args[i];
@@ -140,9 +142,9 @@ srv_spawn(struct tc_srv *srv)
 	return (-1);
 }
 
-/* Start ampsim in a new temporary directory. */
-int
-tc_srv_start(struct tc_srv *srv, const char *const *args)
+/* Start ampsim in a new temporary directory; memory: without -d. */
+static int
+srv_start(struct tc_srv *srv, const char *const *args, int memory)
 {
 	const char	*tmp = getenv("TMPDIR");
 
@@ -157,7 +159,20 @@ tc_srv_start(struct tc_srv *srv, const char *const *args)
 		    *args);
 		args++;
 	}
+	srv->memory = memory;
 	return (srv_spawn(srv));
+}
+
+int
+tc_srv_start(struct tc_srv *srv, const char *const *args)
+{
+	return (srv_start(srv, args, 0));
+}
+
+int
+tc_srv_start_memory(struct tc_srv *srv, const char *const *args)
+{
+	return (srv_start(srv, args, 1));
 }
 
 /* Stop the server process and wait for it. */

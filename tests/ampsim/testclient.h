@@ -29,6 +29,7 @@ struct tc_srv {
 	char		 logdir[300];	/* transaction log directory */
 	char		 args[16][256];	/* extra arguments */
 	int		 nargs;
+	int		 memory;	/* no -d: the log in a memory file */
 };
 
 /*
@@ -38,6 +39,8 @@ struct tc_srv {
  * Returns 0 or -1.
  */
 int	tc_srv_start(struct tc_srv *, const char *const *args);
+/* The same, without -d: ampsim keeps its log in memory only. */
+int	tc_srv_start_memory(struct tc_srv *, const char *const *args);
 /* Stop (SIGTERM, then SIGKILL after 5 s) and wait; keep the directory. */
 void	tc_srv_stop(struct tc_srv *);
 /* Start again with the same directory and arguments. */
