@@ -12,6 +12,9 @@
  *   fanout N   the same publisher with N subscribers on the topic (each
  *              its own connection and thread); timed until every
  *              subscriber has received every message.
+ *   replay     ingest, then one subscriber replays the whole log from
+ *              bookmark 0 (read back from the log file); timed from the
+ *              subscribe until it has received every message.
  *
  * Each case runs RUNS times with a fresh server (default configuration:
  * every topic transaction-logged to a temporary directory, no fsync);
@@ -55,19 +58,24 @@ sub_main(void *arg)
 	return (NULL);
 }
 
-/* One run with nsubs subscribers; returns msg/s (0 on error). */
+/*
+ * One run with nsubs subscribers, or (nsubs < 0) the replay case; returns
+ * msg/s (0 on error).
+ */
 static double
 run(int nsubs)
 {
 	struct tc_srv	 srv;
-	struct tc	*p, *subs[16];
+	struct tc	*p, *r, *subs[16];
 	pthread_t	 th[16];
 	char		 payload[129], hdr[] = "{\"c\":\"p\",\"t\":\"bench\"}";
 	char		*buf;
 	size_t		 flen, hl = strlen(hdr), chunk = 1000, i, j, off;
 	double		 t0, t1;
-	int		 k;
+	int		 k, replay = nsubs < 0;
 
+	if (replay)
+		nsubs = 0;
 	if (tc_srv_start(&srv, NULL) != 0) {
 		fprintf(stderr, "cannot start ampsim\n");
 		return (0);
@@ -114,6 +122,17 @@ run(int nsubs)
 	for (k = 0; k < nsubs; k++)
 		pthread_join(th[k], NULL);
 	t1 = now_s();
+	if (replay) {
+		if ((r = tc_connect(srv.port)) == NULL ||
+		    tc_logon(r, "bench-replay", NULL) != 0)
+			return (0);
+		t0 = now_s();
+		tc_sendf(r, NULL, "{\"c\":\"subscribe\",\"cid\":\"1\","
+		    "\"t\":\"bench\",\"bm\":\"0\"}");
+		sub_main(r);
+		t1 = now_s();
+		tc_close(r);
+	}
 	free(buf);
 	tc_close(p);
 	for (k = 0; k < nsubs; k++)
@@ -135,8 +154,8 @@ cmp_d(const void *a, const void *b)
 int
 main(int argc, char **argv)
 {
-	static const int cases[] = { 0, 1, 10 };
-	double		 r[15], med[3];
+	static const int cases[] = { 0, 1, 10, -1 };
+	double		 r[15], med[4];
 	int		 runs = 5, c, i;
 
 	if (argc > 1)
@@ -151,13 +170,16 @@ main(int argc, char **argv)
 		setenv("top_builddir", ".", 1);
 	printf("ampsim: %d messages of 128 bytes, median of %d runs\n",
 	    nmsgs, runs);
-	for (c = 0; c < 3; c++) {
+	for (c = 0; c < 4; c++) {
 		for (i = 0; i < runs; i++)
 			r[i] = run(cases[c]);
 		qsort(r, (size_t)runs, sizeof r[0], cmp_d);
 		med[c] = r[runs / 2];
 		if (cases[c] == 0)
 			printf("  ingest, no subscribers   %10.0f msg/s\n",
+			    r[runs / 2]);
+		else if (cases[c] < 0)
+			printf("  replay from the log      %10.0f msg/s\n",
 			    r[runs / 2]);
 		else
 			printf("  fan-out to %2d subscriber%s %10.0f msg/s "
@@ -166,7 +188,7 @@ main(int argc, char **argv)
 			    r[runs / 2] * cases[c]);
 	}
 	printf("RESULT {\"bench\":\"ampsim\",\"runs\":%d,\"messages\":%d,"
-	    "\"ingest\":%.0f,\"fanout1\":%.0f,\"fanout10\":%.0f}\n", runs,
-	    nmsgs, med[0], med[1], med[2]);
+	    "\"ingest\":%.0f,\"fanout1\":%.0f,\"fanout10\":%.0f,"
+	    "\"replay\":%.0f}\n", runs, nmsgs, med[0], med[1], med[2], med[3]);
 	return (0);
 }
