@@ -16,6 +16,11 @@
  *               publisher (a process writing straight to ampsim) sends N
  *               messages of 128 B to its topic; deliveries per second,
  *               from the first message written to the last received.
+ *               The publisher stays at most two windows of WINDOW
+ *               messages ahead of what the program has received (a pipe
+ *               grants each window): ampsd ends a plain subscription
+ *               that falls 16 MiB behind (docs/IPC.md §9), and ampsim
+ *               and ampsd can outrun one program on two cores.
  *   programs    P programs connect (IPC connections named scale-W-I in
  *               worker processes of at most 60 connections each; as
  *               root, each worker runs as its own uid, because ampsd
@@ -69,6 +74,7 @@
 #define MAX_WORKERS	200
 #define WAIT_NS		120000000000ULL
 #define MSG_LEN		128
+#define WINDOW		16384		/* baseline: messages per grant */
 
 static long	 opt_progs = 1000;
 static long	 opt_subs = 10;
@@ -138,10 +144,13 @@ subscribe(struct ampsipc *h, const char *topic, uint64_t *counter)
 
 /*
  * Poll handles h[0..n) until counter[i] >= want for every i, or the
- * deadline.  Returns 0 or -1.
+ * deadline.  With gfd >= 0 (the baseline), keep the raw publisher's
+ * grants (*granted messages so far, a byte on gfd per WINDOW) at most
+ * two windows ahead of counter[0].  Returns 0 or -1.
  */
 static int
-pump(struct ampsipc **h, uint64_t *counter, long n, uint64_t want)
+pump(struct ampsipc **h, uint64_t *counter, long n, uint64_t want, int gfd,
+    uint64_t *granted)
 {
 	struct pollfd	*pfd;
 	uint64_t	 end = bench_now_ns() + WAIT_NS;
@@ -157,6 +166,12 @@ pump(struct ampsipc **h, uint64_t *counter, long n, uint64_t want)
 		if (left == 0) {
 			rc = 0;
 			break;
+		}
+		while (gfd >= 0 && *granted < want &&
+		    *granted < counter[0] + 2 * WINDOW) {
+			if (write(gfd, "w", 1) != 1)
+				goto out;
+			*granted += WINDOW;
 		}
 		for (i = 0; i < n; i++) {
 			pfd[i].fd = ampsipc_fd(h[i]);
@@ -236,7 +251,8 @@ worker_main(int w, long first, long n, int cmd, int rep)
 				_exit(2);
 			memset(counter, 0, (size_t)n * sizeof *counter);
 			reply(rep, 'g');
-			reply(rep, pump(h, counter, n, want) == 0 ? 'd' : 'x');
+			reply(rep, pump(h, counter, n, want, -1, NULL) == 0 ?
+			    'd' : 'x');
 			break;
 		default:
 			for (i = 0; i < n; i++)
@@ -302,12 +318,14 @@ tell_all(char cmd, const void *arg, size_t len, char want)
 /*
  * The raw publisher: a child that writes n messages straight to ampsim,
  * round-robin over topics t-0-K .. t-(ntopics-1)-K (or the one topic
- * given).  Returns its pid; it exits when all is written and flushed.
+ * given).  With gfd >= 0 it reads one byte from gfd before each window
+ * of WINDOW messages.  Returns its pid; it exits when all is written
+ * and flushed.
  */
 static pid_t
-raw_publisher(long n, long ntopics, long k, const char *one)
+raw_publisher(long n, long ntopics, long k, const char *one, int gfd[2])
 {
-	char	 hdr[160], *buf;
+	char	 hdr[160], *buf, c;
 	size_t	 len = 0, cap = 1024 * 1024, fl;
 	pid_t	 pid;
 	long	 i;
@@ -317,10 +335,18 @@ raw_publisher(long n, long ntopics, long k, const char *one)
 		die("fork");
 	if (pid != 0)
 		return (pid);
+	if (gfd != NULL)
+		close(gfd[1]);
 	fd = bench_raw_logon();
 	if ((buf = malloc(cap)) == NULL)
 		_exit(2);
 	for (i = 0; i < n; i++) {
+		if (gfd != NULL && i % WINDOW == 0) {
+			bench_write_all(fd, buf, len);
+			len = 0;
+			if (read(gfd[0], &c, 1) != 1)
+				_exit(3);	/* the parent is gone */
+		}
 		if (one != NULL)
 			snprintf(hdr, sizeof hdr, "{\"c\":\"p\",\"t\":\"%s\"}",
 			    one);
@@ -346,10 +372,10 @@ static double
 deliver(long n, long ntopics, const char *one, struct ampsipc *h,
     uint64_t *counter)
 {
-	uint64_t	 t0, t1, want;
+	uint64_t	 t0, t1, want, granted = 0;
 	pid_t		 pub;
 	char		 c;
-	int		 i, st;
+	int		 i, st, gfd[2] = { -1, -1 };
 
 	if (h == NULL) {
 		want = (uint64_t)(n / ntopics);
@@ -358,13 +384,23 @@ deliver(long n, long ntopics, const char *one, struct ampsipc *h,
 			    write(workers[i].cmd, &want, sizeof want) !=
 			    sizeof want || read(workers[i].rep, &c, 1) != 1)
 				die("worker pipe");
-	} else
+	} else {
 		*counter = 0;
+		if (pipe(gfd) == -1)
+			die("pipe");
+	}
 	t0 = bench_now_ns();
-	pub = raw_publisher(n, ntopics, 0, one);
+	pub = raw_publisher(n, ntopics, 0, one, h != NULL ? gfd : NULL);
 	if (h != NULL) {
-		if (pump(&h, counter, 1, (uint64_t)n) == -1)
+		close(gfd[0]);
+		if (pump(&h, counter, 1, (uint64_t)n, gfd[1], &granted) ==
+		    -1) {
+			fprintf(stderr, "bench-scale: baseline: %llu of %ld "
+			    "arrived: %s\n", (unsigned long long)*counter, n,
+			    ampsipc_errmsg(h));
 			die("baseline: not every message arrived");
+		}
+		close(gfd[1]);
 	} else
 		for (i = 0; i < nworkers; i++)
 			if (read(workers[i].rep, &c, 1) != 1 || c != 'd')
