@@ -6,8 +6,8 @@
 /*
  * passtime.c: runs the event loop, and with AMPSIM_SLOW_PASS_US=N in the
  * environment times every loop pass in thread CPU time (the diagnostic
- * that finds receive-path stalls, docs/BENCHMARKS.md "Receive-path
- * tails").  Each pass that used more than N us of CPU is logged on
+ * that finds receive-path stalls, docs/BENCHMARKS.md
+ * "bench-latency").  Each pass that used more than N us of CPU is logged on
  * stderr with what it did (frames in and out, log records appended);
  * every PASS_REPORT_MS a summary of the passes that read frames (count,
  * CPU p50/p99/p99.9/max, CPU per frame in) is logged too, since the

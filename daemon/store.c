@@ -78,10 +78,10 @@
  *     the fsyncs of everything the commits before it skipped, 7-8.5 ms
  *     on the benchmark VM against 40-140 us for the others, and every
  *     publish (or, for a bookmark store, the whole event loop) waits
- *     for it (docs/BENCHMARKS.md, session I).  With the flag, once the
- *     checks have passed, the store opens a second connection of its
- *     own to the file (same synchronous setting, so a checkpoint syncs
- *     exactly as SQLite's own would) and a thread, "ampsd-ckpt", that
+ *     for it (docs/BENCHMARKS.md, "The durable path").  With the flag,
+ *     once the checks have passed, the store opens a second connection
+ *     of its own to the file (same synchronous setting, so a checkpoint
+ *     syncs exactly as SQLite's own would) and a thread, "ampsd-ckpt", that
  *     only runs PASSIVE checkpoints on it; the WAL hook of the main
  *     connection, which replaces SQLite's automatic checkpoint, wakes
  *     the thread after a commit that leaves STORE_CKPT_PAGES or more in
