@@ -764,6 +764,7 @@ run_all(double v[BP_N][MAX_RUNS], int r)
 	f[BP_RAW] = run_raw(statedir);
 	settle();
 	f[BP_PROCS] = run_procs();
+	settle();
 	ok = run_latency(&f[BP_P50], &f[BP_P99], &f[BP_P999]) == 0 &&
 	    f[BP_FULL] > 0 && f[BP_PROCS] > 0 && (opt_sock != NULL ||
 	    (f[BP_MEMORY] > 0 && f[BP_DIRECT] > 0));
