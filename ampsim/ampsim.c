@@ -269,7 +269,7 @@ main(int argc, char **argv)
 			break;
 		case OPT_FRAME_MAX:
 			conf.frame_max = (uint32_t)num_arg("frame-max", optarg,
-			    64, 0xffffffffLL);
+			    64, TXLOG_FRAME_MAX);
 			break;
 		case 'v':
 			sim_verbose = LOG_DEBUG;

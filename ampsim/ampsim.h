@@ -402,6 +402,12 @@ struct txrec {
 	const char	*data;		/* NUL after dlen bytes */
 	size_t		 dlen;
 };
+/*
+ * The largest --frame-max: a log record's u32 length covers its fixed
+ * part plus the frame's topic, x, k and data, which together are never
+ * longer than the frame, so any accepted publish fits the log.
+ */
+#define TXLOG_FRAME_MAX	(0xffffffffLL - 256 * 1024)
 #define TXREC_PUBLISH	1
 #define TXREC_DELETE	2
 #define TXREC_SEQ	3	/* sequence only (topic not logged) */

@@ -468,6 +468,11 @@ txlog_append(uint8_t type, uint64_t pub, uint64_t seq, const char *topic,
 		dlen = 0;
 		xl = kl = 0;
 	}
+	/*
+	 * A publish cannot reach this (TXLOG_FRAME_MAX bounds its frame); a
+	 * delta_publish's merged record could, by growing a SOW record past
+	 * 4 GB.
+	 */
 	if (dlen > UINT32_MAX - TXLOG_FIXED - 3 * 65535)
 		sim_fatalx("txlog: record of %zu bytes", dlen);
 	rl = (uint32_t)(TXLOG_FIXED + tl + xl + kl + dlen);
