@@ -214,7 +214,7 @@ void		 conf_dump(void);
 
 extern struct event_base *sim_base;
 /* Event priorities: everything runs at the default, SIM_PRIO_NORMAL;
- * SIM_PRIO_IDLE runs only when nothing else is active (txlog prefault). */
+ * SIM_PRIO_IDLE runs only when nothing else is active (txlog_idle_cb). */
 #define SIM_NPRIO		3
 #define SIM_PRIO_NORMAL		1	/* libevent's default: SIM_NPRIO / 2 */
 #define SIM_PRIO_IDLE		2

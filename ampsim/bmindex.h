@@ -37,6 +37,8 @@ struct bmpub {
 	struct bment	*ooo;		/* sorted, seqs below the blocks' last */
 	size_t		 nooo;
 	size_t		 capooo;
+	struct bmblk	*next;		/* made ahead by bmindex_prefault() */
+	size_t		 next_touched;	/* bytes of next's entries touched */
 };
 
 /* The index: publisher id -> struct bmpub. */
@@ -46,6 +48,7 @@ struct bmindex {
 	size_t		 npubs;
 	size_t		 cappubs;
 	size_t		 n;		/* distinct (pub, seq) entries */
+	struct bmpub	*hot;		/* publisher of the last append */
 };
 
 /* Record that (pub, seq) is held by record idx (the latest one wins). */
@@ -56,6 +59,12 @@ int	 bmindex_get(const struct bmindex *, uint64_t pub, uint64_t seq,
 	    uint64_t *idx);
 /* Highest seq of pub, 0 when none. */
 uint64_t bmindex_max(const struct bmindex *, uint64_t pub);
+/*
+ * Make the block that the last appending publisher will need next and
+ * touch its pages, at most *budget bytes (decreased): 1 while there is
+ * more to touch.  Only an optimisation: puts never depend on it.
+ */
+int	 bmindex_prefault(struct bmindex *, size_t *budget);
 void	 bmindex_free(struct bmindex *);
 
 #endif /* AMPSIM_BMINDEX_H */

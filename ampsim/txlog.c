@@ -24,9 +24,11 @@
  *	topic, x, k, data (the rest)
  *
  * A torn record at the end (crash during a write) is cut off at startup.
- * Appends are buffered and written in writes of about TXLOG_WRITE bytes
- * as the buffer fills (no fsync: nothing waits on them), and what is left
- * by txlog_flush(), which the publish path calls before any persisted
+ * Appends are buffered; once TXLOG_WRITE bytes are, the buffer is written
+ * by the event of the lowest priority (below), so after the pass's
+ * deliveries, not in the middle of a burst (no fsync: nothing waits on
+ * these writes); only past TXLOG_WBUF_MAX, when no pass ends (a flood),
+ * is it written at once.  What is left is written by txlog_flush(), which the publish path calls before any persisted
  * ack is sent; fsync policy: never (default), in every txlog_flush()
  * (--fsync, so before every persisted ack), or on a timer
  * (--fsync-interval MS), and always at shutdown.  The memory file is
@@ -43,7 +45,9 @@
  * The entries sit in chunks of TXLOG_CHUNK, anonymous mappings whose
  * pages are touched ahead of use (TXLOG_AHEAD bytes, TXLOG_STEP per run)
  * by an event of the lowest priority, which runs only when nothing else
- * is active, i.e. after the pass's output is written.  The pages are
+ * is active, i.e. after the pass's output is written; the same event has
+ * the bookmark index make and touch its next block (bmindex_prefault())
+ * and writes a full buffer.  The pages are
  * small (4 kB, advised against transparent huge pages): the first touch
  * of a 2 MB huge page clears all of it in one fault, measured at 3.7 ms
  * of CPU, and a burst that arrived meanwhile waited that long.
@@ -97,6 +101,7 @@
 #define TXLOG_CHUNK	65536
 #define TXLOG_MAPUNIT	(2UL << 20)	/* mappings are multiples of this */
 #define TXLOG_WRITE	65536		/* disk write size as the buffer fills */
+#define TXLOG_WBUF_MAX	(1UL << 20)	/* written at once past this */
 #define TXLOG_RWIN	(256UL << 10)	/* bytes read back at a time */
 #define TXLOG_AHEAD	(256UL << 10)	/* prefault this far ahead */
 #define TXLOG_STEP	(64UL << 10)	/* at most this much per run */
@@ -118,7 +123,7 @@ static size_t		 nrecs;
 static size_t		 ent_touched;	/* bytes of the last chunk prefaulted */
 static char		*next_chunk;	/* the next chunk, mapped ahead */
 static size_t		 next_touched;
-static struct event	*ev_prefault;	/* lowest priority (ampsim.c) */
+static struct event	*ev_idle;	/* lowest priority (ampsim.c) */
 static struct bmindex	 bm_index;	/* (pub, seq) -> index, pub max */
 static int		 logfd = -1;
 static int		 logmem;	/* logfd is a memory file */
@@ -184,19 +189,23 @@ txlog_touch(char *p, size_t *done, size_t want, size_t *budget)
 }
 
 /*
- * Prefault ahead of the entries' write position, in this chunk and then
- * the next chunk's head, TXLOG_STEP at a time; runs at the lowest
- * priority, so after the output of the pass (see the top comment), and
- * again while behind.
+ * The log's work off the hot path, at the lowest priority, so after the
+ * output of the pass (see the top comment), and again while behind:
+ * write a full buffer; prefault ahead of the entries' write position, in
+ * this chunk and then the next chunk's head, and the bookmark index's
+ * next block, TXLOG_STEP at a time.
  */
 static void
-txlog_prefault_cb(evutil_socket_t fd, short ev, void *arg)
+txlog_idle_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	size_t	budget = TXLOG_STEP, want, pos, clen = txlog_chunk_len();
 	int	more = 0;
 
+	if (wbuf.len >= TXLOG_WRITE)
+		txlog_write();
+	more |= bmindex_prefault(&bm_index, &budget);
 	if (nchunks == 0 || nrecs == nchunks * TXLOG_CHUNK)
-		return;
+		goto out;
 	pos = (nrecs % TXLOG_CHUNK) * sizeof **chunks;
 	if (ent_touched < pos)
 		ent_touched = (pos + TXLOG_PAGE - 1) & ~(size_t)(TXLOG_PAGE - 1);
@@ -213,22 +222,21 @@ txlog_prefault_cb(evutil_socket_t fd, short ev, void *arg)
 		more |= txlog_touch(next_chunk, &next_touched,
 		    pos + TXLOG_AHEAD - clen, &budget);
 	}
-	if (more && ev_prefault != NULL)
-		event_active(ev_prefault, EV_TIMEOUT, 1);
+out:
+	if (more && ev_idle != NULL)
+		event_active(ev_idle, EV_TIMEOUT, 1);
 }
 
-/* Have the prefault event run once nothing else is active. */
+/* Have the idle event run once nothing else is active. */
 static void
-txlog_prefault_kick(void)
+txlog_idle_kick(void)
 {
-	if (ev_prefault == NULL && sim_base != NULL) {
-		ev_prefault = event_new(sim_base, -1, 0, txlog_prefault_cb,
-		    NULL);
-		event_priority_set(ev_prefault, SIM_PRIO_IDLE);
+	if (ev_idle == NULL && sim_base != NULL) {
+		ev_idle = event_new(sim_base, -1, 0, txlog_idle_cb, NULL);
+		event_priority_set(ev_idle, SIM_PRIO_IDLE);
 	}
-	if (ev_prefault != NULL &&
-	    !event_pending(ev_prefault, EV_TIMEOUT, NULL))
-		event_active(ev_prefault, EV_TIMEOUT, 1);
+	if (ev_idle != NULL && !event_pending(ev_idle, EV_TIMEOUT, NULL))
+		event_active(ev_idle, EV_TIMEOUT, 1);
 }
 
 /* Add the entry of a record at off and index (pub, seq). */
@@ -437,9 +445,9 @@ txlog_close(void)
 	if (ev_fsync != NULL)
 		event_free(ev_fsync);
 	ev_fsync = NULL;
-	if (ev_prefault != NULL)
-		event_free(ev_prefault);
-	ev_prefault = NULL;
+	if (ev_idle != NULL)
+		event_free(ev_idle);
+	ev_idle = NULL;
 	txlog_flush();
 	if (dirty && logfd != -1 && !logmem)
 		fsync(logfd);
@@ -495,9 +503,10 @@ txlog_append(uint8_t type, uint64_t pub, uint64_t seq, const char *topic,
 		sbuf_add(&wbuf, k, kl);
 	if (dlen)
 		sbuf_add(&wbuf, data, dlen);
-	if (wbuf.len >= TXLOG_WRITE)
+	if (wbuf.len >= TXLOG_WBUF_MAX || (wbuf.len >= TXLOG_WRITE &&
+	    sim_base == NULL))
 		txlog_write();	/* no fsync: nothing waits on it */
-	txlog_prefault_kick();
+	txlog_idle_kick();
 	return (txlog_add_ent(off, rl, type, (uint8_t)(logged != 0), pub,
 	    seq));
 }

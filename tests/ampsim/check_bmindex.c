@@ -8,7 +8,8 @@
  * found with its latest record index over many blocks and publishers,
  * absent pairs are not found, a repeated identity takes the latest
  * record, out-of-order puts (which ampsim itself never makes) are kept
- * exactly, and no block is ever moved once made.
+ * exactly, no block is ever moved once made, and blocks made ahead by
+ * bmindex_prefault() are the ones the puts then fill.
  */
 
 #include "config.h"
@@ -157,6 +158,64 @@ START_TEST(test_blocks_stay)
 }
 END_TEST
 
+/*
+ * Prefault (invariant 6): interleaved with puts of two publishers, with
+ * budgets too small to finish in one call; each block made ahead becomes
+ * the publisher's next block, and every entry is found as without it.
+ */
+START_TEST(test_prefault)
+{
+	struct bmindex	 x = { 0 };
+	struct bmblk	*ahead[2] = { NULL, NULL };
+	struct bmpub	*p;
+	uint64_t	 i, v, q;
+	size_t		 budget, k, made = 0, taken = 0, nblk[2] = { 0, 0 };
+
+	/* Nothing to prefault before the first put. */
+	budget = 1 << 20;
+	ck_assert_int_eq(bmindex_prefault(&x, &budget), 0);
+	ck_assert_uint_eq(budget, 1 << 20);
+	for (i = 1; i <= 100000; i++) {
+		q = i % 3 == 0;		/* publisher 1 gets a third */
+		bmindex_put(&x, 100 + q, i, i);
+		p = x.pubs[q];
+		ck_assert_ptr_eq(x.hot, p);
+		if (p->nblk != nblk[q]) {	/* a block was started */
+			if (ahead[q] != NULL) {
+				ck_assert_ptr_eq(p->blk[p->nblk - 1], ahead[q]);
+				taken++;
+			}
+			ahead[q] = NULL;
+			nblk[q] = p->nblk;
+		}
+		if (i % 7 == 0) {
+			budget = 4096;	/* one page at a time */
+			(void)bmindex_prefault(&x, &budget);
+			if (p->next != NULL && ahead[q] == NULL) {
+				ahead[q] = p->next;
+				ck_assert_uint_eq(p->next->n, 0);
+				made++;
+			}
+		}
+	}
+	ck_assert_uint_gt(made, 10);
+	ck_assert_uint_ge(taken + 2, made);
+	for (q = 0; q < 2; q++) {
+		p = x.pubs[q];
+		for (k = 0; k + 1 < p->nblk; k++)
+			ck_assert_uint_eq(p->blk[k]->n, p->blk[k]->cap);
+	}
+	for (i = 1; i <= 100000; i++) {
+		ck_assert(bmindex_get(&x, 100 + (i % 3 == 0), i, &v));
+		ck_assert_uint_eq(v, i);
+		ck_assert(!bmindex_get(&x, 100 + (i % 3 != 0), i, &v));
+	}
+	ck_assert_uint_eq(bmindex_max(&x, 100), 100000);	/* 100000 % 3 == 1 */
+	ck_assert_uint_eq(x.n, 100000);
+	bmindex_free(&x);		/* frees a block made ahead, too */
+}
+END_TEST
+
 static Suite *
 bmindex_suite(void)
 {
@@ -168,6 +227,7 @@ bmindex_suite(void)
 	tcase_add_test(tc, test_repeat);
 	tcase_add_test(tc, test_out_of_order);
 	tcase_add_test(tc, test_blocks_stay);
+	tcase_add_test(tc, test_prefault);
 	suite_add_tcase(s, tc);
 	return (s);
 }
