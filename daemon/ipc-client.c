@@ -46,12 +46,20 @@
  *     the hold point of invariant 8.
  *  5. One read callback handles at most cfg.budget frames, then gives
  *     way: to the other clients of the same pass (event_active puts it
- *     at the tail of the active queue) while the client has had fewer
- *     than cfg.pass_max frames since it last ran dry, else to the NEXT
- *     loop pass (a zero-timeout timer, ev_yield).  So a flooding client
- *     can starve neither other clients nor the flush phase that runs
- *     after every pass (commit, then STORED replies), and one pass still
- *     takes up to pass_max frames from it for one group commit.
+ *     at the tail of the active queue) while the pass has taken fewer
+ *     than cfg.pass_max frames from all clients together (ipc->pass_in,
+ *     reset by ipc_release() after every pass) and the client fewer
+ *     than pass_max since it last ran dry, else to the NEXT loop pass (a
+ *     zero-timeout timer, ev_yield); a callback that finds the pass full
+ *     yields before it reads.  So a flooding client can starve neither
+ *     other clients nor the flush phase that runs after every pass
+ *     (commit, then STORED replies), the clients of a pass share it a
+ *     budget at a time, and a group commit holds at most about pass_max
+ *     frames however many programs publish: 64 programs once made
+ *     passes of 65,536 frames, whose commit, upstream send and persisted
+ *     acks then ran one after another instead of overlapping
+ *     (docs/BENCHMARKS.md, "The 64 publishers").  ipc_client_reap()
+ *     alone is not held by the pass's cap.
  *  6. A client is never freed inside its own callback chain: close only
  *     moves it to the graveyard; ipc.c frees it on a later pass.
  *  7. Before the handshake is complete (IPC_CLIENT_GREETED, set just
@@ -957,7 +965,7 @@ static void
 ipc_client_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct ipc_client	*c = arg;
-	unsigned int		 budget = c->ipc->cfg.budget;
+	unsigned int		 budget = c->ipc->cfg.budget, n_before;
 	ssize_t			 n;
 	uint8_t			*p;
 	size_t			 room;
@@ -965,7 +973,13 @@ ipc_client_read_cb(evutil_socket_t fd, short what, void *arg)
 
 	if (c->flags & (IPC_CLIENT_DEAD | IPC_CLIENT_PAUSED))
 		return;
-	if (ipc_client_frames(c, &budget))
+	if (c->ipc->pass_in >= c->ipc->cfg.pass_max && !c->ipc->reaping) {
+		ipc_client_yield(c);	/* the pass is full (invariant 5) */
+		return;
+	}
+	more = ipc_client_frames(c, &budget);
+	c->ipc->pass_in += c->ipc->cfg.budget - budget;
+	if (more)
 		goto yield;
 	if (c->flags & (IPC_CLIENT_DEAD | IPC_CLIENT_PAUSED)) {
 		c->pass_frames = 0;
@@ -991,7 +1005,9 @@ ipc_client_read_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	c->inlen += (size_t)n;
+	n_before = budget;
 	more = ipc_client_frames(c, &budget);
+	c->ipc->pass_in += n_before - budget;
 	if ((c->flags & (IPC_CLIENT_DEAD | IPC_CLIENT_PAUSED)) ||
 	    (!more && (size_t)n < room)) {
 		/* Killed, paused, or a short read: the socket ran dry. */
@@ -1003,7 +1019,8 @@ yield:
 	/* Every callback counts, so a frame trickling in cannot spin. */
 	c->pass_frames += budget < c->ipc->cfg.budget ?
 	    c->ipc->cfg.budget - budget : 1;
-	if (c->pass_frames < c->ipc->cfg.pass_max) {
+	if (c->pass_frames < c->ipc->cfg.pass_max &&
+	    c->ipc->pass_in < c->ipc->cfg.pass_max) {
 		event_active(c->ev_read, EV_READ, 0);	/* same pass */
 		return;
 	}
@@ -1025,6 +1042,7 @@ ipc_client_reap(struct ipc_client *c)
 {
 	unsigned int	i, n = c->ipc->cfg.pass_max / c->ipc->cfg.budget + 1;
 
+	c->ipc->reaping = 1;		/* not held by the pass's cap */
 	for (i = 0; i < n && !(c->flags & IPC_CLIENT_CLOSED); i++) {
 		if (c->flags & IPC_CLIENT_DEAD)
 			ipc_client_close(c);
@@ -1033,6 +1051,7 @@ ipc_client_reap(struct ipc_client *c)
 		else
 			ipc_client_read_cb(c->fd, EV_READ, c);
 	}
+	c->ipc->reaping = 0;
 	return ((c->flags & IPC_CLIENT_CLOSED) != 0);
 }
 

@@ -615,13 +615,16 @@ ipc_foreach(struct ipc *ipc, void (*fn)(struct ipc_client *, void *),
 /*
  * The flush phase has committed what this pass wrote: send the output
  * each client got after its own requests of the pass (ipc-client.c,
- * invariant 8).  Call after every pass, once the stores are committed.
+ * invariant 8), and start counting the next pass's frames (invariant
+ * 5).  Call after every pass, once the stores are committed.
  */
 void
 ipc_release(struct ipc *ipc)
 {
-	if (ipc != NULL)
-		ipc_foreach(ipc, ipc_client_release, NULL);
+	if (ipc == NULL)
+		return;
+	ipc->pass_in = 0;		/* a new pass (ipc-client.c inv. 5) */
+	ipc_foreach(ipc, ipc_client_release, NULL);
 }
 
 /*

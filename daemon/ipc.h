@@ -90,7 +90,8 @@ struct ipc_config {
 	unsigned int	 max_clients;	/* all clients; 0 = 1024 */
 	unsigned int	 admin_reserve;	/* beyond max_clients; 0 = 16 */
 	unsigned int	 budget;	/* frames per read callback; 0 = 32 */
-	unsigned int	 pass_max;	/* frames per loop pass; 0 = 2048 */
+	unsigned int	 pass_max;	/* frames per loop pass, all clients
+					   together; 0 = 2048 */
 	uint32_t	 max_frame;	/* 0 = AMPSIPC_MAX_FRAME */
 	size_t		 out_high;	/* stop reading above; 0 = 4 MiB */
 	size_t		 out_max;	/* kill "too far behind"; 0 = 64 MiB */

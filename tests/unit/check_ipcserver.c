@@ -9,9 +9,10 @@
  * The peer side is raw sockets plus the wire encoder, so the tests can
  * send anything, garbage included.  Also: no unsolicited frame before
  * WELCOME, adopting an inherited listening socket (systemd socket
- * activation), the read budget yielding to the next loop pass, and the
- * operations side: ADMIN requests, ipc_stop_accepting() and
- * ipc_client_shutdown() (SIGTERM drain).
+ * activation), the read budget yielding to the next loop pass, the
+ * pass's cap counting every client together, and the operations side:
+ * ADMIN requests, ipc_stop_accepting() and ipc_client_shutdown()
+ * (SIGTERM drain).
  */
 
 #include "config.h"
@@ -976,6 +977,56 @@ START_TEST(test_budget_yields_to_next_pass)
 }
 END_TEST
 
+/*
+ * The pass's cap counts every client together (ipc-client.c invariant
+ * 5): two programs with six publishes each, both in the kernel before
+ * the pass, budget two per callback and four per pass: each pass takes
+ * four of the twelve, not four from each, and every publish is answered
+ * in its program's order.
+ */
+START_TEST(test_pass_cap_counts_all_clients)
+{
+	static uint8_t		 buf[2][65536];
+	uint8_t			 fr[6 * 64];
+	struct ipcwire_enc	 e;
+	struct ipcwire_msg	 m;
+	char			*cause = NULL;
+	size_t			 have[2] = { 0, 0 }, len, off;
+	uint32_t		 i;
+	int			 fd[2], k, passes;
+
+	ipc_close(ipc);
+	ipc = listen_with(path, 0, 2, 4, -1, &cause);
+	ck_assert_ptr_nonnull(ipc);
+	for (k = 0; k < 2; k++)
+		fd[k] = greeted_peer(buf[k], &have[k]);
+	for (k = 0; k < 2; k++) {
+		for (i = 0, off = 0; i < 6; i++) {
+			ipcwire_begin(&e, fr + off, sizeof fr - off,
+			    AMPSIPC_PUBLISH, 0, 100 * (uint32_t)k + i);
+			ipcwire_put_str(&e, AMPSIPC_T_TOPIC, "orders");
+			ck_assert_int_eq(ipcwire_end(&e, &len), 0);
+			off += len;
+		}
+		send_all(fd[k], fr, off);
+	}
+	for (passes = 0; next_seq == 0 && passes < 100; passes++)
+		loop_pass(EVLOOP_ONCE);
+	ck_assert_uint_eq(next_seq, 4);
+	loop_pass(EVLOOP_ONCE);
+	ck_assert_uint_eq(next_seq, 8);
+	loop_pass(EVLOOP_ONCE);
+	ck_assert_uint_eq(next_seq, 12);
+	for (k = 0; k < 2; k++) {
+		for (i = 0; i < 6; i++) {
+			expect(fd[k], buf[k], &have[k], AMPSIPC_STORED, &m);
+			ck_assert_uint_eq(m.hdr.reqid, 100 * (uint32_t)k + i);
+		}
+		close(fd[k]);
+	}
+}
+END_TEST
+
 /* Send an ADMIN request with the given words. */
 static void
 send_admin(int fd, uint32_t reqid, const char *words)
@@ -1087,6 +1138,7 @@ ipcserver_suite(void)
 	tcase_add_test(tc, test_adopt_inherited_socket);
 	tcase_add_test(tc, test_adopt_checks);
 	tcase_add_test(tc, test_budget_yields_to_next_pass);
+	tcase_add_test(tc, test_pass_cap_counts_all_clients);
 	tcase_add_test(tc, test_admin_stop_shutdown);
 	suite_add_tcase(s, tc);
 	return (s);
