@@ -87,9 +87,13 @@ sow_init(void)
 	struct simtopic	*st;
 	size_t		 n = 0;
 
-	TAILQ_FOREACH(st, &conf.topics, entry)
+	TAILQ_FOREACH(st, &conf.topics, entry) {
 		st->store = sow_create(st->name, st->keys, st->nkeys,
 		    st->expiration);
+		/* A merge may not outgrow what a publish may send (and so
+		 * a log record, TXLOG_FRAME_MAX >= frame_max). */
+		sow_set_max_len(st->store, conf.frame_max);
+	}
 	txlog_each(sow_load_txrec);
 	TAILQ_FOREACH(st, &conf.topics, entry)
 		n += sow_count(st->store);
@@ -121,6 +125,10 @@ sow_publish(struct simtopic *st, const struct cmd *c, int delta,
 		    &meta, cur, prev);
 	if (rc == SOW_ERR_PARSE) {
 		*reason = "parse error";	/* UNVERIFIED text */
+		return (-1);
+	}
+	if (rc == SOW_ERR_TOOBIG) {
+		*reason = "message too large";	/* UNVERIFIED text */
 		return (-1);
 	}
 	if (rc < 0) {

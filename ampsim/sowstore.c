@@ -50,6 +50,7 @@ struct sowstore {
 	struct theap		 heap;
 	uint64_t		 nextseq;
 	size_t			 count;
+	size_t			 max_len;	/* of a merged record; 0: none */
 };
 
 /* Allocate or abort. */
@@ -412,6 +413,12 @@ sow_upsert(struct sowstore *s, const char *data, size_t len, json_t *doc,
 	return (old == NULL ? SOW_INSERTED : SOW_UPDATED);
 }
 
+void
+sow_set_max_len(struct sowstore *s, size_t max_len)
+{
+	s->max_len = max_len;
+}
+
 /* Delta publish: merge into the existing record. */
 int
 sow_delta_upsert(struct sowstore *s, const char *data, size_t len,
@@ -447,6 +454,11 @@ sow_delta_upsert(struct sowstore *s, const char *data, size_t len,
 	if ((txt = json_dumps(merged, JSON_COMPACT | JSON_ENCODE_ANY)) ==
 	    NULL)
 		abort();
+	if (s->max_len != 0 && strlen(txt) > s->max_len) {
+		free(txt);
+		json_decref(merged);
+		return (SOW_ERR_TOOBIG);
+	}
 	cid = meta->cid != NULL ? meta->cid : e->rec->cid;
 	exp = s->expiration ? meta->expire_at : 0;
 	r = sow_record_new(key, merged, txt, strlen(txt), meta->bookmark,

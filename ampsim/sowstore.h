@@ -83,6 +83,7 @@ struct sow_meta {
 #define SOW_UPDATED	2	/* replaced an existing record */
 #define SOW_ERR_PARSE	(-1)	/* payload is not a JSON document */
 #define SOW_ERR_NOKEY	(-2)	/* key field missing / no user key given */
+#define SOW_ERR_TOOBIG	(-5)	/* a merged record above sow_set_max_len() */
 
 struct sowstore;
 
@@ -92,6 +93,11 @@ struct sowstore;
  * decimal; when npaths == 0 the topic is user-keyed: writes must supply
  * the key (header k).  expiration enables per-record expire_at.
  */
+/*
+ * The largest record a delta may merge into (0, the default: no limit);
+ * a larger merge is refused with SOW_ERR_TOOBIG and changes nothing.
+ */
+void		 sow_set_max_len(struct sowstore *, size_t);
 struct sowstore	*sow_create(const char *topic, char *const *paths,
 		    size_t npaths, int expiration);
 /* Free the store, dropping its references.  NULL is allowed. */
@@ -135,7 +141,9 @@ int		 sow_upsert(struct sowstore *, const char *data, size_t len,
  * is re-serialised compactly and becomes the raw payload.  Without an
  * existing record this is an insert of the delta as published.  The
  * correlation id is the delta's when meta->cid is set, else the old
- * record's.  Same arguments, results and ownership as sow_upsert.
+ * record's.  A merged record longer than the store's max_len is refused
+ * (SOW_ERR_TOOBIG), the old record kept.  Same arguments, results and
+ * ownership as sow_upsert.
  */
 int		 sow_delta_upsert(struct sowstore *, const char *data,
 		    size_t len, json_t *doc, const char *user_key,

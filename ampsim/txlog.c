@@ -477,9 +477,9 @@ txlog_append(uint8_t type, uint64_t pub, uint64_t seq, const char *topic,
 		xl = kl = 0;
 	}
 	/*
-	 * A publish cannot reach this (TXLOG_FRAME_MAX bounds its frame); a
-	 * delta_publish's merged record could, by growing a SOW record past
-	 * 4 GB.
+	 * No input reaches this: TXLOG_FRAME_MAX bounds a publish's frame,
+	 * and a delta_publish's merged record is refused above frame_max
+	 * (sow_set_max_len(), sowcmd.c).
 	 */
 	if (dlen > UINT32_MAX - TXLOG_FIXED - 3 * 65535)
 		sim_fatalx("txlog: record of %zu bytes", dlen);

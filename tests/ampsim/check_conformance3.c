@@ -167,6 +167,47 @@ START_TEST(slow_client)
 }
 END_TEST
 
+/*
+ * A delta_publish whose merged record would outgrow --frame-max is
+ * refused with a failure ack; the record, its subscribers and the
+ * server are as before, and a delta that fits still merges.
+ */
+START_TEST(delta_merge_too_large)
+{
+	const char	*args[] = { "--frame-max", "4096", NULL };
+	struct tc	*s, *p;
+	char		 big[2100], data[2200];
+
+	START(args);
+	s = CLIENT("s");
+	p = CLIENT("p");
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	snprintf(data, sizeof data, "{\"id\":1,\"a\":\"%s\"}", big);
+	tc_send(p, "{\"c\":\"p\",\"t\":\"orders\"}", data);
+	BARRIER(p);
+	tc_send(s, "{\"c\":\"subscribe\",\"cid\":\"1\",\"sub_id\":\"1\","
+	    "\"t\":\"orders\",\"a\":\"processed\"}", NULL);
+	EXPECT_ACK(s, "processed", "success");
+	/* Each frame fits; the merge (about 4.2 KB) does not. */
+	snprintf(data, sizeof data, "{\"id\":1,\"b\":\"%s\"}", big);
+	tc_send(p, "{\"c\":\"delta_publish\",\"t\":\"orders\","
+	    "\"cid\":\"d1\",\"a\":\"processed\"}", data);
+	EXPECT_ACK(p, "processed", "failure");
+	ck_assert_str_eq(tc_str(p, AMPS_F_REASON), "message too large");
+	/* A delta that fits merges into the record as it was. */
+	tc_send(p, "{\"c\":\"delta_publish\",\"t\":\"orders\","
+	    "\"cid\":\"d2\",\"a\":\"processed\"}", "{\"id\":1,\"q\":5}");
+	EXPECT_ACK(p, "processed", "success");
+	EXPECT_CMD(s, "p");
+	ck_assert(strstr(tc_payload(s), "\"q\":5") != NULL);
+	ck_assert(strstr(tc_payload(s), "\"b\"") == NULL);
+	ck_assert(strstr(tc_payload(s), big) != NULL);
+	BARRIER(s);
+	STOP();
+}
+END_TEST
+
 /* Paused bookmark subscription replays on resume; top_n; persisted. */
 START_TEST(pause_resume_topn_persisted)
 {
@@ -617,6 +658,7 @@ suite(void)
 	tcase_add_test(tc, conflation);
 	tcase_add_test(tc, queue_lease_expiry);
 	tcase_add_test(tc, slow_client);
+	tcase_add_test(tc, delta_merge_too_large);
 	tcase_add_test(tc, pause_resume_topn_persisted);
 	tcase_add_test(tc, pause_live_resume);
 	tcase_add_test(tc, timestamp_bookmarks);

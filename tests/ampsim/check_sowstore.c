@@ -359,6 +359,8 @@ START_TEST(test_delta)
 	const char		*full = "{\"id\":7,\"qty\":100,\"px\":3}";
 	const char		*delta = "{\"id\":7,\"qty\":150}";
 	const char		*nul = "{\"id\":7,\"px\":null}";
+	const char		*rec, *big = "{\"id\":7,\"zz\":1}";
+	const char		*fits = "{\"id\":7,\"z\":1}";
 	json_t			*want, *d;
 	char *const		*kp;
 	size_t			 nk;
@@ -397,6 +399,20 @@ START_TEST(test_delta)
 	ck_assert_int_eq(field(cur, "px"), 3);
 	sow_record_unref(cur);
 	ck_assert_uint_eq(sow_count(s), 1);
+	/* A merge longer than max_len is refused and changes nothing; one
+	 * of max_len exactly is not. */
+	rec = "{\"id\":7,\"qty\":150,\"px\":3}";
+	sow_set_max_len(s, strlen(rec) + strlen(",\"z\":1"));
+	ck_assert_int_eq(sow_delta_upsert(s, big, strlen(big), NULL, NULL,
+	    &m2, &cur, &prev), SOW_ERR_TOOBIG);
+	ck_assert_ptr_null(cur);
+	ck_assert_ptr_null(prev);
+	ck_assert_int_eq(sow_delta_upsert(s, fits, strlen(fits), NULL, NULL,
+	    &m2, &cur, &prev), SOW_UPDATED);
+	ck_assert_str_eq(prev->data, rec);	/* as before the refusal */
+	ck_assert_uint_eq(cur->datalen, strlen(rec) + 6);
+	sow_record_unref(cur);
+	sow_record_unref(prev);
 	sow_free(s);
 }
 END_TEST
