@@ -28,11 +28,12 @@
  * by the event of the lowest priority (below), so after the pass's
  * deliveries, not in the middle of a burst (no fsync: nothing waits on
  * these writes); only past TXLOG_WBUF_MAX, when no pass ends (a flood),
- * is it written at once.  What is left is written by txlog_flush(), which the publish path calls before any persisted
- * ack is sent; fsync policy: never (default), in every txlog_flush()
- * (--fsync, so before every persisted ack), or on a timer
- * (--fsync-interval MS), and always at shutdown.  The memory file is
- * written only as the buffer fills: nothing is persisted by writing it.
+ * is it written at once.  What is left is written by txlog_flush(),
+ * which the publish path calls before any persisted ack is sent; fsync
+ * policy: never (default), in every txlog_flush() (--fsync, so before
+ * every persisted ack), or on a timer (--fsync-interval MS), and always
+ * at shutdown.  The memory file is written only as its buffer fills
+ * (as above): nothing is persisted by writing it.
  *
  * Replays read the records back, as an AMPS journal is read: the process
  * keeps only a 16-byte entry per record (where its body is, its type and
@@ -47,10 +48,10 @@
  * by an event of the lowest priority, which runs only when nothing else
  * is active, i.e. after the pass's output is written; the same event has
  * the bookmark index make and touch its next block (bmindex_prefault())
- * and writes a full buffer.  The pages are
- * small (4 kB, advised against transparent huge pages): the first touch
- * of a 2 MB huge page clears all of it in one fault, measured at 3.7 ms
- * of CPU, and a burst that arrived meanwhile waited that long.
+ * and writes a full buffer.  The pages are small (4 kB, advised against
+ * transparent huge pages): the first touch of a 2 MB huge page clears
+ * all of it in one fault, measured at 3.7 ms of CPU, and a burst that
+ * arrived meanwhile waited that long.
  *
  * txlog_get() returns a view of one record: its strings copied out of the
  * file (or the write buffer) into a buffer of this file's, each

@@ -56,7 +56,7 @@
  *     (commit, then STORED replies), the clients of a pass share it a
  *     budget at a time, and a group commit holds at most about pass_max
  *     frames however many programs publish: 64 programs once made
- *     passes of 65,536 frames, whose commit, upstream send and persisted
+ *     passes of up to 77,000 frames, whose commit, upstream send and persisted
  *     acks then ran one after another instead of overlapping
  *     (docs/BENCHMARKS.md, "The 64 publishers").  ipc_client_reap()
  *     alone is not held by the pass's cap.
