@@ -50,7 +50,7 @@ struct sowstore {
 	struct theap		 heap;
 	uint64_t		 nextseq;
 	size_t			 count;
-	size_t			 max_len;	/* of a merged record; 0: none */
+	size_t			 max_len;	/* merged record; 0: none */
 };
 
 /* Allocate or abort. */
@@ -429,6 +429,7 @@ sow_delta_upsert(struct sowstore *s, const char *data, size_t len,
 	struct sow_record	*r, *old;
 	json_t			*d, *merged;
 	char			 key[512], *txt;
+	size_t			 tlen;
 	const char		*cid;
 	uint64_t		 exp;
 	int			 rv;
@@ -454,14 +455,15 @@ sow_delta_upsert(struct sowstore *s, const char *data, size_t len,
 	if ((txt = json_dumps(merged, JSON_COMPACT | JSON_ENCODE_ANY)) ==
 	    NULL)
 		abort();
-	if (s->max_len != 0 && strlen(txt) > s->max_len) {
+	tlen = strlen(txt);
+	if (s->max_len != 0 && tlen > s->max_len) {
 		free(txt);
 		json_decref(merged);
 		return (SOW_ERR_TOOBIG);
 	}
 	cid = meta->cid != NULL ? meta->cid : e->rec->cid;
 	exp = s->expiration ? meta->expire_at : 0;
-	r = sow_record_new(key, merged, txt, strlen(txt), meta->bookmark,
+	r = sow_record_new(key, merged, txt, tlen, meta->bookmark,
 	    cid, meta->ts, exp);
 	free(txt);
 	json_decref(merged);

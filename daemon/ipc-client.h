@@ -50,8 +50,8 @@ struct ipc {
 	unsigned int		 nclients;
 	uint64_t		 next_id;
 	uint64_t		 yields;	/* pass_max reached, all clients */
-	unsigned int		 pass_in;	/* frames this pass, all clients */
-	int			 reaping;	/* ipc_client_reap(): no pass cap */
+	unsigned int		 pass_in;	/* frames of the pass, all */
+	int			 reaping;	/* in ipc_client_reap() */
 };
 
 /* One connected program. */

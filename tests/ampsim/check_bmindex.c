@@ -210,7 +210,8 @@ START_TEST(test_prefault)
 		ck_assert_uint_eq(v, i);
 		ck_assert(!bmindex_get(&x, 100 + (i % 3 != 0), i, &v));
 	}
-	ck_assert_uint_eq(bmindex_max(&x, 100), 100000);	/* 100000 % 3 == 1 */
+	/* 100000 % 3 == 1: publisher 100's. */
+	ck_assert_uint_eq(bmindex_max(&x, 100), 100000);
 	ck_assert_uint_eq(x.n, 100000);
 	bmindex_free(&x);		/* frees a block made ahead, too */
 }

@@ -843,7 +843,7 @@ usage(void)
 int
 main(int argc, char **argv)
 {
-	double	v[BP_N][MAX_RUNS], fs, fs_w;
+	double	v[BP_N][MAX_RUNS], fs, warm_stored;
 	int	ch, r, nok = 0;
 	size_t	i;
 
@@ -918,8 +918,8 @@ main(int argc, char **argv)
 	 */
 	if (opt_sock == NULL) {
 		quiet = 1;
-		(void)run_single("main", &fs_w);
-		(void)run_single("mem", &fs_w);
+		(void)run_single("main", &warm_stored);
+		(void)run_single("mem", &warm_stored);
 		quiet = 0;
 		printf("warm-up: one untimed full and memory case of %ld "
 		    "messages\n", opt_n);
